@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#ifndef FREQPILOT_CLI_H
+#define FREQPILOT_CLI_H
+
+/*
+ * Shared pieces of the command-line tool. Every command lives in its own file
+ * (src/cli/NAME.c) as `int cmd_NAME(int argc, char **argv)` and returns an exit
+ * code: 0 ok, 1 failure, 2 usage error.
+ */
+
+#include <stdio.h>
+
+#include "freqpilot/error.h"
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+/* -q = 0 (errors only), default 1 (warnings), -v = 2 (info), -vv = 3 (debug). */
+extern int cli_verbosity;
+extern const char *cli_progname;
+
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Usage error: prints "error: ..." and a hint to --help; returns EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A fp_diag that prints library warnings through cli_warn and counts them. */
+typedef struct cli_diag_state {
+    long count;
+} cli_diag_state;
+fp_diag cli_diag(cli_diag_state *state);
+
+/* Prints a command's help text (a man-page style block) to stdout. */
+void cli_print_help(const char *text);
+
+/* Parses a number with a unit-free strict syntax; returns 0 on success. */
+int cli_parse_double(const char *s, double *out);
+int cli_parse_long(const char *s, long *out);
+
+/*
+ * Progress bar with ETA on stderr, only when stderr is a terminal and not -q;
+ * appears after a short delay and redraws at most 5 times a second.
+ */
+typedef struct cli_progress cli_progress;
+cli_progress *cli_progress_start(const char *title, double total);
+void cli_progress_update(cli_progress *p, double done);
+void cli_progress_stop(cli_progress *p);
+
+/* Commands. */
+int cmd_aggregate(int argc, char **argv);
+int cmd_help(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+
+#endif

@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * freqpilot: git-style dispatcher. `freqpilot [GLOBAL OPTIONS] COMMAND [ARGS]`.
+ * One sorted table maps command names to cmd_* functions in src/cli/NAME.c.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "freqpilot/version.h"
+
+struct command {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;
+};
+
+/* Sorted by name. */
+static const struct command commands[] = {
+    {"aggregate", cmd_aggregate, "reduce telemetry and runs to per (gpu, app, clock) statistics"},
+    {"help", cmd_help, "show help for freqpilot or one of its commands"},
+    {"version", cmd_version, "print the version"},
+};
+static const size_t ncommands = sizeof commands / sizeof commands[0];
+
+static const struct command *find_command(const char *name)
+{
+    for (size_t i = 0; i < ncommands; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 64 || lb > 64)
+        return (size_t)-1;
+    size_t prev[65], cur[65];
+    for (size_t j = 0; j <= lb; j++)
+        prev[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        cur[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+            size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+            cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+        }
+        memcpy(prev, cur, sizeof prev);
+    }
+    return prev[lb];
+}
+
+static void print_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: freqpilot [-v | -q] [--version] [--help] COMMAND [ARGS]\n"
+            "\n"
+            "Pick energy-efficient SM clocks for AI inference on NVIDIA GPUs from measurements.\n"
+            "\n"
+            "Commands:\n");
+    for (size_t i = 0; i < ncommands; i++)
+        fprintf(out, "   %-12s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n"
+                 "Global options:\n"
+                 "   -v, --verbose  more messages on stderr (repeat for debug)\n"
+                 "   -q, --quiet    errors only, no progress bar\n"
+                 "\n"
+                 "'freqpilot help COMMAND' or 'freqpilot COMMAND --help' describes a command.\n"
+                 "Exit status: 0 success, 1 failure, 2 usage error.\n");
+}
+
+int cmd_version(int argc, char **argv)
+{
+    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        printf("usage: freqpilot version\n\nPrints the freqpilot version.\n");
+        return EXIT_OK;
+    }
+    printf("freqpilot %s\n", FREQPILOT_VERSION);
+    return EXIT_OK;
+}
+
+const char *fp_version(void)
+{
+    return FREQPILOT_VERSION;
+}
+
+static int unknown_command(const char *name)
+{
+    fprintf(stderr, "freqpilot: '%s' is not a freqpilot command. See 'freqpilot --help'.\n", name);
+    size_t best = (size_t)-1;
+    for (size_t i = 0; i < ncommands; i++) {
+        size_t d = edit_distance(name, commands[i].name);
+        if (d < best)
+            best = d;
+    }
+    if (best <= 3) {
+        fprintf(stderr, "\nThe most similar command%s\n", "");
+        for (size_t i = 0; i < ncommands; i++)
+            if (edit_distance(name, commands[i].name) == best)
+                fprintf(stderr, "\t%s\n", commands[i].name);
+    }
+    return EXIT_USAGE;
+}
+
+int cmd_help(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_usage(stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        printf("usage: freqpilot help [COMMAND]\n\nShows the help of COMMAND, the same text as "
+               "'freqpilot COMMAND --help'.\n");
+        return EXIT_OK;
+    }
+    const struct command *c = find_command(argv[1]);
+    if (!c)
+        return unknown_command(argv[1]);
+    char *args[] = {(char *)c->name, "--help", NULL};
+    return c->fn(2, args);
+}
+
+int main(int argc, char **argv)
+{
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0)
+            cli_verbosity++;
+        else if (strcmp(a, "-vv") == 0)
+            cli_verbosity += 2;
+        else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0)
+            cli_verbosity = 0;
+        else if (strcmp(a, "--version") == 0)
+            return cmd_version(1, argv);
+        else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            print_usage(stdout);
+            return EXIT_OK;
+        } else {
+            fprintf(stderr, "freqpilot: unknown option '%s'\n", a);
+            print_usage(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (i >= argc) {
+        print_usage(stderr);
+        return EXIT_USAGE;
+    }
+    const struct command *c = find_command(argv[i]);
+    if (!c)
+        return unknown_command(argv[i]);
+    return c->fn(argc - i, argv + i);
+}

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#ifndef FP_TESTUTIL_H
+#define FP_TESTUTIL_H
+/* Helpers shared by the cmocka unit tests. Include after <cmocka.h>'s prerequisites. */
+#include <stddef.h>
+
+/* Real data folder (FREQPILOT_DATA_DIR, default ../shared/data) or NULL when absent. */
+const char *tu_data_dir(void);
+/* Full path of a file under the real data folder; NULL when the data is absent. */
+const char *tu_data_path(const char *rel);
+/* Full path under tests/data (FREQPILOT_TEST_DATA). */
+const char *tu_fixture(const char *rel);
+/* Writes content (len bytes) to a new temporary file and returns its path (static buffer ring). */
+const char *tu_write_temp(const char *content, size_t len);
+/* Skips the current cmocka test with a message when the real data is absent. */
+#define TU_REQUIRE_DATA()                                                                          \
+    do {                                                                                           \
+        if (!tu_data_dir()) {                                                                      \
+            print_message("skipped: real data not found (set FREQPILOT_DATA_DIR)\n");              \
+            skip();                                                                                \
+        }                                                                                          \
+    } while (0)
+#endif
