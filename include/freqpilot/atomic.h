@@ -6,6 +6,10 @@
  * Atomic output: write to a temporary file beside the target, then rename.
  * On any error the temporary file is removed, so no partial output is ever
  * left behind. Path "-" writes to stdout (commit/abort do nothing then).
+ * A symbolic link is followed, so the file it points at is replaced and the
+ * link stays. An existing target that is not a regular file (/dev/null, a FIFO,
+ * /dev/stdout) is written directly: renaming over it would replace the device.
+ * A folder is an error.
  */
 
 #include <stdio.h>
@@ -21,6 +25,7 @@ typedef struct fp_atomic_file {
     char path[4096];
     char tmp[4096];
     int is_stdout;
+    int is_direct; /* non-regular target written in place */
 } fp_atomic_file;
 
 fp_status fp_atomic_open(fp_atomic_file *f, const char *path, fp_error *err);

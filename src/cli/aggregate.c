@@ -1,10 +1,503 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* placeholder until the aggregate command lands (helper in progress) */
+/*
+ * freqpilot aggregate: load runs from every INPUT (fp_runs_load), reduce them
+ * to one row per (gpu, app, clock) (fp_aggregate) and write aggregated.csv or
+ * JSON. The statistical rules live in the library and docs/method.md; the
+ * help text below states them with the same numbers.
+ */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "cli/cli.h"
+#include "freqpilot/aggregate.h"
+#include "freqpilot/atomic.h"
+#include "freqpilot/run.h"
+
+static const char help_text[] =
+    "NAME\n"
+    "    freqpilot aggregate - reduce runs to per (gpu, app, clock) statistics\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    freqpilot aggregate INPUT... [-o FILE] [--format csv|json] [--center median|mean]\n"
+    "                        [--ci bootstrap|t] [--confidence P] [--bootstrap N] [--seed N]\n"
+    "                        [--no-drop-cold] [--no-drop-outliers] [--outlier-k K]\n"
+    "                        [--cv-threshold X] [--strict] [--dropped FILE]\n"
+    "                        [--input-format FMT] [--interval-ms MS] [--gpu-index N]\n"
+    "                        [--gpu NAME --app NAME --freq MHZ] [--counter-tolerance X]\n"
+    "                        [--clock-tolerance MHZ]\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Loads every run found in the INPUT files and folders (a freqpilot DATASET/, the\n"
+    "    ai-inference-energy layouts, a per-run table such as measured_runs.csv, or one raw\n"
+    "    nvidia-smi / dcgmi / telemetry.csv file, which is one run) and writes one row per\n"
+    "    (gpu, app, clock): the centre of time and energy with a confidence interval, power,\n"
+    "    EDP, ED2P, mean activities and data-quality flags (the aggregated.csv columns of\n"
+    "    DESIGN.md, then time_cv and energy_cv). Empty cells (null in JSON) mean 'not\n"
+    "    available'; no number is ever made up. Rows are sorted by gpu, app, clock descending.\n"
+    "    Every dropped run and every finding is printed on stderr.\n"
+    "\n"
+    "RULES (docs/method.md has the reasoning)\n"
+    "    Failed runs      Runs whose workload failed are dropped (flag failed).\n"
+    "    Cold starts      Per (gpu, app), when sweep positions are known (run_index, else\n"
+    "                     start time): walking the sweep from its first run, a run is a cold\n"
+    "                     start while it lies within the first max(6, floor(5 % of the runs))\n"
+    "                     positions, every earlier run was one too, and its time exceeds the\n"
+    "                     reference by more than max(10 %, 3 robust SD). The reference is the\n"
+    "                     median time of the warm runs (outside that horizon) at the same\n"
+    "                     clock, else of the warm runs at the 3 nearest clocks that have any;\n"
+    "                     robust SD = 1.4826 x MAD of those runs. Cold starts are dropped\n"
+    "                     (flag cold_start_dropped). A clock left without runs keeps its row\n"
+    "                     with runs=0 and empty values.\n"
+    "    Outliers         In a clock group of n >= 3 runs (after cold starts), a run with\n"
+    "                     |time - median| > max(K x 1.4826 x MAD, 0.25 x median) is dropped,\n"
+    "                     largest deviation first, keeping at least 2 runs (K = --outlier-k,\n"
+    "                     3.5; flag outlier_dropped).\n"
+    "    Centre           Median (default) or mean of time_s and energy_j of the kept runs;\n"
+    "                     power_w is the centre of the per-run mean powers; edp = E x T and\n"
+    "                     ed2p = E x T^2 of the centres. Activities, SM clock and temperature\n"
+    "                     are means over the kept runs.\n"
+    "    Intervals        P (0.95) percentile bootstrap interval of the centre, N (2000)\n"
+    "                     resamples, mt19937 with a fixed seed (reproducible); or with --ci t\n"
+    "                     the Student t interval of the mean. One run: empty bounds.\n"
+    "    Flags            The OR of the kept runs' flags (clock_not_held, throttled,\n"
+    "                     counter_mismatch, window_mismatch, time_reconstructed, ...), plus\n"
+    "                     cold_start_dropped / outlier_dropped / failed when a run was dropped,\n"
+    "                     and high_cv when the coefficient of variation of time > X (0.10).\n"
+    "    Drift            Per (gpu, app) with sweep positions: OLS of each kept run's\n"
+    "                     time / (its clock's median) - 1 on sweep position; flag drift when\n"
+    "                     p < 0.01 and the fitted change over the sweep exceeds 3 %. The same\n"
+    "                     test on the maximum clock's runs when that clock is revisited.\n"
+    "    Clock dependence Per (gpu, app), when the clock medians vary (CV > 5 %, >= 3 clocks):\n"
+    "                     OLS time = a + b x fmax/f over the kept runs; flag not_clock_bound\n"
+    "                     when b is not significantly > 0 (one-sided p >= 0.01) or R^2 < 0.5.\n"
+    "                     The time differences are then not explained by the clock (drift, a\n"
+    "                     host or I/O bound workload, or noise) and savings are suspect.\n"
+    "    --strict         Every dropped run, flagged row and finding becomes an error.\n"
+    "\n"
+    "OPTIONS\n"
+    "    -o, --output FILE        write here (atomically) instead of stdout ('-' = stdout)\n"
+    "    --format csv|json        output format (csv); JSON has rows, findings and dropped\n"
+    "    --center median|mean     centre of each clock group (median)\n"
+    "    --ci bootstrap|t         interval method (bootstrap)\n"
+    "    --confidence P           interval coverage, 0 < P < 1 (0.95)\n"
+    "    --bootstrap N            bootstrap resamples, 100..10000000 (2000)\n"
+    "    --seed N                 bootstrap seed (fixed default)\n"
+    "    --no-drop-cold           keep cold starts\n"
+    "    --no-drop-outliers       keep outliers\n"
+    "    --outlier-k K            robust z beyond which a run is an outlier (3.5)\n"
+    "    --cv-threshold X         high_cv above this CV of time (0.10)\n"
+    "    --strict                 data-quality findings are errors (exit 1)\n"
+    "    --dropped FILE           also write the dropped runs as CSV (gpu, app, freq_mhz,\n"
+    "                             run_index, repetition, time_s, energy_j, power_w, reason,\n"
+    "                             source)\n"
+    "    --input-format FMT       auto (default), smi-csv, dcgmi, telemetry, dataset,\n"
+    "                             aie-results, aie-job, run-table\n"
+    "    --interval-ms MS         dcgmi sample interval (default: inferred, flagged)\n"
+    "    --gpu-index N            which GPU of a multi-GPU telemetry file (first seen)\n"
+    "    --gpu NAME, --app NAME, --freq MHZ\n"
+    "                             names a raw telemetry file given alone\n"
+    "    --counter-tolerance X    energy counter vs power integral tolerance (0.05)\n"
+    "    --clock-tolerance MHZ    reached vs requested clock tolerance (30)\n"
+    "    -v, --verbose            print a summary (runs loaded, dropped, findings)\n"
+    "    -q, --quiet              errors only\n"
+    "    -h, --help               show this help\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0 success; 1 failure (unreadable or malformed input, named as FILE:LINE, a write\n"
+    "    error, or a finding under --strict); 2 usage error. On failure no output file is\n"
+    "    left behind.\n"
+    "\n"
+    "EXAMPLES\n"
+    "    freqpilot aggregate DATASET/ -o aggregated.csv\n"
+    "    freqpilot aggregate measured_runs.csv --format json --dropped dropped.csv\n"
+    "    freqpilot aggregate --gpu A100 --app lstm --freq 1410 GA100-baseline-LSTM-1410-0\n";
+
+enum {
+    OPT_FORMAT = 256,
+    OPT_CENTER,
+    OPT_CI,
+    OPT_CONFIDENCE,
+    OPT_BOOTSTRAP,
+    OPT_SEED,
+    OPT_NO_COLD,
+    OPT_NO_OUTLIERS,
+    OPT_OUTLIER_K,
+    OPT_CV,
+    OPT_STRICT,
+    OPT_DROPPED,
+    OPT_INPUT_FORMAT,
+    OPT_INTERVAL,
+    OPT_GPU_INDEX,
+    OPT_GPU,
+    OPT_APP,
+    OPT_FREQ,
+    OPT_COUNTER_TOL,
+    OPT_CLOCK_TOL,
+};
+
+static const struct option long_opts[] = {
+    {"output", required_argument, NULL, 'o'},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"center", required_argument, NULL, OPT_CENTER},
+    {"ci", required_argument, NULL, OPT_CI},
+    {"confidence", required_argument, NULL, OPT_CONFIDENCE},
+    {"bootstrap", required_argument, NULL, OPT_BOOTSTRAP},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"no-drop-cold", no_argument, NULL, OPT_NO_COLD},
+    {"no-drop-outliers", no_argument, NULL, OPT_NO_OUTLIERS},
+    {"outlier-k", required_argument, NULL, OPT_OUTLIER_K},
+    {"cv-threshold", required_argument, NULL, OPT_CV},
+    {"strict", no_argument, NULL, OPT_STRICT},
+    {"dropped", required_argument, NULL, OPT_DROPPED},
+    {"input-format", required_argument, NULL, OPT_INPUT_FORMAT},
+    {"interval-ms", required_argument, NULL, OPT_INTERVAL},
+    {"gpu-index", required_argument, NULL, OPT_GPU_INDEX},
+    {"gpu", required_argument, NULL, OPT_GPU},
+    {"app", required_argument, NULL, OPT_APP},
+    {"freq", required_argument, NULL, OPT_FREQ},
+    {"counter-tolerance", required_argument, NULL, OPT_COUNTER_TOL},
+    {"clock-tolerance", required_argument, NULL, OPT_CLOCK_TOL},
+    {"verbose", no_argument, NULL, 'v'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static const char *drop_reason(uint32_t flags)
+{
+    if (flags & FP_FLAG_COLD_START_DROPPED)
+        return "cold_start";
+    if (flags & FP_FLAG_OUTLIER_DROPPED)
+        return "outlier";
+    if (flags & FP_FLAG_FAILED)
+        return "failed";
+    return "dropped";
+}
+
+static void put_csv_str(FILE *fp, const char *s)
+{
+    if (!strpbrk(s, ",\"\n\r")) {
+        fputs(s, fp);
+        return;
+    }
+    fputc('"', fp);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', fp);
+        fputc(*s, fp);
+    }
+    fputc('"', fp);
+}
+
+static void put_csv_num(FILE *fp, double v)
+{
+    fputc(',', fp);
+    if (isfinite(v))
+        fprintf(fp, "%.10g", v);
+}
+
+static fp_status write_dropped(const fp_run_list *d, const char *path, fp_error *err)
+{
+    fp_atomic_file f;
+    fp_status st = fp_atomic_open(&f, path, err);
+    if (st)
+        return st;
+    fputs("gpu,app,freq_mhz,run_index,repetition,time_s,energy_j,power_w,reason,source\n", f.fp);
+    for (size_t i = 0; i < d->len; i++) {
+        const fp_run *r = &d->items[i];
+        put_csv_str(f.fp, r->gpu);
+        fputc(',', f.fp);
+        put_csv_str(f.fp, r->app);
+        put_csv_num(f.fp, r->freq_mhz);
+        put_csv_num(f.fp, r->run_index >= 0 ? (double)r->run_index : NAN);
+        put_csv_num(f.fp, r->repetition >= 0 ? (double)r->repetition : NAN);
+        put_csv_num(f.fp, r->time_s);
+        put_csv_num(f.fp, r->energy_j);
+        put_csv_num(f.fp, r->power_w);
+        fprintf(f.fp, ",%s,", drop_reason(r->flags));
+        put_csv_str(f.fp, r->source);
+        fputc('\n', f.fp);
+    }
+    st = fp_atomic_commit(&f, err);
+    fp_atomic_abort(&f);
+    return st;
+}
+
+/*
+ * Outputs are written to a temporary file renamed over the target, which must
+ * never happen to a device, a pipe or a symbolic link (as root, -o /dev/null
+ * would replace /dev/null, and -o /dev/stdout the link itself). A target that
+ * is our own stdout becomes "-", a link is followed to the file it names, and
+ * any other existing non-regular file is refused. Returns 0, or -1 with *why.
+ */
+static int check_target(const char **path, const char **why)
+{
+    struct stat st, lst, out;
+    if (strcmp(*path, "-") == 0 || stat(*path, &st) != 0)
+        return 0;
+    if (fstat(STDOUT_FILENO, &out) == 0 && st.st_dev == out.st_dev && st.st_ino == out.st_ino) {
+        *path = "-";
+        return 0;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        *why = S_ISDIR(st.st_mode) ? "is a folder" : "is not a regular file";
+        return -1;
+    }
+    if (lstat(*path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+        char *real = realpath(*path, NULL); /* kept until exit: the path is used to the end */
+        if (!real) {
+            *why = "cannot resolve the link";
+            return -1;
+        }
+        *path = real;
+    }
+    return 0;
+}
+
+static int parse_choice(const char *arg, const char *a, const char *b, int *out)
+{
+    if (strcmp(arg, a) == 0)
+        *out = 0;
+    else if (strcmp(arg, b) == 0)
+        *out = 1;
+    else
+        return -1;
+    return 0;
+}
+
+static void report(const fp_run_list *runs, const fp_agg_result *res)
+{
+    size_t cold = 0, outl = 0, failed = 0;
+    for (size_t i = 0; i < res->dropped.len; i++) {
+        const fp_run *r = &res->dropped.items[i];
+        uint32_t f = r->flags;
+        if (f & FP_FLAG_COLD_START_DROPPED)
+            cold++;
+        else if (f & FP_FLAG_OUTLIER_DROPPED)
+            outl++;
+        else {
+            failed++;
+            /* Cold starts and outliers were explained by the library's warnings. */
+            cli_warn("%s %s %.0f MHz: dropped the failed run %s", r->gpu, r->app, r->freq_mhz,
+                     r->source);
+        }
+    }
+    for (size_t i = 0; i < res->nfindings; i++) {
+        const fp_agg_finding *f = &res->findings[i];
+        const char *name = fp_flag_name(f->flag);
+        cli_warn("%s %s: %s: %s", f->gpu, f->app, name ? name : "finding", f->detail);
+    }
+    cli_info("%zu runs loaded, %zu kept, %zu dropped (%zu cold starts, %zu outliers, %zu failed); "
+             "%zu rows, %zu findings",
+             runs->len, runs->len - res->dropped.len, res->dropped.len, cold, outl, failed,
+             res->nrows, res->nfindings);
+}
+
 int cmd_aggregate(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    cli_error("aggregate: not built yet");
-    return EXIT_FAIL;
+    fp_agg_options aopt;
+    fp_load_options lopt;
+    fp_agg_options_init(&aopt);
+    fp_load_options_init(&lopt);
+    const char *output = "-", *dropped_path = NULL;
+    int json = 0, choice;
+    double v;
+    long l;
+    cli_diag_state diag_state = {0};
+    fp_diag diag = cli_diag(&diag_state);
+    aopt.diag = &diag;
+    lopt.diag = &diag;
+    lopt.ts.diag = &diag;
+
+    optind = 0;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":o:vqh", long_opts, NULL)) != -1) {
+        switch (c) {
+        case 'o':
+            output = optarg;
+            break;
+        case 'v':
+            cli_verbosity++;
+            break;
+        case 'q':
+            cli_verbosity = 0;
+            break;
+        case 'h':
+            cli_print_help(help_text);
+            return EXIT_OK;
+        case OPT_FORMAT:
+            if (parse_choice(optarg, "csv", "json", &json))
+                return cli_usage_error("aggregate", "--format: expected csv or json, got '%s'",
+                                       optarg);
+            break;
+        case OPT_CENTER:
+            if (parse_choice(optarg, "median", "mean", &choice))
+                return cli_usage_error("aggregate", "--center: expected median or mean, got '%s'",
+                                       optarg);
+            aopt.center = choice ? FP_CENTER_MEAN : FP_CENTER_MEDIAN;
+            break;
+        case OPT_CI:
+            if (parse_choice(optarg, "bootstrap", "t", &choice))
+                return cli_usage_error("aggregate", "--ci: expected bootstrap or t, got '%s'",
+                                       optarg);
+            aopt.ci = choice ? FP_CI_T : FP_CI_BOOTSTRAP;
+            break;
+        case OPT_CONFIDENCE:
+            if (cli_parse_double(optarg, &v) || !(v > 0.0 && v < 1.0))
+                return cli_usage_error(
+                    "aggregate", "--confidence: expected a number in (0, 1), got '%s'", optarg);
+            aopt.confidence = v;
+            break;
+        case OPT_BOOTSTRAP:
+            if (cli_parse_long(optarg, &l) || l < 100 || l > 10000000)
+                return cli_usage_error(
+                    "aggregate", "--bootstrap: expected 100..10000000 resamples, got '%s'", optarg);
+            aopt.bootstrap_samples = (int)l;
+            break;
+        case OPT_SEED:
+            if (cli_parse_long(optarg, &l) || l < 0)
+                return cli_usage_error("aggregate",
+                                       "--seed: expected a whole number >= 0, got '%s'", optarg);
+            aopt.seed = (unsigned long)l;
+            break;
+        case OPT_NO_COLD:
+            aopt.drop_cold_starts = 0;
+            break;
+        case OPT_NO_OUTLIERS:
+            aopt.drop_outliers = 0;
+            break;
+        case OPT_OUTLIER_K:
+            if (cli_parse_double(optarg, &v) || !(v > 0.0))
+                return cli_usage_error("aggregate", "--outlier-k: expected a number > 0, got '%s'",
+                                       optarg);
+            aopt.outlier_mad_k = v;
+            break;
+        case OPT_CV:
+            if (cli_parse_double(optarg, &v) || !(v >= 0.0))
+                return cli_usage_error("aggregate",
+                                       "--cv-threshold: expected a number >= 0, got '%s'", optarg);
+            aopt.cv_threshold = v;
+            break;
+        case OPT_STRICT:
+            aopt.strict = 1;
+            break;
+        case OPT_DROPPED:
+            dropped_path = optarg;
+            break;
+        case OPT_INPUT_FORMAT: {
+            int f = fp_format_from_name(optarg);
+            if (f < 0)
+                return cli_usage_error("aggregate",
+                                       "--input-format: unknown format '%s' (auto, smi-csv, "
+                                       "dcgmi, telemetry, dataset, aie-results, aie-job, "
+                                       "run-table)",
+                                       optarg);
+            lopt.format = (fp_format)f;
+            break;
+        }
+        case OPT_INTERVAL:
+            if (cli_parse_double(optarg, &v) || !(v > 0.0))
+                return cli_usage_error(
+                    "aggregate", "--interval-ms: expected milliseconds > 0, got '%s'", optarg);
+            lopt.ts.interval_s = v / 1000.0;
+            break;
+        case OPT_GPU_INDEX:
+            if (cli_parse_long(optarg, &l) || l < 0 || l > 1024)
+                return cli_usage_error("aggregate", "--gpu-index: expected 0..1024, got '%s'",
+                                       optarg);
+            lopt.ts.gpu_index = (int)l;
+            break;
+        case OPT_GPU:
+            lopt.gpu_override = optarg;
+            break;
+        case OPT_APP:
+            lopt.app_override = optarg;
+            break;
+        case OPT_FREQ:
+            if (cli_parse_double(optarg, &v) || !(v > 0.0))
+                return cli_usage_error("aggregate", "--freq: expected MHz > 0, got '%s'", optarg);
+            lopt.freq_override_mhz = v;
+            break;
+        case OPT_COUNTER_TOL:
+            if (cli_parse_double(optarg, &v) || !(v >= 0.0))
+                return cli_usage_error(
+                    "aggregate", "--counter-tolerance: expected a number >= 0, got '%s'", optarg);
+            lopt.counter_tolerance = v;
+            break;
+        case OPT_CLOCK_TOL:
+            if (cli_parse_double(optarg, &v) || !(v >= 0.0))
+                return cli_usage_error("aggregate",
+                                       "--clock-tolerance: expected MHz >= 0, got '%s'", optarg);
+            lopt.clock_tolerance_mhz = v;
+            break;
+        case ':':
+            return cli_usage_error("aggregate", "option '%s' needs a value", argv[optind - 1]);
+        default:
+            return cli_usage_error("aggregate", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    int ninputs = argc - optind;
+    if (ninputs < 1)
+        return cli_usage_error("aggregate", "no INPUT given");
+    if ((lopt.gpu_override || lopt.app_override || !isnan(lopt.freq_override_mhz)) && ninputs > 1)
+        return cli_usage_error("aggregate", "--gpu/--app/--freq name a single raw telemetry file");
+    const char *why;
+    if (check_target(&output, &why))
+        return cli_usage_error("aggregate", "-o %s: %s", output, why);
+    if (dropped_path && check_target(&dropped_path, &why))
+        return cli_usage_error("aggregate", "--dropped %s: %s", dropped_path, why);
+    if (dropped_path && strcmp(dropped_path, "-") == 0 && strcmp(output, "-") == 0)
+        return cli_usage_error("aggregate", "--dropped - and the output cannot both be stdout");
+
+    fp_run_list runs = {0};
+    fp_agg_result res;
+    fp_error err;
+    fp_error_clear(&err);
+    int rc = EXIT_FAIL;
+    cli_progress *prog = cli_progress_start("loading", (double)ninputs);
+    for (int i = 0; i < ninputs; i++) {
+        size_t before = runs.len;
+        if (fp_runs_load(argv[optind + i], &lopt, &runs, &err)) {
+            cli_progress_stop(prog);
+            cli_error("%s", err.msg);
+            fp_run_list_free(&runs);
+            return EXIT_FAIL;
+        }
+        cli_progress_update(prog, (double)(i + 1));
+        cli_debug("%s: %zu runs", argv[optind + i], runs.len - before);
+    }
+    cli_progress_stop(prog);
+    if (runs.len == 0) {
+        cli_error("no runs found in the input%s", ninputs > 1 ? "s" : "");
+        fp_run_list_free(&runs);
+        return EXIT_FAIL;
+    }
+    if (fp_aggregate(&runs, &aopt, &res, &err)) {
+        cli_error("%s", err.msg);
+        fp_run_list_free(&runs);
+        return EXIT_FAIL;
+    }
+    report(&runs, &res);
+    if ((json ? fp_agg_write_json(&res, output, &err) : fp_agg_write_csv(&res, output, &err))) {
+        cli_error("%s", err.msg);
+        goto out;
+    }
+    if (dropped_path && write_dropped(&res.dropped, dropped_path, &err)) {
+        cli_error("%s", err.msg);
+        if (strcmp(output, "-") != 0)
+            unlink(output);
+        goto out;
+    }
+    rc = EXIT_OK;
+out:
+    fp_agg_result_free(&res);
+    fp_run_list_free(&runs);
+    return rc;
 }

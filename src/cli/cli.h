@@ -49,7 +49,10 @@ void cli_progress_stop(cli_progress *p);
 
 /* Commands. */
 int cmd_aggregate(int argc, char **argv);
+int cmd_gpus(int argc, char **argv);
 int cmd_help(int argc, char **argv);
+int cmd_sample(int argc, char **argv);
+int cmd_sim(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 #endif

@@ -20,7 +20,10 @@ struct command {
 /* Sorted by name. */
 static const struct command commands[] = {
     {"aggregate", cmd_aggregate, "reduce telemetry and runs to per (gpu, app, clock) statistics"},
+    {"gpus", cmd_gpus, "list GPUs: clocks, power limits, MIG mode (read-only)"},
     {"help", cmd_help, "show help for freqpilot or one of its commands"},
+    {"sample", cmd_sample, "print telemetry.csv rows from a GPU (read-only)"},
+    {"sim", cmd_sim, "simulated GPU: true optimum, noise-free curve, simulated runs"},
     {"version", cmd_version, "print the version"},
 };
 static const size_t ncommands = sizeof commands / sizeof commands[0];

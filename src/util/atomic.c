@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,24 @@ fp_status fp_atomic_open(fp_atomic_file *f, const char *path, fp_error *err)
         f->is_stdout = 1;
         snprintf(f->path, sizeof f->path, "<stdout>");
         return FP_OK;
+    }
+    struct stat st;
+    char resolved[PATH_MAX];
+    if (stat(path, &st) == 0) {
+        if (S_ISDIR(st.st_mode))
+            return fp_error_set(err, FP_ERR_INVALID, "%s: is a folder, expected a file name", path);
+        if (!S_ISREG(st.st_mode)) {
+            /* A device or FIFO: write in place; there is nothing to rename. */
+            f->fp = fopen(path, "w");
+            if (!f->fp)
+                return fp_error_set(err, FP_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+            f->is_direct = 1;
+            snprintf(f->path, sizeof f->path, "%s", path);
+            return FP_OK;
+        }
+        /* Follow symbolic links: replace the file, keep the link. */
+        if (realpath(path, resolved))
+            path = resolved;
     }
     if (strlen(path) + 16 >= sizeof f->tmp)
         return fp_error_set(err, FP_ERR_INVALID, "%s: path too long", path);
@@ -52,6 +71,19 @@ fp_status fp_atomic_commit(fp_atomic_file *f, fp_error *err)
     }
     if (!f->fp)
         return fp_error_set(err, FP_ERR_INVALID, "%s: not open", f->path);
+    if (f->is_direct) {
+        int bad_direct = fflush(f->fp) != 0 || ferror(f->fp);
+        int e_direct = errno;
+        if (fclose(f->fp) != 0 && !bad_direct) {
+            bad_direct = 1;
+            e_direct = errno;
+        }
+        f->fp = NULL;
+        if (bad_direct)
+            return fp_error_set(err, FP_ERR_IO, "%s: write failed: %s", f->path,
+                                strerror(e_direct));
+        return FP_OK;
+    }
     int bad = fflush(f->fp) != 0 || ferror(f->fp);
     int e = errno;
     if (!bad && fsync(fileno(f->fp)) != 0 && errno != EINVAL && errno != EROFS) {

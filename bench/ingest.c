@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Ingest benchmark: generates an nvidia-smi CSV and a dcgmi dmon file of
+ * realistic rows (SIZE_MB each, default 1024) in a temporary folder, then
+ * times on each file
+ *   (a) wc -l FILE                      (the floor: just finding newlines)
+ *   (b) fp_ts_open + fp_ts_next loop    (in process)
+ *   (c) FREQPILOT_BIN aggregate FILE -o /dev/null   (when a binary is given and it works)
+ * and prints MB/s, the ratio to wc -l and the peak RSS. The files are removed.
+ *
+ * usage: bench_ingest [SIZE_MB] [FREQPILOT_BIN]
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "freqpilot/reader.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void die(const char *what)
+{
+    fprintf(stderr, "bench_ingest: %s: %s\n", what, strerror(errno));
+    exit(1);
+}
+
+static void gen_smi(const char *path, double size_b)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        die(path);
+    setvbuf(f, NULL, _IOFBF, 1 << 20);
+    double written = fprintf(f, "timestamp, index, name, power.draw [W], power.limit [W], "
+                                "temperature.gpu, utilization.gpu [%%], utilization.memory [%%], "
+                                "memory.total [MiB], memory.free [MiB], memory.used [MiB], "
+                                "clocks.sm [MHz], clocks.mem [MHz], clocks.gr [MHz], pstate\n");
+    long t_ms = 0;
+    unsigned seed = 1;
+    while (written < size_b) {
+        long s = 1752023856 + t_ms / 1000;
+        time_t tt = (time_t)s;
+        struct tm tm;
+        gmtime_r(&tt, &tm);
+        seed = seed * 1103515245u + 12345u;
+        int util = (int)(seed >> 16) % 101;
+        double p = 36.0 + util * 2.1 + ((seed >> 8) % 100) / 100.0;
+        int clk = 210 + 15 * (int)((seed >> 4) % 81);
+        int used = 884 + util * 300;
+        written +=
+            fprintf(f,
+                    "%04d/%02d/%02d %02d:%02d:%02d.%03ld, 0, NVIDIA A100-PCIE-40GB, %.2f, "
+                    "250.00, %d, %d, %d, 40536, %d, %d, %d, 1215, %d, P0\n",
+                    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                    t_ms % 1000, p, 30 + util / 4, util, util / 3, 40536 - used, used, clk, clk);
+        t_ms += 100;
+    }
+    if (fclose(f) != 0)
+        die(path);
+}
+
+static const char dcgm_header[] =
+    "# Entity  GRACT  SMACT  SMOCC  TENSO  DRAMA  FP64A  FP32A  FP16A                 PCITX      "
+    "           PCIRX       GPUTL       MCUTL       MUSAM       GUSAM       POWER             "
+    "TOTEC "
+    " SACLK\n"
+    "      Id                                                                                     "
+    "                                                                          W                mJ "
+    "      \n";
+
+static void gen_dcgmi(const char *path, double size_b)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        die(path);
+    setvbuf(f, NULL, _IOFBF, 1 << 20);
+    double written = 0;
+    double energy = 313324248219.0;
+    unsigned seed = 7;
+    long row = 0;
+    while (written < size_b) {
+        if (row % 14 == 0) /* dmon repeats its header, after a blank line */
+            written += fprintf(f, "%s%s", row ? "\n" : "", dcgm_header);
+        seed = seed * 1103515245u + 12345u;
+        double a = ((seed >> 16) % 1000) / 1000.0;
+        double p = 43.0 + a * 200.0;
+        energy += p * 50.0;
+        written +=
+            fprintf(f,
+                    "     GPU 0  %.3f  %.3f  %.3f  %.3f  %.3f  0.000  %.3f  %.3f  %20u  "
+                    "%20u  %10d  %10d  %10.3f  %10.3f  %10.3f  %16.0f   1230\n",
+                    a, a * 0.9, a * 0.5, a * 0.3, a * 0.6, a * 0.2, a * 0.1, seed % 9999999u,
+                    (seed >> 3) % 9999999u, (int)(a * 100), (int)(a * 40), 0.0, 0.0, p, energy);
+        row++;
+    }
+    if (fclose(f) != 0)
+        die(path);
+}
+
+/* Runs argv with stdout/stderr to /dev/null; returns the exit status, -1 if it did not run. */
+static int run_child(char *const argv[], double *secs)
+{
+    double t0 = now_s();
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork");
+    if (pid == 0) {
+        int fd = open("/dev/null", O_WRONLY);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    int st;
+    if (waitpid(pid, &st, 0) < 0)
+        die("waitpid");
+    *secs = now_s() - t0;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static long children_maxrss_kb(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_CHILDREN, &ru);
+    return ru.ru_maxrss;
+}
+
+static double reader_pass(const char *path, long *rows, double *checksum)
+{
+    fp_ts_reader *r;
+    fp_error err;
+    double t0 = now_s();
+    if (fp_ts_open(path, FP_FMT_AUTO, NULL, &r, &err) != FP_OK) {
+        fprintf(stderr, "bench_ingest: %s\n", err.msg);
+        exit(1);
+    }
+    fp_sample s;
+    int rc;
+    long n = 0;
+    double sum = 0;
+    while ((rc = fp_ts_next(r, &s, &err)) == 1) {
+        sum += s.v[FP_COL_POWER_W];
+        n++;
+    }
+    if (rc < 0) {
+        fprintf(stderr, "bench_ingest: %s\n", err.msg);
+        exit(1);
+    }
+    fp_ts_close(r);
+    *rows = n;
+    *checksum = sum;
+    return now_s() - t0;
+}
+
+static void bench_file(const char *label, const char *path, const char *bin)
+{
+    double mb;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        die(path);
+    fseek(f, 0, SEEK_END);
+    mb = (double)ftell(f) / 1e6;
+    fclose(f);
+
+    /* Warm the page cache so every contender reads from memory. */
+    char *wc_argv[] = {"wc", "-l", (char *)path, NULL};
+    double secs, wc_s = INFINITY, rd_s = INFINITY;
+    run_child(wc_argv, &secs);
+    for (int i = 0; i < 2; i++) {
+        if (run_child(wc_argv, &secs) != 0) {
+            fprintf(stderr, "bench_ingest: wc -l failed\n");
+            exit(1);
+        }
+        wc_s = secs < wc_s ? secs : wc_s;
+    }
+    long wc_rss = children_maxrss_kb();
+    long rows = 0;
+    double sum = 0;
+    for (int i = 0; i < 2; i++) {
+        double t = reader_pass(path, &rows, &sum);
+        rd_s = t < rd_s ? t : rd_s;
+    }
+    struct rusage self;
+    getrusage(RUSAGE_SELF, &self);
+    printf("%-6s %8.1f MB  %ld rows  (mean power %.3f W)\n", label, mb, rows, sum / rows);
+    printf("  wc -l        %8.1f MB/s  %6.3f s                 peak RSS %6ld KiB\n", mb / wc_s,
+           wc_s, wc_rss);
+    printf("  fp_ts_next   %8.1f MB/s  %6.3f s  %5.2fx wc -l  peak RSS %6ld KiB (this process)\n",
+           mb / rd_s, rd_s, wc_s / rd_s, self.ru_maxrss);
+    if (bin) {
+        char *ag_argv[] = {(char *)bin, "aggregate", (char *)path, "-o", "/dev/null", NULL};
+        int rc = run_child(ag_argv, &secs);
+        if (rc == 0)
+            printf(
+                "  aggregate    %8.1f MB/s  %6.3f s  %5.2fx wc -l  peak RSS %6ld KiB (children)\n",
+                mb / secs, secs, wc_s / secs, children_maxrss_kb());
+        else
+            printf("  aggregate    skipped (%s aggregate exited with %d)\n", bin, rc);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    double size_mb = argc > 1 ? atof(argv[1]) : 1024;
+    const char *bin = argc > 2 ? argv[2] : NULL;
+    if (!(size_mb > 0)) {
+        fprintf(stderr, "usage: bench_ingest [SIZE_MB] [FREQPILOT_BIN]\n");
+        return 2;
+    }
+    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    char dir[4096], smi[4200], dcgmi[4200];
+    snprintf(dir, sizeof dir, "%s/fp-bench-ingest.XXXXXX", tmp);
+    if (!mkdtemp(dir))
+        die("mkdtemp");
+    snprintf(smi, sizeof smi, "%s/smi.csv", dir);
+    snprintf(dcgmi, sizeof dcgmi, "%s/dcgmi.dmon", dir);
+    double t0 = now_s();
+    gen_smi(smi, size_mb * 1e6);
+    gen_dcgmi(dcgmi, size_mb * 1e6);
+    printf("generated 2 x %.0f MB in %.1f s (%s)\n", size_mb, now_s() - t0, dir);
+    bench_file("smi", smi, bin);
+    bench_file("dcgmi", dcgmi, bin);
+    unlink(smi);
+    unlink(dcgmi);
+    rmdir(dir);
+    return 0;
+}

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#ifndef FREQPILOT_DATASET_H
+#define FREQPILOT_DATASET_H
+
+/*
+ * freqpilot's own dataset (DESIGN.md §2), written by `freqpilot profile` and
+ * read by fp_runs_load (FP_FMT_DATASET):
+ *
+ *   DATASET/manifest.json
+ *   DATASET/<gpu>/<app>/<freq_mhz>/<run>/telemetry.csv
+ *   DATASET/<gpu>/<app>/<freq_mhz>/<run>/run.json
+ *
+ * <freq_mhz> is the requested clock as an integer ("1410"); <run> is the
+ * repetition at that clock ("1", "2", ...; warm-up runs "w1", "w2", ...).
+ *
+ * manifest.json keys (numbers that are unknown are written as null):
+ *   "format"          "freqpilot-dataset"
+ *   "format_version"  1
+ *   "gpu"             { "name": "NVIDIA A100-PCIE-40GB", "short": "A100", "uuid": "GPU-...",
+ *                       "driver": "550.54.15" }
+ *   "app"             workload name
+ *   "command"         the command line that was run for each run
+ *   "clocks_mhz"      [ requested clocks, in the order given ]
+ *   "runs_per_clock"  measured repetitions per clock
+ *   "warmup_runs"     discarded warm-up runs per clock
+ *   "order"           "interleaved" | "random" | "descending" | "ascending"
+ *   "seed"            seed of the random order
+ *   "tool_version"    freqpilot version
+ *   "created_utc"     ISO-8601 UTC time the sweep started
+ *
+ * run.json keys (times in seconds; null = unknown):
+ *   "gpu", "app"              as in the manifest ("gpu" is the short name)
+ *   "requested_clock_mhz"     clock asked for
+ *   "achieved_clock_mhz"      clock read back after locking (mean SM clock of the run)
+ *   "repetition"              1.. at this clock
+ *   "warmup"                  true for a discarded warm-up run
+ *   "sweep_position"          1-based position of the run in the whole sweep
+ *   "start_monotonic_s", "end_monotonic_s"   host CLOCK_MONOTONIC at start/end of the run
+ *   "start_utc", "end_utc"    ISO-8601 UTC ("2025-07-09T01:17:36.754Z")
+ *   "start_utc_s", "end_utc_s"  the same as epoch seconds
+ *   "wall_time_s"             end - start of the whole process (model loading included)
+ *   "window_start_s", "window_end_s"  marked inference window on the t_s axis of
+ *                             telemetry.csv (null when the workload marked none)
+ *   "window_source"           "marker" (stdout marker lines), "pipe", or "none"
+ *   "exit_status"             the workload's exit status (0 = success)
+ *   "telemetry"               file name of the series ("telemetry.csv")
+ */
+
+#include <stddef.h>
+
+#include "freqpilot/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FP_DATASET_FORMAT "freqpilot-dataset"
+#define FP_DATASET_FORMAT_VERSION 1
+#define FP_DATASET_MAX_CLOCKS 512
+
+typedef struct fp_dataset_manifest {
+    char gpu_name[128];
+    char gpu_short[64];
+    char gpu_uuid[96];
+    char driver[64];
+    char app[64];
+    char command[2048];
+    double clocks_mhz[FP_DATASET_MAX_CLOCKS];
+    size_t n_clocks;
+    int runs_per_clock;
+    int warmup_runs;
+    char order[32];
+    unsigned long long seed;
+    char tool_version[32];
+    double created_utc; /* epoch seconds, NAN = unknown */
+} fp_dataset_manifest;
+
+typedef struct fp_run_record {
+    char gpu[64];
+    char app[64];
+    double requested_clock_mhz;
+    double achieved_clock_mhz;
+    int repetition;
+    int warmup;
+    long sweep_position;
+    double start_monotonic_s, end_monotonic_s;
+    double start_utc_s, end_utc_s; /* epoch seconds */
+    double wall_time_s;
+    double window_start_s, window_end_s; /* NAN when not marked */
+    char window_source[16];
+    int exit_status;
+    char telemetry[64];
+} fp_run_record;
+
+void fp_dataset_manifest_init(fp_dataset_manifest *m);
+void fp_run_record_init(fp_run_record *r);
+
+/* Writes DATASET/manifest.json atomically (creates the folder when missing). */
+fp_status fp_dataset_write_manifest(const char *dataset_dir, const fp_dataset_manifest *m,
+                                    fp_error *err);
+/* Writes path (a run.json) atomically. */
+fp_status fp_dataset_write_run_json(const char *path, const fp_run_record *r, fp_error *err);
+
+fp_status fp_dataset_read_manifest(const char *path, fp_dataset_manifest *m, fp_error *err);
+fp_status fp_dataset_read_run_json(const char *path, fp_run_record *r, fp_error *err);
+
+/*
+ * Builds DATASET/<gpu>/<app>/<freq_mhz>/<run> into buf and, when create is
+ * set, makes the folders. Warm-up runs are named "w<repetition>".
+ */
+fp_status fp_dataset_run_dir(char *buf, size_t size, const char *dataset_dir,
+                             const fp_run_record *r, int create, fp_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#ifndef FREQPILOT_TELEMETRY_IO_H
+#define FREQPILOT_TELEMETRY_IO_H
+
+/*
+ * Writer of freqpilot's telemetry.csv (DESIGN.md §2): a header with every
+ * fp_col name in enum order, then one row per sample; NAN is an empty cell.
+ * Numbers are written in the shortest fixed form that reads back to the same
+ * double (integers exactly, "43.454", "0.05"), else with 17 significant digits.
+ * The file appears only on commit (temporary file + rename, see atomic.h);
+ * path "-" writes to stdout. Read it back with fp_ts_open(..., FP_FMT_TELEMETRY).
+ */
+
+#include "freqpilot/error.h"
+#include "freqpilot/sample.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct fp_telemetry_writer fp_telemetry_writer;
+
+/* Creates the temporary file and writes the header. */
+fp_status fp_telemetry_writer_open(fp_telemetry_writer **out, const char *path, fp_error *err);
+fp_status fp_telemetry_write_sample(fp_telemetry_writer *w, const fp_sample *s, fp_error *err);
+/* Flushes, fsyncs and renames into place, then frees w (also on error, after removing the
+ * temporary file). */
+fp_status fp_telemetry_writer_commit(fp_telemetry_writer *w, fp_error *err);
+/* Removes the temporary file and frees w. NULL is a no-op. */
+void fp_telemetry_writer_abort(fp_telemetry_writer *w);
+
+/*
+ * Formats v as written in telemetry.csv into buf (at least 32 bytes); returns the length.
+ * NAN gives "" (length 0).
+ */
+int fp_telemetry_format_value(double v, char *buf);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,384 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Per-run metrics over a telemetry series (docs/method-windows.md).
+ *
+ * Three streaming passes at most, constant memory: (1) file extent, power
+ * histogram for the idle quantile, activity-based active stretch; (2) only
+ * when the file has no activity metric: the power-based active stretch,
+ * which needs the idle level from pass 1; (3) reductions over the window.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "freqpilot/metrics.h"
+
+/* Power histogram: 0.25 W bins up to 2048 W; the last bin takes everything above. */
+#define HIST_BIN_W 0.25
+#define HIST_BINS 8192
+
+typedef struct src {
+    int (*next)(void *ctx, fp_sample *s, fp_error *err);
+    fp_status (*rewind)(void *ctx, fp_error *err);
+    void *ctx;
+    int time_reconstructed;
+    const char *name;
+} src;
+
+void fp_metrics_options_init(fp_metrics_options *opt)
+{
+    opt->window_start_s = NAN;
+    opt->window_end_s = NAN;
+    opt->duration_s = NAN;
+    opt->requested_mhz = NAN;
+    opt->counter_tolerance = 0.05;
+    opt->clock_tolerance_mhz = 30.0;
+}
+
+static int has_activity_value(const fp_sample *s)
+{
+    return !isnan(s->v[FP_COL_GPU_UTIL_PCT]) || !isnan(s->v[FP_COL_SM_ACTIVE]) ||
+           !isnan(s->v[FP_COL_GR_ACTIVE]);
+}
+
+static int active_by_activity(const fp_sample *s)
+{
+    double u = s->v[FP_COL_GPU_UTIL_PCT], sm = s->v[FP_COL_SM_ACTIVE], gr = s->v[FP_COL_GR_ACTIVE];
+    return (!isnan(u) && u >= FP_ACTIVE_UTIL_PCT) || (!isnan(sm) && sm >= FP_ACTIVE_FRACTION) ||
+           (!isnan(gr) && gr >= FP_ACTIVE_FRACTION);
+}
+
+static int hist_bin(double p)
+{
+    if (p <= 0)
+        return 0;
+    double b = p / HIST_BIN_W;
+    if (b >= HIST_BINS - 1)
+        return HIST_BINS - 1;
+    return (int)b;
+}
+
+typedef struct pass1 {
+    long n;
+    double t_first, t_last;
+    double p_max;
+    long n_power;
+    int activity_metric;
+    double act_first_t, act_last_t; /* NAN when no active sample */
+} pass1;
+
+typedef struct acc {
+    double sum[FP_COL_COUNT];
+    long cnt[FP_COL_COUNT];
+} acc;
+
+static double mean_of(const acc *a, int col)
+{
+    return a->cnt[col] ? a->sum[col] / (double)a->cnt[col] : NAN;
+}
+
+static fp_status metrics_core(src *in, const fp_metrics_options *opt_in, fp_run *run,
+                              fp_window_info *win_out, fp_error *err)
+{
+    fp_metrics_options defopt;
+    const fp_metrics_options *opt = opt_in;
+    fp_window_info win;
+    fp_sample s;
+    pass1 p1;
+    fp_status st;
+    int rc;
+    uint32_t *hist;
+
+    if (!opt) {
+        fp_metrics_options_init(&defopt);
+        opt = &defopt;
+    }
+    memset(&win, 0, sizeof win);
+    win.idle_power_w = NAN;
+    win.threshold_w = NAN;
+    memset(&p1, 0, sizeof p1);
+    p1.t_first = p1.t_last = NAN;
+    p1.p_max = -INFINITY;
+    p1.act_first_t = p1.act_last_t = NAN;
+
+    hist = calloc(HIST_BINS, sizeof *hist);
+    if (!hist)
+        return fp_error_set(err, FP_ERR_NOMEM, "%s: out of memory", in->name);
+
+    /* Pass 1. */
+    while ((rc = in->next(in->ctx, &s, err)) == 1) {
+        double t = s.v[FP_COL_T_S], p = s.v[FP_COL_POWER_W];
+        if (isnan(t))
+            continue;
+        if (p1.n == 0)
+            p1.t_first = t;
+        p1.t_last = t;
+        p1.n++;
+        if (!isnan(p)) {
+            if (hist[hist_bin(p)] < UINT32_MAX)
+                hist[hist_bin(p)]++;
+            p1.n_power++;
+            if (p > p1.p_max)
+                p1.p_max = p;
+        }
+        if (has_activity_value(&s))
+            p1.activity_metric = 1;
+        if (active_by_activity(&s)) {
+            if (isnan(p1.act_first_t))
+                p1.act_first_t = t;
+            p1.act_last_t = t;
+        }
+    }
+    if (rc < 0) {
+        free(hist);
+        return (fp_status)rc;
+    }
+    if (p1.n == 0) {
+        free(hist);
+        return fp_error_set(err, FP_ERR_PARSE, "%s: no telemetry samples", in->name);
+    }
+    win.file_samples = p1.n;
+    win.activity_metric = p1.activity_metric;
+    if (p1.n_power > 0) {
+        long want = (long)ceil(FP_IDLE_QUANTILE * (double)p1.n_power);
+        long seen = 0;
+        if (want < 1)
+            want = 1;
+        for (int b = 0; b < HIST_BINS; b++) {
+            seen += hist[b];
+            if (seen >= want) {
+                win.idle_power_w = (b + 0.5) * HIST_BIN_W;
+                break;
+            }
+        }
+    }
+    free(hist);
+
+    /* Pass 2: power-based activity when the file has no utilisation/activity metric. */
+    if (!p1.activity_metric && p1.n_power > 0) {
+        double margin = FP_ACTIVE_REL_MARGIN * (p1.p_max - win.idle_power_w);
+        if (margin < FP_ACTIVE_MIN_MARGIN_W)
+            margin = FP_ACTIVE_MIN_MARGIN_W;
+        win.threshold_w = win.idle_power_w + margin;
+        if ((st = in->rewind(in->ctx, err)) != FP_OK)
+            return st;
+        while ((rc = in->next(in->ctx, &s, err)) == 1) {
+            double t = s.v[FP_COL_T_S], p = s.v[FP_COL_POWER_W];
+            if (isnan(t) || isnan(p) || p <= win.threshold_w)
+                continue;
+            if (isnan(p1.act_first_t))
+                p1.act_first_t = t;
+            p1.act_last_t = t;
+        }
+        if (rc < 0)
+            return (fp_status)rc;
+    }
+
+    /* Window choice. */
+    double spacing = p1.n > 1 ? (p1.t_last - p1.t_first) / (double)(p1.n - 1) : 0.0;
+    if (!isnan(opt->window_start_s) && !isnan(opt->window_end_s) &&
+        opt->window_end_s >= opt->window_start_s) {
+        win.method = FP_WINDOW_MARKED;
+        win.start_s = opt->window_start_s;
+        win.end_s = opt->window_end_s;
+        if (win.start_s < p1.t_first - spacing || win.end_s > p1.t_last + spacing)
+            run->flags |= FP_FLAG_WINDOW_MISMATCH; /* telemetry does not cover the mark */
+    } else if (!isnan(opt->duration_s) && opt->duration_s > 0) {
+        win.method = FP_WINDOW_TIMING;
+        run->flags |= FP_FLAG_WINDOW_FROM_TIMING;
+        win.end_s = isnan(p1.act_last_t) ? p1.t_last : p1.act_last_t;
+        if (isnan(p1.act_last_t))
+            run->flags |= FP_FLAG_NO_ACTIVITY;
+        win.start_s = win.end_s - opt->duration_s;
+        if (win.start_s < p1.t_first - spacing) {
+            /* The telemetry is shorter than the run: energy covers less than time. */
+            win.start_s = p1.t_first;
+            run->flags |= FP_FLAG_WINDOW_MISMATCH;
+        }
+    } else if (!isnan(p1.act_first_t)) {
+        win.method = FP_WINDOW_DETECTED;
+        run->flags |= FP_FLAG_WINDOW_DETECTED;
+        win.start_s = p1.act_first_t;
+        win.end_s = p1.act_last_t;
+    } else {
+        win.method = FP_WINDOW_WHOLE;
+        run->flags |= FP_FLAG_NO_ACTIVITY;
+        win.start_s = p1.t_first;
+        win.end_s = p1.t_last;
+    }
+
+    /* Pass 3: reductions over the window. */
+    if ((st = in->rewind(in->ctx, err)) != FP_OK)
+        return st;
+    acc a;
+    memset(&a, 0, sizeof a);
+    double eps = 1e-9 * (fabs(win.end_s) + 1.0);
+    double lo = win.start_s - eps, hi = win.end_s + eps;
+    double t_in_first = NAN, t_in_last = NAN;
+    double prev_t = NAN, prev_p = NAN, integral = 0.0;
+    long n_in = 0, n_power_in = 0, n_thr = 0, n_thr_set = 0;
+    double e_first = NAN, e_last = NAN;
+    int counter_broken = 0;
+    while ((rc = in->next(in->ctx, &s, err)) == 1) {
+        double t = s.v[FP_COL_T_S], p = s.v[FP_COL_POWER_W], e = s.v[FP_COL_ENERGY_MJ];
+        if (isnan(t) || t < lo)
+            continue;
+        if (t > hi)
+            break;
+        if (n_in == 0)
+            t_in_first = t;
+        t_in_last = t;
+        n_in++;
+        for (int c = 1; c < FP_COL_COUNT; c++) {
+            if (c == FP_COL_ENERGY_MJ || c == FP_COL_THROTTLE_REASONS || isnan(s.v[c]))
+                continue;
+            a.sum[c] += s.v[c];
+            a.cnt[c]++;
+        }
+        if (!isnan(p)) {
+            if (!isnan(prev_p))
+                integral += 0.5 * (p + prev_p) * (t - prev_t);
+            prev_t = t;
+            prev_p = p;
+            n_power_in++;
+        }
+        if (!isnan(e)) {
+            if (isnan(e_first))
+                e_first = e;
+            else if (e < e_last)
+                counter_broken = 1; /* reset or wrap */
+            e_last = e;
+        }
+        double thr = s.v[FP_COL_THROTTLE_REASONS];
+        if (!isnan(thr) && thr >= 0 && thr < 18446744073709551616.0) {
+            n_thr++;
+            if ((uint64_t)thr & FP_THROTTLE_REASON_BITS)
+                n_thr_set++;
+        }
+    }
+    if (rc < 0)
+        return (fp_status)rc;
+    if (n_in == 0) {
+        /* A marked or timing window between two samples: nothing to reduce. */
+        run->flags |= FP_FLAG_WINDOW_MISMATCH;
+    }
+
+    double time_s;
+    if (win.method == FP_WINDOW_MARKED)
+        time_s = win.end_s - win.start_s;
+    else if (win.method == FP_WINDOW_TIMING)
+        time_s = opt->duration_s;
+    else
+        time_s = (n_in > 1) ? t_in_last - t_in_first : spacing;
+
+    run->samples = n_in;
+    run->time_s = time_s;
+    if (n_power_in >= 2)
+        run->energy_integral_j = integral;
+    else if (n_power_in == 1 && time_s > 0)
+        run->energy_integral_j = prev_p * time_s;
+    else
+        run->energy_integral_j = NAN;
+    run->energy_counter_j = NAN;
+    if (!isnan(e_first) && !counter_broken && e_last > e_first)
+        run->energy_counter_j = (e_last - e_first) / 1000.0;
+    else if (!isnan(e_first) && !counter_broken && e_last == e_first && n_in > 1)
+        run->energy_counter_j = 0.0;
+    run->energy_j = !isnan(run->energy_counter_j) ? run->energy_counter_j : run->energy_integral_j;
+    if (!isnan(run->energy_counter_j) && !isnan(run->energy_integral_j) &&
+        run->energy_integral_j > 0) {
+        double rel = fabs(run->energy_counter_j / run->energy_integral_j - 1.0);
+        if (rel > opt->counter_tolerance)
+            run->flags |= FP_FLAG_COUNTER_MISMATCH;
+    }
+    /* Energy per time over what the energy covers: with a timing window longer
+     * than the telemetry, time_s is the run's time but energy only the part seen. */
+    if (win.method == FP_WINDOW_TIMING && (run->flags & FP_FLAG_WINDOW_MISMATCH) && n_in > 1)
+        run->power_w = run->energy_j / (t_in_last - t_in_first);
+    else
+        run->power_w = time_s > 0 ? run->energy_j / time_s : mean_of(&a, FP_COL_POWER_W);
+
+    run->sm_clock_mhz = mean_of(&a, FP_COL_SM_CLOCK_MHZ);
+    if (isnan(run->sm_clock_mhz))
+        run->sm_clock_mhz = mean_of(&a, FP_COL_APP_CLOCK_MHZ);
+    if (!isnan(opt->requested_mhz) && !isnan(run->sm_clock_mhz) &&
+        fabs(run->sm_clock_mhz - opt->requested_mhz) > opt->clock_tolerance_mhz)
+        run->flags |= FP_FLAG_CLOCK_NOT_HELD;
+    run->gpu_util_pct = mean_of(&a, FP_COL_GPU_UTIL_PCT);
+    run->sm_active = mean_of(&a, FP_COL_SM_ACTIVE);
+    run->dram_active = mean_of(&a, FP_COL_DRAM_ACTIVE);
+    run->tensor_active = mean_of(&a, FP_COL_TENSOR_ACTIVE);
+    run->temp_c = mean_of(&a, FP_COL_TEMP_C);
+    {
+        double f32 = mean_of(&a, FP_COL_FP32_ACTIVE), f64 = mean_of(&a, FP_COL_FP64_ACTIVE),
+               f16 = mean_of(&a, FP_COL_FP16_ACTIVE);
+        if (isnan(f32) && isnan(f64) && isnan(f16)) {
+            run->fp_active = NAN;
+        } else {
+            run->fp_active =
+                (isnan(f32) ? 0 : f32 / 2.0) + (isnan(f64) ? 0 : f64) + (isnan(f16) ? 0 : f16);
+        }
+    }
+    run->throttled_frac = n_thr ? (double)n_thr_set / (double)n_thr : NAN;
+    if (n_thr && run->throttled_frac > FP_THROTTLE_MIN_FRAC)
+        run->flags |= FP_FLAG_THROTTLED;
+    if (in->time_reconstructed)
+        run->flags |= FP_FLAG_TIME_RECONSTRUCTED;
+    if (win_out)
+        *win_out = win;
+    return FP_OK;
+}
+
+/* Adapters: an fp_ts_reader, or an array. */
+static int ts_next(void *ctx, fp_sample *s, fp_error *err)
+{
+    return fp_ts_next((fp_ts_reader *)ctx, s, err);
+}
+
+static fp_status ts_rewind(void *ctx, fp_error *err)
+{
+    return fp_ts_rewind((fp_ts_reader *)ctx, err);
+}
+
+fp_status fp_run_metrics(fp_ts_reader *r, const fp_metrics_options *opt, fp_run *run,
+                         fp_window_info *win, fp_error *err)
+{
+    src in = {ts_next, ts_rewind, r, 0, fp_ts_path(r)};
+    fp_status st = metrics_core(&in, opt, run, win, err);
+    /* The flag is known only once the reader has seen rows (dcgmi interval inference). */
+    if (st == FP_OK && fp_ts_get_info(r)->time_reconstructed)
+        run->flags |= FP_FLAG_TIME_RECONSTRUCTED;
+    return st;
+}
+
+typedef struct arr_ctx {
+    const fp_sample *s;
+    size_t n, i;
+} arr_ctx;
+
+static int arr_next(void *ctx, fp_sample *s, fp_error *err)
+{
+    arr_ctx *a = ctx;
+    (void)err;
+    if (a->i >= a->n)
+        return 0;
+    *s = a->s[a->i++];
+    return 1;
+}
+
+static fp_status arr_rewind(void *ctx, fp_error *err)
+{
+    (void)err;
+    ((arr_ctx *)ctx)->i = 0;
+    return FP_OK;
+}
+
+fp_status fp_run_metrics_samples(const fp_sample *samples, size_t n, int time_reconstructed,
+                                 const fp_metrics_options *opt, fp_run *run, fp_window_info *win,
+                                 fp_error *err)
+{
+    arr_ctx a = {samples, n, 0};
+    src in = {arr_next, arr_rewind, &a, time_reconstructed, "samples"};
+    return metrics_core(&in, opt, run, win, err);
+}

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * freqpilot gpus: list the GPUs a backend sees. Read-only: safe on a
+ * production GPU (it never changes clocks or limits).
+ */
+#define _GNU_SOURCE
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "freqpilot/gpu.h"
+
+static const char gpus_help[] =
+    "usage: freqpilot gpus [--backend nvml|sim] [--json]\n"
+    "\n"
+    "Lists the GPUs the backend sees, one block per device: name, UUID, driver,\n"
+    "the memory clock the SM clock table belongs to, the number and range of\n"
+    "supported SM clocks, the default applications clock, the power limit with\n"
+    "its allowed range, and the MIG mode. Never changes anything on the GPU.\n"
+    "\n"
+    "Options:\n"
+    "   --backend NAME  nvml (default): the NVIDIA driver's libnvidia-ml.so.1,\n"
+    "                   loaded at run time; sim: the simulated GPU\n"
+    "                   (FREQPILOT_SIM_GPU=V100|A100|H100 picks the model)\n"
+    "   --json          one JSON object {\"backend\", \"gpus\": [...]} on stdout,\n"
+    "                   with the full SM clock table of each GPU\n"
+    "   -h, --help      show this help\n"
+    "\n"
+    "Values the driver does not report are shown as '-' (null in JSON).\n"
+    "\n"
+    "Examples:\n"
+    "   freqpilot gpus\n"
+    "   freqpilot gpus --backend sim --json\n"
+    "\n"
+    "Exit status: 0 success, 1 no NVML or a driver error, 2 usage error.\n";
+
+static void fmt_w(char *buf, size_t n, double w)
+{
+    if (isfinite(w))
+        snprintf(buf, n, "%g W", w);
+    else
+        snprintf(buf, n, "-");
+}
+
+static void print_text(const fp_gpu_info *in)
+{
+    char lim[32], lo[32], hi[32], def[32];
+    printf("GPU %u: %s (%s)%s\n", in->index, in->name, in->short_name,
+           in->simulated ? " [simulated]" : "");
+    printf("    uuid           %s\n", in->uuid[0] ? in->uuid : "-");
+    printf("    driver         %s\n", in->driver[0] ? in->driver : "-");
+    if (in->mem_clock_mhz)
+        printf("    memory clock   %u MHz\n", in->mem_clock_mhz);
+    else
+        printf("    memory clock   -\n");
+    if (in->n_graphics_clocks)
+        printf("    SM clocks      %u supported, %u..%u MHz\n", in->n_graphics_clocks,
+               in->graphics_clocks_mhz[in->n_graphics_clocks - 1], in->graphics_clocks_mhz[0]);
+    else
+        printf("    SM clocks      - (the driver lists none)\n");
+    if (in->max_clock_mhz)
+        printf("    max SM clock   %u MHz\n", in->max_clock_mhz);
+    else
+        printf("    max SM clock   -\n");
+    if (in->default_clock_mhz)
+        printf("    default clock  %u MHz (applications clock)\n", in->default_clock_mhz);
+    else
+        printf("    default clock  -\n");
+    fmt_w(lim, sizeof lim, in->power_limit_w);
+    fmt_w(lo, sizeof lo, in->power_limit_min_w);
+    fmt_w(hi, sizeof hi, in->power_limit_max_w);
+    fmt_w(def, sizeof def, in->default_power_limit_w);
+    printf("    power limit    %s (range %s..%s, default %s)\n", lim, lo, hi, def);
+    printf("    MIG            %s\n", in->mig_enabled < 0 ? "-"
+                                      : in->mig_enabled   ? "enabled"
+                                                          : "disabled");
+}
+
+static json_t *num_or_null(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *uint_or_null(unsigned v)
+{
+    return v ? json_integer(v) : json_null();
+}
+
+static json_t *info_json(const fp_gpu_info *in)
+{
+    json_t *clocks = json_array();
+    for (unsigned i = 0; i < in->n_graphics_clocks; i++)
+        json_array_append_new(clocks, json_integer(in->graphics_clocks_mhz[i]));
+    json_t *o = json_object();
+    json_object_set_new(o, "index", json_integer(in->index));
+    json_object_set_new(o, "name", json_string(in->name));
+    json_object_set_new(o, "short_name", json_string(in->short_name));
+    json_object_set_new(o, "uuid", in->uuid[0] ? json_string(in->uuid) : json_null());
+    json_object_set_new(o, "driver", in->driver[0] ? json_string(in->driver) : json_null());
+    json_object_set_new(o, "mem_clock_mhz", uint_or_null(in->mem_clock_mhz));
+    json_object_set_new(o, "n_sm_clocks", json_integer(in->n_graphics_clocks));
+    json_object_set_new(o, "min_sm_clock_mhz",
+                        in->n_graphics_clocks
+                            ? json_integer(in->graphics_clocks_mhz[in->n_graphics_clocks - 1])
+                            : json_null());
+    json_object_set_new(o, "max_sm_clock_mhz", uint_or_null(in->max_clock_mhz));
+    json_object_set_new(o, "default_clock_mhz", uint_or_null(in->default_clock_mhz));
+    json_object_set_new(o, "sm_clocks_mhz", clocks);
+    json_object_set_new(o, "power_limit_w", num_or_null(in->power_limit_w));
+    json_object_set_new(o, "power_limit_min_w", num_or_null(in->power_limit_min_w));
+    json_object_set_new(o, "power_limit_max_w", num_or_null(in->power_limit_max_w));
+    json_object_set_new(o, "default_power_limit_w", num_or_null(in->default_power_limit_w));
+    json_object_set_new(o, "mig_enabled",
+                        in->mig_enabled < 0 ? json_null() : json_boolean(in->mig_enabled));
+    json_object_set_new(o, "simulated", json_boolean(in->simulated));
+    return o;
+}
+
+int cmd_gpus(int argc, char **argv)
+{
+    const char *backend_name = "nvml";
+    int as_json = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            cli_print_help(gpus_help);
+            return EXIT_OK;
+        } else if (strcmp(a, "--json") == 0) {
+            as_json = 1;
+        } else if (strcmp(a, "--backend") == 0 || strncmp(a, "--backend=", 10) == 0) {
+            if (a[9] == '=')
+                backend_name = a + 10;
+            else if (i + 1 < argc)
+                backend_name = argv[++i];
+            else
+                return cli_usage_error("gpus", "--backend needs a value (nvml or sim)");
+        } else {
+            return cli_usage_error("gpus", "unexpected argument '%s'", a);
+        }
+    }
+    const fp_gpu_backend *b = fp_gpu_backend_by_name(backend_name);
+    if (!b)
+        return cli_usage_error("gpus", "unknown backend '%s' (expected nvml or sim)", backend_name);
+    fp_error err = {0};
+    if (b->init(&err) != FP_OK) {
+        cli_error("%s", err.msg);
+        return EXIT_FAIL;
+    }
+    int rc = EXIT_OK;
+    unsigned n = 0;
+    json_t *list = json_array();
+    if (b->count(&n, &err) != FP_OK) {
+        cli_error("%s", err.msg);
+        rc = EXIT_FAIL;
+        n = 0;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "%u", i);
+        fp_gpu *g = NULL;
+        fp_gpu_info info;
+        if (b->open(id, &g, &err) != FP_OK || b->info(g, &info, &err) != FP_OK) {
+            cli_error("GPU %u: %s", i, err.msg);
+            rc = EXIT_FAIL;
+            b->close(g);
+            continue;
+        }
+        b->close(g);
+        if (as_json) {
+            json_array_append_new(list, info_json(&info));
+        } else {
+            if (i)
+                putchar('\n');
+            print_text(&info);
+        }
+    }
+    if (as_json) {
+        json_t *root = json_object();
+        json_object_set_new(root, "backend", json_string(b->name));
+        json_object_set_new(root, "gpus", list);
+        char *s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+        if (s)
+            puts(s);
+        free(s);
+        json_decref(root);
+    } else {
+        json_decref(list);
+        if (n == 0 && rc == EXIT_OK)
+            printf("no GPUs found\n");
+    }
+    b->shutdown();
+    if (fflush(stdout) != 0) {
+        cli_error("writing to stdout failed");
+        rc = EXIT_FAIL;
+    }
+    return rc;
+}

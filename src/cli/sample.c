@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * freqpilot sample: print telemetry.csv rows from one GPU at a fixed interval.
+ * Read-only: it never changes clocks or limits.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "freqpilot/atomic.h"
+#include "freqpilot/gpu.h"
+#include "freqpilot/sample.h"
+#include "freqpilot/sim.h"
+
+static const char sample_help[] =
+    "usage: freqpilot sample [--backend nvml|sim] [--gpu N|UUID] [--interval-ms MS]\n"
+    "                        [--count N | --duration S] [-o FILE]\n"
+    "\n"
+    "Reads the telemetry of one GPU every MS milliseconds and writes telemetry.csv\n"
+    "rows: a header of the column names (t_s, power_w, power_avg_w, energy_mj,\n"
+    "sm_clock_mhz, ...; see docs/nvml.md), then one row per sample. An empty cell\n"
+    "is a value the GPU or driver does not report. t_s is seconds on the host's\n"
+    "monotonic clock since the first sample. Never changes clocks or limits, so it\n"
+    "is safe beside a running job.\n"
+    "\n"
+    "Options:\n"
+    "   --backend NAME     nvml (default) or sim (the simulated GPU; it runs in\n"
+    "                      simulated time, so no real waiting, unless\n"
+    "                      FREQPILOT_SIM_REALTIME=1)\n"
+    "   --gpu ID           index (default 0) or UUID as listed by 'freqpilot gpus'\n"
+    "   --interval-ms MS   time between samples, 1..3600000 (default 100); NVML\n"
+    "                      energy updates every ~10-100 ms and utilization over\n"
+    "                      1/6..1 s, so shorter intervals repeat values\n"
+    "   --count N          take N samples, then stop\n"
+    "   --duration S       sample for S seconds (samples at t = 0, MS, ... <= S)\n"
+    "                      with neither: until interrupted (Ctrl-C ends cleanly)\n"
+    "   -o, --output FILE  write to FILE (atomically, on exit) instead of stdout\n"
+    "   -h, --help         show this help\n"
+    "\n"
+    "Examples:\n"
+    "   freqpilot sample --count 10\n"
+    "   freqpilot sample --gpu GPU-5d1c... --interval-ms 50 --duration 60 -o telemetry.csv\n"
+    "   freqpilot sample --backend sim --count 5\n"
+    "\n"
+    "Exit status: 0 success, 1 no NVML or a driver error, 2 usage error.\n";
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Sleeps until monotonic time t_s; returns early on a signal. */
+static void sleep_until(double t_s)
+{
+    struct timespec ts;
+    ts.tv_sec = (time_t)t_s;
+    ts.tv_nsec = (long)((t_s - (double)ts.tv_sec) * 1e9);
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    while (!stop_requested && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+        ;
+}
+
+static void put_value(FILE *fp, fp_col c, double v)
+{
+    if (isnan(v))
+        return;
+    if (c == FP_COL_T_S)
+        fprintf(fp, "%.6f", v);
+    else if (v == floor(v) && fabs(v) < 1e15)
+        fprintf(fp, "%.0f", v);
+    else
+        fprintf(fp, "%.9g", v);
+}
+
+static void put_row(FILE *fp, const fp_sample *s)
+{
+    for (int c = 0; c < FP_COL_COUNT; c++) {
+        if (c)
+            fputc(',', fp);
+        put_value(fp, (fp_col)c, s->v[c]);
+    }
+    fputc('\n', fp);
+}
+
+struct sample_opts {
+    const char *backend, *gpu, *output;
+    long interval_ms, count;
+    double duration_s;
+};
+
+/* Returns -1 on success, else the exit code. */
+static int parse_args(int argc, char **argv, struct sample_opts *o)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = NULL;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            cli_print_help(sample_help);
+            return EXIT_OK;
+        }
+        static const char *const with_value[] = {"--backend",  "--gpu", "--interval-ms", "--count",
+                                                 "--duration", "-o",    "--output"};
+        const char *name = NULL;
+        for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; k++) {
+            size_t n = strlen(with_value[k]);
+            if (strncmp(a, with_value[k], n) == 0 && (a[n] == '\0' || (a[n] == '=' && n > 2))) {
+                name = with_value[k];
+                if (a[n] == '=')
+                    val = a + n + 1;
+                else if (i + 1 < argc)
+                    val = argv[++i];
+                else
+                    return cli_usage_error("sample", "%s needs a value", a);
+                break;
+            }
+        }
+        if (!name)
+            return cli_usage_error("sample", "unexpected argument '%s'", a);
+        if (strcmp(name, "--backend") == 0) {
+            o->backend = val;
+        } else if (strcmp(name, "--gpu") == 0) {
+            o->gpu = val;
+        } else if (strcmp(name, "-o") == 0 || strcmp(name, "--output") == 0) {
+            o->output = val;
+        } else if (strcmp(name, "--interval-ms") == 0) {
+            if (cli_parse_long(val, &o->interval_ms) || o->interval_ms < 1 ||
+                o->interval_ms > 3600000)
+                return cli_usage_error("sample", "--interval-ms %s: expected 1..3600000", val);
+        } else if (strcmp(name, "--count") == 0) {
+            if (cli_parse_long(val, &o->count) || o->count < 1)
+                return cli_usage_error("sample", "--count %s: expected a positive integer", val);
+        } else {
+            if (cli_parse_double(val, &o->duration_s) || o->duration_s < 0)
+                return cli_usage_error("sample", "--duration %s: expected seconds >= 0", val);
+        }
+    }
+    if (o->count > 0 && o->duration_s >= 0)
+        return cli_usage_error("sample", "--count and --duration exclude each other");
+    return -1;
+}
+
+int cmd_sample(int argc, char **argv)
+{
+    struct sample_opts o = {"nvml", "0", "-", 100, 0, -1.0};
+    int rc = parse_args(argc, argv, &o);
+    if (rc >= 0)
+        return rc;
+    const fp_gpu_backend *b = fp_gpu_backend_by_name(o.backend);
+    if (!b)
+        return cli_usage_error("sample", "unknown backend '%s' (expected nvml or sim)", o.backend);
+    fp_error err = {0};
+    if (b->init(&err) != FP_OK) {
+        cli_error("%s", err.msg);
+        return EXIT_FAIL;
+    }
+    fp_gpu *g = NULL;
+    if (b->open(o.gpu, &g, &err) != FP_OK) {
+        cli_error("%s", err.msg);
+        b->shutdown();
+        return EXIT_FAIL;
+    }
+    const char *rt = getenv("FREQPILOT_SIM_REALTIME");
+    int simulated_time = strcmp(b->name, "sim") == 0 && !(rt && strcmp(rt, "1") == 0);
+    fp_atomic_file out;
+    if (fp_atomic_open(&out, o.output, &err) != FP_OK) {
+        cli_error("%s", err.msg);
+        b->close(g);
+        b->shutdown();
+        return EXIT_FAIL;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal; /* no SA_RESTART: the sleep ends at once */
+    sigemptyset(&sa.sa_mask);
+    struct sigaction old_int, old_term;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+
+    for (int c = 0; c < FP_COL_COUNT; c++)
+        fprintf(out.fp, "%s%s", c ? "," : "", fp_col_name((fp_col)c));
+    fputc('\n', out.fp);
+    const double iv = o.interval_ms / 1000.0;
+    double t0 = 0;
+    rc = EXIT_OK;
+    for (long i = 0; !stop_requested; i++) {
+        if (o.count > 0 && i >= o.count)
+            break;
+        if (o.duration_s >= 0 && i * iv > o.duration_s + 1e-9)
+            break;
+        double t;
+        if (simulated_time) {
+            if (i > 0)
+                fp_gpu_sim_advance(g, iv);
+            t = i * iv;
+        } else {
+            if (i > 0)
+                sleep_until(t0 + i * iv);
+            if (stop_requested)
+                break;
+            t = mono_s();
+            if (i == 0)
+                t0 = t;
+            t -= t0;
+        }
+        fp_sample s;
+        if (b->sample(g, &s, &err) != FP_OK) {
+            cli_error("%s", err.msg);
+            rc = EXIT_FAIL;
+            break;
+        }
+        s.v[FP_COL_T_S] = t;
+        put_row(out.fp, &s);
+        if (out.is_stdout)
+            fflush(out.fp);
+    }
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    /* Keep what was sampled even after an error or Ctrl-C: the rows are valid. */
+    if (fp_atomic_commit(&out, &err) != FP_OK) {
+        cli_error("%s", err.msg);
+        rc = EXIT_FAIL;
+    }
+    b->close(g);
+    b->shutdown();
+    return rc;
+}

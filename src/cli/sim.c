@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* freqpilot sim: the simulated GPU's ground truth and simulated runs. */
+#define _GNU_SOURCE
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli/cli.h"
+#include "freqpilot/sim.h"
+
+static const char sim_help[] =
+    "usage: freqpilot sim list\n"
+    "   or: freqpilot sim optimum --gpu GPU --workload W --objective OBJ [--max-slowdown X]\n"
+    "                             [--json]\n"
+    "   or: freqpilot sim curve --gpu GPU --workload W [-o FILE]\n"
+    "   or: freqpilot sim run --gpu GPU --workload W --clock MHZ [--seed N] [--run-position N]\n"
+    "                         [--interval S] [--drift X] [--cold-start X] [--no-noise]\n"
+    "                         [--power-limit W] [-o telemetry.csv]\n"
+    "\n"
+    "The simulated GPU (docs/simulated-gpu.md): clock tables and limits of real V100, A100\n"
+    "and H100 NVL parts, a voltage/frequency power model and workloads made of phases. Its\n"
+    "ground truth is known, which is what tests and comparisons use.\n"
+    "\n"
+    "Subcommands:\n"
+    "   list      the simulated GPUs (clocks, memory clock, limit, idle power) and the\n"
+    "             built-in workloads with their phases\n"
+    "   optimum   the true optimal supported SM clock for an objective: prints the clock in\n"
+    "             MHz, or with --json: freq_mhz, baseline_mhz, time_s, energy_j, power_w,\n"
+    "             slowdown and energy_saving (fractions against the maximum clock)\n"
+    "   curve     the noise-free CSV freq_mhz,time_s,energy_j,power_w,edp,ed2p over every\n"
+    "             supported clock (inference window, steady temperature)\n"
+    "   run       one simulated run with the clock locked: telemetry.csv on stdout (or -o),\n"
+    "             columns as DESIGN.md §2 (an empty cell = not available); the inference\n"
+    "             window and the true energy go to stderr with -v\n"
+    "\n"
+    "Options:\n"
+    "   --gpu GPU          V100, A100 or H100 (also sim:A100, NVIDIA A100-PCIE-40GB)\n"
+    "   --workload W       llama, stablediffusion (sd), vit, whisper, lstm or an INI file\n"
+    "   --objective OBJ    energy, time, edp (energy x time) or ed2p (energy x time^2)\n"
+    "   --max-slowdown X   allowed slowdown against the maximum clock, a fraction (0.05 = 5 %);\n"
+    "                      default none\n"
+    "   --json             optimum: print a JSON object\n"
+    "   --clock MHZ        run: requested clock (locked; the reached clock is the highest\n"
+    "                      supported clock <= MHZ, lower when the power cap bites)\n"
+    "   --seed N           run: noise seed (default 20250709; same seed, same series)\n"
+    "   --run-position N   run: position in a sweep (0 = first: cold start when enabled)\n"
+    "   --interval S       run: sampling interval in seconds (default 0.05)\n"
+    "   --drift X          run: relative slowdown per sweep position (default 0)\n"
+    "   --cold-start X     run: extra time fraction of run position 0 (default 0)\n"
+    "   --no-noise         run: no run-to-run or sample noise\n"
+    "   --power-limit W    run: power limit in watts (default the GPU's)\n"
+    "   -o FILE            write to FILE instead of stdout\n"
+    "\n"
+    "Examples:\n"
+    "   freqpilot sim optimum --gpu H100 --workload llama --objective edp\n"
+    "   freqpilot sim optimum --gpu A100 --workload sd --objective energy --max-slowdown 0.05 "
+    "--json\n"
+    "   freqpilot sim run --gpu A100 --workload whisper --clock 1005 --seed 7 -o t.csv\n"
+    "\n"
+    "Exit status: 0 success, 1 failure, 2 usage error.\n";
+
+typedef struct sim_opts {
+    const char *gpu, *workload, *objective, *out;
+    double max_slowdown, clock, interval, drift, cold_start, power_limit;
+    long seed, run_position;
+    int json, no_noise, has_seed;
+} sim_opts;
+
+static int need_arg(int argc, char **argv, int i)
+{
+    if (i + 1 >= argc)
+        return cli_usage_error("sim", "option '%s' needs a value", argv[i]);
+    return 0;
+}
+
+static int parse_opts(int argc, char **argv, sim_opts *o)
+{
+    o->max_slowdown = NAN;
+    o->interval = 0.05;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        double *dv = NULL;
+        long *lv = NULL;
+        const char **sv = NULL;
+        if (strcmp(a, "--json") == 0) {
+            o->json = 1;
+            continue;
+        }
+        if (strcmp(a, "--no-noise") == 0) {
+            o->no_noise = 1;
+            continue;
+        }
+        if (strcmp(a, "--gpu") == 0)
+            sv = &o->gpu;
+        else if (strcmp(a, "--workload") == 0)
+            sv = &o->workload;
+        else if (strcmp(a, "--objective") == 0)
+            sv = &o->objective;
+        else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0)
+            sv = &o->out;
+        else if (strcmp(a, "--max-slowdown") == 0)
+            dv = &o->max_slowdown;
+        else if (strcmp(a, "--clock") == 0)
+            dv = &o->clock;
+        else if (strcmp(a, "--interval") == 0)
+            dv = &o->interval;
+        else if (strcmp(a, "--drift") == 0)
+            dv = &o->drift;
+        else if (strcmp(a, "--cold-start") == 0)
+            dv = &o->cold_start;
+        else if (strcmp(a, "--power-limit") == 0)
+            dv = &o->power_limit;
+        else if (strcmp(a, "--seed") == 0) {
+            lv = &o->seed;
+            o->has_seed = 1;
+        } else if (strcmp(a, "--run-position") == 0)
+            lv = &o->run_position;
+        else
+            return cli_usage_error("sim", "unknown option '%s'", a);
+        if (need_arg(argc, argv, i))
+            return EXIT_USAGE;
+        const char *v = argv[++i];
+        if (sv)
+            *sv = v;
+        else if (dv && cli_parse_double(v, dv))
+            return cli_usage_error("sim", "%s '%s': expected a number", a, v);
+        else if (lv && (cli_parse_long(v, lv) || *lv < 0))
+            return cli_usage_error("sim", "%s '%s': expected a non-negative integer", a, v);
+    }
+    return 0;
+}
+
+static int need_gpu_wl(const sim_opts *o, const fp_sim_gpu **g, fp_sim_workload *wl)
+{
+    if (!o->gpu || !o->workload)
+        return cli_usage_error("sim", "--gpu and --workload are required");
+    *g = fp_sim_gpu_find(o->gpu);
+    if (!*g)
+        return cli_usage_error("sim", "unknown GPU '%s' (expected V100, A100 or H100)", o->gpu);
+    fp_error err = {0};
+    if (fp_sim_workload_resolve(o->workload, wl, &err)) {
+        cli_error("%s", err.msg);
+        return EXIT_FAIL;
+    }
+    return 0;
+}
+
+static FILE *open_out(const char *path)
+{
+    if (!path || strcmp(path, "-") == 0)
+        return stdout;
+    FILE *f = fopen(path, "w");
+    if (!f)
+        cli_error("cannot write %s: %m", path);
+    return f;
+}
+
+static int close_out(FILE *f, const char *path)
+{
+    if (f == stdout)
+        return fflush(f) == 0 ? EXIT_OK : EXIT_FAIL;
+    if (fclose(f) != 0) {
+        cli_error("writing %s failed", path);
+        return EXIT_FAIL;
+    }
+    return EXIT_OK;
+}
+
+static int sim_list(void)
+{
+    printf("GPUs:\n");
+    for (unsigned i = 0; i < fp_sim_gpu_count(); i++) {
+        const fp_sim_gpu *g = fp_sim_gpu_at(i);
+        printf("  %-5s %-24s %3u clocks %u..%u MHz, memory %u MHz, limit %.0f W, idle %.0f W\n",
+               g->short_name, g->name, g->n_clocks, g->clocks_mhz[g->n_clocks - 1],
+               g->clocks_mhz[0], g->mem_clock_mhz, g->power_limit_w, g->idle_power_w);
+    }
+    printf("Workloads:\n");
+    for (unsigned i = 0; i < fp_sim_workload_count(); i++) {
+        const fp_sim_workload *w = fp_sim_workload_at(i);
+        printf("  %-16s %s\n", w->name, w->description);
+    }
+    return EXIT_OK;
+}
+
+static int sim_optimum(const sim_opts *o)
+{
+    const fp_sim_gpu *g;
+    fp_sim_workload wl;
+    int rc = need_gpu_wl(o, &g, &wl);
+    if (rc)
+        return rc;
+    if (!o->objective)
+        return cli_usage_error("sim", "--objective is required (energy, time, edp, ed2p)");
+    int obj = fp_sim_objective_from_name(o->objective);
+    if (obj < 0)
+        return cli_usage_error("sim", "unknown objective '%s' (expected energy, time, edp, ed2p)",
+                               o->objective);
+    if (!isnan(o->max_slowdown) && o->max_slowdown < 0)
+        return cli_usage_error("sim", "--max-slowdown: expected a fraction >= 0");
+    fp_error err = {0};
+    fp_sim_optimum_result r;
+    if (fp_sim_optimum(g, &wl, obj, o->max_slowdown, NULL, &r, &err)) {
+        cli_error("%s", err.msg);
+        return EXIT_FAIL;
+    }
+    if (!o->json) {
+        printf("%u\n", r.freq_mhz);
+        return EXIT_OK;
+    }
+    json_t *j = json_pack(
+        "{s:s, s:s, s:s, s:o, s:i, s:i, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "gpu", g->short_name,
+        "app", wl.name, "objective", fp_sim_objective_name(obj), "max_slowdown",
+        isnan(o->max_slowdown) ? json_null() : json_real(o->max_slowdown), "freq_mhz",
+        (int)r.freq_mhz, "baseline_mhz", (int)r.baseline_mhz, "time_s", r.time_s, "energy_j",
+        r.energy_j, "power_w", r.power_w, "baseline_time_s", r.baseline_time_s, "baseline_energy_j",
+        r.baseline_energy_j, "slowdown", r.slowdown, "energy_saving", r.energy_saving);
+    if (!j) {
+        cli_error("out of memory");
+        return EXIT_FAIL;
+    }
+    json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+    putchar('\n');
+    json_decref(j);
+    return EXIT_OK;
+}
+
+static int sim_curve(const sim_opts *o)
+{
+    const fp_sim_gpu *g;
+    fp_sim_workload wl;
+    int rc = need_gpu_wl(o, &g, &wl);
+    if (rc)
+        return rc;
+    FILE *f = open_out(o->out);
+    if (!f)
+        return EXIT_FAIL;
+    fprintf(f, "freq_mhz,time_s,energy_j,power_w,edp,ed2p\n");
+    for (unsigned i = 0; i < g->n_clocks; i++) {
+        double t, e, p;
+        fp_error err = {0};
+        if (fp_sim_expected(g, &wl, g->clocks_mhz[i], &t, &e, &p, &err)) {
+            cli_error("%s", err.msg);
+            if (f != stdout)
+                fclose(f);
+            return EXIT_FAIL;
+        }
+        fprintf(f, "%u,%.6f,%.6f,%.6f,%.6f,%.6f\n", g->clocks_mhz[i], t, e, p, e * t, e * t * t);
+    }
+    return close_out(f, o->out);
+}
+
+static int write_sample(void *user, const fp_sample *s)
+{
+    FILE *f = user;
+    for (int c = 0; c < FP_COL_COUNT; c++) {
+        if (c)
+            fputc(',', f);
+        if (!isnan(s->v[c]))
+            fprintf(f, "%.10g", s->v[c]);
+    }
+    fputc('\n', f);
+    return ferror(f) ? 1 : 0;
+}
+
+static int sim_run(const sim_opts *o)
+{
+    const fp_sim_gpu *g;
+    fp_sim_workload wl;
+    int rc = need_gpu_wl(o, &g, &wl);
+    if (rc)
+        return rc;
+    if (!(o->clock > 0))
+        return cli_usage_error("sim", "--clock MHZ is required (a positive number)");
+    if (!(o->interval > 0) || o->interval > 60)
+        return cli_usage_error("sim", "--interval: expected 0 < S <= 60");
+    fp_sim_run_opts ro;
+    fp_sim_run_opts_default(&ro);
+    ro.clock_mhz = o->clock;
+    ro.interval_s = o->interval;
+    ro.run_position = (unsigned)o->run_position;
+    ro.power_limit_w = o->power_limit;
+    if (o->has_seed)
+        ro.knobs.seed = (uint64_t)o->seed;
+    ro.knobs.drift_per_run = o->drift;
+    ro.knobs.cold_start = o->cold_start;
+    if (o->no_noise)
+        ro.knobs.time_noise = ro.knobs.power_noise = ro.knobs.sample_noise = 0;
+    FILE *f = open_out(o->out);
+    if (!f)
+        return EXIT_FAIL;
+    for (int c = 0; c < FP_COL_COUNT; c++)
+        fprintf(f, "%s%s", c ? "," : "", fp_col_name(c));
+    fputc('\n', f);
+    fp_error err = {0};
+    fp_sim_run_result r;
+    if (fp_sim_run(g, &wl, &ro, write_sample, f, &r, &err)) {
+        cli_error("%s", err.msg);
+        if (f != stdout)
+            fclose(f);
+        return EXIT_FAIL;
+    }
+    cli_info("inference window %.3f..%.3f s (%.3f s), energy %.3f J, clock %u -> %u MHz%s",
+             r.infer_start_s, r.infer_end_s, r.time_s, r.energy_j, r.requested_mhz, r.reached_mhz,
+             r.throttled ? ", power capped" : "");
+    return close_out(f, o->out);
+}
+
+int cmd_sim(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(sim_help, stderr);
+        return EXIT_USAGE;
+    }
+    const char *sub = argv[1];
+    if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
+        cli_print_help(sim_help);
+        return EXIT_OK;
+    }
+    for (int i = 2; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            cli_print_help(sim_help);
+            return EXIT_OK;
+        }
+    sim_opts o;
+    memset(&o, 0, sizeof o);
+    int rc = parse_opts(argc, argv, &o);
+    if (rc)
+        return rc;
+    if (strcmp(sub, "list") == 0)
+        return sim_list();
+    if (strcmp(sub, "optimum") == 0)
+        return sim_optimum(&o);
+    if (strcmp(sub, "curve") == 0)
+        return sim_curve(&o);
+    if (strcmp(sub, "run") == 0)
+        return sim_run(&o);
+    return cli_usage_error("sim", "unknown subcommand '%s' (expected list, optimum, curve, run)",
+                           sub);
+}

@@ -1,0 +1,571 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * freqpilot's own DATASET/ layout: manifest.json + one folder per run with
+ * telemetry.csv and run.json (keys documented in include/freqpilot/dataset.h).
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "freqpilot/atomic.h"
+#include "freqpilot/dataset.h"
+#include "telemetry/layouts.h"
+
+void fp_dataset_manifest_init(fp_dataset_manifest *m)
+{
+    memset(m, 0, sizeof *m);
+    m->created_utc = NAN;
+    m->runs_per_clock = -1;
+    m->warmup_runs = -1;
+}
+
+void fp_run_record_init(fp_run_record *r)
+{
+    memset(r, 0, sizeof *r);
+    r->requested_clock_mhz = NAN;
+    r->achieved_clock_mhz = NAN;
+    r->repetition = -1;
+    r->sweep_position = -1;
+    r->start_monotonic_s = r->end_monotonic_s = NAN;
+    r->start_utc_s = r->end_utc_s = NAN;
+    r->wall_time_s = NAN;
+    r->window_start_s = r->window_end_s = NAN;
+    snprintf(r->window_source, sizeof r->window_source, "none");
+    snprintf(r->telemetry, sizeof r->telemetry, "telemetry.csv");
+}
+
+/* ---- JSON helpers ---- */
+
+static json_t *num_or_null(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+static void iso_utc(double epoch, char *buf, size_t size)
+{
+    time_t t = (time_t)floor(epoch);
+    struct tm tm;
+    int ms = (int)lround((epoch - floor(epoch)) * 1000.0);
+    if (ms >= 1000) {
+        t += 1;
+        ms -= 1000;
+    }
+    gmtime_r(&t, &tm);
+    snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+}
+
+static json_t *time_or_null(double epoch)
+{
+    char buf[64];
+    if (!isfinite(epoch))
+        return json_null();
+    iso_utc(epoch, buf, sizeof buf);
+    return json_string(buf);
+}
+
+static double parse_iso(const char *s)
+{
+    int Y, M, D, h, m;
+    double sec;
+    struct tm tm;
+    if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%lf", &Y, &M, &D, &h, &m, &sec) != 6)
+        return NAN;
+    memset(&tm, 0, sizeof tm);
+    tm.tm_year = Y - 1900;
+    tm.tm_mon = M - 1;
+    tm.tm_mday = D;
+    tm.tm_hour = h;
+    tm.tm_min = m;
+    return (double)timegm(&tm) + sec;
+}
+
+static fp_status write_json(const char *path, json_t *root, fp_error *err)
+{
+    fp_atomic_file f;
+    fp_status st;
+    if (!root)
+        return fp_error_set(err, FP_ERR_NOMEM, "%s: out of memory", path);
+    if ((st = fp_atomic_open(&f, path, err)) != FP_OK) {
+        json_decref(root);
+        return st;
+    }
+    if (json_dumpf(root, f.fp, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17)) !=
+            0 ||
+        fputc('\n', f.fp) == EOF) {
+        fp_atomic_abort(&f);
+        json_decref(root);
+        return fp_error_set(err, FP_ERR_IO, "%s: write failed", path);
+    }
+    json_decref(root);
+    if ((st = fp_atomic_commit(&f, err)) != FP_OK) {
+        fp_atomic_abort(&f);
+        return st;
+    }
+    return FP_OK;
+}
+
+static fp_status mkdir_p(const char *path, fp_error *err)
+{
+    char buf[4096];
+    size_t len = strlen(path);
+    if (len >= sizeof buf)
+        return fp_error_set(err, FP_ERR_INVALID, "%s: path too long", path);
+    memcpy(buf, path, len + 1);
+    for (size_t i = 1; i <= len; i++) {
+        if (buf[i] != '/' && buf[i] != '\0')
+            continue;
+        char c = buf[i];
+        buf[i] = '\0';
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+            return fp_error_set(err, FP_ERR_IO, "%s: cannot create folder: %s", buf,
+                                strerror(errno));
+        buf[i] = c;
+    }
+    return FP_OK;
+}
+
+fp_status fp_dataset_write_manifest(const char *dataset_dir, const fp_dataset_manifest *m,
+                                    fp_error *err)
+{
+    char path[4096];
+    fp_status st;
+    json_t *root, *gpu, *clocks;
+    if ((st = mkdir_p(dataset_dir, err)) != FP_OK)
+        return st;
+    if (snprintf(path, sizeof path, "%s/manifest.json", dataset_dir) >= (int)sizeof path)
+        return fp_error_set(err, FP_ERR_INVALID, "%s: path too long", dataset_dir);
+    root = json_object();
+    gpu = json_object();
+    clocks = json_array();
+    if (!root || !gpu || !clocks) {
+        json_decref(root);
+        json_decref(gpu);
+        json_decref(clocks);
+        return fp_error_set(err, FP_ERR_NOMEM, "%s: out of memory", path);
+    }
+    json_object_set_new(gpu, "name", json_string(m->gpu_name));
+    json_object_set_new(gpu, "short", json_string(m->gpu_short));
+    json_object_set_new(gpu, "uuid", json_string(m->gpu_uuid));
+    json_object_set_new(gpu, "driver", json_string(m->driver));
+    for (size_t i = 0; i < m->n_clocks && i < FP_DATASET_MAX_CLOCKS; i++)
+        json_array_append_new(clocks, num_or_null(m->clocks_mhz[i]));
+    json_object_set_new(root, "format", json_string(FP_DATASET_FORMAT));
+    json_object_set_new(root, "format_version", json_integer(FP_DATASET_FORMAT_VERSION));
+    json_object_set_new(root, "gpu", gpu);
+    json_object_set_new(root, "app", json_string(m->app));
+    json_object_set_new(root, "command", json_string(m->command));
+    json_object_set_new(root, "clocks_mhz", clocks);
+    json_object_set_new(root, "runs_per_clock",
+                        m->runs_per_clock >= 0 ? json_integer(m->runs_per_clock) : json_null());
+    json_object_set_new(root, "warmup_runs",
+                        m->warmup_runs >= 0 ? json_integer(m->warmup_runs) : json_null());
+    json_object_set_new(root, "order", json_string(m->order));
+    json_object_set_new(root, "seed", json_integer((json_int_t)m->seed));
+    json_object_set_new(root, "tool_version", json_string(m->tool_version));
+    json_object_set_new(root, "created_utc", time_or_null(m->created_utc));
+    return write_json(path, root, err);
+}
+
+fp_status fp_dataset_write_run_json(const char *path, const fp_run_record *r, fp_error *err)
+{
+    json_t *root = json_object();
+    if (!root)
+        return fp_error_set(err, FP_ERR_NOMEM, "%s: out of memory", path);
+    json_object_set_new(root, "gpu", json_string(r->gpu));
+    json_object_set_new(root, "app", json_string(r->app));
+    json_object_set_new(root, "requested_clock_mhz", num_or_null(r->requested_clock_mhz));
+    json_object_set_new(root, "achieved_clock_mhz", num_or_null(r->achieved_clock_mhz));
+    json_object_set_new(root, "repetition",
+                        r->repetition >= 0 ? json_integer(r->repetition) : json_null());
+    json_object_set_new(root, "warmup", json_boolean(r->warmup));
+    json_object_set_new(root, "sweep_position",
+                        r->sweep_position >= 0 ? json_integer(r->sweep_position) : json_null());
+    json_object_set_new(root, "start_monotonic_s", num_or_null(r->start_monotonic_s));
+    json_object_set_new(root, "end_monotonic_s", num_or_null(r->end_monotonic_s));
+    json_object_set_new(root, "start_utc", time_or_null(r->start_utc_s));
+    json_object_set_new(root, "end_utc", time_or_null(r->end_utc_s));
+    json_object_set_new(root, "start_utc_s", num_or_null(r->start_utc_s));
+    json_object_set_new(root, "end_utc_s", num_or_null(r->end_utc_s));
+    json_object_set_new(root, "wall_time_s", num_or_null(r->wall_time_s));
+    json_object_set_new(root, "window_start_s", num_or_null(r->window_start_s));
+    json_object_set_new(root, "window_end_s", num_or_null(r->window_end_s));
+    json_object_set_new(root, "window_source", json_string(r->window_source));
+    json_object_set_new(root, "exit_status", json_integer(r->exit_status));
+    json_object_set_new(root, "telemetry", json_string(r->telemetry));
+    return write_json(path, root, err);
+}
+
+/* ---- reading ---- */
+
+static json_t *load_json(const char *path, fp_error *err)
+{
+    json_error_t je;
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    if (!root) {
+        fp_error_at(err, FP_ERR_PARSE, path, je.line > 0 ? je.line : 0, "invalid JSON: %s",
+                    je.text);
+        return NULL;
+    }
+    if (!json_is_object(root)) {
+        json_decref(root);
+        fp_error_at(err, FP_ERR_PARSE, path, 1, "expected a JSON object");
+        return NULL;
+    }
+    return root;
+}
+
+/* Number (or null/absent -> NAN); a value of another type is an error. */
+static int get_num(json_t *o, const char *key, double *out)
+{
+    json_t *v = json_object_get(o, key);
+    *out = NAN;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_number(v))
+        return -1;
+    *out = json_number_value(v);
+    return 0;
+}
+
+/* Whole number in [lo, hi] (or null/absent -> dflt); anything else is an error. */
+static int get_int(json_t *o, const char *key, double lo, double hi, long dflt, long *out)
+{
+    double v;
+    *out = dflt;
+    if (get_num(o, key, &v))
+        return -1;
+    if (isnan(v))
+        return 0;
+    if (!(v >= lo && v <= hi && v == floor(v)))
+        return -1;
+    *out = (long)v;
+    return 0;
+}
+
+static int get_str(json_t *o, const char *key, char *buf, size_t size)
+{
+    json_t *v = json_object_get(o, key);
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_string(v))
+        return -1;
+    snprintf(buf, size, "%s", json_string_value(v));
+    return 0;
+}
+
+#define BAD_KEY(path, key, what)                                                                   \
+    fp_error_at(err, FP_ERR_PARSE, path, 0, "key \"%s\": expected %s", key, what)
+
+fp_status fp_dataset_read_manifest(const char *path, fp_dataset_manifest *m, fp_error *err)
+{
+    json_t *root = load_json(path, err), *gpu, *clocks;
+    char fmt[64] = "", created[64] = "";
+    double v;
+    long iv;
+    fp_status st = FP_OK;
+    if (!root)
+        return FP_ERR_PARSE;
+    fp_dataset_manifest_init(m);
+    if (get_str(root, "format", fmt, sizeof fmt) || strcmp(fmt, FP_DATASET_FORMAT) != 0) {
+        st = BAD_KEY(path, "format", "\"" FP_DATASET_FORMAT "\"");
+        goto out;
+    }
+    if (get_num(root, "format_version", &v) || !(v >= 1 && v <= FP_DATASET_FORMAT_VERSION)) {
+        st = BAD_KEY(path, "format_version", "1");
+        goto out;
+    }
+    gpu = json_object_get(root, "gpu");
+    if (gpu && json_is_object(gpu)) {
+        if (get_str(gpu, "name", m->gpu_name, sizeof m->gpu_name) ||
+            get_str(gpu, "short", m->gpu_short, sizeof m->gpu_short) ||
+            get_str(gpu, "uuid", m->gpu_uuid, sizeof m->gpu_uuid) ||
+            get_str(gpu, "driver", m->driver, sizeof m->driver)) {
+            st = BAD_KEY(path, "gpu", "strings name, short, uuid, driver");
+            goto out;
+        }
+    }
+    if (get_str(root, "app", m->app, sizeof m->app) ||
+        get_str(root, "command", m->command, sizeof m->command) ||
+        get_str(root, "order", m->order, sizeof m->order) ||
+        get_str(root, "tool_version", m->tool_version, sizeof m->tool_version) ||
+        get_str(root, "created_utc", created, sizeof created)) {
+        st = BAD_KEY(path, "app/command/order/tool_version/created_utc", "strings");
+        goto out;
+    }
+    m->created_utc = created[0] ? parse_iso(created) : NAN;
+    clocks = json_object_get(root, "clocks_mhz");
+    if (clocks) {
+        size_t i;
+        json_t *c;
+        if (!json_is_array(clocks)) {
+            st = BAD_KEY(path, "clocks_mhz", "an array of numbers");
+            goto out;
+        }
+        json_array_foreach(clocks, i, c)
+        {
+            if (!json_is_number(c) || i >= FP_DATASET_MAX_CLOCKS) {
+                st = BAD_KEY(path, "clocks_mhz", "an array of at most 512 numbers");
+                goto out;
+            }
+            m->clocks_mhz[m->n_clocks++] = json_number_value(c);
+        }
+    }
+    if (get_int(root, "runs_per_clock", 0, 1e6, -1, &iv)) {
+        st = BAD_KEY(path, "runs_per_clock", "an integer");
+        goto out;
+    }
+    m->runs_per_clock = (int)iv;
+    if (get_int(root, "warmup_runs", 0, 1e6, -1, &iv)) {
+        st = BAD_KEY(path, "warmup_runs", "an integer");
+        goto out;
+    }
+    m->warmup_runs = (int)iv;
+    if (get_num(root, "seed", &v)) {
+        st = BAD_KEY(path, "seed", "an integer");
+        goto out;
+    }
+    {
+        json_t *s = json_object_get(root, "seed");
+        m->seed = json_is_integer(s) ? (unsigned long long)json_integer_value(s) : 0;
+    }
+out:
+    json_decref(root);
+    return st;
+}
+
+fp_status fp_dataset_read_run_json(const char *path, fp_run_record *r, fp_error *err)
+{
+    static const char *const num_keys[] = {
+        "requested_clock_mhz", "achieved_clock_mhz", "start_monotonic_s",
+        "end_monotonic_s",     "start_utc_s",        "end_utc_s",
+        "wall_time_s",         "window_start_s",     "window_end_s",
+    };
+    json_t *root = load_json(path, err);
+    double *dst[9];
+    long iv;
+    fp_status st = FP_OK;
+    if (!root)
+        return FP_ERR_PARSE;
+    fp_run_record_init(r);
+    dst[0] = &r->requested_clock_mhz;
+    dst[1] = &r->achieved_clock_mhz;
+    dst[2] = &r->start_monotonic_s;
+    dst[3] = &r->end_monotonic_s;
+    dst[4] = &r->start_utc_s;
+    dst[5] = &r->end_utc_s;
+    dst[6] = &r->wall_time_s;
+    dst[7] = &r->window_start_s;
+    dst[8] = &r->window_end_s;
+    for (int i = 0; i < 9; i++) {
+        if (get_num(root, num_keys[i], dst[i])) {
+            st = BAD_KEY(path, num_keys[i], "a number or null");
+            goto out;
+        }
+    }
+    if (get_str(root, "gpu", r->gpu, sizeof r->gpu) ||
+        get_str(root, "app", r->app, sizeof r->app) ||
+        get_str(root, "window_source", r->window_source, sizeof r->window_source) ||
+        get_str(root, "telemetry", r->telemetry, sizeof r->telemetry)) {
+        st = BAD_KEY(path, "gpu/app/window_source/telemetry", "strings");
+        goto out;
+    }
+    if (isnan(r->start_utc_s)) {
+        char s[64] = "";
+        if (get_str(root, "start_utc", s, sizeof s) == 0 && s[0])
+            r->start_utc_s = parse_iso(s);
+    }
+    if (get_int(root, "repetition", 0, 1e6, -1, &iv)) {
+        st = BAD_KEY(path, "repetition", "an integer");
+        goto out;
+    }
+    r->repetition = (int)iv;
+    if (get_int(root, "sweep_position", 0, 1e15, -1, &iv)) {
+        st = BAD_KEY(path, "sweep_position", "an integer");
+        goto out;
+    }
+    r->sweep_position = iv;
+    if (get_int(root, "exit_status", -1e6, 1e6, 0, &iv)) {
+        st = BAD_KEY(path, "exit_status", "an integer");
+        goto out;
+    }
+    r->exit_status = (int)iv;
+    {
+        json_t *w = json_object_get(root, "warmup");
+        if (w && !json_is_boolean(w) && !json_is_null(w)) {
+            st = BAD_KEY(path, "warmup", "true or false");
+            goto out;
+        }
+        r->warmup = w && json_is_true(w);
+    }
+    if (!strchr(r->telemetry, '/') && r->telemetry[0] == '\0')
+        snprintf(r->telemetry, sizeof r->telemetry, "telemetry.csv");
+    if (strchr(r->telemetry, '/') || strcmp(r->telemetry, "..") == 0) {
+        st = BAD_KEY(path, "telemetry", "a file name in the run folder");
+        goto out;
+    }
+out:
+    json_decref(root);
+    return st;
+}
+
+fp_status fp_dataset_run_dir(char *buf, size_t size, const char *dataset_dir,
+                             const fp_run_record *r, int create, fp_error *err)
+{
+    int n = snprintf(buf, size, "%s/%s/%s/%.0f/%s%d", dataset_dir, r->gpu, r->app,
+                     r->requested_clock_mhz, r->warmup ? "w" : "", r->repetition);
+    if (n < 0 || (size_t)n >= size)
+        return fp_error_set(err, FP_ERR_INVALID, "%s: path too long", dataset_dir);
+    if (!r->gpu[0] || !r->app[0] || strchr(r->gpu, '/') || strchr(r->app, '/') ||
+        !isfinite(r->requested_clock_mhz))
+        return fp_error_set(err, FP_ERR_INVALID,
+                            "run record needs gpu, app (without '/') and requested_clock_mhz");
+    return create ? mkdir_p(buf, err) : FP_OK;
+}
+
+/* ---- loader ---- */
+
+static int is_dir(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static fp_status load_run_dir(const char *dir, const fp_dataset_manifest *man,
+                              const fp_load_options *opt, fp_run_list *out, fp_error *err)
+{
+    char path[4096];
+    fp_run_record rec;
+    fp_run run;
+    fp_metrics_options m;
+    fp_error e;
+    const fp_diag *diag = opt ? opt->diag : NULL;
+
+    snprintf(path, sizeof path, "%s/run.json", dir);
+    fp_error_clear(&e);
+    if (fp_dataset_read_run_json(path, &rec, &e) != FP_OK) {
+        fp_warn(diag, "skipped %s", e.msg);
+        return FP_OK;
+    }
+    if (rec.warmup)
+        return FP_OK; /* discarded by design */
+    fp_run_init(&run);
+    snprintf(run.gpu, sizeof run.gpu, "%s", rec.gpu[0] ? rec.gpu : man->gpu_short);
+    snprintf(run.app, sizeof run.app, "%s", rec.app[0] ? rec.app : man->app);
+    run.freq_mhz = rec.requested_clock_mhz;
+    run.run_index = rec.sweep_position;
+    run.repetition = rec.repetition;
+    run.start_utc = rec.start_utc_s;
+    if (rec.exit_status != 0)
+        run.flags |= FP_FLAG_FAILED;
+    snprintf(path, sizeof path, "%s/%s", dir, rec.telemetry);
+    fp_run_set_source(&run, path, 0);
+    fp_metrics_options_init(&m);
+    m.requested_mhz = rec.requested_clock_mhz;
+    m.window_start_s = rec.window_start_s;
+    m.window_end_s = rec.window_end_s;
+    if (opt) {
+        m.counter_tolerance = opt->counter_tolerance;
+        m.clock_tolerance_mhz = opt->clock_tolerance_mhz;
+    }
+    fp_error_clear(&e);
+    if (fp_run_from_telemetry(path, FP_FMT_TELEMETRY, &m, opt, &run, &e) != FP_OK) {
+        fp_warn(diag, "skipped %s", e.msg);
+        return FP_OK;
+    }
+    /* Without an SM clock column, the clock read back at run time is the evidence. */
+    if (isnan(run.sm_clock_mhz) && isfinite(rec.achieved_clock_mhz)) {
+        run.sm_clock_mhz = rec.achieved_clock_mhz;
+        if (isfinite(rec.requested_clock_mhz) && opt &&
+            fabs(rec.achieved_clock_mhz - rec.requested_clock_mhz) > opt->clock_tolerance_mhz)
+            run.flags |= FP_FLAG_CLOCK_NOT_HELD;
+    }
+    return fp_run_list_push(out, &run, err);
+}
+
+static fp_status walk(const char *dir, int depth, const fp_dataset_manifest *man,
+                      const fp_load_options *opt, fp_run_list *out, fp_error *err)
+{
+    char path[4096];
+    DIR *d;
+    struct dirent *de;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    fp_status st = FP_OK;
+
+    snprintf(path, sizeof path, "%s/run.json", dir);
+    if (depth > 0 && access(path, F_OK) == 0)
+        return load_run_dir(dir, man, opt, out, err);
+    if (depth >= 5)
+        return FP_OK;
+    if (!(d = opendir(dir)))
+        return fp_error_set(err, FP_ERR_IO, "%s: cannot open folder: %s", dir, strerror(errno));
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            char **nn = realloc(names, ncap * sizeof *nn);
+            if (!nn) {
+                st = fp_error_set(err, FP_ERR_NOMEM, "out of memory");
+                break;
+            }
+            names = nn;
+            cap = ncap;
+        }
+        if (!(names[n] = strdup(de->d_name))) {
+            st = fp_error_set(err, FP_ERR_NOMEM, "out of memory");
+            break;
+        }
+        n++;
+    }
+    closedir(d);
+    if (n)
+        qsort(names, n, sizeof *names, cmp_str);
+    for (size_t i = 0; i < n && st == FP_OK; i++) {
+        if (snprintf(path, sizeof path, "%s/%s", dir, names[i]) < (int)sizeof path && is_dir(path))
+            st = walk(path, depth + 1, man, opt, out, err);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    return st;
+}
+
+fp_status fp_dataset_load(const char *dir, const fp_load_options *opt, fp_run_list *out,
+                          fp_error *err)
+{
+    char path[4096];
+    fp_dataset_manifest *man;
+    fp_status st;
+    size_t before = out->len;
+
+    if (snprintf(path, sizeof path, "%s/manifest.json", dir) >= (int)sizeof path)
+        return fp_error_set(err, FP_ERR_INVALID, "%s: path too long", dir);
+    if (!(man = malloc(sizeof *man)))
+        return fp_error_set(err, FP_ERR_NOMEM, "out of memory");
+    if ((st = fp_dataset_read_manifest(path, man, err)) == FP_OK) {
+        if (!man->gpu_short[0] && man->gpu_name[0])
+            fp_gpu_short_name(man->gpu_name, man->gpu_short, sizeof man->gpu_short);
+        st = walk(dir, 0, man, opt, out, err);
+    }
+    free(man);
+    if (st == FP_OK && out->len == before)
+        st =
+            fp_error_set(err, FP_ERR_FORMAT,
+                         "%s: no runs found (expected <gpu>/<app>/<freq_mhz>/<run>/run.json)", dir);
+    return st;
+}

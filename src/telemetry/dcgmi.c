@@ -1,0 +1,352 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * dcgmi dmon tables: a "#Entity" header of DCGM short names (repeated every
+ * 14 rows), a units line starting "ID", then one whitespace-padded row per
+ * entity and sample ("GPU 0  0.000 ... N/A"). Rows carry no timestamp, so time
+ * is rebuilt from the sampling interval. When DVNAM (field 50) is requested
+ * the device name spans several tokens; the count of tokens tells how many.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "telemetry/csvcore.h"
+#include "telemetry/ts_internal.h"
+
+/* Rows used to infer the interval from the energy counter. */
+#define INFER_ROWS 4096
+
+struct dcgm_field {
+    const char *name;
+    signed char col;
+};
+
+static const struct dcgm_field dcgm_fields[] = {
+    {"GRACT", FP_COL_GR_ACTIVE},     {"SMACT", FP_COL_SM_ACTIVE},
+    {"SMOCC", FP_COL_SM_OCCUPANCY},  {"TENSO", FP_COL_TENSOR_ACTIVE},
+    {"DRAMA", FP_COL_DRAM_ACTIVE},   {"FP64A", FP_COL_FP64_ACTIVE},
+    {"FP32A", FP_COL_FP32_ACTIVE},   {"FP16A", FP_COL_FP16_ACTIVE},
+    {"GPUTL", FP_COL_GPU_UTIL_PCT},  {"MCUTL", FP_COL_MEM_UTIL_PCT},
+    {"POWER", FP_COL_POWER_W},       {"TOTEC", FP_COL_ENERGY_MJ},
+    {"SACLK", FP_COL_APP_CLOCK_MHZ}, {"SMCLK", FP_COL_SM_CLOCK_MHZ},
+    {"MMCLK", FP_COL_MEM_CLOCK_MHZ}, {"TMPTR", FP_COL_TEMP_C},
+    {"MMTMP", FP_COL_MEM_TEMP_C},    {"PMLMT", FP_COL_POWER_LIMIT_W},
+    {"PSTAT", FP_COL_PSTATE},        {"FBUSD", FP_COL_FB_USED_MIB},
+};
+
+static int is_blank_line(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (s[i] != ' ' && s[i] != '\t')
+            return 0;
+    return 1;
+}
+
+/* Offset of the first short name in a "#Entity"/"# Entity" header's tokens, or -1. */
+static int header_start(char **f, size_t *l, int n)
+{
+    if (n >= 1 && l[0] == 7 && memcmp(f[0], "#Entity", 7) == 0)
+        return 1;
+    if (n >= 2 && l[0] == 1 && f[0][0] == '#' && l[1] == 6 && memcmp(f[1], "Entity", 6) == 0)
+        return 2;
+    return -1;
+}
+
+static int is_units_line(char **f, size_t *l, int n)
+{
+    return n >= 1 && l[0] == 2 && (memcmp(f[0], "ID", 2) == 0 || memcmp(f[0], "Id", 2) == 0);
+}
+
+/* "GPU 0", "GPU-I 1": an entity type (a letter first) and a numeric id. */
+static int is_entity_row(char **f, size_t *l, int n, long *id)
+{
+    if (n < 2)
+        return 0;
+    char c = f[0][0];
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')))
+        return 0;
+    if (l[1] == 0 || l[1] > 9)
+        return 0;
+    long v = 0;
+    for (size_t i = 0; i < l[1]; i++) {
+        if ((unsigned)(f[1][i] - '0') > 9)
+            return 0;
+        v = v * 10 + (f[1][i] - '0');
+    }
+    *id = v;
+    return 1;
+}
+
+static fp_status map_header(fp_ts_reader *r, int start, int n)
+{
+    r->ncols = n - start;
+    r->name_col = -1;
+    r->info.columns_present = 1u << FP_COL_T_S;
+    for (int c = 0; c < r->ncols; c++) {
+        char *name = r->fields[start + c];
+        size_t len = r->lens[start + c];
+        /* "POWER(W)" in some dcgmi versions. */
+        char *paren = memchr(name, '(', len);
+        if (paren)
+            *paren = '\0', len = (size_t)(paren - name);
+        r->colname[c] = name;
+        r->kind[c] = TK_IGNORE;
+        r->col[c] = -1;
+        if (len == 5 && memcmp(name, "DVNAM", 5) == 0 && r->name_col < 0) {
+            r->kind[c] = TK_NAME;
+            r->name_col = c;
+            continue;
+        }
+        for (size_t k = 0; k < sizeof dcgm_fields / sizeof *dcgm_fields; k++) {
+            if (len == 5 && memcmp(dcgm_fields[k].name, name, 5) == 0) {
+                int col = dcgm_fields[k].col;
+                if (r->info.columns_present & ((uint64_t)1 << col))
+                    break; /* the same field twice: the first one counts */
+                r->kind[c] = col == FP_COL_PSTATE ? TK_PSTATE : TK_NUM;
+                r->col[c] = (signed char)col;
+                r->info.columns_present |= (uint64_t)1 << col;
+                break;
+            }
+        }
+    }
+    return FP_OK;
+}
+
+fp_status fp_dcgmi_init(fp_ts_reader *r, fp_error *err)
+{
+    char *line;
+    size_t len;
+    int rc;
+    const char *path = fp_linebuf_path(r->lb);
+    while ((rc = fp_linebuf_next(r->lb, &line, &len, err)) == 1) {
+        if (is_blank_line(line, len)) {
+            r->info.rows_skipped++;
+            continue;
+        }
+        long lineno = fp_linebuf_lineno(r->lb);
+        fp_status st = fp_ts_keep_header(r, line, len, err);
+        if (st != FP_OK)
+            return st;
+        int n = fp_ws_split(r->hdr, r->hdr_len, r->fields, r->lens, TS_MAX_FIELDS);
+        int start = n < 0 ? -1 : header_start(r->fields, r->lens, n);
+        if (start < 0)
+            return fp_error_at(err, FP_ERR_PARSE, path, lineno,
+                               "expected a dcgmi dmon header ('#Entity' followed by field names)");
+        if (n - start < 1)
+            return fp_error_at(err, FP_ERR_PARSE, path, lineno, "dcgmi header without fields");
+        r->info.rows_skipped++;
+        return map_header(r, start, n);
+    }
+    if (rc < 0)
+        return rc;
+    return fp_error_at(err, FP_ERR_PARSE, path, 0, "empty file: no header and no data");
+}
+
+/* A repeated header must name the same fields as the first one. */
+static int same_header(fp_ts_reader *r, char **f, int n, int start)
+{
+    if (n - start != r->ncols)
+        return 0;
+    for (int c = 0; c < r->ncols; c++) {
+        const char *a = r->colname[c], *b = f[start + c];
+        size_t la = strlen(a);
+        if (strncmp(a, b, la) != 0 || (b[la] != '\0' && b[la] != '('))
+            return 0;
+    }
+    return 1;
+}
+
+static void copy_name(fp_ts_reader *r, char **f, size_t *l, int first, int count)
+{
+    size_t k = 0, cap = sizeof r->info.gpu_name - 1;
+    for (int t = 0; t < count && k < cap; t++) {
+        if (t > 0)
+            r->info.gpu_name[k++] = ' ';
+        size_t m = l[first + t] < cap - k ? l[first + t] : cap - k;
+        memcpy(r->info.gpu_name + k, f[first + t], m);
+        k += m;
+    }
+    r->info.gpu_name[k] = '\0';
+}
+
+int fp_dcgmi_next(fp_ts_reader *r, fp_sample *s, fp_error *err)
+{
+    char *line;
+    size_t len;
+    int rc;
+    char **f = r->fields;
+    size_t *l = r->lens;
+    const char *path = fp_linebuf_path(r->lb);
+    while ((rc = fp_linebuf_next(r->lb, &line, &len, err)) == 1) {
+        int n = fp_ws_split(line, len, f, l, TS_MAX_FIELDS + 2);
+        if (n == 0) {
+            r->info.rows_skipped++;
+            continue;
+        }
+        long id;
+        if (n < 0 || !is_entity_row(f, l, n, &id)) {
+            int start = n < 0 ? -1 : header_start(f, l, n);
+            if (start >= 0) {
+                if (!same_header(r, f, n, start))
+                    return fp_error_at(err, FP_ERR_PARSE, path, fp_linebuf_lineno(r->lb),
+                                       "the dcgmi header changed: expected the %d fields of the "
+                                       "first header",
+                                       r->ncols);
+                r->info.rows_skipped++;
+                continue;
+            }
+            if (n > 0 && is_units_line(f, l, n)) {
+                r->info.rows_skipped++;
+                continue;
+            }
+            /* Not a table line: fine at the end (messages after Ctrl-C), not in the middle. */
+            if (!r->garbage_line) {
+                r->garbage_line = fp_linebuf_lineno(r->lb);
+                size_t k = len < sizeof r->garbage_text - 1 ? len : sizeof r->garbage_text - 1;
+                memcpy(r->garbage_text, line, k);
+                r->garbage_text[k] = '\0';
+                for (size_t i = 0; i < k; i++)
+                    if (r->garbage_text[i] == '\0')
+                        r->garbage_text[i] = ' ';
+            }
+            r->garbage_count++;
+            continue;
+        }
+        if (r->garbage_line)
+            return fp_error_at(err, FP_ERR_PARSE, path, r->garbage_line,
+                               "not a dcgmi dmon row: '%s' (data rows follow at line %ld)",
+                               r->garbage_text, fp_linebuf_lineno(r->lb));
+        int vals = n - 2, extra = 0;
+        if (vals != r->ncols) {
+            if (vals > r->ncols && r->name_col >= 0) {
+                extra = vals - r->ncols; /* the device name spans extra + 1 tokens */
+            } else {
+                return fp_ts_err_columns(r, vals, err);
+            }
+        }
+        if (!r->keep_type[0]) {
+            size_t k = l[0] < sizeof r->keep_type - 1 ? l[0] : sizeof r->keep_type - 1;
+            if (r->opt.gpu_index >= 0) {
+                memcpy(r->keep_type, "GPU", 4);
+            } else {
+                memcpy(r->keep_type, f[0], k);
+                r->keep_type[k] = '\0';
+            }
+        }
+        if (r->keep_index < 0)
+            r->keep_index = id;
+        if (id != r->keep_index || strcmp(f[0], r->keep_type) != 0) {
+            r->info.rows_other_entity++;
+            continue;
+        }
+        fp_sample_clear(s);
+        for (int c = 0; c < r->ncols; c++) {
+            int t = 2 + c + (c > r->name_col && r->name_col >= 0 ? extra : 0);
+            switch (r->kind[c]) {
+            case TK_NUM:
+            case TK_PSTATE: {
+                double *v = &s->v[(int)r->col[c]];
+                if (fp_parse_num(f[t], l[t], v) < 0 && fp_ts_parse_cell(f[t], l[t], v) < 0)
+                    return fp_ts_err_value(r, c, f[t], l[t], err);
+                break;
+            }
+            case TK_NAME:
+                if (!r->info.gpu_name[0])
+                    copy_name(r, f, l, t, extra + 1);
+                break;
+            default:
+                break;
+            }
+        }
+        s->v[FP_COL_T_S] = (double)r->row * r->interval;
+        r->row++;
+        r->info.rows++;
+        r->seen_data = 1;
+        return 1;
+    }
+    if (rc == 0 && r->garbage_count) {
+        r->info.rows_skipped += r->garbage_count;
+        if (!r->prescanning)
+            fp_warn(r->opt.diag,
+                    "%s:%ld: %ld trailing line(s) after the dcgmi table skipped ('%s')", path,
+                    r->garbage_line, r->garbage_count, r->garbage_text);
+        r->garbage_count = 0;
+    }
+    return rc;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/*
+ * Seconds per row from the energy counter: over blocks of consecutive rows,
+ * dt = dE / (the power summed over the block's row gaps); the median of the
+ * blocks. Single row pairs are useless: the counter updates on its own
+ * schedule (zero and double deltas alternate). The result is snapped to a
+ * usual dmon -d interval when within 10 %.
+ */
+#define INFER_BLOCK 32
+double fp_dcgmi_infer_interval(fp_ts_reader *r)
+{
+    if (!(r->info.columns_present & ((uint64_t)1 << FP_COL_POWER_W)) ||
+        !(r->info.columns_present & ((uint64_t)1 << FP_COL_ENERGY_MJ)))
+        return 0;
+    double *ratio = malloc((INFER_ROWS / 4 + 1) * sizeof *ratio);
+    if (!ratio)
+        return 0;
+    fp_sample s;
+    fp_error err;
+    double e_start = NAN, prev_p = NAN, psum = 0, e_last = NAN;
+    int n = 0, len = 0;
+    r->prescanning = 1;
+    r->interval = 0;
+    for (int i = 0; i < INFER_ROWS && fp_dcgmi_next(r, &s, &err) == 1; i++) {
+        double e = s.v[FP_COL_ENERGY_MJ], p = s.v[FP_COL_POWER_W];
+        if (!isfinite(e) || !isfinite(p) || (len > 0 && e < e_last)) {
+            len = 0; /* a gap or a counter reset: start a new block */
+            continue;
+        }
+        if (len == 0) {
+            e_start = e;
+            psum = 0;
+        } else {
+            psum += 0.5 * (p + prev_p);
+        }
+        prev_p = p;
+        e_last = e;
+        if (++len == INFER_BLOCK + 1) {
+            if (psum > 1 && e > e_start)
+                ratio[n++] = (e - e_start) / 1000.0 / psum;
+            len = 1;
+            e_start = e;
+            psum = 0;
+        }
+    }
+    /* A short file: one block of whatever there is. */
+    if (n == 0 && len > 8 && psum > 1 && e_last > e_start)
+        ratio[n++] = (e_last - e_start) / 1000.0 / psum;
+    r->prescanning = 0;
+    double iv = 0;
+    if (n >= 1) {
+        qsort(ratio, (size_t)n, sizeof *ratio, cmp_double);
+        iv = n % 2 ? ratio[n / 2] : 0.5 * (ratio[n / 2 - 1] + ratio[n / 2]);
+        static const double usual[] = {0.001, 0.002, 0.005, 0.01, 0.02, 0.025, 0.05, 0.1, 0.2,
+                                       0.25,  0.5,   1,     2,    5,    10,    30,   60};
+        int snapped = 0;
+        for (size_t k = 0; k < sizeof usual / sizeof *usual; k++)
+            if (fabs(iv - usual[k]) <= 0.1 * usual[k]) {
+                iv = usual[k];
+                snapped = 1;
+                break;
+            }
+        if (!snapped)
+            iv = round(iv * 1000) / 1000; /* dmon -d takes whole milliseconds */
+        if (!(iv > 0))
+            iv = 0;
+    }
+    free(ratio);
+    return iv;
+}

@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * nvidia-smi --query-gpu=... --format=csv[,noheader][,nounits]: one row per GPU
+ * per sample, ", " separated, values possibly with units ("70.12 W") or
+ * bracketed markers ([N/A]). Without a header only the layout of the
+ * ai-inference-energy captures is known; anything else needs a header.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "telemetry/csvcore.h"
+#include "telemetry/ts_internal.h"
+
+/* The noheader layout of the ai-inference-energy smi-1s captures. */
+static const char *const noheader_layout[] = {
+    "timestamp",
+    "index",
+    "name",
+    "power.draw",
+    "power.limit",
+    "temperature.gpu",
+    "utilization.gpu",
+    "utilization.memory",
+    "memory.total",
+    "memory.free",
+    "memory.used",
+    "clocks.sm",
+    "clocks.mem",
+    "clocks.gr",
+    "pstate",
+};
+#define NOHEADER_COLS ((int)(sizeof noheader_layout / sizeof *noheader_layout))
+
+struct smi_field {
+    const char *name;
+    unsigned char kind;
+    signed char col;
+    signed char prio; /* when several fields feed one column, the highest wins */
+};
+
+static const struct smi_field smi_fields[] = {
+    {"timestamp", TK_TIME, -1, 0},
+    {"index", TK_INDEX, -1, 0},
+    {"name", TK_NAME, -1, 0},
+    {"gpu_name", TK_NAME, -1, 0},
+    {"power.draw.instant", TK_NUM, FP_COL_POWER_W, 3},
+    {"power.draw", TK_NUM, FP_COL_POWER_W, 2},
+    {"power.draw.average", TK_NUM, FP_COL_POWER_AVG_W, 3},
+    {"enforced.power.limit", TK_NUM, FP_COL_POWER_LIMIT_W, 3},
+    {"power.limit", TK_NUM, FP_COL_POWER_LIMIT_W, 2},
+    {"temperature.gpu", TK_NUM, FP_COL_TEMP_C, 2},
+    {"temperature.memory", TK_NUM, FP_COL_MEM_TEMP_C, 2},
+    {"utilization.gpu", TK_NUM, FP_COL_GPU_UTIL_PCT, 2},
+    {"utilization.memory", TK_NUM, FP_COL_MEM_UTIL_PCT, 2},
+    {"memory.used", TK_NUM, FP_COL_FB_USED_MIB, 2},
+    {"clocks.sm", TK_NUM, FP_COL_SM_CLOCK_MHZ, 3},
+    {"clocks.current.sm", TK_NUM, FP_COL_SM_CLOCK_MHZ, 3},
+    {"clocks.gr", TK_NUM, FP_COL_SM_CLOCK_MHZ, 1},
+    {"clocks.current.graphics", TK_NUM, FP_COL_SM_CLOCK_MHZ, 1},
+    {"clocks.mem", TK_NUM, FP_COL_MEM_CLOCK_MHZ, 2},
+    {"clocks.current.memory", TK_NUM, FP_COL_MEM_CLOCK_MHZ, 2},
+    {"clocks.applications.graphics", TK_NUM, FP_COL_APP_CLOCK_MHZ, 2},
+    {"clocks.applications.gr", TK_NUM, FP_COL_APP_CLOCK_MHZ, 2},
+    {"pstate", TK_PSTATE, FP_COL_PSTATE, 2},
+    {"clocks_event_reasons.active", TK_NUM, FP_COL_THROTTLE_REASONS, 2},
+    {"clocks_throttle_reasons.active", TK_NUM, FP_COL_THROTTLE_REASONS, 2},
+};
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    const int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const unsigned yoe = (unsigned)(y - era * 400);
+    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static int digits(const char *s, int n, unsigned *out)
+{
+    unsigned v = 0;
+    for (int i = 0; i < n; i++) {
+        if ((unsigned)(s[i] - '0') > 9)
+            return -1;
+        v = v * 10 + (unsigned)(s[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+int fp_smi_parse_time(const char *s, size_t len, int64_t *sec, double *frac)
+{
+    unsigned y, mo, d, h, mi, se;
+    if (len < 19 || (s[4] != '/' && s[4] != '-') || s[7] != s[4] || s[10] != ' ' || s[13] != ':' ||
+        s[16] != ':')
+        return -1;
+    if (digits(s, 4, &y) || digits(s + 5, 2, &mo) || digits(s + 8, 2, &d) ||
+        digits(s + 11, 2, &h) || digits(s + 14, 2, &mi) || digits(s + 17, 2, &se))
+        return -1;
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
+        return -1;
+    double f = 0;
+    if (len > 19) {
+        if (s[19] != '.' || len == 20 || len > 29)
+            return -1;
+        unsigned v;
+        int n = (int)len - 20;
+        if (digits(s + 20, n, &v))
+            return -1;
+        static const double p10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+        f = v / p10[n];
+    }
+    *sec = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
+    *frac = f;
+    return 0;
+}
+
+/* "power.draw [W]" -> "power.draw". */
+static size_t strip_unit(const char *name, size_t len)
+{
+    if (len > 0 && name[len - 1] == ']') {
+        const char *b = memchr(name, '[', len);
+        if (b) {
+            len = (size_t)(b - name);
+            while (len > 0 && name[len - 1] == ' ')
+                len--;
+        }
+    }
+    return len;
+}
+
+static fp_status map_columns(fp_ts_reader *r, char **names, size_t *lens, int n, fp_error *err)
+{
+    int best_prio[FP_COL_COUNT], best_field[FP_COL_COUNT];
+    for (int c = 0; c < FP_COL_COUNT; c++)
+        best_prio[c] = -1, best_field[c] = -1;
+    r->ncols = n;
+    r->time_col = r->index_col = r->name_col = -1;
+    for (int i = 0; i < n; i++) {
+        size_t len = strip_unit(names[i], lens[i]);
+        names[i][len] = '\0';
+        r->colname[i] = names[i];
+        r->kind[i] = TK_IGNORE;
+        r->col[i] = -1;
+        for (size_t k = 0; k < sizeof smi_fields / sizeof *smi_fields; k++) {
+            const struct smi_field *f = &smi_fields[k];
+            if (strlen(f->name) != len || memcmp(f->name, names[i], len) != 0)
+                continue;
+            if (f->kind == TK_TIME && r->time_col < 0)
+                r->time_col = i, r->kind[i] = TK_TIME;
+            else if (f->kind == TK_INDEX && r->index_col < 0)
+                r->index_col = i, r->kind[i] = TK_INDEX;
+            else if (f->kind == TK_NAME && r->name_col < 0)
+                r->name_col = i, r->kind[i] = TK_NAME;
+            else if (f->col >= 0 && f->prio > best_prio[(int)f->col]) {
+                best_prio[(int)f->col] = f->prio;
+                best_field[(int)f->col] = i;
+                r->kind[i] = f->kind;
+                r->col[i] = f->col;
+            }
+            break;
+        }
+    }
+    /* Several fields for one column: the best one keeps it. */
+    for (int i = 0; i < n; i++)
+        if (r->col[i] >= 0 && best_field[(int)r->col[i]] != i)
+            r->kind[i] = TK_IGNORE, r->col[i] = -1;
+    /* Newer drivers: power.draw is the 1-s average when power.draw.instant exists. */
+    int instant = best_field[FP_COL_POWER_W];
+    if (instant >= 0 && strcmp(names[instant], "power.draw.instant") == 0 &&
+        best_field[FP_COL_POWER_AVG_W] < 0) {
+        for (int i = 0; i < n; i++)
+            if (strcmp(names[i], "power.draw") == 0) {
+                r->kind[i] = TK_NUM;
+                r->col[i] = FP_COL_POWER_AVG_W;
+                best_field[FP_COL_POWER_AVG_W] = i;
+            }
+    }
+    r->info.columns_present = 1u << FP_COL_T_S;
+    for (int c = 0; c < FP_COL_COUNT; c++)
+        if (best_field[c] >= 0)
+            r->info.columns_present |= (uint64_t)1 << c;
+    if (r->time_col < 0) {
+        r->interval = r->opt.interval_s > 0 ? r->opt.interval_s : 1.0;
+        r->info.time_reconstructed = 1;
+        r->info.interval_s = r->interval;
+    }
+    (void)err;
+    return FP_OK;
+}
+
+fp_status fp_smi_init(fp_ts_reader *r, fp_error *err)
+{
+    char *line;
+    size_t len;
+    int rc;
+    const char *path = fp_linebuf_path(r->lb);
+    while ((rc = fp_linebuf_next(r->lb, &line, &len, err)) == 1) {
+        size_t i = 0;
+        while (i < len && (line[i] == ' ' || line[i] == '\t'))
+            i++;
+        if (i < len)
+            break;
+        r->info.rows_skipped++;
+    }
+    if (rc < 0)
+        return rc;
+    if (rc == 0)
+        return fp_error_at(err, FP_ERR_PARSE, path, 0, "empty file: no header and no data");
+    long lineno = fp_linebuf_lineno(r->lb);
+    fp_status st = fp_ts_keep_header(r, line, len, err);
+    if (st != FP_OK)
+        return st;
+    int n = fp_csv_split(r->hdr, r->hdr_len, ',', r->fields, r->lens, TS_MAX_FIELDS);
+    if (n < 0)
+        return fp_error_at(err, FP_ERR_PARSE, path, lineno, "more than %d columns", TS_MAX_FIELDS);
+    int64_t sec;
+    double frac;
+    if (fp_smi_parse_time(r->fields[0], r->lens[0], &sec, &frac) == 0) {
+        /* No header: only the known capture layout can be trusted. */
+        double v;
+        if (n != NOHEADER_COLS || fp_parse_num(r->fields[2], r->lens[2], &v) != -1)
+            return fp_error_at(err, FP_ERR_FORMAT, path, lineno,
+                               "nvidia-smi CSV without a header and %d columns: only the "
+                               "%d-column layout (timestamp,index,name,power.draw,...,pstate) is "
+                               "known; record with --format=csv (with the header)",
+                               n, NOHEADER_COLS);
+        char buf[512];
+        size_t off = 0;
+        for (int i = 0; i < NOHEADER_COLS; i++)
+            off += (size_t)snprintf(buf + off, sizeof buf - off, "%s%s", i ? "," : "",
+                                    noheader_layout[i]);
+        st = fp_ts_keep_header(r, buf, off, err);
+        if (st != FP_OK)
+            return st;
+        n = fp_csv_split(r->hdr, r->hdr_len, ',', r->fields, r->lens, TS_MAX_FIELDS);
+        st = map_columns(r, r->fields, r->lens, n, err);
+        if (st != FP_OK)
+            return st;
+        /* The first line is data: start over so next() reads it. */
+        st = fp_linebuf_rewind(r->lb, err);
+        r->info.rows_skipped = 0;
+        return st;
+    }
+    return map_columns(r, r->fields, r->lens, n, err);
+}
+
+static int is_repeated_header(fp_ts_reader *r, char **f, size_t *l, int n)
+{
+    return n == r->ncols && l[0] == strlen(r->colname[0]) &&
+           memcmp(f[0], r->colname[0], l[0]) == 0 && r->kind[0] != TK_IGNORE;
+}
+
+int fp_smi_next(fp_ts_reader *r, fp_sample *s, fp_error *err)
+{
+    char *line;
+    size_t len;
+    int rc;
+    char **f = r->fields;
+    size_t *l = r->lens;
+    const char *path = fp_linebuf_path(r->lb);
+    while ((rc = fp_linebuf_next(r->lb, &line, &len, err)) == 1) {
+        int n = fp_csv_split(line, len, ',', f, l, TS_MAX_FIELDS);
+        if (n == 1 && l[0] == 0) {
+            r->info.rows_skipped++;
+            continue;
+        }
+        if (n != r->ncols)
+            return fp_ts_err_columns(r, n, err);
+        if (r->index_col >= 0) {
+            double idx;
+            int i = r->index_col;
+            if (fp_parse_num(f[i], l[i], &idx) != 0 || idx < 0 || idx != (long)idx) {
+                if (is_repeated_header(r, f, l, n)) {
+                    r->info.rows_skipped++;
+                    continue;
+                }
+                return fp_ts_err_value(r, i, f[i], l[i], err);
+            }
+            if (r->keep_index < 0)
+                r->keep_index = (long)idx;
+            if ((long)idx != r->keep_index) {
+                r->info.rows_other_entity++;
+                continue;
+            }
+        }
+        fp_sample_clear(s);
+        for (int i = 0; i < n; i++) {
+            switch (r->kind[i]) {
+            case TK_NUM:
+            case TK_PSTATE:
+                if (fp_ts_parse_cell(f[i], l[i], &s->v[(int)r->col[i]]) < 0) {
+                    if (is_repeated_header(r, f, l, n))
+                        goto skip_row;
+                    return fp_ts_err_value(r, i, f[i], l[i], err);
+                }
+                break;
+            case TK_TIME: {
+                int64_t sec;
+                double frac;
+                if (fp_smi_parse_time(f[i], l[i], &sec, &frac) != 0) {
+                    if (is_repeated_header(r, f, l, n))
+                        goto skip_row;
+                    int shown = l[i] > 40 ? 40 : (int)l[i];
+                    return fp_error_at(err, FP_ERR_PARSE, path, fp_linebuf_lineno(r->lb),
+                                       "column %d (timestamp): expected YYYY/MM/DD HH:MM:SS.mmm, "
+                                       "found '%.*s'",
+                                       i + 1, shown, f[i]);
+                }
+                if (!r->have_t0) {
+                    r->have_t0 = 1;
+                    r->t0_s = sec;
+                    r->t0_frac = frac;
+                    r->info.start_utc = (double)sec + frac;
+                }
+                s->v[FP_COL_T_S] = (double)(sec - r->t0_s) + (frac - r->t0_frac);
+                break;
+            }
+            case TK_NAME:
+                if (!r->info.gpu_name[0]) {
+                    size_t k =
+                        l[i] < sizeof r->info.gpu_name - 1 ? l[i] : sizeof r->info.gpu_name - 1;
+                    memcpy(r->info.gpu_name, f[i], k);
+                    r->info.gpu_name[k] = '\0';
+                }
+                break;
+            default:
+                break;
+            }
+        }
+        if (r->time_col < 0)
+            s->v[FP_COL_T_S] = (double)r->row * r->interval;
+        r->row++;
+        r->info.rows++;
+        return 1;
+    skip_row:
+        r->info.rows_skipped++;
+    }
+    return rc;
+}

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* freqpilot's own telemetry.csv: reader (behind fp_ts_open) and writer (telemetry_io.h). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "freqpilot/atomic.h"
+#include "freqpilot/telemetry_io.h"
+#include "telemetry/csvcore.h"
+#include "telemetry/ts_internal.h"
+
+/* ---- reader ---- */
+
+fp_status fp_tcsv_init(fp_ts_reader *r, fp_error *err)
+{
+    char *line;
+    size_t len;
+    int rc;
+    const char *path = fp_linebuf_path(r->lb);
+    while ((rc = fp_linebuf_next(r->lb, &line, &len, err)) == 1) {
+        size_t i = 0;
+        while (i < len && (line[i] == ' ' || line[i] == '\t'))
+            i++;
+        if (i < len)
+            break;
+        r->info.rows_skipped++;
+    }
+    if (rc < 0)
+        return rc;
+    if (rc == 0)
+        return fp_error_at(err, FP_ERR_PARSE, path, 0, "empty file: no header and no data");
+    long lineno = fp_linebuf_lineno(r->lb);
+    fp_status st = fp_ts_keep_header(r, line, len, err);
+    if (st != FP_OK)
+        return st;
+    int n = fp_csv_split(r->hdr, r->hdr_len, ',', r->fields, r->lens, TS_MAX_FIELDS);
+    if (n < 0)
+        return fp_error_at(err, FP_ERR_PARSE, path, lineno, "more than %d columns", TS_MAX_FIELDS);
+    r->ncols = n;
+    r->info.columns_present = 0;
+    for (int i = 0; i < n; i++) {
+        int c = fp_col_from_name(r->fields[i], r->lens[i]);
+        r->colname[i] = r->fields[i];
+        r->kind[i] = TK_IGNORE;
+        r->col[i] = -1;
+        if (c >= 0 && !(r->info.columns_present & ((uint64_t)1 << c))) {
+            r->kind[i] = TK_NUM;
+            r->col[i] = (signed char)c;
+            r->info.columns_present |= (uint64_t)1 << c;
+        }
+    }
+    if (!(r->info.columns_present & 1u))
+        return fp_error_at(err, FP_ERR_PARSE, path, lineno,
+                           "telemetry.csv header without a t_s column");
+    r->info.rows_skipped++;
+    return FP_OK;
+}
+
+int fp_tcsv_next(fp_ts_reader *r, fp_sample *s, fp_error *err)
+{
+    char *line;
+    size_t len;
+    int rc;
+    char **f = r->fields;
+    size_t *l = r->lens;
+    while ((rc = fp_linebuf_next(r->lb, &line, &len, err)) == 1) {
+        int n = fp_csv_split(line, len, ',', f, l, TS_MAX_FIELDS);
+        if (n == 1 && l[0] == 0 && r->ncols != 1) {
+            r->info.rows_skipped++;
+            continue;
+        }
+        if (n != r->ncols)
+            return fp_ts_err_columns(r, n, err);
+        fp_sample_clear(s);
+        for (int i = 0; i < n; i++)
+            if (r->kind[i] == TK_NUM && fp_parse_num(f[i], l[i], &s->v[(int)r->col[i]]) < 0)
+                return fp_ts_err_value(r, i, f[i], l[i], err);
+        if (!isfinite(s->v[FP_COL_T_S]))
+            return fp_error_at(err, FP_ERR_PARSE, fp_linebuf_path(r->lb), fp_linebuf_lineno(r->lb),
+                               "t_s is empty");
+        r->row++;
+        r->info.rows++;
+        return 1;
+    }
+    return rc;
+}
+
+/* ---- writer ---- */
+
+struct fp_telemetry_writer {
+    fp_atomic_file f;
+};
+
+static int put_uint(uint64_t v, char *buf)
+{
+    char tmp[24];
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (int i = 0; i < n; i++)
+        buf[i] = tmp[n - 1 - i];
+    return n;
+}
+
+static const double p10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+
+int fp_telemetry_format_value(double v, char *buf)
+{
+    if (isnan(v))
+        return 0;
+    if (!isfinite(v))
+        return snprintf(buf, 32, "%s", v < 0 ? "-inf" : "inf");
+    int n = 0;
+    double a = fabs(v);
+    if (a < 9007199254740992.0) {
+        /* The fewest decimals k with round(a * 10^k) / 10^k == a: what a correctly rounded
+         * parser (ours, strtod) reads back as exactly a. */
+        for (int k = 0; k <= 9; k++) {
+            double scaled = a * p10[k];
+            if (scaled >= 9007199254740992.0)
+                break;
+            double m = round(scaled);
+            if (m / p10[k] != a)
+                continue;
+            uint64_t mi = (uint64_t)m;
+            if (signbit(v))
+                buf[n++] = '-';
+            if (k == 0)
+                return n + put_uint(mi, buf + n);
+            uint64_t ip = mi / (uint64_t)p10[k], fp = mi % (uint64_t)p10[k];
+            n += put_uint(ip, buf + n);
+            buf[n++] = '.';
+            char fr[16];
+            int fl = put_uint(fp, fr);
+            for (int z = fl; z < k; z++)
+                buf[n++] = '0';
+            memcpy(buf + n, fr, (size_t)fl);
+            n += fl;
+            /* Trailing zeros cannot occur: a smaller k would have matched. */
+            return n;
+        }
+    }
+    return snprintf(buf, 32, "%.17g", v);
+}
+
+fp_status fp_telemetry_writer_open(fp_telemetry_writer **out, const char *path, fp_error *err)
+{
+    *out = NULL;
+    fp_telemetry_writer *w = calloc(1, sizeof *w);
+    if (!w)
+        return fp_error_set(err, FP_ERR_NOMEM, "%s: out of memory", path);
+    fp_status st = fp_atomic_open(&w->f, path, err);
+    if (st != FP_OK) {
+        free(w);
+        return st;
+    }
+    for (int c = 0; c < FP_COL_COUNT; c++) {
+        fputs(fp_col_name((fp_col)c), w->f.fp);
+        fputc(c + 1 < FP_COL_COUNT ? ',' : '\n', w->f.fp);
+    }
+    if (ferror(w->f.fp)) {
+        fp_telemetry_writer_abort(w);
+        return fp_error_set(err, FP_ERR_IO, "%s: write failed", path);
+    }
+    *out = w;
+    return FP_OK;
+}
+
+fp_status fp_telemetry_write_sample(fp_telemetry_writer *w, const fp_sample *s, fp_error *err)
+{
+    char line[FP_COL_COUNT * 34 + 2];
+    size_t n = 0;
+    for (int c = 0; c < FP_COL_COUNT; c++) {
+        n += (size_t)fp_telemetry_format_value(s->v[c], line + n);
+        line[n++] = c + 1 < FP_COL_COUNT ? ',' : '\n';
+    }
+    if (fwrite(line, 1, n, w->f.fp) != n)
+        return fp_error_set(err, FP_ERR_IO, "%s: write failed", w->f.path);
+    return FP_OK;
+}
+
+fp_status fp_telemetry_writer_commit(fp_telemetry_writer *w, fp_error *err)
+{
+    fp_status st = fp_atomic_commit(&w->f, err);
+    if (st != FP_OK)
+        fp_atomic_abort(&w->f);
+    free(w);
+    return st;
+}
+
+void fp_telemetry_writer_abort(fp_telemetry_writer *w)
+{
+    if (!w)
+        return;
+    fp_atomic_abort(&w->f);
+    free(w);
+}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#ifndef FP_TELEMETRY_TS_INTERNAL_H
+#define FP_TELEMETRY_TS_INTERNAL_H
+
+/*
+ * Shared state of the time-series readers (smi_csv.c, dcgmi.c, telemetry_csv.c).
+ * ts_reader.c owns the public entry points and dispatches to a format's
+ * init (reads the header, builds the column map) and next (one sample).
+ */
+
+#include <stdint.h>
+
+#include "freqpilot/reader.h"
+#include "telemetry/linebuf.h"
+
+#define TS_MAX_FIELDS 256
+
+/* What a file column holds. */
+enum ts_kind {
+    TK_IGNORE = 0, /* unknown to fp_col: not parsed, only counted */
+    TK_NUM,        /* a number (units and N/A markers allowed) into col[] */
+    TK_TIME,       /* nvidia-smi timestamp "2025/07/09 01:17:36.754" */
+    TK_INDEX,      /* nvidia-smi GPU index */
+    TK_NAME,       /* device name (nvidia-smi name, DCGM DVNAM) */
+    TK_PSTATE,     /* "P0" or 0 */
+};
+
+struct fp_ts_reader {
+    fp_linebuf *lb;
+    fp_format fmt;
+    fp_ts_options opt;
+    fp_ts_info info;
+
+    int ncols; /* value columns in a data row */
+    unsigned char kind[TS_MAX_FIELDS];
+    signed char col[TS_MAX_FIELDS];     /* fp_col for TK_NUM */
+    const char *colname[TS_MAX_FIELDS]; /* for messages; points into hdr or static text */
+    char *hdr;                          /* copy of the header line */
+    size_t hdr_len;
+    char *fields[TS_MAX_FIELDS + 2];
+    size_t lens[TS_MAX_FIELDS + 2];
+
+    long row;        /* data rows of the kept GPU returned since open/rewind */
+    int time_col;    /* -1 when absent */
+    int index_col;   /* -1 when absent */
+    int name_col;    /* -1 when absent */
+    long keep_index; /* GPU index / entity id kept; -1 until chosen */
+    int64_t t0_s;    /* first timestamp: whole seconds and fraction */
+    double t0_frac;
+    int have_t0;
+    double interval; /* seconds per row when time is reconstructed */
+
+    /* dcgmi */
+    char keep_type[16]; /* entity type kept ("GPU", "GPU-I") */
+    long garbage_line;  /* first non-data line after data began, 0 when none */
+    long garbage_count;
+    char garbage_text[64];
+    int seen_data;
+    int prescanning;
+};
+
+/* Like fp_ts_open on a memory buffer (fuzzers, tests); name is used in messages. */
+fp_status fp_ts_open_mem(const void *data, size_t len, const char *name, fp_format fmt,
+                         const fp_ts_options *opt, fp_ts_reader **out, fp_error *err);
+
+/* Per-format parts. init reads up to the first data row (exclusive). */
+fp_status fp_smi_init(fp_ts_reader *r, fp_error *err);
+int fp_smi_next(fp_ts_reader *r, fp_sample *s, fp_error *err);
+fp_status fp_dcgmi_init(fp_ts_reader *r, fp_error *err);
+int fp_dcgmi_next(fp_ts_reader *r, fp_sample *s, fp_error *err);
+/* Interval from TOTEC/POWER over the first rows; 0 when it cannot be inferred. */
+double fp_dcgmi_infer_interval(fp_ts_reader *r);
+fp_status fp_tcsv_init(fp_ts_reader *r, fp_error *err);
+int fp_tcsv_next(fp_ts_reader *r, fp_sample *s, fp_error *err);
+
+/* Helpers shared by the formats. */
+/* Keeps a copy of the header line so field names outlive the line buffer. */
+fp_status fp_ts_keep_header(fp_ts_reader *r, const char *line, size_t len, fp_error *err);
+/* "path:LINE: expected N columns, found M" (+ a hint for a truncated last line). */
+int fp_ts_err_columns(fp_ts_reader *r, int found, fp_error *err);
+/* "path:LINE: column NAME: expected a number, found 'TEXT'". */
+int fp_ts_err_value(fp_ts_reader *r, int field, const char *text, size_t len, fp_error *err);
+/*
+ * Parses a numeric cell that may carry a unit suffix ("70.12 W", "35 %", "1410 MHz")
+ * or a P-state ("P0"). 0 ok, 1 not available (NAN), -1 not a number.
+ */
+int fp_ts_parse_cell(const char *s, size_t len, double *out);
+/*
+ * nvidia-smi timestamp "YYYY/MM/DD HH:MM:SS[.fff]" (read as UTC) -> whole epoch
+ * seconds and fraction. 0 ok, -1 not a timestamp.
+ */
+int fp_smi_parse_time(const char *s, size_t len, int64_t *sec, double *frac);
+
+#endif

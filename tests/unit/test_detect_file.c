@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "telemetry/detect_file.h"
+#include "testutil.h"
+
+static fp_format detect_text(const char *text, fp_status want_st)
+{
+    fp_format f = FP_FMT_AUTO;
+    fp_error err = {0};
+    const char *p = tu_write_temp(text, strlen(text));
+    fp_status st = fp_detect_file_format(p, &f, &err);
+    if (st != want_st)
+        fail_msg("'%.40s': status %d (%s), want %d", text, st, err.msg, want_st);
+    remove(p);
+    return f;
+}
+
+static void test_by_content(void **state)
+{
+    assert_int_equal(detect_text("#Entity   SMACT\nID\nGPU 0 0.1\n", FP_OK), FP_FMT_DCGMI);
+    assert_int_equal(detect_text("\n\n# Entity  GRACT\n", FP_OK), FP_FMT_DCGMI);
+    assert_int_equal(detect_text("t_s,power_w\n0,1\n", FP_OK), FP_FMT_TELEMETRY);
+    assert_int_equal(detect_text("power_w,t_s,sm_active\n", FP_OK), FP_FMT_TELEMETRY);
+    assert_int_equal(detect_text("timestamp, index, power.draw [W]\n", FP_OK), FP_FMT_SMI_CSV);
+    assert_int_equal(detect_text("utilization.gpu [%], power.limit [W]\n", FP_OK), FP_FMT_SMI_CSV);
+    assert_int_equal(detect_text("power.draw.instant\n", FP_OK), FP_FMT_SMI_CSV);
+    assert_int_equal(detect_text("2025/07/09 01:17:36.754, 0, NVIDIA A100, 36.02\n", FP_OK),
+                     FP_FMT_SMI_CSV);
+    assert_int_equal(detect_text("gpu,app,freq_mhz,time_s,energy_j\n", FP_OK), FP_FMT_RUN_TABLE);
+    assert_int_equal(detect_text("gpu,workload,frequency_mhz,time_s,avg_power_w\n", FP_OK),
+                     FP_FMT_RUN_TABLE);
+}
+
+static void test_unknown_and_empty(void **state)
+{
+    fp_format f;
+    fp_error err;
+    const char *p = tu_write_temp("hello,world\n1,2\n", 16);
+    assert_int_equal(fp_detect_file_format(p, &f, &err), FP_ERR_FORMAT);
+    assert_non_null(strstr(err.msg, ":1: unknown layout: expected an nvidia-smi CSV, a dcgmi dmon "
+                                    "table, a freqpilot telemetry.csv or a per-run table"));
+    remove(p);
+    p = tu_write_temp("\n  \n", 4);
+    assert_int_equal(fp_detect_file_format(p, &f, &err), FP_ERR_PARSE);
+    assert_non_null(strstr(err.msg, "empty file"));
+    remove(p);
+    p = tu_write_temp("\0\0\0#Entity\n", 12);
+    assert_int_equal(fp_detect_file_format(p, &f, &err), FP_ERR_PARSE);
+    assert_non_null(strstr(err.msg, ":1: NUL byte"));
+    remove(p);
+    assert_int_equal(fp_detect_file_format("/nonexistent/file", &f, &err), FP_ERR_IO);
+}
+
+static void test_fixtures_and_real_files(void **state)
+{
+    fp_format f;
+    fp_error err;
+    assert_int_equal(fp_detect_file_format(tu_fixture("smi/noheader.csv"), &f, &err), FP_OK);
+    assert_int_equal(f, FP_FMT_SMI_CSV);
+    assert_int_equal(fp_detect_file_format(tu_fixture("dcgmi/dvnam.dmon"), &f, &err), FP_OK);
+    assert_int_equal(f, FP_FMT_DCGMI);
+    TU_REQUIRE_DATA();
+    assert_int_equal(
+        fp_detect_file_format(tu_data_path("ai-inference-energy/measured_runs.csv"), &f, &err),
+        FP_OK);
+    assert_int_equal(f, FP_FMT_RUN_TABLE);
+    assert_int_equal(
+        fp_detect_file_format(
+            tu_data_path(
+                "ai-inference-energy/baseline_runs_2025-07/5ba606b/GV100-baseline-LSTM-1380-1"),
+            &f, &err),
+        FP_OK);
+    assert_int_equal(f, FP_FMT_DCGMI);
+    assert_int_equal(
+        fp_detect_file_format(
+            tu_data_path(
+                "ai-inference-energy/baseline_runs_2025-07/805329f/GA100-baseline-LSTM-1410-0"),
+            &f, &err),
+        FP_OK);
+    assert_int_equal(f, FP_FMT_SMI_CSV);
+    /* A perf.csv ("<freq>,<seconds>") is none of these. */
+    assert_int_equal(
+        fp_detect_file_format(
+            tu_data_path(
+                "ai-inference-energy/baseline_runs_2025-07/5ba606b/GV100-baseline-lstm-perf.csv"),
+            &f, &err),
+        FP_ERR_FORMAT);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_by_content),
+        cmocka_unit_test(test_unknown_and_empty),
+        cmocka_unit_test(test_fixtures_and_real_files),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
