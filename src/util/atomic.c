@@ -40,7 +40,8 @@ fp_status fp_atomic_open(fp_atomic_file *f, const char *path, fp_error *err)
     if (strlen(path) + 16 >= sizeof f->tmp)
         return fp_error_set(err, FP_ERR_INVALID, "%s: path too long", path);
     snprintf(f->path, sizeof f->path, "%s", path);
-    snprintf(f->tmp, sizeof f->tmp, "%s.tmp.XXXXXX", path);
+    if (snprintf(f->tmp, sizeof f->tmp, "%s.tmp.XXXXXX", path) >= (int)sizeof f->tmp)
+        return fp_error_set(err, FP_ERR_INVALID, "%s: path too long", path);
     int fd = mkstemp(f->tmp);
     if (fd < 0) {
         f->tmp[0] = '\0';
