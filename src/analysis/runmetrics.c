@@ -6,6 +6,13 @@
  * histogram for the idle quantile, activity-based active stretch; (2) only
  * when the file has no activity metric: the power-based active stretch,
  * which needs the idle level from pass 1; (3) reductions over the window.
+ *
+ * Pass 1 also reduces, speculatively, the stretch from the first to the last
+ * active sample (snapshotting the reductions at each active sample). When the
+ * window turns out to be that detected stretch and the samples around it are
+ * ordered as pass 3 would see them (checked), the snapshot is exactly what
+ * pass 3 would compute (the same additions in the same order), and the file
+ * is read once instead of twice.
  */
 #include <math.h>
 #include <stdint.h>
@@ -68,15 +75,90 @@ typedef struct pass1 {
     double act_first_t, act_last_t; /* NAN when no active sample */
 } pass1;
 
+/* Reductions over the window (pass 3), one sample at a time. */
 typedef struct acc {
     double sum[FP_COL_COUNT];
     long cnt[FP_COL_COUNT];
+    double t_in_first, t_in_last;
+    double prev_t, prev_p, integral;
+    long n_in, n_power_in, n_thr, n_thr_set;
+    double e_first, e_last;
+    int counter_broken;
+    double t_min, t_max; /* for the one-pass check */
 } acc;
+
+static void acc_init(acc *a)
+{
+    memset(a, 0, sizeof *a);
+    a->t_in_first = a->t_in_last = NAN;
+    a->prev_t = a->prev_p = NAN;
+    a->e_first = a->e_last = NAN;
+    a->t_min = INFINITY;
+    a->t_max = -INFINITY;
+}
+
+/* Adds one sample whose t is not NAN. */
+static inline void acc_add(acc *a, const fp_sample *s)
+{
+    double t = s->v[FP_COL_T_S], p = s->v[FP_COL_POWER_W], e = s->v[FP_COL_ENERGY_MJ];
+    if (a->n_in == 0)
+        a->t_in_first = t;
+    a->t_in_last = t;
+    a->n_in++;
+    if (t < a->t_min)
+        a->t_min = t;
+    if (t > a->t_max)
+        a->t_max = t;
+    /* Branch-free: a NAN cell adds +0.0, which leaves the sum unchanged (a sum that starts at
+     * +0.0 never becomes -0.0), and 0 to the count. */
+    for (int c = 1; c < FP_COL_COUNT; c++) {
+        double v = s->v[c];
+        int ok = !isnan(v);
+        a->sum[c] += ok ? v : 0.0;
+        a->cnt[c] += ok;
+    }
+    if (!isnan(p)) {
+        if (!isnan(a->prev_p))
+            a->integral += 0.5 * (p + a->prev_p) * (t - a->prev_t);
+        a->prev_t = t;
+        a->prev_p = p;
+        a->n_power_in++;
+    }
+    if (!isnan(e)) {
+        if (isnan(a->e_first))
+            a->e_first = e;
+        else if (e < a->e_last)
+            a->counter_broken = 1; /* reset or wrap */
+        a->e_last = e;
+    }
+    double thr = s->v[FP_COL_THROTTLE_REASONS];
+    if (!isnan(thr) && thr >= 0 && thr < 18446744073709551616.0) {
+        a->n_thr++;
+        if ((uint64_t)thr & FP_THROTTLE_REASON_BITS)
+            a->n_thr_set++;
+    }
+}
 
 static double mean_of(const acc *a, int col)
 {
+    /* The energy counter and the throttle mask are not averaged. */
+    if (col == FP_COL_ENERGY_MJ || col == FP_COL_THROTTLE_REASONS)
+        return NAN;
     return a->cnt[col] ? a->sum[col] / (double)a->cnt[col] : NAN;
 }
+
+/*
+ * The speculative reduction of pass 1: run accumulates every sample from the
+ * first active one on; snap is run as it was just after the last active sample.
+ */
+typedef struct spec {
+    acc run, snap;
+    int started;     /* the first active sample was seen */
+    int run_is_snap; /* run == snap (the last sample added was active) */
+    double t_before; /* largest t before the first active sample */
+    int have_after;  /* a sample followed the last active one */
+    double t_after;  /* t of the first sample after the last active one */
+} spec;
 
 static fp_status metrics_core(src *in, const fp_metrics_options *opt_in, fp_run *run,
                               fp_window_info *win_out, fp_error *err)
@@ -89,6 +171,7 @@ static fp_status metrics_core(src *in, const fp_metrics_options *opt_in, fp_run 
     fp_status st;
     int rc;
     uint32_t *hist;
+    spec *sp;
 
     if (!opt) {
         fp_metrics_options_init(&defopt);
@@ -103,8 +186,22 @@ static fp_status metrics_core(src *in, const fp_metrics_options *opt_in, fp_run 
     p1.act_first_t = p1.act_last_t = NAN;
 
     hist = calloc(HIST_BINS, sizeof *hist);
-    if (!hist)
+    sp = malloc(sizeof *sp);
+    if (!hist || !sp) {
+        free(hist);
+        free(sp);
         return fp_error_set(err, FP_ERR_NOMEM, "%s: out of memory", in->name);
+    }
+    /* A marked or timing window is not the detected stretch: no speculation. */
+    int speculate = !(!isnan(opt->window_start_s) && !isnan(opt->window_end_s) &&
+                      opt->window_end_s >= opt->window_start_s) &&
+                    !(!isnan(opt->duration_s) && opt->duration_s > 0);
+    acc_init(&sp->run);
+    sp->started = 0;
+    sp->run_is_snap = 0;
+    sp->t_before = -INFINITY;
+    sp->have_after = 0;
+    sp->t_after = NAN;
 
     /* Pass 1. */
     while ((rc = in->next(in->ctx, &s, err)) == 1) {
@@ -124,18 +221,41 @@ static fp_status metrics_core(src *in, const fp_metrics_options *opt_in, fp_run 
         }
         if (has_activity_value(&s))
             p1.activity_metric = 1;
-        if (active_by_activity(&s)) {
+        int active = active_by_activity(&s);
+        if (active) {
             if (isnan(p1.act_first_t))
                 p1.act_first_t = t;
             p1.act_last_t = t;
         }
+        if (!speculate)
+            continue;
+        if (active) {
+            sp->started = 1;
+            acc_add(&sp->run, &s);
+            sp->run_is_snap = 1;
+            sp->have_after = 0;
+        } else if (sp->started) {
+            if (sp->run_is_snap) {
+                sp->snap = sp->run;
+                sp->run_is_snap = 0;
+            }
+            if (!sp->have_after) {
+                sp->have_after = 1;
+                sp->t_after = t;
+            }
+            acc_add(&sp->run, &s);
+        } else if (t > sp->t_before) {
+            sp->t_before = t;
+        }
     }
     if (rc < 0) {
         free(hist);
+        free(sp);
         return (fp_status)rc;
     }
     if (p1.n == 0) {
         free(hist);
+        free(sp);
         return fp_error_set(err, FP_ERR_PARSE, "%s: no telemetry samples", in->name);
     }
     win.file_samples = p1.n;
@@ -161,8 +281,10 @@ static fp_status metrics_core(src *in, const fp_metrics_options *opt_in, fp_run 
         if (margin < FP_ACTIVE_MIN_MARGIN_W)
             margin = FP_ACTIVE_MIN_MARGIN_W;
         win.threshold_w = win.idle_power_w + margin;
-        if ((st = in->rewind(in->ctx, err)) != FP_OK)
+        if ((st = in->rewind(in->ctx, err)) != FP_OK) {
+            free(sp);
             return st;
+        }
         while ((rc = in->next(in->ctx, &s, err)) == 1) {
             double t = s.v[FP_COL_T_S], p = s.v[FP_COL_POWER_W];
             if (isnan(t) || isnan(p) || p <= win.threshold_w)
@@ -171,8 +293,10 @@ static fp_status metrics_core(src *in, const fp_metrics_options *opt_in, fp_run 
                 p1.act_first_t = t;
             p1.act_last_t = t;
         }
-        if (rc < 0)
+        if (rc < 0) {
+            free(sp);
             return (fp_status)rc;
+        }
     }
 
     /* Window choice. */
@@ -208,57 +332,50 @@ static fp_status metrics_core(src *in, const fp_metrics_options *opt_in, fp_run 
         win.end_s = p1.t_last;
     }
 
-    /* Pass 3: reductions over the window. */
-    if ((st = in->rewind(in->ctx, err)) != FP_OK)
-        return st;
-    acc a;
-    memset(&a, 0, sizeof a);
+    /* Pass 3: reductions over the window, unless pass 1 already did them. */
+    acc *ap;
     double eps = 1e-9 * (fabs(win.end_s) + 1.0);
     double lo = win.start_s - eps, hi = win.end_s + eps;
-    double t_in_first = NAN, t_in_last = NAN;
-    double prev_t = NAN, prev_p = NAN, integral = 0.0;
-    long n_in = 0, n_power_in = 0, n_thr = 0, n_thr_set = 0;
-    double e_first = NAN, e_last = NAN;
-    int counter_broken = 0;
-    while ((rc = in->next(in->ctx, &s, err)) == 1) {
-        double t = s.v[FP_COL_T_S], p = s.v[FP_COL_POWER_W], e = s.v[FP_COL_ENERGY_MJ];
-        if (isnan(t) || t < lo)
-            continue;
-        if (t > hi)
-            break;
-        if (n_in == 0)
-            t_in_first = t;
-        t_in_last = t;
-        n_in++;
-        for (int c = 1; c < FP_COL_COUNT; c++) {
-            if (c == FP_COL_ENERGY_MJ || c == FP_COL_THROTTLE_REASONS || isnan(s.v[c]))
+    const acc *done = NULL;
+    if (speculate && win.method == FP_WINDOW_DETECTED && p1.activity_metric && sp->started) {
+        /* Pass 3 skips samples below lo, stops at the first above hi: the speculative
+         * stretch is its sample set when nothing before it reaches lo, everything in it
+         * lies in [lo, hi] and the sample after it (if any) is above hi. */
+        const acc *c = sp->run_is_snap ? &sp->run : &sp->snap;
+        if (sp->t_before < lo && c->t_min >= lo && c->t_max <= hi &&
+            (!sp->have_after || sp->t_after > hi))
+            done = c;
+    }
+    if (done) {
+        sp->run = *done;
+        ap = &sp->run;
+    } else {
+        if ((st = in->rewind(in->ctx, err)) != FP_OK) {
+            free(sp);
+            return st;
+        }
+        ap = &sp->run;
+        acc_init(ap);
+        while ((rc = in->next(in->ctx, &s, err)) == 1) {
+            double t = s.v[FP_COL_T_S];
+            if (isnan(t) || t < lo)
                 continue;
-            a.sum[c] += s.v[c];
-            a.cnt[c]++;
+            if (t > hi)
+                break;
+            acc_add(ap, &s);
         }
-        if (!isnan(p)) {
-            if (!isnan(prev_p))
-                integral += 0.5 * (p + prev_p) * (t - prev_t);
-            prev_t = t;
-            prev_p = p;
-            n_power_in++;
-        }
-        if (!isnan(e)) {
-            if (isnan(e_first))
-                e_first = e;
-            else if (e < e_last)
-                counter_broken = 1; /* reset or wrap */
-            e_last = e;
-        }
-        double thr = s.v[FP_COL_THROTTLE_REASONS];
-        if (!isnan(thr) && thr >= 0 && thr < 18446744073709551616.0) {
-            n_thr++;
-            if ((uint64_t)thr & FP_THROTTLE_REASON_BITS)
-                n_thr_set++;
+        if (rc < 0) {
+            free(sp);
+            return (fp_status)rc;
         }
     }
-    if (rc < 0)
-        return (fp_status)rc;
+    acc a = *ap;
+    free(sp);
+    double t_in_first = a.t_in_first, t_in_last = a.t_in_last;
+    double prev_p = a.prev_p, integral = a.integral;
+    long n_in = a.n_in, n_power_in = a.n_power_in, n_thr = a.n_thr, n_thr_set = a.n_thr_set;
+    double e_first = a.e_first, e_last = a.e_last;
+    int counter_broken = a.counter_broken;
     if (n_in == 0) {
         /* A marked or timing window between two samples: nothing to reduce. */
         run->flags |= FP_FLAG_WINDOW_MISMATCH;

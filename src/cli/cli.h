@@ -49,10 +49,21 @@ void cli_progress_stop(cli_progress *p);
 
 /* Commands. */
 int cmd_aggregate(int argc, char **argv);
+int cmd_apply(int argc, char **argv);
+int cmd_govern(int argc, char **argv);
 int cmd_gpus(int argc, char **argv);
 int cmd_help(int argc, char **argv);
+int cmd_model(int argc, char **argv);
+int cmd_optimize(int argc, char **argv);
+int cmd_pareto(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
+int cmd_profile(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 int cmd_sample(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 #endif

@@ -20,10 +20,21 @@ struct command {
 /* Sorted by name. */
 static const struct command commands[] = {
     {"aggregate", cmd_aggregate, "reduce telemetry and runs to per (gpu, app, clock) statistics"},
+    {"apply", cmd_apply, "lock a GPU's SM clock (a clock or optimize's choice) until restore"},
+    {"govern", cmd_govern, "adapt the SM clock online: replay, daemon, predictor training"},
     {"gpus", cmd_gpus, "list GPUs: clocks, power limits, MIG mode (read-only)"},
     {"help", cmd_help, "show help for freqpilot or one of its commands"},
+    {"model", cmd_model, "predict power and time at unmeasured clocks; evaluate; adaptive replay"},
+    {"optimize", cmd_optimize, "choose clocks per (gpu, app) for an objective within a slowdown budget"},
+    {"pareto", cmd_pareto, "time-energy Pareto frontier, knee and objective choices"},
+    {"plot", cmd_plot, "draw one figure: sweep, pareto, savings, optima, heatmap, model, ..."},
+    {"profile", cmd_profile, "sweep SM clocks while a workload runs; writes a dataset"},
+    {"report", cmd_report, "write report.html and report.pdf from results"},
+    {"restore", cmd_restore, "reset clocks left changed by a killed freqpilot (state files)"},
+    {"run", cmd_run, "the whole pipeline in one command (simulated GPUs without input)"},
     {"sample", cmd_sample, "print telemetry.csv rows from a GPU (read-only)"},
     {"sim", cmd_sim, "simulated GPU: true optimum, noise-free curve, simulated runs"},
+    {"validate", cmd_validate, "check optimize's recommendations against the data"},
     {"version", cmd_version, "print the version"},
 };
 static const size_t ncommands = sizeof commands / sizeof commands[0];

@@ -99,9 +99,9 @@ int fp_is_na(const char *s, size_t len)
 }
 
 /* Exact powers of ten as doubles (10^22 is the largest exactly representable). */
-static const double pow10_tab[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                     1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                     1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+const double fp_pow10_tab[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
 static int parse_hex(const char *s, size_t len, double *out)
 {
@@ -204,7 +204,7 @@ int fp_parse_num(const char *s, size_t len, double *out)
     if (sig <= 19 && mant <= (UINT64_C(1) << 53) && nfrac <= 22) {
         double v = (double)mant;
         if (nfrac)
-            v /= pow10_tab[nfrac];
+            v /= fp_pow10_tab[nfrac];
         *out = neg ? -v : v;
         return 0;
     }

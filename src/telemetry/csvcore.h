@@ -30,4 +30,42 @@ int fp_parse_num(const char *s, size_t len, double *out);
 /* 1 when s[0..len) is one of the "not available" markers fp_parse_num accepts. */
 int fp_is_na(const char *s, size_t len);
 
+/* 10^0 .. 10^22, exact. */
+extern const double fp_pow10_tab[23];
+
+/*
+ * The readers' fast path for the usual cell, "[-]DIGITS[.DIGITS]" with 1 to 15
+ * digits in all: parses from p (before end) and returns the first byte after
+ * the number, or NULL when the text does not start that way or has too many
+ * digits (the caller then takes the general path). The caller checks that the
+ * number ends the cell. The value is bit-identical to fp_parse_num's (the same
+ * exact mantissa divided by the same exact power of ten).
+ */
+static inline const char *fp_parse_simple(const char *p, const char *end, double *out)
+{
+    int neg = 0;
+    if (p < end && *p == '-') {
+        neg = 1;
+        p++;
+    }
+    const char *d0 = p;
+    unsigned long long mant = 0;
+    while (p < end && (unsigned)(*p - '0') < 10)
+        mant = mant * 10 + (unsigned)(*p++ - '0');
+    int nint = (int)(p - d0), nfrac = 0;
+    if (p < end && *p == '.') {
+        const char *f0 = ++p;
+        while (p < end && (unsigned)(*p - '0') < 10)
+            mant = mant * 10 + (unsigned)(*p++ - '0');
+        nfrac = (int)(p - f0);
+    }
+    if (nint + nfrac == 0 || nint + nfrac > 15)
+        return NULL;
+    double v = (double)mant;
+    if (nfrac)
+        v /= fp_pow10_tab[nfrac];
+    *out = neg ? -v : v;
+    return p;
+}
+
 #endif

@@ -117,6 +117,8 @@ fp_status fp_dcgmi_init(fp_ts_reader *r, fp_error *err)
     char *line;
     size_t len;
     int rc;
+    /* SIZE_MAX: no line has that length, so nothing matches until one is remembered. */
+    r->skip_len[0] = r->skip_len[1] = (size_t)-1;
     const char *path = fp_linebuf_path(r->lb);
     while ((rc = fp_linebuf_next(r->lb, &line, &len, err)) == 1) {
         if (is_blank_line(line, len)) {
@@ -169,6 +171,84 @@ static void copy_name(fp_ts_reader *r, char **f, size_t *l, int first, int count
     r->info.gpu_name[k] = '\0';
 }
 
+/* A header or units line just skipped: the same bytes again are skipped the same way. */
+static void remember_skip(fp_ts_reader *r, int slot, size_t len)
+{
+    memcpy(r->skip_line[slot], r->skip_tmp, len);
+    r->skip_len[slot] = len;
+}
+
+static inline const char *ws_skip(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    return p;
+}
+
+static inline const char *tok_end(const char *p, const char *end)
+{
+    while (p < end && *p != ' ' && *p != '\t')
+        p++;
+    return p;
+}
+
+/*
+ * The fast path of fp_dcgmi_next for a plain entity row once the kept entity
+ * is known ("GPU 0  0.123 ... 1230", no device name, no pending garbage): the
+ * tokens are parsed in place in one walk, without splitting the line.
+ * 1: *s filled; 2: a well-formed row of another entity; 0: anything else, the
+ * general path decides (errors, messages and skipped lines stay its own).
+ */
+static int dcgmi_fast(fp_ts_reader *r, const char *line, size_t len, fp_sample *s)
+{
+    const char *p = line, *end = line + len;
+    if (r->name_col >= 0 || r->garbage_line || !r->keep_type[0] || r->keep_index < 0)
+        return 0;
+    p = ws_skip(p, end);
+    if (p == end)
+        return 0;
+    char c0 = *p;
+    if (!((c0 >= 'A' && c0 <= 'Z') || (c0 >= 'a' && c0 <= 'z')))
+        return 0;
+    const char *type = p;
+    p = tok_end(p, end);
+    size_t type_len = (size_t)(p - type);
+    p = ws_skip(p, end);
+    const char *id0 = p;
+    long id = 0;
+    while (p < end && p - id0 < 10 && (unsigned)(*p - '0') < 10)
+        id = id * 10 + (*p++ - '0');
+    if (p == id0 || p - id0 > 9 || (p < end && *p != ' ' && *p != '\t'))
+        return 0;
+    int other = id != r->keep_index || type_len != strlen(r->keep_type) ||
+                memcmp(type, r->keep_type, type_len) != 0;
+    if (!other)
+        sample_nan(s);
+    for (int c = 0; c < r->ncols; c++) {
+        const char *t = ws_skip(p, end);
+        if (t == p || t == end)
+            return 0; /* fewer tokens than fields */
+        p = t;
+        if (other || (r->kind[c] != TK_NUM && r->kind[c] != TK_PSTATE)) {
+            p = tok_end(p, end);
+            continue;
+        }
+        double *v = &s->v[(int)r->col[c]];
+        const char *q = fp_parse_simple(p, end, v);
+        if (q && (q == end || *q == ' ' || *q == '\t')) {
+            p = q;
+            continue;
+        }
+        q = tok_end(p, end);
+        if (fp_parse_num(p, (size_t)(q - p), v) < 0 && fp_ts_parse_cell(p, (size_t)(q - p), v) < 0)
+            return 0;
+        p = q;
+    }
+    if (ws_skip(p, end) != end)
+        return 0; /* more tokens than fields */
+    return other ? 2 : 1;
+}
+
 int fp_dcgmi_next(fp_ts_reader *r, fp_sample *s, fp_error *err)
 {
     char *line;
@@ -178,6 +258,29 @@ int fp_dcgmi_next(fp_ts_reader *r, fp_sample *s, fp_error *err)
     size_t *l = r->lens;
     const char *path = fp_linebuf_path(r->lb);
     while ((rc = fp_linebuf_next(r->lb, &line, &len, err)) == 1) {
+        int fast = dcgmi_fast(r, line, len, s);
+        if (fast == 2) {
+            r->info.rows_other_entity++;
+            continue;
+        }
+        if (fast == 1) {
+            s->v[FP_COL_T_S] = (double)r->row * r->interval;
+            r->row++;
+            r->info.rows++;
+            r->seen_data = 1;
+            return 1;
+        }
+        if (len == r->skip_len[0] && memcmp(line, r->skip_line[0], len) == 0) {
+            r->info.rows_skipped++; /* the repeated header */
+            continue;
+        }
+        if (len == r->skip_len[1] && memcmp(line, r->skip_line[1], len) == 0) {
+            r->info.rows_skipped++; /* the units line */
+            continue;
+        }
+        int keep = len < sizeof r->skip_tmp;
+        if (keep)
+            memcpy(r->skip_tmp, line, len);
         int n = fp_ws_split(line, len, f, l, TS_MAX_FIELDS + 2);
         if (n == 0) {
             r->info.rows_skipped++;
@@ -193,10 +296,14 @@ int fp_dcgmi_next(fp_ts_reader *r, fp_sample *s, fp_error *err)
                                        "first header",
                                        r->ncols);
                 r->info.rows_skipped++;
+                if (keep)
+                    remember_skip(r, 0, len);
                 continue;
             }
             if (n > 0 && is_units_line(f, l, n)) {
                 r->info.rows_skipped++;
+                if (keep)
+                    remember_skip(r, 1, len);
                 continue;
             }
             /* Not a table line: fine at the end (messages after Ctrl-C), not in the middle. */

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "telemetry/csvcore.h"
@@ -39,6 +40,28 @@ static int has_prefix_field(char **f, size_t *l, int n, const char *prefix)
     return 0;
 }
 
+/* A per-run table column name: exact, case-insensitive (as runtable.c matches them). */
+static int has_rt_field(char **f, size_t *l, int n, const char *const *names)
+{
+    for (int i = 0; i < n; i++)
+        for (const char *const *nm = names; *nm; nm++)
+            if (strlen(*nm) == l[i] && strncasecmp(f[i], *nm, l[i]) == 0)
+                return 1;
+    return 0;
+}
+
+/* The required columns of a per-run table and their aliases (runtable.c's names). */
+static const char *const rt_freq[] = {"freq_mhz", "frequency_mhz", "frequency", NULL};
+static const char *const rt_time[] = {"time_s", "duration_seconds", NULL};
+static const char *const rt_energy[] = {"energy_j", "avg_power_w", "power_w", NULL};
+
+static int is_run_table(char **f, size_t *l, int n)
+{
+    return has_rt_field(f, l, n, rt_freq) && has_rt_field(f, l, n, rt_time) &&
+           has_rt_field(f, l, n, rt_energy);
+}
+
+/* 1: *out set; 0: not recognised; 2: a '#' comment line (not a dcgmi header). */
 static int classify(char *line, size_t len, fp_format *out)
 {
     const char *p = line;
@@ -52,7 +75,7 @@ static int classify(char *line, size_t len, fp_format *out)
             *out = FP_FMT_DCGMI;
             return 1;
         }
-        return 0;
+        return 2;
     }
     char *f[SNIFF_FIELDS];
     size_t l[SNIFF_FIELDS];
@@ -70,10 +93,7 @@ static int classify(char *line, size_t len, fp_format *out)
         *out = FP_FMT_TELEMETRY;
         return 1;
     }
-    if ((has_field(f, l, n, "freq_mhz") || has_field(f, l, n, "frequency_mhz")) &&
-        has_field(f, l, n, "time_s") &&
-        (has_field(f, l, n, "energy_j") || has_field(f, l, n, "avg_power_w") ||
-         has_field(f, l, n, "power_w"))) {
+    if (is_run_table(f, l, n)) {
         *out = FP_FMT_RUN_TABLE;
         return 1;
     }
@@ -96,14 +116,23 @@ fp_status fp_detect_buffer_format(const void *data, size_t len, const char *name
     size_t n;
     int r;
     long first = 0;
+    int comments = 0;
     while ((r = fp_linebuf_next(lb, &line, &n, err)) == 1) {
         size_t i = 0;
         while (i < n && (line[i] == ' ' || line[i] == '\t'))
             i++;
         if (i == n)
             continue;
-        first = fp_linebuf_lineno(lb);
-        if (classify(line, n, out)) {
+        if (!first)
+            first = fp_linebuf_lineno(lb);
+        int c = classify(line, n, out);
+        if (c == 2) {
+            /* '#' comments: only the per-run table parser skips them, so only a per-run
+             * table may follow (anything else is reported at the first line). */
+            comments = 1;
+            continue;
+        }
+        if (c == 1 && (!comments || *out == FP_FMT_RUN_TABLE)) {
             fp_linebuf_close(lb);
             return FP_OK;
         }

@@ -91,6 +91,47 @@ static int digits(const char *s, int n, unsigned *out)
     return 0;
 }
 
+/* The "HH:MM:SS[.fff]" part of a timestamp (s is the whole cell); adds day_sec. */
+static inline int parse_clock(const char *s, size_t len, int64_t day_sec, int64_t *sec,
+                              double *frac)
+{
+    unsigned h, mi, se;
+    if (s[13] != ':' || s[16] != ':' || digits(s + 11, 2, &h) || digits(s + 14, 2, &mi) ||
+        digits(s + 17, 2, &se) || h > 23 || mi > 59 || se > 60)
+        return -1;
+    double f = 0;
+    if (len > 19) {
+        if (s[19] != '.' || len == 20 || len > 29)
+            return -1;
+        unsigned v;
+        int n = (int)len - 20;
+        if (digits(s + 20, n, &v))
+            return -1;
+        static const double p10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+        f = v / p10[n];
+    }
+    *sec = day_sec + h * 3600 + mi * 60 + se;
+    *frac = f;
+    return 0;
+}
+
+/* fp_smi_parse_time with the date part cached in r (a capture spans few days). */
+static int parse_time_cached(fp_ts_reader *r, const char *s, size_t len, int64_t *sec, double *frac)
+{
+    if (len < 19)
+        return -1;
+    if (!r->have_date || memcmp(s, r->date_key, 11) != 0) {
+        unsigned y, mo, d;
+        if ((s[4] != '/' && s[4] != '-') || s[7] != s[4] || s[10] != ' ' || digits(s, 4, &y) ||
+            digits(s + 5, 2, &mo) || digits(s + 8, 2, &d) || mo < 1 || mo > 12 || d < 1 || d > 31)
+            return -1;
+        memcpy(r->date_key, s, 11);
+        r->date_sec = days_from_civil(y, mo, d) * 86400;
+        r->have_date = 1;
+    }
+    return parse_clock(s, len, r->date_sec, sec, frac);
+}
+
 int fp_smi_parse_time(const char *s, size_t len, int64_t *sec, double *frac)
 {
     unsigned y, mo, d, h, mi, se;
@@ -254,6 +295,110 @@ static int is_repeated_header(fp_ts_reader *r, char **f, size_t *l, int n)
            memcmp(f[0], r->colname[0], l[0]) == 0 && r->kind[0] != TK_IGNORE;
 }
 
+/* Where the unquoted cell starting at p (blanks skipped) ends: the next ',' or end. */
+static inline const char *cell_end(const char *p, const char *end)
+{
+    while (p < end && *p != ',')
+        p++;
+    return p;
+}
+
+static inline const char *skip_blanks(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    return p;
+}
+
+/*
+ * The fast path of fp_smi_next for a plain row (no quotes, every cell valid):
+ * the cells are parsed in place, in one walk, without splitting the line.
+ * 1: *s filled; 2: a row of another GPU (well formed as far as the general
+ * path would look); 0: anything else, the general path decides (so errors,
+ * messages and skipped rows stay exactly its own).
+ */
+static int smi_fast(fp_ts_reader *r, const char *line, size_t len, fp_sample *s)
+{
+    const char *p = line, *end = line + len;
+    int other = 0;
+    if (!r->have_t0 && r->time_col >= 0)
+        return 0;
+    if (r->name_col >= 0 && !r->info.gpu_name[0])
+        return 0;
+    if (skip_blanks(p, end) == end)
+        return 0; /* a blank line */
+    sample_nan(s);
+    for (int i = 0; i < r->ncols; i++) {
+        if (i > 0) {
+            if (p >= end || *p != ',')
+                return 0;
+            p++;
+        }
+        p = skip_blanks(p, end);
+        if (p < end && *p == '"')
+            return 0; /* quoted: may hold commas */
+        int kind = other ? TK_IGNORE : r->kind[i];
+        switch (kind) {
+        case TK_NUM:
+        case TK_PSTATE: {
+            double *v = &s->v[(int)r->col[i]];
+            const char *q = p < end && *p == 'P' ? p + 1 : p; /* "P0": a P-state */
+            if (q > p && !(q < end && (unsigned)(*q - '0') < 10))
+                q = p;
+            q = fp_parse_simple(q, end, v);
+            if (q) {
+                q = skip_blanks(q, end);
+                if (q == end || *q == ',') {
+                    p = q;
+                    break;
+                }
+            }
+            q = cell_end(p, end);
+            const char *e = q;
+            while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+                e--;
+            if (fp_ts_parse_cell(p, (size_t)(e - p), v) < 0)
+                return 0;
+            p = q;
+            break;
+        }
+        case TK_INDEX: {
+            double idx;
+            const char *q = fp_parse_simple(p, end, &idx);
+            if (!q)
+                return 0;
+            q = skip_blanks(q, end);
+            if ((q != end && *q != ',') || idx < 0 || idx != (long)idx)
+                return 0;
+            if (r->keep_index < 0)
+                return 0;
+            if ((long)idx != r->keep_index)
+                other = 1; /* the rest is only counted */
+            p = q;
+            break;
+        }
+        case TK_TIME: {
+            const char *q = cell_end(p, end), *e = q;
+            while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+                e--;
+            int64_t sec;
+            double frac;
+            if (parse_time_cached(r, p, (size_t)(e - p), &sec, &frac) != 0)
+                return 0;
+            s->v[FP_COL_T_S] = (double)(sec - r->t0_s) + (frac - r->t0_frac);
+            p = q;
+            break;
+        }
+        default:
+            p = cell_end(p, end);
+            break;
+        }
+    }
+    if (p != end)
+        return 0;
+    return other ? 2 : 1;
+}
+
 int fp_smi_next(fp_ts_reader *r, fp_sample *s, fp_error *err)
 {
     char *line;
@@ -263,6 +408,18 @@ int fp_smi_next(fp_ts_reader *r, fp_sample *s, fp_error *err)
     size_t *l = r->lens;
     const char *path = fp_linebuf_path(r->lb);
     while ((rc = fp_linebuf_next(r->lb, &line, &len, err)) == 1) {
+        int fast = smi_fast(r, line, len, s);
+        if (fast == 2) {
+            r->info.rows_other_entity++;
+            continue;
+        }
+        if (fast == 1) {
+            if (r->time_col < 0)
+                s->v[FP_COL_T_S] = (double)r->row * r->interval;
+            r->row++;
+            r->info.rows++;
+            return 1;
+        }
         int n = fp_csv_split(line, len, ',', f, l, TS_MAX_FIELDS);
         if (n == 1 && l[0] == 0) {
             r->info.rows_skipped++;
@@ -301,7 +458,7 @@ int fp_smi_next(fp_ts_reader *r, fp_sample *s, fp_error *err)
             case TK_TIME: {
                 int64_t sec;
                 double frac;
-                if (fp_smi_parse_time(f[i], l[i], &sec, &frac) != 0) {
+                if (parse_time_cached(r, f[i], l[i], &sec, &frac) != 0) {
                     if (is_repeated_header(r, f, l, n))
                         goto skip_row;
                     int shown = l[i] > 40 ? 40 : (int)l[i];

@@ -50,6 +50,11 @@ struct fp_ts_reader {
     int have_t0;
     double interval; /* seconds per row when time is reconstructed */
 
+    /* nvidia-smi timestamps: the last date part "YYYY/MM/DD " seen and its epoch seconds */
+    char date_key[11];
+    int have_date;
+    int64_t date_sec;
+
     /* dcgmi */
     char keep_type[16]; /* entity type kept ("GPU", "GPU-I") */
     long garbage_line;  /* first non-data line after data began, 0 when none */
@@ -57,6 +62,11 @@ struct fp_ts_reader {
     char garbage_text[64];
     int seen_data;
     int prescanning;
+    /* dcgmi: the repeated header [0] and units line [1] verbatim, once seen (skipped by a
+     * memcmp instead of a split); skip_tmp holds the line before it is split */
+    char skip_line[2][512];
+    size_t skip_len[2];
+    char skip_tmp[512];
 };
 
 /* Like fp_ts_open on a memory buffer (fuzzers, tests); name is used in messages. */
@@ -74,6 +84,12 @@ fp_status fp_tcsv_init(fp_ts_reader *r, fp_error *err);
 int fp_tcsv_next(fp_ts_reader *r, fp_sample *s, fp_error *err);
 
 /* Helpers shared by the formats. */
+/* fp_sample_clear, inlined for the per-row fast paths. */
+static inline void sample_nan(fp_sample *s)
+{
+    for (int c = 0; c < FP_COL_COUNT; c++)
+        s->v[c] = __builtin_nan("");
+}
 /* Keeps a copy of the header line so field names outlive the line buffer. */
 fp_status fp_ts_keep_header(fp_ts_reader *r, const char *line, size_t len, fp_error *err);
 /* "path:LINE: expected N columns, found M" (+ a hint for a truncated last line). */

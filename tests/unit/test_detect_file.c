@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include "freqpilot/run.h"
 #include "telemetry/detect_file.h"
 #include "testutil.h"
 
@@ -95,12 +96,68 @@ static void test_fixtures_and_real_files(void **state)
         FP_ERR_FORMAT);
 }
 
+/* Loads a fixture with the per-run table parser; returns the run count, -1 on error. */
+static long load_runs(const char *path)
+{
+    fp_run_list list = {0};
+    fp_error err = {0};
+    fp_load_options opt;
+    fp_load_options_init(&opt);
+    if (fp_runs_load(path, &opt, &list, &err) != FP_OK) {
+        print_error("%s: %s\n", path, err.msg);
+        fp_run_list_free(&list);
+        return -1;
+    }
+    long n = (long)list.len;
+    fp_run_list_free(&list);
+    return n;
+}
+
+static void test_run_table_aliases_and_comments(void **state)
+{
+    fp_format f;
+    fp_error err;
+    /* The aliases runtable.c accepts, in any case, without energy_j. */
+    assert_int_equal(detect_text("gpu,app,frequency,duration_seconds,power_w\n", FP_OK),
+                     FP_FMT_RUN_TABLE);
+    assert_int_equal(detect_text("GPU,APP,FREQ_MHZ,TIME_S,ENERGY_J\n", FP_OK), FP_FMT_RUN_TABLE);
+    assert_int_equal(detect_text("# a comment\n#\ngpu,app,freq_mhz,time_s,avg_power_w\n", FP_OK),
+                     FP_FMT_RUN_TABLE);
+    /* Still required: a clock, a time and energy or power. */
+    assert_int_equal(detect_text("gpu,app,frequency,duration_seconds\n", FP_ERR_FORMAT),
+                     FP_FMT_AUTO);
+    assert_int_equal(detect_text("gpu,app,duration_seconds,power_w\n", FP_ERR_FORMAT), FP_FMT_AUTO);
+    /* "frequency_mhz_x" is not "frequency_mhz". */
+    assert_int_equal(detect_text("gpu,app,frequency_mhz_x,time_s,energy_j\n", FP_ERR_FORMAT),
+                     FP_FMT_AUTO);
+
+    const char *fx[] = {"detect/rt_aliases.csv", "detect/rt_avg_power.csv",
+                        "detect/rt_comments.csv"};
+    for (size_t i = 0; i < sizeof fx / sizeof *fx; i++) {
+        f = FP_FMT_AUTO;
+        if (fp_detect_file_format(tu_fixture(fx[i]), &f, &err) != FP_OK)
+            fail_msg("%s: %s", fx[i], err.msg);
+        assert_int_equal(f, FP_FMT_RUN_TABLE);
+        /* What detection calls a per-run table, the per-run table parser reads: 2 runs each. */
+        assert_int_equal(load_runs(tu_fixture(fx[i])), 2);
+    }
+
+    /* Comments before anything but a per-run table: no reader skips them. */
+    assert_int_equal(fp_detect_file_format(tu_fixture("detect/comment_then_smi.csv"), &f, &err),
+                     FP_ERR_FORMAT);
+    assert_non_null(strstr(err.msg, "comment_then_smi.csv:1: unknown layout"));
+    assert_int_equal(detect_text("# only a comment\n", FP_ERR_FORMAT), FP_FMT_AUTO);
+    /* A dcgmi header is not a comment. */
+    assert_int_equal(detect_text("# Entity  POWER\n", FP_OK), FP_FMT_DCGMI);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_by_content),
         cmocka_unit_test(test_unknown_and_empty),
         cmocka_unit_test(test_fixtures_and_real_files),
+        cmocka_unit_test(test_run_table_aliases_and_comments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,309 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#ifndef FREQPILOT_GOVERN_H
+#define FREQPILOT_GOVERN_H
+
+/*
+ * The governor (docs/govern.md): an online phase detector, clock policies, a deterministic
+ * replay on the simulated GPU, a workload predictor, and the control loop of the daemon with
+ * its Prometheus exporter.
+ *
+ *   samples -> fp_phase_detector -> fp_policy -> requested SM clock -> backend (via clockguard)
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "freqpilot/error.h"
+#include "freqpilot/gpu.h"
+#include "freqpilot/sample.h"
+#include "freqpilot/sim.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Phase detection (src/govern/phase.c) ---- */
+
+typedef enum fp_phase {
+    FP_PHASE_IDLE = 0, /* nothing runs on the GPU */
+    FP_PHASE_COMPUTE,  /* SM/tensor activity dominates: the clock matters */
+    FP_PHASE_MEMORY,   /* DRAM activity dominates: the clock matters little */
+    FP_PHASE_HOST,     /* the GPU is busy only part of the time: the host is the bottleneck */
+    FP_PHASE_COUNT
+} fp_phase;
+
+/* "idle", "compute", "memory", "host". */
+const char *fp_phase_name(fp_phase p);
+/* Inverse of fp_phase_name (also "compute-bound", "memory-bound", "host-bound"); -1 unknown. */
+int fp_phase_from_name(const char *name);
+
+typedef struct fp_phase_opts {
+    double smooth_s;      /* time constant of the exponential smoothing of the inputs (0.1) */
+    double idle_util_pct; /* below: idle (5) */
+    double idle_act;      /* and SM activity below this (0.03) */
+    double host_act;      /* SM and DRAM activity both below: host-bound (0.2) */
+    double host_util_pct; /* utilisation-only fallback: below = host-bound (60) */
+    double mem_ratio;     /* memory-bound when dram_active > mem_ratio * compute activity (0.8) */
+    double mem_util_pct;  /* fallback: memory-bound when mem_util_pct >= this (45) */
+    double hysteresis;    /* thresholds move this much (relative) in favour of the current class */
+    double confirm_s;     /* a new class must hold this long before it is taken (0.15) */
+    double min_dwell_s;   /* and the current class must have lasted this long (0.3) */
+} fp_phase_opts;
+
+void fp_phase_opts_default(fp_phase_opts *o);
+
+/* Smoothed inputs of the detector; NAN = absent. */
+typedef struct fp_phase_features {
+    double sm_active, tensor_active, dram_active, gpu_util_pct, mem_util_pct, power_w;
+} fp_phase_features;
+
+/* Picks the inputs out of a telemetry sample. */
+void fp_phase_features_from_sample(const fp_sample *s, fp_phase_features *f);
+/*
+ * One classification without memory. current biases the thresholds by opts->hysteresis
+ * towards itself (pass FP_PHASE_COUNT for none). *fallback (may be NULL) = 1 when only the
+ * utilisations were available.
+ */
+fp_phase fp_phase_classify(const fp_phase_opts *o, const fp_phase_features *f, fp_phase current,
+                           int *fallback);
+
+typedef struct fp_phase_detector {
+    fp_phase_opts opts;
+    fp_phase_features ema;
+    int have_ema;
+    double last_t_s;
+    fp_phase current, candidate;
+    double current_since_s, candidate_since_s;
+    int fallback; /* last classification used the utilisation-only fallback */
+    unsigned long changes;
+} fp_phase_detector;
+
+void fp_phase_init(fp_phase_detector *d, const fp_phase_opts *o); /* o NULL = defaults */
+/* Feeds the sample taken at t_s; returns 1 when the detected phase changed. */
+int fp_phase_update(fp_phase_detector *d, double t_s, const fp_sample *s);
+
+/* ---- Policies (src/govern/policy.c) ---- */
+
+typedef enum fp_policy_kind {
+    FP_POLICY_DEFAULT = 0, /* leave the clocks alone (the driver's default) */
+    FP_POLICY_STATIC,      /* one clock all the time */
+    FP_POLICY_ACTIVITY,    /* GEOPM: f = f_e + (f_max - f_e) * activity */
+    FP_POLICY_PHASE,       /* one clock per detected phase */
+    FP_POLICY_FEEDBACK,    /* lowest clock that keeps the measured slowdown within the budget */
+    FP_POLICY_COUNT
+} fp_policy_kind;
+
+const char *fp_policy_name(fp_policy_kind k); /* "default", "static", ... */
+int fp_policy_from_name(const char *name);    /* -1 when unknown */
+
+typedef struct fp_policy_cfg {
+    fp_policy_kind kind;
+    unsigned clocks_mhz[FP_GPU_MAX_CLOCKS]; /* supported clocks, high to low */
+    unsigned n_clocks;
+    unsigned f_max_mhz;
+    unsigned f_e_mhz;     /* energy-efficient clock (activity policy; default: the knee) */
+    unsigned f_floor_mhz; /* feedback: never below (the unconstrained energy optimum; f_e) */
+    unsigned static_mhz;  /* static policy */
+    double bias;          /* activity policy: activity' = clamp(activity * (1 - bias)), -1..1 */
+    unsigned phase_mhz[FP_PHASE_COUNT]; /* phase policy; 0 = f_max */
+    double budget;                      /* feedback: allowed slowdown (fraction) */
+    double feedback_step_s;             /* feedback: minimum time between two steps (0.2) */
+    double feedback_probe_s; /* feedback: time spent at f_max to learn a phase's rate (0.3) */
+} fp_policy_cfg;
+
+/* Fills clocks from info and defaults (f_e = 0.64 f_max snapped, budget 0.05). */
+void fp_policy_cfg_init(fp_policy_cfg *c, fp_policy_kind kind, const fp_gpu_info *info);
+
+/* What the policy sees at each decision. */
+typedef struct fp_policy_input {
+    double t_s;
+    fp_phase phase;
+    int phase_changed;
+    const fp_sample *sample;
+    double rate; /* throughput the workload reports (work units per second); NAN when none */
+} fp_policy_input;
+
+typedef struct fp_policy {
+    fp_policy_cfg cfg;
+    /* feedback state */
+    unsigned cur_idx;                   /* index into clocks_mhz of the current request */
+    unsigned class_idx[FP_PHASE_COUNT]; /* last index that held per phase class */
+    double ref_rate[FP_PHASE_COUNT];    /* rate at f_max per phase (NAN = not learned) */
+    double probe_until_s, last_step_s;
+    double probe_sum, probe_n;
+    double lost_s, elapsed_s, last_t_s; /* accumulated slowdown accounting */
+} fp_policy;
+
+fp_status fp_policy_init(fp_policy *p, const fp_policy_cfg *cfg, fp_error *err);
+/* The SM clock to request now (0 = reset to the default clocks). */
+unsigned fp_policy_decide(fp_policy *p, const fp_policy_input *in);
+
+/*
+ * Reads an optimize JSON (DESIGN.md §2: results[] with gpu, app, objective, max_slowdown,
+ * freq_mhz) and returns the freq_mhz of the first row matching gpu and app (NULL = any);
+ * among several, the row whose max_slowdown equals max_slowdown (NAN = any).
+ */
+fp_status fp_policy_static_from_json(const char *path, const char *gpu, const char *app,
+                                     double max_slowdown, unsigned *freq_mhz, fp_error *err);
+/* "idle=210,compute=1410,memory=900,host=600" into cfg->phase_mhz (snapped). */
+fp_status fp_policy_parse_phase_clocks(fp_policy_cfg *c, const char *spec, fp_error *err);
+
+/*
+ * Learns phase clocks from the simulated GPU's model curves for wl: every inference phase
+ * of wl is classified from its activities at f_max, and one clock per class is chosen to
+ * minimise the window energy subject to a total slowdown <= budget (vs f_max), by Lagrangian
+ * search over the supported clocks. Idle phases get the lowest clock.
+ */
+fp_status fp_policy_learn_phase_clocks_sim(fp_policy_cfg *c, const fp_sim_gpu *gpu,
+                                           const fp_sim_workload *wl, double budget,
+                                           const fp_phase_opts *popts, fp_error *err);
+
+/* ---- Replay on the simulated GPU (src/govern/replay.c) ---- */
+
+typedef struct fp_replay_opts {
+    const char *gpu;         /* "A100" (default), "V100", "H100" */
+    double interval_s;       /* control period (0.05) */
+    double switch_latency_s; /* a clock request takes effect this much later (0.03) */
+    double budget;           /* slowdown budget vs default clocks (0.05) */
+    double bias;             /* activity policy bias (0) */
+    double margin;           /* least fraction of the budget the phase plan keeps back (0.05) */
+    uint64_t seed;
+    int keep_trace; /* fill fp_replay_result.trace */
+} fp_replay_opts;
+
+void fp_replay_opts_default(fp_replay_opts *o);
+
+typedef struct fp_replay_point {
+    double t_s;
+    unsigned requested_mhz, sm_clock_mhz;
+    double power_w;
+    fp_phase phase;
+} fp_replay_point;
+
+typedef struct fp_replay_result {
+    char policy[32];                /* "default", "static-best", "activity", "phase", "feedback" */
+    double energy_j, time_s;        /* inference window */
+    double energy_saving, slowdown; /* vs default clocks */
+    double budget;                  /* NAN for policies without one (default) */
+    unsigned static_mhz;            /* static-best: the clock */
+    unsigned clock_changes;
+    double mean_clock_mhz;  /* time-weighted over the window */
+    fp_replay_point *trace; /* keep_trace only; free with fp_replay_result_free */
+    size_t n_trace;
+} fp_replay_result;
+
+void fp_replay_result_free(fp_replay_result *r);
+
+/*
+ * One replay of wl under cfg (kind FP_POLICY_DEFAULT = default clocks). The workload's
+ * throughput signal for feedback is its progress rate (work of the current phase per second),
+ * as a workload reporting tokens/s on a pipe would give.
+ */
+fp_status fp_replay_run(const fp_sim_workload *wl, const fp_policy_cfg *cfg,
+                        const fp_replay_opts *o, fp_replay_result *res, fp_error *err);
+
+/*
+ * The comparison of docs/govern.md: default clocks, the best static clock within the budget
+ * (every supported clock replayed), activity, phase and feedback. res receives up to 5 rows
+ * (res_cap); *n_res the number written.
+ */
+fp_status fp_replay_compare(const fp_sim_workload *wl, const fp_replay_opts *o,
+                            fp_replay_result *res, size_t res_cap, size_t *n_res, fp_error *err);
+
+/* ---- Workload predictor (src/govern/predictor.c) ---- */
+
+#define FP_PRED_NFEAT 8
+#define FP_PRED_MAX_EXAMPLES 4096
+
+typedef struct fp_pred_example {
+    char app[32];
+    char category[32];
+    char gpu[32];
+    double feat[FP_PRED_NFEAT];
+    double best_clock_frac; /* energy-optimal clock within the budget / f_max */
+} fp_pred_example;
+
+typedef struct fp_predictor {
+    size_t n;
+    fp_pred_example ex[FP_PRED_MAX_EXAMPLES];
+    double mean[FP_PRED_NFEAT], sd[FP_PRED_NFEAT];
+} fp_predictor;
+
+/* "llm", "diffusion", "vision", "speech", "rnn" for the built-in sim workloads; else the name. */
+const char *fp_pred_category_of(const char *app);
+/*
+ * Features of the first window_s seconds after the GPU became busy: mean SM, tensor and
+ * DRAM activity, utilisation, share of samples per phase class, power over the limit.
+ */
+fp_status fp_pred_features(const fp_sample *s, size_t n, double window_s, double power_limit_w,
+                           double feat[FP_PRED_NFEAT], fp_error *err);
+/* Examples from simulated runs of every built-in workload on every simulated GPU. */
+fp_status fp_pred_examples_sim(fp_predictor *p, unsigned seeds, double window_s, double budget,
+                               fp_error *err);
+/* Examples from a DATASET/ tree (one per run; the best clock from the runs' energy/time). */
+fp_status fp_pred_examples_dataset(fp_predictor *p, const char *dataset, double window_s,
+                                   double budget, const fp_diag *diag, fp_error *err);
+void fp_pred_fit(fp_predictor *p);
+/* k-nearest neighbours (k = 3) skipping examples of app exclude (NULL = none). */
+void fp_pred_predict(const fp_predictor *p, const double feat[FP_PRED_NFEAT], const char *exclude,
+                     char *category, size_t cat_size, double *clock_frac);
+
+typedef struct fp_pred_eval {
+    size_t n;
+    double category_accuracy;     /* held-out-app: share predicted with the right category */
+    double category_accuracy_run; /* held-out-run (same app, other runs allowed) */
+    double clock_mae_frac;        /* mean |predicted - best| clock as a fraction of f_max */
+} fp_pred_eval;
+/* Leave-one-application-out evaluation. */
+void fp_pred_evaluate(const fp_predictor *p, fp_pred_eval *out);
+fp_status fp_pred_save(const fp_predictor *p, const char *path, fp_error *err);
+fp_status fp_pred_load(fp_predictor *p, const char *path, fp_error *err);
+
+/* ---- Daemon (src/govern/daemon.c) and exporter (src/govern/metrics_http.c) ---- */
+
+typedef struct fp_govern_metrics {
+    double t_s;
+    unsigned requested_mhz, sm_clock_mhz;
+    double power_w, energy_j;
+    double baseline_energy_j; /* estimated energy at the default clocks over the same time */
+    fp_phase phase;
+    unsigned long decisions, clock_changes;
+} fp_govern_metrics;
+
+typedef struct fp_metrics_server fp_metrics_server;
+/* Serves GET /metrics on listen ("127.0.0.1:9464", "[::1]:9464", ":9464" = every address). */
+fp_status fp_metrics_server_start(fp_metrics_server **out, const char *listen, fp_error *err);
+void fp_metrics_server_update(fp_metrics_server *m, const fp_govern_metrics *g);
+/* The port actually bound (useful with port 0). */
+unsigned fp_metrics_server_port(const fp_metrics_server *m);
+void fp_metrics_server_stop(fp_metrics_server *m);
+/* The Prometheus text for g (into buf; returns the length, or size needed). */
+size_t fp_govern_metrics_format(const fp_govern_metrics *g, const char *gpu, char *buf,
+                                size_t size);
+
+typedef void (*fp_govern_log_fn)(void *user, int level, const char *msg); /* level 1 warn, 2 info */
+
+typedef struct fp_daemon_opts {
+    const char *backend;   /* "nvml" (default) or "sim" */
+    const char *gpu;       /* "0" */
+    fp_policy_cfg policy;  /* kind + knobs; clocks are filled from the GPU at start */
+    int policy_clocks_set; /* cfg.phase_mhz / static_mhz given by the user */
+    double interval_s;     /* 0.05 (20..1000 ms) */
+    double duration_s;     /* stop after (0 = until a signal) */
+    const char *listen;    /* NULL = no exporter */
+    const char *state_dir; /* clockguard */
+    int force;
+    const char *rate_file; /* a file or FIFO where the workload writes its rate, one per line */
+    fp_govern_log_fn log;
+    void *log_user;
+} fp_daemon_opts;
+
+void fp_daemon_opts_default(fp_daemon_opts *o);
+/* Runs until a signal (SIGINT/SIGTERM/SIGHUP) or duration; restores the clocks on every exit
+ * path. *caught_signal (may be NULL) = the signal that ended it (the caller re-raises it). */
+fp_status fp_daemon_run(const fp_daemon_opts *o, int *caught_signal, fp_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#ifndef FREQPILOT_PLOT_H
+#define FREQPILOT_PLOT_H
+
+/*
+ * Figures and reports (docs/report.md).
+ *
+ * A figure is built in two steps: a builder (fp_plot_sweep, fp_plot_pareto, ...) turns data
+ * (aggregated rows, recommendations, a model) into an fp_figure that holds exactly the numbers
+ * drawn, then fp_figure_render draws it with cairo as PNG, SVG or PDF. Tests assert on the
+ * fp_figure (the numbers behind the figure); the drawing layer (src/report/canvas.c) is shared
+ * by every kind and by the HTML and PDF reports.
+ */
+
+#include <stddef.h>
+
+#include "freqpilot/aggregate.h"
+#include "freqpilot/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Recommendations (optimize output, DESIGN.md §2) ---- */
+
+typedef struct fp_rec {
+    char gpu[64];
+    char app[64];
+    char objective[16];  /* energy, time, edp, ed2p, cost, ... */
+    double max_slowdown; /* NAN = unconstrained */
+    double freq_mhz, baseline_mhz;
+    double time_s, energy_j, power_w;
+    double energy_saving, energy_saving_lo, energy_saving_hi;
+    double slowdown, slowdown_lo, slowdown_hi;
+    int feasible;
+    char flags[256];
+} fp_rec;
+
+typedef struct fp_rec_list {
+    fp_rec *items;
+    size_t len, cap;
+    char baseline[16];
+    int fallback; /* 1 when computed by fp_recs_compute, not by `freqpilot optimize` */
+} fp_rec_list;
+
+void fp_rec_init(fp_rec *r);
+fp_status fp_rec_list_push(fp_rec_list *l, const fp_rec *r, fp_error *err);
+void fp_rec_list_free(fp_rec_list *l);
+/* Appends the "results" of an optimize JSON file (DESIGN.md §2). */
+fp_status fp_recs_read_json(const char *path, fp_rec_list *out, fp_error *err);
+/*
+ * Fallback used only when `freqpilot optimize` is unavailable: minimises the objective
+ * ("energy", "time", "edp", "ed2p") over the rows with runs of each (gpu, app), subject to
+ * slowdown <= max_slowdown (NAN = none), baseline = highest clock. Interval of the saving:
+ * [1 - E_hi/E0_lo, 1 - E_lo/E0_hi] (conservative, from the per-clock intervals).
+ */
+fp_status fp_recs_compute(const fp_agg_result *agg, const char *objective, double max_slowdown,
+                          fp_rec_list *out, fp_error *err);
+/* The recommendation for (gpu, app, objective, budget); budget NAN = unconstrained. */
+const fp_rec *fp_recs_find(const fp_rec_list *l, const char *gpu, const char *app,
+                           const char *objective, double max_slowdown);
+
+/* ---- Model output (docs/report.md: "Model JSON") ---- */
+
+typedef struct fp_model_curve {
+    char gpu[64];
+    char app[64];
+    size_t n; /* predicted points */
+    double *freq_mhz, *power_w, *power_w_lo, *power_w_hi, *time_s, *time_s_lo, *time_s_hi;
+    size_t n_meas; /* measured points */
+    double *meas_freq_mhz, *meas_power_w, *meas_time_s;
+} fp_model_curve;
+
+typedef struct fp_model_set {
+    fp_model_curve *items;
+    size_t len;
+} fp_model_set;
+
+fp_status fp_model_read_json(const char *path, fp_model_set *out, fp_error *err);
+void fp_model_set_free(fp_model_set *m);
+
+/* ---- Loading the inputs of plots and reports ---- */
+
+/*
+ * Everything a plot or report reads, from a list of paths classified by content: an optimize
+ * JSON ("results") appends recommendations, a model JSON ("models") a model, an
+ * aggregated.csv (header "gpu,app,freq_mhz,runs,...") the rows; anything else is loaded as
+ * runs (fp_runs_load) and aggregated with the default options, which also gives the
+ * findings and dropped runs that aggregated.csv does not carry.
+ */
+typedef struct fp_report_data {
+    fp_agg_result agg;
+    int have_agg;
+    fp_rec_list recs;
+    fp_model_set model;
+    int have_model;
+} fp_report_data;
+
+fp_status fp_report_data_load(fp_report_data *d, const char *const *paths, size_t n,
+                              const fp_diag *diag, fp_error *err);
+void fp_report_data_free(fp_report_data *d);
+
+/* ---- Figures ---- */
+
+/* Okabe & Ito (2008) colour-blind-safe palette. */
+enum {
+    FP_C_BLACK = 0,
+    FP_C_ORANGE,
+    FP_C_SKYBLUE,
+    FP_C_GREEN,
+    FP_C_YELLOW,
+    FP_C_BLUE,
+    FP_C_VERMILLION,
+    FP_C_PURPLE,
+    FP_C_GREY,
+    FP_C_COUNT_
+};
+/* 0xRRGGBB of palette entry i. */
+unsigned fp_plot_color(int i);
+
+typedef enum fp_series_kind {
+    FP_SERIES_LINE = 0,
+    FP_SERIES_POINTS,
+    FP_SERIES_LINEPOINTS,
+    FP_SERIES_BARS,  /* bars from 0 to y at x + bar_offset, bar_width wide (x units) */
+    FP_SERIES_RANGE, /* a thick grey span lo..hi at each x (ranges on a category axis) */
+} fp_series_kind;
+
+enum { FP_MK_NONE = 0, FP_MK_CIRCLE, FP_MK_SQUARE, FP_MK_TRIANGLE, FP_MK_DIAMOND, FP_MK_STAR };
+
+typedef struct fp_series {
+    char name[96]; /* legend entry; "" = not in the legend */
+    fp_series_kind kind;
+    int color;  /* palette index */
+    int marker; /* FP_MK_* */
+    int dashed;
+    int band; /* lines: lo..hi as a shaded band; points and bars: whiskers */
+    double bar_offset, bar_width;
+    size_t n;
+    double *x, *y, *lo, *hi; /* lo, hi may be NULL; NAN values are gaps */
+} fp_series;
+
+typedef struct fp_vmark {
+    double x;
+    char label[64];
+    int color;
+} fp_vmark;
+
+typedef struct fp_vspan {
+    double x0, x1;
+    char label[64];
+} fp_vspan;
+
+typedef struct fp_panel {
+    char title[128];
+    char xlabel[96];
+    char ylabel[96];
+    fp_series *series;
+    size_t nseries;
+    fp_vmark *marks; /* vertical lines with a label (chosen clocks) */
+    size_t nmarks;
+    fp_vspan *spans; /* shaded x ranges (inference windows) */
+    size_t nspans;
+    char **cats; /* category axis: cats[i] is drawn at x = i ('\n' splits lines) */
+    size_t ncats;
+    double ref_y;       /* dotted horizontal reference (1 = baseline); NAN = none */
+    int y_percent;      /* y tick labels as percent of a fraction */
+    int y_from_zero;    /* include 0 in the y range */
+    double xmin, xmax;  /* NAN = automatic */
+    double ymin, ymax;
+    /* Heatmap: rows x cols values (NAN = no data), row labels, column x values. */
+    size_t hm_rows, hm_cols;
+    double *hm;
+    char **hm_rowlab;
+    double *hm_colx;
+    char hm_label[64]; /* colour bar label */
+} fp_panel;
+
+typedef struct fp_figure {
+    char title[160];
+    char kind[16]; /* sweep, pareto, ... */
+    int simulated; /* prints "SIMULATED DATA" on the figure */
+    fp_panel *panels; /* stacked vertically, sharing the width */
+    size_t npanels;
+} fp_figure;
+
+void fp_figure_init(fp_figure *f, const char *kind, const char *title);
+void fp_figure_free(fp_figure *f);
+fp_panel *fp_figure_add_panel(fp_figure *f, const char *title, const char *xlabel,
+                              const char *ylabel);
+/* Copies the arrays (lo, hi may be NULL). Returns NULL when out of memory. */
+fp_series *fp_panel_add_series(fp_panel *p, const char *name, fp_series_kind kind, int color,
+                               size_t n, const double *x, const double *y, const double *lo,
+                               const double *hi);
+int fp_panel_add_mark(fp_panel *p, double x, const char *label, int color);
+int fp_panel_add_span(fp_panel *p, double x0, double x1, const char *label);
+int fp_panel_set_cats(fp_panel *p, char *const *cats, size_t n);
+/* The first series named name in panel p (NULL when absent): what tests look at. */
+const fp_series *fp_figure_series(const fp_figure *f, size_t panel, const char *name);
+
+typedef enum fp_plot_format { FP_PLOT_PNG = 0, FP_PLOT_SVG, FP_PLOT_PDF } fp_plot_format;
+/* From the file name's extension (.png, .svg, .pdf); -1 when none of them. */
+int fp_plot_format_from_path(const char *path);
+
+typedef struct fp_render_opts {
+    double width_in;  /* 3.5 (one paper column) */
+    double height_in; /* 0 = from the number of panels */
+    double dpi;       /* PNG only: 300 */
+} fp_render_opts;
+void fp_render_opts_init(fp_render_opts *o);
+/* Pixel size of a PNG rendered with o for figure f. */
+void fp_render_png_size(const fp_figure *f, const fp_render_opts *o, int *w_px, int *h_px);
+
+/* Writes the figure atomically. */
+fp_status fp_figure_render(const fp_figure *f, const char *path, fp_plot_format fmt,
+                           const fp_render_opts *o, fp_error *err);
+/* SVG in memory (malloc'd, NUL-terminated), element ids prefixed with id_prefix. */
+fp_status fp_figure_svg(const fp_figure *f, const fp_render_opts *o, const char *id_prefix,
+                        char **svg, fp_error *err);
+
+/* ---- Builders: the numbers behind each figure ---- */
+
+typedef struct fp_plot_opts {
+    const char *gpu, *app;       /* selection; NULL = first (or all for savings/optima) */
+    const char *objective;       /* savings, pareto: the objective shown ("energy") */
+    double max_slowdown;         /* budget of the constrained choice (0.05); NAN = none */
+    int simulated;
+} fp_plot_opts;
+void fp_plot_opts_init(fp_plot_opts *o);
+
+/*
+ * sweep: energy, time, power, EDP and ED2P of one (gpu, app) vs clock, each divided by its
+ * value at the baseline (highest clock with runs); energy and time carry their interval bands
+ * (lo/baseline, hi/baseline). Chosen clocks of recs (may be NULL) are vertical marks.
+ * Series names: "Energy", "Time", "Power", "EDP", "ED2P".
+ */
+fp_status fp_plot_sweep(const fp_agg_result *agg, const fp_rec_list *recs,
+                        const fp_plot_opts *o, fp_figure *out, fp_error *err);
+/*
+ * pareto: normalized time (x) vs normalized energy (y) of every clock ("Clocks"), the
+ * non-dominated frontier ("Frontier", by increasing time), the knee ("Knee": frontier point
+ * farthest from the chord between its ends) and the constrained choice ("Choice": lowest
+ * energy with slowdown <= max_slowdown, or the matching recommendation when given).
+ */
+fp_status fp_plot_pareto(const fp_agg_result *agg, const fp_rec_list *recs,
+                         const fp_plot_opts *o, fp_figure *out, fp_error *err);
+/*
+ * savings: per (gpu, app) category, energy saving (panel 0) and slowdown (panel 1) of the
+ * unconstrained and constrained recommendation of o->objective, with intervals.
+ * Series names: "Unconstrained", "Constrained (<= N % slower)".
+ */
+fp_status fp_plot_savings(const fp_rec_list *recs, const fp_plot_opts *o, fp_figure *out,
+                          fp_error *err);
+/*
+ * optima: chosen clock (MHz) per (gpu, app) category, one point series per (objective,
+ * budget) named like "energy" or "energy <=5%", over a grey span from the lowest to the
+ * highest clock measured on that GPU ("Measured clock range", lo/hi).
+ */
+fp_status fp_plot_optima(const fp_agg_result *agg, const fp_rec_list *recs,
+                         const fp_plot_opts *o, fp_figure *out, fp_error *err);
+/* heatmap: app x clock of one GPU, energy / energy at that app's highest clock. */
+fp_status fp_plot_heatmap(const fp_agg_result *agg, const fp_plot_opts *o, fp_figure *out,
+                          fp_error *err);
+/* model: predicted power and time with prediction bands, measured points. */
+fp_status fp_plot_model(const fp_model_set *m, const fp_plot_opts *o, fp_figure *out,
+                        fp_error *err);
+
+typedef struct fp_ts_plot_input {
+    const char *path;  /* telemetry file (any time-series format) or a dataset run folder */
+    const char *label; /* legend entry; NULL = from the path */
+} fp_ts_plot_input;
+/*
+ * timeseries: column (a telemetry.csv name, e.g. "power_w") vs t_s, one line per input; the
+ * inference window of dataset runs (run.json) is a shaded span.
+ */
+fp_status fp_plot_timeseries(const fp_ts_plot_input *in, size_t n, const char *column,
+                             const fp_plot_opts *o, fp_figure *out, fp_error *err);
+
+/* ---- Reports ---- */
+
+typedef struct fp_report_input {
+    const fp_agg_result *agg; /* required: rows, findings, dropped runs */
+    const fp_rec_list *recs;  /* may be NULL */
+    const fp_model_set *model; /* may be NULL */
+    const char *title;
+    int simulated;
+    const char *const *commands; /* command lines that reproduce the report */
+    size_t ncommands;
+    const char *objective;     /* headline objective ("energy") */
+    double max_slowdown;       /* headline budget (0.05) */
+    const char *method_path;   /* docs/method.md to summarise; NULL or absent = built-in text */
+    const char *generated_utc; /* shown in the header; NULL = none (reproducible output) */
+} fp_report_input;
+
+void fp_report_input_init(fp_report_input *in);
+/* report.html: one self-contained file (inline CSS and SVG, no external reference). */
+fp_status fp_report_write_html(const fp_report_input *in, const char *path, fp_error *err);
+/* report.pdf: multi-page. *pages (may be NULL) receives the page count. */
+fp_status fp_report_write_pdf(const fp_report_input *in, const char *path, int *pages,
+                              fp_error *err);
+/* Number of pages fp_report_write_pdf writes for in. */
+int fp_report_pdf_pages(const fp_report_input *in);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * freqpilot apply: lock a GPU's SM clock (a given clock, or optimize's choice for an app)
+ * through the clock guard, which records what to restore in a state file first. The lock
+ * outlives this process on purpose; `freqpilot restore` (src/cli/restore.c) undoes it.
+ */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "freqpilot/clockguard.h"
+#include "freqpilot/gpu.h"
+#include "freqpilot/optimize.h"
+
+static const char help_text[] =
+    "NAME\n"
+    "    freqpilot apply - lock a GPU's SM clock (until 'freqpilot restore')\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    freqpilot apply [--backend nvml|sim] [--gpu ID] --clock MHZ\n"
+    "    freqpilot apply [--backend nvml|sim] [--gpu ID] --from OPTIMAL.json --app APP\n"
+    "                    [--objective OBJ] [--state-dir DIR] [--force]\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Locks the SM clock of GPU ID (index, UUID, or for sim a model such as sim:A100;\n"
+    "    default 0) to MHZ, snapped to the nearest supported clock, or to the clock that\n"
+    "    freqpilot optimize chose for APP on this GPU model (the first result for APP, or\n"
+    "    the one of --objective). Before anything changes, a state file records what to\n"
+    "    restore (see 'freqpilot restore --help'); the lock is then read back and the clock\n"
+    "    reached is reported. The GPU stays locked after this command exits;\n"
+    "    'freqpilot restore' puts it back. Applying again to a GPU whose state file exists\n"
+    "    needs --force (the earlier restore is inherited).\n"
+    "    With --backend sim the simulated GPU lives only in this process: the state file is\n"
+    "    the only thing that persists (useful for tests and rehearsals).\n"
+    "\n"
+    "OPTIONS\n"
+    "    --backend nvml|sim     GPU backend (nvml)\n"
+    "    --gpu ID               GPU index, UUID or sim model (0)\n"
+    "    --clock MHZ            clock to lock\n"
+    "    --from FILE --app APP  optimize's JSON and the application (case-insensitive)\n"
+    "    --objective OBJ        which objective's choice (first result for APP)\n"
+    "    --state-dir DIR        state file folder (see freqpilot restore)\n"
+    "    --force                take over an existing state file\n"
+    "    -h, --help             show this help\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0 locked; 1 failure (no backend, permissions, clock not reached: then nothing stays\n"
+    "    changed); 2 usage error.\n";
+
+enum {
+    OPT_BACKEND = 256,
+    OPT_GPU,
+    OPT_CLOCK,
+    OPT_FROM,
+    OPT_APP,
+    OPT_OBJECTIVE,
+    OPT_STATE_DIR,
+    OPT_FORCE
+};
+
+static const struct option long_opts[] = {
+    {"backend", required_argument, NULL, OPT_BACKEND},
+    {"gpu", required_argument, NULL, OPT_GPU},
+    {"clock", required_argument, NULL, OPT_CLOCK},
+    {"from", required_argument, NULL, OPT_FROM},
+    {"app", required_argument, NULL, OPT_APP},
+    {"objective", required_argument, NULL, OPT_OBJECTIVE},
+    {"state-dir", required_argument, NULL, OPT_STATE_DIR},
+    {"force", no_argument, NULL, OPT_FORCE},
+    {"verbose", no_argument, NULL, 'v'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* The clock optimize chose for app on a GPU named short_name; NAN with a message if none. */
+static double clock_from_json(const char *path, const char *short_name, const char *app,
+                              const char *objective)
+{
+    fp_opt_results res;
+    fp_error err;
+    if (fp_opt_read_json(path, &res, &err)) {
+        cli_error("%s", err.msg);
+        return NAN;
+    }
+    double f = NAN;
+    int app_seen = 0;
+    for (size_t i = 0; i < res.len && isnan(f); i++) {
+        const fp_opt_result *r = &res.items[i];
+        if (strcasecmp(r->app, app) != 0)
+            continue;
+        app_seen = 1;
+        if (strcasecmp(r->gpu, short_name) != 0)
+            continue;
+        if (objective && strcasecmp(r->objective, objective) != 0)
+            continue;
+        f = r->freq_mhz;
+        if (!r->feasible)
+            cli_warn("%s %s %s: the recommendation is infeasible (%s); applying the baseline",
+                     r->gpu, r->app, r->objective, r->message);
+        else if (r->data_flags & (FP_FLAG_NOT_CLOCK_BOUND | FP_FLAG_DRIFT))
+            cli_warn("%s %s: the data behind this choice is flagged (not_clock_bound or drift); "
+                     "run 'freqpilot validate'",
+                     r->gpu, r->app);
+    }
+    if (isnan(f))
+        cli_error("%s: no recommendation for app '%s'%s%s on a %s%s", path, app,
+                  objective ? " and objective " : "", objective ? objective : "", short_name,
+                  app_seen ? "" : " (the app is not in the file)");
+    fp_opt_results_free(&res);
+    return f;
+}
+
+int cmd_apply(int argc, char **argv)
+{
+    const char *backend_name = "nvml", *gpu_id = "0", *from = NULL, *app = NULL, *objective = NULL,
+               *state_dir = NULL;
+    double clock = NAN, v;
+    int force = 0;
+
+    optind = 0;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":vqh", long_opts, NULL)) != -1) {
+        switch (c) {
+        case 'v':
+            cli_verbosity++;
+            break;
+        case 'q':
+            cli_verbosity = 0;
+            break;
+        case 'h':
+            cli_print_help(help_text);
+            return EXIT_OK;
+        case OPT_BACKEND:
+            backend_name = optarg;
+            break;
+        case OPT_GPU:
+            gpu_id = optarg;
+            break;
+        case OPT_CLOCK:
+            if (cli_parse_double(optarg, &v) || !(v > 0.0))
+                return cli_usage_error("apply", "--clock: expected MHz > 0, got '%s'", optarg);
+            clock = v;
+            break;
+        case OPT_FROM:
+            from = optarg;
+            break;
+        case OPT_APP:
+            app = optarg;
+            break;
+        case OPT_OBJECTIVE:
+            objective = optarg;
+            break;
+        case OPT_STATE_DIR:
+            state_dir = optarg;
+            break;
+        case OPT_FORCE:
+            force = 1;
+            break;
+        case ':':
+            return cli_usage_error("apply", "option '%s' needs a value", argv[optind - 1]);
+        default:
+            return cli_usage_error("apply", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error("apply", "unexpected argument '%s'", argv[optind]);
+    if (isnan(clock) == !from)
+        return cli_usage_error("apply", "give either --clock MHZ or --from FILE --app APP");
+    if (from && !app)
+        return cli_usage_error("apply", "--from needs --app APP");
+    const fp_gpu_backend *be = fp_gpu_backend_by_name(backend_name);
+    if (!be)
+        return cli_usage_error("apply", "--backend: expected nvml or sim, got '%s'", backend_name);
+
+    fp_error err;
+    fp_error_clear(&err);
+    if (be->init(&err)) {
+        cli_error("%s backend unavailable: %s", be->name, err.msg);
+        return EXIT_FAIL;
+    }
+    fp_gpu *gpu = NULL;
+    fp_clockguard *g = NULL;
+    fp_gpu_info info;
+    int rc = EXIT_FAIL;
+    if (be->open(gpu_id, &gpu, &err) || be->info(gpu, &info, &err)) {
+        cli_error("GPU %s: %s", gpu_id, err.msg);
+        goto out;
+    }
+    if (from && isnan(clock = clock_from_json(from, info.short_name, app, objective)))
+        goto out;
+    unsigned target = fp_gpu_snap_clock(&info, clock);
+    if (target == 0) {
+        cli_error("%s: no supported clock table", info.name);
+        goto out;
+    }
+    if (fabs(target - clock) >= 0.5)
+        cli_warn("%.0f MHz is not a supported clock of %s; using %u MHz", clock, info.name, target);
+    char cmdline[512];
+    snprintf(cmdline, sizeof cmdline, "freqpilot apply --backend %s --gpu %s --clock %u", be->name,
+             gpu_id, target);
+    fp_clockguard_opts gopts = {.state_dir = state_dir, .force = force, .command = cmdline};
+    if (fp_clockguard_begin(&g, be, gpu, &gopts, &err)) {
+        cli_error("%s", err.msg);
+        goto out;
+    }
+    double reached = NAN;
+    if (fp_clockguard_lock(g, target, target, &reached, &err)) {
+        cli_error("%s: locking %u MHz failed: %s", info.name, target, err.msg);
+        goto out; /* fp_clockguard_end restores and removes the state file */
+    }
+    /* The state file must say what to restore before we leave the clock locked. */
+    fp_clockguard_report rep;
+    if (fp_clockguard_read_state(fp_clockguard_path(g), &rep, &err) || !rep.changed.locked) {
+        cli_error("state file %s does not record the lock (%s); restoring", fp_clockguard_path(g),
+                  err.msg[0] ? err.msg : "locked_clocks false");
+        goto out;
+    }
+    if (isfinite(reached) && fabs(reached - target) > 30.0)
+        cli_warn("%s: locked %u MHz but the GPU reports %.0f MHz (idle, power or thermal "
+                 "limits); the lock stays",
+                 info.name, target, reached);
+    printf("locked %s (GPU %s) at %u MHz", info.name, gpu_id, target);
+    if (isfinite(reached))
+        printf(", reached %.0f MHz", reached);
+    printf("; state file %s; undo with 'freqpilot restore'\n", fp_clockguard_path(g));
+    /*
+     * The guard restores on exit (atexit) and on fp_clockguard_end; apply's whole point is
+     * the opposite, so leave without running exit handlers once the state file is known to
+     * record the lock. (A detach call in clockguard.h would be cleaner.)
+     */
+    fflush(stdout);
+    fflush(stderr);
+    _exit(EXIT_OK);
+out:
+    fp_clockguard_end(g);
+    if (gpu)
+        be->close(gpu);
+    be->shutdown();
+    return rc;
+}

@@ -1,0 +1,341 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * freqpilot pareto: per (gpu, app) the time-energy frontier with intervals, its knee and
+ * where each objective's choice (freqpilot optimize's rule) lies.
+ */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <jansson.h>
+
+#include "cli/cli.h"
+#include "freqpilot/atomic.h"
+#include "freqpilot/optimize.h"
+
+static const char help_text[] =
+    "NAME\n"
+    "    freqpilot pareto - time-energy Pareto frontier, knee and objective choices\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    freqpilot pareto INPUT... [--objective OBJ]... [--max-slowdown X] [--frontier-only]\n"
+    "                     [--format csv|json] [-o FILE] [optimize's statistics options]\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    INPUT as for freqpilot optimize (aggregated.csv or runs). For every (gpu, app) and\n"
+    "    clock with data: time and energy with their intervals, on_frontier (no other clock\n"
+    "    is at least as fast and as frugal and better in one), dominated_by_mhz, the knee,\n"
+    "    and in `choices` the objectives whose choice (optimize's rule, budget\n"
+    "    --max-slowdown, none by default) is this clock.\n"
+    "    Knee: time and energy are scaled to [0, 1] over the frontier; the knee is the\n"
+    "    frontier point farthest below the chord joining the fastest and the most frugal\n"
+    "    frontier points (knee_distance). Fewer than 3 frontier points: no knee.\n"
+    "\n"
+    "OPTIONS\n"
+    "    --objective OBJ        objectives to place (energy,time,edp,ed2p)\n"
+    "    --max-slowdown X       budget for the choices (none)\n"
+    "    --baseline B, --confidence P, --point-estimate, --pmax W, --max-power W\n"
+    "                           as for freqpilot optimize\n"
+    "    --frontier-only        only frontier points\n"
+    "    --format csv|json      (csv)\n"
+    "    -o, --output FILE      write here ('-' = stdout, default)\n"
+    "    -h, --help             show this help\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0 success; 1 failure; 2 usage error.\n";
+
+enum {
+    OPT_OBJECTIVE = 256,
+    OPT_MAX_SLOWDOWN,
+    OPT_BASELINE,
+    OPT_CONFIDENCE,
+    OPT_POINT,
+    OPT_PMAX,
+    OPT_MAX_POWER,
+    OPT_FRONTIER,
+    OPT_FORMAT,
+};
+
+static const struct option long_opts[] = {
+    {"objective", required_argument, NULL, OPT_OBJECTIVE},
+    {"max-slowdown", required_argument, NULL, OPT_MAX_SLOWDOWN},
+    {"baseline", required_argument, NULL, OPT_BASELINE},
+    {"confidence", required_argument, NULL, OPT_CONFIDENCE},
+    {"point-estimate", no_argument, NULL, OPT_POINT},
+    {"pmax", required_argument, NULL, OPT_PMAX},
+    {"max-power", required_argument, NULL, OPT_MAX_POWER},
+    {"frontier-only", no_argument, NULL, OPT_FRONTIER},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"output", required_argument, NULL, 'o'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+#define MAX_OBJ 16
+
+static void num(FILE *fp, double v)
+{
+    fputc(',', fp);
+    if (isfinite(v))
+        fprintf(fp, "%.10g", v);
+}
+
+static json_t *jnum(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+/* The objectives whose choice for curve c is clock f, ';'-separated. */
+static void choices_at(const fp_opt_results *res, const fp_opt_curve *c, double f, char *buf,
+                       size_t n)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < res->len; i++) {
+        const fp_opt_result *r = &res->items[i];
+        if (strcmp(r->gpu, c->gpu) || strcmp(r->app, c->app) || fabs(r->freq_mhz - f) >= 0.5)
+            continue;
+        int w = snprintf(buf + len, n - len, "%s%s", len ? ";" : "", r->objective);
+        if (w < 0 || len + (size_t)w >= n)
+            break;
+        len += (size_t)w;
+    }
+}
+
+int cmd_pareto(int argc, char **argv)
+{
+    fp_opt_options o;
+    fp_opt_options_init(&o);
+    fp_objective objs[MAX_OBJ];
+    size_t nobjs = 0;
+    double budget = NAN, v;
+    int json = 0, frontier_only = 0;
+    const char *output = "-";
+    fp_error err;
+    fp_error_clear(&err);
+    cli_diag_state diag_state = {0};
+    fp_diag diag = cli_diag(&diag_state);
+    o.diag = &diag;
+
+    optind = 0;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":o:vqh", long_opts, NULL)) != -1) {
+        switch (c) {
+        case 'o':
+            output = optarg;
+            break;
+        case 'v':
+            cli_verbosity++;
+            break;
+        case 'q':
+            cli_verbosity = 0;
+            break;
+        case 'h':
+            cli_print_help(help_text);
+            return EXIT_OK;
+        case OPT_OBJECTIVE: {
+            char *copy = strdup(optarg), *save = NULL;
+            if (!copy)
+                return EXIT_FAIL;
+            for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+                if (nobjs == MAX_OBJ || fp_objective_parse(t, &objs[nobjs], &err)) {
+                    free(copy);
+                    return cli_usage_error("pareto", "--objective: %s",
+                                           nobjs == MAX_OBJ ? "too many" : err.msg);
+                }
+                nobjs++;
+            }
+            free(copy);
+            break;
+        }
+        case OPT_MAX_SLOWDOWN:
+            if (strcmp(optarg, "none") == 0)
+                budget = NAN;
+            else if (cli_parse_double(optarg, &v) || !(v >= 0.0))
+                return cli_usage_error("pareto", "--max-slowdown: expected a fraction, got '%s'",
+                                       optarg);
+            else
+                budget = v;
+            break;
+        case OPT_BASELINE:
+            if (strcmp(optarg, "max") == 0)
+                o.baseline = FP_BASELINE_MAX;
+            else if (strcmp(optarg, "default") == 0)
+                o.baseline = FP_BASELINE_DEFAULT;
+            else if (cli_parse_double(optarg, &v) == 0 && v > 0.0) {
+                o.baseline = FP_BASELINE_MHZ;
+                o.baseline_mhz = v;
+            } else
+                return cli_usage_error("pareto", "--baseline: expected max, default or MHz");
+            break;
+        case OPT_CONFIDENCE:
+            if (cli_parse_double(optarg, &v) || !(v > 0.0 && v < 1.0))
+                return cli_usage_error("pareto", "--confidence: expected (0, 1), got '%s'", optarg);
+            o.confidence = v;
+            break;
+        case OPT_POINT:
+            o.point_estimate = 1;
+            break;
+        case OPT_PMAX:
+        case OPT_MAX_POWER:
+            if (cli_parse_double(optarg, &v) || !(v > 0.0))
+                return cli_usage_error("pareto", "%s: expected watts > 0, got '%s'",
+                                       argv[optind - 1], optarg);
+            *(c == OPT_PMAX ? &o.pmax_w : &o.max_power_w) = v;
+            break;
+        case OPT_FRONTIER:
+            frontier_only = 1;
+            break;
+        case OPT_FORMAT:
+            if (strcmp(optarg, "csv") == 0)
+                json = 0;
+            else if (strcmp(optarg, "json") == 0)
+                json = 1;
+            else
+                return cli_usage_error("pareto", "--format: expected csv or json, got '%s'",
+                                       optarg);
+            break;
+        case ':':
+            return cli_usage_error("pareto", "option '%s' needs a value", argv[optind - 1]);
+        default:
+            return cli_usage_error("pareto", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (argc - optind < 1)
+        return cli_usage_error("pareto", "no INPUT given (an aggregated.csv or runs)");
+    struct stat st;
+    if (strcmp(output, "-") != 0 && stat(output, &st) == 0 && !S_ISREG(st.st_mode))
+        return cli_usage_error("pareto", "-o %s: not a regular file", output);
+    if (nobjs == 0) {
+        static const char *const defaults[] = {"energy", "time", "edp", "ed2p"};
+        for (size_t i = 0; i < 4; i++)
+            fp_objective_parse(defaults[i], &objs[nobjs++], NULL);
+    }
+    fp_opt_data data;
+    if (fp_opt_data_load((const char *const *)(argv + optind), (size_t)(argc - optind), NULL, &diag,
+                         &data, &err)) {
+        cli_error("%s", err.msg);
+        return EXIT_FAIL;
+    }
+    fp_opt_results res = {0};
+    json_t *root = NULL, *curves = NULL;
+    fp_atomic_file f;
+    int rc = EXIT_FAIL, opened = 0;
+    if (fp_optimize(&data, objs, nobjs, &budget, 1, NULL, &o, &res, &err)) {
+        cli_error("%s", err.msg);
+        goto out;
+    }
+    if (json) {
+        root = json_object();
+        curves = json_array();
+        if (!root || !curves || json_object_set_new(root, "curves", curves)) {
+            cli_error("out of memory");
+            goto out;
+        }
+    } else {
+        if (fp_atomic_open(&f, output, &err)) {
+            cli_error("%s", err.msg);
+            goto out;
+        }
+        opened = 1;
+        fputs("gpu,app,freq_mhz,time_s,time_s_lo,time_s_hi,energy_j,energy_j_lo,energy_j_hi,"
+              "power_w,on_frontier,knee,dominated_by_mhz,knee_distance,choices\n",
+              f.fp);
+    }
+    for (size_t ci = 0; ci < data.ncurves; ci++) {
+        const fp_opt_curve *cv = &data.curves[ci];
+        fp_pareto_point *pts = calloc(cv->n ? cv->n : 1, sizeof *pts);
+        if (!pts) {
+            cli_error("out of memory");
+            goto out;
+        }
+        long knee = fp_pareto(cv, pts);
+        json_t *jc = NULL, *jp = NULL;
+        if (json) {
+            jc = json_object();
+            jp = json_array();
+            json_object_set_new(jc, "gpu", json_string(cv->gpu));
+            json_object_set_new(jc, "app", json_string(cv->app));
+            json_object_set_new(jc, "knee_mhz",
+                                knee >= 0 ? json_real(cv->pts[knee].row->freq_mhz) : json_null());
+            json_t *jch = json_object();
+            for (size_t i = 0; i < res.len; i++)
+                if (!strcmp(res.items[i].gpu, cv->gpu) && !strcmp(res.items[i].app, cv->app))
+                    json_object_set_new(jch, res.items[i].objective,
+                                        json_real(res.items[i].freq_mhz));
+            json_object_set_new(jc, "choices", jch);
+            json_object_set_new(jc, "points", jp);
+            json_array_append_new(curves, jc);
+        }
+        for (size_t j = 0; j < cv->n; j++) {
+            const fp_agg_row *r = cv->pts[j].row;
+            if (!fp_opt_point_ok(&cv->pts[j]) || (frontier_only && !pts[j].on_frontier))
+                continue;
+            char ch[256];
+            choices_at(&res, cv, r->freq_mhz, ch, sizeof ch);
+            if (json) {
+                json_t *p = json_object();
+                json_object_set_new(p, "freq_mhz", json_real(r->freq_mhz));
+                json_object_set_new(p, "time_s", jnum(r->time_s));
+                json_object_set_new(p, "time_s_lo", jnum(r->time_s_lo));
+                json_object_set_new(p, "time_s_hi", jnum(r->time_s_hi));
+                json_object_set_new(p, "energy_j", jnum(r->energy_j));
+                json_object_set_new(p, "energy_j_lo", jnum(r->energy_j_lo));
+                json_object_set_new(p, "energy_j_hi", jnum(r->energy_j_hi));
+                json_object_set_new(p, "power_w", jnum(r->power_w));
+                json_object_set_new(p, "on_frontier", json_boolean(pts[j].on_frontier));
+                json_object_set_new(p, "knee", json_boolean(pts[j].knee));
+                json_object_set_new(p, "dominated_by_mhz", jnum(pts[j].dominated_by_mhz));
+                json_object_set_new(p, "knee_distance", jnum(pts[j].knee_distance));
+                json_object_set_new(p, "choices", json_string(ch));
+                json_array_append_new(jp, p);
+                continue;
+            }
+            fprintf(f.fp, "%s,%s", cv->gpu, cv->app);
+            num(f.fp, r->freq_mhz);
+            num(f.fp, r->time_s);
+            num(f.fp, r->time_s_lo);
+            num(f.fp, r->time_s_hi);
+            num(f.fp, r->energy_j);
+            num(f.fp, r->energy_j_lo);
+            num(f.fp, r->energy_j_hi);
+            num(f.fp, r->power_w);
+            fprintf(f.fp, ",%d,%d", pts[j].on_frontier, pts[j].knee);
+            num(f.fp, pts[j].dominated_by_mhz);
+            num(f.fp, pts[j].knee_distance);
+            fprintf(f.fp, ",%s\n", ch);
+        }
+        free(pts);
+    }
+    if (json) {
+        if (fp_atomic_open(&f, output, &err)) {
+            cli_error("%s", err.msg);
+            goto out;
+        }
+        opened = 1;
+        if (json_dumpf(root, f.fp, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) < 0) {
+            cli_error("%s: write failed", output);
+            goto out;
+        }
+        fputc('\n', f.fp);
+    }
+    if (fp_atomic_commit(&f, &err)) {
+        cli_error("%s", err.msg);
+        goto out;
+    }
+    rc = EXIT_OK;
+out:
+    if (opened)
+        fp_atomic_abort(&f);
+    json_decref(root);
+    fp_opt_results_free(&res);
+    fp_opt_data_free(&data);
+    return rc;
+}

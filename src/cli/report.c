@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * freqpilot report INPUT... -o DIR: report.html (self-contained) and report.pdf from
+ * aggregated data, optimize JSON and (optionally) a model JSON. docs/report.md lists what is in
+ * each section.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/cli.h"
+#include "freqpilot/plot.h"
+
+static const char help_text[] =
+    "NAME\n"
+    "    freqpilot report - write report.html and report.pdf\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    freqpilot report INPUT... -o DIR [--title TEXT] [--simulated] [--command LINE]...\n"
+    "                     [--objective OBJ] [--max-slowdown X] [--method FILE]\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Reads every INPUT, classified by content: optimize JSON (recommendations), model JSON\n"
+    "    (docs/report.md), aggregated.csv, or anything `freqpilot aggregate` reads (runs are\n"
+    "    aggregated here, which also lists every dropped run and finding). Writes\n"
+    "    DIR/report.html, one file with inline CSS and SVG and no external reference, and\n"
+    "    DIR/report.pdf: recommendations with 95% intervals, overview figures, energy heatmaps\n"
+    "    per GPU, sweep and Pareto figures per (gpu, app), data quality (every finding, flagged\n"
+    "    clock and dropped run), the method, and the command lines that reproduce it.\n"
+    "    Without an optimize JSON the report says so and uses a plain minimum.\n"
+    "\n"
+    "OPTIONS\n"
+    "    -o, --output DIR      output folder (created)\n"
+    "    --title TEXT          report title (freqpilot report)\n"
+    "    --simulated           label every page SIMULATED DATA\n"
+    "    --command LINE        a command line to list under Reproduce (repeatable)\n"
+    "    --objective OBJ       objective of the overview figures (energy)\n"
+    "    --max-slowdown X      budget of the constrained choice in the figures (0.05)\n"
+    "    --method FILE         method text to outline (docs/method.md when found)\n"
+    "    -h, --help            show this help\n"
+    "\n"
+    "EXAMPLE\n"
+    "    freqpilot report aggregated.csv optimal.json -o out/report\n";
+
+enum { OPT_TITLE = 256, OPT_SIM, OPT_CMD, OPT_OBJ, OPT_SLOW, OPT_METHOD };
+
+static const struct option long_opts[] = {
+    {"output", required_argument, NULL, 'o'},   {"title", required_argument, NULL, OPT_TITLE},
+    {"simulated", no_argument, NULL, OPT_SIM},  {"command", required_argument, NULL, OPT_CMD},
+    {"objective", required_argument, NULL, OPT_OBJ},
+    {"max-slowdown", required_argument, NULL, OPT_SLOW},
+    {"method", required_argument, NULL, OPT_METHOD},
+    {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+};
+
+int cli_mkdirs(const char *dir);
+
+/* mkdir -p */
+int cli_mkdirs(const char *dir)
+{
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", dir);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+        return -1;
+    return 0;
+}
+
+int cmd_report(int argc, char **argv)
+{
+    const char *out = NULL, *method = NULL;
+    const char *cmds[64];
+    size_t ncmds = 0;
+    fp_report_input in;
+    fp_report_input_init(&in);
+    int c;
+    double v;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:h", long_opts, NULL)) != -1) {
+        switch (c) {
+        case 'o':
+            out = optarg;
+            break;
+        case OPT_TITLE:
+            in.title = optarg;
+            break;
+        case OPT_SIM:
+            in.simulated = 1;
+            break;
+        case OPT_CMD:
+            if (ncmds < 64)
+                cmds[ncmds++] = optarg;
+            break;
+        case OPT_OBJ:
+            in.objective = optarg;
+            break;
+        case OPT_SLOW:
+            if (cli_parse_double(optarg, &v) || v < 0 || v > 10)
+                return cli_usage_error("report", "--max-slowdown: expected a fraction, got '%s'",
+                                       optarg);
+            in.max_slowdown = v;
+            break;
+        case OPT_METHOD:
+            method = optarg;
+            break;
+        case 'h':
+            cli_print_help(help_text);
+            return EXIT_OK;
+        default:
+            return cli_usage_error("report", "unknown option");
+        }
+    }
+    if (optind >= argc)
+        return cli_usage_error("report", "expected at least one INPUT");
+    if (!out)
+        return cli_usage_error("report", "expected -o DIR");
+    if (!method) {
+        const char *src = getenv("FREQPILOT_SRC");
+        static char mp[4096];
+        snprintf(mp, sizeof mp, "%s/docs/method.md", src ? src : ".");
+        method = mp;
+    }
+    in.method_path = method;
+    in.commands = cmds;
+    in.ncommands = ncmds;
+
+    fp_error err;
+    fp_error_clear(&err);
+    cli_diag_state ds = {0};
+    fp_diag diag = cli_diag(&ds);
+    fp_report_data d;
+    fp_status st =
+        fp_report_data_load(&d, (const char *const *)argv + optind, (size_t)(argc - optind),
+                            &diag, &err);
+    if (!st && !d.have_agg)
+        st = fp_error_set(&err, FP_ERR_INVALID,
+                          "no aggregated data among the inputs (aggregated.csv or runs)");
+    if (st) {
+        cli_error("%s", err.msg);
+        return EXIT_FAIL;
+    }
+    if (d.recs.len == 0) {
+        cli_warn("no optimize JSON given: the report uses a plain minimum over the aggregated "
+                 "rows");
+        st = fp_recs_compute(&d.agg, in.objective, NAN, &d.recs, &err);
+        if (!st)
+            st = fp_recs_compute(&d.agg, in.objective, in.max_slowdown, &d.recs, &err);
+    }
+    in.agg = &d.agg;
+    in.recs = &d.recs;
+    in.model = d.have_model ? &d.model : NULL;
+    char html[4200], pdf[4200];
+    snprintf(html, sizeof html, "%s/report.html", out);
+    snprintf(pdf, sizeof pdf, "%s/report.pdf", out);
+    if (!st && cli_mkdirs(out) != 0)
+        st = fp_error_set(&err, FP_ERR_IO, "%s: cannot create the folder: %s", out,
+                          strerror(errno));
+    if (!st)
+        st = fp_report_write_html(&in, html, &err);
+    int pages = 0;
+    if (!st)
+        st = fp_report_write_pdf(&in, pdf, &pages, &err);
+    fp_report_data_free(&d);
+    if (st) {
+        cli_error("%s", err.msg);
+        return EXIT_FAIL;
+    }
+    cli_info("wrote %s and %s (%d pages)", html, pdf, pages);
+    return EXIT_OK;
+}

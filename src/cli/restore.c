@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* freqpilot restore: put back clocks left changed by a killed freqpilot (state files). */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "freqpilot/clockguard.h"
+
+static const char *const help_text =
+    "usage: freqpilot restore [--state-dir DIR] [--force] [--list] [UUID|STATE_FILE...]\n"
+    "\n"
+    "freqpilot writes a state file (one per GPU) before it changes clocks or the power limit\n"
+    "and removes it once they are restored. A freqpilot killed with SIGKILL (or a crash)\n"
+    "leaves it behind; this command resets what it records (locked clocks, application\n"
+    "clocks, power limit) through the same backend and removes it. With no argument every\n"
+    "state file in the state directory is restored.\n"
+    "\n"
+    "Options:\n"
+    "   --state-dir DIR   where state files live ($FREQPILOT_STATE_DIR, else\n"
+    "                     /var/lib/freqpilot as root, else $XDG_STATE_HOME/freqpilot or\n"
+    "                     ~/.local/state/freqpilot)\n"
+    "   --force           restore even while the freqpilot that wrote the file still runs\n"
+    "   --list            only list the state files and what they record\n"
+    "\n"
+    "Exit status: 0 restored (or nothing to restore), 1 a restore failed.\n";
+
+typedef struct ctx {
+    const char *state_dir;
+    int force, list, failed, restored;
+} ctx;
+
+static void describe(const fp_clockguard_report *r)
+{
+    printf("%s: backend %s, GPU %u %s, pid %ld (%s):", r->path, r->backend, r->gpu_index,
+           r->gpu_uuid, (long)r->pid, r->pid_alive ? "running" : "not running");
+    if (r->changed.locked)
+        printf(" locked clocks %u..%u MHz", r->changed.locked_min_mhz, r->changed.locked_max_mhz);
+    if (r->changed.app_clocks_set)
+        printf(" application clocks %u,%u MHz", r->changed.app_mem_mhz, r->changed.app_gr_mhz);
+    if (r->changed.power_limit_set)
+        printf(" power limit (restore to %g W)", r->changed.power_limit_w);
+    if (!r->changed.locked && !r->changed.app_clocks_set && !r->changed.power_limit_set)
+        printf(" nothing changed yet");
+    printf("\n");
+}
+
+static int one(void *user, const char *what)
+{
+    ctx *c = user;
+    fp_clockguard_report rep;
+    fp_error err;
+    if (c->list) {
+        if (fp_clockguard_read_state(what, &rep, &err)) {
+            cli_error("%s", err.msg);
+            c->failed++;
+        } else {
+            describe(&rep);
+        }
+        return 0;
+    }
+    if (fp_clockguard_restore_from_state(what, c->state_dir, c->force, &rep, &err)) {
+        cli_error("%s", err.msg);
+        c->failed++;
+        return 0;
+    }
+    c->restored++;
+    printf("restored GPU %u (%s, %s):%s%s%s; removed %s\n", rep.gpu_index, rep.gpu_uuid,
+           rep.backend, rep.reset_locked ? " locked clocks reset" : "",
+           rep.reset_app ? " application clocks reset" : "",
+           rep.power_limit_restored ? " power limit restored" : "", rep.path);
+    return 0;
+}
+
+int cmd_restore(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"state-dir", required_argument, NULL, 's'},
+        {"force", no_argument, NULL, 'f'},
+        {"list", no_argument, NULL, 'l'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    ctx c = {0};
+    optind = 1;
+    opterr = 0;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'h':
+            cli_print_help(help_text);
+            return EXIT_OK;
+        case 's':
+            c.state_dir = optarg;
+            break;
+        case 'f':
+            c.force = 1;
+            break;
+        case 'l':
+            c.list = 1;
+            break;
+        default:
+            return cli_usage_error("restore", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc) {
+        for (int i = optind; i < argc; i++) {
+            if (c.list) {
+                char path[4200];
+                fp_error err;
+                if (!strchr(argv[i], '/') &&
+                    fp_clockguard_state_path(path, sizeof path, c.state_dir, argv[i], &err)) {
+                    cli_error("%s", err.msg);
+                    return EXIT_FAIL;
+                }
+                one(&c, strchr(argv[i], '/') ? argv[i] : path);
+            } else {
+                one(&c, argv[i]);
+            }
+        }
+    } else {
+        fp_error err;
+        if (fp_clockguard_list(c.state_dir, one, &c, &err)) {
+            cli_error("%s", err.msg);
+            return EXIT_FAIL;
+        }
+        if (!c.restored && !c.failed && !c.list)
+            cli_info("no state files: nothing to restore");
+    }
+    return c.failed ? EXIT_FAIL : EXIT_OK;
+}

@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The governor's control loop on a real (or fake, or simulated) GPU: every interval a sample
+ * through the backend, the phase detector, the policy, and a clock change through the
+ * clockguard (write-ahead state file, read back) when the request differs from the last one.
+ * Signals are only recorded by the clockguard's handler; the loop sees them at the next tick,
+ * restores the clocks and returns the signal so the caller can re-raise it. An absolute-time
+ * schedule keeps the period exact whatever a decision costs.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "freqpilot/clockguard.h"
+#include "freqpilot/govern.h"
+
+void fp_daemon_opts_default(fp_daemon_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->backend = "nvml";
+    o->gpu = "0";
+    o->policy.kind = FP_POLICY_PHASE;
+    o->policy.budget = 0.05;
+    o->interval_s = 0.05;
+}
+
+static void logf_(const fp_daemon_opts *o, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void logf_(const fp_daemon_opts *o, int level, const char *fmt, ...)
+{
+    if (!o->log)
+        return;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    o->log(o->log_user, level, msg);
+}
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* The last complete number written to the rate file (a FIFO or a regular file). */
+typedef struct rate_reader {
+    int fd;
+    char buf[256];
+    size_t len;
+    double rate;
+} rate_reader;
+
+static void rate_poll(rate_reader *r)
+{
+    if (r->fd < 0)
+        return;
+    for (;;) {
+        ssize_t n = read(r->fd, r->buf + r->len, sizeof r->buf - 1 - r->len);
+        if (n <= 0)
+            break;
+        r->len += (size_t)n;
+        r->buf[r->len] = 0;
+        char *nl;
+        while ((nl = strchr(r->buf, '\n'))) {
+            *nl = 0;
+            char *end;
+            double v = strtod(r->buf, &end);
+            if (end != r->buf && v >= 0 && isfinite(v))
+                r->rate = v;
+            size_t rest = r->len - (size_t)(nl + 1 - r->buf);
+            memmove(r->buf, nl + 1, rest + 1);
+            r->len = rest;
+        }
+        if (r->len == sizeof r->buf - 1)
+            r->len = 0; /* a line too long: drop it */
+    }
+}
+
+/* Overlays the user's choices (non-zero fields of u) on the defaults for this GPU. */
+static void merge_cfg(fp_policy_cfg *c, const fp_policy_cfg *u, const fp_gpu_info *info)
+{
+    fp_policy_cfg_init(c, u->kind, info);
+    if (u->f_e_mhz)
+        c->f_e_mhz = fp_gpu_snap_clock(info, u->f_e_mhz);
+    c->f_floor_mhz = u->f_floor_mhz ? fp_gpu_snap_clock(info, u->f_floor_mhz) : c->f_e_mhz;
+    if (u->static_mhz)
+        c->static_mhz = fp_gpu_snap_clock(info, u->static_mhz);
+    c->bias = u->bias;
+    if (u->budget > 0)
+        c->budget = u->budget;
+    for (int p = 0; p < FP_PHASE_COUNT; p++) {
+        if (u->phase_mhz[p])
+            c->phase_mhz[p] = fp_gpu_snap_clock(info, u->phase_mhz[p]);
+        else if (p != FP_PHASE_COMPUTE)
+            c->phase_mhz[p] = c->f_e_mhz;
+    }
+    if (u->feedback_step_s > 0)
+        c->feedback_step_s = u->feedback_step_s;
+    if (u->feedback_probe_s > 0)
+        c->feedback_probe_s = u->feedback_probe_s;
+}
+
+fp_status fp_daemon_run(const fp_daemon_opts *o, int *caught_signal, fp_error *err)
+{
+    if (caught_signal)
+        *caught_signal = 0;
+    if (!(o->interval_s >= 0.02 && o->interval_s <= 1.0))
+        return fp_error_set(err, FP_ERR_INVALID,
+                            "daemon: interval %g s: expected 0.02..1 s (20..1000 ms)",
+                            o->interval_s);
+    const fp_gpu_backend *be = fp_gpu_backend_by_name(o->backend ? o->backend : "nvml");
+    if (!be)
+        return fp_error_set(err, FP_ERR_INVALID, "daemon: unknown backend '%s' (nvml or sim)",
+                            o->backend);
+    fp_status st = be->init(err);
+    if (st != FP_OK)
+        return st;
+    fp_gpu *gpu = NULL;
+    fp_clockguard *guard = NULL;
+    fp_metrics_server *ms = NULL;
+    rate_reader rr = {.fd = -1, .rate = NAN};
+    int sim = strcmp(be->name, "sim") == 0;
+    int realtime = !sim || (getenv("FREQPILOT_SIM_REALTIME") &&
+                            strcmp(getenv("FREQPILOT_SIM_REALTIME"), "1") == 0);
+    fp_gpu_info info;
+    if ((st = be->open(o->gpu ? o->gpu : "0", &gpu, err)) != FP_OK)
+        goto out;
+    if ((st = be->info(gpu, &info, err)) != FP_OK)
+        goto out;
+    fp_policy pol;
+    fp_policy_cfg cfg;
+    merge_cfg(&cfg, &o->policy, &info);
+    if ((st = fp_policy_init(&pol, &cfg, err)) != FP_OK)
+        goto out;
+    fp_clockguard_opts go = {o->state_dir, o->force, sim, "freqpilot govern daemon"};
+    if ((st = fp_clockguard_begin(&guard, be, gpu, &go, err)) != FP_OK)
+        goto out;
+    if ((st = fp_clockguard_catch_signals(err)) != FP_OK)
+        goto out;
+    if (o->listen) {
+        if ((st = fp_metrics_server_start(&ms, o->listen, err)) != FP_OK)
+            goto out;
+        logf_(o, 2, "metrics on http://%s/metrics (port %u)", o->listen,
+              fp_metrics_server_port(ms));
+    }
+    if (o->rate_file) {
+        rr.fd = open(o->rate_file, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        if (rr.fd < 0) {
+            st = fp_error_set(err, FP_ERR_IO, "%s: %s (the rate file or FIFO)", o->rate_file,
+                              strerror(errno));
+            goto out;
+        }
+    }
+    logf_(o, 2, "governing GPU %u (%s), policy %s, every %.0f ms", info.index, info.name,
+          fp_policy_name(cfg.kind), o->interval_s * 1000);
+    if (cfg.kind == FP_POLICY_PHASE)
+        logf_(o, 2, "phase clocks: idle %u, compute %u, memory %u, host %u MHz",
+              cfg.phase_mhz[FP_PHASE_IDLE], cfg.phase_mhz[FP_PHASE_COMPUTE],
+              cfg.phase_mhz[FP_PHASE_MEMORY], cfg.phase_mhz[FP_PHASE_HOST]);
+
+    fp_phase_detector det;
+    fp_phase_init(&det, NULL);
+    fp_govern_metrics gm = {0};
+    double t0 = mono_s(), next = t0, last_t = NAN, idle_w = INFINITY, e0_mj = NAN;
+    double sim_t = 0;
+    unsigned requested = 0;
+    int first = 1;
+    for (;;) {
+        int sig = fp_clockguard_pending_signal();
+        if (sig) {
+            logf_(o, 2, "signal %d: restoring the clocks", sig);
+            if (caught_signal)
+                *caught_signal = sig;
+            break;
+        }
+        double t = realtime ? mono_s() - t0 : sim_t;
+        if (o->duration_s > 0 && t >= o->duration_s)
+            break;
+        fp_sample s;
+        fp_sample_clear(&s);
+        if ((st = be->sample(gpu, &s, err)) != FP_OK)
+            break;
+        s.v[FP_COL_T_S] = t;
+        int changed = fp_phase_update(&det, t, &s);
+        rate_poll(&rr);
+        fp_policy_input in = {t, det.current, changed || first, &s, rr.rate};
+        first = 0;
+        unsigned want = fp_policy_decide(&pol, &in);
+        gm.decisions++;
+        if (changed)
+            logf_(o, 2, "phase %s%s", fp_phase_name(det.current),
+                  det.fallback ? " (utilisation only)" : "");
+        if (want != requested) {
+            double reached = NAN;
+            if (want)
+                st = fp_clockguard_lock(guard, want, want, &reached, err);
+            else
+                st = fp_clockguard_restore(guard, err);
+            if (st != FP_OK)
+                break;
+            logf_(o, 2, "clock %u -> %u MHz (phase %s, reached %.0f MHz)", requested, want,
+                  fp_phase_name(det.current), reached);
+            requested = want;
+            gm.clock_changes++;
+        }
+        /* Energy: the counter when present, else power integrated over the interval. */
+        double p = s.v[FP_COL_POWER_W];
+        double dt = isnan(last_t) ? 0 : t - last_t;
+        last_t = t;
+        if (!isnan(s.v[FP_COL_ENERGY_MJ])) {
+            if (isnan(e0_mj))
+                e0_mj = s.v[FP_COL_ENERGY_MJ];
+            gm.energy_j = (s.v[FP_COL_ENERGY_MJ] - e0_mj) / 1000;
+        } else if (!isnan(p)) {
+            gm.energy_j += p * dt;
+        }
+        /*
+         * Estimated energy at the default clocks: the power above the lowest power seen (a
+         * proxy for idle) scaled by (f_max/f)^2 — dynamic power ~ f V^2 with V rising with f,
+         * time ~ 1/f when compute-bound. A rough figure for dashboards, not a measurement.
+         */
+        double f = s.v[FP_COL_SM_CLOCK_MHZ];
+        if (!isnan(p)) {
+            if (p < idle_w)
+                idle_w = p;
+            double scale = f > 0 && info.max_clock_mhz ? info.max_clock_mhz / f : 1;
+            gm.baseline_energy_j += (idle_w + (p - idle_w) * scale * scale) * dt;
+        }
+        gm.t_s = t;
+        gm.requested_mhz = requested;
+        gm.sm_clock_mhz = isnan(f) ? 0 : (unsigned)lround(f);
+        gm.power_w = p;
+        gm.phase = det.current;
+        if (gm.baseline_energy_j < gm.energy_j)
+            gm.baseline_energy_j = gm.energy_j;
+        fp_metrics_server_update(ms, &gm);
+
+        next += o->interval_s;
+        if (realtime) {
+            double now = mono_s();
+            if (next < now) /* fell behind (suspend, slow NVML): do not try to catch up */
+                next = now;
+            struct timespec ts = {(time_t)next, (long)((next - (time_t)next) * 1e9)};
+            while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR &&
+                   !fp_clockguard_pending_signal())
+                ;
+        } else {
+            fp_gpu_sim_advance(gpu, o->interval_s);
+            sim_t += o->interval_s;
+        }
+    }
+out:
+    if (rr.fd >= 0)
+        close(rr.fd);
+    fp_metrics_server_stop(ms);
+    if (guard) {
+        fp_error rerr;
+        fp_status rst = fp_clockguard_restore(guard, &rerr);
+        if (rst != FP_OK) {
+            if (st == FP_OK) {
+                st = rst;
+                if (err)
+                    *err = rerr;
+            } else {
+                logf_(o, 1, "restoring the clocks: %s", rerr.msg);
+            }
+        } else {
+            logf_(o, 2, "clocks restored");
+        }
+        fp_clockguard_end(guard);
+    }
+    fp_clockguard_release_signals();
+    if (gpu)
+        be->close(gpu);
+    be->shutdown();
+    return st;
+}

@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Workload predictor: from the first seconds of a run's telemetry, the workload's category
+ * and the clock to start from, by k-nearest neighbours on standardised features. Small and
+ * transparent on purpose: a handful of activity means and phase shares separate the
+ * inference workloads well, and the neighbours can be shown to the user.
+ */
+#define _GNU_SOURCE
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+
+#include "freqpilot/govern.h"
+
+const char *fp_pred_category_of(const char *app)
+{
+    static const char *const map[][2] = {{"llama", "llm"},      {"stablediffusion", "diffusion"},
+                                         {"sd", "diffusion"},   {"vit", "vision"},
+                                         {"whisper", "speech"}, {"lstm", "rnn"}};
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strcasecmp(app, map[i][0]) == 0)
+            return map[i][1];
+    return app;
+}
+
+static double nz(double v)
+{
+    return isnan(v) ? 0 : v;
+}
+
+fp_status fp_pred_features(const fp_sample *s, size_t n, double window_s, double power_limit_w,
+                           double feat[FP_PRED_NFEAT], fp_error *err)
+{
+    fp_phase_detector det;
+    fp_phase_init(&det, NULL);
+    size_t start = n;
+    for (size_t i = 0; i < n; i++) {
+        double u = s[i].v[FP_COL_GPU_UTIL_PCT], a = s[i].v[FP_COL_SM_ACTIVE];
+        if (nz(u) > 5 || nz(a) > 0.03) {
+            start = i;
+            break;
+        }
+    }
+    if (start == n)
+        return fp_error_set(err, FP_ERR_INVALID, "predictor: the GPU never became busy");
+    double sum[5] = {0}, cnt[FP_PHASE_COUNT] = {0}, m = 0;
+    double t0 = s[start].v[FP_COL_T_S];
+    for (size_t i = start; i < n; i++) {
+        double t = s[i].v[FP_COL_T_S];
+        if (!isnan(t0) && !isnan(t) && t - t0 > window_s)
+            break;
+        fp_phase_update(&det, nz(t), &s[i]);
+        sum[0] += nz(s[i].v[FP_COL_SM_ACTIVE]);
+        sum[1] += nz(s[i].v[FP_COL_TENSOR_ACTIVE]);
+        sum[2] += nz(s[i].v[FP_COL_DRAM_ACTIVE]);
+        sum[3] += nz(s[i].v[FP_COL_GPU_UTIL_PCT]) / 100;
+        sum[4] += power_limit_w > 0 ? nz(s[i].v[FP_COL_POWER_W]) / power_limit_w : 0;
+        cnt[det.current]++;
+        m++;
+    }
+    for (int k = 0; k < 5; k++)
+        feat[k] = sum[k] / m;
+    feat[5] = cnt[FP_PHASE_COMPUTE] / m;
+    feat[6] = cnt[FP_PHASE_MEMORY] / m;
+    feat[7] = cnt[FP_PHASE_HOST] / m;
+    return FP_OK;
+}
+
+typedef struct collect {
+    fp_sample *s;
+    size_t n, cap;
+} collect;
+
+static int collect_fn(void *user, const fp_sample *s)
+{
+    collect *c = user;
+    if (c->n == c->cap) {
+        size_t nc = c->cap ? c->cap * 2 : 1024;
+        fp_sample *t = realloc(c->s, nc * sizeof *t);
+        if (!t)
+            return 1;
+        c->s = t;
+        c->cap = nc;
+    }
+    c->s[c->n++] = *s;
+    return 0;
+}
+
+fp_status fp_pred_examples_sim(fp_predictor *p, unsigned seeds, double window_s, double budget,
+                               fp_error *err)
+{
+    for (unsigned g = 0; g < fp_sim_gpu_count(); g++) {
+        const fp_sim_gpu *gpu = fp_sim_gpu_at(g);
+        for (unsigned w = 0; w < fp_sim_workload_count(); w++) {
+            const fp_sim_workload *wl = fp_sim_workload_at(w);
+            unsigned best;
+            fp_sim_optimum_result opt;
+            fp_status st = fp_sim_optimum(gpu, wl, FP_SIM_OBJ_ENERGY, budget, &best, &opt, err);
+            if (st != FP_OK)
+                return st;
+            for (unsigned k = 0; k < seeds; k++) {
+                if (p->n >= FP_PRED_MAX_EXAMPLES)
+                    return fp_error_set(err, FP_ERR_INVALID, "predictor: too many examples");
+                fp_sim_run_opts ro;
+                fp_sim_run_opts_default(&ro);
+                ro.clock_mhz = fp_sim_gpu_fmax(gpu);
+                ro.interval_s = 0.1;
+                ro.knobs.seed = FP_SIM_DEFAULT_SEED + 7919u * k + 104729u * g;
+                collect c = {0};
+                st = fp_sim_run(gpu, wl, &ro, collect_fn, &c, NULL, err);
+                fp_pred_example *e = &p->ex[p->n];
+                if (st == FP_OK)
+                    st = fp_pred_features(c.s, c.n, window_s, gpu->power_limit_w, e->feat, err);
+                free(c.s);
+                if (st != FP_OK)
+                    return st;
+                snprintf(e->app, sizeof e->app, "%s", wl->name);
+                snprintf(e->category, sizeof e->category, "%s", fp_pred_category_of(wl->name));
+                snprintf(e->gpu, sizeof e->gpu, "%s", gpu->short_name);
+                e->best_clock_frac = (double)best / fp_sim_gpu_fmax(gpu);
+                p->n++;
+            }
+        }
+    }
+    return FP_OK;
+}
+
+fp_status fp_pred_examples_dataset(fp_predictor *p, const char *dataset, double window_s,
+                                   double budget, const fp_diag *diag, fp_error *err)
+{
+    (void)p;
+    (void)window_s;
+    (void)budget;
+    (void)diag;
+    return fp_error_set(err, FP_ERR_UNSUPPORTED,
+                        "%s: training from datasets is not implemented yet (use --sim)", dataset);
+}
+
+void fp_pred_fit(fp_predictor *p)
+{
+    for (int k = 0; k < FP_PRED_NFEAT; k++) {
+        double s = 0, s2 = 0;
+        for (size_t i = 0; i < p->n; i++)
+            s += p->ex[i].feat[k];
+        double mean = p->n ? s / p->n : 0;
+        for (size_t i = 0; i < p->n; i++)
+            s2 += (p->ex[i].feat[k] - mean) * (p->ex[i].feat[k] - mean);
+        p->mean[k] = mean;
+        p->sd[k] = p->n > 1 ? sqrt(s2 / (p->n - 1)) : 1;
+        if (!(p->sd[k] > 1e-9))
+            p->sd[k] = 1;
+    }
+}
+
+static void knn(const fp_predictor *p, const double feat[FP_PRED_NFEAT], const char *exclude_app,
+                size_t exclude_idx, char *category, size_t cat_size, double *clock_frac)
+{
+    enum { K = 3 };
+    size_t idx[K];
+    double dist[K];
+    int have = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        if (i == exclude_idx || (exclude_app && strcmp(p->ex[i].app, exclude_app) == 0))
+            continue;
+        double d = 0;
+        for (int k = 0; k < FP_PRED_NFEAT; k++) {
+            double z = (feat[k] - p->ex[i].feat[k]) / p->sd[k];
+            d += z * z;
+        }
+        int pos = have < K ? have++ : K;
+        if (pos == K && d >= dist[K - 1])
+            continue;
+        if (pos == K)
+            pos = K - 1;
+        while (pos > 0 && dist[pos - 1] > d) {
+            dist[pos] = dist[pos - 1];
+            idx[pos] = idx[pos - 1];
+            pos--;
+        }
+        dist[pos] = d;
+        idx[pos] = i;
+    }
+    if (category && cat_size)
+        snprintf(category, cat_size, "%s", have ? p->ex[idx[0]].category : "unknown");
+    /* Category: majority of the neighbours (the nearest breaks ties). */
+    for (int a = 0; a < have && category; a++) {
+        int votes = 0;
+        for (int b = 0; b < have; b++)
+            votes += strcmp(p->ex[idx[a]].category, p->ex[idx[b]].category) == 0;
+        if (votes * 2 > have) {
+            snprintf(category, cat_size, "%s", p->ex[idx[a]].category);
+            break;
+        }
+    }
+    double s = 0;
+    for (int a = 0; a < have; a++)
+        s += p->ex[idx[a]].best_clock_frac;
+    if (clock_frac)
+        *clock_frac = have ? s / have : 1;
+}
+
+void fp_pred_predict(const fp_predictor *p, const double feat[FP_PRED_NFEAT], const char *exclude,
+                     char *category, size_t cat_size, double *clock_frac)
+{
+    knn(p, feat, exclude, (size_t)-1, category, cat_size, clock_frac);
+}
+
+void fp_pred_evaluate(const fp_predictor *p, fp_pred_eval *out)
+{
+    memset(out, 0, sizeof *out);
+    double ok_app = 0, ok_run = 0, err_sum = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        char cat[32];
+        double f;
+        knn(p, p->ex[i].feat, p->ex[i].app, i, cat, sizeof cat, &f);
+        ok_app += strcmp(cat, p->ex[i].category) == 0;
+        err_sum += fabs(f - p->ex[i].best_clock_frac);
+        knn(p, p->ex[i].feat, NULL, i, cat, sizeof cat, NULL);
+        ok_run += strcmp(cat, p->ex[i].category) == 0;
+    }
+    out->n = p->n;
+    out->category_accuracy = p->n ? ok_app / p->n : 0;
+    out->category_accuracy_run = p->n ? ok_run / p->n : 0;
+    out->clock_mae_frac = p->n ? err_sum / p->n : 0;
+}
+
+fp_status fp_pred_save(const fp_predictor *p, const char *path, fp_error *err)
+{
+    json_t *root = json_object();
+    json_object_set_new(root, "format", json_string("freqpilot-predictor"));
+    json_t *arr = json_array();
+    for (size_t i = 0; i < p->n; i++) {
+        const fp_pred_example *e = &p->ex[i];
+        json_t *f = json_array();
+        for (int k = 0; k < FP_PRED_NFEAT; k++)
+            json_array_append_new(f, json_real(e->feat[k]));
+        json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:o,s:f}", "app", e->app, "category",
+                                             e->category, "gpu", e->gpu, "features", f,
+                                             "best_clock_frac", e->best_clock_frac));
+    }
+    json_object_set_new(root, "examples", arr);
+    int rc = json_dump_file(root, path, JSON_INDENT(1) | JSON_REAL_PRECISION(6));
+    json_decref(root);
+    return rc == 0 ? FP_OK : fp_error_set(err, FP_ERR_IO, "%s: cannot write the model", path);
+}
+
+fp_status fp_pred_load(fp_predictor *p, const char *path, fp_error *err)
+{
+    json_error_t je;
+    json_t *root = json_load_file(path, 0, &je);
+    if (!root)
+        return fp_error_at(err, FP_ERR_PARSE, path, je.line, "%s", je.text);
+    json_t *arr = json_object_get(root, "examples");
+    fp_status st = FP_OK;
+    p->n = 0;
+    size_t i;
+    json_t *e;
+    if (!json_is_array(arr))
+        st = fp_error_at(err, FP_ERR_FORMAT, path, 0, "expected an \"examples\" array");
+    json_array_foreach(arr, i, e)
+    {
+        if (st != FP_OK || p->n >= FP_PRED_MAX_EXAMPLES)
+            break;
+        fp_pred_example *x = &p->ex[p->n];
+        const char *app = json_string_value(json_object_get(e, "app"));
+        const char *cat = json_string_value(json_object_get(e, "category"));
+        const char *gpu = json_string_value(json_object_get(e, "gpu"));
+        json_t *f = json_object_get(e, "features");
+        if (!app || !cat || !json_is_array(f) || json_array_size(f) != FP_PRED_NFEAT) {
+            st = fp_error_at(err, FP_ERR_FORMAT, path, 0,
+                             "examples[%zu]: expected app, category and %d features", i,
+                             FP_PRED_NFEAT);
+            break;
+        }
+        snprintf(x->app, sizeof x->app, "%s", app);
+        snprintf(x->category, sizeof x->category, "%s", cat);
+        snprintf(x->gpu, sizeof x->gpu, "%s", gpu ? gpu : "");
+        for (int k = 0; k < FP_PRED_NFEAT; k++)
+            x->feat[k] = json_number_value(json_array_get(f, (size_t)k));
+        x->best_clock_frac = json_number_value(json_object_get(e, "best_clock_frac"));
+        p->n++;
+    }
+    json_decref(root);
+    if (st == FP_OK)
+        fp_pred_fit(p);
+    return st;
+}

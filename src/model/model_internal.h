@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#ifndef FP_MODEL_INTERNAL_H
+#define FP_MODEL_INTERNAL_H
+/* Helpers shared by the files of src/model/ (not public API). */
+#include "freqpilot/model.h"
+
+/* V(f)/V_max: flat at v_ratio up to the knee, then linear to 1 at fmax. */
+double fp_model_vrel(double f, double fmax, double knee, double v_ratio);
+void fp_model_time_basis(const fp_curve_model *m, double f, double *b);
+void fp_model_power_basis(const fp_curve_model *m, double f, double *b);
+/* Non-negative weighted (1/y²) least squares; 0 ok, -1 when no feasible subset. */
+int fp_model_nnls(const double *X, const double *y, size_t n, int p, double noise2,
+                  double rep_dof, double runs, fp_lsq *out);
+double fp_model_lsq_eval(const fp_lsq *l, const double *b, double *se);
+/* Top clock of gpu: o->fmax_mhz, else the simulated tables (when >= hi), else hi. */
+double fp_model_gpu_fmax(const char *gpu, const fp_curve_options *o, double hi);
+/* Power limit of gpu from the simulated tables (NAN when unknown). */
+double fp_model_pmax(const char *gpu);
+/* Groups: distinct (gpu, app) pairs of rows in order of first appearance. */
+size_t fp_model_groups(const fp_agg_row *rows, size_t nrows, size_t *first, size_t cap);
+#endif

@@ -1,0 +1,390 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * model.json: the fitted per-curve models (coefficients, covariance, residual variance, the
+ * voltage knee, whether the time is clock-bound) and the activity models per GPU; and the
+ * curves JSON the report's model plot reads (docs/report.md "Model JSON").
+ * Written atomically (temporary file, then rename).
+ */
+#define _GNU_SOURCE
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "freqpilot/atomic.h"
+#include "freqpilot/model.h"
+#include "model/model_internal.h"
+
+void fp_model_file_free(fp_model_file *m)
+{
+    free(m->curves);
+    free(m->activity);
+    memset(m, 0, sizeof *m);
+}
+
+static json_t *num(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+static double get_num(const json_t *o, const char *key)
+{
+    const json_t *v = json_object_get(o, key);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static json_t *lsq_json(const fp_lsq *l)
+{
+    json_t *o = json_object(), *c = json_array(), *cov = json_array();
+    for (int j = 0; j < l->nterms; j++) {
+        json_array_append_new(c, num(l->coef[j]));
+        json_t *row = json_array();
+        for (int k = 0; k < l->nterms; k++)
+            json_array_append_new(row, num(l->cov[j][k]));
+        json_array_append_new(cov, row);
+    }
+    json_object_set_new(o, "coef", c);
+    json_object_set_new(o, "cov", cov);
+    json_object_set_new(o, "s2_rel", num(l->s2_rel));
+    json_object_set_new(o, "s2_run", num(l->s2_run));
+    json_object_set_new(o, "rms_rel", num(l->rms_rel));
+    json_object_set_new(o, "dof", num(l->dof));
+    return o;
+}
+
+static int lsq_read(const json_t *o, fp_lsq *l, int maxterms)
+{
+    memset(l, 0, sizeof *l);
+    const json_t *c = json_object_get(o, "coef"), *cov = json_object_get(o, "cov");
+    if (!json_is_array(c) || !json_is_array(cov) || json_array_size(c) > (size_t)maxterms ||
+        json_array_size(c) < 1 || json_array_size(cov) != json_array_size(c))
+        return -1;
+    l->nterms = (int)json_array_size(c);
+    for (int j = 0; j < l->nterms; j++) {
+        const json_t *v = json_array_get(c, (size_t)j), *row = json_array_get(cov, (size_t)j);
+        if (!json_is_number(v) || !json_is_array(row) ||
+            json_array_size(row) != (size_t)l->nterms)
+            return -1;
+        l->coef[j] = json_number_value(v);
+        for (int k = 0; k < l->nterms; k++) {
+            const json_t *x = json_array_get(row, (size_t)k);
+            if (!json_is_number(x))
+                return -1;
+            l->cov[j][k] = json_number_value(x);
+        }
+    }
+    l->s2_rel = get_num(o, "s2_rel");
+    l->s2_run = get_num(o, "s2_run");
+    if (!isfinite(l->s2_run))
+        l->s2_run = l->s2_rel;
+    l->rms_rel = get_num(o, "rms_rel");
+    l->dof = get_num(o, "dof");
+    if (!isfinite(l->s2_rel) || !(l->dof >= 1))
+        return -1;
+    return 0;
+}
+
+static json_t *curve_json(const fp_curve_model *m)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "gpu", json_string(m->gpu));
+    json_object_set_new(o, "app", json_string(m->app));
+    json_object_set_new(o, "fmax_mhz", num(m->fmax_mhz));
+    json_object_set_new(o, "knee_mhz", num(m->knee_mhz));
+    json_object_set_new(o, "v_ratio", num(m->v_ratio));
+    json_object_set_new(o, "knee_source", json_string(m->knee_source ? "default" : "tables"));
+    json_object_set_new(o, "measured_lo_mhz", num(m->meas_lo_mhz));
+    json_object_set_new(o, "measured_hi_mhz", num(m->meas_hi_mhz));
+    json_object_set_new(o, "clocks", json_integer((json_int_t)m->n_clocks));
+    json_object_set_new(o, "t_ref_s", num(m->t_ref_s));
+    json_t *t = lsq_json(&m->time);
+    json_object_set_new(t, "terms", json_string("1, fmax/f"));
+    json_object_set_new(o, "time", t);
+    json_t *p = lsq_json(&m->power);
+    json_object_set_new(p, "terms", json_string("1, g(f), g(f)*u(f), T(fmax)/T(f)"));
+    json_object_set_new(o, "power", p);
+    json_object_set_new(o, "clock_bound", json_boolean(m->clock_bound));
+    json_object_set_new(o, "note", json_string(m->note));
+    return o;
+}
+
+static json_t *activity_json(const fp_activity_model *m)
+{
+    json_t *o = json_object(), *pc = json_array(), *tc = json_array();
+    json_object_set_new(o, "gpu", json_string(m->gpu));
+    json_object_set_new(o, "form", json_string(fp_activity_form_name(m->form)));
+    json_object_set_new(o, "fmax_mhz", num(m->fmax_mhz));
+    json_object_set_new(o, "knee_mhz", num(m->knee_mhz));
+    json_object_set_new(o, "v_ratio", num(m->v_ratio));
+    for (int j = 0; j < m->np; j++)
+        json_array_append_new(pc, num(m->pc[j]));
+    for (int j = 0; j < m->nt; j++)
+        json_array_append_new(tc, num(m->tc[j]));
+    json_object_set_new(o, "power_coef", pc);
+    json_object_set_new(o, "time_coef", tc);
+    json_object_set_new(o, "apps", json_integer((json_int_t)m->n_apps));
+    json_object_set_new(o, "rows", json_integer((json_int_t)m->n_rows));
+    return o;
+}
+
+static fp_status dump(json_t *root, const char *path, fp_error *err)
+{
+    fp_atomic_file f;
+    fp_status st = fp_atomic_open(&f, path, err);
+    if (st) {
+        json_decref(root);
+        return st;
+    }
+    int rc = json_dumpf(root, f.fp, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+    fputc('\n', f.fp);
+    json_decref(root);
+    if (rc) {
+        fp_atomic_abort(&f);
+        return fp_error_set(err, FP_ERR_IO, "%s: cannot write the JSON", path);
+    }
+    st = fp_atomic_commit(&f, err);
+    fp_atomic_abort(&f);
+    return st;
+}
+
+fp_status fp_model_write_json(const fp_model_file *m, const char *path, fp_error *err)
+{
+    json_t *root = json_object(), *cs = json_array(), *as = json_array();
+    json_object_set_new(root, "format", json_string("freqpilot-model"));
+    json_object_set_new(root, "version", json_integer(1));
+    for (size_t i = 0; i < m->ncurves; i++)
+        json_array_append_new(cs, curve_json(&m->curves[i]));
+    for (size_t i = 0; i < m->nactivity; i++)
+        json_array_append_new(as, activity_json(&m->activity[i]));
+    json_object_set_new(root, "curves", cs);
+    json_object_set_new(root, "activity_models", as);
+    return dump(root, path, err);
+}
+
+fp_status fp_model_read_file(const char *path, fp_model_file *out, fp_error *err)
+{
+    memset(out, 0, sizeof *out);
+    json_error_t je;
+    json_t *root = json_load_file(path, 0, &je);
+    if (!root)
+        return fp_error_at(err, FP_ERR_PARSE, path, je.line, "%s", je.text);
+    fp_status st = FP_OK;
+    const json_t *cs = json_object_get(root, "curves"), *as = json_object_get(root, "activity_models");
+    if (!json_is_object(root) ||
+        strcmp(json_string_value(json_object_get(root, "format")) ?: "", "freqpilot-model") ||
+        !json_is_array(cs)) {
+        st = fp_error_at(err, FP_ERR_FORMAT, path, 0,
+                         "expected a freqpilot model (\"format\": \"freqpilot-model\", "
+                         "\"curves\": [...]) as written by 'freqpilot model fit'");
+        goto done;
+    }
+    out->curves = calloc(json_array_size(cs) + 1, sizeof *out->curves);
+    out->activity = calloc((json_is_array(as) ? json_array_size(as) : 0) + 1, sizeof *out->activity);
+    if (!out->curves || !out->activity) {
+        st = fp_error_set(err, FP_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < json_array_size(cs); i++) {
+        const json_t *c = json_array_get(cs, i);
+        fp_curve_model *m = &out->curves[out->ncurves];
+        const char *g = json_string_value(json_object_get(c, "gpu"));
+        const char *a = json_string_value(json_object_get(c, "app"));
+        if (!g || !a || lsq_read(json_object_get(c, "time"), &m->time, 2) ||
+            lsq_read(json_object_get(c, "power"), &m->power, FP_MODEL_MAX_TERMS)) {
+            st = fp_error_at(err, FP_ERR_PARSE, path, 0,
+                             "curves[%zu]: expected gpu, app, time and power fits", i);
+            goto done;
+        }
+        snprintf(m->gpu, sizeof m->gpu, "%s", g);
+        snprintf(m->app, sizeof m->app, "%s", a);
+        m->fmax_mhz = get_num(c, "fmax_mhz");
+        m->knee_mhz = get_num(c, "knee_mhz");
+        m->v_ratio = get_num(c, "v_ratio");
+        m->meas_lo_mhz = get_num(c, "measured_lo_mhz");
+        m->meas_hi_mhz = get_num(c, "measured_hi_mhz");
+        m->t_ref_s = get_num(c, "t_ref_s");
+        double n = get_num(c, "clocks");
+        m->n_clocks = n > 0 ? (size_t)n : 0;
+        const char *ks = json_string_value(json_object_get(c, "knee_source"));
+        m->knee_source = ks && strcmp(ks, "default") == 0;
+        m->clock_bound = json_is_true(json_object_get(c, "clock_bound"));
+        const char *note = json_string_value(json_object_get(c, "note"));
+        snprintf(m->note, sizeof m->note, "%s", note ? note : "");
+        if (!(m->fmax_mhz > 0) || !isfinite(m->knee_mhz) || !(m->v_ratio > 0) ||
+            !(m->t_ref_s > 0)) {
+            st = fp_error_at(err, FP_ERR_PARSE, path, 0,
+                             "curves[%zu] (%s %s): expected positive fmax_mhz, v_ratio, t_ref_s "
+                             "and a knee_mhz",
+                             i, m->gpu, m->app);
+            goto done;
+        }
+        out->ncurves++;
+    }
+    for (size_t i = 0; json_is_array(as) && i < json_array_size(as); i++) {
+        const json_t *c = json_array_get(as, i);
+        fp_activity_model *m = &out->activity[out->nactivity];
+        const char *g = json_string_value(json_object_get(c, "gpu"));
+        const char *form = json_string_value(json_object_get(c, "form"));
+        const json_t *pc = json_object_get(c, "power_coef"), *tc = json_object_get(c, "time_coef");
+        if (!g || !form || !json_is_array(pc) || !json_is_array(tc) ||
+            json_array_size(pc) > FP_ACT_MAX_COEF || json_array_size(tc) > FP_ACT_MAX_COEF) {
+            st = fp_error_at(err, FP_ERR_PARSE, path, 0,
+                             "activity_models[%zu]: expected gpu, form, power_coef, time_coef", i);
+            goto done;
+        }
+        memset(m, 0, sizeof *m);
+        m->form = strcmp(form, "physical") == 0     ? FP_ACT_PHYSICAL
+                  : strcmp(form, "fgcs-paper") == 0 ? FP_ACT_FGCS_PAPER
+                                                    : FP_ACT_FGCS_REFIT;
+        snprintf(m->gpu, sizeof m->gpu, "%s", g);
+        m->fmax_mhz = get_num(c, "fmax_mhz");
+        m->knee_mhz = get_num(c, "knee_mhz");
+        m->v_ratio = get_num(c, "v_ratio");
+        m->np = (int)json_array_size(pc);
+        m->nt = (int)json_array_size(tc);
+        for (int j = 0; j < m->np; j++)
+            m->pc[j] = json_number_value(json_array_get(pc, (size_t)j));
+        for (int j = 0; j < m->nt; j++)
+            m->tc[j] = json_number_value(json_array_get(tc, (size_t)j));
+        out->nactivity++;
+    }
+done:
+    json_decref(root);
+    if (st)
+        fp_model_file_free(out);
+    return st;
+}
+
+fp_status fp_model_fit_all(const fp_agg_result *agg, const fp_curve_options *o,
+                           fp_model_file *out, fp_error *err)
+{
+    memset(out, 0, sizeof *out);
+    size_t n = agg->nrows ? agg->nrows : 1;
+    size_t *first = calloc(n, sizeof *first);
+    fp_model_point *pts = calloc(n, sizeof *pts);
+    out->curves = calloc(n, sizeof *out->curves);
+    out->activity = calloc(2 * n, sizeof *out->activity);
+    fp_activity_row *tr = calloc(n, sizeof *tr);
+    fp_status st = FP_OK;
+    if (!first || !pts || !out->curves || !out->activity || !tr) {
+        st = fp_error_set(err, FP_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    size_t ng = fp_model_groups(agg->rows, agg->nrows, first, n);
+    for (size_t g = 0; g < ng; g++) {
+        const char *gpu = agg->rows[first[g]].gpu, *app = agg->rows[first[g]].app;
+        size_t k = fp_model_points_from_rows(agg->rows, agg->nrows, gpu, app, pts, n);
+        if (k < 2)
+            continue;
+        if (fp_curve_fit(gpu, app, pts, k, o, &out->curves[out->ncurves], NULL) == FP_OK)
+            out->ncurves++;
+    }
+    /* Activity models per GPU where every needed feature exists. */
+    for (size_t g = 0; g < ng; g++) {
+        const char *gpu = agg->rows[first[g]].gpu;
+        int done_gpu = 0;
+        for (size_t h = 0; h < g; h++)
+            done_gpu |= strcmp(agg->rows[first[h]].gpu, gpu) == 0;
+        if (done_gpu)
+            continue;
+        size_t m = 0;
+        double hi = 0;
+        for (size_t i = 0; i < agg->nrows; i++) {
+            const fp_agg_row *r = &agg->rows[i];
+            if (strcmp(r->gpu, gpu) || r->runs <= 0 || !(r->time_s > 0))
+                continue;
+            hi = fmax(hi, r->freq_mhz);
+            /* Features of the row's app at its top clock. */
+            const fp_agg_row *top = NULL;
+            for (size_t j = 0; j < agg->nrows; j++) {
+                const fp_agg_row *q = &agg->rows[j];
+                if (!strcmp(q->gpu, gpu) && !strcmp(q->app, r->app) && q->runs > 0 &&
+                    (!top || q->freq_mhz > top->freq_mhz))
+                    top = q;
+            }
+            if (!top || !isfinite(top->fp_active) || !isfinite(top->dram_active))
+                continue;
+            fp_activity_row *t = &tr[m++];
+            t->x.fp_active = top->fp_active;
+            t->x.dram_active = top->dram_active;
+            t->x.sm_active = isfinite(top->sm_active) ? top->sm_active : 0;
+            t->x.tensor_active = isfinite(top->tensor_active) ? top->tensor_active : 0;
+            t->x.gpu_util_pct = isfinite(top->gpu_util_pct) ? top->gpu_util_pct : 0;
+            t->x.power_w = top->power_w > 0 ? top->power_w : top->energy_j / top->time_s;
+            t->x.time_s = top->time_s;
+            t->freq_mhz = r->freq_mhz;
+            t->time_s = r->time_s;
+            t->power_w = r->power_w > 0 ? r->power_w : r->energy_j / r->time_s;
+            t->app = r->app;
+        }
+        double fmax = fp_model_gpu_fmax(gpu, o, hi);
+        if (fp_activity_fit(FP_ACT_PHYSICAL, gpu, fmax, tr, m, &out->activity[out->nactivity],
+                            NULL) == FP_OK)
+            out->nactivity++;
+        if (fp_activity_fit(FP_ACT_FGCS_REFIT, gpu, fmax, tr, m, &out->activity[out->nactivity],
+                            NULL) == FP_OK)
+            out->nactivity++;
+    }
+done:
+    free(first);
+    free(pts);
+    free(tr);
+    if (st)
+        fp_model_file_free(out);
+    return st;
+}
+
+fp_status fp_model_write_curves(const fp_model_file *m, const fp_agg_result *agg,
+                                const double *clocks, size_t nclocks, const char *path,
+                                fp_error *err)
+{
+    json_t *root = json_object(), *cs = json_array();
+    json_object_set_new(root, "format", json_string("freqpilot-model-curves"));
+    for (size_t i = 0; i < m->ncurves; i++) {
+        const fp_curve_model *c = &m->curves[i];
+        json_t *o = json_object(), *pts = json_array(), *meas = json_array();
+        json_object_set_new(o, "gpu", json_string(c->gpu));
+        json_object_set_new(o, "app", json_string(c->app));
+        json_object_set_new(o, "clock_bound", json_boolean(c->clock_bound));
+        json_object_set_new(o, "note", json_string(c->note));
+        size_t n = nclocks ? nclocks : 40;
+        for (size_t k = 0; k < n; k++) {
+            double f = nclocks ? clocks[k]
+                               : c->meas_hi_mhz - (c->meas_hi_mhz - c->meas_lo_mhz) * (double)k /
+                                                      (double)(n - 1);
+            fp_curve_pred p;
+            fp_curve_predict(c, f, 0.95, &p);
+            json_t *q = json_object();
+            json_object_set_new(q, "freq_mhz", num(f));
+            json_object_set_new(q, "power_w", num(p.power_w));
+            json_object_set_new(q, "power_w_lo", num(p.power_lo));
+            json_object_set_new(q, "power_w_hi", num(p.power_hi));
+            json_object_set_new(q, "time_s", num(p.time_s));
+            json_object_set_new(q, "time_s_lo", num(p.time_lo));
+            json_object_set_new(q, "time_s_hi", num(p.time_hi));
+            json_object_set_new(q, "energy_j", num(p.energy_j));
+            json_object_set_new(q, "energy_j_lo", num(p.energy_lo));
+            json_object_set_new(q, "energy_j_hi", num(p.energy_hi));
+            json_object_set_new(q, "extrapolated", json_boolean(p.extrapolated));
+            json_array_append_new(pts, q);
+        }
+        for (size_t k = 0; agg && k < agg->nrows; k++) {
+            const fp_agg_row *r = &agg->rows[k];
+            if (strcmp(r->gpu, c->gpu) || strcmp(r->app, c->app) || r->runs <= 0)
+                continue;
+            json_t *q = json_object();
+            json_object_set_new(q, "freq_mhz", num(r->freq_mhz));
+            json_object_set_new(q, "power_w", num(r->power_w > 0 ? r->power_w
+                                                                 : r->energy_j / r->time_s));
+            json_object_set_new(q, "time_s", num(r->time_s));
+            json_array_append_new(meas, q);
+        }
+        json_object_set_new(o, "points", pts);
+        json_object_set_new(o, "measured", meas);
+        json_array_append_new(cs, o);
+    }
+    json_object_set_new(root, "curves", cs);
+    return dump(root, path, err);
+}

@@ -1,0 +1,372 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * optimize's outputs: the JSON and CSV of DESIGN.md §2 (written atomically), a table for
+ * people, a deploy script, and reading the JSON back for validate and apply.
+ */
+#define _GNU_SOURCE
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <jansson.h>
+
+#include "freqpilot/atomic.h"
+#include "freqpilot/optimize.h"
+
+static json_t *num_json(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+static int set(json_t *o, const char *k, json_t *v)
+{
+    return json_object_set_new(o, k, v ? v : json_null());
+}
+
+static json_t *result_json(const fp_opt_result *r)
+{
+    char flags[1024];
+    fp_opt_flags_format(r->data_flags, r->opt_flags, flags, sizeof flags);
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    int bad = 0;
+    bad |= set(o, "gpu", json_string(r->gpu));
+    bad |= set(o, "app", json_string(r->app));
+    bad |= set(o, "objective", json_string(r->objective));
+    bad |= set(o, "max_slowdown", num_json(r->max_slowdown));
+    bad |= set(o, "freq_mhz", num_json(r->freq_mhz));
+    bad |= set(o, "baseline_mhz", num_json(r->baseline_mhz));
+    bad |= set(o, "time_s", num_json(r->time_s));
+    bad |= set(o, "energy_j", num_json(r->energy_j));
+    bad |= set(o, "power_w", num_json(r->power_w));
+    bad |= set(o, "energy_saving", num_json(r->cmp.energy_saving));
+    bad |= set(o, "energy_saving_lo", num_json(r->cmp.energy_saving_lo));
+    bad |= set(o, "energy_saving_hi", num_json(r->cmp.energy_saving_hi));
+    bad |= set(o, "slowdown", num_json(r->cmp.slowdown));
+    bad |= set(o, "slowdown_lo", num_json(r->cmp.slowdown_lo));
+    bad |= set(o, "slowdown_hi", num_json(r->cmp.slowdown_hi));
+    bad |= set(o, "feasible", json_boolean(r->feasible));
+    bad |= set(o, "flags", json_string(flags));
+    bad |= set(o, "category", r->category[0] ? json_string(r->category) : json_null());
+    bad |= set(o, "objective_value", num_json(r->objective_value));
+    bad |= set(o, "message", r->message[0] ? json_string(r->message) : json_null());
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+fp_status fp_opt_write_json(const fp_opt_results *r, const char *path, fp_error *err)
+{
+    json_t *root = json_object(), *arr = json_array();
+    if (!root || !arr || set(root, "baseline", json_string(r->baseline)) ||
+        json_object_set(root, "results", arr)) {
+        json_decref(arr);
+        json_decref(root);
+        return fp_error_set(err, FP_ERR_NOMEM, "optimize: out of memory");
+    }
+    json_decref(arr);
+    for (size_t i = 0; i < r->len; i++) {
+        json_t *o = result_json(&r->items[i]);
+        if (!o || json_array_append_new(arr, o)) {
+            json_decref(root);
+            return fp_error_set(err, FP_ERR_NOMEM, "optimize: out of memory");
+        }
+    }
+    fp_atomic_file f;
+    fp_status st = fp_atomic_open(&f, path, err);
+    if (st) {
+        json_decref(root);
+        return st;
+    }
+    if (json_dumpf(root, f.fp, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) < 0) {
+        json_decref(root);
+        fp_atomic_abort(&f);
+        return fp_error_set(err, FP_ERR_IO, "%s: write failed", path);
+    }
+    fputc('\n', f.fp);
+    json_decref(root);
+    st = fp_atomic_commit(&f, err);
+    fp_atomic_abort(&f);
+    return st;
+}
+
+static void csv_str(FILE *fp, const char *s)
+{
+    if (!strpbrk(s, ",\"\n\r")) {
+        fputs(s, fp);
+        return;
+    }
+    fputc('"', fp);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', fp);
+        fputc(*s, fp);
+    }
+    fputc('"', fp);
+}
+
+static void csv_num(FILE *fp, double v)
+{
+    fputc(',', fp);
+    if (isfinite(v))
+        fprintf(fp, "%.10g", v);
+}
+
+fp_status fp_opt_write_csv(const fp_opt_results *r, const char *path, fp_error *err)
+{
+    fp_atomic_file f;
+    fp_status st = fp_atomic_open(&f, path, err);
+    if (st)
+        return st;
+    fputs("gpu,app,objective,max_slowdown,freq_mhz,baseline_mhz,time_s,energy_j,power_w,"
+          "energy_saving,energy_saving_lo,energy_saving_hi,slowdown,slowdown_lo,slowdown_hi,"
+          "feasible,flags,baseline,category,objective_value,message\n",
+          f.fp);
+    for (size_t i = 0; i < r->len; i++) {
+        const fp_opt_result *x = &r->items[i];
+        char flags[1024];
+        fp_opt_flags_format(x->data_flags, x->opt_flags, flags, sizeof flags);
+        csv_str(f.fp, x->gpu);
+        fputc(',', f.fp);
+        csv_str(f.fp, x->app);
+        fputc(',', f.fp);
+        csv_str(f.fp, x->objective);
+        csv_num(f.fp, x->max_slowdown);
+        csv_num(f.fp, x->freq_mhz);
+        csv_num(f.fp, x->baseline_mhz);
+        csv_num(f.fp, x->time_s);
+        csv_num(f.fp, x->energy_j);
+        csv_num(f.fp, x->power_w);
+        csv_num(f.fp, x->cmp.energy_saving);
+        csv_num(f.fp, x->cmp.energy_saving_lo);
+        csv_num(f.fp, x->cmp.energy_saving_hi);
+        csv_num(f.fp, x->cmp.slowdown);
+        csv_num(f.fp, x->cmp.slowdown_lo);
+        csv_num(f.fp, x->cmp.slowdown_hi);
+        fprintf(f.fp, ",%s,", x->feasible ? "true" : "false");
+        csv_str(f.fp, flags);
+        fputc(',', f.fp);
+        csv_str(f.fp, r->baseline);
+        fputc(',', f.fp);
+        csv_str(f.fp, x->category);
+        csv_num(f.fp, x->objective_value);
+        fputc(',', f.fp);
+        csv_str(f.fp, x->message);
+        fputc('\n', f.fp);
+    }
+    st = fp_atomic_commit(&f, err);
+    fp_atomic_abort(&f);
+    return st;
+}
+
+static void pct(char *buf, size_t n, double v, double lo, double hi)
+{
+    if (!isfinite(v))
+        snprintf(buf, n, "-");
+    else if (isfinite(lo) && isfinite(hi))
+        snprintf(buf, n, "%6.1f%% [%5.1f, %5.1f]", 100 * v, 100 * lo, 100 * hi);
+    else
+        snprintf(buf, n, "%6.1f%% [   ?,    ?]", 100 * v);
+}
+
+void fp_opt_print_table(const fp_opt_results *r, FILE *fp)
+{
+    fprintf(fp, "%-6s %-16s %-10s %6s %6s %6s %-25s %-25s %s\n", "gpu", "app", "objective",
+            "budget", "MHz", "base", "energy saving [95% CI]", "slowdown [95% CI]", "notes");
+    for (size_t i = 0; i < r->len; i++) {
+        const fp_opt_result *x = &r->items[i];
+        char bud[16], sav[48], slo[48], flags[1024];
+        if (isfinite(x->max_slowdown))
+            snprintf(bud, sizeof bud, "%.0f%%", 100 * x->max_slowdown);
+        else
+            snprintf(bud, sizeof bud, "-");
+        pct(sav, sizeof sav, x->cmp.energy_saving, x->cmp.energy_saving_lo,
+            x->cmp.energy_saving_hi);
+        pct(slo, sizeof slo, x->cmp.slowdown, x->cmp.slowdown_lo, x->cmp.slowdown_hi);
+        fp_opt_flags_format(x->data_flags, x->opt_flags, flags, sizeof flags);
+        fprintf(fp, "%-6s %-16s %-10s %6s %6.0f %6.0f %-25s %-25s %s%s%s\n", x->gpu, x->app,
+                x->objective, bud, x->freq_mhz, x->baseline_mhz, sav, slo,
+                x->feasible ? "" : "INFEASIBLE ", flags,
+                (x->opt_flags & FP_OPT_NO_SIGNIFICANT_SAVING) ? " (no significant saving)" : "");
+    }
+}
+
+/* Single-quoted for sh. */
+static void sh_quote(FILE *fp, const char *s)
+{
+    fputc('\'', fp);
+    for (; *s; s++) {
+        if (*s == '\'')
+            fputs("'\\''", fp);
+        else
+            fputc(*s, fp);
+    }
+    fputc('\'', fp);
+}
+
+fp_status fp_opt_write_deploy_script(const fp_opt_results *r, const char *path, fp_error *err)
+{
+    fp_atomic_file f;
+    fp_status st = fp_atomic_open(&f, path, err);
+    if (st)
+        return st;
+    FILE *fp = f.fp;
+    fputs("#!/bin/sh\n"
+          "# Generated by freqpilot optimize. Locks the chosen SM clock of one (gpu, app)\n"
+          "# through the clock guard (a state file records what to restore).\n"
+          "#   sh THIS_SCRIPT GPU/APP [GPU_INDEX]   e.g. A100/llama 0\n"
+          "#   sh THIS_SCRIPT restore [ARGS]        freqpilot restore ARGS\n"
+          "# FREQPILOT (default: freqpilot) and FREQPILOT_BACKEND (nvml) may be overridden.\n"
+          "set -eu\n"
+          "FREQPILOT=${FREQPILOT:-freqpilot}\n"
+          "BACKEND=${FREQPILOT_BACKEND:-nvml}\n"
+          "what=${1:?usage: $0 GPU/APP [GPU_INDEX] | restore [ARGS]}\n"
+          "shift\n"
+          "if [ \"$what\" = restore ]; then\n"
+          "    exec \"$FREQPILOT\" restore \"$@\"\n"
+          "fi\n"
+          "gpu=${1:-0}\n"
+          "case \"$what\" in\n",
+          fp);
+    /* One line per (gpu, app): the first result of each pair (the first objective). */
+    for (size_t i = 0; i < r->len; i++) {
+        const fp_opt_result *x = &r->items[i];
+        int seen = 0;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = strcmp(r->items[j].gpu, x->gpu) == 0 && strcmp(r->items[j].app, x->app) == 0;
+        if (seen)
+            continue;
+        fputs("    ", fp);
+        sh_quote(fp, x->gpu);
+        fputc('/', fp);
+        sh_quote(fp, x->app);
+        fprintf(fp, ")\n        # objective %s, budget ", x->objective);
+        if (isfinite(x->max_slowdown))
+            fprintf(fp, "%.3g", x->max_slowdown);
+        else
+            fputs("none", fp);
+        fprintf(fp, ", energy saving %.1f %%, slowdown %.1f %%%s\n", 100 * x->cmp.energy_saving,
+                100 * x->cmp.slowdown, x->feasible ? "" : " (INFEASIBLE: baseline)");
+        fprintf(fp,
+                "        exec \"$FREQPILOT\" apply --backend \"$BACKEND\" --gpu \"$gpu\" "
+                "--clock %.0f ;;\n",
+                x->freq_mhz);
+    }
+    fputs("    *)\n"
+          "        echo \"no recommendation for $what\" >&2\n"
+          "        exit 1 ;;\n"
+          "esac\n",
+          fp);
+    st = fp_atomic_commit(&f, err);
+    fp_atomic_abort(&f);
+    if (!st && strcmp(path, "-") != 0)
+        chmod(path, 0755);
+    return st;
+}
+
+static double jnum(json_t *o, const char *k)
+{
+    json_t *v = json_object_get(o, k);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static void jstr(json_t *o, const char *k, char *buf, size_t n)
+{
+    json_t *v = json_object_get(o, k);
+    snprintf(buf, n, "%s", json_is_string(v) ? json_string_value(v) : "");
+}
+
+static void parse_flags(const char *s, uint32_t *data, uint32_t *opt)
+{
+    *data = *opt = 0;
+    while (*s) {
+        size_t len = strcspn(s, ";");
+        for (unsigned b = 0; b < 32; b++) {
+            const char *n = fp_flag_name(b);
+            if (n && strlen(n) == len && strncmp(n, s, len) == 0)
+                *data |= 1u << b;
+            n = fp_opt_flag_name(b);
+            if (n && strlen(n) == len && strncmp(n, s, len) == 0)
+                *opt |= 1u << b;
+        }
+        s += len;
+        if (*s == ';')
+            s++;
+    }
+}
+
+fp_status fp_opt_read_json(const char *path, fp_opt_results *out, fp_error *err)
+{
+    memset(out, 0, sizeof *out);
+    json_error_t je;
+    json_t *root = json_load_file(path, 0, &je);
+    if (!root)
+        return fp_error_at(err, FP_ERR_PARSE, path, je.line, "%s", je.text);
+    json_t *res = json_object_get(root, "results");
+    if (!json_is_object(root) || !json_is_array(res)) {
+        json_decref(root);
+        return fp_error_at(err, FP_ERR_FORMAT, path, 0,
+                           "expected an object with a \"results\" array (freqpilot optimize "
+                           "output)");
+    }
+    jstr(root, "baseline", out->baseline, sizeof out->baseline);
+    size_t i;
+    json_t *o;
+    json_array_foreach(res, i, o)
+    {
+        fp_opt_result r;
+        memset(&r, 0, sizeof r);
+        if (!json_is_object(o)) {
+            json_decref(root);
+            fp_opt_results_free(out);
+            return fp_error_at(err, FP_ERR_FORMAT, path, 0, "results[%zu]: expected an object", i);
+        }
+        jstr(o, "gpu", r.gpu, sizeof r.gpu);
+        jstr(o, "app", r.app, sizeof r.app);
+        jstr(o, "objective", r.objective, sizeof r.objective);
+        jstr(o, "category", r.category, sizeof r.category);
+        jstr(o, "message", r.message, sizeof r.message);
+        r.max_slowdown = jnum(o, "max_slowdown");
+        r.freq_mhz = jnum(o, "freq_mhz");
+        r.baseline_mhz = jnum(o, "baseline_mhz");
+        r.time_s = jnum(o, "time_s");
+        r.energy_j = jnum(o, "energy_j");
+        r.power_w = jnum(o, "power_w");
+        r.objective_value = jnum(o, "objective_value");
+        r.cmp.energy_saving = jnum(o, "energy_saving");
+        r.cmp.energy_saving_lo = jnum(o, "energy_saving_lo");
+        r.cmp.energy_saving_hi = jnum(o, "energy_saving_hi");
+        r.cmp.slowdown = jnum(o, "slowdown");
+        r.cmp.slowdown_lo = jnum(o, "slowdown_lo");
+        r.cmp.slowdown_hi = jnum(o, "slowdown_hi");
+        r.feasible = json_is_true(json_object_get(o, "feasible"));
+        char flags[1024];
+        jstr(o, "flags", flags, sizeof flags);
+        parse_flags(flags, &r.data_flags, &r.opt_flags);
+        if (!r.gpu[0] || !r.app[0] || !isfinite(r.freq_mhz)) {
+            json_decref(root);
+            fp_opt_results_free(out);
+            return fp_error_at(err, FP_ERR_FORMAT, path, 0,
+                               "results[%zu]: expected gpu, app and freq_mhz", i);
+        }
+        if (out->len == out->cap) {
+            size_t cap = out->cap ? 2 * out->cap : 16;
+            fp_opt_result *p = realloc(out->items, cap * sizeof *p);
+            if (!p) {
+                json_decref(root);
+                fp_opt_results_free(out);
+                return fp_error_set(err, FP_ERR_NOMEM, "out of memory");
+            }
+            out->items = p;
+            out->cap = cap;
+        }
+        out->items[out->len++] = r;
+    }
+    json_decref(root);
+    return FP_OK;
+}

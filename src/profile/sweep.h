@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#ifndef FP_PROFILE_SWEEP_H
+#define FP_PROFILE_SWEEP_H
+
+/*
+ * The sweep runner behind `freqpilot profile` (docs/profile.md): the plan (clocks, order,
+ * warm-ups, baseline revisits), the per-run loop (lock + read back, workload or simulated
+ * workload, sampling, telemetry.csv + run.json written atomically), resume (a run whose
+ * run.json exists is done) and clock safety through the clock guard.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "freqpilot/error.h"
+#include "freqpilot/gpu.h"
+#include "freqpilot/sim.h"
+
+typedef enum fp_sweep_order {
+    FP_ORDER_RANDOM = 0,
+    FP_ORDER_INTERLEAVED,
+    FP_ORDER_DESCENDING,
+} fp_sweep_order;
+
+/* "random", "interleaved", "descending"; -1 when unknown. */
+int fp_sweep_order_from_name(const char *name);
+const char *fp_sweep_order_name(fp_sweep_order o);
+
+/*
+ * Clock list: "all", "1410,1200,..." or "MIN:MAX[:STEP]" (STEP 0/absent = every supported
+ * clock in the range). Each clock is snapped to a supported one (fp_gpu_snap_clock);
+ * duplicates are removed; the result is sorted high to low.
+ */
+fp_status fp_sweep_parse_clocks(const char *spec, const fp_gpu_info *info, unsigned *out,
+                                size_t max, size_t *n, fp_error *err);
+
+typedef struct fp_sweep_item {
+    unsigned clock_mhz;
+    int repetition; /* 1.. per clock (warm-ups count separately) */
+    int warmup;
+    int baseline_revisit; /* an extra measured run of the baseline clock */
+} fp_sweep_item;
+
+/*
+ * The run order. Warm-ups of a clock come right before its first measured run (interleaved:
+ * a warm-up round first). random: measured runs shuffled with seed; every baseline_every
+ * runs (0 = never) an extra run of the baseline (highest) clock is inserted.
+ * *items is malloc'ed.
+ */
+fp_status fp_sweep_plan(const unsigned *clocks, size_t n_clocks, int runs, int warmup,
+                        fp_sweep_order order, uint64_t seed, int baseline_every,
+                        fp_sweep_item **items, size_t *n_items, fp_error *err);
+
+typedef struct fp_sweep_event {
+    size_t index, total; /* 0-based position in the plan, plan length */
+    const fp_sweep_item *item;
+    int skipped;  /* done in an earlier session (resume) */
+    int finished; /* 0 = starting, 1 = finished */
+    int exit_status, timed_out, clock_not_held;
+    double readback_mhz;
+    double elapsed_s;
+} fp_sweep_event;
+
+typedef struct fp_sweep_opts {
+    const fp_gpu_backend *be;
+    const char *gpu_id; /* NULL = "0" */
+    const char *clocks; /* NULL = "all" */
+    int runs, warmup;
+    double interval_s;
+    double cooldown_s;
+    fp_sweep_order order;
+    uint64_t seed;
+    int baseline_every;
+    const char *app; /* NULL = workload / command name */
+    const char *out_dir;
+    int no_clock_control;
+    double run_timeout_s;
+    int stop_on_failure;
+    int force;
+    const char *state_dir; /* NULL = default */
+    int sampler_dcgmi;
+    const char *dcgmi_path;   /* NULL = "dcgmi" in PATH */
+    const char *dcgmi_fields; /* NULL = the default profiling fields */
+    char *const *argv;        /* the workload command, or NULL with sim_workload */
+    const fp_sim_workload *sim_workload;
+    const char *command_line; /* for the manifest and state file */
+    fp_diag diag;
+    void (*event)(void *user, const fp_sweep_event *ev);
+    void (*tick)(void *user); /* while a workload runs */
+    void *user;
+} fp_sweep_opts;
+
+void fp_sweep_opts_init(fp_sweep_opts *o);
+
+typedef struct fp_sweep_summary {
+    size_t planned, done, skipped, failed, clock_not_held;
+    int interrupted_sig; /* the sweep stopped on this signal (clocks already restored) */
+    char gpu_short[32];
+    char dataset[4096];
+} fp_sweep_summary;
+
+/*
+ * Runs the sweep. Clocks are restored before it returns on every path; when a signal
+ * interrupted it, sum->interrupted_sig is set and the caller should re-raise it
+ * (fp_clockguard_reraise) after its own cleanup. A workload failure is an error only with
+ * stop_on_failure.
+ */
+fp_status fp_sweep_run(const fp_sweep_opts *o, fp_sweep_summary *sum, fp_error *err);
+
+#endif

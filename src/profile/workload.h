@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#ifndef FP_PROFILE_WORKLOAD_H
+#define FP_PROFILE_WORKLOAD_H
+
+/*
+ * One run of the user's workload: fork + execvp (no shell) in its own process group; as the
+ * invoking user when freqpilot runs as root through sudo (SUDO_UID/SUDO_GID); stderr straight
+ * to a file; stdout through a pipe that the parent tees to a file while scanning it for
+ * `FREQPILOT_MARK begin` / `FREQPILOT_MARK end` lines; optionally a FIFO named in
+ * $FREQPILOT_MARK_FIFO whose "begin" / "end" writes are timestamped too. Marks carry the
+ * host CLOCK_MONOTONIC time at which freqpilot read them.
+ *
+ * The wait honours a timeout (the process group gets SIGTERM, then SIGKILL 2 s later) and
+ * the clock guard's pending signal (fp_clockguard_pending_signal): the group is stopped the
+ * same way and the result says which signal interrupted the run.
+ */
+
+#include <sys/types.h>
+
+#include "freqpilot/error.h"
+
+typedef struct fp_workload_opts {
+    char *const *argv;       /* argv[0] looked up in PATH */
+    const char *stdout_path; /* NULL = /dev/null (markers are still scanned) */
+    const char *stderr_path; /* NULL = inherit */
+    const char *fifo_path;   /* created (mkfifo) and removed; NULL = no marker pipe */
+    double timeout_s;        /* 0 = none */
+    int no_privilege_drop;   /* keep root even under sudo */
+    /* Called about every 100 ms while the workload runs (may be NULL). */
+    void (*tick)(void *user);
+    void *tick_user;
+} fp_workload_opts;
+
+typedef struct fp_workload_result {
+    pid_t pid;
+    int exit_status;     /* exit code; 128 + signal when killed by one; 127 exec failed */
+    int term_signal;     /* signal that killed it (0 = exited) */
+    int timed_out;       /* killed by the timeout */
+    int interrupted_sig; /* a signal caught by freqpilot stopped it (0 = none) */
+    int exec_errno;      /* execvp failed with this errno (0 = ran) */
+    double start_mono, end_mono;
+    double mark_begin_mono, mark_end_mono; /* NAN when not marked */
+    char mark_source[16];                  /* "marker", "pipe" or "none" */
+    unsigned marks_ignored;                /* unpaired or repeated marks */
+} fp_workload_result;
+
+/* Runs the workload to completion (see above). Errors only for failures of freqpilot itself
+ * (fork, pipe, files); the workload's own failure is in res. */
+fp_status fp_workload_run(const fp_workload_opts *opts, fp_workload_result *res, fp_error *err);
+
+/* Scans one stdout line (without its newline) for a marker: 1 begin, 2 end, 0 none. */
+int fp_workload_parse_mark(const char *line, size_t len);
+
+#endif

@@ -1,0 +1,721 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Figure builders: data in, an fp_figure holding exactly the numbers drawn out. Nothing
+ * here draws; canvas.c does. Every normalisation divides by the baseline, the highest clock
+ * measured (DESIGN.md §3), never by a run picked after the fact.
+ */
+#define _GNU_SOURCE
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "freqpilot/dataset.h"
+#include "freqpilot/plot.h"
+#include "freqpilot/reader.h"
+
+void fp_plot_opts_init(fp_plot_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->objective = "energy";
+    o->max_slowdown = 0.05;
+}
+
+static int usable(const fp_agg_row *r)
+{
+    return r->runs > 0 && isfinite(r->energy_j) && isfinite(r->time_s) && r->energy_j > 0 &&
+           r->time_s > 0;
+}
+
+/* Rows of (gpu, app), ascending clock, usable only. Caller frees. */
+static size_t select_rows(const fp_agg_result *agg, const char *gpu, const char *app,
+                          const fp_agg_row ***out)
+{
+    size_t n = 0;
+    const fp_agg_row **v = calloc(agg->nrows ? agg->nrows : 1, sizeof *v);
+    if (!v) {
+        *out = NULL;
+        return 0;
+    }
+    for (size_t i = 0; i < agg->nrows; i++) {
+        const fp_agg_row *r = &agg->rows[i];
+        if (strcmp(r->gpu, gpu) == 0 && strcmp(r->app, app) == 0 && usable(r))
+            v[n++] = r;
+    }
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && v[j]->freq_mhz < v[j - 1]->freq_mhz; j--) {
+            const fp_agg_row *t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+    *out = v;
+    return n;
+}
+
+static fp_status pick_pair(const fp_agg_result *agg, const fp_plot_opts *o, const char **gpu,
+                           const char **app, fp_error *err)
+{
+    for (size_t i = 0; i < agg->nrows; i++) {
+        const fp_agg_row *r = &agg->rows[i];
+        if ((!o->gpu || strcmp(r->gpu, o->gpu) == 0) && (!o->app || strcmp(r->app, o->app) == 0)) {
+            *gpu = r->gpu;
+            *app = r->app;
+            return FP_OK;
+        }
+    }
+    return fp_error_set(err, FP_ERR_INVALID, "no aggregated rows for gpu %s, app %s",
+                        o->gpu ? o->gpu : "(any)", o->app ? o->app : "(any)");
+}
+
+static fp_status oom(fp_figure *f, fp_error *err)
+{
+    fp_figure_free(f);
+    return fp_error_set(err, FP_ERR_NOMEM, "out of memory");
+}
+
+static void budget_label(char *buf, size_t n, const char *objective, double max_slowdown)
+{
+    if (isfinite(max_slowdown))
+        snprintf(buf, n, "%s \xe2\x89\xa4%g%%", objective, max_slowdown * 100);
+    else
+        snprintf(buf, n, "%s", objective);
+}
+
+fp_status fp_plot_sweep(const fp_agg_result *agg, const fp_rec_list *recs,
+                        const fp_plot_opts *o, fp_figure *out, fp_error *err)
+{
+    const char *gpu, *app;
+    fp_status st = pick_pair(agg, o, &gpu, &app, err);
+    if (st)
+        return st;
+    const fp_agg_row **v;
+    size_t n = select_rows(agg, gpu, app, &v);
+    if (n == 0) {
+        free(v);
+        return fp_error_set(err, FP_ERR_INVALID, "%s/%s: no clock with runs", gpu, app);
+    }
+    const fp_agg_row *b = v[n - 1];
+    char title[160], xl[96];
+    snprintf(title, sizeof title, "%s %s: metrics vs SM clock", gpu, app);
+    fp_figure_init(out, "sweep", title);
+    out->simulated = o->simulated;
+    snprintf(xl, sizeof xl, "SM clock (MHz)");
+    char yl[96];
+    snprintf(yl, sizeof yl, "Relative to %.0f MHz", b->freq_mhz);
+    fp_panel *p = fp_figure_add_panel(out, NULL, xl, yl);
+    double *buf = calloc(8 * n, sizeof *buf);
+    if (!p || !buf) {
+        free(v);
+        free(buf);
+        return oom(out, err);
+    }
+    double *x = buf, *y = buf + n, *lo = buf + 2 * n, *hi = buf + 3 * n;
+    for (size_t i = 0; i < n; i++)
+        x[i] = v[i]->freq_mhz;
+    struct {
+        const char *name;
+        int color, dashed, band;
+    } m[5] = {{"Energy", FP_C_BLUE, 0, 1},
+              {"Time", FP_C_VERMILLION, 0, 1},
+              {"Power", FP_C_GREEN, 1, 0},
+              {"EDP", FP_C_ORANGE, 0, 0},
+              {"ED2P", FP_C_PURPLE, 1, 0}};
+    int ok = 1;
+    for (int k = 0; k < 5 && ok; k++) {
+        for (size_t i = 0; i < n; i++) {
+            const fp_agg_row *r = v[i];
+            switch (k) {
+            case 0:
+                y[i] = r->energy_j / b->energy_j;
+                lo[i] = r->energy_j_lo / b->energy_j;
+                hi[i] = r->energy_j_hi / b->energy_j;
+                break;
+            case 1:
+                y[i] = r->time_s / b->time_s;
+                lo[i] = r->time_s_lo / b->time_s;
+                hi[i] = r->time_s_hi / b->time_s;
+                break;
+            case 2:
+                y[i] = r->power_w / b->power_w;
+                break;
+            case 3:
+                y[i] = (r->energy_j * r->time_s) / (b->energy_j * b->time_s);
+                break;
+            default:
+                y[i] = (r->energy_j * r->time_s * r->time_s) /
+                       (b->energy_j * b->time_s * b->time_s);
+                break;
+            }
+        }
+        fp_series *s = fp_panel_add_series(p, m[k].name, FP_SERIES_LINEPOINTS, m[k].color, n, x,
+                                           y, m[k].band ? lo : NULL, m[k].band ? hi : NULL);
+        if (!s) {
+            ok = 0;
+            break;
+        }
+        s->dashed = m[k].dashed;
+        s->marker = k == 0 ? FP_MK_CIRCLE : k == 1 ? FP_MK_SQUARE : FP_MK_NONE;
+    }
+    p->ref_y = 1.0;
+    if (ok && recs) {
+        for (size_t i = 0; i < recs->len; i++) {
+            const fp_rec *r = &recs->items[i];
+            if (strcmp(r->gpu, gpu) || strcmp(r->app, app) || !isfinite(r->freq_mhz))
+                continue;
+            char lab[64];
+            budget_label(lab, sizeof lab, r->objective, r->max_slowdown);
+            if (fp_panel_add_mark(p, r->freq_mhz, lab, FP_C_BLACK))
+                ok = 0;
+        }
+    }
+    free(v);
+    free(buf);
+    return ok ? FP_OK : oom(out, err);
+}
+
+fp_status fp_plot_pareto(const fp_agg_result *agg, const fp_rec_list *recs,
+                         const fp_plot_opts *o, fp_figure *out, fp_error *err)
+{
+    const char *gpu, *app;
+    fp_status st = pick_pair(agg, o, &gpu, &app, err);
+    if (st)
+        return st;
+    const fp_agg_row **v;
+    size_t n = select_rows(agg, gpu, app, &v);
+    if (n == 0) {
+        free(v);
+        return fp_error_set(err, FP_ERR_INVALID, "%s/%s: no clock with runs", gpu, app);
+    }
+    const fp_agg_row *b = v[n - 1];
+    char title[160], xl[96], yl[96];
+    snprintf(title, sizeof title, "%s %s: time-energy trade-off", gpu, app);
+    fp_figure_init(out, "pareto", title);
+    out->simulated = o->simulated;
+    snprintf(xl, sizeof xl, "Time relative to %.0f MHz", b->freq_mhz);
+    snprintf(yl, sizeof yl, "Energy relative to %.0f MHz", b->freq_mhz);
+    fp_panel *p = fp_figure_add_panel(out, NULL, xl, yl);
+    double *buf = calloc(6 * n, sizeof *buf);
+    size_t *idx = calloc(n, sizeof *idx);
+    if (!p || !buf || !idx) {
+        free(v);
+        free(buf);
+        free(idx);
+        return oom(out, err);
+    }
+    double *t = buf, *e = buf + n, *fx = buf + 2 * n, *fy = buf + 3 * n;
+    for (size_t i = 0; i < n; i++) {
+        t[i] = v[i]->time_s / b->time_s;
+        e[i] = v[i]->energy_j / b->energy_j;
+    }
+    /* Non-dominated points: no other point at most as slow and as costly, better in one. */
+    size_t nf = 0;
+    for (size_t i = 0; i < n; i++) {
+        int dom = 0;
+        for (size_t j = 0; j < n && !dom; j++)
+            dom = j != i && t[j] <= t[i] && e[j] <= e[i] && (t[j] < t[i] || e[j] < e[i]);
+        if (!dom)
+            idx[nf++] = i;
+    }
+    for (size_t i = 1; i < nf; i++)
+        for (size_t j = i; j > 0 && t[idx[j]] < t[idx[j - 1]]; j--) {
+            size_t tmp = idx[j];
+            idx[j] = idx[j - 1];
+            idx[j - 1] = tmp;
+        }
+    for (size_t i = 0; i < nf; i++) {
+        fx[i] = t[idx[i]];
+        fy[i] = e[idx[i]];
+    }
+    int ok = fp_panel_add_series(p, "Clocks", FP_SERIES_POINTS, FP_C_SKYBLUE, n, t, e, NULL,
+                                 NULL) != NULL;
+    fp_series *fs = ok ? fp_panel_add_series(p, "Frontier", FP_SERIES_LINE, FP_C_ORANGE, nf, fx,
+                                             fy, NULL, NULL)
+                       : NULL;
+    ok = ok && fs;
+    /* Knee: the frontier point farthest from the chord joining its ends (normalised axes). */
+    if (ok && nf >= 3) {
+        double x0 = fx[0], x1 = fx[nf - 1], y0 = fy[nf - 1], y1 = fy[0];
+        double sx = x1 - x0 > 0 ? x1 - x0 : 1, sy = y1 - y0 > 0 ? y1 - y0 : 1;
+        double best = -1;
+        size_t kb = 0;
+        for (size_t i = 0; i < nf; i++) {
+            double u = (fx[i] - x0) / sx, w = (fy[i] - y0) / sy;
+            /* chord from (0, 1) to (1, 0): distance ~ 1 - u - w */
+            double d = (1 - u - w) / sqrt(2.0);
+            if (d > best) {
+                best = d;
+                kb = i;
+            }
+        }
+        fp_series *s =
+            fp_panel_add_series(p, "Knee", FP_SERIES_POINTS, FP_C_GREEN, 1, &fx[kb], &fy[kb],
+                                NULL, NULL);
+        ok = s != NULL;
+        if (s)
+            s->marker = FP_MK_DIAMOND;
+    }
+    /* Constrained choice. */
+    double cx = NAN, cy = NAN;
+    const fp_rec *r = fp_recs_find(recs, gpu, app, o->objective ? o->objective : "energy",
+                                   o->max_slowdown);
+    if (r) {
+        for (size_t i = 0; i < n; i++)
+            if (fabs(v[i]->freq_mhz - r->freq_mhz) < 0.5) {
+                cx = t[i];
+                cy = e[i];
+            }
+    } else {
+        double be = INFINITY;
+        for (size_t i = 0; i < n; i++)
+            if ((!isfinite(o->max_slowdown) || t[i] - 1 <= o->max_slowdown + 1e-12) &&
+                e[i] < be) {
+                be = e[i];
+                cx = t[i];
+                cy = e[i];
+            }
+    }
+    if (ok && isfinite(cx)) {
+        char lab[96];
+        if (isfinite(o->max_slowdown))
+            snprintf(lab, sizeof lab, "Choice (\xe2\x89\xa4%g%% slower)", o->max_slowdown * 100);
+        else
+            snprintf(lab, sizeof lab, "Choice");
+        fp_series *s =
+            fp_panel_add_series(p, lab, FP_SERIES_POINTS, FP_C_VERMILLION, 1, &cx, &cy, NULL, NULL);
+        ok = s != NULL;
+        if (s)
+            s->marker = FP_MK_STAR;
+    }
+    double one = 1.0;
+    if (ok) {
+        fp_series *s = fp_panel_add_series(p, "Baseline", FP_SERIES_POINTS, FP_C_BLACK, 1, &one,
+                                           &one, NULL, NULL);
+        ok = s != NULL;
+        if (s)
+            s->marker = FP_MK_SQUARE;
+    }
+    free(v);
+    free(buf);
+    free(idx);
+    return ok ? FP_OK : oom(out, err);
+}
+
+/* Distinct (gpu, app) pairs of recs in first-seen order, as "gpu\napp" labels. */
+static size_t rec_pairs(const fp_rec_list *recs, const fp_plot_opts *o, size_t *first)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < recs->len; i++) {
+        const fp_rec *r = &recs->items[i];
+        if (o->gpu && strcmp(r->gpu, o->gpu))
+            continue;
+        if (o->app && strcmp(r->app, o->app))
+            continue;
+        int seen = 0;
+        for (size_t k = 0; k < n && !seen; k++)
+            seen = strcmp(recs->items[first[k]].gpu, r->gpu) == 0 &&
+                   strcmp(recs->items[first[k]].app, r->app) == 0;
+        if (!seen)
+            first[n++] = i;
+    }
+    return n;
+}
+
+static int set_pair_cats(fp_panel *p, const fp_rec_list *recs, const size_t *first, size_t n)
+{
+    char **c = calloc(n ? n : 1, sizeof *c);
+    if (!c)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++)
+        if (asprintf(&c[i], "%s\n%s", recs->items[first[i]].gpu, recs->items[first[i]].app) < 0) {
+            c[i] = NULL;
+            rc = -1;
+        }
+    if (!rc)
+        rc = fp_panel_set_cats(p, c, n);
+    for (size_t i = 0; i < n; i++)
+        free(c[i]);
+    free(c);
+    return rc;
+}
+
+fp_status fp_plot_savings(const fp_rec_list *recs, const fp_plot_opts *o, fp_figure *out,
+                          fp_error *err)
+{
+    const char *obj = o->objective ? o->objective : "energy";
+    size_t *first = calloc(recs->len ? recs->len : 1, sizeof *first);
+    if (!first)
+        return fp_error_set(err, FP_ERR_NOMEM, "out of memory");
+    size_t n = rec_pairs(recs, o, first);
+    if (n == 0) {
+        free(first);
+        return fp_error_set(err, FP_ERR_INVALID, "no recommendations to plot");
+    }
+    char title[160];
+    snprintf(title, sizeof title, "Energy saving and slowdown (objective %s)", obj);
+    fp_figure_init(out, "savings", title);
+    out->simulated = o->simulated;
+    fp_panel *p0 = fp_figure_add_panel(out, NULL, NULL, "Energy saving");
+    fp_panel *p1 = p0 ? fp_figure_add_panel(out, NULL, NULL, "Slowdown") : NULL;
+    p0 = p1 ? &out->panels[0] : NULL;
+    double *buf = calloc(12 * n, sizeof *buf);
+    int ok = p0 && p1 && buf;
+    if (ok) {
+        char con[96];
+        snprintf(con, sizeof con, "Constrained (\xe2\x89\xa4%g%% slower)",
+                 isfinite(o->max_slowdown) ? o->max_slowdown * 100 : 0);
+        for (int c = 0; c < 2 && ok; c++) {
+            double *x = buf, *s = buf + n, *sl = buf + 2 * n, *sh = buf + 3 * n;
+            double *d = buf + 4 * n, *dl = buf + 5 * n, *dh = buf + 6 * n;
+            for (size_t i = 0; i < n; i++) {
+                const fp_rec *pr = &recs->items[first[i]];
+                const fp_rec *r =
+                    fp_recs_find(recs, pr->gpu, pr->app, obj, c ? o->max_slowdown : NAN);
+                x[i] = (double)i;
+                s[i] = r ? r->energy_saving : NAN;
+                sl[i] = r ? r->energy_saving_lo : NAN;
+                sh[i] = r ? r->energy_saving_hi : NAN;
+                d[i] = r ? r->slowdown : NAN;
+                dl[i] = r ? r->slowdown_lo : NAN;
+                dh[i] = r ? r->slowdown_hi : NAN;
+            }
+            const char *name = c ? con : "Unconstrained";
+            int color = c ? FP_C_BLUE : FP_C_ORANGE;
+            fp_series *a = fp_panel_add_series(p0, name, FP_SERIES_BARS, color, n, x, s, sl, sh);
+            fp_series *bq = fp_panel_add_series(p1, name, FP_SERIES_BARS, color, n, x, d, dl, dh);
+            ok = a && bq;
+            if (ok) {
+                a->bar_width = bq->bar_width = 0.38;
+                a->bar_offset = bq->bar_offset = c ? 0.2 : -0.2;
+            }
+        }
+        p0->y_percent = p1->y_percent = 1;
+        p0->ref_y = p1->ref_y = 0;
+        p0->y_from_zero = p1->y_from_zero = 1;
+        ok = ok && set_pair_cats(p0, recs, first, n) == 0 && set_pair_cats(p1, recs, first, n) == 0;
+    }
+    free(first);
+    free(buf);
+    return ok ? FP_OK : oom(out, err);
+}
+
+fp_status fp_plot_optima(const fp_agg_result *agg, const fp_rec_list *recs,
+                         const fp_plot_opts *o, fp_figure *out, fp_error *err)
+{
+    size_t *first = calloc(recs->len ? recs->len : 1, sizeof *first);
+    if (!first)
+        return fp_error_set(err, FP_ERR_NOMEM, "out of memory");
+    size_t n = rec_pairs(recs, o, first);
+    if (n == 0) {
+        free(first);
+        return fp_error_set(err, FP_ERR_INVALID, "no recommendations to plot");
+    }
+    fp_figure_init(out, "optima", "Chosen SM clock within each GPU's clock range");
+    out->simulated = o->simulated;
+    fp_panel *p = fp_figure_add_panel(out, NULL, NULL, "SM clock (MHz)");
+    double *buf = calloc(4 * n, sizeof *buf);
+    int ok = p && buf;
+    if (ok) {
+        double *x = buf, *lo = buf + n, *hi = buf + 2 * n, *y = buf + 3 * n;
+        for (size_t i = 0; i < n; i++) {
+            const char *g = recs->items[first[i]].gpu;
+            double fmin = INFINITY, fmax = -INFINITY;
+            for (size_t k = 0; agg && k < agg->nrows; k++)
+                if (strcmp(agg->rows[k].gpu, g) == 0) {
+                    fmin = fmin < agg->rows[k].freq_mhz ? fmin : agg->rows[k].freq_mhz;
+                    fmax = fmax > agg->rows[k].freq_mhz ? fmax : agg->rows[k].freq_mhz;
+                }
+            x[i] = (double)i;
+            lo[i] = isfinite(fmin) ? fmin : NAN;
+            hi[i] = isfinite(fmax) ? fmax : NAN;
+            y[i] = NAN;
+        }
+        ok = fp_panel_add_series(p, "Measured clock range", FP_SERIES_RANGE, FP_C_GREY, n, x, y,
+                                 lo, hi) != NULL;
+        /* One point series per (objective, budget), in first-seen order. */
+        static const int colors[] = {FP_C_BLUE, FP_C_VERMILLION, FP_C_GREEN, FP_C_ORANGE,
+                                     FP_C_PURPLE, FP_C_SKYBLUE, FP_C_BLACK, FP_C_YELLOW};
+        static const int markers[] = {FP_MK_CIRCLE, FP_MK_SQUARE, FP_MK_TRIANGLE, FP_MK_DIAMOND,
+                                      FP_MK_STAR};
+        char seen[16][64];
+        size_t nseen = 0;
+        for (size_t i = 0; i < recs->len && ok && nseen < 16; i++) {
+            char lab[64];
+            budget_label(lab, sizeof lab, recs->items[i].objective, recs->items[i].max_slowdown);
+            int dup = 0;
+            for (size_t k = 0; k < nseen; k++)
+                dup |= strcmp(seen[k], lab) == 0;
+            if (dup)
+                continue;
+            snprintf(seen[nseen], sizeof seen[nseen], "%s", lab);
+            double off = ((double)nseen - 1.5) * 0.1;
+            for (size_t k = 0; k < n; k++) {
+                const fp_rec *pr = &recs->items[first[k]];
+                const fp_rec *r = fp_recs_find(recs, pr->gpu, pr->app, recs->items[i].objective,
+                                               recs->items[i].max_slowdown);
+                x[k] = (double)k + off;
+                y[k] = r ? r->freq_mhz : NAN;
+            }
+            fp_series *s = fp_panel_add_series(p, lab, FP_SERIES_POINTS, colors[nseen % 8], n, x,
+                                               y, NULL, NULL);
+            ok = s != NULL;
+            if (s)
+                s->marker = markers[nseen % 5];
+            nseen++;
+        }
+        ok = ok && set_pair_cats(p, recs, first, n) == 0;
+    }
+    free(first);
+    free(buf);
+    return ok ? FP_OK : oom(out, err);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+fp_status fp_plot_heatmap(const fp_agg_result *agg, const fp_plot_opts *o, fp_figure *out,
+                          fp_error *err)
+{
+    const char *gpu = o->gpu;
+    if (!gpu) {
+        for (size_t i = 0; i < agg->nrows && !gpu; i++)
+            gpu = agg->rows[i].gpu;
+    }
+    if (!gpu)
+        return fp_error_set(err, FP_ERR_INVALID, "no aggregated rows");
+    const char **apps = calloc(agg->nrows + 1, sizeof *apps);
+    double *clk = calloc(agg->nrows + 1, sizeof *clk);
+    if (!apps || !clk) {
+        free(apps);
+        free(clk);
+        return fp_error_set(err, FP_ERR_NOMEM, "out of memory");
+    }
+    size_t na = 0, nc = 0;
+    for (size_t i = 0; i < agg->nrows; i++) {
+        const fp_agg_row *r = &agg->rows[i];
+        if (strcmp(r->gpu, gpu) || !usable(r))
+            continue;
+        int seen = 0;
+        for (size_t k = 0; k < na && !seen; k++)
+            seen = strcmp(apps[k], r->app) == 0;
+        if (!seen)
+            apps[na++] = r->app;
+        seen = 0;
+        for (size_t k = 0; k < nc && !seen; k++)
+            seen = fabs(clk[k] - r->freq_mhz) < 0.5;
+        if (!seen)
+            clk[nc++] = r->freq_mhz;
+    }
+    if (na == 0) {
+        free(apps);
+        free(clk);
+        return fp_error_set(err, FP_ERR_INVALID, "no aggregated rows with runs for gpu %s", gpu);
+    }
+    qsort(clk, nc, sizeof *clk, cmp_double);
+    char title[160];
+    snprintf(title, sizeof title, "%s: energy per app and clock", gpu);
+    fp_figure_init(out, "heatmap", title);
+    out->simulated = o->simulated;
+    fp_panel *p = fp_figure_add_panel(out, NULL, "SM clock (MHz)", NULL);
+    int ok = p != NULL;
+    if (ok) {
+        p->hm_rows = na;
+        p->hm_cols = nc;
+        p->hm = malloc(na * nc * sizeof *p->hm);
+        p->hm_colx = malloc(nc * sizeof *p->hm_colx);
+        p->hm_rowlab = calloc(na, sizeof *p->hm_rowlab);
+        snprintf(p->hm_label, sizeof p->hm_label, "Energy / energy at max clock");
+        ok = p->hm && p->hm_colx && p->hm_rowlab;
+        if (!ok) {
+            p->hm_rows = 0; /* nothing to free row by row */
+        }
+    }
+    for (size_t a = 0; ok && a < na; a++) {
+        p->hm_rowlab[a] = strdup(apps[a]);
+        ok = p->hm_rowlab[a] != NULL;
+        double base = NAN, bf = -1;
+        for (size_t i = 0; i < agg->nrows; i++) {
+            const fp_agg_row *r = &agg->rows[i];
+            if (!strcmp(r->gpu, gpu) && !strcmp(r->app, apps[a]) && usable(r) && r->freq_mhz > bf) {
+                bf = r->freq_mhz;
+                base = r->energy_j;
+            }
+        }
+        for (size_t c = 0; c < nc; c++) {
+            double v = NAN;
+            for (size_t i = 0; i < agg->nrows; i++) {
+                const fp_agg_row *r = &agg->rows[i];
+                if (!strcmp(r->gpu, gpu) && !strcmp(r->app, apps[a]) && usable(r) &&
+                    fabs(r->freq_mhz - clk[c]) < 0.5)
+                    v = r->energy_j / base;
+            }
+            p->hm[a * nc + c] = v;
+        }
+    }
+    if (ok)
+        memcpy(p->hm_colx, clk, nc * sizeof *clk);
+    free(apps);
+    free(clk);
+    return ok ? FP_OK : oom(out, err);
+}
+
+fp_status fp_plot_model(const fp_model_set *m, const fp_plot_opts *o, fp_figure *out,
+                        fp_error *err)
+{
+    const fp_model_curve *c = NULL;
+    for (size_t i = 0; i < m->len && !c; i++)
+        if ((!o->gpu || !strcmp(m->items[i].gpu, o->gpu)) &&
+            (!o->app || !strcmp(m->items[i].app, o->app)))
+            c = &m->items[i];
+    if (!c)
+        return fp_error_set(err, FP_ERR_INVALID, "no model for gpu %s, app %s",
+                            o->gpu ? o->gpu : "(any)", o->app ? o->app : "(any)");
+    char title[160];
+    snprintf(title, sizeof title, "%s %s: model vs measurements", c->gpu, c->app);
+    fp_figure_init(out, "model", title);
+    out->simulated = o->simulated;
+    fp_panel *p0 = fp_figure_add_panel(out, NULL, NULL, "Power (W)");
+    fp_panel *p1 = p0 ? fp_figure_add_panel(out, NULL, "SM clock (MHz)", "Time (s)") : NULL;
+    p0 = p1 ? &out->panels[0] : NULL;
+    int ok = p0 && p1;
+    if (ok)
+        ok = fp_panel_add_series(p0, "Predicted (95% PI)", FP_SERIES_LINE, FP_C_BLUE, c->n,
+                                 c->freq_mhz, c->power_w, c->power_w_lo, c->power_w_hi) &&
+             fp_panel_add_series(p1, "Predicted (95% PI)", FP_SERIES_LINE, FP_C_BLUE, c->n,
+                                 c->freq_mhz, c->time_s, c->time_s_lo, c->time_s_hi);
+    if (ok && c->n_meas) {
+        fp_series *a = fp_panel_add_series(p0, "Measured", FP_SERIES_POINTS, FP_C_VERMILLION,
+                                           c->n_meas, c->meas_freq_mhz, c->meas_power_w, NULL,
+                                           NULL);
+        fp_series *b = fp_panel_add_series(p1, "Measured", FP_SERIES_POINTS, FP_C_VERMILLION,
+                                           c->n_meas, c->meas_freq_mhz, c->meas_time_s, NULL,
+                                           NULL);
+        ok = a && b;
+    }
+    return ok ? FP_OK : oom(out, err);
+}
+
+/* ---- time series ---- */
+
+typedef struct dvec {
+    double *v;
+    size_t n, cap;
+} dvec;
+
+static int dvec_push(dvec *d, double x)
+{
+    if (d->n == d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 1024;
+        double *p = realloc(d->v, cap * sizeof *p);
+        if (!p)
+            return -1;
+        d->v = p;
+        d->cap = cap;
+    }
+    d->v[d->n++] = x;
+    return 0;
+}
+
+static const char *column_label(const char *col, char *buf, size_t n)
+{
+    static const struct {
+        const char *col, *label;
+    } known[] = {{"power_w", "Power (W)"},
+                 {"power_avg_w", "Average power (W)"},
+                 {"energy_mj", "Energy counter (mJ)"},
+                 {"sm_clock_mhz", "SM clock (MHz)"},
+                 {"mem_clock_mhz", "Memory clock (MHz)"},
+                 {"gpu_util_pct", "GPU utilisation (%)"},
+                 {"mem_util_pct", "Memory utilisation (%)"},
+                 {"temp_c", "Temperature (\xc2\xb0" "C)"},
+                 {"mem_temp_c", "Memory temperature (\xc2\xb0" "C)"},
+                 {"fb_used_mib", "Frame buffer used (MiB)"},
+                 {"power_limit_w", "Power limit (W)"}};
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (strcmp(known[i].col, col) == 0)
+            return known[i].label;
+    snprintf(buf, n, "%s (fraction)", col);
+    return buf;
+}
+
+fp_status fp_plot_timeseries(const fp_ts_plot_input *in, size_t n, const char *column,
+                             const fp_plot_opts *o, fp_figure *out, fp_error *err)
+{
+    int col = fp_col_from_name(column, strlen(column));
+    if (col < 0 || col == FP_COL_T_S)
+        return fp_error_set(err, FP_ERR_INVALID,
+                            "unknown telemetry column '%s' (expected a telemetry.csv name such as "
+                            "power_w, sm_clock_mhz, gpu_util_pct)",
+                            column);
+    char lbuf[96], title[160];
+    const char *yl = column_label(column, lbuf, sizeof lbuf);
+    snprintf(title, sizeof title, "%s over time", yl);
+    fp_figure_init(out, "timeseries", title);
+    out->simulated = o->simulated;
+    fp_panel *p = fp_figure_add_panel(out, NULL, "Time (s)", yl);
+    if (!p)
+        return oom(out, err);
+    static const int colors[] = {FP_C_BLUE, FP_C_VERMILLION, FP_C_GREEN, FP_C_ORANGE,
+                                 FP_C_PURPLE, FP_C_SKYBLUE, FP_C_BLACK, FP_C_YELLOW};
+    for (size_t i = 0; i < n; i++) {
+        char file[4096], label[96];
+        snprintf(file, sizeof file, "%s", in[i].path);
+        double w0 = NAN, w1 = NAN;
+        char rj[4200];
+        snprintf(rj, sizeof rj, "%s/run.json", in[i].path);
+        fp_run_record rec;
+        fp_run_record_init(&rec);
+        if (fp_dataset_read_run_json(rj, &rec, NULL) == FP_OK) {
+            snprintf(file, sizeof file, "%s/%s", in[i].path,
+                     rec.telemetry[0] ? rec.telemetry : "telemetry.csv");
+            w0 = rec.window_start_s;
+            w1 = rec.window_end_s;
+        }
+        if (in[i].label) {
+            snprintf(label, sizeof label, "%s", in[i].label);
+        } else if (isfinite(rec.requested_clock_mhz) && rec.requested_clock_mhz > 0) {
+            snprintf(label, sizeof label, "%.0f MHz run %d", rec.requested_clock_mhz,
+                     rec.repetition);
+        } else {
+            const char *b = strrchr(in[i].path, '/');
+            snprintf(label, sizeof label, "%s", b && b[1] ? b + 1 : in[i].path);
+        }
+        fp_ts_options to = {0};
+        to.gpu_index = -1;
+        fp_ts_reader *r = NULL;
+        fp_status st = fp_ts_open(file, FP_FMT_AUTO, &to, &r, err);
+        if (st) {
+            fp_figure_free(out);
+            return st;
+        }
+        dvec xs = {0}, ys = {0};
+        fp_sample s;
+        int rc;
+        while ((rc = fp_ts_next(r, &s, err)) == 1) {
+            if (dvec_push(&xs, s.v[FP_COL_T_S]) || dvec_push(&ys, s.v[col])) {
+                rc = fp_error_set(err, FP_ERR_NOMEM, "out of memory");
+                break;
+            }
+        }
+        fp_ts_close(r);
+        fp_series *se = NULL;
+        if (rc == 0)
+            se = fp_panel_add_series(p, label, FP_SERIES_LINE, colors[i % 8], xs.n, xs.v, ys.v,
+                                     NULL, NULL);
+        free(xs.v);
+        free(ys.v);
+        if (rc < 0) {
+            fp_figure_free(out);
+            return (fp_status)rc;
+        }
+        if (!se)
+            return oom(out, err);
+        if (isfinite(w0) && isfinite(w1) &&
+            fp_panel_add_span(p, w0, w1, "inference window") != 0)
+            return oom(out, err);
+    }
+    return FP_OK;
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#ifndef FP_REPORT_INT_H
+#define FP_REPORT_INT_H
+
+/* What report.html and report.pdf share: the pairs, the words, the method summary. */
+
+#include "freqpilot/plot.h"
+
+/* Distinct (gpu, app) pairs of the aggregated rows in row order. Returns the count. */
+size_t fp_report_pairs(const fp_agg_result *agg, size_t *first_row, size_t cap);
+/* Distinct GPUs of the aggregated rows in row order. */
+size_t fp_report_gpus(const fp_agg_result *agg, const char **gpus, size_t cap);
+/* One sentence saying what a data-quality flag means and why it matters. */
+const char *fp_report_flag_text(unsigned flag_bit);
+/* "12.3 % [9.8, 14.1]" or "-" */
+void fp_report_pct_ci(char *buf, size_t n, double v, double lo, double hi);
+/* Verdict of a recommendation: "significant saving", "no significant saving", "infeasible". */
+const char *fp_report_verdict(const fp_rec *r);
+/* The method summary: paragraphs separated by blank lines (built-in text). */
+extern const char fp_report_method_text[];
+/* Reads the "## " headings of a method file into buf as lines ("" when unreadable). */
+void fp_report_method_headings(const char *path, char *buf, size_t n);
+
+#endif

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Clock safety of `freqpilot profile` against the fake libnvidia-ml.so.1 (whose locked clocks
+# persist across processes through FAKE_NVML_STATE, like a real GPU): clocks reset after
+# SIGTERM and SIGHUP mid-run; after SIGKILL the state file remains, a new sweep refuses to
+# start over it unless --force, and `freqpilot restore` resets the GPU and removes it;
+# resume after an interruption loses and duplicates no run.
+set -u
+: "${FREQPILOT:?FREQPILOT (the binary) must be set}"
+BUILD=$(cd "$(dirname "$FREQPILOT")/.." && pwd)
+FAKE="$BUILD/fake_nvml"
+DATA=${FREQPILOT_TEST_DATA:-$(dirname "$0")/../data}/profile
+if [ ! -e "$FAKE/libnvidia-ml.so.1" ]; then
+    echo "skipped: $FAKE/libnvidia-ml.so.1 not built (tests/fake_nvml)"
+    exit 77
+fi
+fails=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export FAKE_NVML_LOG="$tmp/nvml.log" FAKE_NVML_STATE="$tmp/fake.state"
+export FREQPILOT_STATE_DIR="$tmp/state" FREQPILOT_NO_PROGRESS=1
+ok() { echo "ok - $1"; }
+not_ok() { echo "not ok - $1"; fails=$((fails + 1)); }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what"; fi; }
+locked_now() { awk '$1==0{print $2}' "$FAKE_NVML_STATE"; }
+n_runs() { find "$1" -name run.json 2>/dev/null | wc -l; }
+# Waits (up to 10 s) until N run.json exist under $1 and the next run has started.
+wait_runs() {
+    for _ in $(seq 200); do
+        [ "$(n_runs "$1")" -ge "$2" ] && [ "$(grep -c SetGpuLockedClocks "$FAKE_NVML_LOG")" -gt "$2" ] && return 0
+        sleep 0.05
+    done
+    return 1
+}
+# 4 clocks x 2 runs, no warm-up, 0.4 s per run
+SWEEP=(profile --clocks 1410,1200,1005,810 --runs 2 --warmup 0 --order random --seed 7)
+export WORK_S=0.4
+
+# (SIGINT takes the same path; a background job of a script ignores it, so it is not sent here)
+for sig in TERM HUP; do
+    rm -f "$FAKE_NVML_LOG"
+    LD_LIBRARY_PATH=$FAKE "$FREQPILOT" "${SWEEP[@]}" --out "$tmp/ds-$sig" -- "$DATA/marked.sh" 2>"$tmp/err" &
+    pid=$!
+    check "SIG$sig: sweep under way" wait_runs "$tmp/ds-$sig" 2
+    check "SIG$sig: clock locked mid-run" test "$(locked_now)" = 1
+    kill -"$sig" $pid
+    wait $pid
+    rc=$?
+    check "SIG$sig: dies of the signal after restoring (rc $rc)" test $rc -gt 128
+    check "SIG$sig: fake GPU unlocked" test "$(locked_now)" = 0
+    check "SIG$sig: reset logged" grep -q 'nvmlDeviceResetGpuLockedClocks(gpu=0) = 0' "$FAKE_NVML_LOG"
+    check "SIG$sig: state file removed" test -z "$(ls -A "$FREQPILOT_STATE_DIR" 2>/dev/null)"
+    check "SIG$sig: message says how to resume" grep -q 'interrupted by signal' "$tmp/err"
+    check "SIG$sig: no orphan workload" test -z "$(pgrep -f "$DATA/marked.sh" || true)"
+done
+
+# ---- resume: the same command again completes the sweep without losing or duplicating ----
+done_before=$(n_runs "$tmp/ds-TERM")
+rm -f "$FAKE_NVML_LOG"
+LD_LIBRARY_PATH=$FAKE "$FREQPILOT" "${SWEEP[@]}" --out "$tmp/ds-TERM" -- "$DATA/marked.sh" 2>"$tmp/err"
+check "resume exits 0" test $? -eq 0
+check "resume: 8 runs in all" test "$(n_runs "$tmp/ds-TERM")" -eq 8
+check "resume: only the missing runs were run" test "$(grep -c SetGpuLockedClocks "$FAKE_NVML_LOG")" -eq $((8 - done_before))
+check "resume: each (clock, repetition) once" test "$(find "$tmp/ds-TERM" -name run.json | sed 's|.*/A100/marked.sh/||' | sort -u | wc -l)" -eq 8
+check "resume: sweep positions 1..8 once each" test "$(cat $(find "$tmp/ds-TERM" -name run.json) | sed -n 's/.*"sweep_position": \([0-9]*\).*/\1/p' | sort -n | paste -sd,)" = "1,2,3,4,5,6,7,8"
+check "resume: no leftover temporary file" test -z "$(find "$tmp/ds-TERM" -name '*.tmp*' -o -name '.run.json*' | head -1)"
+LD_LIBRARY_PATH=$FAKE "$FREQPILOT" "${SWEEP[@]}" --runs 3 --out "$tmp/ds-TERM" -- "$DATA/marked.sh" 2>"$tmp/err"
+check "a different sweep into the same dataset is refused" grep -q 'holds a different sweep' "$tmp/err"
+
+# ---- SIGKILL: the state file survives; restore ------------------------------------------
+rm -f "$FAKE_NVML_LOG"
+LD_LIBRARY_PATH=$FAKE "$FREQPILOT" "${SWEEP[@]}" --out "$tmp/ds-KILL" -- "$DATA/marked.sh" 2>"$tmp/err" &
+pid=$!
+check "SIGKILL: sweep under way" wait_runs "$tmp/ds-KILL" 1
+kill -KILL $pid
+wait $pid 2>/dev/null
+sleep 0.5 # the orphaned workload finishes
+check "SIGKILL: GPU left locked" test "$(locked_now)" = 1
+state=$(ls "$FREQPILOT_STATE_DIR"/*.json 2>/dev/null | head -1)
+check "SIGKILL: state file left" test -n "$state"
+check "state file names the backend and what to restore" grep -q '"reset_locked_clocks": true' "$state"
+check "state file records the pid" grep -q "\"pid\": $pid" "$state"
+LD_LIBRARY_PATH=$FAKE "$FREQPILOT" "${SWEEP[@]}" --out "$tmp/ds-other" -- true 2>"$tmp/err"
+check "new sweep refused over the state file" test $? -eq 1
+check "refusal names freqpilot restore" grep -q "run 'freqpilot restore' first, or use --force" "$tmp/err"
+check "refused sweep left the GPU alone" test "$(locked_now)" = 1
+LD_LIBRARY_PATH=$FAKE "$FREQPILOT" restore --list >"$tmp/list"
+check "restore --list shows the lock" grep -q 'locked clocks' "$tmp/list"
+rm -f "$FAKE_NVML_LOG"
+LD_LIBRARY_PATH=$FAKE "$FREQPILOT" restore >"$tmp/out" 2>"$tmp/err"
+check "restore exits 0" test $? -eq 0
+check "restore reset the clocks" grep -q 'nvmlDeviceResetGpuLockedClocks(gpu=0) = 0' "$FAKE_NVML_LOG"
+check "GPU unlocked after restore" test "$(locked_now)" = 0
+check "state file removed by restore" test ! -e "$state"
+check "restore says what it did" grep -q 'locked clocks reset' "$tmp/out"
+LD_LIBRARY_PATH=$FAKE "$FREQPILOT" restore >"$tmp/out" 2>&1
+check "restore with nothing to do exits 0" test $? -eq 0
+
+# --force takes over a stale state file (and restores at its end)
+LD_LIBRARY_PATH=$FAKE "$FREQPILOT" "${SWEEP[@]}" --out "$tmp/ds-KILL2" -- "$DATA/marked.sh" 2>/dev/null &
+pid=$!
+wait_runs "$tmp/ds-KILL2" 1
+kill -KILL $pid
+wait $pid 2>/dev/null
+sleep 0.5
+LD_LIBRARY_PATH=$FAKE "$FREQPILOT" profile --clocks 1410 --runs 1 --warmup 0 --force --out "$tmp/ds-force" -- true 2>"$tmp/err"
+check "--force sweeps over a stale state file" test $? -eq 0
+check "--force: GPU unlocked at the end" test "$(locked_now)" = 0
+check "--force: state file removed" test -z "$(ls -A "$FREQPILOT_STATE_DIR" 2>/dev/null)"
+# a state file of a process still running is refused by restore without --force
+mkdir -p "$FREQPILOT_STATE_DIR"
+sleep 5 &
+spid=$!
+cat >"$FREQPILOT_STATE_DIR/GPU-x.json" <<EOS
+{"format": "freqpilot-state", "format_version": 1, "backend": "nvml", "gpu_index": 0,
+ "gpu_uuid": "GPU-fa4e0000-0000-4000-8000-000000000000", "pid": $spid,
+ "changed": {"locked_clocks": true}, "restore": {"reset_locked_clocks": true, "power_limit_w": null}}
+EOS
+LD_LIBRARY_PATH=$FAKE "$FREQPILOT" restore 2>"$tmp/err"
+check "restore refuses while the owner runs" grep -q 'is still running' "$tmp/err"
+LD_LIBRARY_PATH=$FAKE "$FREQPILOT" restore --force "$FREQPILOT_STATE_DIR/GPU-x.json" >/dev/null 2>&1
+check "restore --force" test ! -e "$FREQPILOT_STATE_DIR/GPU-x.json"
+kill $spid 2>/dev/null
+
+[ $fails -eq 0 ] || { echo "$fails check(s) failed"; exit 1; }
+echo "all passed"

@@ -1,0 +1,61 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# freqpilot report: the PDF opens with the expected page count, every page says SIMULATED DATA
+# when asked, the HTML is self-contained and loads in headless Chromium.
+set -u
+FP=${FREQPILOT:?set FREQPILOT to the freqpilot binary}
+TD=${FREQPILOT_TEST_DATA:?set FREQPILOT_TEST_DATA to tests/data}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failed=0
+ok() { echo "ok - $1"; }
+nok() { echo "not ok - $1"; failed=1; }
+check() { local d=$1; shift; if "$@"; then ok "$d"; else nok "$d"; fi; }
+
+R=$TD/report
+"$FP" -q report "$R/aggregated.csv" "$R/optimal.json" "$R/model.json" -o "$tmp/out" --simulated \
+    --command "freqpilot report aggregated.csv optimal.json -o out"
+check "exit 0" test $? -eq 0
+pdf=$tmp/out/report.pdf
+html=$tmp/out/report.html
+# 1 GPU, 2 (gpu, app) pairs: summary, overview, heatmaps, 2 pair pages, quality, method, reproduce.
+pages=$(pdfinfo "$pdf" | awk '/^Pages:/ { print $2 }')
+check "PDF has 8 pages (got $pages)" test "$pages" = 8
+pdftoppm -png -r 20 "$pdf" "$tmp/pg"
+check "pdftoppm renders every page" test "$(ls "$tmp"/pg*.png | wc -l)" = 8
+missing=0
+for i in $(seq 1 "$pages"); do
+    pdftotext -f "$i" -l "$i" "$pdf" - | grep -q "SIMULATED DATA" || missing=$((missing + 1))
+done
+check "SIMULATED DATA on every page" test "$missing" = 0
+check "the reproduce command is in the PDF" bash -c "pdftotext '$pdf' - | grep -q 'freqpilot report aggregated.csv optimal.json -o out'"
+check "the summary shows the recommended clock and its interval" \
+    bash -c "pdftotext -f 1 -l 1 '$pdf' - | grep -q '25.0 % \[20.0, 29.0\]'"
+check "a saving whose interval reaches 0 is not significant" grep -q "no significant saving" "$html"
+check "the flagged clocks are listed" bash -c "grep -q 'clock_not_held' '$html' && grep -q 'high_cv' '$html'"
+
+# Self-contained: no reference to anything outside the file.
+check "HTML: no external src/href" bash -c "! grep -Eiq '(src|href)=\"(https?:|//|file:)' '$html'"
+check "HTML: no url() other than #fragment" bash -c "! grep -Eo 'url\([^)]*\)' '$html' | grep -vq '^url(#'"
+check "HTML: no @import, <script src>, <link>" bash -c "! grep -Eiq '@import|<script[^>]*src|<link ' '$html'"
+check "HTML: inline SVG figures" test "$(grep -c '<svg' "$html")" -ge 5
+
+# Headless Chromium loads the page.
+if command -v chromium >/dev/null 2>&1; then
+    prof=$(mktemp -d)
+    timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+        --disable-background-networking --disable-component-update --disable-sync \
+        --user-data-dir="$prof" --dump-dom "file://$html" >"$tmp/dom.html" 2>"$tmp/chromium.err"
+    rc=$?
+    rm -rf "$prof"
+    check "chromium: exit 0" test $rc -eq 0
+    check "chromium: the DOM has the title, the summary table and the SVGs" \
+        bash -c "grep -q '<h1>freqpilot report</h1>' '$tmp/dom.html' && grep -q 'id=\"summary\"' '$tmp/dom.html' && test \$(grep -c '<svg' '$tmp/dom.html') -ge 5"
+    check "chromium: no load errors" bash -c "! grep -Eiq 'ERR_FILE_NOT_FOUND|net::ERR|Uncaught' '$tmp/chromium.err'"
+else
+    echo "# skip: chromium not installed (scripts/install-deps.sh installs it)"
+fi
+
+"$FP" report "$R/optimal.json" -o "$tmp/bad" 2>"$tmp/err"
+check "no aggregated data: exit 1 with a message" bash -c "test $? -eq 1 && grep -q 'no aggregated data' '$tmp/err'"
+exit $failed

@@ -1,0 +1,65 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# freqpilot run: with no input, a simulated sweep through the whole pipeline, labelled
+# simulated; on measured_runs.csv, recommendations identical to `freqpilot optimize`, and the
+# A100 ViT/Whisper data-quality findings in the summary.
+set -u
+FP=${FREQPILOT:?set FREQPILOT to the freqpilot binary}
+SRC=${FREQPILOT_SRC:?set FREQPILOT_SRC}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failed=0
+ok() { echo "ok - $1"; }
+nok() { echo "not ok - $1"; failed=1; }
+check() { local d=$1; shift; if "$@"; then ok "$d"; else nok "$d"; fi; }
+
+# A smaller sweep than the default (every 4th clock, two workloads) keeps the test short.
+cat >"$tmp/run.ini" <<'INI'
+[run]
+objectives = energy,edp
+max_slowdown = none,0.05
+[simulate]
+gpus = A100,H100
+workloads = vit,llama
+runs = 3
+clock_step = 4
+INI
+"$FP" -q run -o "$tmp/sim" --config "$tmp/run.ini"
+check "simulated run: exit 0" test $? -eq 0
+for f in runs.csv aggregated.csv optimal.json pareto.json report.html report.pdf commands.txt; do
+    check "simulated run: $f written" test -s "$tmp/sim/$f"
+done
+check "simulated run: figures as PNG and SVG" \
+    bash -c "ls '$tmp/sim/figures/'sweep-A100-vit.png '$tmp/sim/figures/'heatmap-H100.svg >/dev/null"
+check "simulated run: 2 GPUs x 2 apps x 2 objectives x 2 budgets = 16 recommendations" \
+    test "$(grep -o '"objective"' "$tmp/sim/optimal.json" | wc -l)" = 16
+check "simulated run: the HTML says simulated" grep -q "SIMULATED DATA" "$tmp/sim/report.html"
+pages=$(pdfinfo "$tmp/sim/report.pdf" | awk '/^Pages:/ { print $2 }')
+missing=0
+for i in $(seq 1 "$pages"); do
+    pdftotext -f "$i" -l "$i" "$tmp/sim/report.pdf" - | grep -q "SIMULATED DATA" || missing=$((missing + 1))
+done
+check "simulated run: SIMULATED DATA on all $pages PDF pages" test "$missing" = 0
+check "simulated run: commands.txt lists the optimize command" grep -q '^freqpilot optimize ' "$tmp/sim/commands.txt"
+"$FP" run --config "$tmp/nonexistent.ini" -o "$tmp/x" 2>/dev/null
+check "missing config: exit 1" test $? -eq 1
+
+DATA=${FREQPILOT_DATA_DIR:-}
+M=$DATA/ai-inference-energy/measured_runs.csv
+if [ -z "$DATA" ] || [ ! -f "$M" ]; then
+    echo "# skip: real data not found (set FREQPILOT_DATA_DIR) - real-data checks skipped"
+    exit $failed
+fi
+"$FP" -q run "$M" -o "$tmp/real"
+check "real run: exit 0" test $? -eq 0
+"$FP" -q optimize "$M" --objective energy,edp,ed2p,time --max-slowdown none,0.05,0.10 -o "$tmp/opt.json"
+check "real run: optimal.json identical to freqpilot optimize on the same data" \
+    cmp -s "$tmp/opt.json" "$tmp/real/optimal.json"
+clock=$(python3 -c "import json; r=[x for x in json.load(open('$tmp/opt.json'))['results'] if x['gpu']=='A100' and x['app']=='vit' and x['objective']=='energy' and x['max_slowdown'] is None][0]; print('%.0f' % r['freq_mhz'])" 2>/dev/null)
+check "real run: the report shows optimize's A100 vit clock ($clock MHz)" \
+    bash -c "pdftotext -f 1 -l 2 '$tmp/real/report.pdf' - | grep -q 'vit' && grep -q '<td class=\"n\">$clock</td>' '$tmp/real/report.html'"
+summary=$(pdftotext -f 1 -l 2 "$tmp/real/report.pdf" -)
+check "real run: the summary flags A100 vit" bash -c "grep -q 'A100 vit: not_clock_bound' <<<\"\$0\"" "$summary"
+check "real run: the summary flags A100 whisper" bash -c "grep -q 'A100 whisper: not_clock_bound' <<<\"\$0\"" "$summary"
+check "real run: not labelled simulated" bash -c "! grep -q 'SIMULATED DATA' '$tmp/real/report.html'"
+exit $failed

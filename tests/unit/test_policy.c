@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "freqpilot/govern.h"
+#include "testutil.h"
+
+static void a100(fp_policy_cfg *c, fp_policy_kind k)
+{
+    fp_gpu_info info;
+    fp_sim_gpu_info(fp_sim_gpu_find("A100"), 0, &info);
+    fp_policy_cfg_init(c, k, &info);
+}
+
+static void test_activity_law(void **state)
+{
+    (void)state;
+    fp_policy_cfg c;
+    a100(&c, FP_POLICY_ACTIVITY);
+    c.f_e_mhz = 900;
+    fp_policy p;
+    assert_int_equal(fp_policy_init(&p, &c, NULL), FP_OK);
+    fp_sample s;
+    fp_sample_clear(&s);
+    fp_policy_input in = {0, FP_PHASE_COMPUTE, 0, &s, NAN};
+    s.v[FP_COL_SM_ACTIVE] = 0.5; /* 900 + 510 * 0.5 = 1155: a supported clock */
+    assert_int_equal(fp_policy_decide(&p, &in), 1155);
+    s.v[FP_COL_SM_ACTIVE] = 1.0;
+    assert_int_equal(fp_policy_decide(&p, &in), 1410);
+    s.v[FP_COL_SM_ACTIVE] = 0.0;
+    assert_int_equal(fp_policy_decide(&p, &in), 900);
+    p.cfg.bias = 0.5; /* a' = 0.25 -> 1027.5, next supported clock up: 1035 */
+    s.v[FP_COL_SM_ACTIVE] = 0.5;
+    assert_int_equal(fp_policy_decide(&p, &in), 1035);
+    c.bias = 2;
+    assert_int_equal(fp_policy_init(&p, &c, NULL), FP_ERR_INVALID);
+}
+
+static void test_phase_and_static(void **state)
+{
+    (void)state;
+    fp_policy_cfg c;
+    a100(&c, FP_POLICY_PHASE);
+    fp_error err;
+    assert_int_equal(fp_policy_parse_phase_clocks(&c, "memory=903,compute=1410", &err), FP_OK);
+    assert_int_equal(c.phase_mhz[FP_PHASE_MEMORY], 900);
+    assert_int_equal(fp_policy_parse_phase_clocks(&c, "warp=9", &err), FP_ERR_INVALID);
+    fp_policy p;
+    fp_policy_init(&p, &c, NULL);
+    fp_policy_input in = {0, FP_PHASE_MEMORY, 1, NULL, NAN};
+    assert_int_equal(fp_policy_decide(&p, &in), 900);
+    in.phase = FP_PHASE_COMPUTE;
+    assert_int_equal(fp_policy_decide(&p, &in), 1410);
+
+    const char *js = "{\"baseline\":\"max\",\"results\":[{\"gpu\":\"A100\",\"app\":\"vit\","
+                     "\"objective\":\"energy\",\"max_slowdown\":0.05,\"freq_mhz\":900},"
+                     "{\"gpu\":\"A100\",\"app\":\"llama\",\"objective\":\"energy\","
+                     "\"max_slowdown\":0.05,\"freq_mhz\":780}]}";
+    const char *path = tu_write_temp(js, strlen(js));
+    unsigned f = 0;
+    assert_int_equal(fp_policy_static_from_json(path, "A100", "llama", 0.05, &f, &err), FP_OK);
+    assert_int_equal(f, 780);
+    assert_int_equal(fp_policy_static_from_json(path, "H100", NULL, NAN, &f, &err), FP_ERR_INVALID);
+}
+
+/* Learned clocks on A100 llama: decode (memory-bound) runs lower than prefill (compute-bound),
+ * and the model-predicted window time stays within the budget. */
+static void test_learn(void **state)
+{
+    (void)state;
+    const fp_sim_gpu *g = fp_sim_gpu_find("A100");
+    const fp_sim_workload *wl = fp_sim_workload_find("llama");
+    fp_policy_cfg c;
+    a100(&c, FP_POLICY_PHASE);
+    assert_int_equal(fp_policy_learn_phase_clocks_sim(&c, g, wl, 0.01, NULL, NULL), FP_OK);
+    assert_true(c.phase_mhz[FP_PHASE_MEMORY] < c.phase_mhz[FP_PHASE_COMPUTE]);
+    double t0;
+    fp_sim_expected(g, wl, 1410, &t0, NULL, NULL, NULL);
+    double tc, tm;
+    fp_sim_expected(g, wl, c.phase_mhz[FP_PHASE_COMPUTE], &tc, NULL, NULL, NULL);
+    fp_sim_expected(g, wl, c.phase_mhz[FP_PHASE_MEMORY], &tm, NULL, NULL, NULL);
+    assert_true(tc <= t0 * 1.01 + 1e-9); /* each alone at least as fast as the slower */
+    assert_true(tm > tc);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_activity_law),
+        cmocka_unit_test(test_phase_and_static),
+        cmocka_unit_test(test_learn),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
