@@ -40,7 +40,8 @@ static const char help_text[] =
     "    EDP, ED2P, mean activities and data-quality flags (the aggregated.csv columns of\n"
     "    DESIGN.md, then time_cv and energy_cv). Empty cells (null in JSON) mean 'not\n"
     "    available'; no number is ever made up. Rows are sorted by gpu, app, clock descending.\n"
-    "    Every dropped run and every finding is printed on stderr.\n"
+    "    Every finding is printed on stderr, with a count of dropped runs; -v explains\n"
+    "    each dropped run and --dropped FILE lists them.\n"
     "\n"
     "RULES (docs/method.md has the reasoning)\n"
     "    Failed runs      Runs whose workload failed are dropped (flag failed).\n"
@@ -229,37 +230,6 @@ static fp_status write_dropped(const fp_run_list *d, const char *path, fp_error 
     return st;
 }
 
-/*
- * Outputs are written to a temporary file renamed over the target, which must
- * never happen to a device, a pipe or a symbolic link (as root, -o /dev/null
- * would replace /dev/null, and -o /dev/stdout the link itself). A target that
- * is our own stdout becomes "-", a link is followed to the file it names, and
- * any other existing non-regular file is refused. Returns 0, or -1 with *why.
- */
-static int check_target(const char **path, const char **why)
-{
-    struct stat st, lst, out;
-    if (strcmp(*path, "-") == 0 || stat(*path, &st) != 0)
-        return 0;
-    if (fstat(STDOUT_FILENO, &out) == 0 && st.st_dev == out.st_dev && st.st_ino == out.st_ino) {
-        *path = "-";
-        return 0;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        *why = S_ISDIR(st.st_mode) ? "is a folder" : "is not a regular file";
-        return -1;
-    }
-    if (lstat(*path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
-        char *real = realpath(*path, NULL); /* kept until exit: the path is used to the end */
-        if (!real) {
-            *why = "cannot resolve the link";
-            return -1;
-        }
-        *path = real;
-    }
-    return 0;
-}
-
 static int parse_choice(const char *arg, const char *a, const char *b, int *out)
 {
     if (strcmp(arg, a) == 0)
@@ -293,10 +263,23 @@ static void report(const fp_run_list *runs, const fp_agg_result *res)
         const char *name = fp_flag_name(f->flag);
         cli_warn("%s %s: %s: %s", f->gpu, f->app, name ? name : "finding", f->detail);
     }
+    /* One line by default: a sweep with 100 dropped runs must not bury the findings. */
+    if (cold + outl > 0 && cli_verbosity < 2)
+        cli_warn("dropped runs: %zu cold start, %zu outlier (each one explained with -v; all "
+                 "listed with --dropped FILE)",
+                 cold, outl);
     cli_info("%zu runs loaded, %zu kept, %zu dropped (%zu cold starts, %zu outliers, %zu failed); "
              "%zu rows, %zu findings",
              runs->len, runs->len - res->dropped.len, res->dropped.len, cold, outl, failed,
              res->nrows, res->nfindings);
+}
+
+/* Per-run drop explanations from fp_aggregate: info level, summarised by report(). */
+static void drop_info(void *user, const char *msg)
+{
+    cli_diag_state *st = user;
+    st->count++;
+    cli_info("%s", msg);
 }
 
 int cmd_aggregate(int argc, char **argv)
@@ -311,7 +294,9 @@ int cmd_aggregate(int argc, char **argv)
     long l;
     cli_diag_state diag_state = {0};
     fp_diag diag = cli_diag(&diag_state);
-    aopt.diag = &diag;
+    cli_diag_state drop_state = {0};
+    fp_diag drop_diag = {drop_info, &drop_state};
+    aopt.diag = &drop_diag;
     lopt.diag = &diag;
     lopt.ts.diag = &diag;
 
@@ -448,11 +433,9 @@ int cmd_aggregate(int argc, char **argv)
         return cli_usage_error("aggregate", "no INPUT given");
     if ((lopt.gpu_override || lopt.app_override || !isnan(lopt.freq_override_mhz)) && ninputs > 1)
         return cli_usage_error("aggregate", "--gpu/--app/--freq name a single raw telemetry file");
-    const char *why;
-    if (check_target(&output, &why))
-        return cli_usage_error("aggregate", "-o %s: %s", output, why);
-    if (dropped_path && check_target(&dropped_path, &why))
-        return cli_usage_error("aggregate", "--dropped %s: %s", dropped_path, why);
+    if (cli_check_output("aggregate", "-o", output) ||
+        cli_check_output("aggregate", "--dropped", dropped_path))
+        return EXIT_USAGE;
     if (dropped_path && strcmp(dropped_path, "-") == 0 && strcmp(output, "-") == 0)
         return cli_usage_error("aggregate", "--dropped - and the output cannot both be stdout");
 

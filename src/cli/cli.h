@@ -34,6 +34,14 @@ fp_diag cli_diag(cli_diag_state *state);
 /* Prints a command's help text (a man-page style block) to stdout. */
 void cli_print_help(const char *text);
 
+/*
+ * Checks an output path before any work is done: a folder is a usage error
+ * (returns EXIT_USAGE after printing it), anything else is fine — regular files
+ * are replaced atomically, links followed, devices such as /dev/null written in
+ * place (include/freqpilot/atomic.h). Returns 0 when usable.
+ */
+int cli_check_output(const char *cmd, const char *option, const char *path);
+
 /* Parses a number with a unit-free strict syntax; returns 0 on success. */
 int cli_parse_double(const char *s, double *out);
 int cli_parse_long(const char *s, long *out);

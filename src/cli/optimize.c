@@ -148,13 +148,6 @@ static int parse_budget(const char *s, double *out)
     return *out <= 10.0 ? 0 : -1;
 }
 
-/* Refuses to replace a device, a pipe or a folder with the atomic rename. */
-static int bad_target(const char *path)
-{
-    struct stat st;
-    return strcmp(path, "-") != 0 && stat(path, &st) == 0 && !S_ISREG(st.st_mode);
-}
-
 int cmd_optimize(int argc, char **argv)
 {
     fp_opt_options o;
@@ -297,10 +290,9 @@ int cmd_optimize(int argc, char **argv)
     int ninputs = argc - optind;
     if (ninputs < 1)
         return cli_usage_error("optimize", "no INPUT given (an aggregated.csv or runs)");
-    if (output && bad_target(output))
-        return cli_usage_error("optimize", "-o %s: not a regular file", output);
-    if (deploy && bad_target(deploy))
-        return cli_usage_error("optimize", "--deploy-script %s: not a regular file", deploy);
+    if (cli_check_output("optimize", "-o", output) ||
+        cli_check_output("optimize", "--deploy-script", deploy))
+        return EXIT_USAGE;
     if (nobjs == 0)
         fp_objective_parse("energy", &objs[nobjs++], NULL);
 

@@ -210,9 +210,8 @@ int cmd_pareto(int argc, char **argv)
     }
     if (argc - optind < 1)
         return cli_usage_error("pareto", "no INPUT given (an aggregated.csv or runs)");
-    struct stat st;
-    if (strcmp(output, "-") != 0 && stat(output, &st) == 0 && !S_ISREG(st.st_mode))
-        return cli_usage_error("pareto", "-o %s: not a regular file", output);
+    if (cli_check_output("pareto", "-o", output))
+        return EXIT_USAGE;
     if (nobjs == 0) {
         static const char *const defaults[] = {"energy", "time", "edp", "ed2p"};
         for (size_t i = 0; i < 4; i++)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 
@@ -84,6 +85,14 @@ fp_diag cli_diag(cli_diag_state *state)
 void cli_print_help(const char *text)
 {
     fputs(text, stdout);
+}
+
+int cli_check_output(const char *cmd, const char *option, const char *path)
+{
+    struct stat st;
+    if (!path || strcmp(path, "-") == 0 || stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+        return 0;
+    return cli_usage_error(cmd, "%s %s: is a folder, expected a file name", option, path);
 }
 
 int cli_parse_double(const char *s, double *out)

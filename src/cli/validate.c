@@ -229,9 +229,8 @@ int cmd_validate(int argc, char **argv)
     }
     if (argc - optind < 2)
         return cli_usage_error("validate", "expected INPUT... OPTIMAL.json");
-    struct stat st;
-    if (output && strcmp(output, "-") != 0 && stat(output, &st) == 0 && !S_ISREG(st.st_mode))
-        return cli_usage_error("validate", "-o %s: not a regular file", output);
+    if (cli_check_output("validate", "-o", output))
+        return EXIT_USAGE;
     const char *json_path = argv[argc - 1];
     fp_opt_results recs;
     if (fp_opt_read_json(json_path, &recs, &err)) {

@@ -38,6 +38,9 @@ check "fixture: outlier dropped at 1110 MHz" \
     test "$(cell "$tmp/small.csv" A100 toy 1110 flags)" = "outlier_dropped"
 check "fixture: stderr names the cold start and the outlier" \
     bash -c "grep -q 'cold start' '$tmp/small.err' && grep -q 'outlier' '$tmp/small.err'"
+"$FP" -v aggregate "$small" -o /dev/null 2>"$tmp/small_v.err"
+check "fixture: -v explains each dropped run with its reference" \
+    bash -c "grep -q 'is a cold start: 55' '$tmp/small_v.err' && grep -q 'is an outlier: 30' '$tmp/small_v.err'"
 check "fixture: --dropped lists both with reasons" \
     test "$(cut -d, -f4,9 "$tmp/small_dropped.csv" | tail -n +2 | tr '\n' ' ')" = "1,cold_start 33,outlier "
 check "fixture: edp = energy x time of the centres" \
