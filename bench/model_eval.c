@@ -53,10 +53,10 @@ static int table(const char *title, const fp_run_list *runs)
         return 1;
     }
     printf("\n### %s\n\n", title);
-    printf("| gpu | app | clocks | LOCO P med % | LOCO P max % (W) | LOCO T med % | LOCO T max % "
-           "(s) | 5-clk P med % | 5-clk T med % | 5-clk regret E % | 5-clk regret E<=5% % | "
-           "adaptive regret E % | GPU time E % | adaptive regret E<=5% % | GPU time E<=5% % | "
-           "note |\n");
+    printf("| gpu | app | clocks | LOCO P med %% | LOCO P max %% (W) | LOCO T med %% | "
+           "LOCO T max %% (s) | 5-clk P med %% | 5-clk T med %% | 5-clk regret E %% | "
+           "5-clk regret E<=5%% %% | adaptive regret E %% | GPU time E %% | "
+           "adaptive regret E<=5%% %% | GPU time E<=5%% %% | note |\n");
     printf("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
     for (size_t i = 0; i < ev.len; i++) {
         const fp_eval_result *e = &ev.items[i];
@@ -80,8 +80,9 @@ static int table(const char *title, const fp_run_list *runs)
         pc(a ? a->gpu_time_fraction : NAN);
         pc(b ? b->regret : NAN);
         pc(b ? b->gpu_time_fraction : NAN);
-        printf(" %s%s |\n", e->clock_bound ? "" : "not clock-bound",
-               a && !a->ad.converged ? (e->clock_bound ? "run cap" : "; run cap") : "");
+        printf(" %s%s%s |\n", e->clock_bound ? "" : "not clock-bound; ",
+               a && !a->ad.converged ? "run cap; " : "",
+               b && !b->feasible ? "E<=5% choice over budget on the measured centres" : "");
     }
     fp_eval_results_free(&ev);
     fp_replay_results_free(&r1);

@@ -1,15 +1,10 @@
 #!/bin/sh
-# make demo: runs the pipeline that exists on the real data (../shared/data) until the
-# simulated GPU lands; then it will sweep the simulated GPU.
+# make demo: `freqpilot run` with no input sweeps the simulated V100, A100 and H100 over the
+# built-in workloads and runs the whole pipeline into OUT (report.html, report.pdf, figures,
+# CSV/JSON). Everything it writes is labelled SIMULATED DATA.
 set -eu
 bin=$1
 out=$2
-data=${FREQPILOT_DATA_DIR:-../shared/data}
-mkdir -p "$out"
-if [ -f "$data/ai-inference-energy/measured_runs.csv" ]; then
-    "$bin" aggregate "$data/ai-inference-energy/measured_runs.csv" -o "$out/aggregated.csv"
-    echo "demo: wrote $out/aggregated.csv"
-else
-    echo "demo: real data not found in $data (set FREQPILOT_DATA_DIR)" >&2
-    exit 1
-fi
+"$bin" run -o "$out"
+echo "demo: report (SIMULATED DATA) in $out/report.html and $out/report.pdf"
+echo "demo: figures in $out/figures/, data in $out/*.csv and $out/*.json"

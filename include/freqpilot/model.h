@@ -48,35 +48,35 @@ typedef struct fp_lsq {
     int nterms;
     double coef[FP_MODEL_MAX_TERMS];
     double cov[FP_MODEL_MAX_TERMS][FP_MODEL_MAX_TERMS]; /* covariance of coef (scaled) */
-    double s2_rel;   /* variance of one centre's relative residual (fit or noise, the larger) */
-    double s2_run;   /* variance of one new run, relative (prediction intervals) */
-    double rms_rel;  /* RMS relative residual of the fit itself */
-    double dof;      /* degrees of freedom of the t quantile */
+    double s2_rel;  /* variance of one centre's relative residual (fit or noise, the larger) */
+    double s2_run;  /* variance of one new run, relative (prediction intervals) */
+    double rms_rel; /* RMS relative residual of the fit itself */
+    double dof;     /* degrees of freedom of the t quantile */
 } fp_lsq;
 
 typedef struct fp_curve_model {
     char gpu[64];
     char app[64];
-    double fmax_mhz;        /* the GPU's top clock (V(f) and fmax/f refer to it) */
-    double knee_mhz;        /* voltage knee */
-    double v_ratio;         /* V_min / V_max */
-    int knee_source;        /* 0 = simulated-GPU tables of this GPU, 1 = default guess */
+    double fmax_mhz;                 /* the GPU's top clock (V(f) and fmax/f refer to it) */
+    double knee_mhz;                 /* voltage knee */
+    double v_ratio;                  /* V_min / V_max */
+    int knee_source;                 /* 0 = simulated-GPU tables of this GPU, 1 = default guess */
     double meas_lo_mhz, meas_hi_mhz; /* measured range */
-    size_t n_clocks;        /* clocks fitted */
-    double t_ref_s;         /* fitted time at fmax (for w(f)) */
-    fp_lsq time;            /* basis: 1, fmax/f */
-    fp_lsq power;           /* basis: 1, g, g·u, w */
-    int clock_bound;        /* 0: time not explained by the clock: no time/energy predictions */
-    char note[256];         /* why not clock-bound, or "" */
+    size_t n_clocks;                 /* clocks fitted */
+    double t_ref_s;                  /* fitted time at fmax (for w(f)) */
+    fp_lsq time;                     /* basis: 1, fmax/f */
+    fp_lsq power;                    /* basis: 1, g, g·u, w */
+    int clock_bound; /* 0: time not explained by the clock: no time/energy predictions */
+    char note[256];  /* why not clock-bound, or "" */
 } fp_curve_model;
 
 typedef struct fp_curve_options {
-    double fmax_mhz;   /* NAN = the simulated tables' top clock of gpu, else the highest point */
-    double knee_mhz;   /* NAN = the simulated tables of gpu, else 0.64 · fmax */
-    double v_ratio;    /* NAN = tables, else 0.712 */
-    double max_resid;  /* time RMS relative residual above which the time is "not explained by
-                          the clock" (0.05) */
-    double noise_floor;/* smallest relative SD assumed for a centre (0.003) */
+    double fmax_mhz;    /* NAN = the simulated tables' top clock of gpu, else the highest point */
+    double knee_mhz;    /* NAN = the simulated tables of gpu, else 0.64 · fmax */
+    double v_ratio;     /* NAN = tables, else 0.712 */
+    double max_resid;   /* time RMS relative residual above which the time is "not explained by
+                           the clock" (0.05) */
+    double noise_floor; /* smallest relative SD assumed for a centre (0.003) */
 } fp_curve_options;
 void fp_curve_options_init(fp_curve_options *o);
 
@@ -87,12 +87,12 @@ fp_status fp_curve_fit(const char *gpu, const char *app, const fp_model_point *p
 
 typedef struct fp_curve_pred {
     double freq_mhz;
-    double time_s, time_lo, time_hi;       /* prediction interval of one new run */
+    double time_s, time_lo, time_hi; /* prediction interval of one new run */
     double power_w, power_lo, power_hi;
     double energy_j, energy_lo, energy_hi;
-    double time_se, power_se;              /* SE of the mean curve (no run noise) */
-    int extrapolated;                      /* outside the measured range */
-    int refused;                           /* time/energy withheld: not clock-bound */
+    double time_se, power_se; /* SE of the mean curve (no run noise) */
+    int extrapolated;         /* outside the measured range */
+    int refused;              /* time/energy withheld: not clock-bound */
 } fp_curve_pred;
 
 /* conf: interval coverage (0.95). The time and energy of a model that is not clock-bound are
@@ -112,13 +112,13 @@ size_t fp_model_points_from_rows(const fp_agg_row *rows, size_t nrows, const cha
 
 /* Features of one application measured at the top clock. */
 typedef struct fp_activity_features {
-    double fp_active;     /* fp32/2 + fp64 (+ fp16) */
+    double fp_active; /* fp32/2 + fp64 (+ fp16) */
     double dram_active;
     double sm_active;
     double tensor_active;
     double gpu_util_pct;
-    double power_w;       /* power at the top clock */
-    double time_s;        /* time at the top clock */
+    double power_w; /* power at the top clock */
+    double time_s;  /* time at the top clock */
 } fp_activity_features;
 
 typedef enum fp_activity_form {
@@ -133,10 +133,10 @@ typedef struct fp_activity_model {
     fp_activity_form form;
     char gpu[64];
     double fmax_mhz, knee_mhz, v_ratio;
-    int np, nt;                       /* coefficients used */
-    double pc[FP_ACT_MAX_COEF];       /* power coefficients */
-    double tc[FP_ACT_MAX_COEF];       /* time coefficients */
-    size_t n_apps, n_rows;            /* training data */
+    int np, nt;                 /* coefficients used */
+    double pc[FP_ACT_MAX_COEF]; /* power coefficients */
+    double tc[FP_ACT_MAX_COEF]; /* time coefficients */
+    size_t n_apps, n_rows;      /* training data */
 } fp_activity_model;
 
 /* One training row: an application's features (at its top clock) and a measured clock. */
@@ -161,18 +161,18 @@ void fp_activity_predict(const fp_activity_model *m, const fp_activity_features 
 /* Errors of predictions against measured centres: fractions, and absolute in W and s. */
 typedef struct fp_model_errors {
     size_t n;
-    double power_mape, time_mape;             /* mean |err| / measured */
-    double power_mdape, time_mdape;           /* median over clocks */
-    double power_max_err, time_max_err;       /* worst |err| / measured */
-    double power_max_err_w, time_max_err_s;   /* worst |err| in W and s */
-    double power_mae_w, time_mae_s;           /* mean |err| in W and s */
+    double power_mape, time_mape;           /* mean |err| / measured */
+    double power_mdape, time_mdape;         /* median over clocks */
+    double power_max_err, time_max_err;     /* worst |err| / measured */
+    double power_max_err_w, time_max_err_s; /* worst |err| in W and s */
+    double power_mae_w, time_mae_s;         /* mean |err| in W and s */
 } fp_model_errors;
 
 #define FP_EVAL_MAX_BUDGETS 4
 typedef struct fp_eval_options {
-    fp_objective objective;    /* headline regret (energy) */
-    double max_slowdown;       /* headline budget, NAN = none */
-    int sparse_clocks;         /* clocks of the sparse design (5) */
+    fp_objective objective; /* headline regret (energy) */
+    double max_slowdown;    /* headline budget, NAN = none */
+    int sparse_clocks;      /* clocks of the sparse design (5) */
     fp_curve_options curve;
 } fp_eval_options;
 void fp_eval_options_init(fp_eval_options *o);
@@ -181,15 +181,15 @@ typedef struct fp_eval_result {
     char gpu[64];
     char app[64];
     size_t n_clocks;
-    fp_model_errors loco;      /* leave-one-clock-out, fitted on every other clock */
-    fp_model_errors sparse;    /* fitted on sparse_clocks spread clocks, scored on the rest */
-    fp_model_errors loao_phys; /* leave-one-app-out, physical activity model (n = 0: none) */
-    fp_model_errors loao_fgcs; /* leave-one-app-out, FGCS form refitted */
-    fp_model_errors fgcs_paper;/* FGCS paper coefficients (V100 only; n = 0 otherwise) */
-    double regret;             /* headline: sparse fit's choice vs best measured clock */
+    fp_model_errors loco;       /* leave-one-clock-out, fitted on every other clock */
+    fp_model_errors sparse;     /* fitted on sparse_clocks spread clocks, scored on the rest */
+    fp_model_errors loao_phys;  /* leave-one-app-out, physical activity model (n = 0: none) */
+    fp_model_errors loao_fgcs;  /* leave-one-app-out, FGCS form refitted */
+    fp_model_errors fgcs_paper; /* FGCS paper coefficients (V100 only; n = 0 otherwise) */
+    double regret;              /* headline: sparse fit's choice vs best measured clock */
     double regret_energy, regret_energy_5, regret_edp, regret_ed2p; /* per objective/budget */
     double chosen_mhz, best_mhz;
-    int clock_bound;           /* full-data fit explains the time */
+    int clock_bound; /* full-data fit explains the time */
     char note[256];
 } fp_eval_result;
 
@@ -215,13 +215,13 @@ double fp_model_regret(const fp_model_point *pts, size_t n, const double *pred_t
 /* ---- Adaptive sweep ---- */
 
 typedef struct fp_adaptive_options {
-    fp_objective objective;  /* energy unless set */
-    double max_slowdown;     /* against the top clock; NAN = none */
-    double tolerance;        /* stop when the choice is within this of the optimum (0.01) */
-    double conf;             /* interval coverage used for the stop rule (0.95) */
-    int runs_top;            /* runs at the top clock (2): the first noise estimate */
-    int max_runs;            /* hard cap on runs (30) */
-    double pmax_w;           /* for cost objectives; NAN = tables */
+    fp_objective objective; /* energy unless set */
+    double max_slowdown;    /* against the top clock; NAN = none */
+    double tolerance;       /* stop when the choice is within this of the optimum (0.01) */
+    double conf;            /* interval coverage used for the stop rule (0.95) */
+    int runs_top;           /* runs at the top clock (2): the first noise estimate */
+    int max_runs;           /* hard cap on runs (30) */
+    double pmax_w;          /* for cost objectives; NAN = tables */
     fp_curve_options curve;
 } fp_adaptive_options;
 void fp_adaptive_options_init(fp_adaptive_options *o);
@@ -243,13 +243,13 @@ fp_status fp_adaptive_add(fp_adaptive *a, double freq_mhz, double time_s, double
                           fp_error *err);
 
 typedef struct fp_adaptive_result {
-    double freq_mhz;              /* chosen clock */
-    double time_s, energy_j;      /* predicted at the chosen clock */
-    double energy_lo, energy_hi;  /* confidence interval of the mean prediction */
-    double tolerance_achieved;    /* bound on the objective regret of the choice */
-    int converged;                /* stop rule met (else the run cap stopped it) */
-    int runs, clocks;             /* runs made, distinct clocks measured */
-    double gpu_time_s;            /* Σ time of the runs */
+    double freq_mhz;             /* chosen clock */
+    double time_s, energy_j;     /* predicted at the chosen clock */
+    double energy_lo, energy_hi; /* confidence interval of the mean prediction */
+    double tolerance_achieved;   /* bound on the objective regret of the choice */
+    int converged;               /* stop rule met (else the run cap stopped it) */
+    int runs, clocks;            /* runs made, distinct clocks measured */
+    double gpu_time_s;           /* Σ time of the runs */
     int clock_bound;
     char reason[256];
 } fp_adaptive_result;
@@ -302,8 +302,8 @@ typedef struct fp_model_file {
 void fp_model_file_free(fp_model_file *m);
 
 /* Fits every (gpu, app) curve of agg and, where activities exist, activity models per GPU. */
-fp_status fp_model_fit_all(const fp_agg_result *agg, const fp_curve_options *o,
-                           fp_model_file *out, fp_error *err);
+fp_status fp_model_fit_all(const fp_agg_result *agg, const fp_curve_options *o, fp_model_file *out,
+                           fp_error *err);
 /* Atomic write; path "-" = stdout. */
 fp_status fp_model_write_json(const fp_model_file *m, const char *path, fp_error *err);
 fp_status fp_model_read_file(const char *path, fp_model_file *out, fp_error *err);

@@ -163,10 +163,10 @@ typedef struct fp_panel {
     size_t nspans;
     char **cats; /* category axis: cats[i] is drawn at x = i ('\n' splits lines) */
     size_t ncats;
-    double ref_y;       /* dotted horizontal reference (1 = baseline); NAN = none */
-    int y_percent;      /* y tick labels as percent of a fraction */
-    int y_from_zero;    /* include 0 in the y range */
-    double xmin, xmax;  /* NAN = automatic */
+    double ref_y;      /* dotted horizontal reference (1 = baseline); NAN = none */
+    int y_percent;     /* y tick labels as percent of a fraction */
+    int y_from_zero;   /* include 0 in the y range */
+    double xmin, xmax; /* NAN = automatic */
     double ymin, ymax;
     /* Heatmap: rows x cols values (NAN = no data), row labels, column x values. */
     size_t hm_rows, hm_cols;
@@ -178,8 +178,8 @@ typedef struct fp_panel {
 
 typedef struct fp_figure {
     char title[160];
-    char kind[16]; /* sweep, pareto, ... */
-    int simulated; /* prints "SIMULATED DATA" on the figure */
+    char kind[16];    /* sweep, pareto, ... */
+    int simulated;    /* prints "SIMULATED DATA" on the figure */
     fp_panel *panels; /* stacked vertically, sharing the width */
     size_t npanels;
 } fp_figure;
@@ -221,9 +221,9 @@ fp_status fp_figure_svg(const fp_figure *f, const fp_render_opts *o, const char 
 /* ---- Builders: the numbers behind each figure ---- */
 
 typedef struct fp_plot_opts {
-    const char *gpu, *app;       /* selection; NULL = first (or all for savings/optima) */
-    const char *objective;       /* savings, pareto: the objective shown ("energy") */
-    double max_slowdown;         /* budget of the constrained choice (0.05); NAN = none */
+    const char *gpu, *app; /* selection; NULL = first (or all for savings/optima) */
+    const char *objective; /* savings, pareto: the objective shown ("energy") */
+    double max_slowdown;   /* budget of the constrained choice (0.05); NAN = none */
     int simulated;
 } fp_plot_opts;
 void fp_plot_opts_init(fp_plot_opts *o);
@@ -234,16 +234,16 @@ void fp_plot_opts_init(fp_plot_opts *o);
  * (lo/baseline, hi/baseline). Chosen clocks of recs (may be NULL) are vertical marks.
  * Series names: "Energy", "Time", "Power", "EDP", "ED2P".
  */
-fp_status fp_plot_sweep(const fp_agg_result *agg, const fp_rec_list *recs,
-                        const fp_plot_opts *o, fp_figure *out, fp_error *err);
+fp_status fp_plot_sweep(const fp_agg_result *agg, const fp_rec_list *recs, const fp_plot_opts *o,
+                        fp_figure *out, fp_error *err);
 /*
  * pareto: normalized time (x) vs normalized energy (y) of every clock ("Clocks"), the
  * non-dominated frontier ("Frontier", by increasing time), the knee ("Knee": frontier point
  * farthest from the chord between its ends) and the constrained choice ("Choice": lowest
  * energy with slowdown <= max_slowdown, or the matching recommendation when given).
  */
-fp_status fp_plot_pareto(const fp_agg_result *agg, const fp_rec_list *recs,
-                         const fp_plot_opts *o, fp_figure *out, fp_error *err);
+fp_status fp_plot_pareto(const fp_agg_result *agg, const fp_rec_list *recs, const fp_plot_opts *o,
+                         fp_figure *out, fp_error *err);
 /*
  * savings: per (gpu, app) category, energy saving (panel 0) and slowdown (panel 1) of the
  * unconstrained and constrained recommendation of o->objective, with intervals.
@@ -256,8 +256,8 @@ fp_status fp_plot_savings(const fp_rec_list *recs, const fp_plot_opts *o, fp_fig
  * budget) named like "energy" or "energy <=5%", over a grey span from the lowest to the
  * highest clock measured on that GPU ("Measured clock range", lo/hi).
  */
-fp_status fp_plot_optima(const fp_agg_result *agg, const fp_rec_list *recs,
-                         const fp_plot_opts *o, fp_figure *out, fp_error *err);
+fp_status fp_plot_optima(const fp_agg_result *agg, const fp_rec_list *recs, const fp_plot_opts *o,
+                         fp_figure *out, fp_error *err);
 /* heatmap: app x clock of one GPU, energy / energy at that app's highest clock. */
 fp_status fp_plot_heatmap(const fp_agg_result *agg, const fp_plot_opts *o, fp_figure *out,
                           fp_error *err);
@@ -279,8 +279,8 @@ fp_status fp_plot_timeseries(const fp_ts_plot_input *in, size_t n, const char *c
 /* ---- Reports ---- */
 
 typedef struct fp_report_input {
-    const fp_agg_result *agg; /* required: rows, findings, dropped runs */
-    const fp_rec_list *recs;  /* may be NULL */
+    const fp_agg_result *agg;  /* required: rows, findings, dropped runs */
+    const fp_rec_list *recs;   /* may be NULL */
     const fp_model_set *model; /* may be NULL */
     const char *title;
     int simulated;

@@ -166,7 +166,8 @@ static fp_status load_data(char **inputs, int n, fp_run_list *runs, fp_error *er
                     const fp_sim_workload *W = fp_sim_workload_at(w);
                     if (wl[0] && fp_sim_workload_find(wl) != W)
                         continue;
-                    fp_status st = fp_model_sim_runs(G->short_name, W->name, 3, 0, 0.01, 7, runs, err);
+                    fp_status st =
+                        fp_model_sim_runs(G->short_name, W->name, 3, 0, 0.01, 7, runs, err);
                     if (st)
                         return st;
                 }
@@ -174,8 +175,8 @@ static fp_status load_data(char **inputs, int n, fp_run_list *runs, fp_error *er
             if (gpu[0] && !fp_sim_gpu_find(gpu))
                 return fp_error_set(err, FP_ERR_INVALID, "%s: unknown simulated GPU '%s'", in, gpu);
             if (wl[0] && !fp_sim_workload_find(wl))
-                return fp_error_set(err, FP_ERR_INVALID, "%s: unknown simulated workload '%s'",
-                                    in, wl);
+                return fp_error_set(err, FP_ERR_INVALID, "%s: unknown simulated workload '%s'", in,
+                                    wl);
             continue;
         }
         fp_load_options lo;
@@ -322,7 +323,7 @@ static int do_predict(const char *path, const model_args *a)
         fp_activity_model m;
         int found = 0;
         if (!strcmp(form, "fgcs-paper")) {
-            fp_activity_paper(gpu, isfinite(x.time_s) ? 1380 : 1380, &m);
+            fp_activity_paper(gpu, 1380, &m); /* the V100 top clock of the paper */
             const fp_sim_gpu *g = fp_sim_gpu_find(gpu);
             if (g)
                 m.fmax_mhz = fp_sim_gpu_fmax(g);
@@ -369,21 +370,20 @@ static int do_predict(const char *path, const model_args *a)
         goto out;
     }
     size_t shown = 0;
-    if (!a->json)
-        printf("%-6s %-16s %8s %22s %22s %10s %s\n", "gpu", "app", "freq_mhz",
-               "power_w [95% PI]", "time_s [95% PI]", "energy_j", "note");
     for (size_t i = 0; i < mf.ncurves; i++) {
         const fp_curve_model *c = &mf.curves[i];
         if ((a->gpu && strcmp(c->gpu, a->gpu)) || (a->app && strcmp(c->app, a->app)))
             continue;
-        shown++;
+        if (!shown++ && !a->json)
+            printf("%-6s %-16s %8s %22s %22s %10s %s\n", "gpu", "app", "freq_mhz",
+                   "power_w [95% PI]", "time_s [95% PI]", "energy_j", "note");
         if (!c->clock_bound)
             cli_warn("%s %s: %s", c->gpu, c->app, c->note);
         size_t nc = a->nclocks ? a->nclocks : 10;
         for (size_t k = 0; k < nc; k++) {
             double f = a->nclocks ? a->clocks[k]
-                                  : c->meas_hi_mhz - (c->meas_hi_mhz - c->meas_lo_mhz) *
-                                                         (double)k / (double)(nc - 1);
+                                  : c->meas_hi_mhz - (c->meas_hi_mhz - c->meas_lo_mhz) * (double)k /
+                                                         (double)(nc - 1);
             fp_curve_pred p;
             fp_curve_predict(c, f, 0.95, &p);
             const char *note = p.refused        ? "time not explained by the clock"
@@ -417,8 +417,7 @@ static int do_predict(const char *path, const model_args *a)
                     snprintf(en, sizeof en, "-");
                 else
                     snprintf(en, sizeof en, "%.0f", p.energy_j);
-                printf("%-6s %-16s %8.0f %22s %22s %10s %s\n", c->gpu, c->app, f, pw, ts, en,
-                       note);
+                printf("%-6s %-16s %8.0f %22s %22s %10s %s\n", c->gpu, c->app, f, pw, ts, en, note);
             }
         }
     }
@@ -687,14 +686,14 @@ int cmd_model(int argc, char **argv)
             break;
         case OPT_MAX_SLOWDOWN:
             if (cli_parse_double(optarg, &v) || !(v >= 0))
-                return cli_usage_error("model", "--max-slowdown: expected a fraction >= 0, got '%s'",
-                                       optarg);
+                return cli_usage_error(
+                    "model", "--max-slowdown: expected a fraction >= 0, got '%s'", optarg);
             a.max_slowdown = v;
             break;
         case OPT_TOLERANCE:
             if (cli_parse_double(optarg, &v) || !(v > 0 && v < 1))
-                return cli_usage_error("model", "--tolerance: expected a fraction in (0, 1), got '%s'",
-                                       optarg);
+                return cli_usage_error(
+                    "model", "--tolerance: expected a fraction in (0, 1), got '%s'", optarg);
             a.tolerance = v;
             break;
         case OPT_MAX_RUNS:
@@ -704,7 +703,8 @@ int cmd_model(int argc, char **argv)
             break;
         case OPT_SPARSE:
             if (cli_parse_long(optarg, &l) || l < 3 || l > 50)
-                return cli_usage_error("model", "--sparse: expected 3..50 clocks, got '%s'", optarg);
+                return cli_usage_error("model", "--sparse: expected 3..50 clocks, got '%s'",
+                                       optarg);
             a.sparse = l;
             break;
         case OPT_STRATEGY:

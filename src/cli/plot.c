@@ -63,16 +63,33 @@ static const char help_text[] =
     "    freqpilot plot heatmap aggregated.csv --gpu H100 -o heatmap.png\n"
     "    freqpilot plot timeseries DATASET/A100/vit/1410/1 DATASET/A100/vit/510/1 -o ts.svg\n";
 
-enum { OPT_GPU = 256, OPT_APP, OPT_OBJ, OPT_SLOW, OPT_COL, OPT_W, OPT_H, OPT_DPI, OPT_SIM, OPT_DATA };
+enum {
+    OPT_GPU = 256,
+    OPT_APP,
+    OPT_OBJ,
+    OPT_SLOW,
+    OPT_COL,
+    OPT_W,
+    OPT_H,
+    OPT_DPI,
+    OPT_SIM,
+    OPT_DATA
+};
 
 static const struct option long_opts[] = {
-    {"output", required_argument, NULL, 'o'},  {"gpu", required_argument, NULL, OPT_GPU},
-    {"app", required_argument, NULL, OPT_APP},  {"objective", required_argument, NULL, OPT_OBJ},
+    {"output", required_argument, NULL, 'o'},
+    {"gpu", required_argument, NULL, OPT_GPU},
+    {"app", required_argument, NULL, OPT_APP},
+    {"objective", required_argument, NULL, OPT_OBJ},
     {"max-slowdown", required_argument, NULL, OPT_SLOW},
-    {"column", required_argument, NULL, OPT_COL}, {"width", required_argument, NULL, OPT_W},
-    {"height", required_argument, NULL, OPT_H},  {"dpi", required_argument, NULL, OPT_DPI},
-    {"simulated", no_argument, NULL, OPT_SIM},   {"data", no_argument, NULL, OPT_DATA},
-    {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0},
+    {"column", required_argument, NULL, OPT_COL},
+    {"width", required_argument, NULL, OPT_W},
+    {"height", required_argument, NULL, OPT_H},
+    {"dpi", required_argument, NULL, OPT_DPI},
+    {"simulated", no_argument, NULL, OPT_SIM},
+    {"data", no_argument, NULL, OPT_DATA},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
 };
 
 static void print_num(double v)
@@ -147,8 +164,9 @@ int cmd_plot(int argc, char **argv)
         case OPT_W:
         case OPT_H:
             if (cli_parse_double(optarg, &v) || v < 1 || v > 40)
-                return cli_usage_error("plot", "--width/--height: expected inches in 1..40, got "
-                                               "'%s'",
+                return cli_usage_error("plot",
+                                       "--width/--height: expected inches in 1..40, got "
+                                       "'%s'",
                                        optarg);
             if (c == OPT_W)
                 ro.width_in = v;

@@ -41,6 +41,8 @@ static const char *const help_text =
     "   --backend nvml|sim      GPU backend (nvml)\n"
     "   --workload NAME|INI     sim backend: built-in simulated workload (llama, sd, vit,\n"
     "                           whisper, lstm) or an INI file, run in simulated time\n"
+    "   --sim-noise off|on|X    sim backend: off = no time, power or reading noise (runs\n"
+    "                           follow the simulator's truth), X scales the noise (on)\n"
     "   --no-clock-control      sample only: never change clocks; runs are filed under the\n"
     "                           clock the GPU runs at\n"
     "   --run-timeout S         kill a run's process group after S seconds (none)\n"
@@ -75,6 +77,7 @@ enum {
     OPT_SAMPLER,
     OPT_DCGMI,
     OPT_STATE_DIR,
+    OPT_SIM_NOISE,
 };
 
 /* Progress line: clock, run, elapsed, ETA (terminal only). */
@@ -181,13 +184,14 @@ int cmd_profile(int argc, char **argv)
         {"sampler", required_argument, NULL, OPT_SAMPLER},
         {"dcgmi", required_argument, NULL, OPT_DCGMI},
         {"state-dir", required_argument, NULL, OPT_STATE_DIR},
+        {"sim-noise", required_argument, NULL, OPT_SIM_NOISE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     fp_sweep_opts o;
     fp_sweep_opts_init(&o);
     o.out_dir = "dataset";
-    const char *backend = "nvml", *workload = NULL, *seed_s = NULL;
+    const char *backend = "nvml", *workload = NULL, *seed_s = NULL, *noise = NULL;
     long v;
     double d;
     optind = 1;
@@ -291,6 +295,15 @@ int cmd_profile(int argc, char **argv)
         case OPT_STATE_DIR:
             o.state_dir = optarg;
             break;
+        case OPT_SIM_NOISE:
+            if (strcasecmp(optarg, "on") && strcasecmp(optarg, "off") &&
+                (cli_parse_double(optarg, &d) || !(d >= 0) || d > 100))
+                return cli_usage_error("profile",
+                                       "--sim-noise %s: expected off, on or a factor "
+                                       "0..100",
+                                       optarg);
+            noise = optarg;
+            break;
         default:
             return cli_usage_error("profile", "unknown option '%s'", argv[optind - 1]);
         }
@@ -323,6 +336,10 @@ int cmd_profile(int argc, char **argv)
     }
     if (is_sim && seed_s && !getenv("FREQPILOT_SIM_SEED"))
         setenv("FREQPILOT_SIM_SEED", seed_s, 1);
+    if (noise && !is_sim)
+        return cli_usage_error("profile", "--sim-noise needs --backend sim");
+    if (noise) /* the sim backend reads it when the GPU is opened */
+        setenv("FREQPILOT_SIM_NOISE", noise, 1);
     if (o.no_clock_control && is_sim)
         cli_info("--no-clock-control on the simulated GPU: runs at its default clocks");
 

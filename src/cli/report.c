@@ -50,12 +50,15 @@ static const char help_text[] =
 enum { OPT_TITLE = 256, OPT_SIM, OPT_CMD, OPT_OBJ, OPT_SLOW, OPT_METHOD };
 
 static const struct option long_opts[] = {
-    {"output", required_argument, NULL, 'o'},   {"title", required_argument, NULL, OPT_TITLE},
-    {"simulated", no_argument, NULL, OPT_SIM},  {"command", required_argument, NULL, OPT_CMD},
+    {"output", required_argument, NULL, 'o'},
+    {"title", required_argument, NULL, OPT_TITLE},
+    {"simulated", no_argument, NULL, OPT_SIM},
+    {"command", required_argument, NULL, OPT_CMD},
     {"objective", required_argument, NULL, OPT_OBJ},
     {"max-slowdown", required_argument, NULL, OPT_SLOW},
     {"method", required_argument, NULL, OPT_METHOD},
-    {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
 };
 
 int cli_mkdirs(const char *dir);
@@ -141,9 +144,8 @@ int cmd_report(int argc, char **argv)
     cli_diag_state ds = {0};
     fp_diag diag = cli_diag(&ds);
     fp_report_data d;
-    fp_status st =
-        fp_report_data_load(&d, (const char *const *)argv + optind, (size_t)(argc - optind),
-                            &diag, &err);
+    fp_status st = fp_report_data_load(&d, (const char *const *)argv + optind,
+                                       (size_t)(argc - optind), &diag, &err);
     if (!st && !d.have_agg)
         st = fp_error_set(&err, FP_ERR_INVALID,
                           "no aggregated data among the inputs (aggregated.csv or runs)");
@@ -165,8 +167,8 @@ int cmd_report(int argc, char **argv)
     snprintf(html, sizeof html, "%s/report.html", out);
     snprintf(pdf, sizeof pdf, "%s/report.pdf", out);
     if (!st && cli_mkdirs(out) != 0)
-        st = fp_error_set(&err, FP_ERR_IO, "%s: cannot create the folder: %s", out,
-                          strerror(errno));
+        st =
+            fp_error_set(&err, FP_ERR_IO, "%s: cannot create the folder: %s", out, strerror(errno));
     if (!st)
         st = fp_report_write_html(&in, html, &err);
     int pages = 0;

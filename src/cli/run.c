@@ -229,9 +229,9 @@ static fp_status simulate(const run_cfg *cfg, const char *path, fp_error *err)
                     st = fp_sim_run(gpu, wl, &o, NULL, NULL, &r, err);
                     if (st)
                         break;
-                    fprintf(af.fp, "%s,%s,%u,%u,%d,%.6g,%.6g,%.6g,%u\n", gpu->short_name,
-                            wl->name, gpu->clocks_mhz[c], pos + 1, rep, r.time_s,
-                            r.energy_j / r.time_s, r.energy_j, r.reached_mhz);
+                    fprintf(af.fp, "%s,%s,%u,%u,%d,%.6g,%.6g,%.6g,%u\n", gpu->short_name, wl->name,
+                            gpu->clocks_mhz[c], pos + 1, rep, r.time_s, r.energy_j / r.time_s,
+                            r.energy_j, r.reached_mhz);
                     pos++;
                     cli_progress_update(pr, (double)++done);
                 }
@@ -305,7 +305,8 @@ static int figures(const char *dir, const fp_report_input *in)
         int first_gpu = 1, first_pair = 1;
         for (size_t k = 0; k < i; k++) {
             first_gpu &= strcmp(a->rows[k].gpu, r->gpu) != 0;
-            first_pair &= !(strcmp(a->rows[k].gpu, r->gpu) == 0 && strcmp(a->rows[k].app, r->app) == 0);
+            first_pair &=
+                !(strcmp(a->rows[k].gpu, r->gpu) == 0 && strcmp(a->rows[k].app, r->app) == 0);
         }
         char g[64], ap[64], name[160];
         safe_name(g, sizeof g, r->gpu);
@@ -347,8 +348,10 @@ static fp_status write_commands(const char *dir, const cmdlog *log, fp_error *er
 int cmd_run(int argc, char **argv)
 {
     static const struct option long_opts[] = {
-        {"output", required_argument, NULL, 'o'}, {"config", required_argument, NULL, 'c'},
-        {"title", required_argument, NULL, 't'},  {"help", no_argument, NULL, 'h'},
+        {"output", required_argument, NULL, 'o'},
+        {"config", required_argument, NULL, 'c'},
+        {"title", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *out = "out/run", *config = NULL, *title = NULL;
@@ -429,8 +432,8 @@ int cmd_run(int argc, char **argv)
     }
     cli_progress_update(pr, ++step);
 
-    char agg_csv[4200], dropped[4200], optimal[4200], optcsv[4200], pareto[4200],
-        valid[4200], model[4200];
+    char agg_csv[4200], dropped[4200], optimal[4200], optcsv[4200], pareto[4200], valid[4200],
+        model[4200];
     snprintf(agg_csv, sizeof agg_csv, "%s/aggregated.csv", out);
     snprintf(dropped, sizeof dropped, "%s/dropped.csv", out);
     snprintf(optimal, sizeof optimal, "%s/optimal.json", out);
@@ -441,12 +444,12 @@ int cmd_run(int argc, char **argv)
 
     char *av[300];
     int n, rc;
-#define ARGS_BEGIN(cmd)                                                                       \
-    n = 0;                                                                                    \
-    av[n++] = "freqpilot";                                                                    \
-    av[n++] = "-q";                                                                           \
-    av[n++] = (char *)cmd;                                                                    \
-    for (size_t i_ = 0; i_ < ninputs; i_++)                                                   \
+#define ARGS_BEGIN(cmd)                                                                            \
+    n = 0;                                                                                         \
+    av[n++] = "freqpilot";                                                                         \
+    av[n++] = "-q";                                                                                \
+    av[n++] = (char *)cmd;                                                                         \
+    for (size_t i_ = 0; i_ < ninputs; i_++)                                                        \
         av[n++] = (char *)inputs[i_];
     /* aggregate */
     ARGS_BEGIN("aggregate");
@@ -555,8 +558,8 @@ int cmd_run(int argc, char **argv)
     else if (cfg.title[0])
         snprintf(ttl, sizeof ttl, "%s", cfg.title);
     else
-        snprintf(ttl, sizeof ttl, "%s", simulated ? "freqpilot report (simulated GPUs)"
-                                                  : "freqpilot report");
+        snprintf(ttl, sizeof ttl, "%s",
+                 simulated ? "freqpilot report (simulated GPUs)" : "freqpilot report");
     in.title = ttl;
     in.simulated = simulated;
     in.agg = &d.agg;

@@ -6,7 +6,9 @@
  *
  * Environment: FREQPILOT_SIM_GPU (default A100), FREQPILOT_SIM_SEED (default
  * FP_SIM_DEFAULT_SEED), FREQPILOT_SIM_WORKLOAD (a built-in name or an INI file, run in a loop
- * from the moment the device is opened; default: idle).
+ * from the moment the device is opened; default: idle), FREQPILOT_SIM_NOISE (off/0: no time,
+ * power or reading noise and no thermal lag, so runs follow the truth functions; on/1: the
+ * default noise; a number X > 0 scales every noise sigma by X).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -18,6 +20,9 @@
 #include "freqpilot/sim.h"
 
 #define SIM_MAGIC 0x4653494du /* "FSIM" */
+
+/* sim_device.c; belongs in include/freqpilot/sim.h (not owned here). */
+void fp_sim_device_set_thermal_lag(fp_sim_device *dev, int on);
 
 struct fp_gpu {
     unsigned magic;
@@ -48,6 +53,27 @@ static fp_status sim_count(unsigned *n, fp_error *err)
 {
     (void)err;
     *n = 1;
+    return FP_OK;
+}
+
+/* FREQPILOT_SIM_NOISE: the factor applied to the default noise sigmas. */
+static fp_status noise_scale(double *scale, fp_error *err)
+{
+    const char *s = getenv("FREQPILOT_SIM_NOISE");
+    *scale = 1.0;
+    if (!s || !*s || strcasecmp(s, "on") == 0)
+        return FP_OK;
+    if (strcasecmp(s, "off") == 0) {
+        *scale = 0.0;
+        return FP_OK;
+    }
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (*end || errno || !(v >= 0.0 && v <= 100.0))
+        return fp_error_set(err, FP_ERR_INVALID,
+                            "FREQPILOT_SIM_NOISE=%s: expected off, on or a factor 0..100", s);
+    *scale = v;
     return FP_OK;
 }
 
@@ -89,6 +115,13 @@ static fp_status sim_open(const char *id, fp_gpu **out, fp_error *err)
                                 "FREQPILOT_SIM_SEED=%s: expected an unsigned integer", seed);
         k.seed = v;
     }
+    double scale;
+    fp_status nst = noise_scale(&scale, err);
+    if (nst)
+        return nst;
+    k.time_noise *= scale;
+    k.power_noise *= scale;
+    k.sample_noise *= scale;
     fp_sim_workload wl;
     const char *wname = getenv("FREQPILOT_SIM_WORKLOAD");
     int have_wl = 0;
@@ -104,6 +137,8 @@ static fp_status sim_open(const char *id, fp_gpu **out, fp_error *err)
         return fp_error_set(err, FP_ERR_NOMEM, "simulated GPU: out of memory");
     }
     gpu->magic = SIM_MAGIC;
+    if (scale == 0.0)
+        fp_sim_device_set_thermal_lag(gpu->dev, 0);
     fp_sim_gpu_info(g, index, &gpu->info);
     const char *rt = getenv("FREQPILOT_SIM_REALTIME");
     gpu->realtime = rt && strcmp(rt, "1") == 0;

@@ -21,6 +21,7 @@ struct fp_sim_device {
     fp_sim_knobs knobs;
     uint64_t rng, sample_rng;
     double t, temp_c, energy_j, power_avg_w;
+    int no_thermal_lag; /* the temperature jumps to its steady state (truth mode) */
     int locked;
     unsigned lock_min, lock_max;
     int app_set;
@@ -78,6 +79,16 @@ fp_sim_device *fp_sim_device_new(const fp_sim_gpu *gpu, const fp_sim_knobs *knob
     d->power_limit_w = gpu->power_limit_w;
     d->win_start = d->win_end = NAN;
     return d;
+}
+
+/*
+ * Off: the temperature follows its steady state at once (one fixed-point step per 10 ms
+ * integration step), as in the truth functions; with the noise off too a run's energy then
+ * matches fp_sim_expected. Declared in sim_backend.c, which uses it for FREQPILOT_SIM_NOISE=off.
+ */
+void fp_sim_device_set_thermal_lag(fp_sim_device *dev, int on)
+{
+    dev->no_thermal_lag = !on;
 }
 
 void fp_sim_device_free(fp_sim_device *dev)
@@ -239,7 +250,8 @@ void fp_sim_advance(fp_sim_device *d, double dt_s)
         guard = 0;
         d->energy_j += s.power_w * step;
         double tss = fp_sim_steady_temp(d->gpu, s.power_w);
-        d->temp_c += (tss - d->temp_c) * (1.0 - exp(-step / d->gpu->tau_s));
+        d->temp_c +=
+            (tss - d->temp_c) * (d->no_thermal_lag ? 1.0 : 1.0 - exp(-step / d->gpu->tau_s));
         d->power_avg_w += (s.power_w - d->power_avg_w) * (1.0 - exp(-step / POWER_AVG_TAU_S));
         d->t += step;
         left -= step;

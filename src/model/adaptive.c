@@ -133,8 +133,8 @@ fp_status fp_adaptive_new(const char *gpu, const char *app, const double *clocks
         knee = lo + 0.3 * (a->c[0].f - lo);
     a->init_idx[a->ninit++] = nearest(a, knee);
     a->init_idx[a->ninit++] = nearest(a, (a->c[0].f + knee) / 2);
-    a->init_idx[a->ninit++] = nearest(a, (knee + lo) / 2 > 0.45 * fmax ? (knee + lo) / 2
-                                                                      : 0.45 * fmax);
+    a->init_idx[a->ninit++] =
+        nearest(a, (knee + lo) / 2 > 0.45 * fmax ? (knee + lo) / 2 : 0.45 * fmax);
     *out = a;
     return FP_OK;
 }
@@ -261,10 +261,10 @@ static int estimate(const fp_adaptive *a, const fp_curve_model *m, size_t i, dou
     *ese = fabs(th * ph - *e);
     double ms = a->o.max_slowdown;
     double sd = tt / t_top - 1;
-    *feasible = !isfinite(ms)                     ? 2
-                : sd <= ms + 1e-9                 ? 2
+    *feasible = !isfinite(ms)                          ? 2
+                : sd <= ms + 1e-9                      ? 2
                 : tt * (1 - tq * dt) / t_top - 1 <= ms ? 1
-                                                  : 0;
+                                                       : 0;
     return isfinite(*v) && isfinite(*se) ? 0 : -1;
 }
 
@@ -379,8 +379,8 @@ int fp_adaptive_next(fp_adaptive *a, double *freq_mhz)
     return 1;
 }
 
-fp_status fp_adaptive_result_get(const fp_adaptive *a, fp_adaptive_result *r,
-                                 fp_curve_model *model, fp_error *err)
+fp_status fp_adaptive_result_get(const fp_adaptive *a, fp_adaptive_result *r, fp_curve_model *model,
+                                 fp_error *err)
 {
     memset(r, 0, sizeof *r);
     r->runs = a->runs;
@@ -421,9 +421,8 @@ fp_status fp_adaptive_result_get(const fp_adaptive *a, fp_adaptive_result *r,
     r->tolerance_achieved = s.worst_bound;
     r->converged = s.worst_bound <= a->o.tolerance;
     if (r->converged)
-        snprintf(r->reason, sizeof r->reason,
-                 "optimum known within %.1f %% (%.0f %% confidence)", 100 * a->o.tolerance,
-                 100 * a->o.conf);
+        snprintf(r->reason, sizeof r->reason, "optimum known within %.1f %% (%.0f %% confidence)",
+                 100 * a->o.tolerance, 100 * a->o.conf);
     else
         snprintf(r->reason, sizeof r->reason,
                  "run cap (%d) reached: the choice is within %.1f %% of the optimum%s",
@@ -476,8 +475,7 @@ static fp_status replay_one(const fp_run_list *runs, const char *keep, const fp_
     size_t n = fp_model_points_from_rows(agg->rows, agg->nrows, gpu, app, pts, cap);
     double total = 0;
     for (size_t i = 0; i < runs->len; i++)
-        if (keep[i] && strcmp(runs->items[i].gpu, gpu) == 0 &&
-            strcmp(runs->items[i].app, app) == 0)
+        if (keep[i] && strcmp(runs->items[i].gpu, gpu) == 0 && strcmp(runs->items[i].app, app) == 0)
             total += runs->items[i].time_s;
     for (size_t i = 0; i < n; i++)
         clocks[i] = pts[i].freq_mhz;
@@ -534,7 +532,8 @@ static fp_status replay_one(const fp_run_list *runs, const char *keep, const fp_
                 res->best_mhz = best_mhz;
                 size_t ch = 0, bi = 0, top = 0;
                 for (size_t i = 0; i < n; i++) {
-                    if (fabs(pts[i].freq_mhz - res->ad.freq_mhz) < fabs(pts[ch].freq_mhz - res->ad.freq_mhz))
+                    if (fabs(pts[i].freq_mhz - res->ad.freq_mhz) <
+                        fabs(pts[ch].freq_mhz - res->ad.freq_mhz))
                         ch = i;
                     if (pts[i].freq_mhz == best_mhz)
                         bi = i;
@@ -546,8 +545,8 @@ static fp_status replay_one(const fp_run_list *runs, const char *keep, const fp_
                 double vb = fp_objective_value(&o->objective, pt[bi], pe[bi], pm);
                 res->regret = vc / vb - 1;
                 res->energy_regret = pe[ch] / pe[bi] - 1;
-                res->feasible = !isfinite(o->max_slowdown) ||
-                                pt[ch] / pt[top] - 1 <= o->max_slowdown + 1e-9;
+                res->feasible =
+                    !isfinite(o->max_slowdown) || pt[ch] / pt[top] - 1 <= o->max_slowdown + 1e-9;
             }
             free(pt);
             free(pe);

@@ -77,8 +77,8 @@ void fp_model_time_basis(const fp_curve_model *m, double f, double *b)
  * NNLS of y on X (n x p) with weights 1/y². noise2: relative variance floor per point.
  * rep_dof: extra degrees of freedom from replicate runs.
  */
-int fp_model_nnls(const double *X, const double *y, size_t n, int p, double noise2,
-                  double rep_dof, double runs, fp_lsq *out)
+int fp_model_nnls(const double *X, const double *y, size_t n, int p, double noise2, double rep_dof,
+                  double runs, fp_lsq *out)
 {
     memset(out, 0, sizeof *out);
     out->nterms = p;
@@ -92,7 +92,8 @@ int fp_model_nnls(const double *X, const double *y, size_t n, int p, double nois
         if ((size_t)k > n)
             continue;
         gsl_matrix *A = gsl_matrix_alloc(n, (size_t)k);
-        gsl_vector *yy = gsl_vector_alloc(n), *w = gsl_vector_alloc(n), *c = gsl_vector_alloc((size_t)k);
+        gsl_vector *yy = gsl_vector_alloc(n), *w = gsl_vector_alloc(n),
+                   *c = gsl_vector_alloc((size_t)k);
         gsl_matrix *cov = gsl_matrix_alloc((size_t)k, (size_t)k);
         gsl_multifit_linear_workspace *ws = gsl_multifit_linear_alloc(n, (size_t)k);
         for (size_t i = 0; i < n; i++) {

@@ -192,8 +192,8 @@ static int features_of(const fp_agg_row *rows, size_t nrows, const char *gpu, co
 }
 
 /* Leave-one-app-out of one activity form for (gpu, app). */
-static void loao(const fp_agg_result *agg, const char *gpu, const char *app,
-                 fp_activity_form form, fp_model_errors *e)
+static void loao(const fp_agg_result *agg, const char *gpu, const char *app, fp_activity_form form,
+                 fp_model_errors *e)
 {
     err_acc acc = {0};
     fp_activity_row *tr = calloc(agg->nrows ? agg->nrows : 1, sizeof *tr);

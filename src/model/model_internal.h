@@ -9,8 +9,8 @@ double fp_model_vrel(double f, double fmax, double knee, double v_ratio);
 void fp_model_time_basis(const fp_curve_model *m, double f, double *b);
 void fp_model_power_basis(const fp_curve_model *m, double f, double *b);
 /* Non-negative weighted (1/y²) least squares; 0 ok, -1 when no feasible subset. */
-int fp_model_nnls(const double *X, const double *y, size_t n, int p, double noise2,
-                  double rep_dof, double runs, fp_lsq *out);
+int fp_model_nnls(const double *X, const double *y, size_t n, int p, double noise2, double rep_dof,
+                  double runs, fp_lsq *out);
 double fp_model_lsq_eval(const fp_lsq *l, const double *b, double *se);
 /* Top clock of gpu: o->fmax_mhz, else the simulated tables (when >= hi), else hi. */
 double fp_model_gpu_fmax(const char *gpu, const fp_curve_options *o, double hi);

@@ -64,8 +64,7 @@ static int lsq_read(const json_t *o, fp_lsq *l, int maxterms)
     l->nterms = (int)json_array_size(c);
     for (int j = 0; j < l->nterms; j++) {
         const json_t *v = json_array_get(c, (size_t)j), *row = json_array_get(cov, (size_t)j);
-        if (!json_is_number(v) || !json_is_array(row) ||
-            json_array_size(row) != (size_t)l->nterms)
+        if (!json_is_number(v) || !json_is_array(row) || json_array_size(row) != (size_t)l->nterms)
             return -1;
         l->coef[j] = json_number_value(v);
         for (int k = 0; k < l->nterms; k++) {
@@ -171,7 +170,8 @@ fp_status fp_model_read_file(const char *path, fp_model_file *out, fp_error *err
     if (!root)
         return fp_error_at(err, FP_ERR_PARSE, path, je.line, "%s", je.text);
     fp_status st = FP_OK;
-    const json_t *cs = json_object_get(root, "curves"), *as = json_object_get(root, "activity_models");
+    const json_t *cs = json_object_get(root, "curves"),
+                 *as = json_object_get(root, "activity_models");
     if (!json_is_object(root) ||
         strcmp(json_string_value(json_object_get(root, "format")) ?: "", "freqpilot-model") ||
         !json_is_array(cs)) {
@@ -181,7 +181,8 @@ fp_status fp_model_read_file(const char *path, fp_model_file *out, fp_error *err
         goto done;
     }
     out->curves = calloc(json_array_size(cs) + 1, sizeof *out->curves);
-    out->activity = calloc((json_is_array(as) ? json_array_size(as) : 0) + 1, sizeof *out->activity);
+    out->activity =
+        calloc((json_is_array(as) ? json_array_size(as) : 0) + 1, sizeof *out->activity);
     if (!out->curves || !out->activity) {
         st = fp_error_set(err, FP_ERR_NOMEM, "out of memory");
         goto done;
@@ -257,8 +258,8 @@ done:
     return st;
 }
 
-fp_status fp_model_fit_all(const fp_agg_result *agg, const fp_curve_options *o,
-                           fp_model_file *out, fp_error *err)
+fp_status fp_model_fit_all(const fp_agg_result *agg, const fp_curve_options *o, fp_model_file *out,
+                           fp_error *err)
 {
     memset(out, 0, sizeof *out);
     size_t n = agg->nrows ? agg->nrows : 1;
@@ -376,8 +377,8 @@ fp_status fp_model_write_curves(const fp_model_file *m, const fp_agg_result *agg
                 continue;
             json_t *q = json_object();
             json_object_set_new(q, "freq_mhz", num(r->freq_mhz));
-            json_object_set_new(q, "power_w", num(r->power_w > 0 ? r->power_w
-                                                                 : r->energy_j / r->time_s));
+            json_object_set_new(q, "power_w",
+                                num(r->power_w > 0 ? r->power_w : r->energy_j / r->time_s));
             json_object_set_new(q, "time_s", num(r->time_s));
             json_array_append_new(meas, q);
         }

@@ -560,11 +560,10 @@ static void panel_ranges(const fp_panel *p, double *xlo, double *xhi, double *yl
 /* viridis, sampled: a perceptually uniform, colour-blind-safe sequential scale. */
 static void viridis(double t, double *r, double *g, double *b)
 {
-    static const double v[9][3] = {{0.267, 0.005, 0.329}, {0.278, 0.175, 0.483},
-                                   {0.230, 0.322, 0.546}, {0.173, 0.449, 0.558},
-                                   {0.128, 0.567, 0.551}, {0.153, 0.680, 0.504},
-                                   {0.369, 0.789, 0.383}, {0.678, 0.864, 0.190},
-                                   {0.993, 0.906, 0.144}};
+    static const double v[9][3] = {
+        {0.267, 0.005, 0.329}, {0.278, 0.175, 0.483}, {0.230, 0.322, 0.546},
+        {0.173, 0.449, 0.558}, {0.128, 0.567, 0.551}, {0.153, 0.680, 0.504},
+        {0.369, 0.789, 0.383}, {0.678, 0.864, 0.190}, {0.993, 0.906, 0.144}};
     if (!(t >= 0))
         t = 0;
     if (t > 1)
@@ -717,8 +716,8 @@ static int mark_rows(cairo_t *cr, const fp_panel *p, const frame *fr, int *row_o
         double x0 = xc - w / 2;
         if (x0 < fr->x - 10)
             x0 = fr->x - 10;
-        if (x0 + w > fr->x + fr->w + 10)
-            x0 = fr->x + fr->w + 10 - w;
+        if (x0 + w > fr->x + fr->w + 4) /* stay inside the figure */
+            x0 = fr->x + fr->w + 4 - w;
         int r = 0;
         while (r < nrows && x0 < right_end[r] + 2)
             r++;
@@ -835,9 +834,11 @@ static void draw_panel(cairo_t *cr, const fp_panel *p, double x, double y, doubl
     fr.x = x + left;
     fr.w = w - left - right;
     fr.y = y + top;
-    int nmr = p->nmarks ? mark_rows(cr, p, &(frame){.x = x + left, .w = w - left - right,
-                                                    .ax = fr.ax, .y = 0}, NULL, 0)
-                        : 0;
+    int nmr =
+        p->nmarks
+            ? mark_rows(cr, p, &(frame){.x = x + left, .w = w - left - right, .ax = fr.ax, .y = 0},
+                        NULL, 0)
+            : 0;
     fr.y += nmr * 7.0 + (nmr ? 3 : 0);
     fr.h = h - (fr.y - y) - bottom;
     if (fr.h < 20)
@@ -1032,8 +1033,7 @@ static void draw_panel(cairo_t *cr, const fp_panel *p, double x, double y, doubl
     cairo_restore(cr);
 }
 
-void fp_canvas_figure_size(const fp_figure *f, const fp_render_opts *o, double *w_in,
-                           double *h_in)
+void fp_canvas_figure_size(const fp_figure *f, const fp_render_opts *o, double *w_in, double *h_in)
 {
     size_t maxcats = 0;
     for (size_t i = 0; i < f->npanels; i++)
@@ -1084,8 +1084,7 @@ void fp_canvas_draw_figure(cairo_t *cr, const fp_figure *f, double w, double h)
     y += legend(cr, f, 6, y, w - 12, 1);
     if (f->npanels) {
         double ph = (h - y) / (double)f->npanels;
-        for (size_t i = 0; i < f->npanels; i++)
-        {
+        for (size_t i = 0; i < f->npanels; i++) {
             /* Panels stacked over the same categories share the labels of the lowest one. */
             int shared = i + 1 < f->npanels && f->panels[i].ncats &&
                          f->panels[i].ncats == f->panels[i + 1].ncats;

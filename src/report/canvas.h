@@ -13,8 +13,7 @@
 /* Draws f into the rectangle (0, 0, w_pt, h_pt) of cr (user units = points). */
 void fp_canvas_draw_figure(cairo_t *cr, const fp_figure *f, double w_pt, double h_pt);
 /* Size in inches a figure is drawn at by default (o may override). */
-void fp_canvas_figure_size(const fp_figure *f, const fp_render_opts *o, double *w_in,
-                           double *h_in);
+void fp_canvas_figure_size(const fp_figure *f, const fp_render_opts *o, double *w_in, double *h_in);
 
 void fp_canvas_font(cairo_t *cr, double size_pt, int bold);
 /* Text anchored at (x, y): ha 0 left, 0.5 centre, 1 right; va 0 top, 0.5 middle, 1 baseline. */

@@ -81,8 +81,8 @@ static void budget_label(char *buf, size_t n, const char *objective, double max_
         snprintf(buf, n, "%s", objective);
 }
 
-fp_status fp_plot_sweep(const fp_agg_result *agg, const fp_rec_list *recs,
-                        const fp_plot_opts *o, fp_figure *out, fp_error *err)
+fp_status fp_plot_sweep(const fp_agg_result *agg, const fp_rec_list *recs, const fp_plot_opts *o,
+                        fp_figure *out, fp_error *err)
 {
     const char *gpu, *app;
     fp_status st = pick_pair(agg, o, &gpu, &app, err);
@@ -142,13 +142,13 @@ fp_status fp_plot_sweep(const fp_agg_result *agg, const fp_rec_list *recs,
                 y[i] = (r->energy_j * r->time_s) / (b->energy_j * b->time_s);
                 break;
             default:
-                y[i] = (r->energy_j * r->time_s * r->time_s) /
-                       (b->energy_j * b->time_s * b->time_s);
+                y[i] =
+                    (r->energy_j * r->time_s * r->time_s) / (b->energy_j * b->time_s * b->time_s);
                 break;
             }
         }
-        fp_series *s = fp_panel_add_series(p, m[k].name, FP_SERIES_LINEPOINTS, m[k].color, n, x,
-                                           y, m[k].band ? lo : NULL, m[k].band ? hi : NULL);
+        fp_series *s = fp_panel_add_series(p, m[k].name, FP_SERIES_LINEPOINTS, m[k].color, n, x, y,
+                                           m[k].band ? lo : NULL, m[k].band ? hi : NULL);
         if (!s) {
             ok = 0;
             break;
@@ -173,8 +173,8 @@ fp_status fp_plot_sweep(const fp_agg_result *agg, const fp_rec_list *recs,
     return ok ? FP_OK : oom(out, err);
 }
 
-fp_status fp_plot_pareto(const fp_agg_result *agg, const fp_rec_list *recs,
-                         const fp_plot_opts *o, fp_figure *out, fp_error *err)
+fp_status fp_plot_pareto(const fp_agg_result *agg, const fp_rec_list *recs, const fp_plot_opts *o,
+                         fp_figure *out, fp_error *err)
 {
     const char *gpu, *app;
     fp_status st = pick_pair(agg, o, &gpu, &app, err);
@@ -228,9 +228,9 @@ fp_status fp_plot_pareto(const fp_agg_result *agg, const fp_rec_list *recs,
     }
     int ok = fp_panel_add_series(p, "Clocks", FP_SERIES_POINTS, FP_C_SKYBLUE, n, t, e, NULL,
                                  NULL) != NULL;
-    fp_series *fs = ok ? fp_panel_add_series(p, "Frontier", FP_SERIES_LINE, FP_C_ORANGE, nf, fx,
-                                             fy, NULL, NULL)
-                       : NULL;
+    fp_series *fs =
+        ok ? fp_panel_add_series(p, "Frontier", FP_SERIES_LINE, FP_C_ORANGE, nf, fx, fy, NULL, NULL)
+           : NULL;
     ok = ok && fs;
     /* Knee: the frontier point farthest from the chord joining its ends (normalised axes). */
     if (ok && nf >= 3) {
@@ -247,17 +247,16 @@ fp_status fp_plot_pareto(const fp_agg_result *agg, const fp_rec_list *recs,
                 kb = i;
             }
         }
-        fp_series *s =
-            fp_panel_add_series(p, "Knee", FP_SERIES_POINTS, FP_C_GREEN, 1, &fx[kb], &fy[kb],
-                                NULL, NULL);
+        fp_series *s = fp_panel_add_series(p, "Knee", FP_SERIES_POINTS, FP_C_GREEN, 1, &fx[kb],
+                                           &fy[kb], NULL, NULL);
         ok = s != NULL;
         if (s)
             s->marker = FP_MK_DIAMOND;
     }
     /* Constrained choice. */
     double cx = NAN, cy = NAN;
-    const fp_rec *r = fp_recs_find(recs, gpu, app, o->objective ? o->objective : "energy",
-                                   o->max_slowdown);
+    const fp_rec *r =
+        fp_recs_find(recs, gpu, app, o->objective ? o->objective : "energy", o->max_slowdown);
     if (r) {
         for (size_t i = 0; i < n; i++)
             if (fabs(v[i]->freq_mhz - r->freq_mhz) < 0.5) {
@@ -267,8 +266,7 @@ fp_status fp_plot_pareto(const fp_agg_result *agg, const fp_rec_list *recs,
     } else {
         double be = INFINITY;
         for (size_t i = 0; i < n; i++)
-            if ((!isfinite(o->max_slowdown) || t[i] - 1 <= o->max_slowdown + 1e-12) &&
-                e[i] < be) {
+            if ((!isfinite(o->max_slowdown) || t[i] - 1 <= o->max_slowdown + 1e-12) && e[i] < be) {
                 be = e[i];
                 cx = t[i];
                 cy = e[i];
@@ -399,8 +397,8 @@ fp_status fp_plot_savings(const fp_rec_list *recs, const fp_plot_opts *o, fp_fig
     return ok ? FP_OK : oom(out, err);
 }
 
-fp_status fp_plot_optima(const fp_agg_result *agg, const fp_rec_list *recs,
-                         const fp_plot_opts *o, fp_figure *out, fp_error *err)
+fp_status fp_plot_optima(const fp_agg_result *agg, const fp_rec_list *recs, const fp_plot_opts *o,
+                         fp_figure *out, fp_error *err)
 {
     size_t *first = calloc(recs->len ? recs->len : 1, sizeof *first);
     if (!first)
@@ -430,11 +428,11 @@ fp_status fp_plot_optima(const fp_agg_result *agg, const fp_rec_list *recs,
             hi[i] = isfinite(fmax) ? fmax : NAN;
             y[i] = NAN;
         }
-        ok = fp_panel_add_series(p, "Measured clock range", FP_SERIES_RANGE, FP_C_GREY, n, x, y,
-                                 lo, hi) != NULL;
+        ok = fp_panel_add_series(p, "Measured clock range", FP_SERIES_RANGE, FP_C_GREY, n, x, y, lo,
+                                 hi) != NULL;
         /* One point series per (objective, budget), in first-seen order. */
-        static const int colors[] = {FP_C_BLUE, FP_C_VERMILLION, FP_C_GREEN, FP_C_ORANGE,
-                                     FP_C_PURPLE, FP_C_SKYBLUE, FP_C_BLACK, FP_C_YELLOW};
+        static const int colors[] = {FP_C_BLUE,   FP_C_VERMILLION, FP_C_GREEN, FP_C_ORANGE,
+                                     FP_C_PURPLE, FP_C_SKYBLUE,    FP_C_BLACK, FP_C_YELLOW};
         static const int markers[] = {FP_MK_CIRCLE, FP_MK_SQUARE, FP_MK_TRIANGLE, FP_MK_DIAMOND,
                                       FP_MK_STAR};
         char seen[16][64];
@@ -456,8 +454,8 @@ fp_status fp_plot_optima(const fp_agg_result *agg, const fp_rec_list *recs,
                 x[k] = (double)k + off;
                 y[k] = r ? r->freq_mhz : NAN;
             }
-            fp_series *s = fp_panel_add_series(p, lab, FP_SERIES_POINTS, colors[nseen % 8], n, x,
-                                               y, NULL, NULL);
+            fp_series *s = fp_panel_add_series(p, lab, FP_SERIES_POINTS, colors[nseen % 8], n, x, y,
+                                               NULL, NULL);
             ok = s != NULL;
             if (s)
                 s->marker = markers[nseen % 5];
@@ -562,8 +560,7 @@ fp_status fp_plot_heatmap(const fp_agg_result *agg, const fp_plot_opts *o, fp_fi
     return ok ? FP_OK : oom(out, err);
 }
 
-fp_status fp_plot_model(const fp_model_set *m, const fp_plot_opts *o, fp_figure *out,
-                        fp_error *err)
+fp_status fp_plot_model(const fp_model_set *m, const fp_plot_opts *o, fp_figure *out, fp_error *err)
 {
     const fp_model_curve *c = NULL;
     for (size_t i = 0; i < m->len && !c; i++)
@@ -587,12 +584,11 @@ fp_status fp_plot_model(const fp_model_set *m, const fp_plot_opts *o, fp_figure 
              fp_panel_add_series(p1, "Predicted (95% PI)", FP_SERIES_LINE, FP_C_BLUE, c->n,
                                  c->freq_mhz, c->time_s, c->time_s_lo, c->time_s_hi);
     if (ok && c->n_meas) {
-        fp_series *a = fp_panel_add_series(p0, "Measured", FP_SERIES_POINTS, FP_C_VERMILLION,
-                                           c->n_meas, c->meas_freq_mhz, c->meas_power_w, NULL,
-                                           NULL);
+        fp_series *a =
+            fp_panel_add_series(p0, "Measured", FP_SERIES_POINTS, FP_C_VERMILLION, c->n_meas,
+                                c->meas_freq_mhz, c->meas_power_w, NULL, NULL);
         fp_series *b = fp_panel_add_series(p1, "Measured", FP_SERIES_POINTS, FP_C_VERMILLION,
-                                           c->n_meas, c->meas_freq_mhz, c->meas_time_s, NULL,
-                                           NULL);
+                                           c->n_meas, c->meas_freq_mhz, c->meas_time_s, NULL, NULL);
         ok = a && b;
     }
     return ok ? FP_OK : oom(out, err);
@@ -630,8 +626,10 @@ static const char *column_label(const char *col, char *buf, size_t n)
                  {"mem_clock_mhz", "Memory clock (MHz)"},
                  {"gpu_util_pct", "GPU utilisation (%)"},
                  {"mem_util_pct", "Memory utilisation (%)"},
-                 {"temp_c", "Temperature (\xc2\xb0" "C)"},
-                 {"mem_temp_c", "Memory temperature (\xc2\xb0" "C)"},
+                 {"temp_c", "Temperature (\xc2\xb0"
+                            "C)"},
+                 {"mem_temp_c", "Memory temperature (\xc2\xb0"
+                                "C)"},
                  {"fb_used_mib", "Frame buffer used (MiB)"},
                  {"power_limit_w", "Power limit (W)"}};
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
@@ -658,8 +656,8 @@ fp_status fp_plot_timeseries(const fp_ts_plot_input *in, size_t n, const char *c
     fp_panel *p = fp_figure_add_panel(out, NULL, "Time (s)", yl);
     if (!p)
         return oom(out, err);
-    static const int colors[] = {FP_C_BLUE, FP_C_VERMILLION, FP_C_GREEN, FP_C_ORANGE,
-                                 FP_C_PURPLE, FP_C_SKYBLUE, FP_C_BLACK, FP_C_YELLOW};
+    static const int colors[] = {FP_C_BLUE,   FP_C_VERMILLION, FP_C_GREEN, FP_C_ORANGE,
+                                 FP_C_PURPLE, FP_C_SKYBLUE,    FP_C_BLACK, FP_C_YELLOW};
     for (size_t i = 0; i < n; i++) {
         char file[4096], label[96];
         snprintf(file, sizeof file, "%s", in[i].path);
@@ -713,8 +711,7 @@ fp_status fp_plot_timeseries(const fp_ts_plot_input *in, size_t n, const char *c
         }
         if (!se)
             return oom(out, err);
-        if (isfinite(w0) && isfinite(w1) &&
-            fp_panel_add_span(p, w0, w1, "inference window") != 0)
+        if (isfinite(w0) && isfinite(w1) && fp_panel_add_span(p, w0, w1, "inference window") != 0)
             return oom(out, err);
     }
     return FP_OK;

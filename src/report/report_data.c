@@ -72,8 +72,7 @@ fp_status fp_recs_read_json(const char *path, fp_rec_list *out, fp_error *err)
     json_error_t je;
     json_t *root = json_load_file(path, 0, &je);
     if (!root)
-        return fp_error_at(err, FP_ERR_PARSE, path, je.line, "expected optimize JSON: %s",
-                           je.text);
+        return fp_error_at(err, FP_ERR_PARSE, path, je.line, "expected optimize JSON: %s", je.text);
     json_t *res = json_object_get(root, "results");
     if (!json_is_array(res)) {
         json_decref(root);
@@ -107,8 +106,7 @@ fp_status fp_recs_read_json(const char *path, fp_rec_list *out, fp_error *err)
         r.feasible = fe ? json_is_true(fe) : 1;
         jstr(o, "flags", r.flags, sizeof r.flags);
         if (!r.gpu[0] || !r.app[0]) {
-            st = fp_error_at(err, FP_ERR_FORMAT, path, 0, "results[%zu]: expected gpu and app",
-                             i);
+            st = fp_error_at(err, FP_ERR_FORMAT, path, 0, "results[%zu]: expected gpu and app", i);
             break;
         }
         if ((st = fp_rec_list_push(out, &r, err)))
@@ -169,8 +167,8 @@ fp_status fp_recs_compute(const fp_agg_result *agg, const char *objective, doubl
                 continue;
             if (isfinite(max_slowdown) && r->time_s / base->time_s - 1 > max_slowdown + 1e-12)
                 continue;
-            double v = objective_value(r, objective), bv = best ? objective_value(best, objective)
-                                                                : INFINITY;
+            double v = objective_value(r, objective),
+                   bv = best ? objective_value(best, objective) : INFINITY;
             if (v < bv || (v == bv && r->freq_mhz > best->freq_mhz))
                 best = r;
         }
@@ -297,8 +295,7 @@ fp_status fp_model_read_json(const char *path, fp_model_set *out, fp_error *err)
                                  "models[%zu].measured: expected arrays of equal length", i);
         }
         if (!c->gpu[0] || !c->app[0])
-            st = fp_error_at(err, FP_ERR_FORMAT, path, 0, "models[%zu]: expected gpu and app",
-                             i);
+            st = fp_error_at(err, FP_ERR_FORMAT, path, 0, "models[%zu]: expected gpu and app", i);
         if (st)
             break;
     }
@@ -333,7 +330,7 @@ static int json_kind(const char *path)
         return 0;
     int k = json_is_array(json_object_get(root, "results"))  ? 1
             : json_is_array(json_object_get(root, "models")) ? 2
-                                                              : 0;
+                                                             : 0;
     json_decref(root);
     return k;
 }
@@ -351,8 +348,7 @@ void fp_report_data_free(fp_report_data *d)
 static fp_status merge_agg(fp_agg_result *dst, fp_agg_result *src, fp_error *err)
 {
     fp_agg_row *rows = realloc(dst->rows, (dst->nrows + src->nrows + 1) * sizeof *rows);
-    fp_agg_finding *fs =
-        realloc(dst->findings, (dst->nfindings + src->nfindings + 1) * sizeof *fs);
+    fp_agg_finding *fs = realloc(dst->findings, (dst->nfindings + src->nfindings + 1) * sizeof *fs);
     if (rows)
         dst->rows = rows;
     if (fs)

@@ -92,10 +92,26 @@ static void summary(fp_sbuf *b, const fp_report_input *in)
     if (in->recs->fallback)
         fp_sbuf_printf(b, "<p class=\"warn\">These recommendations were computed by the "
                           "report's plain minimum, not by <code>freqpilot optimize</code>.</p>\n");
-    fp_sbuf_printf(b, "<p>Energy saving and slowdown relative to the baseline (%s clock), with "
-                      "95 %% intervals. A saving whose interval reaches zero is not "
-                      "significant.</p>\n",
+    fp_sbuf_printf(b,
+                   "<p>Energy saving and slowdown relative to the baseline (%s clock), with "
+                   "95 %% intervals. A saving whose interval reaches zero is not "
+                   "significant.</p>\n",
                    in->recs->baseline[0] ? in->recs->baseline : "max");
+    const fp_agg_result *a = in->agg;
+    if (a->nfindings) {
+        fp_sbuf_printf(b, "<p class=\"warn\">Data-quality findings that limit these "
+                          "recommendations (details under <a href=\"#quality\">Data "
+                          "quality</a>):</p>\n<ul class=\"findings\">\n");
+        for (size_t i = 0; i < a->nfindings; i++) {
+            const fp_agg_finding *f = &a->findings[i];
+            fp_sbuf_printf(b, "<li><b>");
+            esc(b, f->gpu);
+            fp_sbuf_printf(b, " ");
+            esc(b, f->app);
+            fp_sbuf_printf(b, "</b>: %s</li>\n", fp_flag_name(f->flag));
+        }
+        fp_sbuf_printf(b, "</ul>\n");
+    }
     fp_sbuf_printf(b, "<table><tr><th>GPU</th><th>App</th><th>Objective</th><th>Max "
                       "slowdown</th><th>Clock (MHz)</th><th>Baseline (MHz)</th><th>Energy "
                       "saving [95 %% CI]</th><th>Slowdown [95 %% CI]</th><th>Verdict</th>"
@@ -116,30 +132,16 @@ static void summary(fp_sbuf *b, const fp_report_input *in)
         esc(b, r->app);
         fp_sbuf_printf(b, "</td><td>");
         esc(b, r->objective);
-        fp_sbuf_printf(b, "</td><td class=\"n\">%s</td><td class=\"n\">%.0f</td><td class=\"n\">"
-                          "%.0f</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td "
-                          "class=\"%s\">%s</td><td>",
+        fp_sbuf_printf(b,
+                       "</td><td class=\"n\">%s</td><td class=\"n\">%.0f</td><td class=\"n\">"
+                       "%.0f</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td "
+                       "class=\"%s\">%s</td><td>",
                        bud, r->freq_mhz, r->baseline_mhz, s, d,
                        strcmp(v, "significant saving") ? "warn" : "ok", v);
         esc(b, r->flags);
         fp_sbuf_printf(b, "</td></tr>\n");
     }
     fp_sbuf_printf(b, "</table>\n");
-    const fp_agg_result *a = in->agg;
-    if (a->nfindings) {
-        fp_sbuf_printf(b, "<p class=\"warn\">Data-quality findings that limit these "
-                          "recommendations (details under <a href=\"#quality\">Data "
-                          "quality</a>):</p>\n<ul class=\"findings\">\n");
-        for (size_t i = 0; i < a->nfindings; i++) {
-            const fp_agg_finding *f = &a->findings[i];
-            fp_sbuf_printf(b, "<li><b>");
-            esc(b, f->gpu);
-            fp_sbuf_printf(b, " ");
-            esc(b, f->app);
-            fp_sbuf_printf(b, "</b>: %s</li>\n", fp_flag_name(f->flag));
-        }
-        fp_sbuf_printf(b, "</ul>\n");
-    }
 }
 
 static void quality(fp_sbuf *b, const fp_report_input *in)
@@ -187,8 +189,9 @@ static void quality(fp_sbuf *b, const fp_report_input *in)
             esc(b, r->gpu);
             fp_sbuf_printf(b, "</td><td>");
             esc(b, r->app);
-            fp_sbuf_printf(b, "</td><td class=\"n\">%.0f</td><td class=\"n\">%d</td><td "
-                              "class=\"n\">%d</td><td>%s</td></tr>\n",
+            fp_sbuf_printf(b,
+                           "</td><td class=\"n\">%.0f</td><td class=\"n\">%d</td><td "
+                           "class=\"n\">%d</td><td>%s</td></tr>\n",
                            r->freq_mhz, r->runs, r->runs_dropped, fl);
         }
         fp_sbuf_printf(b, "</table>\n");
@@ -196,8 +199,9 @@ static void quality(fp_sbuf *b, const fp_report_input *in)
     fp_sbuf_printf(b, "<h3>Dropped runs</h3>\n");
     if (a->dropped.len == 0) {
         fp_sbuf_printf(b, "<p>No run was dropped%s.</p>\n",
-                       a->nfindings || a->dropped.len ? "" : " (or the inputs were already "
-                                                              "aggregated)");
+                       a->nfindings || a->dropped.len ? ""
+                                                      : " (or the inputs were already "
+                                                        "aggregated)");
     } else {
         fp_sbuf_printf(b, "<table><tr><th>GPU</th><th>App</th><th>Clock (MHz)</th><th>Sweep "
                           "position</th><th>Time (s)</th><th>Energy (J)</th><th>Reason</th>"
@@ -205,17 +209,17 @@ static void quality(fp_sbuf *b, const fp_report_input *in)
         for (size_t i = 0; i < a->dropped.len; i++) {
             const fp_run *r = &a->dropped.items[i];
             char fl[512];
-            fp_flags_format(r->flags &
-                                (FP_FLAG_COLD_START_DROPPED | FP_FLAG_OUTLIER_DROPPED |
-                                 FP_FLAG_FAILED),
-                            fl, sizeof fl);
+            fp_flags_format(
+                r->flags & (FP_FLAG_COLD_START_DROPPED | FP_FLAG_OUTLIER_DROPPED | FP_FLAG_FAILED),
+                fl, sizeof fl);
             fp_sbuf_printf(b, "<tr><td>");
             esc(b, r->gpu);
             fp_sbuf_printf(b, "</td><td>");
             esc(b, r->app);
-            fp_sbuf_printf(b, "</td><td class=\"n\">%.0f</td><td class=\"n\">%ld</td><td "
-                              "class=\"n\">%.2f</td><td class=\"n\">%.1f</td><td>%s</td><td "
-                              "class=\"muted\">",
+            fp_sbuf_printf(b,
+                           "</td><td class=\"n\">%.0f</td><td class=\"n\">%ld</td><td "
+                           "class=\"n\">%.2f</td><td class=\"n\">%.1f</td><td>%s</td><td "
+                           "class=\"muted\">",
                            r->freq_mhz, r->run_index, r->time_s, r->energy_j, fl);
             esc(b, r->source);
             fp_sbuf_printf(b, "</td></tr>\n");
@@ -282,8 +286,8 @@ fp_status fp_report_write_html(const fp_report_input *in, const char *path, fp_e
     size_t np = fp_report_pairs(in->agg, first, 1024);
     const char *gpus[64];
     size_t ng = fp_report_gpus(in->agg, gpus, 64);
-    fp_sbuf_printf(&b, "%zu GPU(s), %zu (GPU, app) pairs, %zu clock rows, %zu dropped runs.",
-                   ng, np, in->agg->nrows, in->agg->dropped.len);
+    fp_sbuf_printf(&b, "%zu GPU(s), %zu (GPU, app) pairs, %zu clock rows, %zu dropped runs.", ng,
+                   np, in->agg->nrows, in->agg->dropped.len);
     if (in->generated_utc)
         fp_sbuf_printf(&b, " Generated %s.", in->generated_utc);
     fp_sbuf_printf(&b, "</p>\n<p><a href=\"#summary\">Recommendations</a> &middot; <a "

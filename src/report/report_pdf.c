@@ -41,8 +41,7 @@ static void page_begin(doc *d)
     }
     fp_canvas_font(cr, 7.5, 0);
     cairo_set_source_rgb(cr, 0.45, 0.45, 0.45);
-    fp_canvas_text(cr, MARGIN, MARGIN - 22, d->in->title ? d->in->title : "freqpilot report", 0,
-                   1);
+    fp_canvas_text(cr, MARGIN, MARGIN - 22, d->in->title ? d->in->title : "freqpilot report", 0, 1);
     char buf[64];
     snprintf(buf, sizeof buf, "page %d", d->page);
     fp_canvas_text(cr, PAGE_W / 2, PAGE_H - MARGIN + 24, buf, 0.5, 1);
@@ -131,7 +130,8 @@ static void row(doc *d, const char *const *cells, const double *xs, size_t n, in
         cairo_save(cr);
         cairo_rectangle(cr, x0, d->y - 3, x1 - x0, LINE_H + 2);
         cairo_clip(cr);
-        int warn = !header && (strstr(cells[i], "no significant") || !strcmp(cells[i], "infeasible"));
+        int warn =
+            !header && (strstr(cells[i], "no significant") || !strcmp(cells[i], "infeasible"));
         if (warn)
             fp_canvas_set_color(cr, FP_C_VERMILLION, 1);
         else
@@ -180,16 +180,18 @@ static void summary(doc *d)
     const fp_report_input *in = d->in;
     heading(d, in->title ? in->title : "freqpilot report", 16);
     if (in->simulated)
-        para(d, "SIMULATED DATA: every number in this report comes from freqpilot's simulated "
-                "GPU, not from hardware.",
+        para(d,
+             "SIMULATED DATA: every number in this report comes from freqpilot's simulated "
+             "GPU, not from hardware.",
              BODY_FS, 1);
     char buf[512];
     size_t first[1024];
     size_t np = fp_report_pairs(in->agg, first, 1024);
     const char *gpus[64];
     size_t ng = fp_report_gpus(in->agg, gpus, 64);
-    snprintf(buf, sizeof buf, "%zu GPU(s), %zu (GPU, app) pairs, %zu clock rows, %zu dropped "
-                              "runs, %zu findings.%s%s",
+    snprintf(buf, sizeof buf,
+             "%zu GPU(s), %zu (GPU, app) pairs, %zu clock rows, %zu dropped "
+             "runs, %zu findings.%s%s",
              ng, np, in->agg->nrows, in->agg->dropped.len, in->agg->nfindings,
              in->generated_utc ? " Generated " : "", in->generated_utc ? in->generated_utc : "");
     para(d, buf, BODY_FS, 0);
@@ -199,15 +201,28 @@ static void summary(doc *d)
         return;
     }
     if (in->recs->fallback)
-        para(d, "These recommendations were computed by the report's plain minimum, not by "
-                "freqpilot optimize.",
+        para(d,
+             "These recommendations were computed by the report's plain minimum, not by "
+             "freqpilot optimize.",
              BODY_FS, 1);
-    para(d, "Energy saving and slowdown relative to the baseline (highest clock), with 95 % "
-            "intervals. A saving whose interval reaches zero is not significant.",
+    para(d,
+         "Energy saving and slowdown relative to the baseline (highest clock), with 95 % "
+         "intervals. A saving whose interval reaches zero is not significant.",
          BODY_FS, 0);
-    static const char *const hdr[] = {"GPU",       "App",  "Objective",   "Budget",
-                                      "Clock MHz", "Base", "Energy saving", "Slowdown",
-                                      "Verdict"};
+    const fp_agg_result *a = in->agg;
+    if (a->nfindings) {
+        para(d,
+             "Data-quality findings that limit these recommendations (see Data quality):", BODY_FS,
+             1);
+        for (size_t i = 0; i < a->nfindings; i++) {
+            snprintf(buf, sizeof buf, "%s %s: %s", a->findings[i].gpu, a->findings[i].app,
+                     fp_flag_name(a->findings[i].flag));
+            para(d, buf, 8, 0);
+        }
+    }
+    d->y += 4;
+    static const char *const hdr[] = {"GPU",  "App",           "Objective", "Budget", "Clock MHz",
+                                      "Base", "Energy saving", "Slowdown",  "Verdict"};
     static const double xs[] = {0, 34, 100, 142, 176, 216, 248, 340, 432};
     row(d, hdr, xs, 9, 1);
     for (size_t i = 0; i < in->recs->len; i++) {
@@ -221,20 +236,9 @@ static void summary(doc *d)
             snprintf(bud, sizeof bud, "none");
         snprintf(f, sizeof f, "%.0f", r->freq_mhz);
         snprintf(bf, sizeof bf, "%.0f", r->baseline_mhz);
-        const char *cells[] = {r->gpu, r->app, r->objective, bud, f, bf, s, sl,
-                               fp_report_verdict(r)};
+        const char *cells[] = {r->gpu, r->app, r->objective,        bud, f, bf,
+                               s,      sl,     fp_report_verdict(r)};
         row(d, cells, xs, 9, 0);
-    }
-    const fp_agg_result *a = in->agg;
-    if (a->nfindings) {
-        d->y += 6;
-        para(d, "Data-quality findings that limit these recommendations (see Data quality):",
-             BODY_FS, 1);
-        for (size_t i = 0; i < a->nfindings; i++) {
-            snprintf(buf, sizeof buf, "%s %s: %s", a->findings[i].gpu, a->findings[i].app,
-                     fp_flag_name(a->findings[i].flag));
-            para(d, buf, 8, 0);
-        }
     }
 }
 
@@ -242,8 +246,9 @@ static void quality(doc *d)
 {
     const fp_agg_result *a = d->in->agg;
     heading(d, "Data quality", 14);
-    para(d, "Every finding, flagged clock and dropped run below affects how far the numbers can "
-            "be trusted.",
+    para(d,
+         "Every finding, flagged clock and dropped run below affects how far the numbers can "
+         "be trusted.",
          BODY_FS, 0);
     heading(d, "Findings per (GPU, app)", 11);
     char buf[1024];
@@ -281,8 +286,8 @@ static void quality(doc *d)
         row(d, cells, xs, 6, 0);
     }
     heading(d, "Dropped runs", 11);
-    static const char *const dh[] = {"GPU", "App", "Clock MHz", "Position", "Time s",
-                                     "Energy J", "Reason"};
+    static const char *const dh[] = {"GPU",    "App",      "Clock MHz", "Position",
+                                     "Time s", "Energy J", "Reason"};
     static const double dx[] = {0, 40, 120, 170, 215, 260, 310};
     if (!a->dropped.len)
         para(d, "No run was dropped.", BODY_FS, 0);
@@ -295,8 +300,8 @@ static void quality(doc *d)
         snprintf(pos, sizeof pos, "%ld", r->run_index);
         snprintf(t, sizeof t, "%.2f", r->time_s);
         snprintf(e, sizeof e, "%.1f", r->energy_j);
-        fp_flags_format(r->flags & (FP_FLAG_COLD_START_DROPPED | FP_FLAG_OUTLIER_DROPPED |
-                                    FP_FLAG_FAILED),
+        fp_flags_format(r->flags &
+                            (FP_FLAG_COLD_START_DROPPED | FP_FLAG_OUTLIER_DROPPED | FP_FLAG_FAILED),
                         fl, sizeof fl);
         const char *cells[] = {r->gpu, r->app, f, pos, t, e, fl};
         row(d, cells, dx, 7, 0);

@@ -178,18 +178,15 @@ static void remember_skip(fp_ts_reader *r, int slot, size_t len)
     r->skip_len[slot] = len;
 }
 
+/* The fast path's scans: the lines come from an fp_linebuf (loads past end allowed). */
 static inline const char *ws_skip(const char *p, const char *end)
 {
-    while (p < end && (*p == ' ' || *p == '\t'))
-        p++;
-    return p;
+    return fp_scan_nonblank(p, end);
 }
 
 static inline const char *tok_end(const char *p, const char *end)
 {
-    while (p < end && *p != ' ' && *p != '\t')
-        p++;
-    return p;
+    return fp_scan_blank(p, end);
 }
 
 /*

@@ -10,7 +10,8 @@
 #include "telemetry/linebuf.h"
 
 struct fp_linebuf {
-    char *buf; /* cap + 1 bytes: the extra byte terminates an unterminated last line */
+    char *buf; /* cap + 1 + FP_LINEBUF_PAD bytes: the extra byte terminates an unterminated
+                  last line; the padding (zeroed) lets scans load past the end of a line */
     size_t cap;
     size_t start;   /* first byte not yet returned */
     size_t scan;    /* bytes in [start, scan) are known to hold no '\n' */
@@ -39,7 +40,7 @@ static fp_status lb_alloc(fp_linebuf **out, const char *path, size_t chunk, size
         chunk = 16;
     if (max_line < chunk)
         max_line = chunk;
-    lb->buf = malloc(chunk + 1);
+    lb->buf = calloc(1, chunk + 1 + FP_LINEBUF_PAD);
     lb->path = strdup(path);
     if (!lb->buf || !lb->path) {
         free(lb->buf);
@@ -126,11 +127,12 @@ static int lb_fill(fp_linebuf *lb, fp_error *err)
             return lb_fail(lb, err);
         }
         size_t ncap = lb->cap * 2 < lb->max_line ? lb->cap * 2 : lb->max_line;
-        char *nb = realloc(lb->buf, ncap + 1);
+        char *nb = realloc(lb->buf, ncap + 1 + FP_LINEBUF_PAD);
         if (!nb) {
             lb->failed = fp_error_set(&lb->saved, FP_ERR_NOMEM, "%s: out of memory", lb->path);
             return lb_fail(lb, err);
         }
+        memset(nb + lb->cap, 0, ncap - lb->cap + 1 + FP_LINEBUF_PAD);
         lb->buf = nb;
         lb->cap = ncap;
     }

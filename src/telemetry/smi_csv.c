@@ -298,9 +298,7 @@ static int is_repeated_header(fp_ts_reader *r, char **f, size_t *l, int n)
 /* Where the unquoted cell starting at p (blanks skipped) ends: the next ',' or end. */
 static inline const char *cell_end(const char *p, const char *end)
 {
-    while (p < end && *p != ',')
-        p++;
-    return p;
+    return fp_scan_to(p, end, ',');
 }
 
 static inline const char *skip_blanks(const char *p, const char *end)

@@ -124,9 +124,9 @@ static void test_replay_measured(void **state)
     fp_load_options lo;
     fp_load_options_init(&lo);
     fp_error err;
-    assert_int_equal(fp_runs_load(tu_data_path("ai-inference-energy/measured_runs.csv"), &lo, &runs,
-                                  &err),
-                     FP_OK);
+    assert_int_equal(
+        fp_runs_load(tu_data_path("ai-inference-energy/measured_runs.csv"), &lo, &runs, &err),
+        FP_OK);
     fp_replay_results rr;
     assert_int_equal(fp_model_replay(&runs, NULL, &rr, &err), FP_OK);
     assert_int_equal(rr.len, 12);

@@ -46,9 +46,8 @@ static void test_sim_five_clocks(void **state)
             assert_non_null(ep);
             fp_error err;
             for (unsigned i = 0; i < n; i++)
-                assert_int_equal(fp_sim_expected(gpu, wl, gpu->clocks_mhz[i], &t[i], NULL, &p[i],
-                                                 &err),
-                                 FP_OK);
+                assert_int_equal(
+                    fp_sim_expected(gpu, wl, gpu->clocks_mhz[i], &t[i], NULL, &p[i], &err), FP_OK);
             /* The range that matters: clocks >= 35 % of the top (the measured sweeps stop at
              * 510 MHz); 5 clocks spread over it, top and bottom included. */
             unsigned top = fp_sim_gpu_fmax(gpu);
@@ -77,9 +76,10 @@ static void test_sim_five_clocks(void **state)
             }
             qsort(ep, n, sizeof *ep, cmp_d);
             qsort(et, n, sizeof *et, cmp_d);
-            print_message("%s %-16s power max %.2f%% median %.2f%%, time max %.2f%% median %.2f%%\n",
-                          gpu->short_name, wl->name, 100 * worst_p, 100 * ep[n / 2], 100 * worst_t,
-                          100 * et[n / 2]);
+            print_message(
+                "%s %-16s power max %.2f%% median %.2f%%, time max %.2f%% median %.2f%%\n",
+                gpu->short_name, wl->name, 100 * worst_p, 100 * ep[n / 2], 100 * worst_t,
+                100 * et[n / 2]);
             assert_true(worst_p <= MAX_POWER_ERR);
             assert_true(worst_t <= MAX_TIME_ERR);
             assert_true(ep[n / 2] <= MEDIAN_POWER_ERR && et[n / 2] <= MEDIAN_TIME_ERR);
@@ -111,8 +111,8 @@ static void test_exact_recovery(void **state)
     fp_model_point pts[6];
     double f[6] = {2000, 1800, 1500, 1200, 900, 600};
     for (int i = 0; i < 6; i++)
-        pts[i] = (fp_model_point){f[i], tf + tc * 2000 / f[i],
-                                  ps + pd * g_ref(f[i], 2000, 1200, 0.7), NAN, NAN, 1};
+        pts[i] = (fp_model_point){
+            f[i], tf + tc * 2000 / f[i], ps + pd * g_ref(f[i], 2000, 1200, 0.7), NAN, NAN, 1};
     fp_curve_model m;
     fp_error err;
     assert_int_equal(fp_curve_fit("MyGPU", "app", pts, 6, &o, &m, &err), FP_OK);
@@ -146,8 +146,11 @@ static void test_coverage_with_noise(void **state)
             double t, p;
             fp_sim_expected(gpu, wl, clocks[i], &t, NULL, &p, NULL);
             /* 3 runs, 2 % noise each: the centre's SD is 2 %/sqrt(3). */
-            pts[i] = (fp_model_point){clocks[i], t * (1 + gsl_ran_gaussian(r, 0.02 / sqrt(3))),
-                                      p * (1 + gsl_ran_gaussian(r, 0.02 / sqrt(3))), 0.02, 0.02,
+            pts[i] = (fp_model_point){clocks[i],
+                                      t * (1 + gsl_ran_gaussian(r, 0.02 / sqrt(3))),
+                                      p * (1 + gsl_ran_gaussian(r, 0.02 / sqrt(3))),
+                                      0.02,
+                                      0.02,
                                       3};
         }
         fp_curve_model m;
@@ -225,10 +228,8 @@ static void test_model_json_roundtrip(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sim_five_clocks),
-        cmocka_unit_test(test_exact_recovery),
-        cmocka_unit_test(test_coverage_with_noise),
-        cmocka_unit_test(test_not_clock_bound),
+        cmocka_unit_test(test_sim_five_clocks),      cmocka_unit_test(test_exact_recovery),
+        cmocka_unit_test(test_coverage_with_noise),  cmocka_unit_test(test_not_clock_bound),
         cmocka_unit_test(test_model_json_roundtrip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

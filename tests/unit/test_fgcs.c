@@ -99,10 +99,9 @@ static void test_loao_sim(void **state)
         const fp_eval_result *r = &res.items[i];
         print_message("%s %-16s physical P %.1f%% T %.1f%% | fgcs-refit P %.1f%% T %.1f%% | "
                       "paper P %.1f%% T %.1f%% (median APE)\n",
-                      r->gpu, r->app, 100 * r->loao_phys.power_mdape,
-                      100 * r->loao_phys.time_mdape, 100 * r->loao_fgcs.power_mdape,
-                      100 * r->loao_fgcs.time_mdape, 100 * r->fgcs_paper.power_mdape,
-                      100 * r->fgcs_paper.time_mdape);
+                      r->gpu, r->app, 100 * r->loao_phys.power_mdape, 100 * r->loao_phys.time_mdape,
+                      100 * r->loao_fgcs.power_mdape, 100 * r->loao_fgcs.time_mdape,
+                      100 * r->fgcs_paper.power_mdape, 100 * r->fgcs_paper.time_mdape);
         assert_true(r->loao_phys.n > 0 && isfinite(r->loao_phys.power_mape));
         assert_true(r->loao_fgcs.n > 0 && isfinite(r->loao_fgcs.time_mape));
         /* Compute-bound apps are covered by the others' features: power within 3 %. */

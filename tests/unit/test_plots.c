@@ -349,7 +349,7 @@ static void test_render_sizes_and_svg(void **state)
     char *svg = NULL;
     assert_int_equal(fp_figure_svg(&f, &ro, "q7-", &svg, &err), FP_OK);
     assert_true(strncmp(svg, "<svg", 4) == 0);
-    assert_null(strstr(svg, "href=\"#glyph"));   /* every id reference is prefixed */
+    assert_null(strstr(svg, "href=\"#glyph")); /* every id reference is prefixed */
     assert_non_null(strstr(svg, "href=\"#q7-"));
     free(svg);
     fp_figure_free(&f);
@@ -360,10 +360,14 @@ static void test_render_sizes_and_svg(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sweep_normalized), cmocka_unit_test(test_pareto),
-        cmocka_unit_test(test_savings_and_optima), cmocka_unit_test(test_heatmap),
-        cmocka_unit_test(test_model),             cmocka_unit_test(test_recs_fallback),
-        cmocka_unit_test(test_timeseries_window), cmocka_unit_test(test_render_sizes_and_svg),
+        cmocka_unit_test(test_sweep_normalized),
+        cmocka_unit_test(test_pareto),
+        cmocka_unit_test(test_savings_and_optima),
+        cmocka_unit_test(test_heatmap),
+        cmocka_unit_test(test_model),
+        cmocka_unit_test(test_recs_fallback),
+        cmocka_unit_test(test_timeseries_window),
+        cmocka_unit_test(test_render_sizes_and_svg),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
