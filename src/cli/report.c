@@ -146,9 +146,11 @@ int cmd_report(int argc, char **argv)
     fp_report_data d;
     fp_status st = fp_report_data_load(&d, (const char *const *)argv + optind,
                                        (size_t)(argc - optind), &diag, &err);
-    if (!st && !d.have_agg)
+    if (!st && !d.have_agg) {
+        fp_report_data_free(&d);
         st = fp_error_set(&err, FP_ERR_INVALID,
                           "no aggregated data among the inputs (aggregated.csv or runs)");
+    }
     if (st) {
         cli_error("%s", err.msg);
         return EXIT_FAIL;
