@@ -158,6 +158,79 @@ fp_status fp_policy_learn_phase_clocks_sim(fp_policy_cfg *c, const fp_sim_gpu *g
                                            const fp_sim_workload *wl, double budget,
                                            const fp_phase_opts *popts, fp_error *err);
 
+/*
+ * Per-class clocks that minimise total energy subject to total time <= limit_s: an exact
+ * multiple-choice knapsack over the classes (Pareto fronts of (time, energy) merged class by
+ * class), not independent per-class choices. T and E are [FP_PHASE_COUNT][n] (row-major,
+ * seconds and joules per class at clocks_mhz[k]); used[c] = 0 skips a class. pick[c] gets
+ * the index of the chosen clock (0 for unused classes); when no plan fits, the fastest one.
+ * Returns 1 when a plan fits the limit, 0 when the fastest was taken, -1 out of memory.
+ */
+int fp_phase_plan(const double *T, const double *E, const int used[FP_PHASE_COUNT], unsigned n,
+                  double limit_s, unsigned pick[FP_PHASE_COUNT]);
+
+/* ---- Phase clocks from recorded sweeps (src/govern/sweep.c) ---- */
+
+#define FP_SWEEP_MAX_CLOCKS 256
+
+/*
+ * What a sweep dataset says per phase class: every measured run's telemetry inside its
+ * marked inference window is fed through the phase detector (fresh per run, fed from the
+ * run's first sample), and each sample interval's seconds and energy (power x dt) go to the
+ * class detected then. Means over the runs at each clock.
+ */
+typedef struct fp_phase_sweep {
+    char gpu[64], app[64];
+    unsigned n_clocks;
+    unsigned clocks_mhz[FP_SWEEP_MAX_CLOCKS];        /* swept clocks, high to low */
+    unsigned runs[FP_SWEEP_MAX_CLOCKS];              /* measured runs used per clock */
+    double t_s[FP_PHASE_COUNT][FP_SWEEP_MAX_CLOCKS]; /* mean seconds per run in the class */
+    double e_j[FP_PHASE_COUNT][FP_SWEEP_MAX_CLOCKS]; /* mean joules per run in the class */
+    double time_s[FP_SWEEP_MAX_CLOCKS], energy_j[FP_SWEEP_MAX_CLOCKS]; /* window totals */
+} fp_phase_sweep;
+
+/*
+ * Reads DATASET/<gpu>/<app>/<MHz>/<run>/{run.json,telemetry.csv} (warm-ups, failed runs
+ * and runs without a marked window are skipped; diag warns about unreadable ones). gpu or
+ * app NULL = the only one in the dataset (an error when there are several).
+ */
+fp_status fp_phase_sweep_load(const char *dataset, const char *gpu, const char *app,
+                              const fp_phase_opts *popts, fp_phase_sweep *out, const fp_diag *diag,
+                              fp_error *err);
+
+/*
+ * Phase clocks from a sweep: fp_phase_plan over the sweep's per-class seconds and joules,
+ * limit = window time at the highest swept clock x (1 + budget). Classes with under 1 % of
+ * the window at every clock keep their defaults (idle/host: f_e, memory: as compute,
+ * compute: f_max). Clocks are snapped to c's table.
+ */
+fp_status fp_policy_learn_phase_clocks_sweep(fp_policy_cfg *c, const fp_phase_sweep *sw,
+                                             double budget, fp_error *err);
+
+/*
+ * A recorded run replayed through the detector and a policy. Without a sweep nothing can be
+ * said about energy: the recording ran at one clock and cannot show how the workload would
+ * have reacted to another (has_estimate = 0). With a sweep of the same workload, an ESTIMATE
+ * (model: each sample interval dt of class c recorded at clock f_rec takes
+ * dt x t_c(f) / t_c(f_rec) at the decided clock f, at the class's mean sweep power
+ * e_c(f) / t_c(f); clocks taken at the nearest swept clock, the whole-window totals used
+ * where the class never appeared at f; switching latency and detection delay ignored).
+ */
+typedef struct fp_recorded_result {
+    unsigned long samples, clock_changes;
+    double share[FP_PHASE_COUNT];              /* time share per detected class */
+    double mean_requested_mhz;                 /* time-weighted; 0 = default clocks */
+    double recorded_time_s, recorded_energy_j; /* the recording itself (window or whole) */
+    double recorded_clock_mhz;                 /* median SM clock of the recording */
+    int has_estimate;
+    double est_time_s, est_energy_j;           /* under the policy (estimate) */
+    double est_fmax_time_s, est_fmax_energy_j; /* at the highest swept clock (estimate) */
+} fp_recorded_result;
+
+fp_status fp_replay_recorded(const fp_sample *s, size_t n, double win_start_s, double win_end_s,
+                             const fp_policy_cfg *cfg, const fp_phase_sweep *sw,
+                             fp_recorded_result *out, fp_error *err);
+
 /* ---- Replay on the simulated GPU (src/govern/replay.c) ---- */
 
 typedef struct fp_replay_opts {
@@ -169,6 +242,9 @@ typedef struct fp_replay_opts {
     double margin;           /* least fraction of the budget the phase plan keeps back (0.05) */
     uint64_t seed;
     int keep_trace; /* fill fp_replay_result.trace */
+    /* phase policy: learn its clocks from this recorded sweep (fp_phase_sweep_load) instead
+     * of the simulator's model curves; NULL = the model */
+    const fp_phase_sweep *sweep;
 } fp_replay_opts;
 
 void fp_replay_opts_default(fp_replay_opts *o);
@@ -217,7 +293,7 @@ fp_status fp_replay_compare(const fp_sim_workload *wl, const fp_replay_opts *o,
 
 typedef struct fp_pred_example {
     char app[32];
-    char category[32];
+    char category[32]; /* dominant phase class of the whole window: "compute", "memory", ... */
     char gpu[32];
     double feat[FP_PRED_NFEAT];
     double best_clock_frac; /* energy-optimal clock within the budget / f_max */
@@ -229,8 +305,15 @@ typedef struct fp_predictor {
     double mean[FP_PRED_NFEAT], sd[FP_PRED_NFEAT];
 } fp_predictor;
 
-/* "llm", "diffusion", "vision", "speech", "rnn" for the built-in sim workloads; else the name. */
+/* "llm", "diffusion", "vision", "speech", "rnn" for the built-in sim workloads; else the name.
+ * (The application's domain; one app per domain in the sim, so it is not the predictor's
+ * target: see fp_pred_example.category.) */
 const char *fp_pred_category_of(const char *app);
+/*
+ * The predictor's category: the phase class (fp_phase_name) holding the most time of the
+ * inference window [win_start_s, win_end_s] (NAN = whole recording), idle excluded.
+ */
+fp_phase fp_pred_dominant_phase(const fp_sample *s, size_t n, double win_start_s, double win_end_s);
 /*
  * Features of the first window_s seconds after the GPU became busy: mean SM, tensor and
  * DRAM activity, utilisation, share of samples per phase class, power over the limit.
@@ -240,7 +323,12 @@ fp_status fp_pred_features(const fp_sample *s, size_t n, double window_s, double
 /* Examples from simulated runs of every built-in workload on every simulated GPU. */
 fp_status fp_pred_examples_sim(fp_predictor *p, unsigned seeds, double window_s, double budget,
                                fp_error *err);
-/* Examples from a DATASET/ tree (one per run; the best clock from the runs' energy/time). */
+/*
+ * Examples from a DATASET/ tree: one per measured run at the highest swept clock of each
+ * (gpu, app) (what an ungoverned GPU shows first); the target clock is the swept clock of
+ * least mean window energy whose mean window time is within (1 + budget) of the highest
+ * clock's, as a fraction of that highest clock.
+ */
 fp_status fp_pred_examples_dataset(fp_predictor *p, const char *dataset, double window_s,
                                    double budget, const fp_diag *diag, fp_error *err);
 void fp_pred_fit(fp_predictor *p);
@@ -252,7 +340,10 @@ typedef struct fp_pred_eval {
     size_t n;
     double category_accuracy;     /* held-out-app: share predicted with the right category */
     double category_accuracy_run; /* held-out-run (same app, other runs allowed) */
-    double clock_mae_frac;        /* mean |predicted - best| clock as a fraction of f_max */
+    double majority_baseline;     /* held-out-app accuracy of always guessing the most common
+                                     category of the training set (what to beat) */
+    size_t n_apps, n_categories;
+    double clock_mae_frac; /* mean |predicted - best| clock as a fraction of f_max */
 } fp_pred_eval;
 /* Leave-one-application-out evaluation. */
 void fp_pred_evaluate(const fp_predictor *p, fp_pred_eval *out);

@@ -6,12 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include <jansson.h>
 
 #include "cli/cli.h"
 #include "freqpilot/clockguard.h"
+#include "freqpilot/dataset.h"
 #include "freqpilot/govern.h"
 #include "freqpilot/reader.h"
 #include "freqpilot/sim.h"
@@ -19,12 +21,16 @@
 static const char govern_help[] =
     "usage: freqpilot govern replay [--policy P] [--gpu GPU] [--budget X] [--interval-ms N]\n"
     "                               [--switch-latency-ms N] [--bias B] [--seed N]\n"
-    "                               [--format table|json] [--trace FILE] WORKLOAD|all|FILE\n"
+    "                               [--format table|json] [--trace FILE]\n"
+    "                               [--phase-clocks-from DATASET] [--app APP]\n"
+    "                               WORKLOAD|all|TELEMETRY|DATASET\n"
     "   or: freqpilot govern daemon [--backend nvml|sim] [--gpu N|UUID] [--policy P]\n"
     "                               [--interval-ms 50] [--listen HOST:PORT] [--budget X]\n"
     "                               [--static-clock MHZ | --optimize FILE [--app APP]]\n"
     "                               [--phase-clocks idle=M,compute=M,memory=M,host=M]\n"
-    "                               [--f-e MHZ] [--bias B] [--rate-file FIFO]\n"
+    "                               [--phase-clocks-from DATASET|MODEL [--app APP]\n"
+    "                               [--sweep-gpu NAME]] [--f-e MHZ] [--bias B]\n"
+    "                               [--rate-file FIFO]\n"
     "                               [--duration S] [--state-dir DIR] [--force]\n"
     "   or: freqpilot govern train [--sim] [--dataset DIR]... [--window S] [--budget X]\n"
     "                              [-o model.json]\n"
@@ -47,15 +53,24 @@ static const char govern_help[] =
     "         saving and slowdown against the default clocks and the best static clock\n"
     "         within the budget. --format json: {\"results\": [{workload, gpu, policy,\n"
     "         energy_j, time_s, energy_saving, slowdown, budget, ...}]}. A telemetry file or\n"
-    "         DATASET replays its recorded samples through detector and policy (phases and\n"
-    "         clock decisions; no energy, recorded runs cannot react to clocks).\n"
+    "         DATASET replays its recorded samples through detector and policy (phase shares,\n"
+    "         clock decisions). Energy and time are only ESTIMATED, and only with a sweep\n"
+    "         (the DATASET itself, or --phase-clocks-from DATASET): each sample's class\n"
+    "         takes the sweep's time and power ratios between the decided and recorded\n"
+    "         clock. A single-clock recording alone gives no energy (\"estimate\": null):\n"
+    "         it cannot show how the workload would react to another clock.\n"
     "daemon   the control loop (20..1000 ms) through NVML; clocks restored on exit and on\n"
     "         SIGINT/SIGTERM/SIGHUP (clockguard state file; `freqpilot restore` after a\n"
     "         crash); Prometheus text on http://--listen/metrics (127.0.0.1 only unless\n"
     "         another address is given); clock changes logged at info level (-v).\n"
-    "train    the workload predictor: features of the first --window seconds (default 5),\n"
-    "         category and starting clock per run, from simulated runs (--sim) and/or\n"
-    "         datasets; prints the leave-one-application-out evaluation.\n"
+    "train    the workload predictor: features of the first --window seconds (default 5)\n"
+    "         -> category (the dominant phase class of the window) and starting clock,\n"
+    "         k-NN on simulated runs (--sim) and/or DATASETs (runs at the highest swept\n"
+    "         clock; target = least-energy swept clock within --budget); prints the\n"
+    "         leave-one-application-out evaluation; -o also stores each dataset's phase\n"
+    "         clocks (phase_clocks[]) for --phase-clocks-from.\n"
+    "--phase-clocks-from  phase policy: per class, the clocks minimising the sweep's total\n"
+    "         energy with total time within --budget (exact knapsack over classes).\n"
     "\n"
     "Options:\n"
     "   --budget X            allowed slowdown vs default clocks, a fraction (0.05)\n"
@@ -72,7 +87,7 @@ static const char govern_help[] =
 
 typedef struct gov_opts {
     const char *policy, *gpu, *format, *trace, *backend, *listen, *optimize, *app;
-    const char *phase_clocks, *rate_file, *state_dir, *out;
+    const char *phase_clocks, *rate_file, *state_dir, *out, *phase_from, *sweep_gpu;
     const char *datasets[16];
     int n_datasets, force, sim, has_static, has_fe;
     double budget, interval_ms, latency_ms, bias, static_mhz, duration, window, f_e;
@@ -123,6 +138,10 @@ static int parse(int argc, char **argv, gov_opts *o)
             sv = &o->app;
         else if (strcmp(a, "--phase-clocks") == 0)
             sv = &o->phase_clocks;
+        else if (strcmp(a, "--phase-clocks-from") == 0)
+            sv = &o->phase_from;
+        else if (strcmp(a, "--sweep-gpu") == 0)
+            sv = &o->sweep_gpu;
         else if (strcmp(a, "--rate-file") == 0)
             sv = &o->rate_file;
         else if (strcmp(a, "--state-dir") == 0)
@@ -172,6 +191,79 @@ static int parse(int argc, char **argv, gov_opts *o)
     return 0;
 }
 
+/*
+ * --phase-clocks-from: a DATASET (the sweep is read and the clocks planned for the budget)
+ * or a `govern train` model JSON (its phase_clocks[] entry for the GPU and app). sw, when
+ * not NULL and the source is a DATASET, receives the sweep.
+ */
+static int phase_clocks_from(const gov_opts *o, const char *gpu, fp_policy_cfg *cfg,
+                             fp_phase_sweep *sw, int *have_sw)
+{
+    fp_error err;
+    cli_diag_state ds = {0};
+    fp_diag diag = cli_diag(&ds);
+    struct stat st;
+    if (have_sw)
+        *have_sw = 0;
+    if (stat(o->phase_from, &st) == 0 && S_ISDIR(st.st_mode)) {
+        fp_phase_sweep *tmp = sw ? sw : malloc(sizeof *tmp);
+        if (!tmp) {
+            cli_error("out of memory");
+            return EXIT_FAIL;
+        }
+        int rc = EXIT_OK;
+        if (fp_phase_sweep_load(o->phase_from, gpu, o->app, NULL, tmp, &diag, &err) != FP_OK ||
+            fp_policy_learn_phase_clocks_sweep(cfg, tmp, o->budget, &err) != FP_OK) {
+            cli_error("%s", err.msg);
+            rc = EXIT_FAIL;
+        } else if (have_sw) {
+            *have_sw = 1;
+        }
+        if (!sw)
+            free(tmp);
+        return rc;
+    }
+    json_error_t je;
+    json_t *root = json_load_file(o->phase_from, 0, &je);
+    if (!root) {
+        cli_error("%s:%d: %s", o->phase_from, je.line, je.text);
+        return EXIT_FAIL;
+    }
+    json_t *arr = json_object_get(root, "phase_clocks"), *row, *hit = NULL;
+    size_t i, n = 0;
+    json_array_foreach(arr, i, row)
+    {
+        const char *g = json_string_value(json_object_get(row, "gpu"));
+        const char *a = json_string_value(json_object_get(row, "app"));
+        if ((gpu && (!g || strcasecmp(g, gpu) != 0)) || (o->app && (!a || strcasecmp(a, o->app))))
+            continue;
+        hit = row;
+        n++;
+    }
+    int rc = EXIT_OK;
+    if (n != 1) {
+        cli_error("%s: %s phase_clocks entry for gpu %s, app %s (expected exactly one; a "
+                  "`govern train --dataset` model, narrowed with --sweep-gpu/--app)",
+                  o->phase_from, n ? "more than one" : "no", gpu ? gpu : "(any)",
+                  o->app ? o->app : "(any)");
+        rc = EXIT_FAIL;
+    }
+    for (int p = 0; rc == EXIT_OK && p < FP_PHASE_COUNT; p++) {
+        json_t *v = json_object_get(hit, fp_phase_name((fp_phase)p));
+        if (json_is_number(v) && json_number_value(v) > 0) {
+            char spec[64];
+            snprintf(spec, sizeof spec, "%s=%.0f", fp_phase_name((fp_phase)p),
+                     json_number_value(v));
+            if (fp_policy_parse_phase_clocks(cfg, spec, &err) != FP_OK) {
+                cli_error("%s: %s", o->phase_from, err.msg);
+                rc = EXIT_FAIL;
+            }
+        }
+    }
+    json_decref(root);
+    return rc;
+}
+
 /* ---- replay ---- */
 
 static json_t *result_json(const char *wl, const char *gpu, const fp_replay_result *r)
@@ -214,7 +306,9 @@ static int write_trace(const gov_opts *o, const fp_sim_workload *wl, const fp_re
     cfg.bias = ro->bias;
     fp_error err;
     if (kind == FP_POLICY_PHASE &&
-        fp_policy_learn_phase_clocks_sim(&cfg, g, wl, ro->budget * 0.8, NULL, &err) != FP_OK) {
+        (ro->sweep ? fp_policy_learn_phase_clocks_sweep(&cfg, ro->sweep, ro->budget * 0.8, &err)
+                   : fp_policy_learn_phase_clocks_sim(&cfg, g, wl, ro->budget * 0.8, NULL, &err)) !=
+            FP_OK) {
         cli_error("%s", err.msg);
         return EXIT_FAIL;
     }
@@ -242,73 +336,216 @@ static int write_trace(const gov_opts *o, const fp_sim_workload *wl, const fp_re
     return EXIT_OK;
 }
 
-/* A recorded telemetry file or DATASET: the detector and the policy on its samples. */
-static int replay_recorded(const gov_opts *o, const char *path)
+static json_t *jnum(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+/* Telemetry samples of a file (malloc'ed). */
+static int read_samples(const char *path, fp_sample **out, size_t *n)
 {
     fp_error err;
     cli_diag_state ds = {0};
     fp_diag diag = cli_diag(&ds);
     fp_ts_options topt = {0, -1, &diag};
     fp_ts_reader *r;
+    *out = NULL;
+    *n = 0;
     if (fp_ts_open(path, FP_FMT_AUTO, &topt, &r, &err) != FP_OK) {
         cli_error("%s", err.msg);
         return EXIT_FAIL;
     }
-    const fp_sim_gpu *g = fp_sim_gpu_find(o->gpu ? o->gpu : "A100");
-    fp_gpu_info info;
-    fp_sim_gpu_info(g ? g : fp_sim_gpu_find("A100"), 0, &info);
-    int kind = fp_policy_from_name(o->policy ? o->policy : "phase");
-    fp_policy_cfg cfg;
-    fp_policy_cfg_init(&cfg, (fp_policy_kind)kind, &info);
-    fp_policy pol;
-    fp_policy_init(&pol, &cfg, NULL);
-    fp_phase_detector det;
-    fp_phase_init(&det, NULL);
-    double share[FP_PHASE_COUNT] = {0}, clock_sum = 0, last_t = NAN;
-    long n = 0, changes = 0;
-    unsigned req = 0;
+    size_t cap = 0;
     fp_sample s;
     int rc;
     while ((rc = fp_ts_next(r, &s, &err)) > 0) {
-        double t = s.v[FP_COL_T_S];
-        if (isnan(t))
-            t = n * 0.1;
-        int ch = fp_phase_update(&det, t, &s);
-        fp_policy_input in = {t, det.current, ch || n == 0, &s, NAN};
-        unsigned f = fp_policy_decide(&pol, &in);
-        if (f != req)
-            changes++;
-        req = f;
-        double dt = isnan(last_t) ? 0 : t - last_t;
-        last_t = t;
-        share[det.current] += dt;
-        clock_sum += f * dt;
-        n++;
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 1024;
+            fp_sample *t = realloc(*out, cap * sizeof *t);
+            if (!t) {
+                fp_ts_close(r);
+                cli_error("out of memory");
+                return EXIT_FAIL;
+            }
+            *out = t;
+        }
+        if (isnan(s.v[FP_COL_T_S]))
+            s.v[FP_COL_T_S] = (double)*n * 0.1;
+        (*out)[(*n)++] = s;
     }
     fp_ts_close(r);
     if (rc < 0) {
         cli_error("%s", err.msg);
         return EXIT_FAIL;
     }
-    double total = 0;
-    for (int p = 0; p < FP_PHASE_COUNT; p++)
-        total += share[p];
+    return EXIT_OK;
+}
+
+/*
+ * A recorded telemetry file or DATASET: the detector and the policy on its samples, and,
+ * with a sweep (the DATASET itself, or --phase-clocks-from DATASET), an energy/time estimate.
+ */
+static int replay_recorded(const gov_opts *o, const char *path)
+{
+    struct stat st;
+    int is_ds = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+    fp_phase_sweep *sw = calloc(1, sizeof *sw);
+    fp_sample *s = NULL;
+    size_t n = 0;
+    int have_sw = 0, rc = EXIT_OK;
+    double ws = NAN, we = NAN;
+    char trace[1200];
+    snprintf(trace, sizeof trace, "%s", path);
+    fp_error err;
+    cli_diag_state ds = {0};
+    fp_diag diag = cli_diag(&ds);
+    if (!sw) {
+        cli_error("out of memory");
+        return EXIT_FAIL;
+    }
+    const char *sweep_src = is_ds ? path : (o->phase_from ? o->phase_from : NULL);
+    struct stat st2;
+    if (sweep_src && !(stat(sweep_src, &st2) == 0 && S_ISDIR(st2.st_mode)))
+        sweep_src = NULL; /* a model JSON gives clocks, not a sweep */
+    if (sweep_src) {
+        if (fp_phase_sweep_load(sweep_src, o->gpu, o->app, NULL, sw, &diag, &err) != FP_OK) {
+            cli_error("%s", err.msg);
+            free(sw);
+            return EXIT_FAIL;
+        }
+        have_sw = 1;
+    }
+    if (is_ds) {
+        /* The recording replayed: the first measured run at the highest swept clock. */
+        char dir[1100];
+        fp_run_record rec;
+        fp_run_record_init(&rec);
+        int found = 0;
+        for (int r = 1; r < 100 && !found; r++) {
+            snprintf(dir, sizeof dir, "%.400s/%.60s/%.60s/%u/%d/run.json", path, sw->gpu, sw->app,
+                     sw->clocks_mhz[0], r);
+            found = fp_dataset_read_run_json(dir, &rec, &err) == FP_OK;
+        }
+        if (!found) {
+            cli_error("%s: no measured run at %u MHz of %s on %s", path, sw->clocks_mhz[0], sw->app,
+                      sw->gpu);
+            free(sw);
+            return EXIT_FAIL;
+        }
+        char *slash = strrchr(dir, '/');
+        *slash = 0;
+        snprintf(trace, sizeof trace, "%s/%s", dir,
+                 rec.telemetry[0] ? rec.telemetry : "telemetry.csv");
+        ws = rec.window_start_s;
+        we = rec.window_end_s;
+    }
+    if ((rc = read_samples(trace, &s, &n)) != EXIT_OK) {
+        free(sw);
+        return rc;
+    }
+    /* Clock table: the sweep's clocks, else the simulated GPU named by --gpu. */
+    fp_gpu_info info;
+    memset(&info, 0, sizeof info);
+    if (have_sw) {
+        info.n_graphics_clocks = sw->n_clocks;
+        memcpy(info.graphics_clocks_mhz, sw->clocks_mhz, sw->n_clocks * sizeof sw->clocks_mhz[0]);
+        info.max_clock_mhz = sw->clocks_mhz[0];
+    } else {
+        const fp_sim_gpu *g = fp_sim_gpu_find(o->gpu ? o->gpu : "A100");
+        fp_sim_gpu_info(g ? g : fp_sim_gpu_find("A100"), 0, &info);
+    }
+    int kind = fp_policy_from_name(o->policy ? o->policy : "phase");
+    fp_policy_cfg cfg;
+    fp_policy_cfg_init(&cfg, (fp_policy_kind)kind, &info);
+    cfg.budget = o->budget;
+    cfg.bias = o->bias;
+    if (o->has_static)
+        cfg.static_mhz = (unsigned)lround(o->static_mhz);
+    if (o->has_fe)
+        cfg.f_e_mhz = (unsigned)lround(o->f_e);
+    const char *clocks_from = "defaults (compute = f_max, other classes f_e)";
+    if (kind == FP_POLICY_PHASE && have_sw) {
+        if (fp_policy_learn_phase_clocks_sweep(&cfg, sw, o->budget, &err) != FP_OK) {
+            cli_error("%s", err.msg);
+            rc = EXIT_FAIL;
+        }
+        clocks_from = "learned from the sweep";
+    } else if (kind == FP_POLICY_PHASE && o->phase_from) {
+        rc = phase_clocks_from(o, o->sweep_gpu ? o->sweep_gpu : o->gpu, &cfg, NULL, NULL);
+        clocks_from = "from the model file";
+    }
+    if (kind == FP_POLICY_PHASE && o->phase_clocks && rc == EXIT_OK) {
+        if (fp_policy_parse_phase_clocks(&cfg, o->phase_clocks, &err) != FP_OK) {
+            cli_error("%s", err.msg);
+            rc = EXIT_FAIL;
+        }
+        clocks_from = "--phase-clocks";
+    }
+    fp_recorded_result res;
+    if (rc == EXIT_OK &&
+        fp_replay_recorded(s, n, ws, we, &cfg, have_sw ? sw : NULL, &res, &err) != FP_OK) {
+        cli_error("%s", err.msg);
+        rc = EXIT_FAIL;
+    }
+    free(s);
+    if (rc != EXIT_OK) {
+        free(sw);
+        return rc;
+    }
     json_t *j = json_object();
     json_object_set_new(j, "input", json_string(path));
+    json_object_set_new(j, "telemetry", json_string(trace));
     json_object_set_new(j, "policy", json_string(fp_policy_name(cfg.kind)));
-    json_object_set_new(j, "samples", json_integer(n));
-    json_object_set_new(j, "clock_changes", json_integer(changes));
-    json_object_set_new(j, "mean_requested_mhz",
-                        total > 0 ? json_real(clock_sum / total) : json_null());
+    json_object_set_new(j, "budget", json_real(o->budget));
+    json_object_set_new(j, "samples", json_integer((json_int_t)res.samples));
+    json_object_set_new(j, "clock_changes", json_integer((json_int_t)res.clock_changes));
+    json_object_set_new(j, "mean_requested_mhz", jnum(res.mean_requested_mhz));
+    if (kind == FP_POLICY_PHASE) {
+        json_t *pc = json_object();
+        for (int p = 0; p < FP_PHASE_COUNT; p++)
+            json_object_set_new(pc, fp_phase_name((fp_phase)p), json_integer(cfg.phase_mhz[p]));
+        json_object_set_new(j, "phase_clocks_mhz", pc);
+        json_object_set_new(j, "phase_clocks_source", json_string(clocks_from));
+    }
     json_t *sh = json_object();
     for (int p = 0; p < FP_PHASE_COUNT; p++)
-        json_object_set_new(sh, fp_phase_name(p), json_real(total > 0 ? share[p] / total : 0));
+        json_object_set_new(sh, fp_phase_name((fp_phase)p), json_real(res.share[p]));
     json_object_set_new(j, "phase_share", sh);
-    json_object_set_new(j, "energy_j", json_null());
+    json_object_set_new(j, "recorded",
+                        json_pack("{s:o,s:o,s:o,s:s}", "time_s", jnum(res.recorded_time_s),
+                                  "energy_j", jnum(res.recorded_energy_j), "clock_mhz",
+                                  jnum(res.recorded_clock_mhz), "window",
+                                  isnan(ws) ? "whole recording" : "marked inference window"));
+    if (res.has_estimate) {
+        json_t *e = json_object();
+        json_object_set_new(e, "is_estimate", json_true());
+        json_object_set_new(e, "model",
+                            json_string("per detected class, the sweep's seconds and power at "
+                                        "the decided clock relative to the recorded clock "
+                                        "(nearest swept clocks); switching latency and "
+                                        "detection delay ignored; docs/govern.md"));
+        json_object_set_new(e, "sweep",
+                            json_pack("{s:s,s:s,s:i}", "gpu", sw->gpu, "app", sw->app, "clocks",
+                                      (int)sw->n_clocks));
+        json_object_set_new(e, "time_s", jnum(res.est_time_s));
+        json_object_set_new(e, "energy_j", jnum(res.est_energy_j));
+        json_object_set_new(e, "fmax_time_s", jnum(res.est_fmax_time_s));
+        json_object_set_new(e, "fmax_energy_j", jnum(res.est_fmax_energy_j));
+        json_object_set_new(e, "energy_saving", jnum(1 - res.est_energy_j / res.est_fmax_energy_j));
+        json_object_set_new(e, "slowdown", jnum(res.est_time_s / res.est_fmax_time_s - 1));
+        json_object_set_new(j, "estimate", e);
+    } else {
+        json_object_set_new(j, "estimate", json_null());
+        json_object_set_new(j, "estimate_note",
+                            json_string("no energy or time estimate: a recording at one clock "
+                                        "does not show how the workload reacts to another "
+                                        "(give --phase-clocks-from DATASET with a sweep of it)"));
+    }
     char *txt = json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
     puts(txt);
     free(txt);
     json_decref(j);
+    free(sw);
     return EXIT_OK;
 }
 
@@ -345,6 +582,22 @@ static int cmd_replay(gov_opts *o)
         (S_ISDIR(stt.st_mode) || !strstr(what, ".ini")))
         return replay_recorded(o, what);
 
+    fp_phase_sweep *sweep = NULL;
+    if (o->phase_from) {
+        if (!(stat(o->phase_from, &stt) == 0 && S_ISDIR(stt.st_mode)))
+            return cli_usage_error("govern", "replay --phase-clocks-from: expected a DATASET");
+        sweep = calloc(1, sizeof *sweep);
+        fp_error e1;
+        cli_diag_state ds1 = {0};
+        fp_diag dg1 = cli_diag(&ds1);
+        if (!sweep || fp_phase_sweep_load(o->phase_from, ro.gpu, o->app ? o->app : NULL, NULL,
+                                          sweep, &dg1, &e1) != FP_OK) {
+            cli_error("%s", sweep ? e1.msg : "out of memory");
+            free(sweep);
+            return EXIT_FAIL;
+        }
+        ro.sweep = sweep;
+    }
     unsigned nwl = strcmp(what, "all") == 0 ? fp_sim_workload_count() : 1;
     json_t *arr = json_array();
     int rc = EXIT_OK;
@@ -411,6 +664,7 @@ static int cmd_replay(gov_opts *o)
     } else {
         json_decref(arr);
     }
+    free(sweep);
     return rc;
 }
 
@@ -470,6 +724,15 @@ static int cmd_daemon(gov_opts *o)
                                              "--optimize");
         }
     }
+    if (o->phase_from) {
+        /* Learned against a wide table; the daemon snaps to the GPU's clocks. */
+        fp_policy_cfg tmp;
+        memset(&tmp, 0, sizeof tmp);
+        int r = phase_clocks_from(o, o->sweep_gpu, &tmp, NULL, NULL);
+        if (r != EXIT_OK)
+            return r;
+        memcpy(d.policy.phase_mhz, tmp.phase_mhz, sizeof tmp.phase_mhz);
+    }
     if (o->phase_clocks) {
         /* Parsed against a wide table; the daemon snaps to the GPU's clocks. */
         fp_policy_cfg tmp;
@@ -490,6 +753,57 @@ static int cmd_daemon(gov_opts *o)
 }
 
 /* ---- train ---- */
+
+/* Phase clocks of every (gpu, app) sweep in the datasets, added to the model JSON. */
+static int add_phase_clocks(const gov_opts *o, const fp_diag *diag)
+{
+    json_error_t je;
+    json_t *root = json_load_file(o->out, 0, &je);
+    fp_phase_sweep *sw = malloc(sizeof *sw);
+    if (!root || !sw) {
+        cli_error("%s: cannot reread the model", o->out);
+        json_decref(root);
+        free(sw);
+        return EXIT_FAIL;
+    }
+    json_t *arr = json_array();
+    for (int i = 0; i < o->n_datasets; i++) {
+        fp_error err;
+        /* One dataset per (gpu, app) is the profile layout; others are skipped with a note. */
+        if (fp_phase_sweep_load(o->datasets[i], NULL, NULL, NULL, sw, diag, &err) != FP_OK) {
+            cli_warn("%s: no phase clocks: %s", o->datasets[i], err.msg);
+            continue;
+        }
+        fp_gpu_info info;
+        memset(&info, 0, sizeof info);
+        info.n_graphics_clocks = sw->n_clocks;
+        memcpy(info.graphics_clocks_mhz, sw->clocks_mhz, sw->n_clocks * sizeof sw->clocks_mhz[0]);
+        info.max_clock_mhz = sw->clocks_mhz[0];
+        fp_policy_cfg cfg;
+        fp_policy_cfg_init(&cfg, FP_POLICY_PHASE, &info);
+        if (fp_policy_learn_phase_clocks_sweep(&cfg, sw, o->budget, &err) != FP_OK) {
+            cli_warn("%s: %s", o->datasets[i], err.msg);
+            continue;
+        }
+        json_t *e = json_pack("{s:s,s:s,s:f}", "gpu", sw->gpu, "app", sw->app, "budget", o->budget);
+        for (int p = 0; p < FP_PHASE_COUNT; p++)
+            json_object_set_new(e, fp_phase_name((fp_phase)p), json_integer(cfg.phase_mhz[p]));
+        json_array_append_new(arr, e);
+        printf("phase clocks %s/%s (budget %.1f %%): idle %u, compute %u, memory %u, host %u "
+               "MHz\n",
+               sw->gpu, sw->app, o->budget * 100, cfg.phase_mhz[FP_PHASE_IDLE],
+               cfg.phase_mhz[FP_PHASE_COMPUTE], cfg.phase_mhz[FP_PHASE_MEMORY],
+               cfg.phase_mhz[FP_PHASE_HOST]);
+    }
+    json_object_set_new(root, "phase_clocks", arr);
+    int rc = json_dump_file(root, o->out, JSON_INDENT(1) | JSON_REAL_PRECISION(6)) == 0 ? EXIT_OK
+                                                                                        : EXIT_FAIL;
+    if (rc != EXIT_OK)
+        cli_error("%s: cannot write the model", o->out);
+    json_decref(root);
+    free(sw);
+    return rc;
+}
 
 static int cmd_train(gov_opts *o)
 {
@@ -519,14 +833,17 @@ static int cmd_train(gov_opts *o)
         fp_pred_eval ev;
         fp_pred_evaluate(p, &ev);
         printf("examples %zu, window %.1f s, budget %.1f %%\n", p->n, window, o->budget * 100);
-        printf("held-out application: category accuracy %.1f %%, starting clock error %.1f %% "
-               "of f_max\n",
-               100 * ev.category_accuracy, 100 * ev.clock_mae_frac);
-        printf("held-out run: category accuracy %.1f %% (the sim has one application per "
-               "category, so a held-out application's category is never in the training set)\n",
-               100 * ev.category_accuracy_run);
+        printf("category = dominant phase class of the inference window (%zu applications, "
+               "%zu categories)\n",
+               ev.n_apps, ev.n_categories);
+        printf("held-out application: category accuracy %.1f %% (majority-class baseline "
+               "%.1f %%), starting clock error %.1f %% of f_max\n",
+               100 * ev.category_accuracy, 100 * ev.majority_baseline, 100 * ev.clock_mae_frac);
+        printf("held-out run: category accuracy %.1f %%\n", 100 * ev.category_accuracy_run);
         if (o->out && fp_pred_save(p, o->out, &err) != FP_OK)
             rc = EXIT_FAIL;
+        if (rc == EXIT_OK && o->out && o->n_datasets)
+            rc = add_phase_clocks(o, &diag);
     }
     if (rc != EXIT_OK)
         cli_error("%s", err.msg);

@@ -313,6 +313,92 @@ fp_status fp_policy_parse_phase_clocks(fp_policy_cfg *c, const char *spec, fp_er
     return FP_OK;
 }
 
+typedef struct plan_pt {
+    double t, e;
+    unsigned pick[FP_PHASE_COUNT];
+} plan_pt;
+
+static int plan_cmp(const void *a, const void *b)
+{
+    const plan_pt *x = a, *y = b;
+    if (x->t != y->t)
+        return x->t < y->t ? -1 : 1;
+    return (x->e > y->e) - (x->e < y->e);
+}
+
+int fp_phase_plan(const double *T, const double *E, const int used[FP_PHASE_COUNT], unsigned n,
+                  double limit_s, unsigned pick[FP_PHASE_COUNT])
+{
+    memset(pick, 0, FP_PHASE_COUNT * sizeof pick[0]);
+    if (n == 0)
+        return 0;
+    /* The fallback: the fastest clock of every class. */
+    unsigned fast[FP_PHASE_COUNT] = {0};
+    for (int c = 0; c < FP_PHASE_COUNT; c++)
+        for (unsigned k = 1; used[c] && k < n; k++)
+            if (T[c * n + k] < T[c * n + fast[c]] - 1e-12)
+                fast[c] = k;
+    /*
+     * Pareto front of (time, energy) over the classes planned so far; each class multiplies
+     * it by its n options, the result is sorted by time and only points that lower the energy
+     * are kept (every other point is beaten by a faster, cheaper one), and points over the
+     * limit are dropped (times only add up). Exact, and small: the front stays a few hundred
+     * points for tables of ~100 clocks.
+     */
+    size_t nf = 1, cap = 0, front_cap = 1;
+    plan_pt *front = calloc(1, sizeof *front), *next = NULL;
+    if (!front)
+        return -1;
+    for (int c = 0; c < FP_PHASE_COUNT; c++) {
+        if (!used[c])
+            continue;
+        size_t need = nf * n;
+        if (need > cap) {
+            plan_pt *t = realloc(next, need * sizeof *t);
+            if (!t) {
+                free(front);
+                free(next);
+                return -1;
+            }
+            next = t;
+            cap = need;
+        }
+        size_t m = 0;
+        for (size_t i = 0; i < nf; i++)
+            for (unsigned k = 0; k < n; k++) {
+                plan_pt q = front[i];
+                q.t += T[c * n + k];
+                q.e += E[c * n + k];
+                q.pick[c] = k;
+                if (q.t <= limit_s + 1e-9)
+                    next[m++] = q;
+            }
+        qsort(next, m, sizeof *next, plan_cmp);
+        size_t kept = 0;
+        for (size_t i = 0; i < m; i++)
+            if (kept == 0 || next[i].e < next[kept - 1].e - 1e-12)
+                next[kept++] = next[i];
+        plan_pt *sw = front;
+        front = next;
+        next = sw;
+        size_t sc = front_cap;
+        front_cap = cap;
+        cap = sc;
+        nf = kept;
+        if (nf == 0)
+            break;
+    }
+    int ok = nf > 0;
+    if (ok) { /* least energy: the last point of the front */
+        memcpy(pick, front[nf - 1].pick, FP_PHASE_COUNT * sizeof pick[0]);
+    } else {
+        memcpy(pick, fast, sizeof fast);
+    }
+    free(front);
+    free(next);
+    return ok;
+}
+
 /* Time and energy of phase i when f is requested, at the steady temperature and default cap. */
 static void phase_te(const fp_sim_gpu *g, const fp_sim_workload *wl, unsigned i, unsigned f,
                      double *t, double *e)
@@ -382,44 +468,13 @@ fp_status fp_policy_learn_phase_clocks_sim(fp_policy_cfg *c, const fp_sim_gpu *g
             E[cls * n + k] += e;
         }
     }
-    /* Lagrangian: per class argmin E + lambda T; the smallest lambda that meets the budget. */
+    /* Exact knapsack over the classes: least total energy with total time within budget. */
     double limit = t_base * (1 + budget);
     unsigned pick[FP_PHASE_COUNT] = {0};
-    double lo = 0, hi = 1e6;
-    for (int it = 0; it < 100; it++) {
-        double lam = it == 0 ? 0 : (it == 1 ? hi : 0.5 * (lo + hi));
-        unsigned cand[FP_PHASE_COUNT] = {0};
-        double total = 0;
-        for (int p = 0; p < FP_PHASE_COUNT; p++) {
-            if (!used[p])
-                continue;
-            double best = INFINITY;
-            for (unsigned k = 0; k < n; k++) {
-                double v = E[p * n + k] + lam * T[p * n + k];
-                if (v < best - 1e-12) { /* ties go to the higher clock (lower k) */
-                    best = v;
-                    cand[p] = k;
-                }
-            }
-            total += T[p * n + cand[p]];
-        }
-        int ok = total <= limit + 1e-9;
-        if (it == 0 && ok) {
-            memcpy(pick, cand, sizeof pick);
-            break;
-        }
-        if (it == 1) {
-            memcpy(pick, cand, sizeof pick); /* fastest: always the fallback */
-            continue;
-        }
-        if (it == 0)
-            continue;
-        if (ok) {
-            memcpy(pick, cand, sizeof pick);
-            hi = lam;
-        } else {
-            lo = lam;
-        }
+    if (fp_phase_plan(T, E, used, n, limit, pick) < 0) {
+        free(T);
+        free(E);
+        return fp_error_set(err, FP_ERR_NOMEM, "learn phase clocks: out of memory");
     }
     for (int p = 0; p < FP_PHASE_COUNT; p++)
         c->phase_mhz[p] = used[p] ? gpu->clocks_mhz[pick[p]] : 0;
@@ -435,5 +490,62 @@ fp_status fp_policy_learn_phase_clocks_sim(fp_policy_cfg *c, const fp_sim_gpu *g
         c->phase_mhz[FP_PHASE_HOST] = c->f_e_mhz ? c->f_e_mhz : fp_sim_gpu_fmax(gpu);
     free(T);
     free(E);
+    return FP_OK;
+}
+
+fp_status fp_policy_learn_phase_clocks_sweep(fp_policy_cfg *c, const fp_phase_sweep *sw,
+                                             double budget, fp_error *err)
+{
+    unsigned n = sw->n_clocks;
+    if (n == 0 || n > FP_SWEEP_MAX_CLOCKS)
+        return fp_error_set(err, FP_ERR_INVALID, "learn phase clocks: empty sweep");
+    if (!(budget >= 0))
+        return fp_error_set(err, FP_ERR_INVALID, "learn phase clocks: budget %g: expected >= 0",
+                            budget);
+    double *T = calloc((size_t)FP_PHASE_COUNT * n, sizeof *T);
+    double *E = calloc((size_t)FP_PHASE_COUNT * n, sizeof *E);
+    if (!T || !E) {
+        free(T);
+        free(E);
+        return fp_error_set(err, FP_ERR_NOMEM, "learn phase clocks: out of memory");
+    }
+    int used[FP_PHASE_COUNT] = {0};
+    for (int p = 0; p < FP_PHASE_COUNT; p++) {
+        for (unsigned k = 0; k < n; k++)
+            if (sw->time_s[k] > 0 && sw->t_s[p][k] >= 0.01 * sw->time_s[k])
+                used[p] = 1;
+        for (unsigned k = 0; used[p] && k < n; k++) {
+            /*
+             * A class the detector did not see at this clock (its samples went to another
+             * class there) cannot be planned at it: the option is ruled out rather than
+             * counted as free.
+             */
+            int seen = sw->t_s[p][k] > 0;
+            T[p * n + k] = seen ? sw->t_s[p][k] : 1e30;
+            E[p * n + k] = seen ? sw->e_j[p][k] : 1e30;
+        }
+    }
+    /* Time of the classes left out (under 1 %) at the highest clock counts as fixed. */
+    double fixed = 0;
+    for (int p = 0; p < FP_PHASE_COUNT; p++)
+        if (!used[p])
+            fixed += sw->t_s[p][0];
+    unsigned pick[FP_PHASE_COUNT];
+    int r = fp_phase_plan(T, E, used, n, sw->time_s[0] * (1 + budget) - fixed, pick);
+    free(T);
+    free(E);
+    if (r < 0)
+        return fp_error_set(err, FP_ERR_NOMEM, "learn phase clocks: out of memory");
+    for (int p = 0; p < FP_PHASE_COUNT; p++)
+        if (used[p])
+            c->phase_mhz[p] = snap(c, sw->clocks_mhz[pick[p]]);
+    if (!used[FP_PHASE_COMPUTE])
+        c->phase_mhz[FP_PHASE_COMPUTE] = c->f_max_mhz;
+    if (!used[FP_PHASE_MEMORY])
+        c->phase_mhz[FP_PHASE_MEMORY] = c->phase_mhz[FP_PHASE_COMPUTE];
+    if (!used[FP_PHASE_IDLE])
+        c->phase_mhz[FP_PHASE_IDLE] = c->f_e_mhz;
+    if (!used[FP_PHASE_HOST])
+        c->phase_mhz[FP_PHASE_HOST] = c->f_e_mhz;
     return FP_OK;
 }

@@ -289,17 +289,21 @@ fp_status fp_replay_compare(const fp_sim_workload *wl, const fp_replay_opts *o,
     relate(&res[2], &base);
 
     /*
-     * phase: clocks per class from the model curves, planned for a part of the budget (the
-     * rest pays for detection delay and switching); the first plan whose replay keeps the
-     * budget is taken, as a sweep would validate it.
+     * phase: clocks per class from the model curves (or a recorded sweep), planned for a part of
+     * the budget (the rest pays for detection delay and switching); the first plan whose replay
+     * keeps the budget is taken, as a sweep would validate it.
      */
     static const double margins[] = {0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0};
     int have_phase = 0;
     for (size_t m = 0; m < sizeof margins / sizeof margins[0] && !have_phase; m++) {
         fp_policy_cfg_init(&cfg, FP_POLICY_PHASE, &info);
         double margin = margins[m] > o->margin ? margins[m] : o->margin;
-        if ((st = fp_policy_learn_phase_clocks_sim(&cfg, gpu, wl, o->budget * (1 - margin), NULL,
-                                                   err)) != FP_OK)
+        if (o->sweep)
+            st = fp_policy_learn_phase_clocks_sweep(&cfg, o->sweep, o->budget * (1 - margin), err);
+        else
+            st = fp_policy_learn_phase_clocks_sim(&cfg, gpu, wl, o->budget * (1 - margin), NULL,
+                                                  err);
+        if (st != FP_OK)
             return st;
         if ((st = fp_replay_run(wl, &cfg, &ro, &res[3], err)) != FP_OK)
             return st;

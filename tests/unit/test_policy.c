@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <math.h>
+#include <stdint.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -87,12 +88,55 @@ static void test_learn(void **state)
     assert_true(tm > tc);
 }
 
+/* The knapsack plan equals a brute-force search over every combination of clocks. */
+static void test_plan_exact(void **state)
+{
+    (void)state;
+    enum { N = 7 };
+    double T[FP_PHASE_COUNT * N], E[FP_PHASE_COUNT * N];
+    uint64_t x = 12345;
+    for (int trial = 0; trial < 200; trial++) {
+        for (int i = 0; i < FP_PHASE_COUNT * N; i++) {
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            T[i] = 1 + (double)(x >> 40) / (1 << 24) * 9;
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            E[i] = 1 + (double)(x >> 40) / (1 << 24) * 9;
+        }
+        int used[FP_PHASE_COUNT] = {1, 1, trial % 2, 1};
+        double limit = 12 + trial % 20;
+        double best = INFINITY;
+        for (int a = 0; a < N; a++)
+            for (int b = 0; b < N; b++)
+                for (int c = 0; c < (used[2] ? N : 1); c++)
+                    for (int d = 0; d < N; d++) {
+                        double t = T[a] + T[N + b] + (used[2] ? T[2 * N + c] : 0) + T[3 * N + d];
+                        double e = E[a] + E[N + b] + (used[2] ? E[2 * N + c] : 0) + E[3 * N + d];
+                        if (t <= limit && e < best)
+                            best = e;
+                    }
+        unsigned pick[FP_PHASE_COUNT];
+        int r = fp_phase_plan(T, E, used, N, limit, pick);
+        assert_int_equal(r, isfinite(best) ? 1 : 0);
+        if (r == 1) {
+            double e = 0, t = 0;
+            for (int p = 0; p < FP_PHASE_COUNT; p++)
+                if (used[p]) {
+                    e += E[p * N + pick[p]];
+                    t += T[p * N + pick[p]];
+                }
+            assert_true(t <= limit + 1e-9);
+            assert_true(fabs(e - best) < 1e-9);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_activity_law),
         cmocka_unit_test(test_phase_and_static),
         cmocka_unit_test(test_learn),
+        cmocka_unit_test(test_plan_exact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Internal helpers of src/govern/ shared by sweep.c and predictor.c. */
+#ifndef FREQPILOT_GOVERN_INT_H
+#define FREQPILOT_GOVERN_INT_H
+
+#include <stddef.h>
+
+#include "freqpilot/dataset.h"
+#include "freqpilot/error.h"
+#include "freqpilot/sample.h"
+
+/* One measured run of a DATASET tree. */
+typedef struct gv_run {
+    char dir[1024];
+    fp_run_record rec;
+} gv_run;
+
+typedef struct gv_run_list {
+    gv_run *items;
+    size_t n, cap;
+} gv_run_list;
+
+/*
+ * Every run folder DATASET/<gpu>/<app>/<MHz>/<run> with a run.json (warm-ups and runs with
+ * a nonzero exit status left out; unreadable run.json files skipped with a warning).
+ */
+fp_status gv_dataset_runs(const char *dataset, gv_run_list *out, const fp_diag *diag,
+                          fp_error *err);
+void gv_run_list_free(gv_run_list *l);
+/* The samples of a run's telemetry file (malloc'ed into *s). */
+fp_status gv_run_samples(const gv_run *r, fp_sample **s, size_t *n, const fp_diag *diag,
+                         fp_error *err);
+
+#endif
