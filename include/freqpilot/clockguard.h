@@ -100,6 +100,13 @@ void fp_clockguard_changes(const fp_clockguard *g, fp_gpu_clock_state *out);
 fp_status fp_clockguard_restore(fp_clockguard *g, fp_error *err);
 /* Restores when anything is still changed (errors ignored), then frees g. NULL is a no-op. */
 void fp_clockguard_end(fp_clockguard *g);
+/*
+ * Frees g WITHOUT restoring: the changes stay in force and the state file stays, so that
+ * `freqpilot restore` (or a later sweep with force) puts the GPU back. The atexit and
+ * second-signal hooks forget g. For `freqpilot apply`, whose lock must outlive it. NULL is a
+ * no-op.
+ */
+void fp_clockguard_detach(fp_clockguard *g);
 
 /* What fp_clockguard_restore_from_state found and did. */
 typedef struct fp_clockguard_report {

@@ -206,6 +206,9 @@ void fp_sim_device_start(fp_sim_device *dev, const fp_sim_workload *wl, unsigned
 int fp_sim_device_busy(const fp_sim_device *dev);
 /* Advances simulated time by dt_s (integrates energy and temperature in steps <= 10 ms). */
 void fp_sim_advance(fp_sim_device *dev, double dt_s);
+/* on = 0: temperature jumps to its steady value (no thermal lag), as the truth functions
+ * assume; used with noise off so a sweep reproduces fp_sim_expected exactly. */
+void fp_sim_device_set_thermal_lag(fp_sim_device *dev, int on);
 /* Simulated seconds since the device was created. */
 double fp_sim_device_time(const fp_sim_device *dev);
 /* Telemetry of the current instant; t_s = device time. */

@@ -231,14 +231,10 @@ int cmd_apply(int argc, char **argv)
     if (isfinite(reached))
         printf(", reached %.0f MHz", reached);
     printf("; state file %s; undo with 'freqpilot restore'\n", fp_clockguard_path(g));
-    /*
-     * The guard restores on exit (atexit) and on fp_clockguard_end; apply's whole point is
-     * the opposite, so leave without running exit handlers once the state file is known to
-     * record the lock. (A detach call in clockguard.h would be cleaner.)
-     */
-    fflush(stdout);
-    fflush(stderr);
-    _exit(EXIT_OK);
+    /* apply's whole point is a lock that outlives it: the state file stays for restore. */
+    fp_clockguard_detach(g);
+    g = NULL;
+    rc = EXIT_OK;
 out:
     fp_clockguard_end(g);
     if (gpu)

@@ -42,6 +42,9 @@ void cli_print_help(const char *text);
  */
 int cli_check_output(const char *cmd, const char *option, const char *path);
 
+/* mkdir -p DIR (mode 0777 before umask); 0 on success, -1 with errno set. */
+int cli_mkdirs(const char *dir);
+
 /* Parses a number with a unit-free strict syntax; returns 0 on success. */
 int cli_parse_double(const char *s, double *out);
 int cli_parse_long(const char *s, long *out);
@@ -53,6 +56,7 @@ int cli_parse_long(const char *s, long *out);
 typedef struct cli_progress cli_progress;
 cli_progress *cli_progress_start(const char *title, double total);
 void cli_progress_update(cli_progress *p, double done);
+void cli_progress_set_label(cli_progress *p, const char *text); /* shown after the bar */
 void cli_progress_stop(cli_progress *p);
 
 /* Commands. */

@@ -80,63 +80,34 @@ enum {
     OPT_SIM_NOISE,
 };
 
-/* Progress line: clock, run, elapsed, ETA (terminal only). */
+/* Progress bar (src/cli/progress.c): runs done, elapsed, ETA, and the current clock/run. */
 typedef struct progress {
-    int on;
-    double start, last;
-    size_t done_here, total, skipped;
-    char what[64];
+    cli_progress *bar; /* NULL off a terminal */
+    int started;
+    size_t done_here, skipped;
 } progress;
-
-static double mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static void fmt_dur(double s, char *buf, size_t n)
-{
-    long t = (long)(s + 0.5);
-    if (t >= 3600)
-        snprintf(buf, n, "%ldh%02ldm", t / 3600, (t / 60) % 60);
-    else
-        snprintf(buf, n, "%ldm%02lds", t / 60, t % 60);
-}
-
-static void draw(progress *p, size_t index, int force)
-{
-    if (!p->on)
-        return;
-    double t = mono();
-    if (!force && t - p->last < 0.2)
-        return;
-    p->last = t;
-    char el[32], eta[32] = "--";
-    fmt_dur(t - p->start, el, sizeof el);
-    size_t todo = p->total - p->skipped;
-    if (p->done_here > 0 && todo > 0)
-        fmt_dur((t - p->start) / (double)p->done_here * (double)(todo - p->done_here), eta,
-                sizeof eta);
-    fprintf(stderr, "\r%-28s %4zu/%zu  elapsed %s  ETA %s   ", p->what, index + 1, p->total, el,
-            eta);
-}
 
 static void on_event(void *user, const fp_sweep_event *ev)
 {
     progress *p = user;
-    p->total = ev->total;
+    if (!p->started) {
+        p->bar = cli_progress_start("profile", (double)ev->total);
+        p->started = 1;
+    }
     const fp_sweep_item *it = ev->item;
     if (ev->skipped) {
         p->skipped++;
         cli_debug("%u MHz %s%d: done earlier, skipped", it->clock_mhz, it->warmup ? "w" : "run ",
                   it->repetition);
+        cli_progress_update(p->bar, (double)(p->done_here + p->skipped));
         return;
     }
-    snprintf(p->what, sizeof p->what, "%u MHz %s %d", it->clock_mhz, it->warmup ? "warm-up" : "run",
+    char what[64];
+    snprintf(what, sizeof what, "%u MHz %s %d", it->clock_mhz, it->warmup ? "warm-up" : "run",
              it->repetition);
+    cli_progress_set_label(p->bar, what);
     if (!ev->finished) {
-        draw(p, ev->index, 1);
+        cli_progress_update(p->bar, (double)(p->done_here + p->skipped));
         return;
     }
     p->done_here++;
@@ -145,13 +116,13 @@ static void on_event(void *user, const fp_sweep_event *ev)
                  ev->readback_mhz);
     cli_info("%u MHz %s %d: exit %d%s", it->clock_mhz, it->warmup ? "warm-up" : "run",
              it->repetition, ev->exit_status, ev->timed_out ? " (timed out)" : "");
-    draw(p, ev->index, 1);
+    cli_progress_update(p->bar, (double)(p->done_here + p->skipped));
 }
 
 static void on_tick(void *user)
 {
     progress *p = user;
-    draw(p, p->done_here + p->skipped, 0);
+    cli_progress_update(p->bar, (double)(p->done_here + p->skipped));
 }
 
 static int parse_count(const char *opt, const char *s, long lo, long hi, long *out)
@@ -363,8 +334,6 @@ int cmd_profile(int argc, char **argv)
     cli_diag_state ds = {0};
     o.diag = cli_diag(&ds);
     progress prog = {0};
-    prog.on = cli_verbosity >= 1 && isatty(STDERR_FILENO) && !getenv("FREQPILOT_NO_PROGRESS");
-    prog.start = prog.last = mono();
     o.event = on_event;
     o.tick = on_tick;
     o.user = &prog;
@@ -377,8 +346,7 @@ int cmd_profile(int argc, char **argv)
     }
     fp_sweep_summary sum;
     fp_status st = fp_sweep_run(&o, &sum, &err);
-    if (prog.on)
-        fprintf(stderr, "\r%*s\r", 78, "");
+    cli_progress_stop(prog.bar);
     free(wl);
     if (sum.interrupted_sig) {
         cli_error("interrupted by signal %d (%s): clocks restored; %zu run(s) finished, the "

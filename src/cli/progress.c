@@ -10,6 +10,7 @@
 
 struct cli_progress {
     char title[64];
+    char label[64]; /* what is being done now, after the bar */
     double total;
     double start_s;
     double last_draw_s;
@@ -60,16 +61,25 @@ void cli_progress_update(cli_progress *p, double done)
         frac = 0;
     if (frac > 1)
         frac = 1;
-    char eta[32] = "--";
+    char eta[32] = "--", elapsed[32];
     if (frac > 0.01)
         fmt_duration((t - p->start_s) * (1 - frac) / frac, eta, sizeof eta);
+    fmt_duration(t - p->start_s, elapsed, sizeof elapsed);
     int width = 30, fill = (int)(frac * width);
     char bar[64];
     for (int i = 0; i < width; i++)
         bar[i] = i < fill ? '#' : '.';
     bar[width] = '\0';
-    fprintf(stderr, "\r%-20s [%s] %5.1f%%  ETA %s  ", p->title, bar, frac * 100, eta);
+    /* Padded so a shorter line overwrites a longer one. */
+    fprintf(stderr, "\r%-16s [%s] %5.1f%%  %s elapsed, ETA %s  %-28s", p->title, bar, frac * 100,
+            elapsed, eta, p->label);
     p->drawn = 1;
+}
+
+void cli_progress_set_label(cli_progress *p, const char *text)
+{
+    if (p)
+        snprintf(p->label, sizeof p->label, "%s", text ? text : "");
 }
 
 void cli_progress_stop(cli_progress *p)
@@ -77,6 +87,6 @@ void cli_progress_stop(cli_progress *p)
     if (!p)
         return;
     if (p->drawn)
-        fprintf(stderr, "\r%*s\r", 80, "");
+        fprintf(stderr, "\r%*s\r", 120, "");
     free(p);
 }

@@ -11,17 +11,20 @@
 
 static const char *const help_text =
     "usage: freqpilot restore [--state-dir DIR] [--force] [--list] [UUID|STATE_FILE...]\n"
+    "       freqpilot restore --all [--state-dir DIR] [--force] [--list]\n"
     "\n"
     "freqpilot writes a state file (one per GPU) before it changes clocks or the power limit\n"
     "and removes it once they are restored. A freqpilot killed with SIGKILL (or a crash)\n"
     "leaves it behind; this command resets what it records (locked clocks, application\n"
-    "clocks, power limit) through the same backend and removes it. With no argument every\n"
-    "state file in the state directory is restored.\n"
+    "clocks, power limit) through the same backend and removes it. With --all (or no\n"
+    "argument) every state file in the state directory is restored, as the systemd unit\n"
+    "contrib/freqpilot-govern.service does in ExecStopPost.\n"
     "\n"
     "Options:\n"
     "   --state-dir DIR   where state files live ($FREQPILOT_STATE_DIR, else\n"
     "                     /var/lib/freqpilot as root, else $XDG_STATE_HOME/freqpilot or\n"
     "                     ~/.local/state/freqpilot)\n"
+    "   --all             every state file in the state directory (no UUID or file given)\n"
     "   --force           restore even while the freqpilot that wrote the file still runs\n"
     "   --list            only list the state files and what they record\n"
     "\n"
@@ -80,10 +83,12 @@ int cmd_restore(int argc, char **argv)
         {"state-dir", required_argument, NULL, 's'},
         {"force", no_argument, NULL, 'f'},
         {"list", no_argument, NULL, 'l'},
+        {"all", no_argument, NULL, 'a'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     ctx c = {0};
+    int all = 0;
     optind = 1;
     opterr = 0;
     int opt;
@@ -101,10 +106,18 @@ int cmd_restore(int argc, char **argv)
         case 'l':
             c.list = 1;
             break;
+        case 'a':
+            all = 1;
+            break;
         default:
             return cli_usage_error("restore", "unknown option '%s'", argv[optind - 1]);
         }
     }
+    if (all && optind < argc)
+        return cli_usage_error("restore",
+                               "--all restores every state file; give no UUID or "
+                               "file with it (got '%s')",
+                               argv[optind]);
     if (optind < argc) {
         for (int i = optind; i < argc; i++) {
             if (c.list) {

@@ -21,9 +21,6 @@
 
 #define SIM_MAGIC 0x4653494du /* "FSIM" */
 
-/* sim_device.c; belongs in include/freqpilot/sim.h (not owned here). */
-void fp_sim_device_set_thermal_lag(fp_sim_device *dev, int on);
-
 struct fp_gpu {
     unsigned magic;
     fp_sim_device *dev;

@@ -333,6 +333,11 @@ fp_status fp_clockguard_begin(fp_clockguard **out, const fp_gpu_backend *be, fp_
                                       "%s: unreadable state file of an earlier session (%s); "
                                       "check the GPU and remove it, or use --force",
                                       g->path, e2.msg);
+                else if (rep.pid == getpid())
+                    st = fp_error_set(err, FP_ERR_INVALID,
+                                      "%s: GPU %s is already guarded by this process (pid "
+                                      "%ld); end that guard first",
+                                      g->path, g->info.uuid, (long)rep.pid);
                 else if (rep.pid_alive)
                     st = fp_error_set(err, FP_ERR_INVALID,
                                       "%s: GPU %s is in use by another freqpilot (pid %ld, "
@@ -530,6 +535,14 @@ void fp_clockguard_end(fp_clockguard *g)
     unregister_live(g);
     if (pending_changes(g) || (g->path[0] && access(g->path, F_OK) == 0))
         fp_clockguard_restore(g, NULL);
+    free(g);
+}
+
+void fp_clockguard_detach(fp_clockguard *g)
+{
+    if (!g)
+        return;
+    unregister_live(g);
     free(g);
 }
 

@@ -122,5 +122,18 @@ LD_LIBRARY_PATH=$FAKE "$FREQPILOT" restore --force "$FREQPILOT_STATE_DIR/GPU-x.j
 check "restore --force" test ! -e "$FREQPILOT_STATE_DIR/GPU-x.json"
 kill $spid 2>/dev/null
 
+# restore --all (the systemd unit's ExecStopPost): every state file in the directory
+rm -rf "$FREQPILOT_STATE_DIR"
+for g in V100 H100; do "$FREQPILOT" apply --backend sim --gpu $g --clock 900 >/dev/null 2>&1; done
+check "two state files left by apply" test "$(ls "$FREQPILOT_STATE_DIR" | wc -l)" -eq 2
+"$FREQPILOT" restore --all >"$tmp/out" 2>&1
+check "restore --all exits 0" test $? -eq 0
+check "restore --all: both restored" test "$(grep -c 'locked clocks reset' "$tmp/out")" -eq 2
+check "restore --all: state directory empty" test -z "$(ls -A "$FREQPILOT_STATE_DIR")"
+"$FREQPILOT" restore --all GPU-x 2>/dev/null
+check "restore --all with a UUID: usage error" test $? -eq 2
+"$FREQPILOT" restore --help | grep -q -- '--all'
+check "restore --help documents --all" test $? -eq 0
+
 [ $fails -eq 0 ] || { echo "$fails check(s) failed"; exit 1; }
 echo "all passed"

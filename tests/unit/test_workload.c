@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * One run of a workload (src/profile/workload.h): fork + exec without a shell, exit status,
+ * crash signal, timeout of the whole process group, stdout/FIFO inference markers with their
+ * timestamps, stdout and stderr captured to files.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "profile/workload.h"
+#include "testutil.h"
+
+static char dir[256], out_path[300], err_path[300], fifo_path[300];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/fp_workload_XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    snprintf(out_path, sizeof out_path, "%s/stdout.txt", dir);
+    snprintf(err_path, sizeof err_path, "%s/stderr.txt", dir);
+    snprintf(fifo_path, sizeof fifo_path, "%s/mark.fifo", dir);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    unlink(out_path);
+    unlink(err_path);
+    unlink(fifo_path);
+    char p[300];
+    snprintf(p, sizeof p, "%s/pid", dir);
+    unlink(p);
+    rmdir(dir);
+    return 0;
+}
+
+static double mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static char *slurp(const char *path)
+{
+    static char buf[8192];
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    return buf;
+}
+
+static fp_workload_result run(char *const *argv, double timeout_s, const char *fifo)
+{
+    fp_workload_opts o = {
+        .argv = argv,
+        .stdout_path = out_path,
+        .stderr_path = err_path,
+        .fifo_path = fifo,
+        .timeout_s = timeout_s,
+    };
+    fp_workload_result r;
+    fp_error err;
+    assert_int_equal(fp_workload_run(&o, &r, &err), FP_OK);
+    return r;
+}
+
+static void test_parse_mark(void **state)
+{
+    (void)state;
+    struct {
+        const char *line;
+        int want;
+    } cases[] = {
+        {"FREQPILOT_MARK begin", 1},
+        {"FREQPILOT_MARK end", 2},
+        {"  FREQPILOT_MARK\tbegin \r", 1},
+        {"FREQPILOT_MARK  end\t", 2},
+        {"FREQPILOT_MARKbegin", 0},
+        {"FREQPILOT_MARK beginning", 0},
+        {"FREQPILOT_MARK", 0},
+        {"FREQPILOT_MARK ", 0},
+        {"x FREQPILOT_MARK begin", 0},
+        {"freqpilot_mark begin", 0},
+        {"", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        assert_int_equal(fp_workload_parse_mark(cases[i].line, strlen(cases[i].line)),
+                         cases[i].want);
+}
+
+static void test_no_shell(void **state)
+{
+    (void)state;
+    /* Arguments reach the program as they are: no splitting, globbing or expansion. */
+    char *argv[] = {"printf", "%s|%s|%s\\n", "a  b", "$HOME", "*", NULL};
+    double t0 = mono();
+    fp_workload_result r = run(argv, 0, NULL);
+    assert_int_equal(r.exit_status, 0);
+    assert_int_equal(r.term_signal, 0);
+    assert_int_equal(r.exec_errno, 0);
+    assert_false(r.timed_out);
+    assert_true(r.pid > 0);
+    assert_true(r.start_mono >= t0 - 1e-3 && r.end_mono >= r.start_mono);
+    assert_string_equal(slurp(out_path), "a  b|$HOME|*\n");
+    assert_string_equal(r.mark_source, "none");
+    assert_true(isnan(r.mark_begin_mono) && isnan(r.mark_end_mono));
+}
+
+static void test_exit_status_and_stderr(void **state)
+{
+    (void)state;
+    char *argv[] = {"sh", "-c", "echo out line; echo err line >&2; exit 3", NULL};
+    fp_workload_result r = run(argv, 0, NULL);
+    assert_int_equal(r.exit_status, 3);
+    assert_int_equal(r.term_signal, 0);
+    assert_string_equal(slurp(out_path), "out line\n");
+    assert_string_equal(slurp(err_path), "err line\n");
+}
+
+static void test_exec_failure(void **state)
+{
+    (void)state;
+    char *argv[] = {"/nonexistent/freqpilot-no-such-program", NULL};
+    fp_workload_result r = run(argv, 0, NULL);
+    assert_int_equal(r.exec_errno, ENOENT);
+    assert_int_equal(r.exit_status, 127);
+}
+
+static void test_crash_signal(void **state)
+{
+    (void)state;
+    char *argv[] = {"sh", "-c", "kill -SEGV $$", NULL};
+    fp_workload_result r = run(argv, 0, NULL);
+    assert_int_equal(r.term_signal, SIGSEGV);
+    assert_int_equal(r.exit_status, 128 + SIGSEGV);
+    assert_false(r.timed_out);
+}
+
+/* 1 while pid exists and is not a zombie. */
+static int running(pid_t pid)
+{
+    char p[64], buf[512];
+    snprintf(p, sizeof p, "/proc/%ld/stat", (long)pid);
+    FILE *f = fopen(p, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *rp = strrchr(buf, ')');
+    return rp && rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X';
+}
+
+static void test_timeout_kills_group(void **state)
+{
+    (void)state;
+    /* A background grandchild in the same process group must die with the timeout too;
+     * the workload ignores SIGTERM, so only the SIGKILL 2 s later ends it. */
+    char script[512];
+    snprintf(script, sizeof script,
+             "sleep 60 & echo $! > '%s/pid'; trap '' TERM; while :; do sleep 0.05; done", dir);
+    char *argv[] = {"sh", "-c", script, NULL};
+    double t0 = mono();
+    fp_workload_result r = run(argv, 0.3, NULL);
+    double took = mono() - t0;
+    assert_true(r.timed_out);
+    assert_true(r.term_signal == SIGKILL || r.term_signal == SIGTERM);
+    assert_true(took >= 0.3 && took < 6.0);
+    char p[300];
+    snprintf(p, sizeof p, "%s/pid", dir);
+    char *txt = slurp(p);
+    assert_non_null(txt);
+    pid_t bg = (pid_t)atol(txt);
+    assert_true(bg > 0);
+    for (int i = 0; i < 100 && running(bg); i++)
+        usleep(10000);
+    assert_false(running(bg));
+}
+
+static void test_stdout_markers(void **state)
+{
+    (void)state;
+    char *argv[] = {"sh", "-c",
+                    "echo loading; sleep 0.2; echo FREQPILOT_MARK begin; sleep 0.4; "
+                    "echo FREQPILOT_MARK end; echo done",
+                    NULL};
+    fp_workload_result r = run(argv, 10, NULL);
+    assert_int_equal(r.exit_status, 0);
+    assert_string_equal(r.mark_source, "marker");
+    assert_true(isfinite(r.mark_begin_mono) && isfinite(r.mark_end_mono));
+    double win = r.mark_end_mono - r.mark_begin_mono;
+    assert_true(win >= 0.35 && win < 2.0);
+    assert_true(r.mark_begin_mono - r.start_mono >= 0.15);
+    assert_true(r.mark_end_mono <= r.end_mono);
+    assert_int_equal(r.marks_ignored, 0);
+    /* stdout is kept whole, markers included */
+    assert_string_equal(slurp(out_path),
+                        "loading\nFREQPILOT_MARK begin\nFREQPILOT_MARK end\ndone\n");
+}
+
+static void test_unpaired_marks(void **state)
+{
+    (void)state;
+    char *argv[] = {"sh", "-c",
+                    "echo FREQPILOT_MARK end; echo FREQPILOT_MARK begin; sleep 0.1; "
+                    "echo FREQPILOT_MARK end",
+                    NULL};
+    fp_workload_result r = run(argv, 10, NULL);
+    assert_string_equal(r.mark_source, "marker");
+    assert_true(isfinite(r.mark_begin_mono) && isfinite(r.mark_end_mono));
+    assert_true(r.mark_end_mono > r.mark_begin_mono);
+    assert_true(r.marks_ignored >= 1); /* the end before any begin */
+}
+
+static void test_fifo_markers(void **state)
+{
+    (void)state;
+    char *argv[] = {"sh", "-c",
+                    "test -p \"$FREQPILOT_MARK_FIFO\" || exit 9; sleep 0.1; "
+                    "echo begin > \"$FREQPILOT_MARK_FIFO\"; sleep 0.3; "
+                    "echo end > \"$FREQPILOT_MARK_FIFO\"; echo ok",
+                    NULL};
+    fp_workload_result r = run(argv, 10, fifo_path);
+    assert_int_equal(r.exit_status, 0);
+    assert_string_equal(r.mark_source, "pipe");
+    double win = r.mark_end_mono - r.mark_begin_mono;
+    assert_true(win >= 0.25 && win < 2.0);
+    assert_true(r.mark_begin_mono >= r.start_mono && r.mark_end_mono <= r.end_mono);
+    assert_string_equal(slurp(out_path), "ok\n");
+    /* the FIFO is removed afterwards */
+    assert_int_not_equal(access(fifo_path, F_OK), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_mark),
+        cmocka_unit_test_setup_teardown(test_no_shell, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_exit_status_and_stderr, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_exec_failure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_crash_signal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_timeout_kills_group, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stdout_markers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unpaired_marks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fifo_markers, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
