@@ -26,7 +26,7 @@ extern "C" {
 typedef struct fp_rec {
     char gpu[64];
     char app[64];
-    char objective[16];  /* energy, time, edp, ed2p, cost, ... */
+    char objective[32];  /* energy, time, edp, ed2p, cost:0.5, ... (optimize's spelling) */
     double max_slowdown; /* NAN = unconstrained */
     double freq_mhz, baseline_mhz;
     double time_s, energy_j, power_w;
@@ -39,8 +39,8 @@ typedef struct fp_rec {
 typedef struct fp_rec_list {
     fp_rec *items;
     size_t len, cap;
-    char baseline[16];
-    int fallback; /* 1 when computed by fp_recs_compute, not by `freqpilot optimize` */
+    char baseline[32];
+    int fallback; /* unused (always 0): recommendations come from the optimize library */
 } fp_rec_list;
 
 void fp_rec_init(fp_rec *r);
@@ -49,23 +49,33 @@ void fp_rec_list_free(fp_rec_list *l);
 /* Appends the "results" of an optimize JSON file (DESIGN.md §2). */
 fp_status fp_recs_read_json(const char *path, fp_rec_list *out, fp_error *err);
 /*
- * Fallback used only when `freqpilot optimize` is unavailable: minimises the objective
- * ("energy", "time", "edp", "ed2p") over the rows with runs of each (gpu, app), subject to
- * slowdown <= max_slowdown (NAN = none), baseline = highest clock. Interval of the saving:
- * [1 - E_hi/E0_lo, 1 - E_lo/E0_hi] (conservative, from the per-clock intervals).
+ * Results of the optimize library (include/freqpilot/optimize.h) as recommendations: the same
+ * fields that `freqpilot optimize -o FILE.json` writes and fp_recs_read_json reads back.
  */
-fp_status fp_recs_compute(const fp_agg_result *agg, const char *objective, double max_slowdown,
-                          fp_rec_list *out, fp_error *err);
+struct fp_opt_results;
+fp_status fp_recs_from_opt(const struct fp_opt_results *res, fp_rec_list *out, fp_error *err);
+/*
+ * What a report or plot shows when no optimize JSON is given: `freqpilot optimize` itself
+ * (fp_opt_data_load + fp_optimize with the default options) on the data inputs among paths
+ * (JSON files are skipped), for objective with no budget and with max_slowdown (NAN = only
+ * the unconstrained one). The results are those of
+ * `freqpilot optimize DATA... --objective OBJ --max-slowdown none,X`.
+ */
+fp_status fp_recs_optimize(const char *const *paths, size_t n, const char *objective,
+                           double max_slowdown, const fp_diag *diag, fp_rec_list *out,
+                           fp_error *err);
 /* The recommendation for (gpu, app, objective, budget); budget NAN = unconstrained. */
 const fp_rec *fp_recs_find(const fp_rec_list *l, const char *gpu, const char *app,
                            const char *objective, double max_slowdown);
 
-/* ---- Model output (docs/report.md: "Model JSON") ---- */
+/* ---- Model output (docs/report.md: "Model curves JSON") ---- */
 
 typedef struct fp_model_curve {
     char gpu[64];
     char app[64];
-    size_t n; /* predicted points */
+    int clock_bound; /* 0: time not explained by the clock, time_s* are NAN (no prediction) */
+    char note[256];  /* the model's explanation ("" when none) */
+    size_t n;        /* predicted points */
     double *freq_mhz, *power_w, *power_w_lo, *power_w_hi, *time_s, *time_s_lo, *time_s_hi;
     size_t n_meas; /* measured points */
     double *meas_freq_mhz, *meas_power_w, *meas_time_s;
@@ -76,6 +86,11 @@ typedef struct fp_model_set {
     size_t len;
 } fp_model_set;
 
+/*
+ * Reads the curves JSON of `freqpilot model fit|predict --curves FILE` (docs/model.md §6,
+ * "format": "freqpilot-model-curves"); also the older {"models": [...]} layout of parallel
+ * arrays. A model.json (the fitted parameters) is refused with a hint to --curves.
+ */
 fp_status fp_model_read_json(const char *path, fp_model_set *out, fp_error *err);
 void fp_model_set_free(fp_model_set *m);
 
@@ -83,7 +98,7 @@ void fp_model_set_free(fp_model_set *m);
 
 /*
  * Everything a plot or report reads, from a list of paths classified by content: an optimize
- * JSON ("results") appends recommendations, a model JSON ("models") a model, an
+ * JSON ("results") appends recommendations, a model curves JSON a model, an
  * aggregated.csv (header "gpu,app,freq_mhz,runs,...") the rows; anything else is loaded as
  * runs (fp_runs_load) and aggregated with the default options, which also gives the
  * findings and dropped runs that aggregated.csv does not carry.
@@ -261,7 +276,12 @@ fp_status fp_plot_optima(const fp_agg_result *agg, const fp_rec_list *recs, cons
 /* heatmap: app x clock of one GPU, energy / energy at that app's highest clock. */
 fp_status fp_plot_heatmap(const fp_agg_result *agg, const fp_plot_opts *o, fp_figure *out,
                           fp_error *err);
-/* model: predicted power and time with prediction bands, measured points. */
+/*
+ * model: predicted power (panel 0) and time (panel 1) with 95 % prediction bands
+ * ("Predicted (95% PI)") and the measured points ("Measured"). A curve that is not
+ * clock-bound gets no time prediction: panel 1 has only the measured points and says that
+ * the time is not explained by the clock.
+ */
 fp_status fp_plot_model(const fp_model_set *m, const fp_plot_opts *o, fp_figure *out,
                         fp_error *err);
 

@@ -32,17 +32,19 @@ static const char help_text[] =
     "                vs constrained (--max-slowdown), for --objective.\n"
     "    optima      clock chosen per (gpu, app) and objective within the GPU's clock range.\n"
     "    heatmap     app x clock of one GPU: energy / energy at that app's highest clock.\n"
-    "    model       predicted power and time with prediction bands vs measured points (a model\n"
-    "                JSON, see docs/report.md).\n"
+    "    model       predicted power and time with prediction bands vs measured points (the\n"
+    "                curves JSON of `freqpilot model fit DATA -o model.json --curves FILE`;\n"
+    "                no time prediction where the time is not explained by the clock).\n"
     "    timeseries  telemetry column --column (power_w) vs time, one line per INPUT (raw\n"
     "                telemetry files or dataset run folders; a run's marked inference window is\n"
     "                shaded).\n"
     "\n"
     "INPUTS\n"
-    "    Classified by content: optimize JSON (\"results\"), model JSON (\"models\"), an\n"
-    "    aggregated.csv, or anything `freqpilot aggregate` reads (aggregated on the fly).\n"
-    "    savings and optima without an optimize JSON use a plain minimum over the aggregated\n"
-    "    rows (said on stderr); `freqpilot optimize` output is the reference.\n"
+    "    Classified by content: optimize JSON (\"results\"), model curves JSON\n"
+    "    (\"freqpilot-model-curves\"), an aggregated.csv, or anything `freqpilot aggregate`\n"
+    "    reads (aggregated on the fly). savings and optima without an optimize JSON run the\n"
+    "    optimize library on the data: the same results as `freqpilot optimize DATA\n"
+    "    --objective OBJ --max-slowdown none,X`.\n"
     "\n"
     "OPTIONS\n"
     "    -o, --output FILE     output; the format comes from the extension\n"
@@ -241,16 +243,17 @@ int cmd_plot(int argc, char **argv)
             if (!d.have_agg) {
                 st = fp_error_set(&err, FP_ERR_INVALID, "%s needs an optimize JSON", kind);
             } else {
-                cli_warn("no optimize JSON given: %s uses a plain minimum over the aggregated "
-                         "rows (run 'freqpilot optimize' for the reference recommendations)",
+                cli_info("no optimize JSON given: %s uses freqpilot optimize's rules on the "
+                         "data",
                          kind);
-                st = fp_recs_compute(&d.agg, po.objective, NAN, &d.recs, &err);
-                if (!st && isfinite(po.max_slowdown))
-                    st = fp_recs_compute(&d.agg, po.objective, po.max_slowdown, &d.recs, &err);
+                st = fp_recs_optimize((const char *const *)argv + optind, (size_t)(argc - optind),
+                                      po.objective, po.max_slowdown, &diag, &d.recs, &err);
             }
         }
         if (!st && k == 5 && !d.have_model)
-            st = fp_error_set(&err, FP_ERR_INVALID, "model needs a model JSON (docs/report.md)");
+            st = fp_error_set(&err, FP_ERR_INVALID,
+                              "model needs a model curves JSON (freqpilot model fit DATA -o "
+                              "model.json --curves curves.json; docs/report.md)");
         if (!st) {
             switch (k) {
             case 0:

@@ -32,7 +32,9 @@ static const char help_text[] =
     "    DIR/report.pdf: recommendations with 95% intervals, overview figures, energy heatmaps\n"
     "    per GPU, sweep and Pareto figures per (gpu, app), data quality (every finding, flagged\n"
     "    clock and dropped run), the method, and the command lines that reproduce it.\n"
-    "    Without an optimize JSON the report says so and uses a plain minimum.\n"
+    "    Without an optimize JSON the recommendations are computed here by the optimize\n"
+    "    library, exactly as `freqpilot optimize DATA --objective OBJ --max-slowdown\n"
+    "    none,X` would (X = --max-slowdown).\n"
     "\n"
     "OPTIONS\n"
     "    -o, --output DIR      output folder (created)\n"
@@ -60,26 +62,6 @@ static const struct option long_opts[] = {
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
-
-int cli_mkdirs(const char *dir);
-
-/* mkdir -p */
-int cli_mkdirs(const char *dir)
-{
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", dir);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-        return -1;
-    return 0;
-}
 
 int cmd_report(int argc, char **argv)
 {
@@ -155,12 +137,17 @@ int cmd_report(int argc, char **argv)
         cli_error("%s", err.msg);
         return EXIT_FAIL;
     }
-    if (d.recs.len == 0) {
-        cli_warn("no optimize JSON given: the report uses a plain minimum over the aggregated "
-                 "rows");
-        st = fp_recs_compute(&d.agg, in.objective, NAN, &d.recs, &err);
-        if (!st)
-            st = fp_recs_compute(&d.agg, in.objective, in.max_slowdown, &d.recs, &err);
+    if (!st && d.recs.len == 0) {
+        /* The same recommendations as `freqpilot optimize DATA --objective OBJ
+         * --max-slowdown none,X`: the optimize library itself, on the data inputs. */
+        cli_info("no optimize JSON given: running freqpilot optimize's rules on the data");
+        st = fp_recs_optimize((const char *const *)argv + optind, (size_t)(argc - optind),
+                              in.objective, in.max_slowdown, &diag, &d.recs, &err);
+        if (st) {
+            fp_report_data_free(&d);
+            cli_error("%s", err.msg);
+            return EXIT_FAIL;
+        }
     }
     in.agg = &d.agg;
     in.recs = &d.recs;

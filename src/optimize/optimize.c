@@ -15,6 +15,7 @@
 #include "freqpilot/optimize.h"
 #include "freqpilot/sim.h"
 #include "freqpilot/stats.h"
+#include "optimize/opt_internal.h"
 
 /* Relative slack when comparing a slowdown with its budget (rounding of the CSV). */
 #define BUDGET_EPS 1e-9
@@ -320,12 +321,12 @@ fp_status fp_opt_compare_points(const fp_opt_curve *c, size_t i, size_t b, const
     }
     double tlo, thi, elo, ehi, est;
     if (have_runs(pi, pb)) {
-        if (fp_stats_bootstrap_ratio(pi->time_runs, pi->nruns, pb->time_runs, pb->nruns,
-                                     FP_STAT_MEDIAN, o->confidence, o->bootstrap_samples, o->seed,
-                                     &est, &tlo, &thi) < 0 ||
-            fp_stats_bootstrap_ratio(pi->energy_runs, pi->nruns, pb->energy_runs, pb->nruns,
-                                     FP_STAT_MEDIAN, o->confidence, o->bootstrap_samples, o->seed,
-                                     &est, &elo, &ehi) < 0)
+        if (fp_opt_bootstrap_ratio_median(pi->time_runs, pi->nruns, pb->time_runs, pb->nruns,
+                                          o->confidence, o->bootstrap_samples, o->seed, &est, &tlo,
+                                          &thi) < 0 ||
+            fp_opt_bootstrap_ratio_median(pi->energy_runs, pi->nruns, pb->energy_runs, pb->nruns,
+                                          o->confidence, o->bootstrap_samples, o->seed, &est, &elo,
+                                          &ehi) < 0)
             return fp_error_set(err, FP_ERR_NOMEM, "optimize: bootstrap failed (out of memory)");
     } else {
         out->opt_flags |= FP_OPT_ANALYTIC_INTERVALS;
@@ -362,9 +363,8 @@ static fp_status objective_ratio(const fp_opt_curve *c, size_t i, size_t best,
             a[k] = fp_objective_value(obj, pi->time_runs[k], pi->energy_runs[k], pmax);
         for (size_t k = 0; k < pb->nruns; k++)
             bv[k] = fp_objective_value(obj, pb->time_runs[k], pb->energy_runs[k], pmax);
-        int rc =
-            fp_stats_bootstrap_ratio(a, pi->nruns, bv, pb->nruns, FP_STAT_MEDIAN, o->confidence,
-                                     o->bootstrap_samples, o->seed, &est, lo, hi);
+        int rc = fp_opt_bootstrap_ratio_median(a, pi->nruns, bv, pb->nruns, o->confidence,
+                                               o->bootstrap_samples, o->seed, &est, lo, hi);
         free(a);
         if (rc < 0)
             return fp_error_set(err, FP_ERR_NOMEM, "optimize: bootstrap failed (out of memory)");
@@ -418,10 +418,51 @@ static fp_status push_result(fp_opt_results *out, const fp_opt_result *r, fp_err
     return FP_OK;
 }
 
+/*
+ * objective_ratio results of one (curve, objective), kept across budgets: the same pair of
+ * clocks gives the same bootstrap (same runs, same seed), so it is computed once.
+ */
+typedef struct ratio_memo {
+    size_t j, best;
+    double lo, hi;
+} ratio_memo;
+
+typedef struct ratio_cache {
+    ratio_memo *v;
+    size_t n, cap;
+} ratio_cache;
+
+static fp_status objective_ratio_cached(ratio_cache *rc, const fp_opt_curve *c, size_t i,
+                                        size_t best, const fp_objective *obj, double pmax,
+                                        const fp_opt_options *o, double *lo, double *hi,
+                                        fp_error *err)
+{
+    for (size_t k = 0; k < rc->n; k++)
+        if (rc->v[k].j == i && rc->v[k].best == best) {
+            *lo = rc->v[k].lo;
+            *hi = rc->v[k].hi;
+            return FP_OK;
+        }
+    fp_status st = objective_ratio(c, i, best, obj, pmax, o, lo, hi, err);
+    if (st)
+        return st;
+    if (rc->n == rc->cap) {
+        size_t cap = rc->cap ? 2 * rc->cap : 64;
+        ratio_memo *p = realloc(rc->v, cap * sizeof *p);
+        if (!p)
+            return FP_OK; /* no memo, same result */
+        rc->v = p;
+        rc->cap = cap;
+    }
+    rc->v[rc->n++] = (ratio_memo){i, best, *lo, *hi};
+    return FP_OK;
+}
+
 /* One (curve, objective, budget). cmp[j] compares point j with the baseline b. */
 static fp_status choose(const fp_opt_curve *c, const fp_opt_compare *cmp, size_t b, int fallback,
                         const fp_objective *obj, double budget, const char *category,
-                        const fp_opt_options *o, fp_opt_results *out, fp_error *err)
+                        const fp_opt_options *o, ratio_cache *memo, fp_opt_results *out,
+                        fp_error *err)
 {
     fp_opt_result r;
     memset(&r, 0, sizeof r);
@@ -490,7 +531,8 @@ static fp_status choose(const fp_opt_curve *c, const fp_opt_compare *cmp, size_t
                 if (j != b && !isnan(budget) && !(cmp[j].slowdown_hi <= budget + BUDGET_EPS))
                     continue;
                 double lo, hi;
-                fp_status st = objective_ratio(c, j, (size_t)best, obj, pmax, o, &lo, &hi, err);
+                fp_status st =
+                    objective_ratio_cached(memo, c, j, (size_t)best, obj, pmax, o, &lo, &hi, err);
                 if (st)
                     return st;
                 if (!(lo > 1.0)) { /* not significantly worse (or unknown) */
@@ -571,7 +613,9 @@ fp_status fp_optimize(const fp_opt_data *d, const fp_objective *objs, size_t nob
                             "intervals)",
                             c->gpu, c->app);
             }
-        for (size_t oi = 0; oi < nobjs && !st; oi++)
+        ratio_cache memo = {NULL, 0, 0};
+        for (size_t oi = 0; oi < nobjs && !st; oi++) {
+            memo.n = 0; /* per objective */
             for (size_t k = 0; k < nbudgets && !st; k++) {
                 double budget = budgets[k];
                 const char *category = NULL;
@@ -582,8 +626,11 @@ fp_status fp_optimize(const fp_opt_data *d, const fp_objective *objs, size_t nob
                         fp_warn(o->diag, "%s %s: app not in the constraints file; no budget",
                                 c->gpu, c->app);
                 }
-                st = choose(c, cmp, (size_t)b, fallback, &objs[oi], budget, category, o, out, err);
+                st = choose(c, cmp, (size_t)b, fallback, &objs[oi], budget, category, o, &memo, out,
+                            err);
             }
+        }
+        free(memo.v);
         free(cmp);
         if (st)
             return st;

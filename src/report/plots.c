@@ -575,14 +575,17 @@ fp_status fp_plot_model(const fp_model_set *m, const fp_plot_opts *o, fp_figure 
     fp_figure_init(out, "model", title);
     out->simulated = o->simulated;
     fp_panel *p0 = fp_figure_add_panel(out, NULL, NULL, "Power (W)");
-    fp_panel *p1 = p0 ? fp_figure_add_panel(out, NULL, "SM clock (MHz)", "Time (s)") : NULL;
+    /* A curve that is not clock-bound gets no time prediction, and says why. */
+    const char *t1 = c->clock_bound ? NULL : "Time not explained by the clock: no prediction";
+    fp_panel *p1 = p0 ? fp_figure_add_panel(out, t1, "SM clock (MHz)", "Time (s)") : NULL;
     p0 = p1 ? &out->panels[0] : NULL;
     int ok = p0 && p1;
     if (ok)
         ok = fp_panel_add_series(p0, "Predicted (95% PI)", FP_SERIES_LINE, FP_C_BLUE, c->n,
-                                 c->freq_mhz, c->power_w, c->power_w_lo, c->power_w_hi) &&
-             fp_panel_add_series(p1, "Predicted (95% PI)", FP_SERIES_LINE, FP_C_BLUE, c->n,
-                                 c->freq_mhz, c->time_s, c->time_s_lo, c->time_s_hi);
+                                 c->freq_mhz, c->power_w, c->power_w_lo, c->power_w_hi) != NULL;
+    if (ok && c->clock_bound)
+        ok = fp_panel_add_series(p1, "Predicted (95% PI)", FP_SERIES_LINE, FP_C_BLUE, c->n,
+                                 c->freq_mhz, c->time_s, c->time_s_lo, c->time_s_hi) != NULL;
     if (ok && c->n_meas) {
         fp_series *a =
             fp_panel_add_series(p0, "Measured", FP_SERIES_POINTS, FP_C_VERMILLION, c->n_meas,

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "freqpilot/optimize.h"
 #include "freqpilot/plot.h"
 
 void fp_rec_init(fp_rec *r)
@@ -133,72 +134,87 @@ const fp_rec *fp_recs_find(const fp_rec_list *l, const char *gpu, const char *ap
     return NULL;
 }
 
-static double objective_value(const fp_agg_row *r, const char *obj)
+/* ---- recommendations from the optimize library ---- */
+
+/* v as optimize's JSON stores it (JSON_REAL_PRECISION(10)), so that results computed here and
+ * results read from `freqpilot optimize -o FILE.json` are the same numbers. */
+static double as_json(double v)
 {
-    if (strcmp(obj, "time") == 0)
-        return r->time_s;
-    if (strcmp(obj, "edp") == 0)
-        return r->energy_j * r->time_s;
-    if (strcmp(obj, "ed2p") == 0)
-        return r->energy_j * r->time_s * r->time_s;
-    return r->energy_j;
+    if (!isfinite(v))
+        return NAN;
+    char buf[64];
+    snprintf(buf, sizeof buf, "%.10g", v);
+    return strtod(buf, NULL);
 }
 
-fp_status fp_recs_compute(const fp_agg_result *agg, const char *objective, double max_slowdown,
-                          fp_rec_list *out, fp_error *err)
+fp_status fp_recs_from_opt(const fp_opt_results *res, fp_rec_list *out, fp_error *err)
 {
-    out->fallback = 1;
-    snprintf(out->baseline, sizeof out->baseline, "max");
-    for (size_t i = 0; i < agg->nrows;) {
-        size_t j = i;
-        while (j < agg->nrows && strcmp(agg->rows[j].gpu, agg->rows[i].gpu) == 0 &&
-               strcmp(agg->rows[j].app, agg->rows[i].app) == 0)
-            j++;
-        const fp_agg_row *base = NULL, *best = NULL;
-        for (size_t k = i; k < j; k++) {
-            const fp_agg_row *r = &agg->rows[k];
-            if (r->runs > 0 && isfinite(r->energy_j) && isfinite(r->time_s) &&
-                (!base || r->freq_mhz > base->freq_mhz))
-                base = r;
-        }
-        for (size_t k = i; base && k < j; k++) {
-            const fp_agg_row *r = &agg->rows[k];
-            if (!(r->runs > 0 && isfinite(r->energy_j) && isfinite(r->time_s)))
-                continue;
-            if (isfinite(max_slowdown) && r->time_s / base->time_s - 1 > max_slowdown + 1e-12)
-                continue;
-            double v = objective_value(r, objective),
-                   bv = best ? objective_value(best, objective) : INFINITY;
-            if (v < bv || (v == bv && r->freq_mhz > best->freq_mhz))
-                best = r;
-        }
-        if (best) {
-            fp_rec rec;
-            fp_rec_init(&rec);
-            snprintf(rec.gpu, sizeof rec.gpu, "%s", best->gpu);
-            snprintf(rec.app, sizeof rec.app, "%s", best->app);
-            snprintf(rec.objective, sizeof rec.objective, "%s", objective);
-            rec.max_slowdown = max_slowdown;
-            rec.freq_mhz = best->freq_mhz;
-            rec.baseline_mhz = base->freq_mhz;
-            rec.time_s = best->time_s;
-            rec.energy_j = best->energy_j;
-            rec.power_w = best->power_w;
-            rec.energy_saving = 1 - best->energy_j / base->energy_j;
-            rec.energy_saving_lo = 1 - best->energy_j_hi / base->energy_j_lo;
-            rec.energy_saving_hi = 1 - best->energy_j_lo / base->energy_j_hi;
-            rec.slowdown = best->time_s / base->time_s - 1;
-            rec.slowdown_lo = best->time_s_lo / base->time_s_hi - 1;
-            rec.slowdown_hi = best->time_s_hi / base->time_s_lo - 1;
-            rec.feasible = 1;
-            fp_flags_format(best->flags | base->flags, rec.flags, sizeof rec.flags);
-            fp_status st = fp_rec_list_push(out, &rec, err);
-            if (st)
-                return st;
-        }
-        i = j;
+    snprintf(out->baseline, sizeof out->baseline, "%s", res->baseline);
+    for (size_t i = 0; i < res->len; i++) {
+        const fp_opt_result *x = &res->items[i];
+        fp_rec r;
+        fp_rec_init(&r);
+        snprintf(r.gpu, sizeof r.gpu, "%s", x->gpu);
+        snprintf(r.app, sizeof r.app, "%s", x->app);
+        snprintf(r.objective, sizeof r.objective, "%s", x->objective);
+        r.max_slowdown = as_json(x->max_slowdown);
+        r.freq_mhz = as_json(x->freq_mhz);
+        r.baseline_mhz = as_json(x->baseline_mhz);
+        r.time_s = as_json(x->time_s);
+        r.energy_j = as_json(x->energy_j);
+        r.power_w = as_json(x->power_w);
+        r.energy_saving = as_json(x->cmp.energy_saving);
+        r.energy_saving_lo = as_json(x->cmp.energy_saving_lo);
+        r.energy_saving_hi = as_json(x->cmp.energy_saving_hi);
+        r.slowdown = as_json(x->cmp.slowdown);
+        r.slowdown_lo = as_json(x->cmp.slowdown_lo);
+        r.slowdown_hi = as_json(x->cmp.slowdown_hi);
+        r.feasible = x->feasible;
+        char flags[1024]; /* as opt_io.c writes them, then cut like fp_recs_read_json */
+        fp_opt_flags_format(x->data_flags, x->opt_flags, flags, (int)sizeof flags);
+        size_t fl = strnlen(flags, sizeof r.flags - 1);
+        memcpy(r.flags, flags, fl);
+        r.flags[fl] = '\0';
+        fp_status st = fp_rec_list_push(out, &r, err);
+        if (st)
+            return st;
     }
     return FP_OK;
+}
+
+fp_status fp_recs_optimize(const char *const *paths, size_t n, const char *objective,
+                           double max_slowdown, const fp_diag *diag, fp_rec_list *out,
+                           fp_error *err)
+{
+    const char **data = malloc((n ? n : 1) * sizeof *data);
+    if (!data)
+        return fp_error_set(err, FP_ERR_NOMEM, "out of memory");
+    size_t nd = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t l = strlen(paths[i]);
+        if (!(l >= 5 && strcmp(paths[i] + l - 5, ".json") == 0))
+            data[nd++] = paths[i];
+    }
+    fp_objective obj;
+    fp_status st = fp_objective_parse(objective ? objective : "energy", &obj, err);
+    fp_opt_data od;
+    memset(&od, 0, sizeof od);
+    if (!st)
+        st = fp_opt_data_load(data, nd, NULL, diag, &od, err);
+    free(data);
+    if (st)
+        return st;
+    fp_opt_options o;
+    fp_opt_options_init(&o);
+    o.diag = diag;
+    double budgets[2] = {NAN, max_slowdown};
+    fp_opt_results res = {0};
+    st = fp_optimize(&od, &obj, 1, budgets, isfinite(max_slowdown) ? 2 : 1, NULL, &o, &res, err);
+    if (!st)
+        st = fp_recs_from_opt(&res, out, err);
+    fp_opt_results_free(&res);
+    fp_opt_data_free(&od);
+    return st;
 }
 
 /* ---- model JSON ---- */
@@ -243,29 +259,93 @@ void fp_model_set_free(fp_model_set *m)
     memset(m, 0, sizeof *m);
 }
 
-fp_status fp_model_read_json(const char *path, fp_model_set *out, fp_error *err)
+/* n NANs (at least one slot), NULL when out of memory. */
+static double *alloc_nan(size_t n)
 {
-    json_error_t je;
-    json_t *root = json_load_file(path, 0, &je);
-    if (!root)
-        return fp_error_at(err, FP_ERR_PARSE, path, je.line, "expected model JSON: %s", je.text);
-    json_t *models = json_object_get(root, "models");
-    if (!json_is_array(models)) {
-        json_decref(root);
-        return fp_error_at(err, FP_ERR_FORMAT, path, 0, "expected a \"models\" array");
-    }
-    size_t n = json_array_size(models);
-    fp_model_curve *items = calloc(n ? n : 1, sizeof *items);
-    if (!items) {
-        json_decref(root);
+    double *d = malloc((n ? n : 1) * sizeof *d);
+    for (size_t i = 0; d && i < n; i++)
+        d[i] = NAN;
+    return d;
+}
+
+/* {"format": "freqpilot-model-curves", "curves": [{gpu, app, clock_bound, note, points: [...],
+ * measured: [...]}]} (docs/model.md §6). */
+static fp_status read_curves(const char *path, json_t *curves, fp_model_set *out, fp_error *err)
+{
+    size_t n = json_array_size(curves);
+    out->items = calloc(n ? n : 1, sizeof *out->items);
+    if (!out->items)
         return fp_error_set(err, FP_ERR_NOMEM, "out of memory");
+    out->len = n;
+    size_t i;
+    json_t *o;
+    json_array_foreach(curves, i, o)
+    {
+        fp_model_curve *c = &out->items[i];
+        if (!json_is_object(o))
+            return fp_error_at(err, FP_ERR_FORMAT, path, 0, "curves[%zu]: expected an object", i);
+        jstr(o, "gpu", c->gpu, sizeof c->gpu);
+        jstr(o, "app", c->app, sizeof c->app);
+        jstr(o, "note", c->note, sizeof c->note);
+        json_t *cb = json_object_get(o, "clock_bound");
+        c->clock_bound = cb ? json_is_true(cb) : 1;
+        if (!c->gpu[0] || !c->app[0])
+            return fp_error_at(err, FP_ERR_FORMAT, path, 0, "curves[%zu]: expected gpu and app", i);
+        json_t *pts = json_object_get(o, "points"), *meas = json_object_get(o, "measured");
+        if (!json_is_array(pts) || (meas && !json_is_null(meas) && !json_is_array(meas)))
+            return fp_error_at(err, FP_ERR_FORMAT, path, 0,
+                               "curves[%zu]: expected a \"points\" array (and \"measured\" as an "
+                               "array)",
+                               i);
+        c->n = json_array_size(pts);
+        double **cols[7] = {&c->freq_mhz, &c->power_w,   &c->power_w_lo, &c->power_w_hi,
+                            &c->time_s,   &c->time_s_lo, &c->time_s_hi};
+        static const char *const keys[7] = {"freq_mhz", "power_w",   "power_w_lo", "power_w_hi",
+                                            "time_s",   "time_s_lo", "time_s_hi"};
+        for (int k = 0; k < 7; k++)
+            if (!(*cols[k] = alloc_nan(c->n)))
+                return fp_error_set(err, FP_ERR_NOMEM, "out of memory");
+        size_t j;
+        json_t *p;
+        json_array_foreach(pts, j, p)
+        {
+            for (int k = 0; k < 7; k++)
+                (*cols[k])[j] = jnum(p, keys[k]);
+            if (!isfinite(c->freq_mhz[j]))
+                return fp_error_at(err, FP_ERR_FORMAT, path, 0,
+                                   "curves[%zu].points[%zu]: expected a number freq_mhz", i, j);
+            if (!c->clock_bound) /* no time prediction, whatever the file holds */
+                c->time_s[j] = c->time_s_lo[j] = c->time_s_hi[j] = NAN;
+        }
+        c->n_meas = json_is_array(meas) ? json_array_size(meas) : 0;
+        if (!(c->meas_freq_mhz = alloc_nan(c->n_meas)) ||
+            !(c->meas_power_w = alloc_nan(c->n_meas)) || !(c->meas_time_s = alloc_nan(c->n_meas)))
+            return fp_error_set(err, FP_ERR_NOMEM, "out of memory");
+        for (j = 0; j < c->n_meas; j++) {
+            p = json_array_get(meas, j);
+            c->meas_freq_mhz[j] = jnum(p, "freq_mhz");
+            c->meas_power_w[j] = jnum(p, "power_w");
+            c->meas_time_s[j] = jnum(p, "time_s");
+        }
     }
-    fp_status st = FP_OK;
+    return FP_OK;
+}
+
+/* The older layout: {"models": [{gpu, app, freq_mhz: [...], power_w: [...], ..., measured:
+ * {freq_mhz: [...], power_w: [...], time_s: [...]}}]}. */
+static fp_status read_models(const char *path, json_t *models, fp_model_set *out, fp_error *err)
+{
+    size_t n = json_array_size(models);
+    out->items = calloc(n ? n : 1, sizeof *out->items);
+    if (!out->items)
+        return fp_error_set(err, FP_ERR_NOMEM, "out of memory");
+    out->len = n;
     size_t i;
     json_t *o;
     json_array_foreach(models, i, o)
     {
-        fp_model_curve *c = &items[i];
+        fp_model_curve *c = &out->items[i];
+        c->clock_bound = 1;
         jstr(o, "gpu", c->gpu, sizeof c->gpu);
         jstr(o, "app", c->app, sizeof c->app);
         size_t k[7];
@@ -279,10 +359,10 @@ fp_status fp_model_read_json(const char *path, fp_model_set *out, fp_error *err)
         c->n = k[0];
         for (int j = 1; j < 7; j++)
             if (k[j] != c->n)
-                st = fp_error_at(err, FP_ERR_FORMAT, path, 0,
-                                 "models[%zu]: expected every prediction array to have %zu "
-                                 "values like freq_mhz",
-                                 i, c->n);
+                return fp_error_at(err, FP_ERR_FORMAT, path, 0,
+                                   "models[%zu]: expected every prediction array to have %zu "
+                                   "values like freq_mhz",
+                                   i, c->n);
         json_t *m = json_object_get(o, "measured");
         if (json_is_object(m)) {
             size_t a, b, d;
@@ -291,17 +371,53 @@ fp_status fp_model_read_json(const char *path, fp_model_set *out, fp_error *err)
             c->meas_time_s = jarray(m, "time_s", &d);
             c->n_meas = a;
             if (b != a || d != a)
-                st = fp_error_at(err, FP_ERR_FORMAT, path, 0,
-                                 "models[%zu].measured: expected arrays of equal length", i);
+                return fp_error_at(err, FP_ERR_FORMAT, path, 0,
+                                   "models[%zu].measured: expected arrays of equal length", i);
         }
         if (!c->gpu[0] || !c->app[0])
-            st = fp_error_at(err, FP_ERR_FORMAT, path, 0, "models[%zu]: expected gpu and app", i);
-        if (st)
-            break;
+            return fp_error_at(err, FP_ERR_FORMAT, path, 0, "models[%zu]: expected gpu and app", i);
     }
+    return FP_OK;
+}
+
+static int is_curves_json(json_t *root)
+{
+    json_t *f = json_object_get(root, "format");
+    return json_is_string(f) && strcmp(json_string_value(f), "freqpilot-model-curves") == 0 &&
+           json_is_array(json_object_get(root, "curves"));
+}
+
+/* model.json of `freqpilot model fit -o` (fitted parameters, not curves). */
+static int is_model_params_json(json_t *root)
+{
+    json_t *f = json_object_get(root, "format");
+    return json_is_string(f) && strcmp(json_string_value(f), "freqpilot-model") == 0 &&
+           !json_is_array(json_object_get(root, "models"));
+}
+
+fp_status fp_model_read_json(const char *path, fp_model_set *out, fp_error *err)
+{
+    memset(out, 0, sizeof *out);
+    json_error_t je;
+    json_t *root = json_load_file(path, 0, &je);
+    if (!root)
+        return fp_error_at(err, FP_ERR_PARSE, path, je.line, "expected model curves JSON: %s",
+                           je.text);
+    fp_status st;
+    json_t *models = json_object_get(root, "models");
+    if (is_curves_json(root))
+        st = read_curves(path, json_object_get(root, "curves"), out, err);
+    else if (json_is_array(models))
+        st = read_models(path, models, out, err);
+    else if (is_model_params_json(root))
+        st = fp_error_at(err, FP_ERR_FORMAT, path, 0,
+                         "this is a model.json (fitted parameters); the report reads the "
+                         "curves: freqpilot model fit DATA -o model.json --curves curves.json");
+    else
+        st = fp_error_at(err, FP_ERR_FORMAT, path, 0,
+                         "expected {\"format\": \"freqpilot-model-curves\", \"curves\": [...]} "
+                         "(freqpilot model fit|predict --curves FILE)");
     json_decref(root);
-    out->items = items;
-    out->len = n;
     if (st)
         fp_model_set_free(out);
     return st;
@@ -328,9 +444,11 @@ static int json_kind(const char *path)
     json_t *root = json_load_file(path, 0, NULL);
     if (!root)
         return 0;
-    int k = json_is_array(json_object_get(root, "results"))  ? 1
-            : json_is_array(json_object_get(root, "models")) ? 2
-                                                             : 0;
+    int k = json_is_array(json_object_get(root, "results")) ? 1
+            : is_curves_json(root) || json_is_array(json_object_get(root, "models")) ||
+                    is_model_params_json(root)
+                ? 2
+                : 0;
     json_decref(root);
     return k;
 }

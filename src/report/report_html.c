@@ -89,9 +89,6 @@ static void summary(fp_sbuf *b, const fp_report_input *in)
                           "</code>).</p>\n");
         return;
     }
-    if (in->recs->fallback)
-        fp_sbuf_printf(b, "<p class=\"warn\">These recommendations were computed by the "
-                          "report's plain minimum, not by <code>freqpilot optimize</code>.</p>\n");
     fp_sbuf_printf(b,
                    "<p>Energy saving and slowdown relative to the baseline (%s clock), with "
                    "95 %% intervals. A saving whose interval reaches zero is not "
@@ -233,6 +230,31 @@ static void quality(fp_sbuf *b, const fp_report_input *in)
     fp_sbuf_printf(b, "</ul>\n");
 }
 
+/* Which curves the model could predict, and why not where it could not. */
+static void model_section(fp_sbuf *b, const fp_report_input *in)
+{
+    if (!in->model || in->model->len == 0)
+        return;
+    fp_sbuf_printf(b, "<h2 id=\"model\">Model</h2>\n<p>Power and time predicted at every clock "
+                      "by <code>freqpilot model fit</code> (per-curve fits, 95 %% prediction "
+                      "intervals; docs/model.md), drawn beside the measurements in the figures "
+                      "above. Where the time is not explained by the clock the model gives no "
+                      "time or energy prediction.</p>\n<table>\n<tr><th>GPU</th><th>app</th>"
+                      "<th>time prediction</th><th>note</th></tr>\n");
+    for (size_t i = 0; i < in->model->len; i++) {
+        const fp_model_curve *c = &in->model->items[i];
+        fp_sbuf_printf(b, "<tr><td>");
+        esc(b, c->gpu);
+        fp_sbuf_printf(b, "</td><td>");
+        esc(b, c->app);
+        fp_sbuf_printf(b, "</td><td>%s</td><td>",
+                       c->clock_bound ? "yes" : "none: time not explained by the clock");
+        esc(b, c->note);
+        fp_sbuf_printf(b, "</td></tr>\n");
+    }
+    fp_sbuf_printf(b, "</table>\n");
+}
+
 static void method(fp_sbuf *b, const fp_report_input *in)
 {
     fp_sbuf_printf(b, "<h2 id=\"method\">Method</h2>\n");
@@ -290,10 +312,12 @@ fp_status fp_report_write_html(const fp_report_input *in, const char *path, fp_e
                    np, in->agg->nrows, in->agg->dropped.len);
     if (in->generated_utc)
         fp_sbuf_printf(&b, " Generated %s.", in->generated_utc);
-    fp_sbuf_printf(&b, "</p>\n<p><a href=\"#summary\">Recommendations</a> &middot; <a "
-                       "href=\"#figures\">Figures</a> &middot; <a href=\"#quality\">Data "
-                       "quality</a> &middot; <a href=\"#method\">Method</a> &middot; <a "
-                       "href=\"#reproduce\">Reproduce</a></p>\n");
+    fp_sbuf_printf(&b,
+                   "</p>\n<p><a href=\"#summary\">Recommendations</a> &middot; <a "
+                   "href=\"#figures\">Figures</a>%s &middot; <a href=\"#quality\">Data "
+                   "quality</a> &middot; <a href=\"#method\">Method</a> &middot; <a "
+                   "href=\"#reproduce\">Reproduce</a></p>\n",
+                   in->model && in->model->len ? " &middot; <a href=\"#model\">Model</a>" : "");
     summary(&b, in);
 
     fp_plot_opts po;
@@ -328,6 +352,7 @@ fp_status fp_report_write_html(const fp_report_input *in, const char *path, fp_e
             figure(&b, &f, fp_plot_model(in->model, &po, &f, NULL), 0);
         fp_sbuf_printf(&b, "</div>\n");
     }
+    model_section(&b, in);
     quality(&b, in);
     method(&b, in);
     fp_sbuf_printf(&b, "<h2 id=\"reproduce\">Reproduce</h2>\n");

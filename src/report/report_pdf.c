@@ -200,11 +200,6 @@ static void summary(doc *d)
         para(d, "No recommendations were given (run freqpilot optimize).", BODY_FS, 0);
         return;
     }
-    if (in->recs->fallback)
-        para(d,
-             "These recommendations were computed by the report's plain minimum, not by "
-             "freqpilot optimize.",
-             BODY_FS, 1);
     para(d,
          "Energy saving and slowdown relative to the baseline (highest clock), with 95 % "
          "intervals. A saving whose interval reaches zero is not significant.",
@@ -389,14 +384,23 @@ static void body(doc *d)
         snprintf(t, sizeof t, "%s %s", r->gpu, r->app);
         heading(d, t, 14);
         int model = in->model != NULL;
-        double h = model ? 2.9 : 4.0;
+        double h = model ? 2.7 : 4.0; /* room for the model figure and its note */
         draw_fig(d, &f, fp_plot_sweep(in->agg, in->recs, &po, &f, NULL), 5.5, h);
         draw_fig(d, &f, fp_plot_pareto(in->agg, in->recs, &po, &f, NULL), 5.5, h * 0.8);
         if (model) {
             fp_figure mf;
             fp_status st = fp_plot_model(in->model, &po, &mf, NULL);
             if (st == FP_OK)
-                draw_fig(d, &mf, st, 5.5, 3.2);
+                draw_fig(d, &mf, st, 5.5, 3.0);
+            for (size_t k = 0; k < in->model->len; k++) {
+                const fp_model_curve *c = &in->model->items[k];
+                if (!c->clock_bound && !strcmp(c->gpu, r->gpu) && !strcmp(c->app, r->app)) {
+                    char t2[400];
+                    snprintf(t2, sizeof t2, "Model: %s",
+                             c->note[0] ? c->note : "time not explained by the clock");
+                    para(d, t2, BODY_FS, 0);
+                }
+            }
         }
     }
     new_page(d);

@@ -25,7 +25,7 @@ for kind in savings optima; do
     "$FP" -q plot $kind "$R/optimal.json" "$R/aggregated.csv" -o "$tmp/$kind.svg"
     check "$kind: SVG written" grep -q '<svg' "$tmp/$kind.svg"
 done
-"$FP" -q plot model "$R/model.json" -o "$tmp/model.pdf"
+"$FP" -q plot model "$R/model-curves.json" -o "$tmp/model.pdf"
 check "model: PDF of one page" bash -c "pdfinfo '$tmp/model.pdf' | grep -q '^Pages: *1$'"
 "$FP" -q plot timeseries "$TD/dataset/DATASET/A100/resnet/1005/1" "$TD/dataset/DATASET/A100/resnet/1410/1" \
     --column power_w -o "$tmp/ts.png" --width 7 --dpi 100
@@ -44,5 +44,5 @@ check "unknown kind: exit 2" test $? -eq 2
 "$FP" plot sweep "$R/aggregated.csv" -o "$tmp/x.gif" 2>/dev/null
 check "unknown extension: exit 2" test $? -eq 2
 "$FP" plot model "$R/aggregated.csv" -o "$tmp/x.png" 2>"$tmp/err"
-check "model without a model JSON: exit 1 with a message" bash -c "test $? -eq 1 && grep -q 'model JSON' '$tmp/err'"
+check "model without a model JSON: exit 1 with a message" bash -c "test $? -eq 1 && grep -q 'model curves JSON' '$tmp/err'"
 exit $failed

@@ -13,7 +13,7 @@ nok() { echo "not ok - $1"; failed=1; }
 check() { local d=$1; shift; if "$@"; then ok "$d"; else nok "$d"; fi; }
 
 R=$TD/report
-"$FP" -q report "$R/aggregated.csv" "$R/optimal.json" "$R/model.json" -o "$tmp/out" --simulated \
+"$FP" -q report "$R/aggregated.csv" "$R/optimal.json" "$R/model-curves.json" -o "$tmp/out" --simulated \
     --command "freqpilot report aggregated.csv optimal.json -o out"
 check "exit 0" test $? -eq 0
 pdf=$tmp/out/report.pdf
@@ -33,6 +33,31 @@ check "the summary shows the recommended clock and its interval" \
     bash -c "pdftotext -f 1 -l 1 '$pdf' - | grep -q '25.0 % \[20.0, 29.0\]'"
 check "a saving whose interval reaches 0 is not significant" grep -q "no significant saving" "$html"
 check "the flagged clocks are listed" bash -c "grep -q 'clock_not_held' '$html' && grep -q 'high_cv' '$html'"
+
+check "the model section lists both curves" \
+    bash -c "grep -q 'id=\"model\"' '$html' && test \$(grep -c '<tr><td>A100</td><td>' '$html') -ge 2"
+check "a curve that is not clock-bound is said so, with the model's note" \
+    bash -c "grep -q 'none: time not explained by the clock' '$html' && grep -q 'the fit leaves 9.0 % RMS' '$html'"
+check "the model figures are in the HTML (one per pair)" \
+    test "$(grep -c 'model vs measurements' "$html")" -ge 2
+check "the PDF shows the model's note on the whisper page" \
+    bash -c "pdftotext '$pdf' - | grep -q 'Model: time not explained by the clock'"
+
+# Without an optimize JSON the report computes optimize's own recommendations: the same
+# report as with the JSON of `freqpilot optimize` (same objective and budgets).
+"$FP" -q optimize "$R/aggregated.csv" --objective energy --max-slowdown none,0.05 -o "$tmp/opt.json"
+"$FP" -q report "$R/aggregated.csv" "$tmp/opt.json" -o "$tmp/with"
+"$FP" -q report "$R/aggregated.csv" -o "$tmp/without"
+check "report without optimize JSON = report with freqpilot optimize's JSON" \
+    cmp -s "$tmp/with/report.html" "$tmp/without/report.html"
+check "...and not a plain minimum: A100 vit within 5 % is optimize's choice" \
+    bash -c "grep -q 'plain minimum' '$tmp/without/report.html' && exit 1; exit 0"
+
+# A model.json (fitted parameters) instead of the curves is refused with a hint.
+printf '{"format": "freqpilot-model", "version": 1, "curves": []}\n' >"$tmp/params.json"
+"$FP" report "$R/aggregated.csv" "$tmp/params.json" -o "$tmp/p" 2>"$tmp/err"
+check "model.json instead of the curves: exit 1 naming --curves" \
+    bash -c "test $? -eq 1 && grep -q -- '--curves' '$tmp/err'"
 
 # Self-contained: no reference to anything outside the file.
 check "HTML: no external src/href" bash -c "! grep -Eiq '(src|href)=\"(https?:|//|file:)' '$html'"

@@ -24,8 +24,10 @@ workloads = vit,llama
 runs = 3
 clock_step = 4
 INI
-"$FP" -q run -o "$tmp/sim" --config "$tmp/run.ini"
+"$FP" -q run -o "$tmp/sim" --config "$tmp/run.ini" --runs 2
 check "simulated run: exit 0" test $? -eq 0
+check "simulated run: --runs 2 overrides the config (repetitions 1 and 2 only)" \
+    test "$(cut -d, -f5 "$tmp/sim/runs.csv" | tail -n +2 | sort -u | tr '\n' ' ')" = "1 2 "
 for f in runs.csv aggregated.csv optimal.json pareto.json report.html report.pdf commands.txt; do
     check "simulated run: $f written" test -s "$tmp/sim/$f"
 done
@@ -41,6 +43,21 @@ for i in $(seq 1 "$pages"); do
 done
 check "simulated run: SIMULATED DATA on all $pages PDF pages" test "$missing" = 0
 check "simulated run: commands.txt lists the optimize command" grep -q '^freqpilot optimize ' "$tmp/sim/commands.txt"
+check "simulated run: model fit writes the curves the report reads" \
+    bash -c "test -s '$tmp/sim/model-curves.json' && grep -q '^freqpilot model fit .* --curves .*model-curves.json' '$tmp/sim/commands.txt' && grep -q '^freqpilot report .*model-curves.json' '$tmp/sim/commands.txt'"
+for p in A100-vit A100-llama H100-vit H100-llama; do
+    check "simulated run: model figure for $p (PNG and SVG)" \
+        test -s "$tmp/sim/figures/model-$p.png" -a -s "$tmp/sim/figures/model-$p.svg"
+done
+check "simulated run: the HTML has the model section and the model figures" \
+    bash -c "grep -q 'id=\"model\"' '$tmp/sim/report.html' && test \$(grep -c 'model vs measurements' '$tmp/sim/report.html') -ge 4"
+check "simulated run: the PDF pair pages carry the model figure" \
+    bash -c "pdftotext '$tmp/sim/report.pdf' - | grep -q 'model vs measurements'"
+# The commands listed reproduce the outputs: rerun optimize from commands.txt.
+optline=$(grep '^freqpilot optimize ' "$tmp/sim/commands.txt" | sed "s|$tmp/sim/optimal.json|$tmp/reopt.json|")
+eval "\"\$FP\" -q ${optline#freqpilot }"
+check "simulated run: the listed optimize command gives optimal.json byte for byte" \
+    cmp -s "$tmp/reopt.json" "$tmp/sim/optimal.json"
 "$FP" run --config "$tmp/nonexistent.ini" -o "$tmp/x" 2>/dev/null
 check "missing config: exit 1" test $? -eq 1
 
@@ -62,4 +79,9 @@ summary=$(pdftotext -f 1 -l 2 "$tmp/real/report.pdf" -)
 check "real run: the summary flags A100 vit" bash -c "grep -q 'A100 vit: not_clock_bound' <<<\"\$0\"" "$summary"
 check "real run: the summary flags A100 whisper" bash -c "grep -q 'A100 whisper: not_clock_bound' <<<\"\$0\"" "$summary"
 check "real run: not labelled simulated" bash -c "! grep -q 'SIMULATED DATA' '$tmp/real/report.html'"
+check "real run: the model section says H100 vit time is not explained by the clock" \
+    bash -c "grep -q '<tr><td>H100</td><td>vit</td><td>none: time not explained by the clock' '$tmp/real/report.html'"
+check "real run: model figures" test -s "$tmp/real/figures/model-A100-llama.png"
+"$FP" -q pareto "$M" --format json -o "$tmp/pareto.json"
+check "real run: pareto.json identical to freqpilot pareto" cmp -s "$tmp/pareto.json" "$tmp/real/pareto.json"
 exit $failed
