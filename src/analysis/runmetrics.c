@@ -86,8 +86,9 @@ typedef struct acc {
     int64_t cnt[FP_COL_COUNT];
     double t_in_first, t_in_last;
     double prev_t, prev_p, integral;
+    double p_first_t, p_first; /* first valid power in the window */
     long n_in, n_power_in, n_thr, n_thr_set;
-    double e_first, e_last;
+    double e_first, e_last, e_first_t, e_last_t;
     int counter_broken;
     double t_min, t_max; /* for the one-pass check */
 } acc;
@@ -97,7 +98,9 @@ static void acc_init(acc *a)
     memset(a, 0, sizeof *a);
     a->t_in_first = a->t_in_last = NAN;
     a->prev_t = a->prev_p = NAN;
+    a->p_first_t = a->p_first = NAN;
     a->e_first = a->e_last = NAN;
+    a->e_first_t = a->e_last_t = NAN;
     a->t_min = INFINITY;
     a->t_max = -INFINITY;
 }
@@ -139,16 +142,22 @@ static inline void acc_add(acc *a, const fp_sample *s)
     if (!isnan(p)) {
         if (!isnan(a->prev_p))
             a->integral += 0.5 * (p + a->prev_p) * (t - a->prev_t);
+        else {
+            a->p_first_t = t;
+            a->p_first = p;
+        }
         a->prev_t = t;
         a->prev_p = p;
         a->n_power_in++;
     }
     if (!isnan(e)) {
-        if (isnan(a->e_first))
+        if (isnan(a->e_first)) {
             a->e_first = e;
-        else if (e < a->e_last)
+            a->e_first_t = t;
+        } else if (e < a->e_last)
             a->counter_broken = 1; /* reset or wrap */
         a->e_last = e;
+        a->e_last_t = t;
     }
     double thr = s->v[FP_COL_THROTTLE_REASONS];
     if (!isnan(thr) && thr >= 0 && thr < 18446744073709551616.0) {
@@ -178,6 +187,79 @@ typedef struct spec {
     int have_after;  /* a sample followed the last active one */
     double t_after;  /* t of the first sample after the last active one */
 } spec;
+
+/*
+ * The samples just outside a marked or timing window (docs/method-windows.md §2): the last
+ * valid power and counter values before it and the first ones after it, so that energy can
+ * be integrated up to the window's exact edges. NAN where there is none.
+ */
+typedef struct edges {
+    double pb_t, pb, eb_t, eb; /* before: power, counter */
+    double pa_t, pa, ea_t, ea; /* after */
+} edges;
+
+static void edges_init(edges *x)
+{
+    x->pb_t = x->pb = x->eb_t = x->eb = NAN;
+    x->pa_t = x->pa = x->ea_t = x->ea = NAN;
+}
+
+/* Linear interpolation of (t0, y0)-(t1, y1) at t. */
+static double lerp_at(double t0, double y0, double t1, double y1, double t)
+{
+    return t1 > t0 ? y0 + (y1 - y0) * (t - t0) / (t1 - t0) : y1;
+}
+
+/*
+ * Trapezoid energy over [start, end] of the power series linearly interpolated: the window's
+ * own trapezoid plus the pieces from each edge to the nearest sample inside, the power at the
+ * edge interpolated from the neighbours across it. NAN when it cannot.
+ */
+static double edge_integral(const acc *a, const edges *x, double start, double end)
+{
+    int left = !isnan(x->pb) && !isnan(x->pb_t), right = !isnan(x->pa) && !isnan(x->pa_t);
+    if (a->n_power_in == 0) {
+        if (!left || !right)
+            return NAN;
+        double ps = lerp_at(x->pb_t, x->pb, x->pa_t, x->pa, start);
+        double pe = lerp_at(x->pb_t, x->pb, x->pa_t, x->pa, end);
+        return 0.5 * (ps + pe) * (end - start);
+    }
+    if (a->n_power_in == 1 && !(left && right))
+        return NAN; /* the caller's one-sample rule */
+    double e = a->integral;
+    if (left && a->p_first_t > start) {
+        double ps = lerp_at(x->pb_t, x->pb, a->p_first_t, a->p_first, start);
+        e += 0.5 * (ps + a->p_first) * (a->p_first_t - start);
+    }
+    if (right && end > a->prev_t) {
+        double pe = lerp_at(a->prev_t, a->prev_p, x->pa_t, x->pa, end);
+        e += 0.5 * (a->prev_p + pe) * (end - a->prev_t);
+    }
+    return e;
+}
+
+/* The counter (mJ) interpolated at start and end (NAN when it cannot). */
+static void edge_counter(const acc *a, const edges *x, double start, double end, double *e_start,
+                         double *e_end)
+{
+    *e_start = *e_end = NAN;
+    int left = !isnan(x->eb), right = !isnan(x->ea);
+    if (isnan(a->e_first)) {
+        if (left && right && x->ea >= x->eb) {
+            *e_start = lerp_at(x->eb_t, x->eb, x->ea_t, x->ea, start);
+            *e_end = lerp_at(x->eb_t, x->eb, x->ea_t, x->ea, end);
+        }
+        return;
+    }
+    *e_start = a->e_first;
+    *e_end = a->e_last;
+    /* A counter that went backwards across an edge (reset) is not interpolated there. */
+    if (left && x->eb <= a->e_first && a->e_first_t > start)
+        *e_start = lerp_at(x->eb_t, x->eb, a->e_first_t, a->e_first, start);
+    if (right && x->ea >= a->e_last && end > a->e_last_t)
+        *e_end = lerp_at(a->e_last_t, a->e_last, x->ea_t, x->ea, end);
+}
 
 static fp_status metrics_core(src *in, const fp_metrics_options *opt_in, fp_run *run,
                               fp_window_info *win_out, fp_error *err)
@@ -356,6 +438,10 @@ static fp_status metrics_core(src *in, const fp_metrics_options *opt_in, fp_run 
     double eps = 1e-9 * (fabs(win.end_s) + 1.0);
     double lo = win.start_s - eps, hi = win.end_s + eps;
     const acc *done = NULL;
+    /* Marked and timing windows have edges between samples: energy is extended to them. */
+    int extend = win.method == FP_WINDOW_MARKED || win.method == FP_WINDOW_TIMING;
+    edges ed;
+    edges_init(&ed);
     if (speculate && win.method == FP_WINDOW_DETECTED && p1.activity_metric && sp->started) {
         /* Pass 3 skips samples below lo, stops at the first above hi: the speculative
          * stretch is its sample set when nothing before it reaches lo, everything in it
@@ -374,11 +460,36 @@ static fp_status metrics_core(src *in, const fp_metrics_options *opt_in, fp_run 
         }
         acc_init(&a);
         while ((rc = in->next(in->ctx, &s, err)) == 1) {
-            double t = s.v[FP_COL_T_S];
-            if (isnan(t) || t < lo)
+            double t = s.v[FP_COL_T_S], p = s.v[FP_COL_POWER_W], e = s.v[FP_COL_ENERGY_MJ];
+            if (isnan(t))
                 continue;
-            if (t > hi)
-                break;
+            if (t < lo) {
+                if (!isnan(p) && !(t < ed.pb_t)) {
+                    ed.pb_t = t;
+                    ed.pb = p;
+                }
+                if (!isnan(e) && !(t < ed.eb_t)) {
+                    ed.eb_t = t;
+                    ed.eb = e;
+                }
+                continue;
+            }
+            if (t > hi) {
+                if (!extend)
+                    break;
+                /* The first valid power and counter after the window. */
+                if (!isnan(p) && isnan(ed.pa)) {
+                    ed.pa_t = t;
+                    ed.pa = p;
+                }
+                if (!isnan(e) && isnan(ed.ea)) {
+                    ed.ea_t = t;
+                    ed.ea = e;
+                }
+                if (!isnan(ed.pa) && !isnan(ed.ea))
+                    break;
+                continue;
+            }
             acc_add(&a, &s);
         }
         if (rc < 0) {
@@ -407,16 +518,29 @@ static fp_status metrics_core(src *in, const fp_metrics_options *opt_in, fp_run 
 
     run->samples = n_in;
     run->time_s = time_s;
-    if (n_power_in >= 2)
+    double edge_e = extend ? edge_integral(&a, &ed, win.start_s, win.end_s) : NAN;
+    if (!isnan(edge_e))
+        run->energy_integral_j = edge_e;
+    else if (n_power_in >= 2)
         run->energy_integral_j = integral;
     else if (n_power_in == 1 && time_s > 0)
         run->energy_integral_j = prev_p * time_s;
     else
         run->energy_integral_j = NAN;
     run->energy_counter_j = NAN;
+    int counter_ext = 0;
+    if (extend && !counter_broken) {
+        double es, ee;
+        edge_counter(&a, &ed, win.start_s, win.end_s, &es, &ee);
+        if (!isnan(es) && !isnan(ee) && (es != e_first || ee != e_last)) {
+            e_first = es;
+            e_last = ee;
+            counter_ext = 1;
+        }
+    }
     if (!isnan(e_first) && !counter_broken && e_last > e_first)
         run->energy_counter_j = (e_last - e_first) / 1000.0;
-    else if (!isnan(e_first) && !counter_broken && e_last == e_first && n_in > 1)
+    else if (!isnan(e_first) && !counter_broken && e_last == e_first && (n_in > 1 || counter_ext))
         run->energy_counter_j = 0.0;
     run->energy_j = !isnan(run->energy_counter_j) ? run->energy_counter_j : run->energy_integral_j;
     if (!isnan(run->energy_counter_j) && !isnan(run->energy_integral_j) &&

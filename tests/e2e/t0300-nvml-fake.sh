@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-3.0-or-later
 # `freqpilot gpus` and `freqpilot sample` through the real dlopen path against
-# the fake libnvidia-ml.so.1 built in the test tree (tests/fake_nvml), and the
-# clean failures without NVML. Both commands must never change clocks.
+# the fake libnvidia-ml.so.1 built in the test tree (tests/fake_nvml: the simulated GPU in real
+# time), and the clean failures without NVML. Both commands must never change clocks.
 set -u
 
 : "${FREQPILOT:?FREQPILOT (the binary) must be set}"
@@ -67,9 +67,16 @@ check "t_s starts at 0" test "$(col t_s 1)" = "0.000000"
 check "t_s increases" awk -F, 'NR > 1 { if (NR > 2 && $1 <= prev) exit 1; prev = $1 }' "$tmp/t.csv"
 check "sm_clock_mhz = 1410 (unlocked fake)" test "$(col sm_clock_mhz 2)" = 1410
 check "mem_clock_mhz = 1215" test "$(col mem_clock_mhz 2)" = 1215
-check "power_w = 250 (fake model at 1410 MHz)" test "$(col power_w 3)" = 250
+# The fake's default load (tests/fake_nvml/steady.ini) is one inference phase, so its steady
+# power at 1410 MHz is the simulator's noise-free truth for that workload (`sim curve`).
+STEADY="${FREQPILOT_SRC:-$(dirname "$0")/../..}/tests/fake_nvml/steady.ini"
+truth=$("$FREQPILOT" sim curve --gpu A100 --workload "$STEADY" | awk -F, '$1 == 1410 { print $4 }')
+check "power_w = the simulator's truth at 1410 MHz ($truth W)" \
+    awk -v a="$(col power_w 3)" -v b="$truth" 'BEGIN { exit !(b > 100 && a - b < 0.002 && b - a < 0.002) }'
+check "temp_c = its steady temperature" test "$(col temp_c 3)" -gt 40
 check "power_limit_w = 250" test "$(col power_limit_w 1)" = 250
 check "sm_active empty (no GPM on the fake A100)" test -z "$(col sm_active 1)"
+check "gpu_util_pct = the load's 100 %" test "$(col gpu_util_pct 2)" = 100
 e1=$(col energy_mj 1)
 e3=$(col energy_mj 3)
 check "energy counter advances" test "$e3" -gt "$e1"
@@ -111,6 +118,16 @@ check "--count with --duration is a usage error" test $? -eq 2
 check "unknown backend is a usage error" test $? -eq 2
 check "gpus --help" bash -c "'$FREQPILOT' gpus --help | grep -q '^usage: freqpilot gpus'"
 check "sample --help" bash -c "'$FREQPILOT' sample --help | grep -q '^usage: freqpilot sample'"
+
+# ---- the simulated model and workload ------------------------------------------
+out=$(FAKE_NVML_GPU=H100 LD_LIBRARY_PATH=$FAKE "$FREQPILOT" gpus)
+check "FAKE_NVML_GPU=H100: the H100 NVL table" grep -q 'SM clocks  *97 supported, 345..1785 MHz' <<<"$out"
+FAKE_NVML_WORKLOAD=none LD_LIBRARY_PATH=$FAKE "$FREQPILOT" sample --count 1 >"$tmp/t.csv"
+check "FAKE_NVML_WORKLOAD=none: idle clock 210 MHz" test "$(col sm_clock_mhz 1)" = 210
+check "FAKE_NVML_WORKLOAD=none: idle power 36 W" test "$(col power_w 1)" = 36
+FAKE_NVML_WORKLOAD=nope LD_LIBRARY_PATH=$FAKE "$FREQPILOT" gpus >/dev/null 2>&1
+check "unknown workload: init fails" test $? -eq 1
+check "...and the call log says why" grep -q "FAKE_NVML_WORKLOAD=nope: unknown workload" "$FAKE_NVML_LOG"
 
 # ---- failures ---------------------------------------------------------------
 FAKE_NVML_FAIL=nvmlInit_v2:9 LD_LIBRARY_PATH=$FAKE "$FREQPILOT" gpus >/dev/null 2>"$tmp/err"

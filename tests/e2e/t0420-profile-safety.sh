@@ -17,6 +17,9 @@ fi
 fails=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# A private copy of the workload: "no orphan" must not see other tests' copies.
+mkdir -p "$tmp/wl" && cp "$DATA/marked.sh" "$tmp/wl/marked.sh"
+WL=$tmp/wl/marked.sh
 export FAKE_NVML_LOG="$tmp/nvml.log" FAKE_NVML_STATE="$tmp/fake.state"
 export FREQPILOT_STATE_DIR="$tmp/state" FREQPILOT_NO_PROGRESS=1
 ok() { echo "ok - $1"; }
@@ -39,7 +42,7 @@ export WORK_S=0.4
 # (SIGINT takes the same path; a background job of a script ignores it, so it is not sent here)
 for sig in TERM HUP; do
     rm -f "$FAKE_NVML_LOG"
-    LD_LIBRARY_PATH=$FAKE "$FREQPILOT" "${SWEEP[@]}" --out "$tmp/ds-$sig" -- "$DATA/marked.sh" 2>"$tmp/err" &
+    LD_LIBRARY_PATH=$FAKE "$FREQPILOT" "${SWEEP[@]}" --out "$tmp/ds-$sig" -- "$WL" 2>"$tmp/err" &
     pid=$!
     check "SIG$sig: sweep under way" wait_runs "$tmp/ds-$sig" 2
     check "SIG$sig: clock locked mid-run" test "$(locked_now)" = 1
@@ -51,25 +54,25 @@ for sig in TERM HUP; do
     check "SIG$sig: reset logged" grep -q 'nvmlDeviceResetGpuLockedClocks(gpu=0) = 0' "$FAKE_NVML_LOG"
     check "SIG$sig: state file removed" test -z "$(ls -A "$FREQPILOT_STATE_DIR" 2>/dev/null)"
     check "SIG$sig: message says how to resume" grep -q 'interrupted by signal' "$tmp/err"
-    check "SIG$sig: no orphan workload" test -z "$(pgrep -f "$DATA/marked.sh" || true)"
+    check "SIG$sig: no orphan workload" test -z "$(pgrep -f "$WL" || true)"
 done
 
 # ---- resume: the same command again completes the sweep without losing or duplicating ----
 done_before=$(n_runs "$tmp/ds-TERM")
 rm -f "$FAKE_NVML_LOG"
-LD_LIBRARY_PATH=$FAKE "$FREQPILOT" "${SWEEP[@]}" --out "$tmp/ds-TERM" -- "$DATA/marked.sh" 2>"$tmp/err"
+LD_LIBRARY_PATH=$FAKE "$FREQPILOT" "${SWEEP[@]}" --out "$tmp/ds-TERM" -- "$WL" 2>"$tmp/err"
 check "resume exits 0" test $? -eq 0
 check "resume: 8 runs in all" test "$(n_runs "$tmp/ds-TERM")" -eq 8
 check "resume: only the missing runs were run" test "$(grep -c SetGpuLockedClocks "$FAKE_NVML_LOG")" -eq $((8 - done_before))
 check "resume: each (clock, repetition) once" test "$(find "$tmp/ds-TERM" -name run.json | sed 's|.*/A100/marked.sh/||' | sort -u | wc -l)" -eq 8
 check "resume: sweep positions 1..8 once each" test "$(cat $(find "$tmp/ds-TERM" -name run.json) | sed -n 's/.*"sweep_position": \([0-9]*\).*/\1/p' | sort -n | paste -sd,)" = "1,2,3,4,5,6,7,8"
 check "resume: no leftover temporary file" test -z "$(find "$tmp/ds-TERM" -name '*.tmp*' -o -name '.run.json*' | head -1)"
-LD_LIBRARY_PATH=$FAKE "$FREQPILOT" "${SWEEP[@]}" --runs 3 --out "$tmp/ds-TERM" -- "$DATA/marked.sh" 2>"$tmp/err"
+LD_LIBRARY_PATH=$FAKE "$FREQPILOT" "${SWEEP[@]}" --runs 3 --out "$tmp/ds-TERM" -- "$WL" 2>"$tmp/err"
 check "a different sweep into the same dataset is refused" grep -q 'holds a different sweep' "$tmp/err"
 
 # ---- SIGKILL: the state file survives; restore ------------------------------------------
 rm -f "$FAKE_NVML_LOG"
-LD_LIBRARY_PATH=$FAKE "$FREQPILOT" "${SWEEP[@]}" --out "$tmp/ds-KILL" -- "$DATA/marked.sh" 2>"$tmp/err" &
+LD_LIBRARY_PATH=$FAKE "$FREQPILOT" "${SWEEP[@]}" --out "$tmp/ds-KILL" -- "$WL" 2>"$tmp/err" &
 pid=$!
 check "SIGKILL: sweep under way" wait_runs "$tmp/ds-KILL" 1
 kill -KILL $pid
@@ -97,7 +100,7 @@ LD_LIBRARY_PATH=$FAKE "$FREQPILOT" restore >"$tmp/out" 2>&1
 check "restore with nothing to do exits 0" test $? -eq 0
 
 # --force takes over a stale state file (and restores at its end)
-LD_LIBRARY_PATH=$FAKE "$FREQPILOT" "${SWEEP[@]}" --out "$tmp/ds-KILL2" -- "$DATA/marked.sh" 2>/dev/null &
+LD_LIBRARY_PATH=$FAKE "$FREQPILOT" "${SWEEP[@]}" --out "$tmp/ds-KILL2" -- "$WL" 2>/dev/null &
 pid=$!
 wait_runs "$tmp/ds-KILL2" 1
 kill -KILL $pid

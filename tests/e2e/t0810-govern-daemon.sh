@@ -3,6 +3,8 @@
 # `freqpilot govern daemon` against the fake libnvidia-ml.so.1 (tests/fake_nvml) through the
 # real dlopen path: the clock of the detected phase is locked and logged, the Prometheus
 # endpoint answers curl on 127.0.0.1 only, and SIGTERM restores the clocks (NVML call log).
+# Then llama running on the fake's simulated GPU (FAKE_NVML_WORKLOAD, real time x 10): the
+# daemon sees its phases change through NVML and the locks in the call log follow them.
 # Then on the simulated GPU (simulated time): clocks follow llama's phases.
 set -u
 
@@ -42,7 +44,7 @@ check() {
 }
 
 # ---- fake NVML: lock, metrics, SIGTERM ------------------------------------------
-# The fake reports fixed GPM activities (SM 80 %, DRAM 55 %): compute-bound.
+# The fake's default load (tests/fake_nvml/steady.ini: SM 80 %, DRAM 55 %) is compute-bound.
 : >"$tmp/err"
 # Bounded by --duration, not timeout(1): timeout would signal the daemon a second time.
 LD_LIBRARY_PATH=$FAKE "$FREQPILOT" -v govern daemon --policy phase --interval-ms 20 --duration 30 \
@@ -59,7 +61,12 @@ check "daemon logs the clock change at info level" grep -q 'info: clock 0 -> 120
 check "compute phase locked at its clock" grep -q 'nvmlDeviceSetGpuLockedClocks(gpu=0, 1200, 1200) = 0' "$FAKE_NVML_LOG"
 check "no lock at another phase's clock" test "$(grep -c 'SetGpuLockedClocks(gpu=0, 705' "$FAKE_NVML_LOG")" -eq 0
 check "state file written while governing" test -n "$(ls "$FREQPILOT_STATE_DIR" 2>/dev/null)"
-metrics=$(curl -s --max-time 5 "http://127.0.0.1:$port/metrics")
+# The read-back clock appears with the first sample after the lock: poll briefly.
+for _ in $(seq 1 30); do
+    metrics=$(curl -s --max-time 5 "http://127.0.0.1:$port/metrics")
+    grep -q '^freqpilot_sm_clock_mhz{gpu="0"} 1200$' <<<"$metrics" && break
+    sleep 0.1
+done
 check "metrics: requested clock" grep -q '^freqpilot_requested_clock_mhz{gpu="0"} 1200$' <<<"$metrics"
 check "metrics: SM clock read back" grep -q '^freqpilot_sm_clock_mhz{gpu="0"} 1200$' <<<"$metrics"
 check "metrics: phase" grep -q '^freqpilot_phase{gpu="0",phase="compute"} 1$' <<<"$metrics"
@@ -95,6 +102,29 @@ FAKE_NVML_FAIL=nvmlDeviceSetGpuLockedClocks:4 LD_LIBRARY_PATH=$FAKE timeout 30 "
 check "refused lock exits 1" test $? -eq 1
 check "refused lock is explained" grep -q 'Insufficient Permissions' "$tmp/err3"
 
+# ---- fake NVML running llama: locks follow the phases ---------------------------
+# A100 llama at 10x: model load (idle) ~0.95 s, warm-up + prefill (compute) ~0.3 s, decode
+# (memory) ~3 s, then again. Seen only through NVML (GPM activities, utilisation).
+: >"$FAKE_NVML_LOG"
+start=$(date +%s.%N)
+FAKE_NVML_WORKLOAD=llama FAKE_NVML_TIME_SCALE=10 LD_LIBRARY_PATH=$FAKE timeout 30 \
+    "$FREQPILOT" -v govern daemon --policy phase --interval-ms 20 --duration 6 \
+    --phase-clocks compute=1200,memory=705,host=600,idle=405 2>"$tmp/err5"
+rc=$?
+elapsed=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+check "llama daemon exits 0" test $rc -eq 0
+check "llama daemon bounded in time (${elapsed} s < 15 s)" awk -v e="$elapsed" 'BEGIN { exit !(e < 15) }'
+locks=$(grep -oE 'SetGpuLockedClocks\(gpu=0, [0-9]+' "$FAKE_NVML_LOG" | sed 's/.* //' | uniq | paste -sd' ')
+check "locks follow idle -> compute -> memory (got: $locks)" grep -Eq '^(405 )?1200 705( |$)' <<<"$locks"
+# (the smoothed activities may pass through "host" on the way down to the next model load)
+check "...then the next model load is idle again (got: $locks)" grep -Eq '1200 705 (600 )?405' <<<"$locks"
+check "daemon logged the compute phase" grep -q 'clock 405 -> 1200 MHz (phase compute' "$tmp/err5"
+check "daemon logged the memory phase" grep -q 'clock 1200 -> 705 MHz (phase memory' "$tmp/err5"
+# each lock is read back by the daemon at the locked clock (the simulated GPU holds it)
+check "locked 705 MHz read back" grep -q 'nvmlDeviceGetClockInfo(gpu=0, 1) = 0 -> 705' "$FAKE_NVML_LOG"
+last=$(grep -E 'SetGpuLockedClocks|ResetGpuLockedClocks' "$FAKE_NVML_LOG" | tail -1)
+check "llama daemon restored the clocks at the end" grep -q 'nvmlDeviceResetGpuLockedClocks(gpu=0) = 0' <<<"$last"
+
 # ---- simulated GPU: the clock follows llama's phases -----------------------------
 FREQPILOT_SIM_WORKLOAD=llama FREQPILOT_SIM_GPU=A100 timeout 60 "$FREQPILOT" -v govern daemon \
     --backend sim --policy phase --phase-clocks compute=1410,memory=900,idle=600,host=600 \
@@ -105,6 +135,6 @@ check "compute phase (prefill) gets its clock" grep -q 'clock [0-9]* -> 1410 MHz
 check "idle (model load) gets its clock" grep -q 'clock [0-9]* -> 600 MHz (phase idle' "$tmp/err4"
 
 if [ $fails -ne 0 ]; then
-    cat "$tmp/err" "$tmp/err4" >&2
+    cat "$tmp/err" "$tmp/err4" "$tmp/err5" >&2
     exit 1
 fi

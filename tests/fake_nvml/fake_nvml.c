@@ -1,15 +1,25 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * A fake libnvidia-ml.so.1 for tests: the NVML subset freqpilot uses, on top
- * of a tiny built-in model of an NVIDIA A100-PCIE-40GB under steady load
- * (81 SM clocks 1410..210 MHz step 15, memory 1215 MHz, 250 W limit, power
- * rising with the clock, an energy counter integrating power over real
- * monotonic time). Self-contained: it does not use the simulated GPU.
+ * A fake libnvidia-ml.so.1 for tests: the NVML subset freqpilot uses, on top of the simulated
+ * GPU (include/freqpilot/sim.h, docs/simulated-gpu.md). Each fake GPU is an fp_sim_device
+ * whose simulated time follows the host's monotonic clock (times FAKE_NVML_TIME_SCALE); every
+ * reading is the device's sample at the moment of the call, and clock/limit controls go to
+ * fp_sim_device_lock, _set_app_clocks, _set_power_limit. The library is linked with the
+ * freqpilot static library (PIC), whose symbols it keeps to itself (--exclude-libs).
  *
  * Steered by environment variables (read on every call unless noted):
  *   FAKE_NVML_LOG=path     append "function(args) = rc [-> result]" per call
  *   FAKE_NVML_FAIL=fn:code[,fn:code...]  make these functions return code
  *   FAKE_NVML_GPUS=n       number of GPUs, 1..8 (read by nvmlInit)
+ *   FAKE_NVML_GPU=model[,model...]  simulated model per GPU (A100 default, V100, H100; the
+ *                          last one repeats; read by nvmlInit)
+ *   FAKE_NVML_WORKLOAD=w   what runs on every GPU, in a loop from nvmlInit: steady (default,
+ *                          tests/fake_nvml/steady.ini: one compute-bound phase), none (idle
+ *                          GPU), a built-in simulated workload (llama, ...) or an INI file
+ *   FAKE_NVML_TIME_SCALE=x simulated seconds per host second (default 1; read by nvmlInit)
+ *   FAKE_NVML_NOISE=off|on|x  the simulator's noise (default off: no noise and no thermal
+ *                          lag, so readings follow the truth functions; read by nvmlInit)
+ *   FAKE_NVML_SEED=n       seed of the noise (read by nvmlInit)
  *   FAKE_NVML_NO_ENERGY=1  nvmlDeviceGetTotalEnergyConsumption -> NOT_SUPPORTED
  *   FAKE_NVML_NO_FIELDS=1  every field of nvmlDeviceGetFieldValues -> NOT_SUPPORTED
  *   FAKE_NVML_GPM=1        the GPU supports GPM metrics (Hopper style)
@@ -23,14 +33,21 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "freqpilot/sim.h"
 #include "gpu/nvml_api.h"
+
+#ifndef FAKE_NVML_STEADY_INI
+#error "FAKE_NVML_STEADY_INI (the path of tests/fake_nvml/steady.ini) must be defined"
+#endif
 
 /* The backend's signatures: a definition below that differs fails to compile. */
 #define FAKE_DECL(name, params) nvmlReturn_t name params;
@@ -39,30 +56,33 @@ FPN_FUNCS(FAKE_DECL)
 const char *nvmlErrorString(nvmlReturn_t result);
 
 #define MAX_GPUS 8
-#define TOP_MHZ 1410u
-#define LOW_MHZ 210u
-#define STEP_MHZ 15u
-#define MEM_MHZ 1215u
-#define DEFAULT_APP_MHZ 765u
-#define LIMIT_DEFAULT_MW 250000u
-#define LIMIT_MIN_MW 150000u
-#define LIMIT_MAX_MW 250000u
-#define IDLE_W 36.0
+#define THROTTLE_APP_CLOCKS NVML_CLOCKS_EVENT_REASON_APPLICATIONS_CLOCKS_SETTING
+/* In no-lag mode each fp_sim_advance step is one fixed-point step of the temperature: an
+ * advance is cut into at least this many steps so readings settle at once after a change. */
+#define SETTLE_STEPS 8
 
 struct nvmlDevice_st {
     int index;
+    fp_sim_device *sim;
+    const fp_sim_gpu *gpu;
+    /* controls, mirrored for FAKE_NVML_STATE */
     int locked;
     unsigned locked_min, locked_max;
     int app_set;
     unsigned app_mem, app_gr;
     unsigned limit_mw;
-    double energy_mj; /* integrated up to last_t */
-    double last_t;
+    double energy0_mj; /* counter value at creation ("since driver load") */
+    double last_host_s;
 };
 
 static struct nvmlDevice_st devs[MAX_GPUS];
 static int ngpus = 1;
 static int init_count;
+static double time_scale = 1.0;
+static int no_lag = 1;
+/* One lock for the simulated devices (the profiler samples on its own thread); recursive so a
+ * signal handler that restores clocks on the same thread cannot deadlock. */
+static pthread_mutex_t mu = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 
 static double now_s(void)
 {
@@ -117,56 +137,94 @@ static nvmlReturn_t injected(const char *fn)
     return NVML_SUCCESS;
 }
 
-/* ---- model ------------------------------------------------------------- */
+/* ---- the simulated GPUs ------------------------------------------------- */
 
-static unsigned snap_down(unsigned mhz)
+/* Simulated time catches up with the host clock. Caller holds mu. */
+static void dev_sync(struct nvmlDevice_st *d)
 {
-    if (mhz >= TOP_MHZ)
-        return TOP_MHZ;
-    if (mhz <= LOW_MHZ)
-        return LOW_MHZ;
-    return LOW_MHZ + (mhz - LOW_MHZ) / STEP_MHZ * STEP_MHZ;
-}
-
-static double power_at(unsigned mhz)
-{
-    double x = (double)mhz / TOP_MHZ;
-    return IDLE_W + (250.0 - IDLE_W) * x * x * x;
-}
-
-/* The clock the GPU runs at and why: lock > application clocks > boost, capped by power. */
-static unsigned run_clock(const struct nvmlDevice_st *d, unsigned long long *reasons)
-{
-    unsigned long long r = 0;
-    unsigned f = TOP_MHZ;
-    if (d->app_set) {
-        f = d->app_gr;
-        r |= NVML_CLOCKS_EVENT_REASON_APPLICATIONS_CLOCKS_SETTING;
+    double now = now_s();
+    double dt = (now - d->last_host_s) * time_scale;
+    d->last_host_s = now;
+    if (!(dt > 0))
+        return;
+    if (no_lag && dt < SETTLE_STEPS * 0.01) {
+        for (int i = 0; i < SETTLE_STEPS; i++)
+            fp_sim_advance(d->sim, dt / SETTLE_STEPS);
+    } else {
+        fp_sim_advance(d->sim, dt);
     }
-    if (d->locked) {
-        f = snap_down(d->locked_max);
-        r |= NVML_CLOCKS_EVENT_REASON_APPLICATIONS_CLOCKS_SETTING;
-    }
-    while (f > LOW_MHZ && power_at(f) * 1000.0 > d->limit_mw + 0.5) {
-        f -= STEP_MHZ;
-        r |= NVML_CLOCKS_EVENT_REASON_SW_POWER_CAP;
-    }
-    if (reasons)
-        *reasons = r;
-    return f;
 }
 
-static double power_w(const struct nvmlDevice_st *d)
+/* The device's telemetry now. */
+static void dev_sample(struct nvmlDevice_st *d, fp_sample *s)
 {
-    return power_at(run_clock(d, NULL));
+    pthread_mutex_lock(&mu);
+    dev_sync(d);
+    fp_sim_device_sample(d->sim, s);
+    pthread_mutex_unlock(&mu);
 }
 
-static void integrate(struct nvmlDevice_st *d)
+__attribute__((unused)) static double dev_energy_mj(struct nvmlDevice_st *d)
 {
-    double t = now_s();
-    if (d->last_t > 0)
-        d->energy_mj += power_w(d) * 1000.0 * (t - d->last_t);
-    d->last_t = t;
+    pthread_mutex_lock(&mu);
+    dev_sync(d);
+    double e = d->energy0_mj + floor(fp_sim_device_energy_j(d->sim) * 1000.0);
+    pthread_mutex_unlock(&mu);
+    return e;
+}
+
+/* Controls: bring time up to now, then change; 0 or an NVML error. */
+static nvmlReturn_t dev_lock(struct nvmlDevice_st *d, int on, unsigned lo, unsigned hi)
+{
+    nvmlReturn_t rc = NVML_SUCCESS;
+    pthread_mutex_lock(&mu);
+    dev_sync(d);
+    if (!on) {
+        fp_sim_device_unlock(d->sim);
+        d->locked = 0;
+        d->locked_min = d->locked_max = 0;
+    } else if (fp_sim_device_lock(d->sim, lo, hi, NULL) != FP_OK) {
+        rc = NVML_ERROR_INVALID_ARGUMENT;
+    } else {
+        d->locked = 1;
+        d->locked_min = lo;
+        d->locked_max = hi;
+    }
+    pthread_mutex_unlock(&mu);
+    return rc;
+}
+
+static nvmlReturn_t dev_app(struct nvmlDevice_st *d, int on, unsigned mem, unsigned gr)
+{
+    nvmlReturn_t rc = NVML_SUCCESS;
+    pthread_mutex_lock(&mu);
+    dev_sync(d);
+    if (!on) {
+        fp_sim_device_reset_app_clocks(d->sim);
+        d->app_set = 0;
+        d->app_mem = d->app_gr = 0;
+    } else if (fp_sim_device_set_app_clocks(d->sim, mem, gr, NULL) != FP_OK) {
+        rc = NVML_ERROR_INVALID_ARGUMENT;
+    } else {
+        d->app_set = 1;
+        d->app_mem = mem;
+        d->app_gr = gr;
+    }
+    pthread_mutex_unlock(&mu);
+    return rc;
+}
+
+static nvmlReturn_t dev_limit(struct nvmlDevice_st *d, unsigned mw)
+{
+    nvmlReturn_t rc = NVML_SUCCESS;
+    pthread_mutex_lock(&mu);
+    dev_sync(d);
+    if (fp_sim_device_set_power_limit(d->sim, mw / 1000.0, NULL) != FP_OK)
+        rc = NVML_ERROR_INVALID_ARGUMENT;
+    else
+        d->limit_mw = mw;
+    pthread_mutex_unlock(&mu);
+    return rc;
 }
 
 static void state_load(void)
@@ -178,15 +236,13 @@ static void state_load(void)
     int i, locked, app;
     unsigned lo, hi, am, ag, lim;
     while (fscanf(f, "%d %d %u %u %d %u %u %u", &i, &locked, &lo, &hi, &app, &am, &ag, &lim) == 8) {
-        if (i < 0 || i >= MAX_GPUS)
+        if (i < 0 || i >= ngpus)
             continue;
-        devs[i].locked = locked;
-        devs[i].locked_min = lo;
-        devs[i].locked_max = hi;
-        devs[i].app_set = app;
-        devs[i].app_mem = am;
-        devs[i].app_gr = ag;
-        devs[i].limit_mw = lim;
+        if (locked)
+            dev_lock(&devs[i], 1, lo, hi);
+        if (app)
+            dev_app(&devs[i], 1, am, ag);
+        dev_limit(&devs[i], lim);
     }
     fclose(f);
 }
@@ -202,6 +258,114 @@ __attribute__((unused)) static void state_save(void)
                 devs[i].locked_max, devs[i].app_set, devs[i].app_mem, devs[i].app_gr,
                 devs[i].limit_mw);
     fclose(f);
+}
+
+/* Item i of a comma-separated list (the last one repeats) into buf. */
+static void list_item(const char *list, int i, char *buf, size_t size)
+{
+    const char *p = list;
+    for (; i > 0; i--) {
+        const char *c = strchr(p, ',');
+        if (!c)
+            break;
+        p = c + 1;
+    }
+    size_t n = strcspn(p, ",");
+    if (n >= size)
+        n = size - 1;
+    memcpy(buf, p, n);
+    buf[n] = '\0';
+}
+
+static void free_devices(void)
+{
+    for (int i = 0; i < MAX_GPUS; i++) {
+        fp_sim_device_free(devs[i].sim);
+        devs[i].sim = NULL;
+    }
+}
+
+/* Creates the simulated GPUs from the environment; an NVML error when it names nonsense. */
+static nvmlReturn_t make_devices(void)
+{
+    const char *n = getenv("FAKE_NVML_GPUS");
+    ngpus = n && *n ? atoi(n) : 1;
+    if (ngpus < 1)
+        ngpus = 1;
+    if (ngpus > MAX_GPUS)
+        ngpus = MAX_GPUS;
+    const char *ts = getenv("FAKE_NVML_TIME_SCALE");
+    time_scale = ts && *ts ? strtod(ts, NULL) : 1.0;
+    if (!(time_scale > 0 && time_scale <= 1e6)) {
+        logf_("FAKE_NVML_TIME_SCALE=%s: expected a number > 0", ts);
+        return NVML_ERROR_UNKNOWN;
+    }
+    fp_sim_knobs k;
+    fp_sim_knobs_default(&k);
+    const char *noise = getenv("FAKE_NVML_NOISE");
+    double scale = 0.0;
+    if (noise && *noise && strcasecmp(noise, "off") != 0)
+        scale = strcasecmp(noise, "on") == 0 ? 1.0 : strtod(noise, NULL);
+    if (!(scale >= 0 && scale <= 100)) {
+        logf_("FAKE_NVML_NOISE=%s: expected off, on or a factor 0..100", noise);
+        return NVML_ERROR_UNKNOWN;
+    }
+    no_lag = scale == 0.0;
+    k.time_noise *= scale;
+    k.power_noise *= scale;
+    k.sample_noise *= scale;
+    const char *seed = getenv("FAKE_NVML_SEED");
+    if (seed && *seed)
+        k.seed = strtoull(seed, NULL, 0);
+    fp_sim_workload wl;
+    int have_wl = 1;
+    const char *w = getenv("FAKE_NVML_WORKLOAD");
+    fp_error err = {0};
+    if (!w || !*w || strcasecmp(w, "steady") == 0) {
+        if (fp_sim_workload_load_ini(FAKE_NVML_STEADY_INI, &wl, &err) != FP_OK) {
+            logf_("FAKE_NVML_WORKLOAD: %s", err.msg);
+            return NVML_ERROR_UNKNOWN;
+        }
+    } else if (strcasecmp(w, "none") == 0 || strcasecmp(w, "idle") == 0) {
+        have_wl = 0;
+    } else if (fp_sim_workload_resolve(w, &wl, &err) != FP_OK) {
+        logf_("FAKE_NVML_WORKLOAD=%s: %s", w, err.msg);
+        return NVML_ERROR_UNKNOWN;
+    }
+    const char *models = getenv("FAKE_NVML_GPU");
+    if (!models || !*models)
+        models = "A100";
+    free_devices();
+    memset(devs, 0, sizeof devs);
+    double now = now_s();
+    for (int i = 0; i < ngpus; i++) {
+        char name[64];
+        list_item(models, i, name, sizeof name);
+        struct nvmlDevice_st *d = &devs[i];
+        d->index = i;
+        d->gpu = fp_sim_gpu_find(name);
+        if (!d->gpu) {
+            logf_("FAKE_NVML_GPU=%s: unknown model '%s' (expected V100, A100 or H100)", models,
+                  name);
+            free_devices();
+            return NVML_ERROR_UNKNOWN;
+        }
+        fp_sim_knobs ki = k;
+        ki.seed = k.seed + (uint64_t)i;
+        d->sim = fp_sim_device_new(d->gpu, &ki);
+        if (!d->sim) {
+            free_devices();
+            return NVML_ERROR_MEMORY;
+        }
+        fp_sim_device_set_thermal_lag(d->sim, !no_lag);
+        if (have_wl)
+            fp_sim_device_start(d->sim, &wl, 0, 1);
+        d->limit_mw = (unsigned)lround(d->gpu->power_limit_w * 1000.0);
+        d->energy0_mj = 1.0e9 + i * 1.0e6;
+        d->last_host_s = now;
+    }
+    state_load();
+    return NVML_SUCCESS;
 }
 
 /* ---- call plumbing ----------------------------------------------------- */
@@ -282,24 +446,16 @@ static nvmlReturn_t do_init(const char *fn)
     nvmlReturn_t rc = injected(fn);
     if (rc != NVML_SUCCESS)
         return rc;
-    if (init_count++ > 0)
+    if (init_count > 0) {
+        init_count++;
         return NVML_SUCCESS;
-    const char *n = getenv("FAKE_NVML_GPUS");
-    ngpus = n && *n ? atoi(n) : 1;
-    if (ngpus < 1)
-        ngpus = 1;
-    if (ngpus > MAX_GPUS)
-        ngpus = MAX_GPUS;
-    memset(devs, 0, sizeof devs);
-    for (int i = 0; i < MAX_GPUS; i++) {
-        devs[i].index = i;
-        devs[i].limit_mw = LIMIT_DEFAULT_MW;
-        devs[i].energy_mj = 1.0e9 + i * 1.0e6; /* since "driver load" */
     }
-    state_load();
-    for (int i = 0; i < ngpus; i++)
-        integrate(&devs[i]);
-    return NVML_SUCCESS;
+    pthread_mutex_lock(&mu);
+    rc = make_devices();
+    pthread_mutex_unlock(&mu);
+    if (rc == NVML_SUCCESS)
+        init_count = 1;
+    return rc;
 }
 
 #ifndef FAKE_MINIMAL
@@ -319,8 +475,11 @@ nvmlReturn_t nvmlInit(void)
 nvmlReturn_t nvmlShutdown(void)
 {
     nvmlReturn_t rc = begin(__func__, NULL, 0);
-    if (rc == NVML_SUCCESS)
-        init_count--;
+    if (rc == NVML_SUCCESS && --init_count == 0) {
+        pthread_mutex_lock(&mu);
+        free_devices();
+        pthread_mutex_unlock(&mu);
+    }
     LOG_RET(rc, "%s", "");
 }
 
@@ -375,7 +534,7 @@ nvmlReturn_t nvmlDeviceGetHandleByIndex(unsigned int index, nvmlDevice_t *device
 nvmlReturn_t nvmlDeviceGetName(nvmlDevice_t device, char *name, unsigned int length)
 {
     nvmlReturn_t rc = begin(__func__, device, 1);
-    const char *n = "NVIDIA A100-PCIE-40GB";
+    const char *n = rc == NVML_SUCCESS ? device->gpu->name : "";
     if (rc == NVML_SUCCESS && (!name || length <= strlen(n)))
         rc = NVML_ERROR_INSUFFICIENT_SIZE;
     if (rc == NVML_SUCCESS)
@@ -388,7 +547,9 @@ nvmlReturn_t nvmlDeviceGetPowerUsage(nvmlDevice_t device, unsigned int *power_mw
     nvmlReturn_t rc = begin(__func__, device, 1);
     char res[32] = "";
     if (rc == NVML_SUCCESS) {
-        *power_mw = (unsigned)lround(power_w(device) * 1000.0);
+        fp_sample s;
+        dev_sample(device, &s);
+        *power_mw = (unsigned)lround(s.v[FP_COL_POWER_W] * 1000.0);
         snprintf(res, sizeof res, "%u", *power_mw);
     }
     LOG_RES(rc, res, "gpu=%d", idx(device));
@@ -400,21 +561,21 @@ nvmlReturn_t nvmlDeviceGetClockInfo(nvmlDevice_t device, nvmlClockType_t type, u
     nvmlReturn_t rc = begin(__func__, device, 1);
     char res[32] = "";
     if (rc == NVML_SUCCESS) {
+        fp_sample s;
+        dev_sample(device, &s);
         if (type == NVML_CLOCK_MEM)
-            *mhz = MEM_MHZ;
+            *mhz = device->gpu->mem_clock_mhz;
         else if (type == NVML_CLOCK_SM || type == NVML_CLOCK_GRAPHICS)
-            *mhz = run_clock(device, NULL);
-        else if (type == NVML_CLOCK_VIDEO)
-            *mhz = 1275;
+            *mhz = (unsigned)s.v[FP_COL_SM_CLOCK_MHZ];
         else
             rc = NVML_ERROR_INVALID_ARGUMENT;
-        snprintf(res, sizeof res, "%u", rc == NVML_SUCCESS ? *mhz : 0);
+        if (rc == NVML_SUCCESS)
+            snprintf(res, sizeof res, "%u", *mhz);
     }
     LOG_RES(rc, res, "gpu=%d, %d", idx(device), type);
 }
 #endif
 
-/* ---- optional symbols -------------------------------------------------- */
 #ifndef FAKE_MINIMAL
 
 static void uuid_of(int i, char *buf, size_t len)
@@ -471,8 +632,7 @@ nvmlReturn_t nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t device, unsigned l
     if (rc == NVML_SUCCESS && env_on("FAKE_NVML_NO_ENERGY"))
         rc = NVML_ERROR_NOT_SUPPORTED;
     if (rc == NVML_SUCCESS) {
-        integrate(device);
-        *energy_mj = (unsigned long long)device->energy_mj;
+        *energy_mj = (unsigned long long)dev_energy_mj(device);
         snprintf(res, sizeof res, "%llu", *energy_mj);
     }
     LOG_RES(rc, res, "gpu=%d", idx(device));
@@ -482,7 +642,7 @@ nvmlReturn_t nvmlDeviceGetMaxClockInfo(nvmlDevice_t device, nvmlClockType_t type
 {
     nvmlReturn_t rc = begin(__func__, device, 1);
     if (rc == NVML_SUCCESS)
-        *mhz = type == NVML_CLOCK_MEM ? MEM_MHZ : TOP_MHZ;
+        *mhz = type == NVML_CLOCK_MEM ? device->gpu->mem_clock_mhz : fp_sim_gpu_fmax(device->gpu);
     LOG_RET(rc, "gpu=%d, %d", idx(device), type);
 }
 
@@ -491,19 +651,24 @@ nvmlReturn_t nvmlDeviceGetClock(nvmlDevice_t device, nvmlClockType_t type, nvmlC
 {
     nvmlReturn_t rc = begin(__func__, device, 1);
     if (rc == NVML_SUCCESS) {
-        int mem = type == NVML_CLOCK_MEM;
+        const fp_sim_gpu *g = device->gpu;
+        unsigned mem = g->mem_clock_mhz;
+        int is_mem = type == NVML_CLOCK_MEM;
+        fp_sample s;
         switch (id) {
         case NVML_CLOCK_ID_CURRENT:
-            *mhz = mem ? MEM_MHZ : run_clock(device, NULL);
+            dev_sample(device, &s);
+            *mhz = is_mem ? mem : (unsigned)s.v[FP_COL_SM_CLOCK_MHZ];
             break;
         case NVML_CLOCK_ID_APP_CLOCK_TARGET:
-            *mhz = mem ? MEM_MHZ : device->app_set ? device->app_gr : DEFAULT_APP_MHZ;
+            dev_sample(device, &s);
+            *mhz = is_mem ? mem : (unsigned)s.v[FP_COL_APP_CLOCK_MHZ];
             break;
         case NVML_CLOCK_ID_APP_CLOCK_DEFAULT:
-            *mhz = mem ? MEM_MHZ : DEFAULT_APP_MHZ;
+            *mhz = is_mem ? mem : g->default_clock_mhz;
             break;
         case NVML_CLOCK_ID_CUSTOMER_BOOST_MAX:
-            *mhz = mem ? MEM_MHZ : TOP_MHZ;
+            *mhz = is_mem ? mem : fp_sim_gpu_fmax(g);
             break;
         default:
             rc = NVML_ERROR_INVALID_ARGUMENT;
@@ -523,7 +688,7 @@ nvmlReturn_t nvmlDeviceGetSupportedMemoryClocks(nvmlDevice_t device, unsigned in
         if (*count < 1 || !mhz)
             rc = NVML_ERROR_INSUFFICIENT_SIZE;
         else
-            mhz[0] = MEM_MHZ;
+            mhz[0] = device->gpu->mem_clock_mhz;
         *count = 1;
     }
     LOG_RET(rc, "gpu=%d, %u", idx(device), in);
@@ -533,51 +698,38 @@ nvmlReturn_t nvmlDeviceGetSupportedGraphicsClocks(nvmlDevice_t device, unsigned 
                                                   unsigned int *count, unsigned int *mhz)
 {
     nvmlReturn_t rc = begin(__func__, device, 1);
-    unsigned n = (TOP_MHZ - LOW_MHZ) / STEP_MHZ + 1;
     unsigned in = count ? *count : 0;
-    if (rc == NVML_SUCCESS && (!count || mem_mhz != MEM_MHZ))
+    if (rc == NVML_SUCCESS && (!count || mem_mhz != device->gpu->mem_clock_mhz))
         rc = NVML_ERROR_INVALID_ARGUMENT;
     if (rc == NVML_SUCCESS) {
-        if (*count < n || !mhz)
+        const fp_sim_gpu *g = device->gpu;
+        if (*count < g->n_clocks || !mhz)
             rc = NVML_ERROR_INSUFFICIENT_SIZE;
         else
-            for (unsigned i = 0; i < n; i++)
-                mhz[i] = TOP_MHZ - i * STEP_MHZ;
-        *count = n;
+            memcpy(mhz, g->clocks_mhz, g->n_clocks * sizeof *mhz);
+        *count = g->n_clocks;
     }
     LOG_RET(rc, "gpu=%d, %u, %u", idx(device), mem_mhz, in);
-}
-
-static int supported_gr(unsigned mhz)
-{
-    return mhz >= LOW_MHZ && mhz <= TOP_MHZ && (mhz - LOW_MHZ) % STEP_MHZ == 0;
 }
 
 nvmlReturn_t nvmlDeviceSetGpuLockedClocks(nvmlDevice_t device, unsigned int min_mhz,
                                           unsigned int max_mhz)
 {
     nvmlReturn_t rc = begin(__func__, device, 1);
-    if (rc == NVML_SUCCESS && (min_mhz > max_mhz || max_mhz < LOW_MHZ))
-        rc = NVML_ERROR_INVALID_ARGUMENT;
-    if (rc == NVML_SUCCESS) {
-        integrate(device);
-        device->locked = 1;
-        device->locked_min = min_mhz;
-        device->locked_max = max_mhz;
+    if (rc == NVML_SUCCESS)
+        rc = dev_lock(device, 1, min_mhz, max_mhz);
+    if (rc == NVML_SUCCESS)
         state_save();
-    }
     LOG_RET(rc, "gpu=%d, %u, %u", idx(device), min_mhz, max_mhz);
 }
 
 nvmlReturn_t nvmlDeviceResetGpuLockedClocks(nvmlDevice_t device)
 {
     nvmlReturn_t rc = begin(__func__, device, 1);
-    if (rc == NVML_SUCCESS) {
-        integrate(device);
-        device->locked = 0;
-        device->locked_min = device->locked_max = 0;
+    if (rc == NVML_SUCCESS)
+        rc = dev_lock(device, 0, 0, 0);
+    if (rc == NVML_SUCCESS)
         state_save();
-    }
     LOG_RET(rc, "gpu=%d", idx(device));
 }
 
@@ -585,27 +737,20 @@ nvmlReturn_t nvmlDeviceSetApplicationsClocks(nvmlDevice_t device, unsigned int m
                                              unsigned int graphics_mhz)
 {
     nvmlReturn_t rc = begin(__func__, device, 1);
-    if (rc == NVML_SUCCESS && (mem_mhz != MEM_MHZ || !supported_gr(graphics_mhz)))
-        rc = NVML_ERROR_INVALID_ARGUMENT;
-    if (rc == NVML_SUCCESS) {
-        integrate(device);
-        device->app_set = 1;
-        device->app_mem = mem_mhz;
-        device->app_gr = graphics_mhz;
+    if (rc == NVML_SUCCESS)
+        rc = dev_app(device, 1, mem_mhz, graphics_mhz);
+    if (rc == NVML_SUCCESS)
         state_save();
-    }
     LOG_RET(rc, "gpu=%d, %u, %u", idx(device), mem_mhz, graphics_mhz);
 }
 
 nvmlReturn_t nvmlDeviceResetApplicationsClocks(nvmlDevice_t device)
 {
     nvmlReturn_t rc = begin(__func__, device, 1);
-    if (rc == NVML_SUCCESS) {
-        integrate(device);
-        device->app_set = 0;
-        device->app_mem = device->app_gr = 0;
+    if (rc == NVML_SUCCESS)
+        rc = dev_app(device, 0, 0, 0);
+    if (rc == NVML_SUCCESS)
         state_save();
-    }
     LOG_RET(rc, "gpu=%d", idx(device));
 }
 
@@ -622,8 +767,8 @@ nvmlReturn_t nvmlDeviceGetPowerManagementLimitConstraints(nvmlDevice_t device, u
 {
     nvmlReturn_t rc = begin(__func__, device, 1);
     if (rc == NVML_SUCCESS) {
-        *min_mw = LIMIT_MIN_MW;
-        *max_mw = LIMIT_MAX_MW;
+        *min_mw = (unsigned)lround(device->gpu->power_limit_min_w * 1000.0);
+        *max_mw = (unsigned)lround(device->gpu->power_limit_max_w * 1000.0);
     }
     LOG_RET(rc, "gpu=%d", idx(device));
 }
@@ -632,20 +777,17 @@ nvmlReturn_t nvmlDeviceGetPowerManagementDefaultLimit(nvmlDevice_t device, unsig
 {
     nvmlReturn_t rc = begin(__func__, device, 1);
     if (rc == NVML_SUCCESS)
-        *limit_mw = LIMIT_DEFAULT_MW;
+        *limit_mw = (unsigned)lround(device->gpu->power_limit_w * 1000.0);
     LOG_RET(rc, "gpu=%d", idx(device));
 }
 
 nvmlReturn_t nvmlDeviceSetPowerManagementLimit(nvmlDevice_t device, unsigned int limit_mw)
 {
     nvmlReturn_t rc = begin(__func__, device, 1);
-    if (rc == NVML_SUCCESS && (limit_mw < LIMIT_MIN_MW || limit_mw > LIMIT_MAX_MW))
-        rc = NVML_ERROR_INVALID_ARGUMENT;
-    if (rc == NVML_SUCCESS) {
-        integrate(device);
-        device->limit_mw = limit_mw;
+    if (rc == NVML_SUCCESS)
+        rc = dev_limit(device, limit_mw);
+    if (rc == NVML_SUCCESS)
         state_save();
-    }
     LOG_RET(rc, "gpu=%d, %u", idx(device), limit_mw);
 }
 
@@ -653,8 +795,10 @@ nvmlReturn_t nvmlDeviceGetUtilizationRates(nvmlDevice_t device, nvmlUtilization_
 {
     nvmlReturn_t rc = begin(__func__, device, 1);
     if (rc == NVML_SUCCESS) {
-        utilization->gpu = 100;
-        utilization->memory = 40;
+        fp_sample s;
+        dev_sample(device, &s);
+        utilization->gpu = (unsigned)s.v[FP_COL_GPU_UTIL_PCT];
+        utilization->memory = (unsigned)s.v[FP_COL_MEM_UTIL_PCT];
     }
     LOG_RET(rc, "gpu=%d", idx(device));
 }
@@ -665,13 +809,24 @@ nvmlReturn_t nvmlDeviceGetTemperature(nvmlDevice_t device, nvmlTemperatureSensor
     nvmlReturn_t rc = begin(__func__, device, 1);
     if (rc == NVML_SUCCESS && sensor != NVML_TEMPERATURE_GPU)
         rc = NVML_ERROR_INVALID_ARGUMENT;
-    if (rc == NVML_SUCCESS)
-        *temp_c = 30 + (unsigned)(power_w(device) / 10.0);
+    if (rc == NVML_SUCCESS) {
+        fp_sample s;
+        dev_sample(device, &s);
+        *temp_c = (unsigned)s.v[FP_COL_TEMP_C];
+    }
     LOG_RET(rc, "gpu=%d, %d", idx(device), sensor);
 }
 
-#define FB_TOTAL (40960ull << 20)
-#define FB_USED (1024ull << 20)
+#define MIB (1ull << 20)
+#define FB_RESERVED (512ull * MIB)
+
+static void fb_of(nvmlDevice_t device, unsigned long long *total, unsigned long long *used)
+{
+    fp_sample s;
+    dev_sample(device, &s);
+    *total = (unsigned long long)device->gpu->fb_total_mib * MIB;
+    *used = (unsigned long long)s.v[FP_COL_FB_USED_MIB] * MIB;
+}
 
 nvmlReturn_t nvmlDeviceGetMemoryInfo_v2(nvmlDevice_t device, nvmlMemory_v2_t *memory)
 {
@@ -680,10 +835,9 @@ nvmlReturn_t nvmlDeviceGetMemoryInfo_v2(nvmlDevice_t device, nvmlMemory_v2_t *me
     if (rc == NVML_SUCCESS && memory->version != nvmlMemory_v2)
         rc = NVML_ERROR_ARGUMENT_VERSION_MISMATCH;
     if (rc == NVML_SUCCESS) {
-        memory->total = FB_TOTAL;
-        memory->reserved = 512ull << 20;
-        memory->used = FB_USED;
-        memory->free = FB_TOTAL - FB_USED - memory->reserved;
+        fb_of(device, &memory->total, &memory->used);
+        memory->reserved = FB_RESERVED;
+        memory->free = memory->total - memory->used - memory->reserved;
     }
     LOG_RET(rc, "gpu=%d, version=0x%x", idx(device), memory->version);
 }
@@ -692,9 +846,8 @@ nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t device, nvmlMemory_t *memory)
 {
     nvmlReturn_t rc = begin(__func__, device, 1);
     if (rc == NVML_SUCCESS) {
-        memory->total = FB_TOTAL;
-        memory->used = FB_USED;
-        memory->free = FB_TOTAL - FB_USED;
+        fb_of(device, &memory->total, &memory->used);
+        memory->free = memory->total - memory->used;
     }
     LOG_RET(rc, "gpu=%d", idx(device));
 }
@@ -707,11 +860,18 @@ nvmlReturn_t nvmlDeviceGetPerformanceState(nvmlDevice_t device, nvmlPstates_t *p
     LOG_RET(rc, "gpu=%d", idx(device));
 }
 
+/* The simulator's reasons (0x1 idle, 0x4 power cap), plus 0x2 while clocks are held by a lock
+ * or application clocks, as the driver reports. */
 static nvmlReturn_t reasons(const char *fn, nvmlDevice_t device, unsigned long long *mask)
 {
     nvmlReturn_t rc = begin(fn, device, 1);
-    if (rc == NVML_SUCCESS)
-        run_clock(device, mask);
+    if (rc == NVML_SUCCESS) {
+        fp_sample s;
+        dev_sample(device, &s);
+        *mask = (unsigned long long)s.v[FP_COL_THROTTLE_REASONS];
+        if (device->locked || device->app_set)
+            *mask |= THROTTLE_APP_CLOCKS;
+    }
     return rc;
 }
 
@@ -742,8 +902,11 @@ nvmlReturn_t nvmlDeviceGetFieldValues(nvmlDevice_t device, int count, nvmlFieldV
     nvmlReturn_t rc = begin(__func__, device, 1);
     char ids[128] = "";
     size_t used = 0;
+    fp_sample s;
     if (rc == NVML_SUCCESS && (count < 0 || !values))
         rc = NVML_ERROR_INVALID_ARGUMENT;
+    if (rc == NVML_SUCCESS)
+        dev_sample(device, &s);
     for (int i = 0; rc == NVML_SUCCESS && i < count; i++) {
         nvmlFieldValue_t *f = &values[i];
         if (used < sizeof ids)
@@ -759,11 +922,13 @@ nvmlReturn_t nvmlDeviceGetFieldValues(nvmlDevice_t device, int count, nvmlFieldV
         }
         switch (f->fieldId) {
         case NVML_FI_DEV_POWER_INSTANT:
+            f->value.uiVal = (unsigned)lround(s.v[FP_COL_POWER_W] * 1000.0);
+            break;
         case NVML_FI_DEV_POWER_AVERAGE:
-            f->value.uiVal = (unsigned)lround(power_w(device) * 1000.0);
+            f->value.uiVal = (unsigned)lround(s.v[FP_COL_POWER_AVG_W] * 1000.0);
             break;
         case NVML_FI_DEV_MEMORY_TEMP:
-            f->value.uiVal = 45;
+            f->value.uiVal = (unsigned)s.v[FP_COL_MEM_TEMP_C];
             break;
         default:
             f->nvmlReturn = NVML_ERROR_NOT_SUPPORTED;
@@ -772,9 +937,10 @@ nvmlReturn_t nvmlDeviceGetFieldValues(nvmlDevice_t device, int count, nvmlFieldV
     LOG_RET(rc, "gpu=%d, %d, [%s]", idx(device), count, ids);
 }
 
-/* GPM: a sample is a timestamp. */
+/* GPM: a sample holds the device's telemetry when it was taken. */
 struct nvmlGpmSample_st {
-    double t;
+    int taken;
+    fp_sample s;
 };
 
 nvmlReturn_t nvmlGpmQueryDeviceSupport(nvmlDevice_t device, nvmlGpmSupport_t *support)
@@ -813,11 +979,15 @@ nvmlReturn_t nvmlGpmSampleGet(nvmlDevice_t device, nvmlGpmSample_t sample)
     nvmlReturn_t rc = begin(__func__, device, 1);
     if (rc == NVML_SUCCESS && !sample.handle)
         rc = NVML_ERROR_INVALID_ARGUMENT;
-    if (rc == NVML_SUCCESS)
-        sample.handle->t = now_s();
+    if (rc == NVML_SUCCESS) {
+        dev_sample(device, &sample.handle->s);
+        sample.handle->taken = 1;
+    }
     LOG_RET(rc, "gpu=%d", idx(device));
 }
 
+/* The metrics between two samples: the activities at the later one (the simulator's
+ * activities are constant within a phase). */
 nvmlReturn_t nvmlGpmMetricsGet(nvmlGpmMetricsGet_t *metrics)
 {
     nvmlReturn_t rc = begin(__func__, NULL, 0);
@@ -825,39 +995,44 @@ nvmlReturn_t nvmlGpmMetricsGet(nvmlGpmMetricsGet_t *metrics)
         rc = NVML_ERROR_ARGUMENT_VERSION_MISMATCH;
     /* NVML 12.2 declares 98 metric slots; callers must stay within that. */
     if (rc == NVML_SUCCESS &&
-        (metrics->numMetrics > 98 || !metrics->sample1.handle || !metrics->sample2.handle))
+        (metrics->numMetrics > 98 || !metrics->sample1.handle || !metrics->sample2.handle ||
+         !metrics->sample1.handle->taken || !metrics->sample2.handle->taken))
         rc = NVML_ERROR_INVALID_ARGUMENT;
+    const fp_sample *s = rc == NVML_SUCCESS ? &metrics->sample2.handle->s : NULL;
     for (unsigned i = 0; rc == NVML_SUCCESS && i < metrics->numMetrics; i++) {
         nvmlGpmMetric_t *m = &metrics->metrics[i];
+        fp_col col;
         m->nvmlReturn = NVML_SUCCESS;
         switch (m->metricId) {
         case NVML_GPM_METRIC_GRAPHICS_UTIL:
-            m->value = 95.0;
+            col = FP_COL_GR_ACTIVE;
             break;
         case NVML_GPM_METRIC_SM_UTIL:
-            m->value = 80.0;
+            col = FP_COL_SM_ACTIVE;
             break;
         case NVML_GPM_METRIC_SM_OCCUPANCY:
-            m->value = 40.0;
+            col = FP_COL_SM_OCCUPANCY;
             break;
         case NVML_GPM_METRIC_ANY_TENSOR_UTIL:
-            m->value = 30.0;
+            col = FP_COL_TENSOR_ACTIVE;
             break;
         case NVML_GPM_METRIC_DRAM_BW_UTIL:
-            m->value = 55.0;
+            col = FP_COL_DRAM_ACTIVE;
             break;
         case NVML_GPM_METRIC_FP64_UTIL:
-            m->value = 1.0;
+            col = FP_COL_FP64_ACTIVE;
             break;
         case NVML_GPM_METRIC_FP32_UTIL:
-            m->value = 20.0;
+            col = FP_COL_FP32_ACTIVE;
             break;
         case NVML_GPM_METRIC_FP16_UTIL:
-            m->value = 10.0;
+            col = FP_COL_FP16_ACTIVE;
             break;
         default:
             m->nvmlReturn = NVML_ERROR_NOT_SUPPORTED;
+            continue;
         }
+        m->value = 100.0 * s->v[col];
     }
     LOG_RET(rc, "%u", rc == NVML_SUCCESS ? metrics->numMetrics : 0);
 }

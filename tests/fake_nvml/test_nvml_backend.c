@@ -4,9 +4,12 @@
  * libnvidia-ml.so.1 (tests/fake_nvml). argv[1] names the library variant that
  * LD_LIBRARY_PATH points at: fake, minimal, broken or absent.
  *
- * Expected values come from the fake's documented model (A100-PCIE-40GB:
- * clocks 1410..210 step 15, power = 36 + 214 (f/1410)^3 W, limit 150..250 W),
- * computed here independently of both the fake and the backend.
+ * The fake runs the simulated GPU (fp_sim_device) in real time. Expected values come from
+ * the simulator's model and truth functions (include/freqpilot/sim.h: the GPU tables,
+ * fp_sim_phase_point, fp_sim_steady_temp, fp_sim_reached_clock) at the steady temperature
+ * (the fixed point T = T_ss(P(T)), iterated here), with the fake's default workload
+ * (tests/fake_nvml/steady.ini) loaded here too: computed independently of both the fake's
+ * device path and the backend.
  */
 #define _GNU_SOURCE
 #include <stdarg.h>
@@ -24,15 +27,34 @@
 #include <unistd.h>
 
 #include "freqpilot/gpu.h"
+#include "freqpilot/sim.h"
 #include "testutil.h"
 
 static const fp_gpu_backend *B;
 static char log_path[256];
+static const fp_sim_gpu *A100;
+static fp_sim_workload steady;
 
+/* Phase ph of wl on g at clock f, at its steady temperature (returned in *temp). */
+static fp_sim_point model_point(const fp_sim_gpu *g, const fp_sim_workload *wl, unsigned ph,
+                                double f, double *temp)
+{
+    fp_sim_point pt;
+    double t = g->ambient_c;
+    for (int i = 0; i < 200; i++) {
+        fp_sim_phase_point(g, wl, ph, f, t, &pt);
+        t = fp_sim_steady_temp(g, pt.power_w);
+    }
+    fp_sim_phase_point(g, wl, ph, f, t, &pt);
+    if (temp)
+        *temp = t;
+    return pt;
+}
+
+/* Steady power of the fake's default load on the A100 at clock f. */
 static double model_power_w(unsigned mhz)
 {
-    double x = mhz / 1410.0;
-    return 36.0 + 214.0 * x * x * x;
+    return model_point(A100, &steady, 0, mhz, NULL).power_w;
 }
 
 static char *read_log(void)
@@ -59,6 +81,9 @@ static void clear_env(void)
     unsetenv("FAKE_NVML_NO_FIELDS");
     unsetenv("FAKE_NVML_GPM");
     unsetenv("FAKE_NVML_STATE");
+    unsetenv("FAKE_NVML_GPU");
+    unsetenv("FAKE_NVML_WORKLOAD");
+    unsetenv("FAKE_NVML_TIME_SCALE");
 }
 
 static int setup(void **state)
@@ -69,7 +94,13 @@ static int setup(void **state)
     unlink(log_path);
     setenv("FAKE_NVML_LOG", log_path, 1);
     B = fp_gpu_backend_nvml();
-    return B ? 0 : -1;
+    A100 = fp_sim_gpu_find("A100");
+    fp_error err = {0};
+    if (fp_sim_workload_load_ini(FAKE_NVML_STEADY_INI, &steady, &err) != FP_OK) {
+        print_message("%s\n", err.msg);
+        return -1;
+    }
+    return B && A100 ? 0 : -1;
 }
 
 static int teardown(void **state)
@@ -125,16 +156,16 @@ static void test_info(void **state)
     assert_string_equal(info.uuid, "GPU-fa4e0000-0000-4000-8000-000000000000");
     assert_string_equal(info.driver, "535.104.05");
     assert_int_equal(info.index, 0);
-    assert_int_equal(info.mem_clock_mhz, 1215);
-    assert_int_equal(info.n_graphics_clocks, 81);
-    for (unsigned i = 0; i < 81; i++)
-        assert_int_equal(info.graphics_clocks_mhz[i], 1410 - 15 * i);
-    assert_int_equal(info.max_clock_mhz, 1410);
-    assert_int_equal(info.default_clock_mhz, 765);
-    assert_true(info.power_limit_w == 250.0);
-    assert_true(info.power_limit_min_w == 150.0);
-    assert_true(info.power_limit_max_w == 250.0);
-    assert_true(info.default_power_limit_w == 250.0);
+    assert_int_equal(info.mem_clock_mhz, A100->mem_clock_mhz);
+    assert_int_equal(info.n_graphics_clocks, A100->n_clocks);
+    for (unsigned i = 0; i < A100->n_clocks; i++)
+        assert_int_equal(info.graphics_clocks_mhz[i], A100->clocks_mhz[i]);
+    assert_int_equal(info.max_clock_mhz, fp_sim_gpu_fmax(A100));
+    assert_int_equal(info.default_clock_mhz, A100->default_clock_mhz);
+    assert_true(info.power_limit_w == A100->power_limit_w);
+    assert_true(info.power_limit_min_w == A100->power_limit_min_w);
+    assert_true(info.power_limit_max_w == A100->power_limit_max_w);
+    assert_true(info.default_power_limit_w == A100->power_limit_w);
     assert_int_equal(info.mig_enabled, 0);
     assert_int_equal(info.simulated, 0);
     /* The table came through the INSUFFICIENT_SIZE protocol at the top memory clock. */
@@ -150,21 +181,26 @@ static void test_sample_fields(void **state)
     (void)state;
     fp_gpu *g = open0();
     fp_sample s = sample_ok(g);
+    unsigned fmax = fp_sim_gpu_fmax(A100);
+    double temp;
+    fp_sim_point pt = model_point(A100, &steady, 0, fmax, &temp);
     assert_true(isnan(s.v[FP_COL_T_S])); /* left to the caller */
-    assert_float_equal(s.v[FP_COL_POWER_W], model_power_w(1410), 1e-3);
-    assert_float_equal(s.v[FP_COL_POWER_AVG_W], model_power_w(1410), 1e-3);
+    assert_float_equal(s.v[FP_COL_POWER_W], pt.power_w, 1e-3);
+    /* The 1-s average starts at idle power when the fake starts and rises towards it. */
+    assert_true(s.v[FP_COL_POWER_AVG_W] >= A100->idle_power_w - 1e-3);
+    assert_true(s.v[FP_COL_POWER_AVG_W] <= pt.power_w + 1e-3);
     assert_true(s.v[FP_COL_ENERGY_MJ] >= 1e9);
-    assert_true(s.v[FP_COL_SM_CLOCK_MHZ] == 1410);
-    assert_true(s.v[FP_COL_MEM_CLOCK_MHZ] == 1215);
-    assert_true(s.v[FP_COL_GPU_UTIL_PCT] == 100);
-    assert_true(s.v[FP_COL_MEM_UTIL_PCT] == 40);
-    assert_true(s.v[FP_COL_TEMP_C] == 30 + 25);
-    assert_true(s.v[FP_COL_MEM_TEMP_C] == 45);
-    assert_true(s.v[FP_COL_FB_USED_MIB] == 1024);
+    assert_true(s.v[FP_COL_SM_CLOCK_MHZ] == fmax);
+    assert_true(s.v[FP_COL_MEM_CLOCK_MHZ] == A100->mem_clock_mhz);
+    assert_true(s.v[FP_COL_GPU_UTIL_PCT] == round(pt.gpu_util_pct));
+    assert_true(s.v[FP_COL_MEM_UTIL_PCT] == round(pt.mem_util_pct));
+    assert_true(s.v[FP_COL_TEMP_C] == round(temp));
+    assert_true(s.v[FP_COL_MEM_TEMP_C] == round(temp + 3.0 + 6.0 * pt.dram_active));
+    assert_true(s.v[FP_COL_FB_USED_MIB] == steady.phases[0].fb_mib);
     assert_true(s.v[FP_COL_PSTATE] == 0);
     assert_true(s.v[FP_COL_THROTTLE_REASONS] == 0);
-    assert_true(s.v[FP_COL_POWER_LIMIT_W] == 250);
-    assert_true(s.v[FP_COL_APP_CLOCK_MHZ] == 765);
+    assert_true(s.v[FP_COL_POWER_LIMIT_W] == A100->power_limit_w);
+    assert_true(s.v[FP_COL_APP_CLOCK_MHZ] == A100->default_clock_mhz);
     /* No GPM on this (Ampere) fake: activities stay absent. */
     assert_true(isnan(s.v[FP_COL_SM_ACTIVE]));
     assert_true(isnan(s.v[FP_COL_DRAM_ACTIVE]));
@@ -190,7 +226,7 @@ static void test_energy_integrates(void **state)
     clock_gettime(CLOCK_MONOTONIC, &b);
     double dt = (b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) * 1e-9;
     double de_j = (s2.v[FP_COL_ENERGY_MJ] - s1.v[FP_COL_ENERGY_MJ]) / 1000.0;
-    /* 250 W over ~0.2 s: the counter advanced by power x time (10 % for scheduling). */
+    /* ~200 W over ~0.2 s: the counter advanced by power x time (10 % for scheduling). */
     assert_true(de_j > 0.9 * model_power_w(1410) * dt * 0.9);
     assert_true(de_j < 1.1 * model_power_w(1410) * (dt + 0.05));
     done(g);
@@ -213,6 +249,7 @@ static void test_lock_readback_reset(void **state)
     s = sample_ok(g);
     assert_true(s.v[FP_COL_SM_CLOCK_MHZ] == 1410);
     assert_true(s.v[FP_COL_THROTTLE_REASONS] == 0);
+    assert_float_equal(s.v[FP_COL_POWER_W], model_power_w(1410), 1e-3);
     assert_true(log_has("nvmlDeviceResetGpuLockedClocks(gpu=0) = 0"));
     assert_true(log_has("nvmlDeviceGetClockInfo(gpu=0, 1) = 0 -> 1410"));
     /* min above max is refused before NVML is asked. */
@@ -233,7 +270,7 @@ static void test_app_clocks(void **state)
     assert_int_equal(B->reset_app_clocks(g, &err), FP_OK);
     s = sample_ok(g);
     assert_true(s.v[FP_COL_SM_CLOCK_MHZ] == 1410);
-    assert_true(s.v[FP_COL_APP_CLOCK_MHZ] == 765);
+    assert_true(s.v[FP_COL_APP_CLOCK_MHZ] == A100->default_clock_mhz);
     assert_int_equal(B->set_app_clocks(g, 1215, 901, &err), FP_ERR_INVALID);
     assert_non_null(strstr(err.msg, "nvmlDeviceSetApplicationsClocks: Invalid Argument ("));
     done(g);
@@ -244,15 +281,24 @@ static void test_power_limit(void **state)
     (void)state;
     fp_gpu *g = open0();
     fp_error err = {0};
-    assert_int_equal(B->set_power_limit(g, 200.0, &err), FP_OK);
-    assert_true(log_has("nvmlDeviceSetPowerManagementLimit(gpu=0, 200000) = 0"));
+    /* A limit half-way between the steady powers at 1200 and 1215 MHz: the cap must settle
+     * at 1200 MHz (fp_sim_reached_clock, the simulator's truth, agrees). */
+    double limit = round(0.5 * (model_power_w(1200) + model_power_w(1215)));
+    assert_true(limit > model_power_w(1200) && limit < model_power_w(1215));
+    assert_true(limit >= A100->power_limit_min_w);
+    int capped = 0;
+    assert_int_equal(fp_sim_reached_clock(A100, &steady, 0, 1410, limit, &capped), 1200);
+    assert_true(capped);
+    assert_int_equal(B->set_power_limit(g, limit, &err), FP_OK);
+    char want[96];
+    snprintf(want, sizeof want, "nvmlDeviceSetPowerManagementLimit(gpu=0, %u) = 0",
+             (unsigned)(limit * 1000));
+    assert_true(log_has(want));
+    usleep(20 * 1000);
     fp_sample s = sample_ok(g);
-    assert_true(s.v[FP_COL_POWER_LIMIT_W] == 200);
-    /* The highest clock of the table whose model power fits 200 W. */
-    unsigned expect = 1410;
-    while (model_power_w(expect) > 200.0)
-        expect -= 15;
-    assert_true(s.v[FP_COL_SM_CLOCK_MHZ] == expect);
+    assert_true(s.v[FP_COL_POWER_LIMIT_W] == limit);
+    assert_true(s.v[FP_COL_SM_CLOCK_MHZ] == 1200);
+    assert_true(s.v[FP_COL_POWER_W] <= limit);
     assert_true(((unsigned long long)s.v[FP_COL_THROTTLE_REASONS] & 0x4) != 0);
     /* Outside the constraints: refused with the range, NVML not asked. */
     assert_int_equal(B->set_power_limit(g, 300.0, &err), FP_ERR_INVALID);
@@ -367,7 +413,9 @@ static void test_optional_runtime_absent(void **state)
     assert_float_equal(s.v[FP_COL_POWER_W], model_power_w(1410), 1e-3);
     assert_true(log_has("nvmlDeviceGetPowerUsage(gpu=0) = 0"));
     assert_true(s.v[FP_COL_SM_CLOCK_MHZ] == 1410);
-    assert_true(s.v[FP_COL_TEMP_C] == 55);
+    double temp;
+    model_point(A100, &steady, 0, 1410, &temp);
+    assert_true(s.v[FP_COL_TEMP_C] == round(temp));
     /* Unsupported features are asked once per device, not on every sample. */
     const char *log = read_log(), *p = log;
     int n = 0;
@@ -386,16 +434,26 @@ static void test_gpm(void **state)
     fp_gpu *g = open0();
     usleep(10 * 1000);
     fp_sample s = sample_ok(g);
-    assert_float_equal(s.v[FP_COL_SM_ACTIVE], 0.80, 1e-9);
-    assert_float_equal(s.v[FP_COL_SM_OCCUPANCY], 0.40, 1e-9);
-    assert_float_equal(s.v[FP_COL_TENSOR_ACTIVE], 0.30, 1e-9);
-    assert_float_equal(s.v[FP_COL_DRAM_ACTIVE], 0.55, 1e-9);
-    assert_float_equal(s.v[FP_COL_FP64_ACTIVE], 0.01, 1e-9);
-    assert_float_equal(s.v[FP_COL_FP32_ACTIVE], 0.20, 1e-9);
-    assert_float_equal(s.v[FP_COL_FP16_ACTIVE], 0.10, 1e-9);
-    assert_float_equal(s.v[FP_COL_GR_ACTIVE], 0.95, 1e-9);
+    fp_sim_point pt = model_point(A100, &steady, 0, 1410, NULL);
+    assert_float_equal(s.v[FP_COL_SM_ACTIVE], pt.sm_active, 1e-9);
+    assert_float_equal(s.v[FP_COL_SM_OCCUPANCY], pt.sm_occupancy, 1e-9);
+    assert_float_equal(s.v[FP_COL_TENSOR_ACTIVE], pt.tensor_active, 1e-9);
+    assert_float_equal(s.v[FP_COL_DRAM_ACTIVE], pt.dram_active, 1e-9);
+    assert_float_equal(s.v[FP_COL_FP64_ACTIVE], pt.fp64_active, 1e-9);
+    assert_float_equal(s.v[FP_COL_FP32_ACTIVE], pt.fp32_active, 1e-9);
+    assert_float_equal(s.v[FP_COL_FP16_ACTIVE], pt.fp16_active, 1e-9);
+    assert_float_equal(s.v[FP_COL_GR_ACTIVE], pt.gpu_util_pct / 100.0, 1e-9);
+    /* Compute work is a fixed number of cycles: locked lower, the SM stays as busy while
+     * DRAM traffic per second falls with the clock. */
+    fp_error err = {0};
+    assert_int_equal(B->lock_clocks(g, 900, 900, &err), FP_OK);
     s = sample_ok(g);
-    assert_float_equal(s.v[FP_COL_SM_ACTIVE], 0.80, 1e-9);
+    s = sample_ok(g);
+    fp_sim_point p9 = model_point(A100, &steady, 0, 900, NULL);
+    assert_float_equal(s.v[FP_COL_SM_ACTIVE], p9.sm_active, 1e-9);
+    assert_float_equal(s.v[FP_COL_DRAM_ACTIVE], p9.dram_active, 1e-9);
+    assert_true(p9.dram_active < pt.dram_active - 0.1);
+    assert_int_equal(B->reset_clocks(g, &err), FP_OK);
     done(g);
     assert_true(log_has("nvmlGpmSampleFree() = 0"));
 }
@@ -428,6 +486,110 @@ static void test_multi_gpu(void **state)
     B->close(g0);
     B->close(g1);
     B->shutdown();
+}
+
+/* FAKE_NVML_GPU picks the simulated model per GPU: names, tables and limits follow it. */
+static void test_models(void **state)
+{
+    (void)state;
+    setenv("FAKE_NVML_GPUS", "3", 1);
+    setenv("FAKE_NVML_GPU", "V100,H100", 1); /* the last one repeats */
+    fp_error err = {0};
+    assert_int_equal(B->init(&err), FP_OK);
+    static const char *const want[] = {"V100", "H100", "H100"};
+    for (unsigned i = 0; i < 3; i++) {
+        char id[8];
+        snprintf(id, sizeof id, "%u", i);
+        fp_gpu *g = NULL;
+        assert_int_equal(B->open(id, &g, &err), FP_OK);
+        const fp_sim_gpu *m = fp_sim_gpu_find(want[i]);
+        fp_gpu_info info;
+        assert_int_equal(B->info(g, &info, &err), FP_OK);
+        assert_string_equal(info.name, m->name);
+        assert_string_equal(info.short_name, want[i]);
+        assert_int_equal(info.n_graphics_clocks, m->n_clocks);
+        assert_int_equal(info.graphics_clocks_mhz[m->n_clocks - 1], m->clocks_mhz[m->n_clocks - 1]);
+        assert_int_equal(info.mem_clock_mhz, m->mem_clock_mhz);
+        assert_true(info.power_limit_max_w == m->power_limit_max_w);
+        fp_sample s = sample_ok(g);
+        assert_true(s.v[FP_COL_SM_CLOCK_MHZ] == fp_sim_gpu_fmax(m));
+        assert_float_equal(s.v[FP_COL_POWER_W],
+                           model_point(m, &steady, 0, fp_sim_gpu_fmax(m), NULL).power_w, 1e-3);
+        B->close(g);
+    }
+    B->shutdown();
+    /* An unknown model fails init, and the log says why. */
+    setenv("FAKE_NVML_GPU", "K80", 1);
+    assert_int_equal(B->init(&err), FP_ERR_IO);
+    assert_true(log_has("unknown model 'K80'"));
+}
+
+/* FAKE_NVML_WORKLOAD=none: an idle GPU at its idle clock and idle power. */
+static void test_idle(void **state)
+{
+    (void)state;
+    setenv("FAKE_NVML_WORKLOAD", "none", 1);
+    fp_gpu *g = open0();
+    fp_sample s = sample_ok(g);
+    assert_true(s.v[FP_COL_SM_CLOCK_MHZ] == A100->idle_clock_mhz);
+    assert_float_equal(s.v[FP_COL_POWER_W], A100->idle_power_w, 1e-3);
+    assert_true(((unsigned long long)s.v[FP_COL_THROTTLE_REASONS] & 0x1) != 0);
+    assert_true(s.v[FP_COL_GPU_UTIL_PCT] == 0);
+    done(g);
+}
+
+/* FAKE_NVML_WORKLOAD=llama at FAKE_NVML_TIME_SCALE=100: the phases of the simulated workload
+ * show through NVML at the times the model gives (load idle, then prefill, then decode). */
+static void test_workload_phases(void **state)
+{
+    (void)state;
+    const fp_sim_workload *wl = fp_sim_workload_find("llama");
+    assert_non_null(wl);
+    double end[FP_SIM_MAX_PHASES], t = 0; /* simulated end of each phase at f_max */
+    unsigned decode = wl->n_phases;
+    for (unsigned i = 0; i < wl->n_phases; i++) {
+        t += model_point(A100, wl, i, 1410, NULL).time_s;
+        end[i] = t;
+        if (strcmp(wl->phases[i].name, "decode") == 0)
+            decode = i;
+    }
+    assert_true(decode < wl->n_phases && decode > 0);
+    assert_true(wl->phases[0].idle);
+    const double scale = 100.0;
+    setenv("FAKE_NVML_WORKLOAD", "llama", 1);
+    setenv("FAKE_NVML_TIME_SCALE", "100", 1);
+    setenv("FAKE_NVML_GPM", "1", 1);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    fp_gpu *g = open0();
+    fp_sample s = sample_ok(g);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double el = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
+    if (el * scale < 0.8 * end[0]) { /* still loading the model: idle clock, idle power */
+        assert_true(s.v[FP_COL_SM_CLOCK_MHZ] == A100->idle_clock_mhz);
+        assert_true(s.v[FP_COL_POWER_W] < A100->idle_power_w + 1.0);
+    }
+    /* Sleep to the middle of decode, sample twice (GPM needs an interval). */
+    double mid = 0.5 * (end[decode - 1] + end[decode]) / scale;
+    for (;;) {
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        el = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
+        if (el >= mid)
+            break;
+        usleep((useconds_t)((mid - el) * 1e6) + 1000);
+    }
+    sample_ok(g);
+    s = sample_ok(g);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    el = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
+    assert_true(el * scale < end[decode]); /* the machine was not too slow for the check */
+    fp_sim_point pt = model_point(A100, wl, decode, 1410, NULL);
+    assert_true(s.v[FP_COL_SM_CLOCK_MHZ] == 1410);
+    assert_float_equal(s.v[FP_COL_SM_ACTIVE], pt.sm_active, 1e-9);
+    assert_float_equal(s.v[FP_COL_DRAM_ACTIVE], pt.dram_active, 1e-9);
+    assert_true(s.v[FP_COL_GPU_UTIL_PCT] == round(pt.gpu_util_pct));
+    assert_true(s.v[FP_COL_FB_USED_MIB] == round(wl->phases[decode].fb_mib));
+    done(g);
 }
 
 static void test_state_across_sessions(void **state)
@@ -556,6 +718,9 @@ int main(int argc, char **argv)
             cmocka_unit_test_setup_teardown(test_multi_gpu, setup, teardown),
             cmocka_unit_test_setup_teardown(test_state_across_sessions, setup, teardown),
             cmocka_unit_test_setup_teardown(test_refcount, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_models, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_idle, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_workload_phases, setup, teardown),
         };
         return cmocka_run_group_tests_name("nvml_backend.fake", tests, NULL, NULL);
     }

@@ -291,14 +291,113 @@ static void test_empty_and_flags(void **state)
             assert_string_not_equal(fp_flag_name(1u << i), fp_flag_name(1u << j));
 }
 
+/*
+ * Energy up to the exact window edges (docs/method-windows.md §2). Samples every H s from 0 to
+ * 10 s of p(t) = P0 + SLOPE t, with the counter E(t) = P0 t + SLOPE t^2 / 2 (J, exact integral)
+ * sampled at the same instants. Closed-form answers: integral over [a, b] of p = P0 (b - a) +
+ * SLOPE (b^2 - a^2) / 2. The trapezoid of a linear function and its linear interpolation at
+ * the edges are exact; the counter interpolated linearly between samples errs by at most
+ * SLOPE H^2 / 8 at each edge (the interpolation error of a quadratic).
+ */
+#define EH 0.2
+#define EN 51
+
+static void make_linear(fp_sample *s, double p0, double slope)
+{
+    for (int i = 0; i < EN; i++) {
+        double t = i * EH;
+        fp_sample_clear(&s[i]);
+        s[i].v[FP_COL_T_S] = t;
+        s[i].v[FP_COL_POWER_W] = p0 + slope * t;
+        s[i].v[FP_COL_ENERGY_MJ] = 1e6 + 1000.0 * (p0 * t + 0.5 * slope * t * t);
+        s[i].v[FP_COL_GPU_UTIL_PCT] = 90;
+    }
+}
+
+static double exact_j(double p0, double slope, double a, double b)
+{
+    return p0 * (b - a) + 0.5 * slope * (b * b - a * a);
+}
+
+static void marked(const fp_sample *s, size_t n, double a, double b, fp_run *run)
+{
+    fp_metrics_options o;
+    fp_metrics_options_init(&o);
+    o.window_start_s = a;
+    o.window_end_s = b;
+    run_metrics(s, n, &o, run, NULL);
+}
+
+static void test_window_edges_constant(void **state)
+{
+    fp_sample s[EN];
+    fp_run run;
+    (void)state;
+    make_linear(s, 100.0, 0.0);
+    /* Starts 0.05 s after a sample, ends 0.05 s before one: 290 J, where the samples inside
+     * (1.2 .. 3.8 s) alone cover only 260 J. */
+    marked(s, EN, 1.05, 3.95, &run);
+    assert_float_equal(run.time_s, 2.9, 1e-12);
+    assert_float_equal(run.energy_integral_j, 290.0, 1e-9);
+    assert_float_equal(run.energy_counter_j, 290.0, 1e-6);
+    assert_float_equal(run.energy_j, 290.0, 1e-6);
+    assert_float_equal(run.power_w, 100.0, 1e-6);
+    assert_false(run.flags & FP_FLAG_COUNTER_MISMATCH);
+    /* Missing power and counter right after the window: the next valid values are used. */
+    s[20].v[FP_COL_POWER_W] = NAN; /* t = 4.0 */
+    s[20].v[FP_COL_ENERGY_MJ] = NAN;
+    marked(s, EN, 1.05, 3.95, &run);
+    assert_float_equal(run.energy_integral_j, 290.0, 1e-9);
+    assert_float_equal(run.energy_counter_j, 290.0, 1e-6);
+    /* A window between two samples (no sample inside): still 100 W x 0.1 s. */
+    make_linear(s, 100.0, 0.0);
+    marked(s, EN, 1.05, 1.15, &run);
+    assert_int_equal(run.samples, 0);
+    assert_float_equal(run.energy_integral_j, 10.0, 1e-9);
+    assert_float_equal(run.energy_counter_j, 10.0, 1e-6);
+    /* Edges on samples: nothing added (the old result). */
+    marked(s, EN, 1.0, 4.0, &run);
+    assert_float_equal(run.energy_j, 300.0, 1e-6);
+}
+
+static void test_window_edges_linear(void **state)
+{
+    fp_sample s[EN];
+    fp_run run;
+    const double p0 = 50.0, slope = 20.0;
+    const double bound = 2 * slope * EH * EH / 8.0; /* both edges */
+    (void)state;
+    make_linear(s, p0, slope);
+    static const double w[][2] = {{1.05, 3.95}, {0.01, 9.99}, {2.13, 2.17}, {5.0, 5.31}};
+    for (size_t k = 0; k < sizeof w / sizeof w[0]; k++) {
+        double a = w[k][0], b = w[k][1], want = exact_j(p0, slope, a, b);
+        marked(s, EN, a, b, &run);
+        if (fabs(run.energy_integral_j - want) > 1e-9 ||
+            fabs(run.energy_counter_j - want) > bound + 1e-6)
+            fail_msg("window %g..%g: integral %.9f counter %.9f, exact %.9f", a, b,
+                     run.energy_integral_j, run.energy_counter_j, want);
+    }
+    /* A timing window (duration known, ending at the last active sample) starting between
+     * samples: active from 2.0 s to 8.0 s, 2.9 s of inference. */
+    for (int i = 0; i < EN; i++)
+        s[i].v[FP_COL_GPU_UTIL_PCT] = (i * EH >= 2.0 - 1e-9 && i * EH <= 8.0 + 1e-9) ? 90 : 0;
+    fp_metrics_options o;
+    fp_metrics_options_init(&o);
+    o.duration_s = 2.9;
+    run_metrics(s, EN, &o, &run, NULL);
+    assert_float_equal(run.energy_integral_j, exact_j(p0, slope, 5.1, 8.0), 1e-9);
+    assert_true(fabs(run.energy_counter_j - exact_j(p0, slope, 5.1, 8.0)) <= bound / 2 + 1e-6);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_detect_by_activity), cmocka_unit_test(test_detect_by_power),
-        cmocka_unit_test(test_power_margin_floor), cmocka_unit_test(test_counter_mismatch),
-        cmocka_unit_test(test_timing_window),      cmocka_unit_test(test_marked_window),
-        cmocka_unit_test(test_clock_and_throttle), cmocka_unit_test(test_fp_active),
-        cmocka_unit_test(test_nan_activity_rows),  cmocka_unit_test(test_empty_and_flags),
+        cmocka_unit_test(test_detect_by_activity),    cmocka_unit_test(test_detect_by_power),
+        cmocka_unit_test(test_power_margin_floor),    cmocka_unit_test(test_counter_mismatch),
+        cmocka_unit_test(test_timing_window),         cmocka_unit_test(test_marked_window),
+        cmocka_unit_test(test_clock_and_throttle),    cmocka_unit_test(test_fp_active),
+        cmocka_unit_test(test_nan_activity_rows),     cmocka_unit_test(test_empty_and_flags),
+        cmocka_unit_test(test_window_edges_constant), cmocka_unit_test(test_window_edges_linear),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
