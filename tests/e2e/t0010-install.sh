@@ -35,7 +35,10 @@ export PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig"
 # The .pc file is relocatable: it must point at this prefix, not the configured one.
 check "pkg-config finds the installed headers" \
     bash -c "pkg-config --cflags freqpilot | grep -q -- '-I$tmp/prefix/lib/pkgconfig/../../include'"
-if cc "$tmp/use.c" -o "$tmp/use" $(pkg-config --cflags --libs freqpilot) 2>"$tmp/cc.log"; then
+# A sanitizer build's library needs the sanitizer runtime in the consumer too.
+extra=
+grep -q '^FP_SANITIZE:BOOL=ON' "$build/CMakeCache.txt" && extra="-fsanitize=address,undefined"
+if cc $extra "$tmp/use.c" -o "$tmp/use" $(pkg-config --cflags --libs freqpilot) 2>"$tmp/cc.log"; then
     out=$("$tmp/use")
     check "a program linked through pkg-config runs" test "${out#* }" = "2"
 else
