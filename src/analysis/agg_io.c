@@ -17,6 +17,7 @@
 #include "freqpilot/atomic.h"
 #include "telemetry/csvcore.h"
 #include "telemetry/linebuf.h"
+#include "util/output.h"
 
 enum col_kind { COL_STR, COL_NUM, COL_INT, COL_FLAGS };
 
@@ -97,21 +98,6 @@ static const fp_agg_row **ordered(const fp_agg_result *res)
     return p;
 }
 
-static void put_str_csv(FILE *fp, const char *s)
-{
-    if (strpbrk(s, ",\"\n\r") == NULL && s[0] != ' ' && (s[0] == '\0' || s[strlen(s) - 1] != ' ')) {
-        fputs(s, fp);
-        return;
-    }
-    fputc('"', fp);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', fp);
-        fputc(*s, fp);
-    }
-    fputc('"', fp);
-}
-
 static void put_num_csv(FILE *fp, double v)
 {
     if (isfinite(v))
@@ -140,7 +126,7 @@ fp_status fp_agg_write_csv(const fp_agg_result *res, const char *path, fp_error 
                 fputc(',', f.fp);
             switch (col->kind) {
             case COL_STR:
-                put_str_csv(f.fp, field);
+                fp_csv_put_str(f.fp, field);
                 break;
             case COL_NUM:
                 put_num_csv(f.fp, *(const double *)field);
@@ -255,25 +241,7 @@ static json_t *result_json(const fp_agg_result *res)
 
 fp_status fp_agg_write_json(const fp_agg_result *res, const char *path, fp_error *err)
 {
-    json_t *root = result_json(res);
-    if (!root)
-        return fp_error_set(err, FP_ERR_NOMEM, "%s: out of memory building JSON", path);
-    fp_atomic_file f;
-    fp_status st = fp_atomic_open(&f, path, err);
-    if (st) {
-        json_decref(root);
-        return st;
-    }
-    if (json_dumpf(root, f.fp, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) < 0) {
-        json_decref(root);
-        fp_atomic_abort(&f);
-        return fp_error_set(err, FP_ERR_IO, "%s: write failed", path);
-    }
-    fputc('\n', f.fp);
-    json_decref(root);
-    st = fp_atomic_commit(&f, err);
-    fp_atomic_abort(&f);
-    return st;
+    return fp_json_write_atomic(path, result_json(res), FP_JSON_FLAGS, err);
 }
 
 /* --- reading aggregated.csv back --- */

@@ -18,6 +18,7 @@
 #include "freqpilot/aggregate.h"
 #include "freqpilot/atomic.h"
 #include "freqpilot/run.h"
+#include "util/output.h"
 
 static const char help_text[] =
     "NAME\n"
@@ -181,28 +182,6 @@ static const char *drop_reason(uint32_t flags)
     return "dropped";
 }
 
-static void put_csv_str(FILE *fp, const char *s)
-{
-    if (!strpbrk(s, ",\"\n\r")) {
-        fputs(s, fp);
-        return;
-    }
-    fputc('"', fp);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', fp);
-        fputc(*s, fp);
-    }
-    fputc('"', fp);
-}
-
-static void put_csv_num(FILE *fp, double v)
-{
-    fputc(',', fp);
-    if (isfinite(v))
-        fprintf(fp, "%.10g", v);
-}
-
 static fp_status write_dropped(const fp_run_list *d, const char *path, fp_error *err)
 {
     fp_atomic_file f;
@@ -212,17 +191,17 @@ static fp_status write_dropped(const fp_run_list *d, const char *path, fp_error 
     fputs("gpu,app,freq_mhz,run_index,repetition,time_s,energy_j,power_w,reason,source\n", f.fp);
     for (size_t i = 0; i < d->len; i++) {
         const fp_run *r = &d->items[i];
-        put_csv_str(f.fp, r->gpu);
+        fp_csv_put_str(f.fp, r->gpu);
         fputc(',', f.fp);
-        put_csv_str(f.fp, r->app);
-        put_csv_num(f.fp, r->freq_mhz);
-        put_csv_num(f.fp, r->run_index >= 0 ? (double)r->run_index : NAN);
-        put_csv_num(f.fp, r->repetition >= 0 ? (double)r->repetition : NAN);
-        put_csv_num(f.fp, r->time_s);
-        put_csv_num(f.fp, r->energy_j);
-        put_csv_num(f.fp, r->power_w);
+        fp_csv_put_str(f.fp, r->app);
+        fp_csv_put_num(f.fp, r->freq_mhz);
+        fp_csv_put_num(f.fp, r->run_index >= 0 ? (double)r->run_index : NAN);
+        fp_csv_put_num(f.fp, r->repetition >= 0 ? (double)r->repetition : NAN);
+        fp_csv_put_num(f.fp, r->time_s);
+        fp_csv_put_num(f.fp, r->energy_j);
+        fp_csv_put_num(f.fp, r->power_w);
         fprintf(f.fp, ",%s,", drop_reason(r->flags));
-        put_csv_str(f.fp, r->source);
+        fp_csv_put_str(f.fp, r->source);
         fputc('\n', f.fp);
     }
     st = fp_atomic_commit(&f, err);

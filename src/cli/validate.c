@@ -16,6 +16,7 @@
 #include "cli/cli.h"
 #include "freqpilot/atomic.h"
 #include "freqpilot/optimize.h"
+#include "util/output.h"
 
 static const char help_text[] =
     "NAME\n"
@@ -112,19 +113,7 @@ static fp_status write_json(const fp_validation *vs, size_t n, const char *path,
         json_object_set_new(o, "checks", checks);
         json_array_append_new(arr, o);
     }
-    fp_atomic_file f;
-    fp_status st = fp_atomic_open(&f, path, err);
-    if (!st) {
-        if (json_dumpf(root, f.fp, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) < 0)
-            st = fp_error_set(err, FP_ERR_IO, "%s: write failed", path);
-        else {
-            fputc('\n', f.fp);
-            st = fp_atomic_commit(&f, err);
-        }
-        fp_atomic_abort(&f);
-    }
-    json_decref(root);
-    return st;
+    return fp_json_write_atomic(path, root, FP_JSON_FLAGS, err);
 }
 
 static void csv_text(FILE *fp, const char *s)

@@ -16,6 +16,7 @@
 #include "freqpilot/atomic.h"
 #include "freqpilot/model.h"
 #include "model/model_internal.h"
+#include "util/output.h"
 
 void fp_model_file_free(fp_model_file *m)
 {
@@ -130,22 +131,7 @@ static json_t *activity_json(const fp_activity_model *m)
 
 static fp_status dump(json_t *root, const char *path, fp_error *err)
 {
-    fp_atomic_file f;
-    fp_status st = fp_atomic_open(&f, path, err);
-    if (st) {
-        json_decref(root);
-        return st;
-    }
-    int rc = json_dumpf(root, f.fp, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
-    fputc('\n', f.fp);
-    json_decref(root);
-    if (rc) {
-        fp_atomic_abort(&f);
-        return fp_error_set(err, FP_ERR_IO, "%s: cannot write the JSON", path);
-    }
-    st = fp_atomic_commit(&f, err);
-    fp_atomic_abort(&f);
-    return st;
+    return fp_json_write_atomic(path, root, FP_JSON_FLAGS, err);
 }
 
 fp_status fp_model_write_json(const fp_model_file *m, const char *path, fp_error *err)

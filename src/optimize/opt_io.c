@@ -14,6 +14,7 @@
 
 #include "freqpilot/atomic.h"
 #include "freqpilot/optimize.h"
+#include "util/output.h"
 
 static json_t *num_json(double v)
 {
@@ -77,44 +78,7 @@ fp_status fp_opt_write_json(const fp_opt_results *r, const char *path, fp_error 
             return fp_error_set(err, FP_ERR_NOMEM, "optimize: out of memory");
         }
     }
-    fp_atomic_file f;
-    fp_status st = fp_atomic_open(&f, path, err);
-    if (st) {
-        json_decref(root);
-        return st;
-    }
-    if (json_dumpf(root, f.fp, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) < 0) {
-        json_decref(root);
-        fp_atomic_abort(&f);
-        return fp_error_set(err, FP_ERR_IO, "%s: write failed", path);
-    }
-    fputc('\n', f.fp);
-    json_decref(root);
-    st = fp_atomic_commit(&f, err);
-    fp_atomic_abort(&f);
-    return st;
-}
-
-static void csv_str(FILE *fp, const char *s)
-{
-    if (!strpbrk(s, ",\"\n\r")) {
-        fputs(s, fp);
-        return;
-    }
-    fputc('"', fp);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', fp);
-        fputc(*s, fp);
-    }
-    fputc('"', fp);
-}
-
-static void csv_num(FILE *fp, double v)
-{
-    fputc(',', fp);
-    if (isfinite(v))
-        fprintf(fp, "%.10g", v);
+    return fp_json_write_atomic(path, root, FP_JSON_FLAGS, err);
 }
 
 fp_status fp_opt_write_csv(const fp_opt_results *r, const char *path, fp_error *err)
@@ -131,32 +95,32 @@ fp_status fp_opt_write_csv(const fp_opt_results *r, const char *path, fp_error *
         const fp_opt_result *x = &r->items[i];
         char flags[1024];
         fp_opt_flags_format(x->data_flags, x->opt_flags, flags, sizeof flags);
-        csv_str(f.fp, x->gpu);
+        fp_csv_put_str(f.fp, x->gpu);
         fputc(',', f.fp);
-        csv_str(f.fp, x->app);
+        fp_csv_put_str(f.fp, x->app);
         fputc(',', f.fp);
-        csv_str(f.fp, x->objective);
-        csv_num(f.fp, x->max_slowdown);
-        csv_num(f.fp, x->freq_mhz);
-        csv_num(f.fp, x->baseline_mhz);
-        csv_num(f.fp, x->time_s);
-        csv_num(f.fp, x->energy_j);
-        csv_num(f.fp, x->power_w);
-        csv_num(f.fp, x->cmp.energy_saving);
-        csv_num(f.fp, x->cmp.energy_saving_lo);
-        csv_num(f.fp, x->cmp.energy_saving_hi);
-        csv_num(f.fp, x->cmp.slowdown);
-        csv_num(f.fp, x->cmp.slowdown_lo);
-        csv_num(f.fp, x->cmp.slowdown_hi);
+        fp_csv_put_str(f.fp, x->objective);
+        fp_csv_put_num(f.fp, x->max_slowdown);
+        fp_csv_put_num(f.fp, x->freq_mhz);
+        fp_csv_put_num(f.fp, x->baseline_mhz);
+        fp_csv_put_num(f.fp, x->time_s);
+        fp_csv_put_num(f.fp, x->energy_j);
+        fp_csv_put_num(f.fp, x->power_w);
+        fp_csv_put_num(f.fp, x->cmp.energy_saving);
+        fp_csv_put_num(f.fp, x->cmp.energy_saving_lo);
+        fp_csv_put_num(f.fp, x->cmp.energy_saving_hi);
+        fp_csv_put_num(f.fp, x->cmp.slowdown);
+        fp_csv_put_num(f.fp, x->cmp.slowdown_lo);
+        fp_csv_put_num(f.fp, x->cmp.slowdown_hi);
         fprintf(f.fp, ",%s,", x->feasible ? "true" : "false");
-        csv_str(f.fp, flags);
+        fp_csv_put_str(f.fp, flags);
         fputc(',', f.fp);
-        csv_str(f.fp, r->baseline);
+        fp_csv_put_str(f.fp, r->baseline);
         fputc(',', f.fp);
-        csv_str(f.fp, x->category);
-        csv_num(f.fp, x->objective_value);
+        fp_csv_put_str(f.fp, x->category);
+        fp_csv_put_num(f.fp, x->objective_value);
         fputc(',', f.fp);
-        csv_str(f.fp, x->message);
+        fp_csv_put_str(f.fp, x->message);
         fputc('\n', f.fp);
     }
     st = fp_atomic_commit(&f, err);
