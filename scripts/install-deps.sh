@@ -1,12 +1,15 @@
 #!/bin/sh
-# Install the Debian 12 packages freqpilot needs to build, test, fuzz and render reports.
+# Install the Debian 12 packages freqpilot needs to build, test, fuzz and render reports
+# (slurm-wlm 22.05 + munge: the single-node Slurm of tests/e2e/t0900-slurm.sh, started only by
+# scripts/slurm-test-cluster.sh; the packages' own services are not needed).
 # Idempotent: only missing packages are installed; nothing is ever removed.
 # Usage: scripts/install-deps.sh [--check]   (--check: list what is missing, install nothing)
 set -eu
 
 PKGS="build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
 libcmocka-dev libgsl-dev libjansson-dev libcairo2-dev libinih-dev libmicrohttpd-dev
-fonts-dejavu-core poppler-utils chromium curl"
+fonts-dejavu-core poppler-utils chromium curl
+slurm-wlm munge"
 
 missing=""
 for p in $PKGS; do

@@ -28,6 +28,8 @@
  *   "tool_version"    freqpilot version
  *   "created_utc"     ISO-8601 UTC time the sweep started
  *
+ *   "gpu"."mig"       "disabled" | "enabled" (absent or "" = unknown)
+ *
  * run.json keys (times in seconds; null = unknown):
  *   "gpu", "app"              as in the manifest ("gpu" is the short name)
  *   "requested_clock_mhz"     clock asked for
@@ -44,6 +46,8 @@
  *   "window_source"           "marker" (stdout marker lines), "pipe", or "none"
  *   "exit_status"             the workload's exit status (0 = success)
  *   "telemetry"               file name of the series ("telemetry.csv")
+ *   "gpu_name", "gpu_uuid", "driver", "mig", "host"   the GPU and node the run was
+ *                             measured on (absent in older datasets)
  */
 
 #include <stddef.h>
@@ -73,6 +77,8 @@ typedef struct fp_dataset_manifest {
     unsigned long long seed;
     char tool_version[32];
     double created_utc; /* epoch seconds, NAN = unknown */
+    /* Added for cluster sweeps (docs/cluster.md): "gpu": {"mig": ...}; "" = unknown. */
+    char mig[32]; /* "disabled", "enabled", "" (unknown) */
 } fp_dataset_manifest;
 
 typedef struct fp_run_record {
@@ -90,6 +96,16 @@ typedef struct fp_run_record {
     char window_source[16];
     int exit_status;
     char telemetry[64];
+    /*
+     * The GPU the run was measured on (run.json "gpu_name", "gpu_uuid", "driver", "mig",
+     * "host"); "" = not recorded (older datasets). The reader compares name, driver and MIG
+     * with the manifest (docs/cluster.md: heterogeneity).
+     */
+    char gpu_name[128];
+    char gpu_uuid[96];
+    char driver[64];
+    char mig[32];
+    char host[64];
 } fp_run_record;
 
 void fp_dataset_manifest_init(fp_dataset_manifest *m);
@@ -98,6 +114,22 @@ void fp_run_record_init(fp_run_record *r);
 /* Writes DATASET/manifest.json atomically (creates the folder when missing). */
 fp_status fp_dataset_write_manifest(const char *dataset_dir, const fp_dataset_manifest *m,
                                     fp_error *err);
+/*
+ * Writes DATASET/manifest.json only when none exists (safe when several tasks start at once:
+ * the file is linked into place, never replaced). *created = 1 when this call wrote it, 0 when
+ * another one was there (the caller then reads and compares it).
+ */
+fp_status fp_dataset_create_manifest(const char *dataset_dir, const fp_dataset_manifest *m,
+                                     int *created, fp_error *err);
+
+/*
+ * Heterogeneity: NULL when a run's recorded GPU (name, driver, MIG) agrees with the manifest
+ * (unrecorded values agree with anything), else what differs ("GPU model", "driver", "MIG
+ * mode"). Fills why (may be NULL) with "run has X, dataset has Y".
+ */
+const char *fp_dataset_gpu_mismatch(const fp_dataset_manifest *m, const fp_run_record *r,
+                                    char *why, size_t why_size);
+
 /* Writes path (a run.json) atomically. */
 fp_status fp_dataset_write_run_json(const char *path, const fp_run_record *r, fp_error *err);
 

@@ -34,6 +34,7 @@ static const struct command commands[] = {
     {"run", cmd_run, "the whole pipeline in one command (simulated GPUs without input)"},
     {"sample", cmd_sample, "print telemetry.csv rows from a GPU (read-only)"},
     {"sim", cmd_sim, "simulated GPU: true optimum, noise-free curve, simulated runs"},
+    {"status", cmd_status, "what a sweep (local, several GPUs, Slurm array) has done and lacks"},
     {"validate", cmd_validate, "check optimize's recommendations against the data"},
     {"version", cmd_version, "print the version"},
 };

@@ -59,6 +59,8 @@ void fp_sweep_opts_init(fp_sweep_opts *o)
     o->order = FP_ORDER_RANDOM;
     o->seed = 1;
     o->baseline_every = 10;
+    o->task_id = -1;
+    o->clocks_per_task = 1;
 }
 
 /* ---- clocks and plan ---- */
@@ -268,7 +270,7 @@ static double utc_now(void)
 }
 
 static fp_status check_manifest(const char *path, const fp_dataset_manifest *want, int force,
-                                fp_error *err)
+                                int by_model, fp_error *err)
 {
     fp_dataset_manifest have;
     fp_status st = fp_dataset_read_manifest(path, &have, err);
@@ -277,7 +279,29 @@ static fp_status check_manifest(const char *path, const fp_dataset_manifest *wan
     const char *what = NULL;
     if (strcmp(have.app, want->app) != 0)
         what = "app";
-    else if (strcmp(have.gpu_uuid, want->gpu_uuid) != 0)
+    else if (by_model) {
+        /* A task on another node: same model, driver and MIG mode, or refused (no --force). */
+        const char *hw = NULL;
+        char why[400] = "";
+        if (strcmp(have.gpu_name, want->gpu_name) != 0) {
+            hw = "GPU model";
+            snprintf(why, sizeof why, "this node has %s, the dataset %s", want->gpu_name,
+                     have.gpu_name);
+        } else if (have.driver[0] && strcmp(have.driver, want->driver) != 0) {
+            hw = "driver";
+            snprintf(why, sizeof why, "this node has %s, the dataset %s", want->driver,
+                     have.driver);
+        } else if (have.mig[0] && strcmp(have.mig, want->mig) != 0) {
+            hw = "MIG mode";
+            snprintf(why, sizeof why, "this node has MIG %s, the dataset %s", want->mig, have.mig);
+        }
+        if (hw)
+            return fp_error_set(err, FP_ERR_INVALID,
+                                "%s: heterogeneous GPUs refused: %s differs (%s); run this "
+                                "sweep on nodes of one type (--partition/--constraint) or use "
+                                "another --out",
+                                path, hw, why);
+    } else if (strcmp(have.gpu_uuid, want->gpu_uuid) != 0)
         what = "GPU";
     else if (have.n_clocks != want->n_clocks)
         what = "clocks";
@@ -516,6 +540,50 @@ static fp_status process_run(const fp_sweep_opts *o, fp_gpu *gpu, unsigned gpu_i
 
 /* ---- the sweep ---- */
 
+/* DATASET/.locks/<host>-<pid>-<gpu index>.json for `freqpilot status` (best effort). */
+static void write_lock(const fp_sweep_opts *o, const fp_gpu_info *info, const fp_sweep_item *plan,
+                       size_t n_plan, const char *host, char *path, size_t size)
+{
+    char dir[4200];
+    path[0] = 0;
+    snprintf(dir, sizeof dir, "%s/%s", o->out_dir, FP_SWEEP_LOCK_DIR);
+    if (mkdir(dir, 0777) && errno != EEXIST)
+        return;
+    json_t *root = json_object(), *clocks = json_array();
+    if (!root || !clocks) {
+        json_decref(root);
+        json_decref(clocks);
+        return;
+    }
+    for (size_t i = 0; i < n_plan; i++) {
+        int seen = 0;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = plan[j].clock_mhz == plan[i].clock_mhz;
+        if (!seen)
+            json_array_append_new(clocks, json_integer(plan[i].clock_mhz));
+    }
+    json_object_set_new(root, "pid", json_integer((json_int_t)getpid()));
+    json_object_set_new(root, "host", json_string(host));
+    json_object_set_new(root, "gpu", json_string(info->short_name));
+    json_object_set_new(root, "gpu_index", json_integer(info->index));
+    json_object_set_new(root, "clocks_mhz", clocks);
+    json_object_set_new(root, "task_id", json_integer(o->task_id));
+    static const char *const env[] = {"SLURM_JOB_ID", "SLURM_ARRAY_JOB_ID", "SLURM_ARRAY_TASK_ID"};
+    static const char *const key[] = {"slurm_job_id", "slurm_array_job_id", "slurm_array_task_id"};
+    for (int i = 0; i < 3; i++) {
+        const char *v = getenv(env[i]);
+        json_object_set_new(root, key[i], v && *v ? json_string(v) : json_null());
+    }
+    char tmp[4400];
+    snprintf(path, size, "%s/%s-%ld-%u.json", dir, host, (long)getpid(), info->index);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    if (json_dump_file(root, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) || rename(tmp, path)) {
+        unlink(tmp);
+        path[0] = 0;
+    }
+    json_decref(root);
+}
+
 static void join_cmd(char *const *argv, char *buf, size_t size)
 {
     size_t used = 0;
@@ -537,6 +605,7 @@ fp_status fp_sweep_run(const fp_sweep_opts *o, fp_sweep_summary *sum, fp_error *
         return st;
     fp_gpu *gpu = NULL;
     fp_clockguard *guard = NULL;
+    char lock_path[4300] = "";
     fp_sweep_item *plan = NULL;
     size_t n_plan = 0;
     fp_gpu_info *info = calloc(1, sizeof *info);
@@ -578,9 +647,31 @@ fp_status fp_sweep_run(const fp_sweep_opts *o, fp_sweep_summary *sum, fp_error *
         }
         n_clocks = 1;
     }
-    if ((st = fp_sweep_plan(clocks, n_clocks, o->runs, o->warmup, o->order, o->seed,
-                            o->baseline_every, &plan, &n_plan, err)))
-        goto out;
+    {
+        /* A cluster task runs its slice of the clock list only (sweep.h). */
+        const unsigned *slice = clocks;
+        size_t n_slice = n_clocks;
+        uint64_t seed = o->seed;
+        int baseline_every = o->baseline_every;
+        if (o->task_id >= 0) {
+            int k = o->clocks_per_task > 0 ? o->clocks_per_task : 1;
+            size_t first = (size_t)o->task_id * (size_t)k;
+            if (o->no_clock_control || first >= n_clocks) {
+                st = fp_error_set(err, FP_ERR_INVALID,
+                                  "task %d: the sweep has %zu clock(s), %d per task (tasks 0..%d)",
+                                  o->task_id, n_clocks, k, fp_sweep_n_tasks(n_clocks, k) - 1);
+                goto out;
+            }
+            slice = clocks + first;
+            n_slice = n_clocks - first < (size_t)k ? n_clocks - first : (size_t)k;
+            seed = o->seed + (uint64_t)o->task_id;
+            if (first != 0)
+                baseline_every = 0; /* the baseline (highest) clock lives in task 0 */
+        }
+        if ((st = fp_sweep_plan(slice, n_slice, o->runs, o->warmup, o->order, seed, baseline_every,
+                                &plan, &n_plan, err)))
+            goto out;
+    }
     sum->planned = n_plan;
 
     /* Manifest: written once; a later session must be the same sweep. */
@@ -606,18 +697,28 @@ fp_status fp_sweep_run(const fp_sweep_opts *o, fp_sweep_summary *sum, fp_error *
         man->clocks_mhz[man->n_clocks++] = clocks[i];
     man->runs_per_clock = o->runs;
     man->warmup_runs = o->warmup;
-    snprintf(man->order, sizeof man->order, "%s", fp_sweep_order_name(o->order));
+    snprintf(man->order, sizeof man->order, "%s",
+             o->order_name ? o->order_name : fp_sweep_order_name(o->order));
     man->seed = o->seed;
     snprintf(man->tool_version, sizeof man->tool_version, "%s", FREQPILOT_VERSION);
     man->created_utc = utc_now();
+    snprintf(man->mig, sizeof man->mig, "%s",
+             info->mig_enabled > 0    ? "enabled"
+             : info->mig_enabled == 0 ? "disabled"
+                                      : "");
     char mpath[4200];
     snprintf(mpath, sizeof mpath, "%s/manifest.json", o->out_dir);
-    if (access(mpath, F_OK) == 0) {
-        if ((st = check_manifest(mpath, man, o->force, err)))
+    {
+        /* Several tasks may start at once: created exclusively, else compared. */
+        int created = 0;
+        if ((st = fp_dataset_create_manifest(o->out_dir, man, &created, err)))
             goto out;
-    } else if ((st = fp_dataset_write_manifest(o->out_dir, man, err))) {
-        goto out;
+        if (!created && (st = check_manifest(mpath, man, o->force, o->task_id >= 0, err)))
+            goto out;
     }
+    char host[64] = "";
+    gethostname(host, sizeof host - 1);
+    write_lock(o, info, plan, n_plan, host, lock_path, sizeof lock_path);
 
     if (!o->no_clock_control) {
         fp_clockguard_opts go = {
@@ -631,8 +732,19 @@ fp_status fp_sweep_run(const fp_sweep_opts *o, fp_sweep_summary *sum, fp_error *
     }
 
     double t_start = fp_mono_now();
-    for (size_t i = 0; i < n_plan; i++) {
-        const fp_sweep_item *it = &plan[i];
+    fp_sweep_ctx dctx = {info, man->app, clocks, n_clocks};
+    for (size_t i = 0; o->next_item || i < n_plan; i++) {
+        const fp_sweep_item *it = o->next_item ? NULL : &plan[i];
+        fp_sweep_item dyn;
+        size_t pos = i; /* sweep position, 0-based */
+        if (o->next_item) {
+            int more = 0;
+            if ((st = o->next_item(o->user, &dctx, i, &dyn, &pos, &more, err)))
+                goto out;
+            if (!more)
+                break;
+            it = &dyn;
+        }
         fp_sweep_event ev = {.index = i, .total = n_plan, .item = it, .readback_mhz = NAN};
         run_out ro;
         memset(&ro, 0, sizeof ro);
@@ -642,8 +754,13 @@ fp_status fp_sweep_run(const fp_sweep_opts *o, fp_sweep_summary *sum, fp_error *
         ro.rec.requested_clock_mhz = it->clock_mhz;
         ro.rec.repetition = it->repetition;
         ro.rec.warmup = it->warmup;
-        ro.rec.sweep_position = (long)i + 1;
+        ro.rec.sweep_position = (long)pos + 1;
         snprintf(ro.rec.telemetry, sizeof ro.rec.telemetry, "telemetry.csv");
+        snprintf(ro.rec.gpu_name, sizeof ro.rec.gpu_name, "%s", info->name);
+        snprintf(ro.rec.gpu_uuid, sizeof ro.rec.gpu_uuid, "%s", info->uuid);
+        snprintf(ro.rec.driver, sizeof ro.rec.driver, "%.63s", info->driver);
+        snprintf(ro.rec.mig, sizeof ro.rec.mig, "%s", man->mig);
+        snprintf(ro.rec.host, sizeof ro.rec.host, "%s", host);
         char dir[4096], rj[4200];
         if ((st = fp_dataset_run_dir(dir, sizeof dir, o->out_dir, &ro.rec, 1, err)))
             goto out;
@@ -679,7 +796,7 @@ fp_status fp_sweep_run(const fp_sweep_opts *o, fp_sweep_summary *sum, fp_error *
                 readback = s.v[FP_COL_SM_CLOCK_MHZ];
         }
         if (o->sim_workload)
-            st = sim_run(o, gpu, i, &ro, err);
+            st = sim_run(o, gpu, pos, &ro, err);
         else
             st = process_run(o, gpu, info->index, dir, &ro, err);
         if (st || ro.interrupted_sig) {
@@ -733,7 +850,9 @@ fp_status fp_sweep_run(const fp_sweep_opts *o, fp_sweep_summary *sum, fp_error *
         if ((sum->interrupted_sig = fp_clockguard_pending_signal()))
             goto out;
     }
-out:;
+out:
+    if (lock_path[0])
+        unlink(lock_path);
     fp_status rst = FP_OK;
     fp_error rerr;
     if (guard) {

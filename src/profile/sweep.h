@@ -61,6 +61,24 @@ typedef struct fp_sweep_event {
     double elapsed_s;
 } fp_sweep_event;
 
+/* What a dynamic plan (fp_sweep_opts.next_item) sees. */
+typedef struct fp_sweep_ctx {
+    const fp_gpu_info *info;
+    const char *app;        /* the dataset's application name */
+    const unsigned *clocks; /* the parsed clocks, high to low */
+    size_t n_clocks;
+} fp_sweep_ctx;
+
+/*
+ * A dynamic plan (the adaptive sweep, profile/adaptive_sweep.h): called before each run with
+ * its 0-based index; fills *item and *position (the 0-based sweep position, preset to index)
+ * and sets *more = 1, or *more = 0 to end the sweep. An error stops the sweep (clocks are
+ * restored).
+ */
+typedef fp_status (*fp_sweep_next_fn)(void *user, const fp_sweep_ctx *ctx, size_t index,
+                                      fp_sweep_item *item, size_t *position, int *more,
+                                      fp_error *err);
+
 typedef struct fp_sweep_opts {
     const fp_gpu_backend *be;
     const char *gpu_id; /* NULL = "0" */
@@ -84,10 +102,20 @@ typedef struct fp_sweep_opts {
     char *const *argv;        /* the workload command, or NULL with sim_workload */
     const fp_sim_workload *sim_workload;
     const char *command_line; /* for the manifest and state file */
+    /*
+     * Cluster sweeps (docs/cluster.md). task_id >= 0: run only task task_id's slice of the
+     * clock list (clocks_per_task clocks, high to low: clocks [id*K, id*K+K)), in an order
+     * shuffled with seed + task_id; the manifest still records the whole sweep and is
+     * compared by GPU model/driver/MIG (not UUID: tasks run on different nodes).
+     */
+    int task_id;         /* -1 = the whole sweep (default) */
+    int clocks_per_task; /* K >= 1 with task_id */
     fp_diag diag;
     void (*event)(void *user, const fp_sweep_event *ev);
     void (*tick)(void *user); /* while a workload runs */
     void *user;
+    fp_sweep_next_fn next_item; /* NULL = the plan of clocks/runs/order */
+    const char *order_name;     /* manifest "order"; NULL = fp_sweep_order_name(order) */
 } fp_sweep_opts;
 
 void fp_sweep_opts_init(fp_sweep_opts *o);
@@ -106,5 +134,18 @@ typedef struct fp_sweep_summary {
  * stop_on_failure.
  */
 fp_status fp_sweep_run(const fp_sweep_opts *o, fp_sweep_summary *sum, fp_error *err);
+
+/*
+ * Live-sweep lock files: DATASET/.locks/<host>-<pid>-<gpu>.json, written by fp_sweep_run
+ * while it runs (removed at the end): {"pid", "host", "gpu", "clocks_mhz", "slurm_job_id",
+ * "slurm_array_job_id", "slurm_array_task_id"}. `freqpilot status` reads them.
+ */
+#define FP_SWEEP_LOCK_DIR ".locks"
+
+/* Number of tasks a sweep of n_clocks clocks splits into with K clocks per task. */
+static inline int fp_sweep_n_tasks(size_t n_clocks, int k)
+{
+    return k > 0 ? (int)((n_clocks + (size_t)k - 1) / (size_t)k) : 1;
+}
 
 #endif

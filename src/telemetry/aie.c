@@ -462,6 +462,36 @@ fp_status fp_timing_summary_parse(const char *path, fp_timing_row **rows, size_t
 /* ---- loaders ---- */
 
 /* "StableDiffusion" and "stable-diffusion" name the same app. */
+/*
+ * Heterogeneity (docs/cluster.md): the GPU named in the first rows of a profile ("NVIDIA ..."
+ * in the name column) when it is not the job's GPU; "" otherwise. Read directly, so even a
+ * file the reader rejects later (a corrupt tail) is named for what it is.
+ */
+static void other_gpu(const char *path, const char *job_gpu, char *out, size_t size)
+{
+    char buf[8192], name[128], short_name[64];
+    out[0] = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    const char *p = strstr(buf, "NVIDIA ");
+    if (!p || !job_gpu || !job_gpu[0])
+        return;
+    size_t len = strcspn(p, ",\t\r\n\"");
+    if (len >= sizeof name)
+        len = sizeof name - 1;
+    memcpy(name, p, len);
+    while (len && name[len - 1] == ' ')
+        len--;
+    name[len] = 0;
+    fp_gpu_short_name(name, short_name, sizeof short_name);
+    if (strcmp(short_name, name) != 0 && strcasecmp(short_name, job_gpu) != 0)
+        snprintf(out, size, "%s", name);
+}
+
 static void app_key(const char *app, char *out, size_t size)
 {
     size_t j = 0;
@@ -552,6 +582,23 @@ fp_status fp_aie_results_load(const char *dir, const fp_load_options *opt, fp_ru
         fp_run_set_source(&run, path, 0);
         metrics_opts(opt, an.freq_mhz, duration, &m);
         fp_error_clear(&e);
+        {
+            char other[128];
+            other_gpu(path, an.gpu, other, sizeof other);
+            if (other[0]) {
+                /* Name every reason: a mixed-up file is often corrupt as well. */
+                fp_run probe = run;
+                fp_error pe;
+                fp_error_clear(&pe);
+                int unreadable = fp_run_from_telemetry(path, FP_FMT_AUTO, &m, opt, &probe, &pe);
+                fp_warn(diag,
+                        "skipped %s: gpu_mismatch: a %s job whose telemetry names %s (it ran "
+                        "on another node type); not averaged with the %s runs%s%s",
+                        path, an.gpu, other, an.gpu, unreadable ? "; also unreadable: " : "",
+                        unreadable ? pe.msg : "");
+                continue;
+            }
+        }
         if (fp_run_from_telemetry(path, FP_FMT_AUTO, &m, opt, &run, &e) != FP_OK) {
             fp_warn(diag, "skipped %s", e.msg);
             continue;

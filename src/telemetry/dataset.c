@@ -133,29 +133,21 @@ static fp_status mkdir_p(const char *path, fp_error *err)
     return FP_OK;
 }
 
-fp_status fp_dataset_write_manifest(const char *dataset_dir, const fp_dataset_manifest *m,
-                                    fp_error *err)
+static json_t *manifest_json(const fp_dataset_manifest *m)
 {
-    char path[4096];
-    fp_status st;
-    json_t *root, *gpu, *clocks;
-    if ((st = mkdir_p(dataset_dir, err)) != FP_OK)
-        return st;
-    if (snprintf(path, sizeof path, "%s/manifest.json", dataset_dir) >= (int)sizeof path)
-        return fp_error_set(err, FP_ERR_INVALID, "%s: path too long", dataset_dir);
-    root = json_object();
-    gpu = json_object();
-    clocks = json_array();
+    json_t *root = json_object(), *gpu = json_object(), *clocks = json_array();
     if (!root || !gpu || !clocks) {
         json_decref(root);
         json_decref(gpu);
         json_decref(clocks);
-        return fp_error_set(err, FP_ERR_NOMEM, "%s: out of memory", path);
+        return NULL;
     }
     json_object_set_new(gpu, "name", json_string(m->gpu_name));
     json_object_set_new(gpu, "short", json_string(m->gpu_short));
     json_object_set_new(gpu, "uuid", json_string(m->gpu_uuid));
     json_object_set_new(gpu, "driver", json_string(m->driver));
+    if (m->mig[0])
+        json_object_set_new(gpu, "mig", json_string(m->mig));
     for (size_t i = 0; i < m->n_clocks && i < FP_DATASET_MAX_CLOCKS; i++)
         json_array_append_new(clocks, num_or_null(m->clocks_mhz[i]));
     json_object_set_new(root, "format", json_string(FP_DATASET_FORMAT));
@@ -172,7 +164,75 @@ fp_status fp_dataset_write_manifest(const char *dataset_dir, const fp_dataset_ma
     json_object_set_new(root, "seed", json_integer((json_int_t)m->seed));
     json_object_set_new(root, "tool_version", json_string(m->tool_version));
     json_object_set_new(root, "created_utc", time_or_null(m->created_utc));
-    return write_json(path, root, err);
+    return root;
+}
+
+fp_status fp_dataset_write_manifest(const char *dataset_dir, const fp_dataset_manifest *m,
+                                    fp_error *err)
+{
+    char path[4096];
+    fp_status st;
+    if ((st = mkdir_p(dataset_dir, err)) != FP_OK)
+        return st;
+    if (snprintf(path, sizeof path, "%s/manifest.json", dataset_dir) >= (int)sizeof path)
+        return fp_error_set(err, FP_ERR_INVALID, "%s: path too long", dataset_dir);
+    return write_json(path, manifest_json(m), err);
+}
+
+fp_status fp_dataset_create_manifest(const char *dataset_dir, const fp_dataset_manifest *m,
+                                     int *created, fp_error *err)
+{
+    char path[4096], tmp[4200], host[64] = "host";
+    fp_status st;
+    *created = 0;
+    if ((st = mkdir_p(dataset_dir, err)) != FP_OK)
+        return st;
+    if (snprintf(path, sizeof path, "%s/manifest.json", dataset_dir) >= (int)sizeof path)
+        return fp_error_set(err, FP_ERR_INVALID, "%s: path too long", dataset_dir);
+    if (access(path, F_OK) == 0)
+        return FP_OK;
+    gethostname(host, sizeof host - 1);
+    host[sizeof host - 1] = 0;
+    /* A complete file under a private name, then link(2): atomic, never replaces. */
+    snprintf(tmp, sizeof tmp, "%s/.manifest.%s.%ld.json", dataset_dir, host, (long)getpid());
+    if ((st = write_json(tmp, manifest_json(m), err)) != FP_OK)
+        return st;
+    if (link(tmp, path) == 0) {
+        *created = 1;
+    } else if (errno != EEXIST) {
+        int e = errno;
+        unlink(tmp);
+        return fp_error_set(err, FP_ERR_IO, "%s: cannot create: %s", path, strerror(e));
+    }
+    unlink(tmp);
+    return FP_OK;
+}
+
+static int differs(const char *a, const char *b)
+{
+    return a[0] && b[0] && strcmp(a, b) != 0;
+}
+
+const char *fp_dataset_gpu_mismatch(const fp_dataset_manifest *m, const fp_run_record *r, char *why,
+                                    size_t why_size)
+{
+    const char *what = NULL, *have = "", *want = "";
+    if (differs(r->gpu_name, m->gpu_name)) {
+        what = "GPU model";
+        have = r->gpu_name;
+        want = m->gpu_name;
+    } else if (differs(r->driver, m->driver)) {
+        what = "driver";
+        have = r->driver;
+        want = m->driver;
+    } else if (differs(r->mig, m->mig)) {
+        what = "MIG mode";
+        have = r->mig;
+        want = m->mig;
+    }
+    if (what && why && why_size)
+        snprintf(why, why_size, "%s: run has %s, dataset has %s", what, have, want);
+    return what;
 }
 
 fp_status fp_dataset_write_run_json(const char *path, const fp_run_record *r, fp_error *err)
@@ -201,6 +261,16 @@ fp_status fp_dataset_write_run_json(const char *path, const fp_run_record *r, fp
     json_object_set_new(root, "window_source", json_string(r->window_source));
     json_object_set_new(root, "exit_status", json_integer(r->exit_status));
     json_object_set_new(root, "telemetry", json_string(r->telemetry));
+    if (r->gpu_name[0])
+        json_object_set_new(root, "gpu_name", json_string(r->gpu_name));
+    if (r->gpu_uuid[0])
+        json_object_set_new(root, "gpu_uuid", json_string(r->gpu_uuid));
+    if (r->driver[0])
+        json_object_set_new(root, "driver", json_string(r->driver));
+    if (r->mig[0])
+        json_object_set_new(root, "mig", json_string(r->mig));
+    if (r->host[0])
+        json_object_set_new(root, "host", json_string(r->host));
     return write_json(path, root, err);
 }
 
@@ -288,8 +358,9 @@ fp_status fp_dataset_read_manifest(const char *path, fp_dataset_manifest *m, fp_
         if (get_str(gpu, "name", m->gpu_name, sizeof m->gpu_name) ||
             get_str(gpu, "short", m->gpu_short, sizeof m->gpu_short) ||
             get_str(gpu, "uuid", m->gpu_uuid, sizeof m->gpu_uuid) ||
-            get_str(gpu, "driver", m->driver, sizeof m->driver)) {
-            st = BAD_KEY(path, "gpu", "strings name, short, uuid, driver");
+            get_str(gpu, "driver", m->driver, sizeof m->driver) ||
+            get_str(gpu, "mig", m->mig, sizeof m->mig)) {
+            st = BAD_KEY(path, "gpu", "strings name, short, uuid, driver, mig");
             goto out;
         }
     }
@@ -374,8 +445,14 @@ fp_status fp_dataset_read_run_json(const char *path, fp_run_record *r, fp_error 
     if (get_str(root, "gpu", r->gpu, sizeof r->gpu) ||
         get_str(root, "app", r->app, sizeof r->app) ||
         get_str(root, "window_source", r->window_source, sizeof r->window_source) ||
-        get_str(root, "telemetry", r->telemetry, sizeof r->telemetry)) {
-        st = BAD_KEY(path, "gpu/app/window_source/telemetry", "strings");
+        get_str(root, "telemetry", r->telemetry, sizeof r->telemetry) ||
+        get_str(root, "gpu_name", r->gpu_name, sizeof r->gpu_name) ||
+        get_str(root, "gpu_uuid", r->gpu_uuid, sizeof r->gpu_uuid) ||
+        get_str(root, "driver", r->driver, sizeof r->driver) ||
+        get_str(root, "mig", r->mig, sizeof r->mig) ||
+        get_str(root, "host", r->host, sizeof r->host)) {
+        st = BAD_KEY(path, "gpu/app/window_source/telemetry/gpu_name/gpu_uuid/driver/mig/host",
+                     "strings");
         goto out;
     }
     if (isnan(r->start_utc_s)) {
@@ -462,6 +539,17 @@ static fp_status load_run_dir(const char *dir, const fp_dataset_manifest *man,
     }
     if (rec.warmup)
         return FP_OK; /* discarded by design */
+    {
+        /* Heterogeneity is refused, not averaged (docs/cluster.md). */
+        char why[512];
+        if (fp_dataset_gpu_mismatch(man, &rec, why, sizeof why)) {
+            fp_warn(diag,
+                    "skipped %s: gpu_mismatch: measured on a different GPU than the dataset's "
+                    "manifest (%s%s%s)",
+                    dir, why, rec.host[0] ? "; host " : "", rec.host);
+            return FP_OK;
+        }
+    }
     fp_run_init(&run);
     snprintf(run.gpu, sizeof run.gpu, "%s", rec.gpu[0] ? rec.gpu : man->gpu_short);
     snprintf(run.app, sizeof run.app, "%s", rec.app[0] ? rec.app : man->app);
