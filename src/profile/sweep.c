@@ -799,6 +799,13 @@ fp_status fp_sweep_run(const fp_sweep_opts *o, fp_sweep_summary *sum, fp_error *
             st = sim_run(o, gpu, pos, &ro, err);
         else
             st = process_run(o, gpu, info->index, dir, &ro, err);
+        /*
+         * The signal handler forwards SIGINT/SIGTERM/SIGHUP to the workload, which may die of
+         * it before the run loop sees the flag: a run that ends with a signal pending was
+         * interrupted, not failed, and must be redone by the next session.
+         */
+        if (!ro.interrupted_sig)
+            ro.interrupted_sig = fp_clockguard_pending_signal();
         if (st || ro.interrupted_sig) {
             /* An interrupted run leaves no run.json: the next session redoes it. */
             sum->interrupted_sig = ro.interrupted_sig;
