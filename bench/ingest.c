@@ -5,13 +5,18 @@
  * times on each file
  *   (a) wc -l FILE                      (the floor: just finding newlines)
  *   (b) fp_ts_open + fp_ts_next loop    (in process)
+ *   (b') the same with fp_ts_next_batch, 64 samples a call
  *   (c) FREQPILOT_BIN aggregate FILE -o /dev/null   (when a binary is given and it works)
  * (best of 3 each) and prints the file size, MB/s, the ratio to wc -l and the
- * peak RSS of each. The files are removed; nothing is written anywhere else
+ * peak RSS of each. Two floors, in process, tell what no parser can beat on
+ * this machine: read(2) of 1 MiB chunks alone, and read(2) plus the readers'
+ * structural bitmaps ('\n' and the separator, 64 bytes at a time) over every byte. The files are
+ * removed; nothing is written anywhere else
  * ($TMPDIR, default /tmp).
  *
  * usage: bench_ingest [SIZE_MB] [FREQPILOT_BIN]
  *        bench_ingest --generate DIR SIZE_MB     (writes DIR/smi.csv, DIR/dcgmi.dmon; kept)
+ *        bench_ingest --files SMI_CSV DCGMI_DMON [FREQPILOT_BIN]   (times existing files)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -26,6 +31,7 @@
 #include <unistd.h>
 
 #include "freqpilot/reader.h"
+#include "telemetry/csvcore.h"
 
 static double now_s(void)
 {
@@ -168,6 +174,62 @@ static double reader_pass(const char *path, long *rows, double *checksum)
     return now_s() - t0;
 }
 
+static double reader_batch_pass(const char *path, long *rows, double *checksum)
+{
+    fp_ts_reader *r;
+    fp_error err;
+    static fp_sample s[64];
+    double t0 = now_s();
+    if (fp_ts_open(path, FP_FMT_AUTO, NULL, &r, &err) != FP_OK) {
+        fprintf(stderr, "bench_ingest: %s\n", err.msg);
+        exit(1);
+    }
+    int rc;
+    long n = 0;
+    double sum = 0;
+    while ((rc = fp_ts_next_batch(r, s, 64, &err)) > 0) {
+        for (int k = 0; k < rc; k++)
+            sum += s[k].v[FP_COL_POWER_W];
+        n += rc;
+    }
+    if (rc < 0) {
+        fprintf(stderr, "bench_ingest: %s\n", err.msg);
+        exit(1);
+    }
+    fp_ts_close(r);
+    *rows = n;
+    *checksum = sum;
+    return now_s() - t0;
+}
+
+/* The floors: read(2) alone (masks == 0), or read(2) + the '\n' / sep bitmaps of every byte. */
+static double floor_pass(const char *path, int masks, char sep, unsigned long long *check)
+{
+    enum { CHUNK = 1 << 20 };
+    static char buf[CHUNK + 64];
+    static uint64_t ma[CHUNK / 64], mb[CHUNK / 64];
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        die(path);
+    double t0 = now_s();
+    uint64_t acc = 0;
+    ssize_t got;
+    while ((got = read(fd, buf, CHUNK)) > 0) {
+        if (!masks) {
+            acc += (unsigned char)buf[got - 1];
+            continue;
+        }
+        size_t nw = ((size_t)got + 63) / 64;
+        fp_mask2(buf, nw, '\n', sep, ma, mb);
+        for (size_t w = 0; w < nw; w++)
+            acc ^= ma[w] + mb[w];
+    }
+    double t = now_s() - t0;
+    close(fd);
+    *check += acc;
+    return t;
+}
+
 static void bench_file(const char *label, const char *path, const char *bin)
 {
     double mb;
@@ -197,6 +259,19 @@ static void bench_file(const char *label, const char *path, const char *bin)
         double t = reader_pass(path, &rows, &sum);
         rd_s = t < rd_s ? t : rd_s;
     }
+    double rb_s = INFINITY, f0_s = INFINITY, f1_s = INFINITY;
+    for (int i = 0; i < 3; i++) {
+        double t = reader_batch_pass(path, &rows, &sum);
+        rb_s = t < rb_s ? t : rb_s;
+    }
+    unsigned long long check = 0;
+    char sep = strcmp(label, "smi") == 0 ? ',' : ' ';
+    for (int i = 0; i < 3; i++) {
+        double t = floor_pass(path, 0, sep, &check);
+        f0_s = t < f0_s ? t : f0_s;
+        t = floor_pass(path, 1, sep, &check);
+        f1_s = t < f1_s ? t : f1_s;
+    }
     struct rusage self;
     getrusage(RUSAGE_SELF, &self);
     printf("%-6s %8.1f MB  %ld rows  (mean power %.3f W)\n", label, mb, rows, sum / rows);
@@ -204,6 +279,12 @@ static void bench_file(const char *label, const char *path, const char *bin)
            wc_s, wc_rss);
     printf("  fp_ts_next   %8.1f MB/s  %6.3f s  %5.2fx wc -l  peak RSS %6ld KiB (this process)\n",
            mb / rd_s, rd_s, wc_s / rd_s, self.ru_maxrss);
+    printf("  next_batch   %8.1f MB/s  %6.3f s  %5.2fx wc -l\n", mb / rb_s, rb_s, wc_s / rb_s);
+    printf("  floor read   %8.1f MB/s  %6.3f s  %5.2fx wc -l  (read(2) only)\n", mb / f0_s, f0_s,
+           wc_s / f0_s);
+    printf("  floor masks  %8.1f MB/s  %6.3f s  %5.2fx wc -l  (read + '\\n'/'%c' bitmaps, simd "
+           "level %d)%s\n",
+           mb / f1_s, f1_s, wc_s / f1_s, sep, fp_simd_level(), check == 42 ? " " : "");
     if (bin) {
         char *ag_argv[] = {(char *)bin, "aggregate", (char *)path, "-o", "/dev/null", NULL};
         int rc = 0;
@@ -232,10 +313,18 @@ int main(int argc, char **argv)
         gen_dcgmi(dcgmi_p, atof(argv[3]) * 1e6);
         return 0;
     }
+    if (argc >= 4 && strcmp(argv[1], "--files") == 0) {
+        /* bench_ingest --files SMI.csv DCGMI.dmon [FREQPILOT_BIN]: existing files, kept. */
+        bench_file("smi", argv[2], argc > 4 ? argv[4] : NULL);
+        bench_file("dcgmi", argv[3], argc > 4 ? argv[4] : NULL);
+        return 0;
+    }
     double size_mb = argc > 1 ? atof(argv[1]) : 1024;
     const char *bin = argc > 2 ? argv[2] : NULL;
     if (!(size_mb > 0)) {
-        fprintf(stderr, "usage: bench_ingest [SIZE_MB] [FREQPILOT_BIN]\n");
+        fprintf(stderr, "usage: bench_ingest [SIZE_MB] [FREQPILOT_BIN]\n"
+                        "       bench_ingest --generate DIR SIZE_MB\n"
+                        "       bench_ingest --files SMI_CSV DCGMI_DMON [FREQPILOT_BIN]\n");
         return 2;
     }
     const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";

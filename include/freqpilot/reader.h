@@ -80,6 +80,14 @@ fp_status fp_ts_open(const char *path, fp_format fmt, const fp_ts_options *opt, 
                      fp_error *err);
 /* Returns 1 with *s filled, 0 at the end, or a negative fp_status with err set. */
 int fp_ts_next(fp_ts_reader *r, fp_sample *s, fp_error *err);
+/*
+ * Fills up to n samples (n >= 1) in one call, the same samples fp_ts_next would
+ * return one at a time: the count (>= 1), 0 at the end, or a negative
+ * fp_status with err set. An error met after some samples were filled is
+ * returned by the next call (fp_ts_next or fp_ts_next_batch), after them.
+ * Calls of the two may be mixed.
+ */
+int fp_ts_next_batch(fp_ts_reader *r, fp_sample *s, int n, fp_error *err);
 /* Rewinds to the first sample (for two-pass consumers). */
 fp_status fp_ts_rewind(fp_ts_reader *r, fp_error *err);
 const fp_ts_info *fp_ts_get_info(const fp_ts_reader *r);

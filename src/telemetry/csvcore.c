@@ -210,3 +210,109 @@ int fp_parse_num(const char *s, size_t len, double *out)
     }
     return parse_slow(s, len, out);
 }
+
+const unsigned char fp_tail_ones[32] = {
+    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+
+static void mask2_bytes(const char *p, size_t nw, char a, char b, uint64_t *ma, uint64_t *mb)
+{
+    for (size_t w = 0; w < nw; w++, p += 64) {
+        uint64_t x = 0, y = 0;
+        for (int i = 0; i < 64; i++) {
+            x |= (uint64_t)(p[i] == a) << i;
+            y |= (uint64_t)(p[i] == b) << i;
+        }
+        ma[w] = x;
+        mb[w] = y;
+    }
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+
+static void mask2_sse2(const char *p, size_t nw, char a, char b, uint64_t *ma, uint64_t *mb)
+{
+    const __m128i va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b);
+    for (size_t w = 0; w < nw; w++, p += 64) {
+        uint64_t x = 0, y = 0;
+        for (int k = 0; k < 4; k++) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+            x |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, va)) << (16 * k);
+            y |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vb)) << (16 * k);
+        }
+        ma[w] = x;
+        mb[w] = y;
+    }
+}
+
+__attribute__((target("avx2"))) static void mask2_avx2(const char *p, size_t nw, char a, char b,
+                                                       uint64_t *ma, uint64_t *mb)
+{
+    const __m256i va = _mm256_set1_epi8(a), vb = _mm256_set1_epi8(b);
+    for (size_t w = 0; w < nw; w++, p += 64) {
+        __m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)p);
+        __m256i v1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
+        uint32_t a0 = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v0, va));
+        uint32_t a1 = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v1, va));
+        uint32_t b0 = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v0, vb));
+        uint32_t b1 = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v1, vb));
+        ma[w] = a0 | (uint64_t)a1 << 32;
+        mb[w] = b0 | (uint64_t)b1 << 32;
+    }
+}
+
+static int cpu_level(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") ? 2 : 1;
+}
+#else
+static int cpu_level(void)
+{
+    return 0;
+}
+#endif
+
+typedef void (*mask2_fn)(const char *, size_t, char, char, uint64_t *, uint64_t *);
+
+static int simd_level = -1; /* -1: not chosen yet */
+static mask2_fn mask2_impl;
+
+static mask2_fn impl_for(int level)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    if (level >= 2)
+        return mask2_avx2;
+    if (level == 1)
+        return mask2_sse2;
+#endif
+    (void)level;
+    return mask2_bytes;
+}
+
+int fp_simd_level_set(int level)
+{
+    int max = cpu_level();
+    if (level < 0 || level > max)
+        level = max;
+    __atomic_store_n(&mask2_impl, impl_for(level), __ATOMIC_RELAXED);
+    __atomic_store_n(&simd_level, level, __ATOMIC_RELAXED);
+    return level;
+}
+
+int fp_simd_level(void)
+{
+    int l = __atomic_load_n(&simd_level, __ATOMIC_RELAXED);
+    return l >= 0 ? l : fp_simd_level_set(-1);
+}
+
+void fp_mask2(const char *p, size_t nw, char a, char b, uint64_t *ma, uint64_t *mb)
+{
+    mask2_fn f = __atomic_load_n(&mask2_impl, __ATOMIC_RELAXED);
+    if (!f) {
+        fp_simd_level();
+        f = __atomic_load_n(&mask2_impl, __ATOMIC_RELAXED);
+    }
+    f(p, nw, a, b, ma, mb);
+}

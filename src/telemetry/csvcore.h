@@ -5,6 +5,7 @@
 /* The one CSV/whitespace field splitter and number parser every reader uses. */
 
 #include <stddef.h>
+#include <stdint.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -69,6 +70,153 @@ static inline const char *fp_parse_simple(const char *p, const char *end, double
         v /= fp_pow10_tab[nfrac];
     *out = neg ? -v : v;
     return p;
+}
+
+/*
+ * Structural bitmaps (simdjson-style) for the readers' row fast paths. For
+ * i < 64 * nw: bit i % 64 of ma[i / 64] is set when p[i] == a, of mb[i / 64]
+ * when p[i] == b. Reads p[0 .. 64 * nw): over an fp_linebuf line of len bytes,
+ * nw = len / 64 + 1 stays inside the line's FP_LINEBUF_PAD. AVX2 when the CPU
+ * has it (checked at run time), SSE2 on other x86-64, a byte loop elsewhere.
+ */
+void fp_mask2(const char *p, size_t nw, char a, char b, uint64_t *ma, uint64_t *mb);
+
+/* The fp_mask2 implementation in use: 2 AVX2, 1 SSE2, 0 bytes. fp_simd_level_set picks one
+ * (tests; clamped to what the CPU has) and returns the level now in force. */
+int fp_simd_level(void);
+int fp_simd_level_set(int level);
+
+/* fp_tail_ones[16 + k] .. : a 16-byte load at fp_tail_ones + n has its last n bytes 0xFF. */
+extern const unsigned char fp_tail_ones[32];
+
+/*
+ * Branch-light parse of the token [p, e) when it is only digits with at most
+ * one '.', 1 to 15 digits in all (the readers' usual cell): 1 with *out set,
+ * bit-identical to fp_parse_simple / fp_parse_num (the same exact mantissa
+ * divided by the same exact power of ten); 0 for anything else (a sign, N/A,
+ * units, more digits...: the caller takes its general path). Loads the 16
+ * bytes that end at e, so lo (the lowest readable byte, e.g. the line start)
+ * must satisfy e - 16 >= lo, else 0.
+ */
+static inline __attribute__((always_inline)) int
+fp_parse_short_m(const char *lo, const char *p, const char *e, double *mant, int *nfrac_out)
+{
+#if defined(__SSE2__)
+    size_t len = (size_t)(e - p);
+    if (len - 1 >= 16 || e - lo < 16)
+        return 0;
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(e - 16));
+    __m128i c = _mm_sub_epi8(x, _mm_set1_epi8('0'));
+    __m128i dig = _mm_cmpeq_epi8(_mm_min_epu8(c, _mm_set1_epi8(9)), c);
+    unsigned lenm = (0xFFFFu << (16 - len)) & 0xFFFFu;
+    unsigned md = (unsigned)_mm_movemask_epi8(dig) & lenm;
+    unsigned mdot = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.'))) & lenm;
+    /* (md == 0xFFFF: 16 digits, too many.) */
+    if ((md | mdot) != lenm || (mdot & (mdot - 1)) || md == 0 || md == 0xFFFFu)
+        return 0;
+    int nfrac = mdot ? 15 - __builtin_ctz(mdot) : 0;
+    __m128i inlen = _mm_loadu_si128((const __m128i *)(const void *)(fp_tail_ones + len));
+    __m128i frac = _mm_loadu_si128((const __m128i *)(const void *)(fp_tail_ones + nfrac));
+    __m128i dv = _mm_and_si128(_mm_and_si128(c, dig), inlen);
+    __m128i dint = _mm_andnot_si128(frac, dv), dfrac = _mm_and_si128(frac, dv);
+    /* With a '.', the integer digits move one place right, onto the '.': one digit string. */
+    __m128i sel = _mm_set1_epi8((char)-(mdot != 0));
+    __m128i d = _mm_or_si128(
+        _mm_or_si128(_mm_and_si128(sel, _mm_slli_si128(dint, 1)), _mm_andnot_si128(sel, dint)),
+        dfrac);
+    /* 16 digits -> 8 pairs -> 4 groups of 4 -> 2 groups of 8 (each step exact in 32 bits). */
+    const __m128i zero = _mm_setzero_si128();
+    const __m128i w10 = _mm_set_epi16(1, 10, 1, 10, 1, 10, 1, 10);
+    __m128i pairs = _mm_packs_epi32(_mm_madd_epi16(_mm_unpacklo_epi8(d, zero), w10),
+                                    _mm_madd_epi16(_mm_unpackhi_epi8(d, zero), w10));
+    __m128i quads = _mm_madd_epi16(pairs, _mm_set_epi16(1, 100, 1, 100, 1, 100, 1, 100));
+    quads = _mm_packs_epi32(quads, quads);
+    __m128i oct = _mm_madd_epi16(quads, _mm_set_epi16(1, 10000, 1, 10000, 1, 10000, 1, 10000));
+    uint64_t hi = (uint32_t)_mm_cvtsi128_si32(oct);
+    uint64_t lo8 = (uint32_t)_mm_cvtsi128_si32(_mm_srli_si128(oct, 4));
+    *mant = (double)(hi * 100000000u + lo8); /* < 10^15: exact */
+    *nfrac_out = nfrac;
+    return 1;
+#else
+    (void)lo;
+    (void)p;
+    (void)e;
+    (void)mant;
+    (void)nfrac_out;
+    return 0;
+#endif
+}
+
+static inline __attribute__((always_inline)) int fp_parse_short(const char *lo, const char *p,
+                                                                const char *e, double *out)
+{
+#if defined(__SSE2__)
+    double m;
+    int nfrac;
+    if (!fp_parse_short_m(lo, p, e, &m, &nfrac))
+        return 0;
+    if (nfrac) /* a division is slow: integers (most cells) skip it */
+        m /= fp_pow10_tab[nfrac];
+    *out = m;
+    return 1;
+#else
+    (void)lo;
+    const char *q = fp_parse_simple(p, e, out);
+    return q == e && p < e && *p != '-';
+#endif
+}
+
+/*
+ * Divisions put off to the end of a row and done two at a time (divpd costs
+ * what one divsd does): fp_divq_parse stores an integer cell at once and
+ * queues a fraction's mantissa / 10^nfrac; fp_divq_flush writes the queued
+ * quotients (each the correctly rounded one, as the scalar division gives).
+ */
+#define FP_DIVQ_MAX 32
+typedef struct fp_divq {
+    int n;
+    double num[FP_DIVQ_MAX], den[FP_DIVQ_MAX];
+    double *dst[FP_DIVQ_MAX];
+} fp_divq;
+
+static inline void fp_divq_flush(fp_divq *q)
+{
+    int i = 0;
+#if defined(__SSE2__)
+    for (; i + 2 <= q->n; i += 2) {
+        __m128d v = _mm_div_pd(_mm_loadu_pd(q->num + i), _mm_loadu_pd(q->den + i));
+        _mm_storel_pd(q->dst[i], v);
+        _mm_storeh_pd(q->dst[i + 1], v);
+    }
+#endif
+    for (; i < q->n; i++)
+        *q->dst[i] = q->num[i] / q->den[i];
+    q->n = 0;
+}
+
+/* fp_parse_short into *out, the division (if any) queued on q. */
+static inline __attribute__((always_inline)) int
+fp_divq_parse(fp_divq *q, const char *lo, const char *p, const char *e, double *out)
+{
+#if defined(__SSE2__)
+    double m;
+    int nfrac;
+    if (!fp_parse_short_m(lo, p, e, &m, &nfrac))
+        return 0;
+    if (!nfrac) {
+        *out = m;
+        return 1;
+    }
+    if (q->n == FP_DIVQ_MAX)
+        fp_divq_flush(q);
+    q->num[q->n] = m;
+    q->den[q->n] = fp_pow10_tab[nfrac];
+    q->dst[q->n++] = out;
+    return 1;
+#else
+    (void)q;
+    return fp_parse_short(lo, p, e, out);
+#endif
 }
 
 /*

@@ -115,17 +115,56 @@ static inline int parse_clock(const char *s, size_t len, int64_t day_sec, int64_
     return 0;
 }
 
+/* "HH:MM:SS" at s as eight bytes at once: -1 when not that shape, else seconds of the day
+ * (ranges as parse_clock). */
+static inline long clock_swar(const char *s)
+{
+    const uint64_t colon_at = 0x0000FF0000FF0000ull; /* bytes 2 and 5 */
+    const uint64_t hi = 0xF0F0F0F0F0F0F0F0ull, zeros = 0x3030303030303030ull;
+    uint64_t x;
+    memcpy(&x, s, 8);
+    if ((x & colon_at) != 0x00003A00003A0000ull)
+        return -1;
+    x = (x & ~colon_at) | (zeros & colon_at); /* the ':' become '0': all eight must be digits */
+    if ((x & hi) != zeros || ((x + 0x0606060606060606ull) & hi) != zeros)
+        return -1;
+    uint64_t d = x - zeros; /* byte i: the digit s[i] (bytes 2 and 5: 0) */
+    unsigned h = (unsigned)(d & 0xFF) * 10 + (unsigned)(d >> 8 & 0xFF);
+    unsigned mi = (unsigned)(d >> 24 & 0xFF) * 10 + (unsigned)(d >> 32 & 0xFF);
+    unsigned se = (unsigned)(d >> 48 & 0xFF) * 10 + (unsigned)(d >> 56 & 0xFF);
+    if (h > 23 || mi > 59 || se > 60)
+        return -1;
+    return (long)(h * 3600 + mi * 60 + se);
+}
+
 /* fp_smi_parse_time with the date part cached in r (a capture spans few days). */
 static int parse_time_cached(fp_ts_reader *r, const char *s, size_t len, int64_t *sec, double *frac)
 {
     if (len < 19)
         return -1;
+    uint64_t k8;
+    uint32_t k4;
+    memcpy(&k8, s, 8);
+    memcpy(&k4, s + 7, 4);
+    if (r->have_date && k8 == r->date_k8 && k4 == r->date_k4 && len == 23 && s[19] == '.') {
+        /* The usual "YYYY/MM/DD HH:MM:SS.mmm" of a day already seen. */
+        long cs = clock_swar(s + 11);
+        unsigned a = (unsigned)(s[20] - '0'), b = (unsigned)(s[21] - '0'),
+                 c = (unsigned)(s[22] - '0');
+        if (cs >= 0 && a < 10 && b < 10 && c < 10) {
+            *sec = r->date_sec + cs;
+            *frac = (a * 100 + b * 10 + c) / 1e3;
+            return 0;
+        }
+    }
     if (!r->have_date || memcmp(s, r->date_key, 11) != 0) {
         unsigned y, mo, d;
         if ((s[4] != '/' && s[4] != '-') || s[7] != s[4] || s[10] != ' ' || digits(s, 4, &y) ||
             digits(s + 5, 2, &mo) || digits(s + 8, 2, &d) || mo < 1 || mo > 12 || d < 1 || d > 31)
             return -1;
         memcpy(r->date_key, s, 11);
+        memcpy(&r->date_k8, s, 8);
+        memcpy(&r->date_k4, s + 7, 4);
         r->date_sec = days_from_civil(y, mo, d) * 86400;
         r->have_date = 1;
     }
@@ -315,7 +354,7 @@ static inline const char *skip_blanks(const char *p, const char *end)
  * path would look); 0: anything else, the general path decides (so errors,
  * messages and skipped rows stay exactly its own).
  */
-static int smi_fast(fp_ts_reader *r, const char *line, size_t len, fp_sample *s)
+static int smi_walk(fp_ts_reader *r, const char *line, size_t len, fp_sample *s)
 {
     const char *p = line, *end = line + len;
     int other = 0;
@@ -366,7 +405,7 @@ static int smi_fast(fp_ts_reader *r, const char *line, size_t len, fp_sample *s)
             if (!q)
                 return 0;
             q = skip_blanks(q, end);
-            if ((q != end && *q != ',') || idx < 0 || idx != (long)idx)
+            if ((q != end && *q != ',') || idx < 0 || idx >= 1e18 || idx != (long)idx)
                 return 0;
             if (r->keep_index < 0)
                 return 0;
@@ -394,6 +433,114 @@ static int smi_fast(fp_ts_reader *r, const char *line, size_t len, fp_sample *s)
     }
     if (p != end)
         return 0;
+    return other ? 2 : 1;
+}
+
+/* Rows up to this long take the bitmap path (longer ones: the byte walk above). */
+#define SMI_MASK_MAX 1024
+#define SMI_MASK_WORDS (SMI_MASK_MAX / 64 + 1)
+
+/* A numeric cell [p, e) (trimmed) of the bitmap path: 1 parsed, 0 not a plain cell. */
+static inline int smi_num_cell(fp_divq *dq, const char *line, const char *p, const char *e,
+                               double *v)
+{
+    if (fp_divq_parse(dq, line, p, e, v))
+        return 1;
+    const char *q = p < e && *p == 'P' ? p + 1 : p; /* "P0": a P-state */
+    if (q > p && !(q < e && (unsigned)(*q - '0') < 10))
+        q = p;
+    q = fp_parse_simple(q, e, v);
+    if (q && skip_blanks(q, e) == e)
+        return 1;
+    return fp_ts_parse_cell(p, (size_t)(e - p), v) >= 0;
+}
+
+/*
+ * The fast path of fp_smi_next for a plain row: a bitmap of the commas (and
+ * quotes) of the row, built 64 bytes at a time, gives every cell's bounds;
+ * only the mapped cells are looked at. Same results as smi_walk (which takes
+ * rows with quotes and very long rows): 1 *s filled, 2 another GPU's row, 0
+ * the general path decides.
+ */
+static int smi_fast(fp_ts_reader *r, const char *line, size_t len, fp_sample *s)
+{
+    if (len >= SMI_MASK_MAX)
+        return smi_walk(r, line, len, s);
+    if (!r->have_t0 && r->time_col >= 0)
+        return 0;
+    if (r->name_col >= 0 && !r->info.gpu_name[0])
+        return 0;
+    uint64_t mc[SMI_MASK_WORDS], mq[SMI_MASK_WORDS];
+    size_t nw = len / 64 + 1;
+    fp_mask2(line, nw, ',', '"', mc, mq);
+    /* Drop the bytes past the line; a virtual comma ends the last cell. */
+    uint64_t keep = ((uint64_t)1 << (len % 64)) - 1;
+    mc[nw - 1] = (mc[nw - 1] & keep) | ((uint64_t)1 << (len % 64));
+    mq[nw - 1] &= keep;
+    uint64_t quotes = 0;
+    for (size_t w = 0; w < nw; w++)
+        quotes |= mq[w];
+    if (quotes)
+        return smi_walk(r, line, len, s);
+    const char *end = line + len;
+    if (skip_blanks(line, end) == end)
+        return 0; /* a blank line */
+    sample_nan(s);
+    fp_divq dq;
+    dq.n = 0;
+    int other = 0;
+    size_t w = 0, start = 0;
+    uint64_t bits = mc[0];
+    for (int i = 0; i < r->ncols; i++) {
+        while (!bits) {
+            if (++w == nw)
+                return 0; /* fewer cells than columns */
+            bits = mc[w];
+        }
+        size_t stop = w * 64 + (size_t)__builtin_ctzll(bits);
+        bits &= bits - 1;
+        const char *p = line + start, *e = line + stop;
+        start = stop + 1;
+        int kind = other ? TK_IGNORE : r->kind[i];
+        if (kind == TK_IGNORE || kind == TK_NAME)
+            continue;
+        p = skip_blanks(p, e);
+        while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+            e--;
+        switch (kind) {
+        case TK_NUM:
+        case TK_PSTATE:
+            if (!smi_num_cell(&dq, line, p, e, &s->v[(int)r->col[i]]))
+                return 0;
+            break;
+        case TK_INDEX: {
+            double idx = 0;
+            if (!fp_parse_short(line, p, e, &idx) && fp_parse_simple(p, e, &idx) != e)
+                return 0;
+            if (idx < 0 || idx >= 1e18 || idx != (long)idx || r->keep_index < 0)
+                return 0;
+            if ((long)idx != r->keep_index)
+                other = 1; /* the rest is only counted */
+            break;
+        }
+        default: { /* TK_TIME */
+            int64_t sec;
+            double frac;
+            if (parse_time_cached(r, p, (size_t)(e - p), &sec, &frac) != 0)
+                return 0;
+            s->v[FP_COL_T_S] = (double)(sec - r->t0_s) + (frac - r->t0_frac);
+            break;
+        }
+        }
+    }
+    for (;;) {
+        if (bits)
+            return 0; /* more cells than columns */
+        if (++w == nw)
+            break;
+        bits = mc[w];
+    }
+    fp_divq_flush(&dq);
     return other ? 2 : 1;
 }
 
@@ -428,7 +575,7 @@ int fp_smi_next(fp_ts_reader *r, fp_sample *s, fp_error *err)
         if (r->index_col >= 0) {
             double idx;
             int i = r->index_col;
-            if (fp_parse_num(f[i], l[i], &idx) != 0 || idx < 0 || idx != (long)idx) {
+            if (fp_parse_num(f[i], l[i], &idx) != 0 || idx < 0 || idx >= 1e18 || idx != (long)idx) {
                 if (is_repeated_header(r, f, l, n)) {
                     r->info.rows_skipped++;
                     continue;

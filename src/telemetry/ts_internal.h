@@ -14,6 +14,9 @@
 #include "telemetry/linebuf.h"
 
 #define TS_MAX_FIELDS 256
+/* Longest dcgmi row of the bitmap fast path, and its 64-bit words (+1 for the end bit). */
+#define TS_TPL_MAX 1024
+#define TS_TPL_WORDS (TS_TPL_MAX / 64 + 1)
 
 /* What a file column holds. */
 enum ts_kind {
@@ -54,6 +57,8 @@ struct fp_ts_reader {
     char date_key[11];
     int have_date;
     int64_t date_sec;
+    uint64_t date_k8; /* date_key's bytes 0..7 and 7..10, compared as two words */
+    uint32_t date_k4;
 
     /* dcgmi */
     char keep_type[16]; /* entity type kept ("GPU", "GPU-I") */
@@ -67,6 +72,20 @@ struct fp_ts_reader {
     char skip_line[2][512];
     size_t skip_len[2];
     char skip_tmp[512];
+    /* dcgmi bitmap path: the token layout of the last plain row of the kept entity. Fixed-width
+     * tables repeat it: a row with the same length, token bitmaps and entity bytes is parsed at
+     * the remembered offsets without walking its tokens. tpl_len 0: none. */
+    size_t tpl_len;
+    int tpl_n;                                           /* mapped cells */
+    uint64_t tpl_st[TS_TPL_WORDS], tpl_en[TS_TPL_WORDS]; /* token starts / ends */
+    unsigned short tpl_off[FP_COL_COUNT], tpl_end[FP_COL_COUNT];
+    signed char tpl_col[FP_COL_COUNT];
+    unsigned short tpl_head_off, tpl_head_len; /* "GPU 0": entity type to id, bytes kept */
+    char tpl_head[32];
+
+    /* fp_ts_next_batch: an error met after samples were filled, returned by the next call */
+    int pending_rc;
+    fp_error pending_err;
 };
 
 /* Like fp_ts_open on a memory buffer (fuzzers, tests); name is used in messages. */

@@ -106,6 +106,7 @@ static fp_status restart(fp_ts_reader *r, fp_error *err)
     r->garbage_line = 0;
     r->garbage_count = 0;
     r->seen_data = 0;
+    r->pending_rc = 0;
     return fmt_init(r, err);
 }
 
@@ -240,9 +241,52 @@ fp_status fp_ts_open_mem(const void *data, size_t len, const char *name, fp_form
     return open_common(lb, fmt, opt, out, err);
 }
 
+/* The error an earlier fp_ts_next_batch held back (returned once). */
+static int take_pending(fp_ts_reader *r, fp_error *err)
+{
+    int rc = r->pending_rc;
+    r->pending_rc = 0;
+    if (err)
+        *err = r->pending_err;
+    return rc;
+}
+
 int fp_ts_next(fp_ts_reader *r, fp_sample *s, fp_error *err)
 {
+    if (__builtin_expect(r->pending_rc != 0, 0))
+        return take_pending(r, err);
     return fmt_next(r, s, err);
+}
+
+int fp_ts_next_batch(fp_ts_reader *r, fp_sample *s, int n, fp_error *err)
+{
+    if (r->pending_rc)
+        return take_pending(r, err);
+    int k = 0, rc = 1;
+    switch (r->fmt) { /* one dispatch per batch */
+    case FP_FMT_SMI_CSV:
+        while (k < n && (rc = fp_smi_next(r, &s[k], err)) == 1)
+            k++;
+        break;
+    case FP_FMT_DCGMI:
+        while (k < n && (rc = fp_dcgmi_next(r, &s[k], err)) == 1)
+            k++;
+        break;
+    default:
+        while (k < n && (rc = fp_tcsv_next(r, &s[k], err)) == 1)
+            k++;
+        break;
+    }
+    if (rc < 0) {
+        if (k == 0)
+            return rc;
+        r->pending_rc = rc;
+        if (err)
+            r->pending_err = *err;
+        else
+            fp_error_set(&r->pending_err, (fp_status)rc, "%s: read error", fp_ts_path(r));
+    }
+    return k;
 }
 
 fp_status fp_ts_rewind(fp_ts_reader *r, fp_error *err)
