@@ -1,14 +1,22 @@
 #!/bin/sh
-# Runs the ingest benchmark of an existing build (builds nothing).
+# Runs every benchmark of an existing build (builds nothing); each prints its figures and
+# its ratio against a reference measured in the same run.
 #   scripts/bench.sh [BUILD_DIR] [SIZE_MB]
-# BUILD defaults to ./build; SIZE_MB to 1024. The generated files live in $TMPDIR and are removed.
+# BUILD defaults to ./build; SIZE_MB (ingest file size) to 1024. Generated files live in
+# $TMPDIR and are removed.
 set -eu
 build=${1:-${BUILD:-build}}
 size=${2:-1024}
-bench="$build/bench/bench_ingest"
-[ -x "$bench" ] || { echo "bench.sh: $bench not found: build first (make / cmake --build $build)" >&2; exit 1; }
 bin="$build/bin/freqpilot"
-if [ -x "$bin" ]; then
-    exec "$bench" "$size" "$bin"
-fi
-exec "$bench" "$size"
+[ -x "$build/bench/bench_ingest" ] && [ -x "$bin" ] ||
+    { echo "bench.sh: $build has no benchmarks or binary: build first (make build)" >&2; exit 1; }
+echo "== ingest: freqpilot aggregate and the readers vs wc -l on the same file"
+"$build/bench/bench_ingest" "$size" "$bin"
+echo "== sampler: CPU time per sample and jitter"
+"$build/bench/bench_sampler"
+echo "== govern: controller overhead per decision"
+"$build/bench/bench_govern"
+echo "== model: prediction errors and regret"
+"$build/bench/bench_model_eval"
+echo "== pipeline: freqpilot run, real and simulated"
+"$build/bench/bench_pipeline" "$bin"
