@@ -132,7 +132,8 @@ int main(int argc, char **argv)
     snprintf(out_real, sizeof out_real, "%s/real", dir);
     snprintf(out_sim, sizeof out_sim, "%s/sim", dir);
     const char *dd = getenv("FREQPILOT_DATA_DIR");
-    snprintf(data, sizeof data, "%.4000s/ai-inference-energy/measured_runs.csv", dd ? dd : "");
+    snprintf(data, sizeof data, "%.4000s/ai-inference-energy/measured_runs.csv",
+             dd && *dd ? dd : "../shared/data");
 
     struct {
         const char *name;
@@ -153,7 +154,7 @@ int main(int argc, char **argv)
     printf("%-52s %8s %8s %10s  %s\n", "case", "wall s", "cpu s", "peak MiB", "target");
     int failed = 0;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        if (cases[i].needs_data && (!dd || access(data, R_OK) != 0)) {
+        if (cases[i].needs_data && access(data, R_OK) != 0) {
             printf("%-52s skipped: set FREQPILOT_DATA_DIR (measured_runs.csv not found)\n",
                    cases[i].name);
             continue;
