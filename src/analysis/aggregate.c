@@ -403,7 +403,9 @@ static fp_status make_row(ctx *c, const item *g, size_t n, double *buf, double *
     row.tensor_active = mean_field(g, n, offsetof(fp_run, tensor_active), buf);
     row.fp_active = mean_field(g, n, offsetof(fp_run, fp_active), buf);
     row.temp_c = mean_field(g, n, offsetof(fp_run, temp_c), buf);
-    if (isfinite(row.time_cv) && row.time_cv > c->opt->cv_threshold)
+    /* Energy too: runs of equal time can disagree on energy (e.g. windows of different length). */
+    if ((isfinite(row.time_cv) && row.time_cv > c->opt->cv_threshold) ||
+        (isfinite(row.energy_cv) && row.energy_cv > c->opt->cv_threshold))
         row.flags |= FP_FLAG_HIGH_CV;
     return push_row(c, &row);
 }
