@@ -605,8 +605,15 @@ int cmd_profile(int argc, char **argv)
         cli_error("%s", err.msg);
         return EXIT_FAIL;
     }
-    cli_info("%s: %zu run(s) done, %zu already done, %zu failed, %zu clock_not_held", sum.dataset,
-             sum.done, sum.skipped, sum.failed, sum.clock_not_held);
+    /* Say where the data went and what to do next (stderr; -q silences it). */
+    if (cli_verbosity >= 1)
+        fprintf(stderr,
+                "freqpilot profile: %zu run(s) written to %s (%zu already there, %zu failed); "
+                "next: freqpilot run %s\n",
+                sum.done, sum.dataset, sum.skipped, sum.failed, sum.dataset);
+    if (sum.clock_not_held)
+        cli_warn("%zu run(s) did not hold the requested clock (clock_not_held in run.json)",
+                 sum.clock_not_held);
     if (sum.failed)
         cli_warn("%zu run(s) of the workload failed; see stderr.txt in their folders", sum.failed);
     return EXIT_OK;

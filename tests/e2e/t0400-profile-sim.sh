@@ -105,7 +105,7 @@ check "run.json: warm-ups recorded (default --warmup 1)" test -e "$tmp/r1/A100/v
 check "same seed, same telemetry" cmp -s "$tmp/r1/A100/vit/810/2/telemetry.csv" "$tmp/r2/A100/vit/810/2/telemetry.csv"
 before=$(stat -c %Y "$tmp/r1/A100/vit/810/2/run.json")
 "$F" -v profile --backend sim --gpu A100 --workload vit --clocks 1410,810 --runs 2 --seed 5 --out "$tmp/r1" 2>"$tmp/err"
-check "rerun: everything already done" grep -q '0 run(s) done, 6 already done' "$tmp/err"
+check "rerun: everything already done" grep -q '0 run(s) written to .* (6 already there' "$tmp/err"
 # usage errors
 "$F" profile --backend sim --out "$tmp/x" 2>"$tmp/err"
 check "no workload: usage error" test $? -eq 2

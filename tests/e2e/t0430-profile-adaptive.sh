@@ -133,7 +133,7 @@ check "resume: same choice as one uninterrupted sweep" \
 n1=$(find "$d" -name run.json | wc -l)
 "$F" -v profile --backend sim --sim-noise off --gpu V100 --workload sd --strategy adaptive \
     --out "$d" 2>"$tmp/err"
-check "resume: a finished sweep runs nothing more" grep -q '0 run(s) done' "$tmp/err"
+check "resume: a finished sweep runs nothing more" grep -q '0 run(s) written' "$tmp/err"
 check "resume: ... and adds no run folder" test "$(find "$d" -name run.json | wc -l)" -eq "$n1"
 check "summary on stderr: the chosen clock and the GPU time" \
     grep -q "adaptive: energy: .* MHz (converged).*adaptive: .*GPU time" <(tr '\n' ' ' <"$tmp/err")
