@@ -134,7 +134,7 @@ static void summary(fp_sbuf *b, const fp_report_input *in)
                        "%.0f</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td "
                        "class=\"%s\">%s</td><td>",
                        bud, r->freq_mhz, r->baseline_mhz, s, d,
-                       strcmp(v, "significant saving") ? "warn" : "ok", v);
+                       strcmp(v, "significant") ? "warn" : "ok", v);
         esc(b, r->flags);
         fp_sbuf_printf(b, "</td></tr>\n");
     }

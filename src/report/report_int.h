@@ -14,7 +14,11 @@ size_t fp_report_gpus(const fp_agg_result *agg, const char **gpus, size_t cap);
 const char *fp_report_flag_text(unsigned flag_bit);
 /* "12.3 % [9.8, 14.1]" or "-" */
 void fp_report_pct_ci(char *buf, size_t n, double v, double lo, double hi);
-/* Verdict of a recommendation: "significant saving", "no significant saving", "infeasible". */
+/*
+ * Verdict of a recommendation: "significant", "not significant" (the saving's interval
+ * reaches 0), "suspect: not DVFS" (a saving on a not_clock_bound or suspect_saving row),
+ * "no interval", "infeasible".
+ */
 const char *fp_report_verdict(const fp_rec *r);
 /* The method summary: paragraphs separated by blank lines (built-in text). */
 extern const char fp_report_method_text[];

@@ -131,7 +131,8 @@ static void row(doc *d, const char *const *cells, const double *xs, size_t n, in
         cairo_rectangle(cr, x0, d->y - 3, x1 - x0, LINE_H + 2);
         cairo_clip(cr);
         int warn =
-            !header && (strstr(cells[i], "no significant") || !strcmp(cells[i], "infeasible"));
+            !header && (!strcmp(cells[i], "not significant") || !strcmp(cells[i], "infeasible") ||
+                         !strncmp(cells[i], "suspect", 7));
         if (warn)
             fp_canvas_set_color(cr, FP_C_VERMILLION, 1);
         else

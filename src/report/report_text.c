@@ -88,17 +88,30 @@ void fp_report_pct_ci(char *buf, size_t n, double v, double lo, double hi)
         snprintf(buf, n, "%.1f %%", v * 100);
 }
 
+static int has_flag(const char *flags, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = strstr(flags, name); p; p = strstr(p + 1, name))
+        if ((p == flags || p[-1] == ';') && (p[n] == '\0' || p[n] == ';'))
+            return 1;
+    return 0;
+}
+
 const char *fp_report_verdict(const fp_rec *r)
 {
     if (!r->feasible)
         return "infeasible";
     if (!isfinite(r->energy_saving))
         return "-";
+    /* A saving the data cannot attribute to the clock is never shown as a DVFS effect. */
+    if (r->energy_saving > 0 &&
+        (has_flag(r->flags, "not_clock_bound") || has_flag(r->flags, "suspect_saving")))
+        return "suspect: not DVFS";
     if (isfinite(r->energy_saving_lo) && r->energy_saving_lo <= 0)
-        return "no significant saving";
+        return "not significant";
     if (!isfinite(r->energy_saving_lo))
-        return "saving (no interval)";
-    return "significant saving";
+        return "no interval";
+    return "significant";
 }
 
 const char fp_report_method_text[] =
