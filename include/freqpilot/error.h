@@ -50,9 +50,12 @@ typedef void (*fp_warn_fn)(void *user, const char *msg);
 typedef struct fp_diag {
     fp_warn_fn warn;
     void *user;
+    /* Detail that explains a counted event (each dropped run, ...); NULL drops it. */
+    fp_warn_fn info;
 } fp_diag;
 
 void fp_warn(const fp_diag *diag, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void fp_info(const fp_diag *diag, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #ifdef __cplusplus
 }

@@ -274,7 +274,7 @@ static fp_status mark_cold_starts(ctx *c, item *const *sweep, size_t m, double *
         if (!(r->time_s - ref > margin))
             break;
         sweep[i]->drop = DROP_COLD;
-        fp_warn(c->opt->diag,
+        fp_info(c->opt->diag,
                 "%s %s %.0f MHz: sweep position %zu (%s) is a cold start: %.4g s vs %.4g s "
                 "warm reference (margin %.3g s); dropped",
                 r->gpu, r->app, r->freq_mhz, i + 1, r->source, r->time_s, ref, margin);
@@ -314,7 +314,7 @@ static void mark_outliers(ctx *c, item *g, size_t n, double *buf, devidx *dv)
     for (size_t j = 0; j < nd && k > 2; j++, k--) {
         const fp_run *r = g[dv[j].idx].run;
         g[dv[j].idx].drop = DROP_OUTLIER;
-        fp_warn(c->opt->diag,
+        fp_info(c->opt->diag,
                 "%s %s %.0f MHz: %s is an outlier: %.4g s vs median %.4g s (limit ±%.3g s); "
                 "dropped",
                 r->gpu, r->app, r->freq_mhz, r->source, r->time_s, med, limit);

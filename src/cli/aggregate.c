@@ -70,7 +70,8 @@ static const char help_text[] =
     "    Flags            The OR of the kept runs' flags (clock_not_held, throttled,\n"
     "                     counter_mismatch, window_mismatch, time_reconstructed, ...), plus\n"
     "                     cold_start_dropped / outlier_dropped / failed when a run was dropped,\n"
-    "                     and high_cv when the coefficient of variation of time or energy > X (0.10).\n"
+    "                     and high_cv when the coefficient of variation of time or energy > X "
+    "(0.10).\n"
     "    Drift            Per (gpu, app) with sweep positions: OLS of each kept run's\n"
     "                     time / (its clock's median) - 1 on sweep position; flag drift when\n"
     "                     p < 0.01 and the fitted change over the sweep exceeds 3 %. The same\n"
@@ -209,17 +210,6 @@ static fp_status write_dropped(const fp_run_list *d, const char *path, fp_error 
     return st;
 }
 
-static int parse_choice(const char *arg, const char *a, const char *b, int *out)
-{
-    if (strcmp(arg, a) == 0)
-        *out = 0;
-    else if (strcmp(arg, b) == 0)
-        *out = 1;
-    else
-        return -1;
-    return 0;
-}
-
 static void report(const fp_run_list *runs, const fp_agg_result *res)
 {
     size_t cold = 0, outl = 0, failed = 0;
@@ -274,41 +264,30 @@ int cmd_aggregate(int argc, char **argv)
     cli_diag_state diag_state = {0};
     fp_diag diag = cli_diag(&diag_state);
     cli_diag_state drop_state = {0};
-    fp_diag drop_diag = {drop_info, &drop_state};
+    fp_diag drop_diag = {drop_info, &drop_state, drop_info};
     aopt.diag = &drop_diag;
     lopt.diag = &diag;
     lopt.ts.diag = &diag;
+    cli_opts co = {.cmd = "aggregate", .help = help_text, .output = &output};
 
-    optind = 0;
-    opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":o:vqh", long_opts, NULL)) != -1) {
+    while ((c = cli_getopt(&co, argc, argv, long_opts)) != -1) {
         switch (c) {
-        case 'o':
-            output = optarg;
-            break;
-        case 'v':
-            cli_verbosity++;
-            break;
-        case 'q':
-            cli_verbosity = 0;
-            break;
-        case 'h':
-            cli_print_help(help_text);
-            return EXIT_OK;
+        case CLI_OPT_EXIT:
+            return co.exit_code;
         case OPT_FORMAT:
-            if (parse_choice(optarg, "csv", "json", &json))
+            if (cli_parse_choice(optarg, "csv", "json", &json))
                 return cli_usage_error("aggregate", "--format: expected csv or json, got '%s'",
                                        optarg);
             break;
         case OPT_CENTER:
-            if (parse_choice(optarg, "median", "mean", &choice))
+            if (cli_parse_choice(optarg, "median", "mean", &choice))
                 return cli_usage_error("aggregate", "--center: expected median or mean, got '%s'",
                                        optarg);
             aopt.center = choice ? FP_CENTER_MEAN : FP_CENTER_MEDIAN;
             break;
         case OPT_CI:
-            if (parse_choice(optarg, "bootstrap", "t", &choice))
+            if (cli_parse_choice(optarg, "bootstrap", "t", &choice))
                 return cli_usage_error("aggregate", "--ci: expected bootstrap or t, got '%s'",
                                        optarg);
             aopt.ci = choice ? FP_CI_T : FP_CI_BOOTSTRAP;
@@ -401,10 +380,6 @@ int cmd_aggregate(int argc, char **argv)
                                        "--clock-tolerance: expected MHz >= 0, got '%s'", optarg);
             lopt.clock_tolerance_mhz = v;
             break;
-        case ':':
-            return cli_usage_error("aggregate", "option '%s' needs a value", argv[optind - 1]);
-        default:
-            return cli_usage_error("aggregate", "unknown option '%s'", argv[optind - 1]);
         }
     }
     int ninputs = argc - optind;

@@ -47,11 +47,18 @@ static const char help_text[] =
     "    --objective OBJ        which objective's choice (first result for APP)\n"
     "    --state-dir DIR        state file folder (see freqpilot restore)\n"
     "    --force                take over an existing state file\n"
+    "    -v, --verbose          more messages on stderr\n"
+    "    -q, --quiet            errors only\n"
     "    -h, --help             show this help\n"
     "\n"
     "EXIT STATUS\n"
     "    0 locked; 1 failure (no backend, permissions, clock not reached: then nothing stays\n"
-    "    changed); 2 usage error.\n";
+    "    changed); 2 usage error.\n"
+    "\n"
+    "EXAMPLES\n"
+    "    freqpilot apply --backend sim --gpu A100 --clock 1005\n"
+    "    sudo freqpilot apply --gpu 0 --from optimal.json --app llama --objective energy\n"
+    "    sudo freqpilot restore            # put the GPU back\n";
 
 enum {
     OPT_BACKEND = 256,
@@ -123,21 +130,13 @@ int cmd_apply(int argc, char **argv)
                *state_dir = NULL;
     double clock = NAN, v;
     int force = 0;
+    cli_opts co = {.cmd = "apply", .help = help_text};
 
-    optind = 0;
-    opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":vqh", long_opts, NULL)) != -1) {
+    while ((c = cli_getopt(&co, argc, argv, long_opts)) != -1) {
         switch (c) {
-        case 'v':
-            cli_verbosity++;
-            break;
-        case 'q':
-            cli_verbosity = 0;
-            break;
-        case 'h':
-            cli_print_help(help_text);
-            return EXIT_OK;
+        case CLI_OPT_EXIT:
+            return co.exit_code;
         case OPT_BACKEND:
             backend_name = optarg;
             break;
@@ -164,10 +163,6 @@ int cmd_apply(int argc, char **argv)
         case OPT_FORCE:
             force = 1;
             break;
-        case ':':
-            return cli_usage_error("apply", "option '%s' needs a value", argv[optind - 1]);
-        default:
-            return cli_usage_error("apply", "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (optind < argc)

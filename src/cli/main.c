@@ -25,7 +25,8 @@ static const struct command commands[] = {
     {"gpus", cmd_gpus, "list GPUs: clocks, power limits, MIG mode (read-only)"},
     {"help", cmd_help, "show help for freqpilot or one of its commands"},
     {"model", cmd_model, "predict power and time at unmeasured clocks; evaluate; adaptive replay"},
-    {"optimize", cmd_optimize, "choose clocks per (gpu, app) for an objective within a slowdown budget"},
+    {"optimize", cmd_optimize,
+     "choose clocks per (gpu, app) for an objective within a slowdown budget"},
     {"pareto", cmd_pareto, "time-energy Pareto frontier, knee and objective choices"},
     {"plot", cmd_plot, "draw one figure: sweep, pareto, savings, optima, heatmap, model, ..."},
     {"profile", cmd_profile, "sweep SM clocks while a workload runs; writes a dataset"},
@@ -71,26 +72,90 @@ static size_t edit_distance(const char *a, const char *b)
 static void print_usage(FILE *out)
 {
     fprintf(out,
-            "usage: freqpilot [-v | -q] [--version] [--help] COMMAND [ARGS]\n"
+            "NAME\n"
+            "    freqpilot - energy-efficient SM clocks for AI inference on NVIDIA GPUs\n"
             "\n"
-            "Pick energy-efficient SM clocks for AI inference on NVIDIA GPUs from measurements.\n"
+            "SYNOPSIS\n"
+            "    freqpilot [-v | -q] COMMAND [ARGS]\n"
+            "    freqpilot --version | --help\n"
             "\n"
-            "Commands:\n");
+            "DESCRIPTION\n"
+            "    Picks energy-efficient SM clocks for AI inference on NVIDIA GPUs from\n"
+            "    measurements: profile sweeps clocks while a workload runs, aggregate and\n"
+            "    optimize turn the runs into a choice, apply or govern put it to use, and run\n"
+            "    does the whole pipeline in one command (on simulated GPUs without input).\n"
+            "    Commands that change clocks restore them on exit and leave a state file for\n"
+            "    'freqpilot restore' if killed.\n"
+            "\n"
+            "COMMANDS\n");
     for (size_t i = 0; i < ncommands; i++)
-        fprintf(out, "   %-12s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\n"
-                 "Global options:\n"
-                 "   -v, --verbose  more messages on stderr (repeat for debug)\n"
-                 "   -q, --quiet    errors only, no progress bar\n"
-                 "\n"
-                 "'freqpilot help COMMAND' or 'freqpilot COMMAND --help' describes a command.\n"
-                 "Exit status: 0 success, 1 failure, 2 usage error.\n");
+        fprintf(out, "    %-12s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out,
+            "\n"
+            "OPTIONS\n"
+            "    -v, --verbose  more messages on stderr (-vv or -v -v: debug)\n"
+            "    -q, --quiet    errors only, no progress bar\n"
+            "    --version      print the version and exit\n"
+            "    -h, --help     show this help\n"
+            "\n"
+            "    'freqpilot help COMMAND' or 'freqpilot COMMAND --help' describes a command.\n"
+            "\n"
+            "EXIT STATUS\n"
+            "    0 success; 1 failure; 2 usage error (unknown command or option, no command).\n"
+            "\n"
+            "EXAMPLES\n"
+            "    freqpilot run\n"
+            "    freqpilot -v aggregate DATASET/ -o aggregated.csv\n"
+            "    freqpilot help profile\n");
 }
+
+static const char version_help[] =
+    "NAME\n"
+    "    freqpilot version - print the version\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    freqpilot version\n"
+    "    freqpilot --version\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Prints 'freqpilot X.Y.Z' on stdout, the version of the tool and of the libfreqpilot\n"
+    "    it is built with (fp_version()).\n"
+    "\n"
+    "OPTIONS\n"
+    "    -h, --help   show this help\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0 always.\n"
+    "\n"
+    "EXAMPLES\n"
+    "    freqpilot version\n"
+    "    freqpilot --version\n";
+
+static const char help_help[] =
+    "NAME\n"
+    "    freqpilot help - show help for freqpilot or one of its commands\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    freqpilot help [COMMAND]\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Without COMMAND, prints the list of commands ('freqpilot --help'). With COMMAND,\n"
+    "    prints the help of COMMAND, the same text as 'freqpilot COMMAND --help'.\n"
+    "\n"
+    "OPTIONS\n"
+    "    -h, --help   show this help\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0 success; 2 unknown COMMAND (the most similar commands are suggested).\n"
+    "\n"
+    "EXAMPLES\n"
+    "    freqpilot help\n"
+    "    freqpilot help aggregate\n";
 
 int cmd_version(int argc, char **argv)
 {
     if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        printf("usage: freqpilot version\n\nPrints the freqpilot version.\n");
+        cli_print_help(version_help);
         return EXIT_OK;
     }
     printf("freqpilot %s\n", FREQPILOT_VERSION);
@@ -127,8 +192,7 @@ int cmd_help(int argc, char **argv)
         return EXIT_OK;
     }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        printf("usage: freqpilot help [COMMAND]\n\nShows the help of COMMAND, the same text as "
-               "'freqpilot COMMAND --help'.\n");
+        cli_print_help(help_help);
         return EXIT_OK;
     }
     const struct command *c = find_command(argv[1]);

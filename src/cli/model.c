@@ -70,6 +70,7 @@ static const char help_text[] =
     "    --max-runs N          adaptive run cap (30)\n"
     "    --sparse N            clocks of evaluate's sparse design (5)\n"
     "    --format table|json   output format (table)\n"
+    "    -v, --verbose         more messages on stderr\n"
     "    -q, --quiet           no warnings\n"
     "    -h, --help            this help\n"
     "\n"
@@ -628,26 +629,15 @@ int cmd_model(int argc, char **argv)
                                sub);
     argc--;
     argv++;
-    optind = 0;
-    opterr = 0;
     int c;
     double v;
     long l;
     fp_error err;
-    while ((c = getopt_long(argc, argv, ":o:qvh", long_opts, NULL)) != -1) {
+    cli_opts co = {.cmd = "model", .help = help_text, .output = &a.output};
+    while ((c = cli_getopt(&co, argc, argv, long_opts)) != -1) {
         switch (c) {
-        case 'o':
-            a.output = optarg;
-            break;
-        case 'q':
-            cli_verbosity = 0;
-            break;
-        case 'v':
-            cli_verbosity++;
-            break;
-        case 'h':
-            cli_print_help(help_text);
-            return EXIT_OK;
+        case CLI_OPT_EXIT:
+            return co.exit_code;
         case OPT_CURVES:
             a.curves = optarg;
             break;
@@ -672,11 +662,7 @@ int cmd_model(int argc, char **argv)
             a.form = optarg;
             break;
         case OPT_FORMAT:
-            if (!strcmp(optarg, "json"))
-                a.json = 1;
-            else if (!strcmp(optarg, "table"))
-                a.json = 0;
-            else
+            if (cli_parse_choice(optarg, "table", "json", &a.json))
                 return cli_usage_error("model", "--format: expected table or json, got '%s'",
                                        optarg);
             break;
@@ -712,10 +698,6 @@ int cmd_model(int argc, char **argv)
                 return cli_usage_error("model", "--strategy: only 'adaptive' can be replayed");
             a.have_strategy = 1;
             break;
-        case ':':
-            return cli_usage_error("model", "option '%s' needs a value", argv[optind - 1]);
-        default:
-            return cli_usage_error("model", "unknown option '%s'", argv[optind - 1]);
         }
     }
     int nin = argc - optind;

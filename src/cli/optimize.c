@@ -76,6 +76,7 @@ static const char help_text[] =
     "    --format json|csv        format of -o (json)\n"
     "    --deploy-script FILE     sh script applying each (gpu, app) choice of the first\n"
     "                             objective with freqpilot apply (and restore)\n"
+    "    -v, --verbose            more messages on stderr\n"
     "    -q, --quiet              no table, errors only\n"
     "    -h, --help               show this help\n"
     "\n"
@@ -126,28 +127,6 @@ static const struct option long_opts[] = {
 
 #define MAX_LIST 32
 
-/* "0.05", "5%" or "none" (NAN). */
-static int parse_budget(const char *s, double *out)
-{
-    if (strcmp(s, "none") == 0) {
-        *out = NAN;
-        return 0;
-    }
-    char buf[64];
-    size_t n = strlen(s);
-    if (n == 0 || n >= sizeof buf)
-        return -1;
-    memcpy(buf, s, n + 1);
-    int percent = buf[n - 1] == '%';
-    if (percent)
-        buf[n - 1] = '\0';
-    double v;
-    if (cli_parse_double(buf, &v) || !(v >= 0.0))
-        return -1;
-    *out = percent ? v / 100.0 : v;
-    return *out <= 10.0 ? 0 : -1;
-}
-
 int cmd_optimize(int argc, char **argv)
 {
     fp_opt_options o;
@@ -164,76 +143,30 @@ int cmd_optimize(int argc, char **argv)
     cli_diag_state diag_state = {0};
     fp_diag diag = cli_diag(&diag_state);
     o.diag = &diag;
+    cli_opts co = {.cmd = "optimize", .help = help_text, .output = &output};
 
-    optind = 0;
-    opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":o:vqh", long_opts, NULL)) != -1) {
+    while ((c = cli_getopt(&co, argc, argv, long_opts)) != -1) {
         switch (c) {
-        case 'o':
-            output = optarg;
-            break;
-        case 'v':
-            cli_verbosity++;
-            break;
-        case 'q':
-            cli_verbosity = 0;
-            break;
-        case 'h':
-            cli_print_help(help_text);
-            return EXIT_OK;
+        case CLI_OPT_EXIT:
+            return co.exit_code;
         case OPT_OBJECTIVE: {
-            char *copy = strdup(optarg), *save = NULL;
-            if (!copy) {
-                cli_error("out of memory");
-                return EXIT_FAIL;
-            }
-            for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-                if (nobjs == MAX_LIST) {
-                    free(copy);
-                    return cli_usage_error("optimize", "--objective: at most %d", MAX_LIST);
-                }
-                if (fp_objective_parse(t, &objs[nobjs], &err)) {
-                    free(copy);
-                    return cli_usage_error("optimize", "--objective: %s", err.msg);
-                }
-                nobjs++;
-            }
-            free(copy);
+            int rc = cli_parse_objectives("optimize", optarg, objs, &nobjs, MAX_LIST);
+            if (rc)
+                return rc;
             break;
         }
         case OPT_MAX_SLOWDOWN: {
-            char *copy = strdup(optarg), *save = NULL;
-            if (!copy) {
-                cli_error("out of memory");
-                return EXIT_FAIL;
-            }
-            for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-                if (nbudgets == MAX_LIST || parse_budget(t, &budgets[nbudgets])) {
-                    free(copy);
-                    return cli_usage_error(
-                        "optimize",
-                        "--max-slowdown: expected fractions (0.05), percentages (5%%) or 'none', "
-                        "at most %d, got '%s'",
-                        MAX_LIST, optarg);
-                }
-                nbudgets++;
-            }
-            free(copy);
+            int rc = cli_parse_budgets("optimize", optarg, budgets, &nbudgets, MAX_LIST);
+            if (rc)
+                return rc;
             break;
         }
         case OPT_CONSTRAINTS:
             constraints_path = optarg;
             break;
         case OPT_BASELINE:
-            if (strcmp(optarg, "max") == 0)
-                o.baseline = FP_BASELINE_MAX;
-            else if (strcmp(optarg, "default") == 0)
-                o.baseline = FP_BASELINE_DEFAULT;
-            else if (cli_parse_double(optarg, &v) == 0 && v > 0.0) {
-                o.baseline = FP_BASELINE_MHZ;
-                o.baseline_mhz = v;
-            } else
+            if (cli_parse_baseline(optarg, &o))
                 return cli_usage_error(
                     "optimize", "--baseline: expected max, default or MHz, got '%s'", optarg);
             break;
@@ -270,21 +203,13 @@ int cmd_optimize(int argc, char **argv)
             o.max_power_w = v;
             break;
         case OPT_FORMAT:
-            if (strcmp(optarg, "csv") == 0)
-                csv = 1;
-            else if (strcmp(optarg, "json") == 0)
-                csv = 0;
-            else
+            if (cli_parse_choice(optarg, "json", "csv", &csv))
                 return cli_usage_error("optimize", "--format: expected json or csv, got '%s'",
                                        optarg);
             break;
         case OPT_DEPLOY:
             deploy = optarg;
             break;
-        case ':':
-            return cli_usage_error("optimize", "option '%s' needs a value", argv[optind - 1]);
-        default:
-            return cli_usage_error("optimize", "unknown option '%s'", argv[optind - 1]);
         }
     }
     int ninputs = argc - optind;

@@ -43,10 +43,16 @@ static const char help_text[] =
     "    --frontier-only        only frontier points\n"
     "    --format csv|json      (csv)\n"
     "    -o, --output FILE      write here ('-' = stdout, default)\n"
+    "    -v, --verbose          more messages on stderr\n"
+    "    -q, --quiet            errors only\n"
     "    -h, --help             show this help\n"
     "\n"
     "EXIT STATUS\n"
-    "    0 success; 1 failure; 2 usage error.\n";
+    "    0 success; 1 failure; 2 usage error.\n"
+    "\n"
+    "EXAMPLES\n"
+    "    freqpilot pareto aggregated.csv\n"
+    "    freqpilot pareto measured_runs.csv --format json -o pareto.json\n";
 
 enum {
     OPT_OBJECTIVE = 256,
@@ -122,37 +128,17 @@ int cmd_pareto(int argc, char **argv)
     cli_diag_state diag_state = {0};
     fp_diag diag = cli_diag(&diag_state);
     o.diag = &diag;
+    cli_opts co = {.cmd = "pareto", .help = help_text, .output = &output};
 
-    optind = 0;
-    opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":o:vqh", long_opts, NULL)) != -1) {
+    while ((c = cli_getopt(&co, argc, argv, long_opts)) != -1) {
         switch (c) {
-        case 'o':
-            output = optarg;
-            break;
-        case 'v':
-            cli_verbosity++;
-            break;
-        case 'q':
-            cli_verbosity = 0;
-            break;
-        case 'h':
-            cli_print_help(help_text);
-            return EXIT_OK;
+        case CLI_OPT_EXIT:
+            return co.exit_code;
         case OPT_OBJECTIVE: {
-            char *copy = strdup(optarg), *save = NULL;
-            if (!copy)
-                return EXIT_FAIL;
-            for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-                if (nobjs == MAX_OBJ || fp_objective_parse(t, &objs[nobjs], &err)) {
-                    free(copy);
-                    return cli_usage_error("pareto", "--objective: %s",
-                                           nobjs == MAX_OBJ ? "too many" : err.msg);
-                }
-                nobjs++;
-            }
-            free(copy);
+            int rc = cli_parse_objectives("pareto", optarg, objs, &nobjs, MAX_OBJ);
+            if (rc)
+                return rc;
             break;
         }
         case OPT_MAX_SLOWDOWN:
@@ -165,14 +151,7 @@ int cmd_pareto(int argc, char **argv)
                 budget = v;
             break;
         case OPT_BASELINE:
-            if (strcmp(optarg, "max") == 0)
-                o.baseline = FP_BASELINE_MAX;
-            else if (strcmp(optarg, "default") == 0)
-                o.baseline = FP_BASELINE_DEFAULT;
-            else if (cli_parse_double(optarg, &v) == 0 && v > 0.0) {
-                o.baseline = FP_BASELINE_MHZ;
-                o.baseline_mhz = v;
-            } else
+            if (cli_parse_baseline(optarg, &o))
                 return cli_usage_error("pareto", "--baseline: expected max, default or MHz");
             break;
         case OPT_CONFIDENCE:
@@ -194,18 +173,10 @@ int cmd_pareto(int argc, char **argv)
             frontier_only = 1;
             break;
         case OPT_FORMAT:
-            if (strcmp(optarg, "csv") == 0)
-                json = 0;
-            else if (strcmp(optarg, "json") == 0)
-                json = 1;
-            else
+            if (cli_parse_choice(optarg, "csv", "json", &json))
                 return cli_usage_error("pareto", "--format: expected csv or json, got '%s'",
                                        optarg);
             break;
-        case ':':
-            return cli_usage_error("pareto", "option '%s' needs a value", argv[optind - 1]);
-        default:
-            return cli_usage_error("pareto", "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (argc - optind < 1)

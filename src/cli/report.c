@@ -46,6 +46,10 @@ static const char help_text[] =
     "    --method FILE         method text to outline (docs/method.md when found)\n"
     "    -h, --help            show this help\n"
     "\n"
+    "EXIT STATUS\n"
+    "    0 report.html and report.pdf were written; 1 bad input or a write error (no partial\n"
+    "    report is left); 2 usage error.\n"
+    "\n"
     "EXAMPLE\n"
     "    freqpilot report aggregated.csv optimal.json -o out/report\n";
 

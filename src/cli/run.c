@@ -73,6 +73,10 @@ static const char help_text[] =
     "    -q, --quiet        errors only; -v more messages\n"
     "    -h, --help         show this help\n"
     "\n"
+    "EXIT STATUS\n"
+    "    0 the report was written (validation findings are warnings here, listed in the report\n"
+    "    and in validation.json); 1 a stage failed (its error is printed); 2 usage error.\n"
+    "\n"
     "EXAMPLES\n"
     "    freqpilot run -o out/demo\n"
     "    freqpilot run shared/data/ai-inference-energy/measured_runs.csv -o out/real\n";
@@ -775,7 +779,7 @@ int cmd_run(int argc, char **argv)
     stage_arg(&stg[S_MODEL], curves);
     /* Meanwhile this process loads the inputs for the report (findings, dropped runs). */
     cli_diag_state ds = {0};
-    fp_diag quiet = {NULL, &ds};
+    fp_diag quiet = {NULL, &ds, NULL};
     load_job lj;
     memset(&lj, 0, sizeof lj);
     lj.inputs = inputs;

@@ -55,12 +55,17 @@ static const char help_text[] =
     "    --confidence P         interval level (0.95)\n"
     "    --cv-threshold X       (0.10)\n"
     "    --alpha A              significance level of the saving test (0.05)\n"
+    "    -v, --verbose          more messages on stderr\n"
     "    -q, --quiet            no table\n"
     "    -h, --help             show this help\n"
     "\n"
     "EXIT STATUS\n"
     "    0 every recommendation passes (warnings allowed); 1 a check failed (not with\n"
-    "    --warn-only) or an error; 2 usage error.\n";
+    "    --warn-only) or an error; 2 usage error.\n"
+    "\n"
+    "EXAMPLES\n"
+    "    freqpilot optimize DATASET -o optimal.json && freqpilot validate DATASET optimal.json\n"
+    "    freqpilot validate measured_runs.csv optimal.json --warn-only -o validation.json\n";
 
 enum { OPT_WARN_ONLY = 256, OPT_FORMAT, OPT_CONFIDENCE, OPT_CV, OPT_ALPHA };
 
@@ -163,33 +168,18 @@ int cmd_validate(int argc, char **argv)
     cli_diag_state diag_state = {0};
     fp_diag diag = cli_diag(&diag_state);
     vo.opt.diag = &diag;
+    cli_opts co = {.cmd = "validate", .help = help_text, .output = &output};
 
-    optind = 0;
-    opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":o:vqh", long_opts, NULL)) != -1) {
+    while ((c = cli_getopt(&co, argc, argv, long_opts)) != -1) {
         switch (c) {
-        case 'o':
-            output = optarg;
-            break;
-        case 'v':
-            cli_verbosity++;
-            break;
-        case 'q':
-            cli_verbosity = 0;
-            break;
-        case 'h':
-            cli_print_help(help_text);
-            return EXIT_OK;
+        case CLI_OPT_EXIT:
+            return co.exit_code;
         case OPT_WARN_ONLY:
             warn_only = 1;
             break;
         case OPT_FORMAT:
-            if (strcmp(optarg, "json") == 0)
-                csv = 0;
-            else if (strcmp(optarg, "csv") == 0)
-                csv = 1;
-            else
+            if (cli_parse_choice(optarg, "json", "csv", &csv))
                 return cli_usage_error("validate", "--format: expected json or csv, got '%s'",
                                        optarg);
             break;
@@ -210,10 +200,6 @@ int cmd_validate(int argc, char **argv)
                 return cli_usage_error("validate", "--alpha: expected (0, 1), got '%s'", optarg);
             vo.alpha = v;
             break;
-        case ':':
-            return cli_usage_error("validate", "option '%s' needs a value", argv[optind - 1]);
-        default:
-            return cli_usage_error("validate", "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (argc - optind < 2)

@@ -2,7 +2,11 @@
 #ifndef FP_REPORT_CANVAS_H
 #define FP_REPORT_CANVAS_H
 
-/* The one drawing layer over cairo, shared by plot files and the HTML and PDF reports. */
+/*
+ * The one drawing layer over cairo, shared by plot files and the HTML and PDF reports:
+ * canvas.c draws figures and text; figure.c builds figures, writes them to files and holds
+ * the string buffer.
+ */
 
 #include <cairo.h>
 

@@ -47,6 +47,18 @@ void fp_error_clear(fp_error *err)
     }
 }
 
+void fp_info(const fp_diag *diag, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    if (!diag || !diag->info)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    diag->info(diag->user, buf);
+}
+
 void fp_warn(const fp_diag *diag, const char *fmt, ...)
 {
     char buf[1024];

@@ -116,8 +116,8 @@ check "sample --count 0 is a usage error" test $? -eq 2
 check "--count with --duration is a usage error" test $? -eq 2
 "$FREQPILOT" gpus --backend nope >/dev/null 2>&1
 check "unknown backend is a usage error" test $? -eq 2
-check "gpus --help" bash -c "'$FREQPILOT' gpus --help | grep -q '^usage: freqpilot gpus'"
-check "sample --help" bash -c "'$FREQPILOT' sample --help | grep -q '^usage: freqpilot sample'"
+check "gpus --help" bash -c "'$FREQPILOT' gpus --help | grep -q '^    freqpilot gpus'"
+check "sample --help" bash -c "'$FREQPILOT' sample --help | grep -q '^    freqpilot sample'"
 
 # ---- the simulated model and workload ------------------------------------------
 out=$(FAKE_NVML_GPU=H100 LD_LIBRARY_PATH=$FAKE "$FREQPILOT" gpus)

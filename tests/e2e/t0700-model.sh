@@ -15,7 +15,7 @@ bad() { echo "not ok - $1"; fails=$((fails + 1)); }
 check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
 
 check "help" '"$FP" model --help | grep -q "freqpilot model replay"'
-check "listed in freqpilot --help" '"$FP" --help | grep -q "^   model "'
+check "listed in freqpilot --help" '"$FP" --help | grep -qE "^ +model +"'
 
 # fit: model.json with one curve; curves JSON for the report
 check "fit" '"$FP" -q model fit "$RUNS" -o "$tmp/m.json" --curves "$tmp/c.json"'

@@ -204,7 +204,7 @@ static void test_results_folder(void **state)
     fp_format f;
     fp_load_options o;
     warnings w = {0};
-    fp_diag diag = {collect, &w};
+    fp_diag diag = {collect, &w, NULL};
     (void)state;
     assert_non_null(mkdtemp(dir));
     const char *src =

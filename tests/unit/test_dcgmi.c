@@ -43,7 +43,7 @@ static void on_warn(void *user, const char *msg)
 
 static void test_two_gpus_repeated_header_trailing_messages(void **state)
 {
-    fp_diag diag = {on_warn, NULL};
+    fp_diag diag = {on_warn, NULL, NULL};
     fp_ts_options opt = {.interval_s = 0, .gpu_index = -1, .diag = &diag};
     fp_ts_reader *r;
     fp_error err;

@@ -110,7 +110,7 @@ static void test_baseline_runs(void **state)
     fp_error err;
     fp_load_options o;
     static warnings w;
-    fp_diag diag = {collect, &w};
+    fp_diag diag = {collect, &w, NULL};
     (void)state;
     TU_REQUIRE_DATA();
     memset(&w, 0, sizeof w);
@@ -205,7 +205,7 @@ static void test_each_commit_folder(void **state)
         fp_error err;
         fp_run_list l = {0};
         static warnings w;
-        fp_diag diag = {collect, &w};
+        fp_diag diag = {collect, &w, NULL};
         fp_load_options o;
         memset(&w, 0, sizeof w);
         fp_load_options_init(&o);
