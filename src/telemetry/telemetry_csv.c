@@ -14,29 +14,12 @@
 
 fp_status fp_tcsv_init(fp_ts_reader *r, fp_error *err)
 {
-    char *line;
-    size_t len;
-    int rc;
     const char *path = fp_linebuf_path(r->lb);
-    while ((rc = fp_linebuf_next(r->lb, &line, &len, err)) == 1) {
-        size_t i = 0;
-        while (i < len && (line[i] == ' ' || line[i] == '\t'))
-            i++;
-        if (i < len)
-            break;
-        r->info.rows_skipped++;
-    }
-    if (rc < 0)
-        return rc;
-    if (rc == 0)
-        return fp_error_at(err, FP_ERR_PARSE, path, 0, "empty file: no header and no data");
-    long lineno = fp_linebuf_lineno(r->lb);
-    fp_status st = fp_ts_keep_header(r, line, len, err);
+    long lineno;
+    int n;
+    fp_status st = fp_ts_read_csv_header(r, &lineno, &n, err);
     if (st != FP_OK)
         return st;
-    int n = fp_csv_split(r->hdr, r->hdr_len, ',', r->fields, r->lens, TS_MAX_FIELDS);
-    if (n < 0)
-        return fp_error_at(err, FP_ERR_PARSE, path, lineno, "more than %d columns", TS_MAX_FIELDS);
     r->ncols = n;
     r->info.columns_present = 0;
     for (int i = 0; i < n; i++) {

@@ -111,6 +111,12 @@ static inline void sample_nan(fp_sample *s)
 }
 /* Keeps a copy of the header line so field names outlive the line buffer. */
 fp_status fp_ts_keep_header(fp_ts_reader *r, const char *line, size_t len, fp_error *err);
+/*
+ * CSV readers: skips leading blank lines, keeps the first line as the header (r->hdr) and
+ * splits it into r->fields/r->lens; *lineno = its line, *ncols = its column count. An empty
+ * file is an error naming the file.
+ */
+fp_status fp_ts_read_csv_header(fp_ts_reader *r, long *lineno, int *ncols, fp_error *err);
 /* "path:LINE: expected N columns, found M" (+ a hint for a truncated last line). */
 int fp_ts_err_columns(fp_ts_reader *r, int found, fp_error *err);
 /* "path:LINE: column NAME: expected a number, found 'TEXT'". */
