@@ -125,7 +125,9 @@ fp_status fp_pred_examples_sim(fp_predictor *p, unsigned seeds, double window_s,
             const fp_sim_workload *wl = fp_sim_workload_at(w);
             unsigned best;
             fp_sim_optimum_result opt;
-            fp_status st = fp_sim_optimum(gpu, wl, FP_SIM_OBJ_ENERGY, budget, &best, &opt, err);
+            fp_objective energy;
+            fp_objective_parse("energy", &energy, NULL);
+            fp_status st = fp_sim_optimum(gpu, wl, &energy, budget, &best, &opt, err);
             if (st != FP_OK)
                 return st;
             for (unsigned k = 0; k < seeds; k++) {
