@@ -8,7 +8,7 @@ set -eu
 
 PKGS="build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
 libcmocka-dev libgsl-dev libjansson-dev libcairo2-dev libinih-dev libmicrohttpd-dev
-fonts-dejavu-core poppler-utils chromium curl
+fonts-dejavu-core poppler-utils chromium curl jq
 slurm-wlm munge"
 
 missing=""

@@ -23,7 +23,8 @@ static const char help_text[] =
     "SYNOPSIS\n"
     "    freqpilot optimize INPUT... [--objective OBJ]... [--max-slowdown X[,X...]]\n"
     "                       [--constraints FILE] [--baseline max|default|MHZ]\n"
-    "                       [--confidence P] [--margin X] [--min-runs N] [--point-estimate]\n"
+    "                       [--confidence P] [--budget-confidence P] [--margin X]\n"
+    "                       [--min-runs N] [--point-estimate]\n"
     "                       [--pmax W] [--max-power W] [-o FILE] [--format json|csv]\n"
     "                       [--deploy-script FILE [--force]]\n"
     "\n"
@@ -51,9 +52,10 @@ static const char help_text[] =
     "                 its estimate rests mostly on other clocks.\n"
     "    Slowdown     T(f)/T(base) - 1; energy saving 1 - E(f)/E(base), from the estimates,\n"
     "                 with --confidence intervals (t quantile).\n"
-    "    Budget       a clock qualifies when the UPPER end of its slowdown interval is\n"
-    "                 within the budget (--point-estimate: the median slowdown).\n"
-    "    Choice       clocks are taken in the order of that upper end (fastest first),\n"
+    "    Budget       a clock qualifies when its slowdown_bound, the one-sided upper bound\n"
+    "                 of the slowdown at --budget-confidence (90 %), is within the budget\n"
+    "                 (--point-estimate: the median slowdown).\n"
+    "    Choice       clocks are taken in the order of that bound (fastest first),\n"
     "                 starting from the baseline; one replaces the current choice only when\n"
     "                 its estimated objective is lower by more than --margin (0.5 %). So a\n"
     "                 looser budget never gives a worse objective, the choice is never worse\n"
@@ -73,6 +75,7 @@ static const char help_text[] =
     "                             see contrib/constraints.ini)\n"
     "    --baseline B             max (default), default or a clock in MHz\n"
     "    --confidence P           interval level, 0 < P < 1 (0.95)\n"
+    "    --budget-confidence P    one-sided level of the budget's test, 0.5 <= P < 1 (0.90)\n"
     "    --margin X               practical-equivalence margin, fraction or % (0.5%)\n"
     "    --min-runs N             runs a clock needs to win on its own data (2)\n"
     "    --point-estimate         the naive rule: each clock's medians, no smoothing, budget\n"
@@ -109,6 +112,7 @@ enum {
     OPT_POINT,
     OPT_MARGIN,
     OPT_MIN_RUNS,
+    OPT_BUDGET_CONF,
     OPT_PMAX,
     OPT_MAX_POWER,
     OPT_FORMAT,
@@ -124,6 +128,7 @@ static const struct option long_opts[] = {
     {"confidence", required_argument, NULL, OPT_CONFIDENCE},
     {"point-estimate", no_argument, NULL, OPT_POINT},
     {"margin", required_argument, NULL, OPT_MARGIN},
+    {"budget-confidence", required_argument, NULL, OPT_BUDGET_CONF},
     {"min-runs", required_argument, NULL, OPT_MIN_RUNS},
     {"pmax", required_argument, NULL, OPT_PMAX},
     {"max-power", required_argument, NULL, OPT_MAX_POWER},
@@ -197,6 +202,13 @@ int cmd_optimize(int argc, char **argv)
                     "optimize",
                     "--margin: expected a fraction in [0, 0.5) or a percentage, got '%s'", optarg);
             o.margin = v;
+            break;
+        case OPT_BUDGET_CONF:
+            if (cli_parse_double(optarg, &v) || !(v >= 0.5 && v < 1.0))
+                return cli_usage_error(
+                    "optimize", "--budget-confidence: expected a number in [0.5, 1), got '%s'",
+                    optarg);
+            o.budget_confidence = v;
             break;
         case OPT_MIN_RUNS:
             if (cli_parse_long(optarg, &l) || l < 1 || l > 1000)

@@ -24,7 +24,8 @@ static const char help_text[] =
     "\n"
     "SYNOPSIS\n"
     "    freqpilot validate INPUT... OPTIMAL.json [--warn-only] [-o FILE] [--format json]\n"
-    "                       [--confidence P] [--margin X] [--min-runs N] [--cv-threshold X]\n"
+    "                       [--confidence P] [--budget-confidence P] [--margin X]\n"
+    "                       [--min-runs N] [--cv-threshold X]\n"
     "\n"
     "DESCRIPTION\n"
     "    INPUT is the data optimize used (aggregated.csv or runs: the same answers either\n"
@@ -32,7 +33,8 @@ static const char help_text[] =
     "    numbers are not trusted) and checked (docs/method.md C.5):\n"
     "      data              enough to test: a noise estimate, at least 3 clocks, a clock\n"
     "                        whose estimate does not rest on fewer than --min-runs runs\n"
-    "      budget            the upper end of the slowdown interval is within the budget\n"
+    "      budget            the slowdown's one-sided bound (--budget-confidence) is within\n"
+    "                        the budget\n"
     "                        (p: one-sided, that the slowdown exceeds the budget)\n"
     "      saving            a clock change brings an energy saving (time saving for the\n"
     "                        time objective) whose interval excludes 0 (p: one-sided)\n"
@@ -56,6 +58,7 @@ static const char help_text[] =
     "    -o, --output FILE      also write the checks as JSON (or CSV with --format csv)\n"
     "    --format json|csv      format of -o (json)\n"
     "    --confidence P         interval level (the JSON's, else 0.95)\n"
+    "    --budget-confidence P  one-sided level of the budget's test (the JSON's, else 0.90)\n"
     "    --margin X             practical-equivalence margin (the JSON's, else 0.5%)\n"
     "    --min-runs N           runs a clock needs to win on its own data (2)\n"
     "    --cv-threshold X       (0.10)\n"
@@ -72,13 +75,22 @@ static const char help_text[] =
     "    freqpilot optimize DATASET -o optimal.json && freqpilot validate DATASET optimal.json\n"
     "    freqpilot validate measured_runs.csv optimal.json --warn-only -o validation.json\n";
 
-enum { OPT_WARN_ONLY = 256, OPT_FORMAT, OPT_CONFIDENCE, OPT_CV, OPT_MARGIN, OPT_MIN_RUNS };
+enum {
+    OPT_WARN_ONLY = 256,
+    OPT_FORMAT,
+    OPT_CONFIDENCE,
+    OPT_CV,
+    OPT_MARGIN,
+    OPT_MIN_RUNS,
+    OPT_BUDGET_CONF
+};
 
 static const struct option long_opts[] = {
     {"warn-only", no_argument, NULL, OPT_WARN_ONLY},
     {"format", required_argument, NULL, OPT_FORMAT},
     {"confidence", required_argument, NULL, OPT_CONFIDENCE},
     {"margin", required_argument, NULL, OPT_MARGIN},
+    {"budget-confidence", required_argument, NULL, OPT_BUDGET_CONF},
     {"min-runs", required_argument, NULL, OPT_MIN_RUNS},
     {"cv-threshold", required_argument, NULL, OPT_CV},
     {"output", required_argument, NULL, 'o'},
@@ -178,7 +190,7 @@ int cmd_validate(int argc, char **argv)
     fp_diag diag = cli_diag(&diag_state);
     vo.diag = &diag;
     cli_opts co = {.cmd = "validate", .help = help_text, .output = &output};
-    int set_margin = 0, set_conf = 0;
+    int set_margin = 0, set_conf = 0, set_bconf = 0;
 
     int c;
     while ((c = cli_getopt(&co, argc, argv, long_opts)) != -1) {
@@ -206,6 +218,13 @@ int cmd_validate(int argc, char **argv)
                     "validate", "--margin: expected a fraction in [0, 0.5), got '%s'", optarg);
             vo.margin = v;
             set_margin = 1;
+            break;
+        case OPT_BUDGET_CONF:
+            if (cli_parse_double(optarg, &v) || !(v >= 0.5 && v < 1.0))
+                return cli_usage_error("validate",
+                                       "--budget-confidence: expected [0.5, 1), got '%s'", optarg);
+            vo.budget_confidence = v;
+            set_bconf = 1;
             break;
         case OPT_MIN_RUNS:
             if (cli_parse_long(optarg, &l) || l < 1 || l > 1000)
@@ -241,6 +260,8 @@ int cmd_validate(int argc, char **argv)
         vo.confidence = recs.confidence;
     if (!set_margin && recs.margin >= 0.0 && recs.margin < 0.5)
         vo.margin = recs.margin;
+    if (!set_bconf && recs.budget_confidence >= 0.5 && recs.budget_confidence < 1.0)
+        vo.budget_confidence = recs.budget_confidence;
     if (strcmp(recs.baseline, "max") == 0 || recs.baseline[0] == '\0')
         vo.baseline = FP_BASELINE_MAX;
     fp_opt_data data;
