@@ -120,7 +120,7 @@ int fp_opt_point_ok(const fp_opt_point *p);
 
 typedef enum fp_baseline_kind {
     FP_BASELINE_MAX = 0, /* highest measured clock with data */
-    FP_BASELINE_DEFAULT, /* the GPU's default applications clock (simulated GPU tables) */
+    FP_BASELINE_DEFAULT, /* the board's default applications clock (gpu_specs.h) */
     FP_BASELINE_MHZ,     /* a given clock */
 } fp_baseline_kind;
 
@@ -274,7 +274,10 @@ void fp_opt_results_free(fp_opt_results *r);
  * requested clock had fewer than 2 runs and the next one was used. */
 int fp_opt_baseline(const fp_opt_curve *c, const fp_opt_options *o, int *fallback, fp_error *err);
 
-/* P_max for cost: o->pmax_w, else the simulated tables' power limit of gpu; NAN when unknown. */
+/* The board of a curve: the device name its rows carry (gpu_name), else its gpu. */
+const char *fp_opt_curve_board(const fp_opt_curve *c);
+/* P_max for cost: o->pmax_w, else the default power limit of board gpu (gpu_specs.h); NAN when
+ * gpu is not a known board (a bare "A100" is not: its limit may be 250, 300 or 400 W). */
 double fp_opt_pmax(const char *gpu, const fp_opt_options *o);
 
 /*
