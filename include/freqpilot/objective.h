@@ -69,21 +69,22 @@ void fp_objective_sens(const fp_objective *o, double time_s, double energy_j, do
 /* One clock as the rule sees it. */
 typedef struct fp_opt_cand {
     double freq_mhz;
-    double value;       /* estimate of the objective (lower is better) */
-    double slowdown_hi; /* upper bound of the slowdown against the baseline (0 for it) */
-    int eligible;       /* 0: never chosen (too few runs, power cap, no data) */
+    double value;          /* estimate of the objective (lower is better) */
+    double slowdown_bound; /* the budget's test: the slowdown's upper bound against the
+                              baseline (0 for it; the slowdown itself for exact values) */
+    int eligible;          /* 0: never chosen (too few runs, power cap, no data) */
 } fp_opt_cand;
 
 /*
  * The choice among c[0..n), b the baseline (always a candidate):
- *   1. candidates: eligible clocks whose slowdown_hi <= budget (NAN budget: all);
- *   2. they are taken in the order of slowdown_hi (ties: the higher clock first), starting
+ *   1. candidates: eligible clocks whose slowdown_bound <= budget (NAN budget: all);
+ *   2. they are taken in the order of slowdown_bound (ties: the higher clock first), starting
  *      from the baseline; a clock replaces the current choice only when its value is lower
  *      than the current one's by more than the margin: value < current * (1 - margin).
  * So the choice is within the margin of the best candidate's value, a faster clock is kept
  * when a slower one is not better by more than the margin, and since a looser budget only
  * appends candidates to the same order, a looser budget never gives a worse value. The
- * baseline's value is never beaten by the choice. With margin 0 and exact values this is the
+ * choice's value is never above the baseline's. With margin 0 and exact values this is the
  * argmin within the budget, ties to the faster (higher) clock.
  * Returns the index of the choice (b when nothing beats it).
  */

@@ -9,12 +9,13 @@
  * numbers:
  *
  *  - estimates that borrow strength across clocks (fp_opt_estimate_curve): per (gpu, app) a
- *    local-linear fit of ln T and ln E over the clock, bandwidth chosen by Mallows' Cp from
- *    the measured noise, time made non-increasing in the clock; the per-clock medians are the
- *    data it smooths, so a noise-free curve is reproduced exactly;
+ *    local-quadratic fit of ln T and ln E over the clock (time: about a physically shaped
+ *    a + b·fmax/f fit), bandwidth chosen by Mallows' Cp from the measured noise, time made
+ *    non-increasing in the clock; the per-clock medians are the data it smooths, so a
+ *    noise-free curve is reproduced exactly;
  *  - the choice (fp_opt_decide, objective.h) on those estimates within a slowdown budget
- *    checked on the upper end of the slowdown's interval, with a stated practical-equivalence
- *    margin;
+ *    checked on the slowdown's one-sided bound (budget_confidence), with a stated
+ *    practical-equivalence margin;
  *  - one verdict per recommendation (fp_opt_assess), the same in every output.
  *
  * Input is an fp_opt_data: per (gpu, app) the aggregated rows (and the kept runs when they
@@ -163,13 +164,13 @@ void fp_opt_options_init(fp_opt_options *o);
 
 /*
  * Estimates of one curve (arrays indexed like the curve's points). ln T and ln E of the
- * points with data are smoothed by a local-linear fit (tricube kernel, weights 1/variance of
- * each centre) whose bandwidth minimises Mallows' Cp; ln T is then made non-increasing in the
- * clock (weighted pool-adjacent-violators). Each estimate is a linear combination of the
- * centres, so its variance and the variance of its ratio to the baseline follow exactly from
- * the weights and the centres' variances:
- *   var(centre k) = k(n_k) · sigma_k² / n_k + tau²
- * with sigma² the pooled run-to-run variance (a robust median of the rows' CVs, a noisier
+ * points with data are smoothed by a local-quadratic fit (tricube kernel, weights 1/variance of
+ * each centre; for time, of the residuals about a global fit on 1, fmax/f, (fmax/f)²) whose
+ * bandwidth minimises Mallows' Cp; ln T is then made non-increasing in the clock (weighted
+ * pool-adjacent-violators). docs/method.md C.2 has every step. Each estimate is a linear
+ * combination of the centres, so its variance and the variance of its ratio to the baseline follow
+ * exactly from the weights and the centres' variances: var(centre k) = k(n_k) · sigma_k² / n_k +
+ * tau² with sigma² the pooled run-to-run variance (a robust median of the rows' CVs, a noisier
  * clock its own), k(n) the variance factor of a median of n runs (1.35 for 3) and tau² the
  * scatter of the centres about a smooth curve beyond what the runs explain (from second
  * differences). Noise-free data (every CV 0) are not smoothed.

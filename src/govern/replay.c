@@ -276,7 +276,7 @@ fp_status fp_replay_compare(const fp_sim_workload *wl, const fp_replay_opts *o,
         cand[i] = (fp_opt_cand){cfg.static_mhz, all[i].energy_j, all[i].slowdown, 1};
         /* the rule starts from the fastest clock within the budget */
         if (all[i].slowdown <= o->budget + 1e-12 &&
-            (start < 0 || all[i].slowdown < cand[start].slowdown_hi))
+            (start < 0 || all[i].slowdown < cand[start].slowdown_bound))
             start = (long)i;
     }
     unsigned e_min_mhz =

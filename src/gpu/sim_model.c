@@ -370,7 +370,7 @@ fp_status fp_sim_optimum(const fp_sim_gpu *gpu, const fp_sim_workload *wl,
     for (unsigned i = 0; i < n; i++) {
         c[i].freq_mhz = gpu->clocks_mhz[i];
         c[i].value = fp_objective_value(objective, t[i], e[i], gpu->power_limit_w);
-        c[i].slowdown_hi = t[i] / t[0] - 1.0;
+        c[i].slowdown_bound = t[i] / t[0] - 1.0;
         c[i].eligible = 1;
     }
     double budget = !isnan(max_slowdown) && max_slowdown >= 0 ? max_slowdown : NAN;

@@ -18,15 +18,15 @@
 
 static int in_order(const fp_opt_cand *a, const fp_opt_cand *b)
 {
-    if (a->slowdown_hi != b->slowdown_hi)
-        return a->slowdown_hi < b->slowdown_hi;
+    if (a->slowdown_bound != b->slowdown_bound)
+        return a->slowdown_bound < b->slowdown_bound;
     return a->freq_mhz > b->freq_mhz;
 }
 
 static int admitted(const fp_opt_cand *c, double budget)
 {
-    return c->eligible && isfinite(c->value) && !isnan(c->slowdown_hi) &&
-           (isnan(budget) || c->slowdown_hi <= budget + BUDGET_EPS);
+    return c->eligible && isfinite(c->value) && !isnan(c->slowdown_bound) &&
+           (isnan(budget) || c->slowdown_bound <= budget + BUDGET_EPS);
 }
 
 size_t fp_opt_decide(const fp_opt_cand *c, size_t n, size_t b, double budget, double margin)

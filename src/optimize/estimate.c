@@ -2,10 +2,11 @@
 /*
  * Estimates of a (gpu, app) curve that borrow strength across clocks (optimize.h,
  * docs/method.md C.2). Time and energy are smooth in the clock, so the estimate at a clock is
- * a local-linear fit of ln(centre) over its neighbours, not its own noisy median alone; how
- * far to reach is decided by the data (Mallows' Cp with the measured noise), so noise-free
- * or very clean curves are left as measured and noisy ones are smoothed. Time is also made
- * non-increasing in the clock, which DVFS guarantees physically.
+ * a local-quadratic fit of ln(centre) over its neighbours (for time, of the residuals about a
+ * physically shaped a + b·fmax/f fit), not its own noisy median alone; how far to reach is
+ * decided by the data (Mallows' Cp with the measured noise), so noise-free or very clean
+ * curves are left as measured and noisy ones are smoothed. Time is also made non-increasing
+ * in the clock, which DVFS guarantees physically.
  *
  * Everything is linear in the ln centres (for the chosen bandwidth and monotone blocks), so
  * the variances of estimates and of their ratios to the baseline are exact sums over the
@@ -32,9 +33,8 @@ static double kfac(int n)
     return n <= 16 ? median_var_factor[n < 1 ? 1 : n] : M_PI / 2.0;
 }
 
-#ifndef SMOOTH_DEGREE
+/* Local quadratic: no bias from the curvature at an energy minimum (local linear has it). */
 #define SMOOTH_DEGREE 2
-#endif
 
 /* Clocks a sweep needs before the scatter of its centres and outlying clocks are judged from
  * the curve itself (pseudo-residuals use two neighbours per side). */
@@ -516,8 +516,8 @@ static double fit_quantity(const work *w, const double *y, const double *v, doub
 
 /* The pilot fit for finding outlying clocks: PILOT_STEPS clock steps (time: about its shape). */
 #define PILOT_STEPS 6.0
-static void pilot_fit(const work *w, const double *y, const double *v, double step, int energy,
-                      double *S, double *tmp)
+static void pilot_fit(const work *w, const double *v, double step, int energy, double *S,
+                      double *tmp)
 {
     size_t K = w->K;
     smoother(w, v, PILOT_STEPS * step, SMOOTH_DEGREE, tmp);
@@ -532,7 +532,6 @@ static void pilot_fit(const work *w, const double *y, const double *v, double st
         memcpy(S, tmp, K * K * sizeof *S);
     free(sh.X);
     free(sh.B);
-    (void)y;
 }
 
 /*
@@ -638,9 +637,9 @@ fp_status fp_opt_estimate_curve(const fp_opt_curve *c, const fp_opt_options *o,
         /* Clocks far off a pilot fit first get the variance their residual says (on a dense
          * sweep only: a pilot over a few clocks would call the curve's bends outliers). */
         if (K >= MIN_CLOCKS_SCATTER) {
-            pilot_fit(&w, y, vt, step, 0, St, tmp);
+            pilot_fit(&w, vt, step, 0, St, tmp);
             downweight_outliers(St, y, vt, K);
-            pilot_fit(&w, z, ve, step, 1, Se, tmp);
+            pilot_fit(&w, ve, step, 1, Se, tmp);
             downweight_outliers(Se, z, ve, K);
         }
         out->bw_time_mhz = fit_quantity(&w, y, vt, out->sigma_time, step, 0, St, Sm, tmp);

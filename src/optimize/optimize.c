@@ -334,14 +334,14 @@ static void fill_cands(const fp_opt_curve *c, const fp_opt_estimate *e, size_t b
         x->freq_mhz = c->pts[j].row->freq_mhz;
         x->value = fp_objective_value(obj, e->time_s[j], e->energy_j[j], pmax);
         x->eligible = isfinite(x->value) && e->eligible[j];
-        x->slowdown_hi = NAN;
+        x->slowdown_bound = NAN;
         if (!isfinite(e->time_s[j]))
             continue;
         fp_opt_compare m;
         fp_opt_compare_est(e, j, b, o, &m);
         /* The budget is checked on the slowdown's one-sided bound; the naive rule
          * (--point-estimate) on the slowdown itself. */
-        x->slowdown_hi = o->point_estimate ? m.slowdown : m.slowdown_bound;
+        x->slowdown_bound = o->point_estimate ? m.slowdown : m.slowdown_bound;
         if (isfinite(o->max_power_w) && e->energy_j[j] / e->time_s[j] > o->max_power_w) {
             x->eligible = 0;
             *capped = 1;
@@ -387,9 +387,9 @@ static fp_status choose(const fp_opt_curve *c, const fp_opt_estimate *e, size_t 
         /* The baseline is above the power cap: start from the fastest clock under it. */
         long first = -1;
         for (size_t j = 0; j < c->n; j++)
-            if (cand[j].eligible && (isnan(budget) || cand[j].slowdown_hi <= budget + 1e-9) &&
-                (first < 0 || cand[j].slowdown_hi < cand[first].slowdown_hi ||
-                 (cand[j].slowdown_hi == cand[first].slowdown_hi &&
+            if (cand[j].eligible && (isnan(budget) || cand[j].slowdown_bound <= budget + 1e-9) &&
+                (first < 0 || cand[j].slowdown_bound < cand[first].slowdown_bound ||
+                 (cand[j].slowdown_bound == cand[first].slowdown_bound &&
                   cand[j].freq_mhz > cand[first].freq_mhz)))
                 first = (long)j;
         if (first < 0)

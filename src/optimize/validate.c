@@ -309,7 +309,7 @@ void fp_opt_assess(const fp_opt_curve *c, const fp_opt_estimate *e, const fp_opt
                   e->nusable, 100 * e->sigma_time, 100 * e->sigma_energy, e->bw_time_mhz,
                   e->bw_energy_mhz);
 
-    /* budget: the upper end of the slowdown's interval */
+    /* budget: the slowdown's one-sided bound at budget_confidence */
     if (!isfinite(budget))
         set_check(&ck[CK_BUDGET], FP_CHECK_NA, NAN, "no slowdown budget");
     else if (i == b)

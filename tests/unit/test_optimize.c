@@ -195,11 +195,11 @@ static void test_decide_rule(void **state)
             size_t ch = fp_opt_decide(r, n, 0, bud, 0.005);
             assert_true(r[ch].value <= prev);
             assert_true(ch == 0 || r[ch].value < r[0].value * (1 - 0.005));
-            assert_true(ch == 0 || r[ch].slowdown_hi <= bud + 1e-9);
+            assert_true(ch == 0 || r[ch].slowdown_bound <= bud + 1e-9);
             prev = r[ch].value;
             double best = r[0].value;
             for (size_t i = 1; i < n; i++)
-                if (r[i].eligible && r[i].slowdown_hi <= bud + 1e-9)
+                if (r[i].eligible && r[i].slowdown_bound <= bud + 1e-9)
                     best = fmin(best, r[i].value);
             assert_true(r[ch].value <= best / (1 - 0.005) * (1 + 1e-12));
         }
