@@ -307,8 +307,7 @@ static fp_status mark_cold_starts(ctx *c, item *const *sweep, size_t m, double *
         int q = out_of_line[0] ? 0 : out_of_line[1] ? 1 : 2;
         static const char *const what[] = {
             "", " (energy out of line, time normal)",
-            " (energy / (mean power x time) out of line, time normal: energy outside the timed "
-            "window)"};
+            " (energy / (power x time) out of line: energy outside the timed window)"};
         static const char *const unit[] = {" s", " J", ""};
         fp_info(c->opt->diag,
                 "%s %s %.0f MHz: sweep position %zu (%s) is a cold start: %.4g%s vs %.4g%s "
