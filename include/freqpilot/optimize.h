@@ -76,8 +76,9 @@ int fp_constraints_lookup(const fp_constraints *c, const char *app, double *max_
 /* ---- Data ---- */
 
 typedef struct fp_opt_point {
-    const fp_agg_row *row; /* centres, intervals, flags */
-    size_t nruns;          /* kept runs (0 without runs) */
+    const fp_agg_row *row; /* centres, intervals, flags: all the engine uses */
+    size_t nruns;          /* kept runs when they were loaded (0 from aggregated.csv); for
+                              callers that look at single runs, not used by the choice */
     double *time_runs;     /* nruns values */
     double *energy_runs;
     long *run_index; /* sweep positions (-1 unknown) */
@@ -98,17 +99,18 @@ typedef struct fp_opt_data {
 } fp_opt_data;
 
 /*
- * Groups agg's rows by (gpu, app). runs (may be NULL) are the runs fp_aggregate was given;
- * the dropped ones (agg->dropped) are left out, the rest attached to their row. agg's rows
- * and findings are copied, so agg may be freed afterwards.
+ * Groups agg's rows by (gpu, app), each number as aggregated.csv writes it (%.10g), so the
+ * runs and their aggregated.csv give the engine the same inputs. runs (may be NULL) are the
+ * runs fp_aggregate was given; the dropped ones (agg->dropped) are left out, the rest
+ * attached to their row. agg's rows and findings are copied, so agg may be freed afterwards.
  */
 fp_status fp_opt_data_build(const fp_agg_result *agg, const fp_run_list *runs, fp_opt_data *out,
                             fp_error *err);
 void fp_opt_data_free(fp_opt_data *d);
 /*
- * Loads the inputs: either one aggregated.csv (recognised by its header; intervals are then
- * propagated analytically) or any inputs fp_runs_load reads (a DATASET/, measured_runs.csv,
- * ...), aggregated here with aopt (NULL = defaults) so the runs are kept for the bootstrap.
+ * Loads the inputs: either one aggregated.csv (recognised by its header) or any inputs
+ * fp_runs_load reads (a DATASET/, measured_runs.csv, ...), aggregated here with aopt (NULL =
+ * defaults); the kept runs are then attached too.
  */
 fp_status fp_opt_data_load(const char *const *paths, size_t npaths, const fp_agg_options *aopt,
                            const fp_diag *diag, fp_opt_data *out, fp_error *err);
@@ -215,11 +217,6 @@ void fp_opt_compare_est(const fp_opt_estimate *e, size_t i, size_t b, const fp_o
  * is significantly above factor. NAN without a noise estimate.
  */
 double fp_opt_p_above(const fp_opt_estimate *e, size_t i, size_t b, int energy, double factor);
-
-/* Slowdown and saving of point i against point b of c (fp_opt_estimate_curve, then
- * fp_opt_compare_est at o->confidence). */
-fp_status fp_opt_compare_points(const fp_opt_curve *c, size_t i, size_t b, const fp_opt_options *o,
-                                fp_opt_compare *out, fp_error *err);
 
 /* ---- Verdicts ---- */
 

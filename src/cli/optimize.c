@@ -268,9 +268,6 @@ int cmd_optimize(int argc, char **argv)
         cli_error("%s", err.msg);
         return EXIT_FAIL;
     }
-    if (!data.have_runs)
-        cli_info("aggregated.csv input: intervals propagated from the rows' 95 %% intervals "
-                 "(give the runs for a bootstrap)");
     fp_opt_results res = {0};
     int rc = EXIT_FAIL;
     if (fp_optimize(&data, objs, nobjs, budgets, nbudgets, consp, &o, &res, &err)) {

@@ -292,23 +292,6 @@ int fp_opt_baseline(const fp_opt_curve *c, const fp_opt_options *o, int *fallbac
     return -1;
 }
 
-fp_status fp_opt_compare_points(const fp_opt_curve *c, size_t i, size_t b, const fp_opt_options *o,
-                                fp_opt_compare *out, fp_error *err)
-{
-    fp_opt_estimate e;
-    fp_status st = fp_opt_estimate_curve(c, o, &e, err);
-    if (st)
-        return st;
-    if (!isfinite(e.time_s[i]) || !isfinite(e.time_s[b])) {
-        fp_opt_estimate_free(&e);
-        return fp_error_set(err, FP_ERR_INVALID, "%s %s: %.0f or %.0f MHz has no data", c->gpu,
-                            c->app, c->pts[i].row->freq_mhz, c->pts[b].row->freq_mhz);
-    }
-    fp_opt_compare_est(&e, i, b, o, out);
-    fp_opt_estimate_free(&e);
-    return FP_OK;
-}
-
 static fp_status push_result(fp_opt_results *out, const fp_opt_result *r, fp_error *err)
 {
     if (out->len == out->cap) {
