@@ -42,7 +42,8 @@ RUNS_COLUMNS: Dict[str, type] = {
     "flags": str,
 }
 
-# aggregated.csv (DESIGN.md section 2), then time_cv and energy_cv.
+# aggregated.csv (DESIGN.md section 2), then time_cv, energy_cv and gpu_name (the board's full
+# name, "" when the input does not say).
 AGGREGATED_COLUMNS: Dict[str, type] = {
     "gpu": str,
     "app": str,
@@ -68,6 +69,7 @@ AGGREGATED_COLUMNS: Dict[str, type] = {
     "flags": str,
     "time_cv": float,
     "energy_cv": float,
+    "gpu_name": str,
 }
 
 # `freqpilot optimize` results (optimal.json's "results", or --format csv).

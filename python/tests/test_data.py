@@ -71,6 +71,7 @@ def test_aggregated_as_dataframe(run_out):
     # A column that is empty everywhere stays a number column (NaN), not text.
     assert str(df["gpu_util_pct"].dtype) == "float64"
     assert (df["time_s"] > 0).all() and (df["energy_j"] > 0).all()
+    assert set(df["gpu_name"]) == {"NVIDIA A100-PCIE-40GB (simulated)"}
 
 
 def test_recommendations_match_the_json(run_out):
