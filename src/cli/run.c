@@ -811,6 +811,8 @@ int cmd_run(int argc, char **argv)
     fp_status st = lj.st;
     if (st) {
         cli_error("%s", lj.err.msg);
+        for (size_t k = 0; k < log.n; k++)
+            free(log.lines[k]);
         return EXIT_FAIL;
     }
     for (int i = 0; i < S_N; i++) {
