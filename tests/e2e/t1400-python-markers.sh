@@ -109,6 +109,10 @@ check "aggregated.csv has no zero rows" no_zero_rows "$tmp/b.csv"
 check "its clocks are kept with runs=0 and empty values" \
     test "$(tail -n +2 "$tmp/b.csv" | cut -d, -f"$(csvcol "$tmp/b.csv" runs)" | sort -u)" = 0
 
+rc=$(status fp status "$tmp/b")
+check "status: both clocks failed" \
+    test "$rc" -eq 1 -a "$(grep -c ' failed .*a run failed (see its run.json)' "$tmp/out")" -eq 2
+
 # The user's own PYTHONUNBUFFERED (empty = off for Python) is kept: print() buffers, caught.
 rc=$(PYTHONUNBUFFERED= status fp profile --backend sim --gpu A100 --clocks 1410 --runs 1 --warmup 0 \
     --out "$tmp/u" -- "$PY" -c 'import time; print("FREQPILOT_MARK begin"); time.sleep(0.3); print("FREQPILOT_MARK end")')
