@@ -23,15 +23,15 @@ typedef enum fp_ci_method { FP_CI_BOOTSTRAP = 0, FP_CI_T } fp_ci_method;
 typedef struct fp_agg_options {
     fp_center center;
     fp_ci_method ci;
-    double confidence;          /* 0.95 */
-    int bootstrap_samples;      /* 2000 */
-    unsigned long seed;         /* fixed default so results are reproducible */
-    int drop_cold_starts;       /* 1 */
-    int drop_outliers;          /* 1 */
-    double outlier_mad_k;       /* robust z beyond which a run is an outlier (default 3.5) */
-    double outlier_min_rel;     /* ... and at least this relative deviation from the median (0.25) */
-    double cv_threshold;        /* high_cv above this coefficient of variation of time (0.10) */
-    int strict;                 /* every data-quality warning becomes an error */
+    double confidence;      /* 0.95 */
+    int bootstrap_samples;  /* 2000 */
+    unsigned long seed;     /* fixed default so results are reproducible */
+    int drop_cold_starts;   /* 1 */
+    int drop_outliers;      /* 1 */
+    double outlier_mad_k;   /* robust z beyond which a run is an outlier (default 3.5) */
+    double outlier_min_rel; /* ... and at least this relative deviation from the median (0.25) */
+    double cv_threshold;    /* high_cv above this coefficient of variation of time (0.10) */
+    int strict;             /* every data-quality warning becomes an error */
     const fp_diag *diag;
 } fp_agg_options;
 
@@ -41,12 +41,12 @@ typedef struct fp_agg_row {
     char gpu[64];
     char app[64];
     double freq_mhz;
-    int runs;          /* runs kept */
-    int runs_dropped;  /* runs dropped (cold start, outlier, failed) */
+    int runs;         /* runs kept */
+    int runs_dropped; /* runs dropped (cold start, outlier, failed) */
     double time_s, time_s_lo, time_s_hi;
     double energy_j, energy_j_lo, energy_j_hi;
     double power_w;
-    double edp, ed2p;  /* from the centres: E*T, E*T^2 */
+    double edp, ed2p; /* from the centres: E*T, E*T^2 */
     double sm_clock_mhz, gpu_util_pct, sm_active, dram_active, tensor_active, fp_active, temp_c;
     double time_cv, energy_cv;
     uint32_t flags;
@@ -66,12 +66,43 @@ typedef struct fp_agg_result {
     size_t nrows;
     fp_agg_finding *findings;
     size_t nfindings;
-    fp_run_list dropped;       /* copies of the dropped runs, with the reason in flags */
+    fp_run_list dropped; /* copies of the dropped runs, with the reason in flags */
 } fp_agg_result;
 
 fp_status fp_aggregate(const fp_run_list *runs, const fp_agg_options *opt, fp_agg_result *out,
                        fp_error *err);
 void fp_agg_result_free(fp_agg_result *res);
+
+/*
+ * Rows by (gpu, app) (by_app 1) or by gpu (0), found once in O(n): group k (in the order the
+ * groups first appear) holds rows row[start[k]] .. row[start[k + 1] - 1], in row order; of[i] is
+ * the group of row i.
+ */
+typedef struct fp_agg_groups {
+    size_t ngroups;
+    size_t *start; /* ngroups + 1 */
+    size_t *row;   /* nrows */
+    size_t *of;    /* nrows */
+} fp_agg_groups;
+fp_status fp_agg_groups_build(const fp_agg_row *rows, size_t nrows, int by_app, fp_agg_groups *out,
+                              fp_error *err);
+void fp_agg_groups_free(fp_agg_groups *g);
+/* The first row of each (gpu, app) pair of rows, in order of first appearance, at most cap of
+ * them; returns how many were stored. */
+size_t fp_agg_pairs(const fp_agg_row *rows, size_t nrows, size_t *first, size_t cap);
+
+/*
+ * Which runs fp_aggregate dropped (res->dropped holds copies): the copies indexed by (gpu, app,
+ * clock), a run matched by what identifies it (gpu, app, clock, sweep position, repetition, time
+ * and source). res must outlive the index.
+ */
+typedef struct fp_agg_dropped_index fp_agg_dropped_index;
+fp_status fp_agg_dropped_index_new(const fp_agg_result *res, fp_agg_dropped_index **out,
+                                   fp_error *err);
+/* fp_aggregate's copy of run r among the dropped ones (its flags say why), NULL when r was kept.
+ * idx NULL: nothing was dropped. */
+const fp_run *fp_agg_dropped_find(const fp_agg_dropped_index *idx, const fp_run *r);
+void fp_agg_dropped_index_free(fp_agg_dropped_index *idx);
 
 /* Writes aggregated.csv / JSON atomically (temporary file, then rename). path "-" = stdout. */
 fp_status fp_agg_write_csv(const fp_agg_result *res, const char *path, fp_error *err);

@@ -193,29 +193,11 @@ static const char *drop_reason(uint32_t flags)
     return "dropped";
 }
 
-static int same_num(double a, double b)
-{
-    return a == b || (isnan(a) && isnan(b));
-}
-
-/* fp_aggregate's copy of run r among the dropped ones, NULL when r was kept. */
-static const fp_run *dropped_copy(const fp_run_list *dropped, const fp_run *r)
-{
-    for (size_t i = 0; i < dropped->len; i++) {
-        const fp_run *x = &dropped->items[i];
-        if (x->run_index == r->run_index && x->repetition == r->repetition &&
-            same_num(x->freq_mhz, r->freq_mhz) && strcmp(x->source, r->source) == 0 &&
-            strcmp(x->app, r->app) == 0 && strcmp(x->gpu, r->gpu) == 0)
-            return x;
-    }
-    return NULL;
-}
-
 /*
  * --dropped FILE: the dropped runs (columns up to source). --runs FILE (all != NULL): every
  * run loaded, in input order, reason empty for a kept run, then sm_clock_mhz and flags.
  */
-static fp_status write_runs(const fp_run_list *d, const fp_run_list *all, const char *path,
+static fp_status write_runs(const fp_agg_result *res, const fp_run_list *all, const char *path,
                             fp_error *err)
 {
     fp_atomic_file f;
@@ -224,10 +206,15 @@ static fp_status write_runs(const fp_run_list *d, const fp_run_list *all, const 
         return st;
     fputs("gpu,app,freq_mhz,run_index,repetition,time_s,energy_j,power_w,reason,source", f.fp);
     fputs(all ? ",sm_clock_mhz,flags\n" : "\n", f.fp);
-    const fp_run_list *list = all ? all : d;
+    const fp_run_list *list = all ? all : &res->dropped;
+    fp_agg_dropped_index *idx = NULL;
+    if (all && (st = fp_agg_dropped_index_new(res, &idx, err))) {
+        fp_atomic_abort(&f);
+        return st;
+    }
     for (size_t i = 0; i < list->len; i++) {
         const fp_run *r = &list->items[i];
-        const fp_run *drop = all ? dropped_copy(d, r) : r;
+        const fp_run *drop = all ? fp_agg_dropped_find(idx, r) : r;
         fp_csv_put_str(f.fp, r->gpu);
         fputc(',', f.fp);
         fp_csv_put_str(f.fp, r->app);
@@ -248,6 +235,7 @@ static fp_status write_runs(const fp_run_list *d, const fp_run_list *all, const 
         }
         fputc('\n', f.fp);
     }
+    fp_agg_dropped_index_free(idx);
     st = fp_atomic_commit(&f, err);
     fp_atomic_abort(&f);
     return st;
@@ -478,8 +466,8 @@ int cmd_aggregate(int argc, char **argv)
         cli_error("%s", err.msg);
         goto out;
     }
-    if ((dropped_path && write_runs(&res.dropped, NULL, dropped_path, &err)) ||
-        (runs_path && write_runs(&res.dropped, &runs, runs_path, &err))) {
+    if ((dropped_path && write_runs(&res, NULL, dropped_path, &err)) ||
+        (runs_path && write_runs(&res, &runs, runs_path, &err))) {
         cli_error("%s", err.msg);
         if (strcmp(output, "-") != 0)
             unlink(output);

@@ -42,20 +42,6 @@ double fp_model_pmax(const char *gpu)
     return s ? s->power_limit_w : NAN;
 }
 
-size_t fp_model_groups(const fp_agg_row *rows, size_t nrows, size_t *first, size_t cap)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < nrows; i++) {
-        int seen = 0;
-        for (size_t j = 0; j < k && !seen; j++)
-            seen = strcmp(rows[first[j]].gpu, rows[i].gpu) == 0 &&
-                   strcmp(rows[first[j]].app, rows[i].app) == 0;
-        if (!seen && k < cap)
-            first[k++] = i;
-    }
-    return k;
-}
-
 /* ---- errors ---- */
 
 typedef struct err_acc {
@@ -382,7 +368,7 @@ fp_status fp_model_evaluate(const fp_agg_result *agg, const fp_eval_options *o,
     size_t *first = calloc(agg->nrows ? agg->nrows : 1, sizeof *first);
     if (!first)
         return fp_error_set(err, FP_ERR_NOMEM, "out of memory");
-    size_t ng = fp_model_groups(agg->rows, agg->nrows, first, agg->nrows);
+    size_t ng = fp_agg_pairs(agg->rows, agg->nrows, first, agg->nrows);
     out->items = calloc(ng ? ng : 1, sizeof *out->items);
     if (!out->items) {
         free(first);

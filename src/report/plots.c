@@ -13,6 +13,7 @@
 #include "freqpilot/dataset.h"
 #include "freqpilot/plot.h"
 #include "freqpilot/reader.h"
+#include "util/keyidx.h"
 
 void fp_plot_opts_init(fp_plot_opts *o)
 {
@@ -474,6 +475,60 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/*
+ * The usable rows of gpu, indexed by (gpu, app, clock), with the distinct apps and clocks in
+ * order of appearance and each app's energy at its highest clock (base; the first row there):
+ * one pass over the rows, where a scan per cell cost one per cell. NULL on no memory.
+ */
+static fp_keyidx *heatmap_rows(const fp_agg_result *agg, const char *gpu, const char **apps,
+                               size_t *na, double *clk, size_t *nc, double *base, double *bf)
+{
+    fp_keyidx *cells = fp_keyidx_new(64), *seen = fp_keyidx_new(64);
+    int ok = cells && seen;
+    for (size_t i = 0; ok && i < agg->nrows; i++) {
+        const fp_agg_row *r = &agg->rows[i];
+        if (strcmp(r->gpu, gpu) || !usable(r))
+            continue;
+        long a = fp_keyidx_get(seen, "", r->app, NAN);
+        if (a < 0) {
+            ok = fp_keyidx_add(seen, "", r->app, NAN, *na) == 0;
+            a = (long)*na;
+            apps[(*na)++] = r->app;
+            bf[a] = -1;
+        }
+        if (r->freq_mhz > bf[a]) {
+            bf[a] = r->freq_mhz;
+            base[a] = r->energy_j;
+        }
+        if (fp_keyidx_get(seen, "", "", r->freq_mhz) < 0) {
+            ok = ok && fp_keyidx_add(seen, "", "", r->freq_mhz, *nc) == 0;
+            clk[(*nc)++] = r->freq_mhz;
+        }
+        ok = ok && fp_keyidx_add(cells, gpu, r->app, r->freq_mhz, i) == 0;
+    }
+    fp_keyidx_free(seen);
+    if (!ok) {
+        fp_keyidx_free(cells);
+        return NULL;
+    }
+    return cells;
+}
+
+/* The energy of the last usable row of (gpu, app) at clock f; 0 when there is none. */
+static int heatmap_cell(const fp_keyidx *cells, const fp_agg_result *agg, const char *gpu,
+                        const char *app, double f, double *energy_j)
+{
+    fp_keyidx_iter it;
+    size_t i;
+    int found = 0;
+    fp_keyidx_find(cells, gpu, app, f, &it);
+    while (fp_keyidx_next(&it, &i)) {
+        *energy_j = agg->rows[i].energy_j;
+        found = 1;
+    }
+    return found;
+}
+
 fp_status fp_plot_heatmap(const fp_agg_result *agg, const fp_plot_opts *o, fp_figure *out,
                           fp_error *err)
 {
@@ -485,31 +540,20 @@ fp_status fp_plot_heatmap(const fp_agg_result *agg, const fp_plot_opts *o, fp_fi
     if (!gpu)
         return fp_error_set(err, FP_ERR_INVALID, "no aggregated rows");
     const char **apps = calloc(agg->nrows + 1, sizeof *apps);
-    double *clk = calloc(agg->nrows + 1, sizeof *clk);
-    if (!apps || !clk) {
+    double *clk = calloc(3 * (agg->nrows + 1), sizeof *clk), *base = clk + agg->nrows + 1,
+           *bf = base + agg->nrows + 1;
+    fp_keyidx *cells = NULL;
+    size_t na = 0, nc = 0;
+    /* The usable rows of gpu by (app, clock), for the cells below. */
+    if (!apps || !clk || !(cells = heatmap_rows(agg, gpu, apps, &na, clk, &nc, base, bf))) {
         free(apps);
         free(clk);
         return fp_error_set(err, FP_ERR_NOMEM, "out of memory");
     }
-    size_t na = 0, nc = 0;
-    for (size_t i = 0; i < agg->nrows; i++) {
-        const fp_agg_row *r = &agg->rows[i];
-        if (strcmp(r->gpu, gpu) || !usable(r))
-            continue;
-        int seen = 0;
-        for (size_t k = 0; k < na && !seen; k++)
-            seen = strcmp(apps[k], r->app) == 0;
-        if (!seen)
-            apps[na++] = r->app;
-        seen = 0;
-        for (size_t k = 0; k < nc && !seen; k++)
-            seen = fabs(clk[k] - r->freq_mhz) < 0.5;
-        if (!seen)
-            clk[nc++] = r->freq_mhz;
-    }
     if (na == 0) {
         free(apps);
         free(clk);
+        fp_keyidx_free(cells);
         return fp_error_set(err, FP_ERR_INVALID, "no aggregated rows with runs for gpu %s", gpu);
     }
     qsort(clk, nc, sizeof *clk, cmp_double);
@@ -534,22 +578,12 @@ fp_status fp_plot_heatmap(const fp_agg_result *agg, const fp_plot_opts *o, fp_fi
     for (size_t a = 0; ok && a < na; a++) {
         p->hm_rowlab[a] = strdup(apps[a]);
         ok = p->hm_rowlab[a] != NULL;
-        double base = NAN, bf = -1;
-        for (size_t i = 0; i < agg->nrows; i++) {
-            const fp_agg_row *r = &agg->rows[i];
-            if (!strcmp(r->gpu, gpu) && !strcmp(r->app, apps[a]) && usable(r) && r->freq_mhz > bf) {
-                bf = r->freq_mhz;
-                base = r->energy_j;
-            }
-        }
         for (size_t c = 0; c < nc; c++) {
-            double v = NAN;
-            for (size_t i = 0; i < agg->nrows; i++) {
-                const fp_agg_row *r = &agg->rows[i];
-                if (!strcmp(r->gpu, gpu) && !strcmp(r->app, apps[a]) && usable(r) &&
-                    fabs(r->freq_mhz - clk[c]) < 0.5)
-                    v = r->energy_j / base;
-            }
+            double v;
+            if (heatmap_cell(cells, agg, gpu, apps[a], clk[c], &v))
+                v /= base[a];
+            else
+                v = NAN;
             p->hm[a * nc + c] = v;
         }
     }
@@ -557,6 +591,7 @@ fp_status fp_plot_heatmap(const fp_agg_result *agg, const fp_plot_opts *o, fp_fi
         memcpy(p->hm_colx, clk, nc * sizeof *clk);
     free(apps);
     free(clk);
+    fp_keyidx_free(cells);
     return ok ? FP_OK : oom(out, err);
 }
 

@@ -6,31 +6,33 @@
 #include <string.h>
 
 #include "report/report_int.h"
+#include "util/keyidx.h"
 
 size_t fp_report_pairs(const fp_agg_result *agg, size_t *first_row, size_t cap)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < agg->nrows; i++) {
-        int seen = 0;
-        for (size_t k = 0; k < n && !seen; k++)
-            seen = !strcmp(agg->rows[first_row[k]].gpu, agg->rows[i].gpu) &&
-                   !strcmp(agg->rows[first_row[k]].app, agg->rows[i].app);
-        if (!seen && n < cap)
-            first_row[n++] = i;
-    }
-    return n;
+    return fp_agg_pairs(agg->rows, agg->nrows, first_row, cap);
 }
 
 size_t fp_report_gpus(const fp_agg_result *agg, const char **gpus, size_t cap)
 {
     size_t n = 0;
-    for (size_t i = 0; i < agg->nrows; i++) {
+    fp_keyidx *idx = fp_keyidx_new(cap);
+    for (size_t i = 0; i < agg->nrows && n < cap; i++) {
+        const char *g = agg->rows[i].gpu;
         int seen = 0;
-        for (size_t k = 0; k < n && !seen; k++)
-            seen = !strcmp(gpus[k], agg->rows[i].gpu);
-        if (!seen && n < cap)
-            gpus[n++] = agg->rows[i].gpu;
+        if (idx) {
+            seen = fp_keyidx_get(idx, g, "", NAN) >= 0;
+            if (!seen && fp_keyidx_add(idx, g, "", NAN, n) < 0) {
+                fp_keyidx_free(idx); /* no memory: the scan below */
+                idx = NULL;
+            }
+        }
+        for (size_t k = 0; !idx && k < n && !seen; k++)
+            seen = !strcmp(gpus[k], g);
+        if (!seen)
+            gpus[n++] = g;
     }
+    fp_keyidx_free(idx);
     return n;
 }
 
