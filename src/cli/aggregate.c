@@ -241,7 +241,7 @@ static fp_status write_runs(const fp_agg_result *res, const fp_run_list *all, co
     return st;
 }
 
-static void report(const fp_run_list *runs, const fp_agg_result *res)
+static void report(size_t nruns, const fp_agg_result *res)
 {
     size_t cold = 0, outl = 0, failed = 0;
     for (size_t i = 0; i < res->dropped.len; i++) {
@@ -270,8 +270,8 @@ static void report(const fp_run_list *runs, const fp_agg_result *res)
                  cold, outl);
     cli_info("%zu runs loaded, %zu kept, %zu dropped (%zu cold starts, %zu outliers, %zu failed); "
              "%zu rows, %zu findings",
-             runs->len, runs->len - res->dropped.len, res->dropped.len, cold, outl, failed,
-             res->nrows, res->nfindings);
+             nruns, nruns - res->dropped.len, res->dropped.len, cold, outl, failed, res->nrows,
+             res->nfindings);
 }
 
 /* Per-run drop explanations from fp_aggregate: info level, summarised by report(). */
@@ -280,6 +280,31 @@ static void drop_info(void *user, const char *msg)
     cli_diag_state *st = user;
     st->count++;
     cli_info("%s", msg);
+}
+
+/* Every INPUT's runs, aggregated (a progress bar while loading). */
+static fp_status load_and_aggregate(char **inputs, int ninputs, const fp_load_options *lopt,
+                                    const fp_agg_options *aopt, fp_run_list *runs,
+                                    fp_agg_result *res, fp_error *err)
+{
+    fp_status st = FP_OK;
+    cli_progress *prog = cli_progress_start("loading", (double)ninputs);
+    for (int i = 0; i < ninputs && !st; i++) {
+        size_t before = runs->len;
+        if (!(st = fp_runs_load(inputs[i], lopt, runs, err))) {
+            cli_progress_update(prog, (double)(i + 1));
+            cli_debug("%s: %zu runs", inputs[i], runs->len - before);
+        }
+    }
+    cli_progress_stop(prog);
+    if (!st && runs->len == 0)
+        st = fp_error_set(err, FP_ERR_INVALID, "no runs found in the input%s",
+                          ninputs > 1 ? "s" : "");
+    if (!st)
+        st = fp_aggregate(runs, aopt, res, err);
+    if (st)
+        fp_run_list_free(runs);
+    return st;
 }
 
 int cmd_aggregate(int argc, char **argv)
@@ -438,30 +463,19 @@ int cmd_aggregate(int argc, char **argv)
     fp_error err;
     fp_error_clear(&err);
     int rc = EXIT_FAIL;
-    cli_progress *prog = cli_progress_start("loading", (double)ninputs);
-    for (int i = 0; i < ninputs; i++) {
-        size_t before = runs.len;
-        if (fp_runs_load(argv[optind + i], &lopt, &runs, &err)) {
-            cli_progress_stop(prog);
-            cli_error("%s", err.msg);
-            fp_run_list_free(&runs);
-            return EXIT_FAIL;
-        }
-        cli_progress_update(prog, (double)(i + 1));
-        cli_debug("%s: %zu runs", argv[optind + i], runs.len - before);
-    }
-    cli_progress_stop(prog);
-    if (runs.len == 0) {
-        cli_error("no runs found in the input%s", ninputs > 1 ? "s" : "");
-        fp_run_list_free(&runs);
-        return EXIT_FAIL;
-    }
-    if (fp_aggregate(&runs, &aopt, &res, &err)) {
+    /* Inputs `run` has loaded and aggregated already (with these default options). */
+    const cli_preload *pre = cli_preload_for((const char *const *)argv + optind, (size_t)ninputs);
+    if (pre && (!cli_preload_defaults(&lopt, &aopt) || (runs_path && !pre->runs)))
+        pre = NULL;
+    if (pre) {
+        res = *pre->agg;
+        if (pre->runs)
+            runs = *pre->runs;
+    } else if (load_and_aggregate(argv + optind, ninputs, &lopt, &aopt, &runs, &res, &err)) {
         cli_error("%s", err.msg);
-        fp_run_list_free(&runs);
         return EXIT_FAIL;
     }
-    report(&runs, &res);
+    report(pre ? pre->nruns : runs.len, &res);
     if ((json ? fp_agg_write_json(&res, output, &err) : fp_agg_write_csv(&res, output, &err))) {
         cli_error("%s", err.msg);
         goto out;
@@ -477,7 +491,9 @@ int cmd_aggregate(int argc, char **argv)
     }
     rc = EXIT_OK;
 out:
-    fp_agg_result_free(&res);
-    fp_run_list_free(&runs);
+    if (!pre) {
+        fp_agg_result_free(&res);
+        fp_run_list_free(&runs);
+    }
     return rc;
 }

@@ -102,6 +102,34 @@ void cli_progress_update(cli_progress *p, double done);
 void cli_progress_set_label(cli_progress *p, const char *text); /* shown after the bar */
 void cli_progress_stop(cli_progress *p);
 
+/*
+ * Inputs loaded once (src/cli/preload.c): `run` loads and aggregates its inputs, then runs
+ * each stage's command in a forked child; a command given the same inputs with the default
+ * load and aggregate options takes them from this memory.
+ */
+struct fp_run_list;
+struct fp_agg_result;
+struct fp_opt_data;
+struct fp_load_options;
+struct fp_agg_options;
+typedef struct cli_preload {
+    const char *const *paths; /* the INPUT arguments, as given */
+    size_t npaths;
+    const struct fp_run_list *runs;  /* NULL when only the aggregation was kept */
+    size_t nruns;                    /* runs loaded */
+    const struct fp_agg_result *agg; /* fp_aggregate with fp_agg_options_init's defaults */
+    const struct fp_opt_data *opt;   /* fp_opt_data_build(agg, runs) */
+} cli_preload;
+void cli_preload_set(const cli_preload *p); /* NULL: none */
+/* The preload when paths are its inputs (the same strings in the same order), else NULL. */
+const cli_preload *cli_preload_for(const char *const *paths, size_t n);
+/* 1 when the options (either may be NULL) are the defaults the preload was made with. */
+int cli_preload_defaults(const struct fp_load_options *lo, const struct fp_agg_options *ao);
+/* optimize, pareto and validate's data: the preload's (*borrowed = 1: not to be freed) or
+ * fp_opt_data_load's. */
+fp_status cli_opt_data(const char *const *paths, size_t n, const fp_diag *diag,
+                       struct fp_opt_data *out, int *borrowed, fp_error *err);
+
 /* Commands. */
 int cmd_aggregate(int argc, char **argv);
 int cmd_apply(int argc, char **argv);

@@ -189,8 +189,9 @@ int cmd_pareto(int argc, char **argv)
             fp_objective_parse(defaults[i], &objs[nobjs++], NULL);
     }
     fp_opt_data data;
-    if (fp_opt_data_load((const char *const *)(argv + optind), (size_t)(argc - optind), NULL, &diag,
-                         &data, &err)) {
+    int borrowed;
+    if (cli_opt_data((const char *const *)(argv + optind), (size_t)(argc - optind), &diag, &data,
+                     &borrowed, &err)) {
         cli_error("%s", err.msg);
         return EXIT_FAIL;
     }
@@ -306,6 +307,7 @@ out:
         fp_atomic_abort(&f);
     json_decref(root);
     fp_opt_results_free(&res);
-    fp_opt_data_free(&data);
+    if (!borrowed)
+        fp_opt_data_free(&data);
     return rc;
 }

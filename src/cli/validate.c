@@ -265,8 +265,9 @@ int cmd_validate(int argc, char **argv)
     if (strcmp(recs.baseline, "max") == 0 || recs.baseline[0] == '\0')
         vo.baseline = FP_BASELINE_MAX;
     fp_opt_data data;
-    if (fp_opt_data_load((const char *const *)(argv + optind), (size_t)(argc - optind - 1), NULL,
-                         &diag, &data, &err)) {
+    int borrowed;
+    if (cli_opt_data((const char *const *)(argv + optind), (size_t)(argc - optind - 1), &diag,
+                     &data, &borrowed, &err)) {
         cli_error("%s", err.msg);
         fp_opt_results_free(&recs);
         return EXIT_FAIL;
@@ -317,7 +318,8 @@ int cmd_validate(int argc, char **argv)
     rc = nbad && !warn_only ? EXIT_FAIL : EXIT_OK;
 out:
     free(vs);
-    fp_opt_data_free(&data);
+    if (!borrowed)
+        fp_opt_data_free(&data);
     fp_opt_results_free(&recs);
     return rc;
 }

@@ -299,8 +299,40 @@ fp_status fp_plot_pareto(const fp_agg_result *agg, const fp_rec_list *recs, cons
     return ok ? FP_OK : oom(out, err);
 }
 
-/* Distinct (gpu, app) pairs of recs in first-seen order, as "gpu\napp" labels. */
-static size_t rec_pairs(const fp_rec_list *recs, const fp_plot_opts *o, size_t *first)
+/* The recommendations of recs by (gpu, app) (clock NAN), in list order; NULL on no memory. */
+static fp_keyidx *index_recs(const fp_rec_list *recs)
+{
+    fp_keyidx *idx = fp_keyidx_new(recs->len);
+    for (size_t i = 0; idx && i < recs->len; i++)
+        if (fp_keyidx_add(idx, recs->items[i].gpu, recs->items[i].app, NAN, i) < 0) {
+            fp_keyidx_free(idx);
+            idx = NULL;
+        }
+    return idx;
+}
+
+/* fp_recs_find through the index of recs (the same first match). */
+static const fp_rec *find_rec(const fp_rec_list *recs, const fp_keyidx *idx, const char *gpu,
+                              const char *app, const char *objective, double max_slowdown)
+{
+    fp_keyidx_iter it;
+    size_t i;
+    fp_keyidx_find(idx, gpu, app, NAN, &it);
+    while (fp_keyidx_next(&it, &i)) {
+        const fp_rec *r = &recs->items[i];
+        if (strcmp(r->objective, objective))
+            continue;
+        int a = isfinite(r->max_slowdown), b = isfinite(max_slowdown);
+        if (a != b || (a && fabs(r->max_slowdown - max_slowdown) > 1e-9))
+            continue;
+        return r;
+    }
+    return NULL;
+}
+
+/* Distinct (gpu, app) pairs of recs in first-seen order (first[k]: a rec of pair k). */
+static size_t rec_pairs(const fp_rec_list *recs, const fp_keyidx *idx, const fp_plot_opts *o,
+                        size_t *first)
 {
     size_t n = 0;
     for (size_t i = 0; i < recs->len; i++) {
@@ -309,11 +341,7 @@ static size_t rec_pairs(const fp_rec_list *recs, const fp_plot_opts *o, size_t *
             continue;
         if (o->app && strcmp(r->app, o->app))
             continue;
-        int seen = 0;
-        for (size_t k = 0; k < n && !seen; k++)
-            seen = strcmp(recs->items[first[k]].gpu, r->gpu) == 0 &&
-                   strcmp(recs->items[first[k]].app, r->app) == 0;
-        if (!seen)
+        if (fp_keyidx_get(idx, r->gpu, r->app, NAN) == (long)i) /* the pair's first */
             first[n++] = i;
     }
     return n;
@@ -343,11 +371,16 @@ fp_status fp_plot_savings(const fp_rec_list *recs, const fp_plot_opts *o, fp_fig
 {
     const char *obj = o->objective ? o->objective : "energy";
     size_t *first = calloc(recs->len ? recs->len : 1, sizeof *first);
-    if (!first)
+    fp_keyidx *ridx = index_recs(recs);
+    if (!first || !ridx) {
+        free(first);
+        fp_keyidx_free(ridx);
         return fp_error_set(err, FP_ERR_NOMEM, "out of memory");
-    size_t n = rec_pairs(recs, o, first);
+    }
+    size_t n = rec_pairs(recs, ridx, o, first);
     if (n == 0) {
         free(first);
+        fp_keyidx_free(ridx);
         return fp_error_set(err, FP_ERR_INVALID, "no recommendations to plot");
     }
     char title[160];
@@ -369,7 +402,7 @@ fp_status fp_plot_savings(const fp_rec_list *recs, const fp_plot_opts *o, fp_fig
             for (size_t i = 0; i < n; i++) {
                 const fp_rec *pr = &recs->items[first[i]];
                 const fp_rec *r =
-                    fp_recs_find(recs, pr->gpu, pr->app, obj, c ? o->max_slowdown : NAN);
+                    find_rec(recs, ridx, pr->gpu, pr->app, obj, c ? o->max_slowdown : NAN);
                 x[i] = (double)i;
                 s[i] = r ? r->energy_saving : NAN;
                 sl[i] = r ? r->energy_saving_lo : NAN;
@@ -394,19 +427,43 @@ fp_status fp_plot_savings(const fp_rec_list *recs, const fp_plot_opts *o, fp_fig
         ok = ok && set_pair_cats(p0, recs, first, n) == 0 && set_pair_cats(p1, recs, first, n) == 0;
     }
     free(first);
+    fp_keyidx_free(ridx);
     free(buf);
     return ok ? FP_OK : oom(out, err);
+}
+
+/* The groups of rows by gpu, by gpu (clock NAN); NULL on no memory. */
+static fp_keyidx *index_gpus(const fp_agg_result *agg, const fp_agg_groups *g)
+{
+    fp_keyidx *idx = fp_keyidx_new(g->ngroups);
+    for (size_t k = 0; idx && k < g->ngroups; k++)
+        if (fp_keyidx_add(idx, agg->rows[g->row[g->start[k]]].gpu, "", NAN, k) < 0) {
+            fp_keyidx_free(idx);
+            idx = NULL;
+        }
+    return idx;
 }
 
 fp_status fp_plot_optima(const fp_agg_result *agg, const fp_rec_list *recs, const fp_plot_opts *o,
                          fp_figure *out, fp_error *err)
 {
     size_t *first = calloc(recs->len ? recs->len : 1, sizeof *first);
-    if (!first)
+    fp_keyidx *ridx = index_recs(recs), *gidx = NULL;
+    fp_agg_groups gpus = {0};
+    if (!first || !ridx ||
+        (agg && (fp_agg_groups_build(agg->rows, agg->nrows, 0, &gpus, NULL) ||
+                 !(gidx = index_gpus(agg, &gpus))))) {
+        free(first);
+        fp_keyidx_free(ridx);
+        fp_agg_groups_free(&gpus);
         return fp_error_set(err, FP_ERR_NOMEM, "out of memory");
-    size_t n = rec_pairs(recs, o, first);
+    }
+    size_t n = rec_pairs(recs, ridx, o, first);
     if (n == 0) {
         free(first);
+        fp_keyidx_free(ridx);
+        fp_keyidx_free(gidx);
+        fp_agg_groups_free(&gpus);
         return fp_error_set(err, FP_ERR_INVALID, "no recommendations to plot");
     }
     fp_figure_init(out, "optima", "Chosen SM clock within each GPU's clock range");
@@ -419,11 +476,12 @@ fp_status fp_plot_optima(const fp_agg_result *agg, const fp_rec_list *recs, cons
         for (size_t i = 0; i < n; i++) {
             const char *g = recs->items[first[i]].gpu;
             double fmin = INFINITY, fmax = -INFINITY;
-            for (size_t k = 0; agg && k < agg->nrows; k++)
-                if (strcmp(agg->rows[k].gpu, g) == 0) {
-                    fmin = fmin < agg->rows[k].freq_mhz ? fmin : agg->rows[k].freq_mhz;
-                    fmax = fmax > agg->rows[k].freq_mhz ? fmax : agg->rows[k].freq_mhz;
-                }
+            long gi = gidx ? fp_keyidx_get(gidx, g, "", NAN) : -1;
+            for (size_t k = gi >= 0 ? gpus.start[gi] : 0; gi >= 0 && k < gpus.start[gi + 1]; k++) {
+                const fp_agg_row *r = &agg->rows[gpus.row[k]];
+                fmin = fmin < r->freq_mhz ? fmin : r->freq_mhz;
+                fmax = fmax > r->freq_mhz ? fmax : r->freq_mhz;
+            }
             x[i] = (double)i;
             lo[i] = isfinite(fmin) ? fmin : NAN;
             hi[i] = isfinite(fmax) ? fmax : NAN;
@@ -450,8 +508,8 @@ fp_status fp_plot_optima(const fp_agg_result *agg, const fp_rec_list *recs, cons
             double off = ((double)nseen - 1.5) * 0.1;
             for (size_t k = 0; k < n; k++) {
                 const fp_rec *pr = &recs->items[first[k]];
-                const fp_rec *r = fp_recs_find(recs, pr->gpu, pr->app, recs->items[i].objective,
-                                               recs->items[i].max_slowdown);
+                const fp_rec *r = find_rec(recs, ridx, pr->gpu, pr->app, recs->items[i].objective,
+                                           recs->items[i].max_slowdown);
                 x[k] = (double)k + off;
                 y[k] = r ? r->freq_mhz : NAN;
             }
@@ -465,6 +523,9 @@ fp_status fp_plot_optima(const fp_agg_result *agg, const fp_rec_list *recs, cons
         ok = ok && set_pair_cats(p, recs, first, n) == 0;
     }
     free(first);
+    fp_keyidx_free(ridx);
+    fp_keyidx_free(gidx);
+    fp_agg_groups_free(&gpus);
     free(buf);
     return ok ? FP_OK : oom(out, err);
 }

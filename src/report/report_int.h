@@ -10,6 +10,11 @@
 size_t fp_report_pairs(const fp_agg_result *agg, size_t *first_row, size_t cap);
 /* Distinct GPUs of the aggregated rows in row order. */
 size_t fp_report_gpus(const fp_agg_result *agg, const char **gpus, size_t cap);
+/* How many GPUs and (gpu, app) pairs the rows hold in all (0 and 0 when out of memory). */
+void fp_report_counts(const fp_agg_result *agg, size_t *ngpus, size_t *npairs);
+/* The sentence a report shows when it drew the figures of fewer pairs or GPUs than it has. */
+void fp_report_figures_left_out(char *buf, size_t n, size_t drawn_pairs, size_t npairs,
+                                size_t drawn_gpus, size_t ngpus);
 /* One sentence saying what a data-quality flag means and why it matters. */
 const char *fp_report_flag_text(unsigned flag_bit);
 /* A slowdown budget as the report shows it: "5 %" or "none" (NAN). */

@@ -36,6 +36,34 @@ size_t fp_report_gpus(const fp_agg_result *agg, const char **gpus, size_t cap)
     return n;
 }
 
+void fp_report_counts(const fp_agg_result *agg, size_t *ngpus, size_t *npairs)
+{
+    fp_agg_groups g;
+    *ngpus = *npairs = 0;
+    if (fp_agg_groups_build(agg->rows, agg->nrows, 0, &g, NULL) == FP_OK) {
+        *ngpus = g.ngroups;
+        fp_agg_groups_free(&g);
+    }
+    if (fp_agg_groups_build(agg->rows, agg->nrows, 1, &g, NULL) == FP_OK) {
+        *npairs = g.ngroups;
+        fp_agg_groups_free(&g);
+    }
+}
+
+void fp_report_figures_left_out(char *buf, size_t n, size_t drawn_pairs, size_t npairs,
+                                size_t drawn_gpus, size_t ngpus)
+{
+    buf[0] = '\0';
+    if (drawn_pairs >= npairs && drawn_gpus >= ngpus)
+        return;
+    snprintf(buf, n,
+             "Figures of the first %zu of %zu (GPU, app) pairs and heatmaps of the first %zu of "
+             "%zu GPUs are shown; `freqpilot plot sweep|pareto|heatmap DATA --gpu G --app A "
+             "-o FILE` draws any other.",
+             drawn_pairs < npairs ? drawn_pairs : npairs, npairs,
+             drawn_gpus < ngpus ? drawn_gpus : ngpus, ngpus);
+}
+
 const char *fp_report_flag_text(unsigned bit)
 {
     switch (1u << bit) {
