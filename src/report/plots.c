@@ -13,6 +13,7 @@
 #include "freqpilot/dataset.h"
 #include "freqpilot/plot.h"
 #include "freqpilot/reader.h"
+#include "report/report_int.h"
 #include "util/keyidx.h"
 
 void fp_plot_opts_init(fp_plot_opts *o)
@@ -318,15 +319,9 @@ static const fp_rec *find_rec(const fp_rec_list *recs, const fp_keyidx *idx, con
     fp_keyidx_iter it;
     size_t i;
     fp_keyidx_find(idx, gpu, app, NAN, &it);
-    while (fp_keyidx_next(&it, &i)) {
-        const fp_rec *r = &recs->items[i];
-        if (strcmp(r->objective, objective))
-            continue;
-        int a = isfinite(r->max_slowdown), b = isfinite(max_slowdown);
-        if (a != b || (a && fabs(r->max_slowdown - max_slowdown) > 1e-9))
-            continue;
-        return r;
-    }
+    while (fp_keyidx_next(&it, &i))
+        if (fp_rec_is(&recs->items[i], gpu, app, objective, max_slowdown))
+            return &recs->items[i];
     return NULL;
 }
 

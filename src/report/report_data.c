@@ -12,6 +12,7 @@
 
 #include "freqpilot/optimize.h"
 #include "freqpilot/plot.h"
+#include "report/report_int.h"
 #include "util/output.h"
 
 void fp_rec_init(fp_rec *r)
@@ -125,16 +126,19 @@ const fp_rec *fp_recs_find(const fp_rec_list *l, const char *gpu, const char *ap
 {
     if (!l)
         return NULL;
-    for (size_t i = 0; i < l->len; i++) {
-        const fp_rec *r = &l->items[i];
-        if (strcmp(r->gpu, gpu) || strcmp(r->app, app) || strcmp(r->objective, objective))
-            continue;
-        int a = isfinite(r->max_slowdown), b = isfinite(max_slowdown);
-        if (a != b || (a && fabs(r->max_slowdown - max_slowdown) > 1e-9))
-            continue;
-        return r;
-    }
+    for (size_t i = 0; i < l->len; i++)
+        if (fp_rec_is(&l->items[i], gpu, app, objective, max_slowdown))
+            return &l->items[i];
     return NULL;
+}
+
+int fp_rec_is(const fp_rec *r, const char *gpu, const char *app, const char *objective,
+              double max_slowdown)
+{
+    if (strcmp(r->gpu, gpu) || strcmp(r->app, app) || strcmp(r->objective, objective))
+        return 0;
+    int a = isfinite(r->max_slowdown), b = isfinite(max_slowdown);
+    return a == b && !(a && fabs(r->max_slowdown - max_slowdown) > 1e-9);
 }
 
 /* ---- validation results ---- */

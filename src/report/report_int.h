@@ -15,6 +15,9 @@ void fp_report_counts(const fp_agg_result *agg, size_t *ngpus, size_t *npairs);
 /* The sentence a report shows when it drew the figures of fewer pairs or GPUs than it has. */
 void fp_report_figures_left_out(char *buf, size_t n, size_t drawn_pairs, size_t npairs,
                                 size_t drawn_gpus, size_t ngpus);
+/* 1 when r is the recommendation for (gpu, app, objective, budget) (fp_recs_find's test). */
+int fp_rec_is(const fp_rec *r, const char *gpu, const char *app, const char *objective,
+              double max_slowdown);
 /* One sentence saying what a data-quality flag means and why it matters. */
 const char *fp_report_flag_text(unsigned flag_bit);
 /* A slowdown budget as the report shows it: "5 %" or "none" (NAN). */
