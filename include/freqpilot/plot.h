@@ -86,7 +86,7 @@ typedef struct fp_val {
 
 typedef struct fp_val_list {
     fp_val *items;
-    size_t len;
+    size_t len, cap;
 } fp_val_list;
 
 /* Appends the "validations" of a validate JSON file. */

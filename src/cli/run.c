@@ -77,9 +77,10 @@ static const char help_text[] =
     "    --title TEXT       report title\n"
     "    --runs N           runs per clock of the simulated sweep (overrides the config)\n"
     "    -j, --jobs N       stages run side by side (number of CPUs, at most 4)\n"
-    "    --timings FILE     write each stage's wall and CPU seconds (CSV: stage, wall_s,\n"
-    "                       cpu_s; load = reading and aggregating the inputs, report = the\n"
-    "                       figures, report.html and report.pdf)\n"
+    "    --timings FILE     write each stage's wall and CPU seconds and peak memory (CSV:\n"
+    "                       stage, wall_s, cpu_s, peak_rss_mib; load = reading and\n"
+    "                       aggregating the inputs, report = the figures, report.html and\n"
+    "                       report.pdf)\n"
     "    -q, --quiet        errors only\n"
     "    -v, --verbose      more messages\n"
     "    -h, --help         show this help\n"
@@ -190,7 +191,7 @@ typedef struct stage {
     pid_t pid;
     int state; /* 0 waiting, 1 running, 2 finished, 3 skipped (its dependency failed) */
     int rc;
-    double t0, wall_s, cpu_s;
+    double t0, wall_s, cpu_s, rss_mib;
 } stage;
 
 static void stage_init(stage *s, int (*fn)(int, char **), const char *cmd, const char *sub,
@@ -292,6 +293,7 @@ static int run_stages(stage *st, int n, int jobs, cli_progress *pr, int *step)
                 st[i].rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
                 st[i].wall_s = now_s() - st[i].t0;
                 st[i].cpu_s = cpu_of(&ru);
+                st[i].rss_mib = (double)ru.ru_maxrss / 1024.0;
                 running--;
                 left--;
                 cli_progress_update(pr, ++*step);
@@ -557,7 +559,8 @@ typedef struct draw_job {
     fig_task *figs;
     size_t nfigs;
     int pages;
-    double kids_cpu_s; /* CPU seconds of the children that drew */
+    double kids_cpu_s;   /* CPU seconds of the children that drew */
+    double kids_rss_mib; /* and the peak resident memory of the largest */
 } draw_job;
 
 /* Output i (0 = the PDF, 1 = the HTML, then the figures); 0 when written. */
@@ -616,6 +619,7 @@ static int draw_all(draw_job *j, int jobs)
                 break;
             }
         j->kids_cpu_s += cpu_of(&ru);
+        j->kids_rss_mib = fmax(j->kids_rss_mib, (double)ru.ru_maxrss / 1024.0);
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
             rc = -1;
     }
@@ -673,10 +677,12 @@ static fp_status load_once(const char *const *inputs, size_t ninputs, const fp_d
     return st;
 }
 
-/* --timings FILE: stage,wall_s,cpu_s per line (CPU of every process of the stage). */
+/* --timings FILE: stage,wall_s,cpu_s,peak_rss_mib per line (CPU of every process of the stage;
+ * the peak resident memory of its largest process, for load and report this process's peak
+ * so far). */
 typedef struct timing {
     const char *stage;
-    double wall_s, cpu_s;
+    double wall_s, cpu_s, rss_mib;
 } timing;
 
 static fp_status write_timings(const char *path, const timing *t, size_t n, fp_error *err)
@@ -685,9 +691,9 @@ static fp_status write_timings(const char *path, const timing *t, size_t n, fp_e
     fp_status st = fp_atomic_open(&af, path, err);
     if (st)
         return st;
-    fprintf(af.fp, "stage,wall_s,cpu_s\n");
+    fprintf(af.fp, "stage,wall_s,cpu_s,peak_rss_mib\n");
     for (size_t i = 0; i < n; i++)
-        fprintf(af.fp, "%s,%.3f,%.3f\n", t[i].stage, t[i].wall_s, t[i].cpu_s);
+        fprintf(af.fp, "%s,%.3f,%.3f,%.1f\n", t[i].stage, t[i].wall_s, t[i].cpu_s, t[i].rss_mib);
     return fp_atomic_commit(&af, err);
 }
 
@@ -696,6 +702,13 @@ static double self_cpu(void)
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     return cpu_of(&ru);
+}
+
+static double self_rss_mib(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_maxrss / 1024.0;
 }
 
 int cmd_run(int argc, char **argv)
@@ -837,7 +850,7 @@ int cmd_run(int argc, char **argv)
     }
     cli_preload pre = {inputs, ninputs, NULL, ld.nruns, &ld.agg, &ld.opt};
     cli_preload_set(&pre);
-    tm[ntm++] = (timing){"load", now_s() - t_load, self_cpu() - c_load};
+    tm[ntm++] = (timing){"load", now_s() - t_load, self_cpu() - c_load, self_rss_mib()};
     cli_debug("%.2f s: %zu runs loaded and aggregated", now_s() - t0, ld.nruns);
 
     /*
@@ -895,8 +908,8 @@ int cmd_run(int argc, char **argv)
     cli_debug("%.2f s: stages done", now_s() - t0);
     static const int log_order[S_N] = {S_AGG, S_OPT, S_PARETO, S_VALID, S_MODEL};
     for (int k = 0; k < S_N; k++)
-        tm[ntm++] =
-            (timing){stg[log_order[k]].argv[2], stg[log_order[k]].wall_s, stg[log_order[k]].cpu_s};
+        tm[ntm++] = (timing){stg[log_order[k]].argv[2], stg[log_order[k]].wall_s,
+                             stg[log_order[k]].cpu_s, stg[log_order[k]].rss_mib};
     int have_model_file = stg[S_MODEL].rc == 0;
     /* Listed in the order a user would type them. */
     for (int k = 0; k < S_N; k++)
@@ -1002,10 +1015,11 @@ int cmd_run(int argc, char **argv)
     snprintf(pdf, sizeof pdf, "%s/report.pdf", out);
     size_t cap = 2 + FP_REPORT_GPUS_MAX + 3 * FP_REPORT_PAIRS_MAX;
     fig_task *figs = malloc(cap * sizeof *figs);
-    draw_job dj = {&in, figdir, html, pdf, figs, figs ? list_figures(&in, figs, cap) : 0, 0, 0};
+    draw_job dj = {&in, figdir, html, pdf, figs, figs ? list_figures(&in, figs, cap) : 0, 0, 0, 0};
     double t_draw = now_s(), c_draw = self_cpu();
     int rc = figs ? draw_all(&dj, (int)jobs) : -1;
-    tm[ntm++] = (timing){"report", now_s() - t_draw, self_cpu() - c_draw + dj.kids_cpu_s};
+    tm[ntm++] = (timing){"report", now_s() - t_draw, self_cpu() - c_draw + dj.kids_cpu_s,
+                         fmax(self_rss_mib(), dj.kids_rss_mib)};
     free(figs);
     int pages = dj.pages;
     cli_progress_update(pr, ++step);

@@ -16,6 +16,7 @@
 #include "cli/cli.h"
 #include "freqpilot/atomic.h"
 #include "freqpilot/optimize.h"
+#include "util/json_stream.h"
 #include "util/output.h"
 
 static const char help_text[] =
@@ -105,41 +106,46 @@ static json_t *jnum(double v)
     return isfinite(v) ? json_real(v) : json_null();
 }
 
+static json_t *validation_json(void *ctx, size_t i)
+{
+    const fp_validation *v = &((const fp_validation *)ctx)[i];
+    const fp_opt_compare *m = &v->a.cmp;
+    json_t *o = json_object(), *checks = json_object();
+    json_object_set_new(o, "gpu", json_string(v->rec.gpu));
+    json_object_set_new(o, "app", json_string(v->rec.app));
+    json_object_set_new(o, "objective", json_string(v->rec.objective));
+    json_object_set_new(o, "max_slowdown", jnum(v->rec.max_slowdown));
+    json_object_set_new(o, "freq_mhz", jnum(v->rec.freq_mhz));
+    json_object_set_new(o, "baseline_mhz", jnum(v->rec.baseline_mhz));
+    json_object_set_new(o, "energy_saving", jnum(m->energy_saving));
+    json_object_set_new(o, "energy_saving_lo", jnum(m->energy_saving_lo));
+    json_object_set_new(o, "energy_saving_hi", jnum(m->energy_saving_hi));
+    json_object_set_new(o, "slowdown", jnum(m->slowdown));
+    json_object_set_new(o, "slowdown_lo", jnum(m->slowdown_lo));
+    json_object_set_new(o, "slowdown_hi", jnum(m->slowdown_hi));
+    json_object_set_new(o, "status", json_string(fp_check_status_name(v->a.worst)));
+    json_object_set_new(o, "verdict", json_string(fp_verdict_name(v->a.verdict)));
+    json_object_set_new(o, "verdict_reason", json_string(v->a.reason));
+    for (int k = 0; k < FP_VALIDATE_NCHECKS; k++) {
+        const fp_check *ck = &v->a.checks[k];
+        json_t *c = json_object();
+        json_object_set_new(c, "status", json_string(fp_check_status_name(ck->status)));
+        json_object_set_new(c, "p_value", jnum(ck->p_value));
+        json_object_set_new(c, "detail", json_string(ck->detail));
+        json_object_set_new(checks, ck->name, c);
+    }
+    json_object_set_new(o, "checks", checks);
+    return o;
+}
+
+/* One validation at a time: a fleet has hundreds of thousands (util/json_stream.h). */
 static fp_status write_json(const fp_validation *vs, size_t n, const char *path, fp_error *err)
 {
-    json_t *root = json_object(), *arr = json_array();
-    json_object_set_new(root, "validations", arr);
-    for (size_t i = 0; i < n; i++) {
-        const fp_validation *v = &vs[i];
-        const fp_opt_compare *m = &v->a.cmp;
-        json_t *o = json_object(), *checks = json_object();
-        json_object_set_new(o, "gpu", json_string(v->rec.gpu));
-        json_object_set_new(o, "app", json_string(v->rec.app));
-        json_object_set_new(o, "objective", json_string(v->rec.objective));
-        json_object_set_new(o, "max_slowdown", jnum(v->rec.max_slowdown));
-        json_object_set_new(o, "freq_mhz", jnum(v->rec.freq_mhz));
-        json_object_set_new(o, "baseline_mhz", jnum(v->rec.baseline_mhz));
-        json_object_set_new(o, "energy_saving", jnum(m->energy_saving));
-        json_object_set_new(o, "energy_saving_lo", jnum(m->energy_saving_lo));
-        json_object_set_new(o, "energy_saving_hi", jnum(m->energy_saving_hi));
-        json_object_set_new(o, "slowdown", jnum(m->slowdown));
-        json_object_set_new(o, "slowdown_lo", jnum(m->slowdown_lo));
-        json_object_set_new(o, "slowdown_hi", jnum(m->slowdown_hi));
-        json_object_set_new(o, "status", json_string(fp_check_status_name(v->a.worst)));
-        json_object_set_new(o, "verdict", json_string(fp_verdict_name(v->a.verdict)));
-        json_object_set_new(o, "verdict_reason", json_string(v->a.reason));
-        for (int k = 0; k < FP_VALIDATE_NCHECKS; k++) {
-            const fp_check *ck = &v->a.checks[k];
-            json_t *c = json_object();
-            json_object_set_new(c, "status", json_string(fp_check_status_name(ck->status)));
-            json_object_set_new(c, "p_value", jnum(ck->p_value));
-            json_object_set_new(c, "detail", json_string(ck->detail));
-            json_object_set_new(checks, ck->name, c);
-        }
-        json_object_set_new(o, "checks", checks);
-        json_array_append_new(arr, o);
-    }
-    return fp_json_write_atomic(path, root, FP_JSON_FLAGS, err);
+    json_t *root = json_object();
+    if (root)
+        json_object_set_new(root, "validations", json_null());
+    return fp_json_write_stream(path, root, "validations", n, validation_json, (void *)vs,
+                                FP_JSON_FLAGS, err);
 }
 
 static fp_status write_csv(const fp_validation *vs, size_t n, const char *path, fp_error *err)

@@ -16,6 +16,7 @@
 #include "freqpilot/atomic.h"
 #include "freqpilot/model.h"
 #include "model/model_internal.h"
+#include "util/json_stream.h"
 #include "util/keyidx.h"
 #include "util/output.h"
 
@@ -338,11 +339,68 @@ done:
     return st;
 }
 
+/* What the curves JSON is written from, one curve at a time. */
+typedef struct curves_out {
+    const fp_model_file *m;
+    const fp_agg_result *agg;
+    const double *clocks;
+    size_t nclocks;
+    const fp_agg_groups *pairs;
+    const fp_keyidx *pidx;
+} curves_out;
+
+static json_t *curve_points_json(void *ctx, size_t i)
+{
+    const curves_out *x = ctx;
+    const fp_curve_model *c = &x->m->curves[i];
+    json_t *o = json_object(), *pts = json_array(), *meas = json_array();
+    json_object_set_new(o, "gpu", json_string(c->gpu));
+    json_object_set_new(o, "app", json_string(c->app));
+    json_object_set_new(o, "clock_bound", json_boolean(c->clock_bound));
+    json_object_set_new(o, "note", json_string(c->note));
+    size_t n = x->nclocks ? x->nclocks : 40;
+    for (size_t k = 0; k < n; k++) {
+        double f = x->nclocks ? x->clocks[k]
+                              : c->meas_hi_mhz -
+                                    (c->meas_hi_mhz - c->meas_lo_mhz) * (double)k / (double)(n - 1);
+        fp_curve_pred p;
+        fp_curve_predict(c, f, 0.95, &p);
+        json_t *q = json_object();
+        json_object_set_new(q, "freq_mhz", num(f));
+        json_object_set_new(q, "power_w", num(p.power_w));
+        json_object_set_new(q, "power_w_lo", num(p.power_lo));
+        json_object_set_new(q, "power_w_hi", num(p.power_hi));
+        json_object_set_new(q, "time_s", num(p.time_s));
+        json_object_set_new(q, "time_s_lo", num(p.time_lo));
+        json_object_set_new(q, "time_s_hi", num(p.time_hi));
+        json_object_set_new(q, "energy_j", num(p.energy_j));
+        json_object_set_new(q, "energy_j_lo", num(p.energy_lo));
+        json_object_set_new(q, "energy_j_hi", num(p.energy_hi));
+        json_object_set_new(q, "extrapolated", json_boolean(p.extrapolated));
+        json_array_append_new(pts, q);
+    }
+    /* The measured rows of the curve: its (gpu, app) group of rows, by the keyed index. */
+    long g = x->pidx ? fp_keyidx_get(x->pidx, c->gpu, c->app, NAN) : -1;
+    for (size_t k = g >= 0 ? x->pairs->start[g] : 0; g >= 0 && k < x->pairs->start[g + 1]; k++) {
+        const fp_agg_row *r = &x->agg->rows[x->pairs->row[k]];
+        if (r->runs <= 0)
+            continue;
+        json_t *q = json_object();
+        json_object_set_new(q, "freq_mhz", num(r->freq_mhz));
+        json_object_set_new(q, "power_w",
+                            num(r->power_w > 0 ? r->power_w : r->energy_j / r->time_s));
+        json_object_set_new(q, "time_s", num(r->time_s));
+        json_array_append_new(meas, q);
+    }
+    json_object_set_new(o, "points", pts);
+    json_object_set_new(o, "measured", meas);
+    return o;
+}
+
 fp_status fp_model_write_curves(const fp_model_file *m, const fp_agg_result *agg,
                                 const double *clocks, size_t nclocks, const char *path,
                                 fp_error *err)
 {
-    /* The measured rows of each curve: its (gpu, app) group of rows, found by the keyed index. */
     fp_agg_groups pairs = {0};
     fp_keyidx *pidx = NULL;
     if (agg) {
@@ -362,54 +420,16 @@ fp_status fp_model_write_curves(const fp_model_file *m, const fp_agg_result *agg
             return fp_error_set(err, FP_ERR_NOMEM, "%s: out of memory", path);
         }
     }
-    json_t *root = json_object(), *cs = json_array();
-    json_object_set_new(root, "format", json_string("freqpilot-model-curves"));
-    for (size_t i = 0; i < m->ncurves; i++) {
-        const fp_curve_model *c = &m->curves[i];
-        json_t *o = json_object(), *pts = json_array(), *meas = json_array();
-        json_object_set_new(o, "gpu", json_string(c->gpu));
-        json_object_set_new(o, "app", json_string(c->app));
-        json_object_set_new(o, "clock_bound", json_boolean(c->clock_bound));
-        json_object_set_new(o, "note", json_string(c->note));
-        size_t n = nclocks ? nclocks : 40;
-        for (size_t k = 0; k < n; k++) {
-            double f = nclocks ? clocks[k]
-                               : c->meas_hi_mhz - (c->meas_hi_mhz - c->meas_lo_mhz) * (double)k /
-                                                      (double)(n - 1);
-            fp_curve_pred p;
-            fp_curve_predict(c, f, 0.95, &p);
-            json_t *q = json_object();
-            json_object_set_new(q, "freq_mhz", num(f));
-            json_object_set_new(q, "power_w", num(p.power_w));
-            json_object_set_new(q, "power_w_lo", num(p.power_lo));
-            json_object_set_new(q, "power_w_hi", num(p.power_hi));
-            json_object_set_new(q, "time_s", num(p.time_s));
-            json_object_set_new(q, "time_s_lo", num(p.time_lo));
-            json_object_set_new(q, "time_s_hi", num(p.time_hi));
-            json_object_set_new(q, "energy_j", num(p.energy_j));
-            json_object_set_new(q, "energy_j_lo", num(p.energy_lo));
-            json_object_set_new(q, "energy_j_hi", num(p.energy_hi));
-            json_object_set_new(q, "extrapolated", json_boolean(p.extrapolated));
-            json_array_append_new(pts, q);
-        }
-        long g = pidx ? fp_keyidx_get(pidx, c->gpu, c->app, NAN) : -1;
-        for (size_t k = g >= 0 ? pairs.start[g] : 0; g >= 0 && k < pairs.start[g + 1]; k++) {
-            const fp_agg_row *r = &agg->rows[pairs.row[k]];
-            if (r->runs <= 0)
-                continue;
-            json_t *q = json_object();
-            json_object_set_new(q, "freq_mhz", num(r->freq_mhz));
-            json_object_set_new(q, "power_w",
-                                num(r->power_w > 0 ? r->power_w : r->energy_j / r->time_s));
-            json_object_set_new(q, "time_s", num(r->time_s));
-            json_array_append_new(meas, q);
-        }
-        json_object_set_new(o, "points", pts);
-        json_object_set_new(o, "measured", meas);
-        json_array_append_new(cs, o);
+    /* One curve at a time: a fleet has thousands (util/json_stream.h). */
+    curves_out x = {m, agg, clocks, nclocks, &pairs, pidx};
+    json_t *root = json_object();
+    if (root) {
+        json_object_set_new(root, "format", json_string("freqpilot-model-curves"));
+        json_object_set_new(root, "curves", json_null());
     }
-    json_object_set_new(root, "curves", cs);
+    fp_status st = fp_json_write_stream(path, root, "curves", m->ncurves, curve_points_json, &x,
+                                        FP_JSON_FLAGS, err);
     fp_keyidx_free(pidx);
     fp_agg_groups_free(&pairs);
-    return dump(root, path, err);
+    return st;
 }
