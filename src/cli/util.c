@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "util/asuser.h"
 #include "freqpilot/optimize.h"
 
 int cli_verbosity = 1;
@@ -323,5 +324,21 @@ int cli_parse_baseline(const char *arg, fp_opt_options *o)
         o->baseline_mhz = v;
     } else
         return -1;
+    return 0;
+}
+
+int cli_drop_root(void)
+{
+    const fp_invoker *who;
+    fp_error err;
+    if (fp_invoker_get(&who, &err)) {
+        cli_error("%s", err.msg);
+        return 1;
+    }
+    int e = fp_invoker_become(who);
+    if (e) {
+        cli_error("cannot act as uid %ld: %s", (long)who->uid, strerror(e));
+        return 1;
+    }
     return 0;
 }

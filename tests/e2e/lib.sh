@@ -44,6 +44,9 @@ _lib_cleanup() {
     rm -rf "$tmp"
 }
 trap _lib_cleanup EXIT
+# GPU leases (include/freqpilot/lease.h) in a folder of this test's own unless CTest gave one:
+# tests running side by side share the fake GPU's UUID.
+export FREQPILOT_LOCK_DIR=${FREQPILOT_LOCK_DIR:-$tmp/locks}
 # at_exit 'shell text': run before $tmp is removed (stop daemons, restore clocks).
 at_exit() { _at_exit+=("$1"); }
 

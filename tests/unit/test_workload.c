@@ -69,13 +69,13 @@ static char *slurp(const char *path)
     return buf;
 }
 
-static fp_workload_result run(char *const *argv, double timeout_s, const char *fifo)
+static fp_workload_result run(char *const *argv, double timeout_s, int fifo)
 {
     fp_workload_opts o = {
         .argv = argv,
         .stdout_path = out_path,
         .stderr_path = err_path,
-        .fifo_path = fifo,
+        .marker_fifo = fifo,
         .timeout_s = timeout_s,
     };
     fp_workload_result r;
@@ -114,7 +114,7 @@ static void test_no_shell(void **state)
     /* Arguments reach the program as they are: no splitting, globbing or expansion. */
     char *argv[] = {"printf", "%s|%s|%s\\n", "a  b", "$HOME", "*", NULL};
     double t0 = mono();
-    fp_workload_result r = run(argv, 0, NULL);
+    fp_workload_result r = run(argv, 0, 0);
     assert_int_equal(r.exit_status, 0);
     assert_int_equal(r.term_signal, 0);
     assert_int_equal(r.exec_errno, 0);
@@ -130,7 +130,7 @@ static void test_exit_status_and_stderr(void **state)
 {
     (void)state;
     char *argv[] = {"sh", "-c", "echo out line; echo err line >&2; exit 3", NULL};
-    fp_workload_result r = run(argv, 0, NULL);
+    fp_workload_result r = run(argv, 0, 0);
     assert_int_equal(r.exit_status, 3);
     assert_int_equal(r.term_signal, 0);
     assert_string_equal(slurp(out_path), "out line\n");
@@ -141,7 +141,7 @@ static void test_exec_failure(void **state)
 {
     (void)state;
     char *argv[] = {"/nonexistent/freqpilot-no-such-program", NULL};
-    fp_workload_result r = run(argv, 0, NULL);
+    fp_workload_result r = run(argv, 0, 0);
     assert_int_equal(r.exec_errno, ENOENT);
     assert_int_equal(r.exit_status, 127);
 }
@@ -150,7 +150,7 @@ static void test_crash_signal(void **state)
 {
     (void)state;
     char *argv[] = {"sh", "-c", "kill -SEGV $$", NULL};
-    fp_workload_result r = run(argv, 0, NULL);
+    fp_workload_result r = run(argv, 0, 0);
     assert_int_equal(r.term_signal, SIGSEGV);
     assert_int_equal(r.exit_status, 128 + SIGSEGV);
     assert_false(r.timed_out);
@@ -181,7 +181,7 @@ static void test_timeout_kills_group(void **state)
              "sleep 60 & echo $! > '%s/pid'; trap '' TERM; while :; do sleep 0.05; done", dir);
     char *argv[] = {"sh", "-c", script, NULL};
     double t0 = mono();
-    fp_workload_result r = run(argv, 0.3, NULL);
+    fp_workload_result r = run(argv, 0.3, 0);
     double took = mono() - t0;
     assert_true(r.timed_out);
     assert_true(r.term_signal == SIGKILL || r.term_signal == SIGTERM);
@@ -204,7 +204,7 @@ static void test_stdout_markers(void **state)
                     "echo loading; sleep 0.2; echo FREQPILOT_MARK begin; sleep 0.4; "
                     "echo FREQPILOT_MARK end; echo done",
                     NULL};
-    fp_workload_result r = run(argv, 10, NULL);
+    fp_workload_result r = run(argv, 10, 0);
     assert_int_equal(r.exit_status, 0);
     assert_string_equal(r.mark_source, "marker");
     assert_true(isfinite(r.mark_begin_mono) && isfinite(r.mark_end_mono));
@@ -225,7 +225,7 @@ static void test_unpaired_marks(void **state)
                     "echo FREQPILOT_MARK end; echo FREQPILOT_MARK begin; sleep 0.1; "
                     "echo FREQPILOT_MARK end",
                     NULL};
-    fp_workload_result r = run(argv, 10, NULL);
+    fp_workload_result r = run(argv, 10, 0);
     assert_string_equal(r.mark_source, "marker");
     assert_true(isfinite(r.mark_begin_mono) && isfinite(r.mark_end_mono));
     assert_true(r.mark_end_mono > r.mark_begin_mono);
@@ -235,20 +235,35 @@ static void test_unpaired_marks(void **state)
 static void test_fifo_markers(void **state)
 {
     (void)state;
-    char *argv[] = {"sh", "-c",
-                    "test -p \"$FREQPILOT_MARK_FIFO\" || exit 9; sleep 0.1; "
-                    "echo begin > \"$FREQPILOT_MARK_FIFO\"; sleep 0.3; "
-                    "echo end > \"$FREQPILOT_MARK_FIFO\"; echo ok",
-                    NULL};
-    fp_workload_result r = run(argv, 10, fifo_path);
+    /* The FIFO sits in a folder of freqpilot's own, not in the run folder; fifo_path
+     * receives its name. */
+    snprintf(fifo_path, sizeof fifo_path, "%s/fifo-name", dir);
+    char script[600];
+    snprintf(script, sizeof script,
+             "test -p \"$FREQPILOT_MARK_FIFO\" || exit 9; echo \"$FREQPILOT_MARK_FIFO\" > %s; "
+             "sleep 0.1; echo begin > \"$FREQPILOT_MARK_FIFO\"; sleep 0.3; "
+             "echo end > \"$FREQPILOT_MARK_FIFO\"; echo ok",
+             fifo_path);
+    char *argv[] = {"sh", "-c", script, NULL};
+    fp_workload_result r = run(argv, 10, 1);
     assert_int_equal(r.exit_status, 0);
     assert_string_equal(r.mark_source, "pipe");
     double win = r.mark_end_mono - r.mark_begin_mono;
     assert_true(win >= 0.25 && win < 2.0);
     assert_true(r.mark_begin_mono >= r.start_mono && r.mark_end_mono <= r.end_mono);
     assert_string_equal(slurp(out_path), "ok\n");
-    /* the FIFO is removed afterwards */
-    assert_int_not_equal(access(fifo_path, F_OK), 0);
+    /* the FIFO and its folder are removed afterwards */
+    char name[600];
+    const char *text = slurp(fifo_path);
+    assert_non_null(text);
+    assert_true(strlen(text) < sizeof name);
+    memcpy(name, text, strlen(text) + 1);
+    name[strcspn(name, "\n")] = 0;
+    assert_non_null(strstr(name, "/freqpilot-mark."));
+    assert_null(strstr(name, dir));
+    assert_int_not_equal(access(name, F_OK), 0);
+    *strrchr(name, '/') = 0;
+    assert_int_not_equal(access(name, F_OK), 0);
 }
 
 int main(void)
