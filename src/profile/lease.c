@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,7 +165,14 @@ fp_status fp_lease_acquire(fp_lease **out, const char *dir, const char *gpu_uuid
     if (fcntl(l->fd, F_OFD_SETLK, &fl)) {
         int e = errno;
         fp_lease_record r;
-        read_record(l->fd, &r);
+        /* A holder writes its record right after it gets the lock: give it a moment. */
+        for (int i = 0; i < 50; i++) {
+            read_record(l->fd, &r);
+            if (r.pid > 0 && (kill((pid_t)r.pid, 0) == 0 || errno == EPERM))
+                break;
+            struct timespec nap = {0, 10 * 1000 * 1000};
+            nanosleep(&nap, NULL);
+        }
         close(l->fd);
         free(l);
         if (e != EAGAIN && e != EACCES)
