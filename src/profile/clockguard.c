@@ -136,8 +136,9 @@ static fp_status sync_state(fp_clockguard *g, fp_error *err)
 
 /* ---- the workload left behind ---- */
 
-/* Start time (clock ticks after boot) and process group of pid; -1 when unreadable. */
-static int proc_stat(long pid, long *pgrp, unsigned long long *start)
+/* Start time (clock ticks after boot), process group and state letter of pid; -1 when
+ * unreadable. */
+static int proc_stat(long pid, long *pgrp, unsigned long long *start, char *state)
 {
     char path[64], buf[1024];
     snprintf(path, sizeof path, "/proc/%ld/stat", pid);
@@ -157,6 +158,8 @@ static int proc_stat(long pid, long *pgrp, unsigned long long *start)
     int field = 2;
     for (char *tok = strtok_r(p + 1, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
         field++;
+        if (field == 3)
+            *state = tok[0];
         if (field == 5)
             *pgrp = strtol(tok, NULL, 10);
         if (field == 22) {
@@ -189,11 +192,11 @@ static int end_workload(long pgid, long uid, unsigned long long start_ticks)
             continue;
         long pg = 0;
         unsigned long long start = 0;
-        char path[64];
+        char path[64], state = 0;
         struct stat sb;
         snprintf(path, sizeof path, "/proc/%ld", pid);
-        if (proc_stat(pid, &pg, &start) || pg != pgid || start < start_ticks || stat(path, &sb) ||
-            (long)sb.st_uid != uid)
+        if (proc_stat(pid, &pg, &start, &state) || pg != pgid || start < start_ticks ||
+            state == 'Z' || stat(path, &sb) || (long)sb.st_uid != uid)
             continue;
         if (kill((pid_t)pid, SIGKILL) == 0)
             killed++;
@@ -543,7 +546,8 @@ static unsigned long long start_ticks_of(pid_t pid)
 {
     long pg;
     unsigned long long start = 0;
-    return proc_stat((long)pid, &pg, &start) ? 0 : start;
+    char state;
+    return proc_stat((long)pid, &pg, &start, &state) ? 0 : start;
 }
 
 fp_status fp_clockguard_set_workload(fp_clockguard *g, pid_t pgid, uid_t uid, fp_error *err)
