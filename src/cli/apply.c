@@ -46,7 +46,8 @@ static const char help_text[] =
     "    --clock MHZ            clock to lock\n"
     "    --from FILE --app APP  optimize's JSON and the application (case-insensitive)\n"
     "    --objective OBJ        which objective's choice (first result for APP)\n"
-    "    --state-dir DIR        state file folder (see freqpilot restore)\n"
+    "    --state-dir DIR        state file folder (see freqpilot restore); refused under\n"
+    "                           sudo\n"
     "    --force                take over an existing state file\n"
     "    -v, --verbose          more messages on stderr\n"
     "    -q, --quiet            errors only\n"
@@ -175,6 +176,8 @@ int cmd_apply(int argc, char **argv)
             objective = optarg;
             break;
         case OPT_STATE_DIR:
+            if (cli_check_state_dir_option("apply", optarg))
+                return EXIT_USAGE;
             state_dir = optarg;
             break;
         case OPT_FORCE:

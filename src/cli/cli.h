@@ -51,6 +51,12 @@ int cli_mkdirs(const char *dir);
  * error message.
  */
 int cli_drop_root(void);
+/*
+ * --state-dir under sudo: refused (a usage error, message printed, returns 1). The folders
+ * root writes clock state into are the administrator's choice ($FREQPILOT_STATE_DIR, which
+ * sudo's env_reset does not pass on, or the default), not the invoking user's.
+ */
+int cli_check_state_dir_option(const char *cmd, const char *dir);
 
 /* Parses a number with a unit-free strict syntax; returns 0 on success. */
 int cli_parse_double(const char *s, double *out);

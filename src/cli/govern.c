@@ -112,7 +112,8 @@ static const char govern_help[] =
     "                            line\n"
     "    --duration S            daemon: stop after S seconds (0: until a signal)\n"
     "    --state-dir DIR         daemon: clock state files ($FREQPILOT_STATE_DIR or the\n"
-    "                            default, see 'freqpilot restore --help')\n"
+    "                            default, see 'freqpilot restore --help'); refused\n"
+    "                            under sudo\n"
     "    --force                 daemon: start over an unrestored state file\n"
     "    --sim                   train: learn from simulated runs\n"
     "    --dataset DIR           train: learn from a profile DATASET (repeatable, up to 16)\n"
@@ -788,6 +789,8 @@ static int cmd_daemon(gov_opts *o)
         d.interval_s = o->interval_ms / 1000;
     d.duration_s = o->duration;
     d.listen = o->listen;
+    if (o->state_dir && cli_check_state_dir_option("govern", o->state_dir))
+        return EXIT_USAGE;
     d.state_dir = o->state_dir;
     d.force = o->force;
     d.rate_file = o->rate_file;

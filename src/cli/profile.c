@@ -89,7 +89,7 @@ static const char *const help_text =
     "                            (nvml)\n"
     "    --dcgmi PATH            dcgmi executable (dcgmi in PATH)\n"
     "    --state-dir DIR         clock state files ($FREQPILOT_STATE_DIR or the default, see\n"
-    "                            'freqpilot restore --help')\n"
+    "                            'freqpilot restore --help'); refused under sudo\n"
     "    -h, --help              show this help\n"
     "\n"
     "  Cluster (docs/cluster.md)\n"
@@ -437,6 +437,8 @@ int cmd_profile(int argc, char **argv)
             o.dcgmi_path = optarg;
             break;
         case OPT_STATE_DIR:
+            if (cli_check_state_dir_option("profile", optarg))
+                return EXIT_USAGE;
             o.state_dir = optarg;
             break;
         case OPT_SIM_NOISE:

@@ -42,7 +42,8 @@ static const char *const help_text =
     "OPTIONS\n"
     "    --state-dir DIR   where state files live ($FREQPILOT_STATE_DIR, else\n"
     "                      /var/lib/freqpilot as root, else $XDG_STATE_HOME/freqpilot or\n"
-    "                      ~/.local/state/freqpilot)\n"
+    "                      ~/.local/state/freqpilot); refused under sudo (the folder\n"
+    "                      root trusts is the administrator's choice)\n"
     "    --all             every state file in the state directory (no UUID or file given)\n"
     "    --force           stop a running freqpilot that holds the GPU (SIGTERM), then\n"
     "                      restore what it left\n"
@@ -146,6 +147,8 @@ int cmd_restore(int argc, char **argv)
             cli_print_help(help_text);
             return EXIT_OK;
         case 's':
+            if (cli_check_state_dir_option("restore", optarg))
+                return EXIT_USAGE;
             c.state_dir = optarg;
             break;
         case 'f':

@@ -342,3 +342,20 @@ int cli_drop_root(void)
     }
     return 0;
 }
+
+int cli_check_state_dir_option(const char *cmd, const char *dir)
+{
+    const fp_invoker *who;
+    fp_error err;
+    if (fp_invoker_get(&who, &err)) {
+        cli_error("%s", err.msg);
+        return 1;
+    }
+    if (!who->drop)
+        return 0;
+    cli_usage_error(cmd,
+                    "--state-dir %s: not under sudo (root writes clock state only where the "
+                    "administrator said: $FREQPILOT_STATE_DIR or the default)",
+                    dir);
+    return 1;
+}

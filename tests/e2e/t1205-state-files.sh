@@ -32,11 +32,11 @@ for mode in 777 1777; do
     mkdir -m "$mode" "$d"
     as_user sh -c "cat >'$d/$U0.json'" <<<"$(state "$U1" 1 false 150 0)"
     : >"$FAKE_NVML_LOG"
-    as_sudo fp_nvml restore --all --state-dir "$d" >"$tmp/out" 2>"$tmp/err"
+    FREQPILOT_STATE_DIR=$d as_sudo fp_nvml restore --all >"$tmp/out" 2>"$tmp/err"
     check "$mode state folder: restore refuses it" grep -q "is writable by others (mode $(printf %04d "$mode"))" "$tmp/err"
     check "$mode state folder: no power limit set" test "$(power_sets)" -eq 0
-    as_sudo fp_nvml profile --clocks 1410 --runs 1 --warmup 0 --state-dir "$d" --out "$tmp/u/ds" -- true \
-        >"$tmp/out" 2>"$tmp/err"
+    FREQPILOT_STATE_DIR=$d as_sudo fp_nvml profile --clocks 1410 --runs 1 --warmup 0 \
+        --out "$tmp/u/ds" -- true >"$tmp/out" 2>"$tmp/err"
     check "$mode state folder: profile refuses it too" grep -q 'writable by others' "$tmp/err"
     check "$mode state folder: no clock touched" test "$(grep -c SetGpuLockedClocks "$FAKE_NVML_LOG")" -eq 0
 done
@@ -44,16 +44,16 @@ done
 # ---- a folder of the user's, a file of the user's in root's folder, a link --------------
 as_user mkdir "$tmp/u/state"
 state "$U0" 0 true null 0 | as_user sh -c "cat >'$tmp/u/state/$U0.json'"
-as_sudo fp_nvml restore --all --state-dir "$tmp/u/state" >"$tmp/out" 2>"$tmp/err"
+FREQPILOT_STATE_DIR=$tmp/u/state as_sudo fp_nvml restore --all >"$tmp/out" 2>"$tmp/err"
 check "a state folder owned by the user: refused" grep -q "owned by uid $TU_UID, not by uid 0" "$tmp/err"
 mkdir -m 755 "$tmp/state"
 state "$U0" 0 true null 0 >"$tmp/state/$U0.json"
 chown "$TU" "$tmp/state/$U0.json"
 : >"$FAKE_NVML_LOG"
-as_sudo fp_nvml restore --all --state-dir "$tmp/state" >"$tmp/out" 2>"$tmp/err"
+FREQPILOT_STATE_DIR=$tmp/state as_sudo fp_nvml restore --all >"$tmp/out" 2>"$tmp/err"
 check "a state file owned by the user: refused" grep -q "$U0.json is owned by uid $TU_UID" "$tmp/err"
-as_sudo fp_nvml profile --force --clocks 1410 --runs 1 --warmup 0 --state-dir "$tmp/state" \
-    --out "$tmp/u/ds" -- true >"$tmp/out" 2>"$tmp/err"
+FREQPILOT_STATE_DIR=$tmp/state as_sudo fp_nvml profile --force --clocks 1410 --runs 1 \
+    --warmup 0 --out "$tmp/u/ds" -- true >"$tmp/out" 2>"$tmp/err"
 check "--force does not bypass the ownership check" grep -q "owned by uid $TU_UID" "$tmp/err"
 check "... no clock touched" test "$(grep -c SetGpuLockedClocks "$FAKE_NVML_LOG")" -eq 0
 rm -f "$tmp/state/$U0.json"
@@ -62,6 +62,16 @@ ln -s "$tmp/elsewhere.json" "$tmp/state/$U0.json"
 fp_nvml restore --all --state-dir "$tmp/state" >"$tmp/out" 2>"$tmp/err"
 check "a symbolic link as state file: refused" grep -q "$U0.json: a symbolic link" "$tmp/err"
 rm -f "$tmp/state/$U0.json"
+
+# ---- under sudo the user does not choose where root writes state -------------------------
+for cmd in "profile --clocks 1410 --runs 1 --out $tmp/u/ds2" "apply --clock 1005" "restore --all"; do
+    # shellcheck disable=SC2086
+    as_sudo fp_nvml $cmd --state-dir "$tmp/u/state" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    check "sudo freqpilot ${cmd%% *} --state-dir: a usage error (rc $rc)" test $rc -eq 2
+    check "... saying why" grep -q -- '--state-dir .*: not under sudo' "$tmp/err"
+done
+check "... nothing written in the user's folder" test -z "$(ls -A "$tmp/u/state" | grep -v "^$U0.json$")"
 
 # ---- a root-owned file naming another GPU than its name -----------------------------------
 state "$U1" 1 false 150 0 >"$tmp/state/$U0.json"
