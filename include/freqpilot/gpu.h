@@ -95,8 +95,9 @@ const char *fp_gpu_backend_names(void);
 unsigned fp_gpu_snap_clock(const fp_gpu_info *info, double mhz);
 /*
  * Range checks for a clock or power limit that came from a file or a user, against what the
- * device reports: mhz within its supported clocks (lowest..highest of the table), watts
- * within its power-limit constraints. Not finite, outside, or a GPU that does not report
+ * device reports (fp_gpu_info; the board table of gpu_specs.h fills only what the device left
+ * unknown): mhz within its supported clocks (lowest..highest of the table), watts within its
+ * power-limit constraints. Not finite, outside, or a GPU that does not report
  * them: FP_ERR_INVALID naming what ("optimal.json: freq_mhz") and the range. Nothing is
  * changed by these; callers check before they change anything.
  */
