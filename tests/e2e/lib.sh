@@ -8,6 +8,9 @@
 #   skip_all "why"                            # exit 77: CTest reports the test as skipped
 #   need_real_data [SUBDIR]                   # skip unless $REAL (../shared/data) has it
 #   need_fake_nvml                            # skip unless the fake libnvidia-ml.so.1 is built
+#   use_fake_gpu                              # need_fake_nvml; its call log and persistent
+#                                             # state in $tmp, clock state files in $tmp/state
+#   locked_now [GPU]                          # 1 while the fake GPU (0) is locked, else 0
 #   fp ARGS...                                # the freqpilot under test ($FP)
 #   fp_nvml ARGS...                           # the same, loading the fake NVML
 #   status CMD...                             # run CMD, stdout/stderr to $tmp/out, $tmp/err; echo rc
@@ -83,6 +86,12 @@ need_real_data() {
 need_fake_nvml() {
     [ -e "$FAKE/libnvidia-ml.so.1" ] || skip_all "$FAKE/libnvidia-ml.so.1 not built (tests/fake_nvml)"
 }
+use_fake_gpu() {
+    need_fake_nvml
+    export FAKE_NVML_LOG=$tmp/nvml.log FAKE_NVML_STATE=$tmp/fake.state
+    export FREQPILOT_STATE_DIR=$tmp/state
+}
+locked_now() { awk -v g="${1:-0}" '$1==g{print $2}' "$FAKE_NVML_STATE"; }
 fp() { "$FP" "$@"; }
 fp_nvml() { LD_LIBRARY_PATH=$FAKE${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} "$FP" "$@"; }
 status() {

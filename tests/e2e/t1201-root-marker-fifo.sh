@@ -7,10 +7,8 @@
 # As root for a throwaway user (sudo simulated with SUDO_UID/SUDO_GID), with the fake NVML:
 # the user pre-creates the run folders and races symbolic links into them during the sweep.
 . "$(dirname "$0")/lib.sh"
-need_fake_nvml
+use_fake_gpu
 need_throwaway_user
-export FAKE_NVML_LOG=$tmp/nvml.log FAKE_NVML_STATE=$tmp/fake.state
-export FREQPILOT_STATE_DIR=$tmp/state
 
 # A root-only file the attacker would like to own.
 echo "root secret" >"$tmp/secret"

@@ -8,11 +8,8 @@
 # temporary names are fresh, and a state folder anyone else can write is refused.
 # As root for a throwaway user (sudo simulated), with the fake NVML.
 . "$(dirname "$0")/lib.sh"
-need_fake_nvml
+use_fake_gpu
 need_throwaway_user
-export FAKE_NVML_LOG=$tmp/nvml.log FAKE_NVML_STATE=$tmp/fake.state
-export FREQPILOT_STATE_DIR=$tmp/state
-locked_now() { awk '$1==0{print $2}' "$FAKE_NVML_STATE"; }
 
 for f in out err json base; do
     echo "root secret $f" >"$tmp/secret-$f"

@@ -5,10 +5,8 @@
 # privileges. Now every helper runs as the invoking user. Stand-in helpers record the uid
 # they run as. As root for a throwaway user (sudo simulated), with the fake NVML.
 . "$(dirname "$0")/lib.sh"
-need_fake_nvml
+use_fake_gpu
 need_throwaway_user
-export FAKE_NVML_LOG=$tmp/nvml.log FAKE_NVML_STATE=$tmp/fake.state
-export FREQPILOT_STATE_DIR=$tmp/state
 mkdir "$tmp/u/bin"
 cat >"$tmp/u/bin/dcgmi" <<EOS
 #!/bin/sh

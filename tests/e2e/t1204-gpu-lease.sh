@@ -7,9 +7,7 @@
 # or daemon, whatever --state-dir: exactly one of two sweeps started together runs. Needs
 # no root (the fake NVML).
 . "$(dirname "$0")/lib.sh"
-need_fake_nvml
-export FAKE_NVML_LOG=$tmp/nvml.log FAKE_NVML_STATE=$tmp/fake.state
-locked_now() { awk '$1==0{print $2}' "$FAKE_NVML_STATE"; }
+use_fake_gpu
 SWEEP=(profile --clocks 1410 --runs 1 --warmup 0)
 
 pairs=8

@@ -8,12 +8,11 @@
 # writable, the file a regular file of root's naming the GPU it sits under, parsed strictly;
 # ownership is decided by the GPU lease, not by a pid. As root for a throwaway user.
 . "$(dirname "$0")/lib.sh"
-need_fake_nvml
+use_fake_gpu
 need_throwaway_user
-export FAKE_NVML_LOG=$tmp/nvml.log FAKE_NVML_STATE=$tmp/fake.state FAKE_NVML_GPUS=2
+export FAKE_NVML_GPUS=2
 U0=GPU-fa4e0000-0000-4000-8000-000000000000
 U1=GPU-fa4e0000-0000-4000-8000-000000000001
-locked_now() { awk -v g="$1" '$1==g{print $2}' "$FAKE_NVML_STATE"; }
 power_sets() { grep -c 'SetPowerManagementLimit' "$FAKE_NVML_LOG" 2>/dev/null || true; }
 # state UUID INDEX LOCKED(true|false) RESTORE_POWER_W|null PID
 state() {

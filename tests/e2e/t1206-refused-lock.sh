@@ -7,9 +7,7 @@
 # the record, and a record with nothing to restore is removed (no state file exists before
 # the first change). Fake NVML; no root needed.
 . "$(dirname "$0")/lib.sh"
-need_fake_nvml
-export FAKE_NVML_LOG=$tmp/nvml.log FAKE_NVML_STATE=$tmp/fake.state
-export FREQPILOT_STATE_DIR=$tmp/state
+use_fake_gpu
 SWEEP=(profile --clocks 1410,1005 --runs 1 --warmup 0)
 
 FAKE_NVML_FAIL=nvmlDeviceSetGpuLockedClocks:4,nvmlDeviceResetGpuLockedClocks:4 fp_nvml "${SWEEP[@]}" --out "$tmp/ds1" -- true \

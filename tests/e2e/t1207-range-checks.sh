@@ -7,9 +7,7 @@
 # clocks and power-limit range (fp_gpu_check_clock/_power_limit): outside -> an error,
 # nothing changed. Fake NVML (A100: 210..1410 MHz); no root needed.
 . "$(dirname "$0")/lib.sh"
-need_fake_nvml
-export FAKE_NVML_LOG=$tmp/nvml.log FAKE_NVML_STATE=$tmp/fake.state
-export FREQPILOT_STATE_DIR=$tmp/state
+use_fake_gpu
 U0=GPU-fa4e0000-0000-4000-8000-000000000000
 nothing_changed() {
     [ "$(grep -cE 'SetGpuLockedClocks|SetApplicationsClocks|SetPowerManagementLimit' "$FAKE_NVML_LOG")" -eq 0 ] &&

@@ -10,12 +10,10 @@
 # while its phases change (llama on the fake NVML, 10x): it keeps its clock, retries, and
 # goes on once descriptors are back. Fake NVML; no root needed.
 . "$(dirname "$0")/lib.sh"
-need_fake_nvml
+use_fake_gpu
 command -v curl >/dev/null || skip_all "curl not installed"
 command -v perl >/dev/null || skip_all "perl not installed"
 command -v prlimit >/dev/null || skip_all "prlimit (util-linux) not installed"
-export FAKE_NVML_LOG=$tmp/nvml.log FAKE_NVML_STATE=$tmp/fake.state
-export FREQPILOT_STATE_DIR=$tmp/state
 export FAKE_NVML_WORKLOAD=llama FAKE_NVML_TIME_SCALE=10
 locked_clock() { awk '$1==0 && $2==1 {print $4}' "$FAKE_NVML_STATE"; }
 n_changes() { grep -c 'info: clock .* MHz (phase' "$tmp/err"; }

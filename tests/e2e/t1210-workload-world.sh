@@ -9,11 +9,8 @@
 # is ended by `freqpilot restore`, and a second signal execs `freqpilot restore` (only
 # async-signal-safe calls in the handler). As root for a throwaway user, fake NVML.
 . "$(dirname "$0")/lib.sh"
-need_fake_nvml
+use_fake_gpu
 need_throwaway_user
-export FAKE_NVML_LOG=$tmp/nvml.log FAKE_NVML_STATE=$tmp/fake.state
-export FREQPILOT_STATE_DIR=$tmp/state
-locked_now() { awk '$1==0{print $2}' "$FAKE_NVML_STATE"; }
 SWEEP=(profile --clocks 1410 --runs 1 --warmup 0)
 wait_for() { # up to 10 s for the shell condition $1
     local _i
