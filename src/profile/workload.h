@@ -8,9 +8,10 @@
  * with that user's HOME, USER, LOGNAME, SHELL and a plain PATH (FP_INVOKER_PATH); killed
  * when freqpilot dies (PR_SET_PDEATHSIG, set after the drop); stderr straight to a file;
  * stdout through a pipe that the parent tees to a file while scanning it for
- * `FREQPILOT_MARK begin` / `FREQPILOT_MARK end` lines; optionally a FIFO named in
- * $FREQPILOT_MARK_FIFO whose "begin" / "end" writes are timestamped too. Marks carry the
- * host CLOCK_MONOTONIC time at which freqpilot read them.
+ * `FREQPILOT_MARK begin [NAME]` / `FREQPILOT_MARK end [NAME]` lines; optionally a FIFO named
+ * in $FREQPILOT_MARK_FIFO whose "begin [NAME]" / "end [NAME]" writes are timestamped too.
+ * Marks carry the host CLOCK_MONOTONIC time at which freqpilot read them (marks read in one
+ * read(2) share it). The workload's environment gets PYTHONUNBUFFERED=1 unless it is set.
  *
  * Files: stdout.txt and stderr.txt are opened by a process acting as the invoking user
  * (O_NOFOLLOW), so they belong to the user and no link leads root anywhere. The FIFO lives in
@@ -26,6 +27,8 @@
 
 #include "freqpilot/clockguard.h"
 #include "freqpilot/error.h"
+
+#define FP_MARK_NAME_MAX 64
 
 typedef struct fp_workload_opts {
     char *const *argv;       /* argv[0] looked up in PATH */
@@ -49,7 +52,9 @@ typedef struct fp_workload_result {
     double start_mono, end_mono;
     double mark_begin_mono, mark_end_mono; /* NAN when not marked */
     char mark_source[16];                  /* "marker", "pipe" or "none" */
-    unsigned marks_ignored;                /* unpaired or repeated marks */
+    char mark_name[FP_MARK_NAME_MAX];      /* name given with the first begin ("" = none) */
+    unsigned marks_ignored;                /* unpaired or repeated marks (not nested ones) */
+    unsigned mark_depth;                   /* windows open when the output ended */
 } fp_workload_result;
 
 /* Runs the workload to completion (see above). Errors only for failures of freqpilot itself
@@ -58,5 +63,14 @@ fp_status fp_workload_run(const fp_workload_opts *opts, fp_workload_result *res,
 
 /* Scans one stdout line (without its newline) for a marker: 1 begin, 2 end, 0 none. */
 int fp_workload_parse_mark(const char *line, size_t len);
+
+/*
+ * Whether res's marked window is unusable (docs/profile.md): both marks read together (the
+ * workload's output was buffered, typically until it exited) or the window shorter than one
+ * sample interval. Returns 1 with the reason in words in why, 0 when the window is usable or
+ * not marked.
+ */
+int fp_workload_window_error(const fp_workload_result *res, double interval_s, char *why,
+                             size_t size);
 
 #endif

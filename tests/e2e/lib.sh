@@ -11,6 +11,7 @@
 #   use_fake_gpu                              # need_fake_nvml; its call log and persistent
 #                                             # state in $tmp, clock state files in $tmp/state
 #   locked_now [GPU]                          # 1 while the fake GPU (0) is locked, else 0
+#   need_python [MODULE...]                   # PY = the system's python3; skip unless it has them
 #   fp ARGS...                                # the freqpilot under test ($FP)
 #   fp_nvml ARGS...                           # the same, loading the fake NVML
 #   status CMD...                             # run CMD, stdout/stderr to $tmp/out, $tmp/err; echo rc
@@ -92,6 +93,17 @@ use_fake_gpu() {
     export FREQPILOT_STATE_DIR=$tmp/state
 }
 locked_now() { awk -v g="${1:-0}" '$1==g{print $2}' "$FAKE_NVML_STATE"; }
+# The Python of the package's tests: Debian's /usr/bin/python3 (python3-pytest, python3-pandas),
+# not whichever python3 comes first on PATH; FREQPILOT_PYTHON (CMake's FP_PYTHON) overrides it.
+need_python() {
+    PY=${FREQPILOT_PYTHON:-/usr/bin/python3}
+    [ -x "$PY" ] || skip_all "$PY not found (set FREQPILOT_PYTHON)"
+    local m
+    for m in "$@"; do
+        "$PY" -c "import $m" 2>/dev/null ||
+            skip_all "$PY cannot import $m (sh scripts/install-deps.sh installs it)"
+    done
+}
 fp() { "$FP" "$@"; }
 fp_nvml() { LD_LIBRARY_PATH=$FAKE${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} "$FP" "$@"; }
 status() {
