@@ -93,6 +93,12 @@ fp_status fp_state_read(const fp_state_dir *d, const char *name, fp_state *s, in
 fp_status fp_state_write(const fp_state_dir *d, const fp_state *s, fp_error *err);
 /* Removes file name from d (a missing file is not an error). */
 fp_status fp_state_remove(const fp_state_dir *d, const char *name, fp_error *err);
+/*
+ * Removes the temporary files a writer of name's state file left when it was killed mid-write
+ * (".NAME.tmp.*"). Only the holder of the GPU's lease writes that file, so its caller must
+ * hold the lease.
+ */
+void fp_state_remove_temporaries(const fp_state_dir *d, const char *name);
 /* Calls fn for every "*.json" name in d (hidden names skipped); stops on nonzero. */
 fp_status fp_state_list(const fp_state_dir *d, int (*fn)(void *user, const char *name), void *user,
                         fp_error *err);

@@ -346,6 +346,7 @@ fp_status fp_clockguard_begin(fp_clockguard **out, const fp_gpu_backend *be, fp_
     }
     if ((st = fp_lease_acquire(&g->lease, opts->lock_dir, g->info.uuid, &own, NULL, err)))
         goto fail;
+    fp_state_remove_temporaries(&g->dir, g->name); /* of a writer killed mid-write */
     {
         const fp_lease_record *rec = fp_lease_previous(g->lease);
         g->st.owner_uid = fp_lease_current(g->lease)->uid;
@@ -733,11 +734,13 @@ fp_status fp_clockguard_restore_from_state(const char *what, const char *state_d
     if ((st = fp_state_read(&d, name, &s, &missing, err))) {
         if (missing) {
             rep->gone = 1;
+            fp_state_remove_temporaries(&d, name);
             st = FP_OK;
         }
         goto out;
     }
     fill_report(rep, &s);
+    fp_state_remove_temporaries(&d, name);
     if (!(be = fp_gpu_backend_by_name(s.backend))) {
         st = fp_error_at(err, FP_ERR_PARSE, rep->path, 0, "unknown backend \"%s\"", s.backend);
         goto out;

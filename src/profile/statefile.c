@@ -404,6 +404,27 @@ fp_status fp_state_remove(const fp_state_dir *d, const char *name, fp_error *err
     return FP_OK;
 }
 
+void fp_state_remove_temporaries(const fp_state_dir *d, const char *name)
+{
+    char prefix[200];
+    int n = snprintf(prefix, sizeof prefix, ".%s.tmp.", name);
+    if (n < 0 || (size_t)n >= sizeof prefix)
+        return;
+    int fd = dup(d->fd);
+    DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!dir) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    rewinddir(dir);
+    struct dirent *de;
+    while ((de = readdir(dir)))
+        if (strncmp(de->d_name, prefix, (size_t)n) == 0)
+            unlinkat(d->fd, de->d_name, 0);
+    closedir(dir);
+}
+
 fp_status fp_state_list(const fp_state_dir *d, int (*fn)(void *user, const char *name), void *user,
                         fp_error *err)
 {

@@ -176,7 +176,7 @@ static char **make_env(const char *fifo, const fp_invoker *who)
 }
 
 static void child(const fp_workload_opts *o, const fp_invoker *who, pid_t parent, char **env,
-                  int out_fd, int err_fd, int status_fd)
+                  int out_fd, int err_fd, int status_fd, const int go[2])
 {
     setpgid(0, 0);
     sigset_t none;
@@ -196,6 +196,15 @@ static void child(const fp_workload_opts *o, const fp_invoker *who, pid_t parent
     if (!e && prctl(PR_SET_PDEATHSIG, SIGKILL))
         e = errno;
     if (!e && getppid() != parent)
+        _exit(127);
+    /* Wait until the parent has recorded our process group (the state file is fsynced then,
+     * not while the workload's first markers are waiting to be timestamped). */
+    close(go[1]);
+    char c;
+    ssize_t r;
+    while ((r = read(go[0], &c, 1)) < 0 && errno == EINTR)
+        ;
+    if (r != 1)
         _exit(127);
     if (!e) {
         environ = env; /* execvp looks argv[0] up in this PATH */
@@ -244,7 +253,7 @@ fp_status fp_workload_run(const fp_workload_opts *o, fp_workload_result *res, fp
     if (!o->argv || !o->argv[0])
         return fp_error_set(err, FP_ERR_INVALID, "no workload command");
     fp_status st = FP_OK;
-    int outp[2] = {-1, -1}, stp[2] = {-1, -1};
+    int outp[2] = {-1, -1}, stp[2] = {-1, -1}, go[2] = {-1, -1};
     int out_file = -1, err_file = -1, fifo_rd = -1, fifo_wr = -1;
     char **env = NULL;
     char fifo_dir[4200] = "", fifo_path[4300] = "";
@@ -262,7 +271,7 @@ fp_status fp_workload_run(const fp_workload_opts *o, fp_workload_result *res, fp
     if (o->marker_fifo && (st = make_fifo(who, fifo_dir, sizeof fifo_dir, fifo_path,
                                           sizeof fifo_path, &fifo_rd, &fifo_wr, err)))
         goto out;
-    if (pipe2(outp, O_CLOEXEC) || pipe2(stp, O_CLOEXEC)) {
+    if (pipe2(outp, O_CLOEXEC) || pipe2(stp, O_CLOEXEC) || pipe2(go, O_CLOEXEC)) {
         st = fp_error_set(err, FP_ERR_IO, "pipe: %s", strerror(errno));
         goto out;
     }
@@ -270,7 +279,6 @@ fp_status fp_workload_run(const fp_workload_opts *o, fp_workload_result *res, fp
         st = fp_error_set(err, FP_ERR_NOMEM, "workload environment: out of memory");
         goto out;
     }
-    res->start_mono = fp_mono_now();
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
@@ -278,7 +286,7 @@ fp_status fp_workload_run(const fp_workload_opts *o, fp_workload_result *res, fp
         goto out;
     }
     if (pid == 0)
-        child(o, who, parent, env, outp[1], err_file, stp[1]);
+        child(o, who, parent, env, outp[1], err_file, stp[1], go);
     res->pid = pid;
     setpgid(pid, pid); /* also in the child: whichever runs first */
     fp_clockguard_set_child_pgid(pid);
@@ -286,6 +294,15 @@ fp_status fp_workload_run(const fp_workload_opts *o, fp_workload_result *res, fp
         fp_error e2;
         fp_clockguard_set_workload(o->guard, pid, who->drop ? who->uid : geteuid(), &e2);
     }
+    /* Our read end stays open while we write: a child that is already gone (its status
+     * says why) must not turn the write into a SIGPIPE. */
+    res->start_mono = fp_mono_now();
+    if (write(go[1], "g", 1) != 1) {
+        /* the child reads it or is gone */
+    }
+    close(go[0]);
+    close(go[1]);
+    go[0] = go[1] = -1;
     close(outp[1]);
     outp[1] = -1;
     close(stp[1]);
@@ -393,7 +410,8 @@ fp_status fp_workload_run(const fp_workload_opts *o, fp_workload_result *res, fp
         res->exit_status = 127;
 out:
     free(env);
-    int fds[] = {outp[0], outp[1], stp[0], stp[1], out_file, err_file, fifo_rd, fifo_wr};
+    int fds[] = {outp[0], outp[1],  stp[0],   stp[1],  go[0],
+                 go[1],   out_file, err_file, fifo_rd, fifo_wr};
     for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
         if (fds[i] >= 0)
             close(fds[i]);

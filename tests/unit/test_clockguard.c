@@ -577,7 +577,15 @@ static void test_refused_change_leaves_nothing(void **state)
     fp_clockguard_opts o = {.state_dir = tmpdir};
     fp_clockguard *g = NULL;
     fp_error err;
+    /* A writer killed mid-write left a temporary file: the next owner removes it. */
+    char tmpname[600];
+    snprintf(tmpname, sizeof tmpname,
+             "%s/.GPU-SIM-A100-0000-0000-0000-000000000000.json.tmp.99999.0badf00d", tmpdir);
+    FILE *tf = fopen(tmpname, "w");
+    assert_non_null(tf);
+    fclose(tf);
     assert_int_equal(fp_clockguard_begin(&g, &refusing, gpu, &o, &err), FP_OK);
+    assert_false(exists(tmpname));
     char path[4096];
     snprintf(path, sizeof path, "%s", fp_clockguard_path(g));
     assert_int_not_equal(fp_clockguard_lock(g, 900, 900, NULL, &err), FP_OK);
