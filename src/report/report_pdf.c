@@ -130,9 +130,8 @@ static void row(doc *d, const char *const *cells, const double *xs, size_t n, in
         cairo_save(cr);
         cairo_rectangle(cr, x0, d->y - 3, x1 - x0, LINE_H + 2);
         cairo_clip(cr);
-        int warn =
-            !header && (!strcmp(cells[i], "not significant") || !strcmp(cells[i], "infeasible") ||
-                         !strncmp(cells[i], "suspect", 7));
+        int warn = !header && (!strcmp(cells[i], "not significant") ||
+                               !strcmp(cells[i], "infeasible") || !strncmp(cells[i], "suspect", 7));
         if (warn)
             fp_canvas_set_color(cr, FP_C_VERMILLION, 1);
         else
@@ -346,11 +345,28 @@ static void reproduce(doc *d)
         para(d, in->commands[i], 8, 0);
 }
 
+/* The comparison with the original project's recommendations (report_original.c). */
+static void original_row(void *user, const char *const *cells, int header)
+{
+    static const double xs[FP_REPORT_ORIG_COLS] = {0, 34, 100, 142, 200, 250, 300, 400};
+    row(user, cells, xs, FP_REPORT_ORIG_COLS, header);
+}
+
+static void original(doc *d)
+{
+    if (!d->in->original || d->in->original->len == 0)
+        return;
+    heading(d, "The original project's recommendations", 12);
+    para(d, fp_report_original_text, BODY_FS, 0);
+    fp_report_original_table(d->in, original_row, d);
+}
+
 static void body(doc *d)
 {
     const fp_report_input *in = d->in;
     page_begin(d);
     summary(d);
+    original(d);
 
     fp_plot_opts po;
     fp_plot_opts_init(&po);
