@@ -17,6 +17,7 @@
 #include "freqpilot/govern.h"
 #include "freqpilot/reader.h"
 #include "freqpilot/sim.h"
+#include "util/input.h"
 
 static const char govern_help[] =
     "NAME\n"
@@ -269,10 +270,10 @@ static int phase_clocks_from(const gov_opts *o, const char *gpu, fp_policy_cfg *
             free(tmp);
         return rc;
     }
-    json_error_t je;
-    json_t *root = json_load_file(o->phase_from, 0, &je);
+    fp_error jerr;
+    json_t *root = fp_json_load_input(o->phase_from, 0, &jerr);
     if (!root) {
-        cli_error("%s:%d: %s", o->phase_from, je.line, je.text);
+        cli_error("%s", jerr.msg);
         return EXIT_FAIL;
     }
     json_t *arr = json_object_get(root, "phase_clocks"), *row, *hit = NULL;

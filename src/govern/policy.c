@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "freqpilot/govern.h"
+#include "util/input.h"
 
 static const char *const policy_names[FP_POLICY_COUNT] = {"default", "static", "activity", "phase",
                                                           "feedback"};
@@ -237,10 +238,9 @@ unsigned fp_policy_decide(fp_policy *p, const fp_policy_input *in)
 fp_status fp_policy_static_from_json(const char *path, const char *gpu, const char *app,
                                      double max_slowdown, unsigned *freq_mhz, fp_error *err)
 {
-    json_error_t je;
-    json_t *root = json_load_file(path, 0, &je);
+    json_t *root = fp_json_load_input(path, 0, err);
     if (!root)
-        return fp_error_at(err, FP_ERR_PARSE, path, je.line, "%s", je.text);
+        return err ? err->code : FP_ERR_PARSE;
     fp_status st = FP_OK;
     json_t *results = json_object_get(root, "results");
     if (!json_is_array(results)) {

@@ -820,8 +820,9 @@ fp_status fp_aie_job_load(const char *dir, const fp_load_options *opt, fp_run_li
                             row->line, row->run_id, name);
         else if (fp_aie_parse_job_profile(name, &jn)) {
             fp_run run;
-            snprintf(path, sizeof path, "%s/%s", dir, name);
+            snprintf(path, sizeof path, "%s/timing_summary.log", dir);
             job_run(&run, gpu, app, &jn, path);
+            fp_run_set_source(&run, path, row->line); /* no profile: the row says why */
             run.flags |= row_flags(row);
             s = fp_run_list_push(out, &run, err);
         }
