@@ -105,17 +105,25 @@ static void put_num_csv(FILE *fp, double v)
         fprintf(fp, "%.10g", v);
 }
 
+/* The rows in output order and the output file, opened atomically. */
+static fp_status open_sorted(const fp_agg_result *res, const char *path, const fp_agg_row ***rows,
+                             fp_atomic_file *f, fp_error *err)
+{
+    if (!(*rows = ordered(res)))
+        return fp_error_set(err, FP_ERR_NOMEM, "%s: out of memory", path);
+    fp_status st = fp_atomic_open(f, path, err);
+    if (st)
+        free(*rows);
+    return st;
+}
+
 fp_status fp_agg_write_csv(const fp_agg_result *res, const char *path, fp_error *err)
 {
-    const fp_agg_row **rows = ordered(res);
-    if (!rows)
-        return fp_error_set(err, FP_ERR_NOMEM, "%s: out of memory", path);
+    const fp_agg_row **rows;
     fp_atomic_file f;
-    fp_status st = fp_atomic_open(&f, path, err);
-    if (st) {
-        free(rows);
+    fp_status st = open_sorted(res, path, &rows, &f, err);
+    if (st)
         return st;
-    }
     for (size_t c = 0; c < NCOLS; c++)
         fprintf(f.fp, "%s%s", c ? "," : "", cols[c].name);
     fputc('\n', f.fp);
@@ -153,15 +161,11 @@ fp_status fp_agg_write_csv(const fp_agg_result *res, const char *path, fp_error 
 
 fp_status fp_agg_write_aie_csv(const fp_agg_result *res, const char *path, fp_error *err)
 {
-    const fp_agg_row **rows = ordered(res);
-    if (!rows)
-        return fp_error_set(err, FP_ERR_NOMEM, "%s: out of memory", path);
+    const fp_agg_row **rows;
     fp_atomic_file f;
-    fp_status st = fp_atomic_open(&f, path, err);
-    if (st) {
-        free(rows);
+    fp_status st = open_sorted(res, path, &rows, &f, err);
+    if (st)
         return st;
-    }
     fputs("gpu,application,frequency,avg_power,execution_time,energy,avg_gputl,avg_drama,"
           "avg_temp\n",
           f.fp);
