@@ -1,0 +1,323 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The rules every input follows (docs/formats.md): the format registry, byte-order marks,
+ * regular files only, impossible values and time going backwards refused with FILE:LINE,
+ * columns given twice refused, the time_gap flag.
+ */
+#define _GNU_SOURCE
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "freqpilot/aie_results.h"
+#include "freqpilot/aggregate.h"
+#include "freqpilot/metrics.h"
+#include "freqpilot/reader.h"
+#include "freqpilot/run.h"
+#include "telemetry/format.h"
+#include "telemetry/ts_internal.h"
+#include "testutil.h"
+#include "util/input.h"
+
+/* Samples of a time series in memory (FP_FMT_AUTO), or the error. */
+static int drain(const char *text, long *rows, fp_error *err)
+{
+    fp_ts_reader *r;
+    fp_sample s;
+    int rc;
+    *rows = 0;
+    if (fp_ts_open_mem(text, strlen(text), "in.csv", FP_FMT_AUTO, NULL, &r, err) != FP_OK)
+        return -1;
+    while ((rc = fp_ts_next(r, &s, err)) == 1)
+        (*rows)++;
+    fp_ts_close(r);
+    return rc;
+}
+
+static void expect_error(const char *text, const char *what)
+{
+    long n;
+    fp_error err;
+    fp_error_clear(&err);
+    assert_true(drain(text, &n, &err) < 0);
+    if (!strstr(err.msg, what))
+        fail_msg("expected '%s' in '%s'", what, err.msg);
+}
+
+static void test_registry(void **state)
+{
+    (void)state;
+    assert_true(fp_format_count() >= FP_FMT_COUNT);
+    for (int f = 1; f < fp_format_count(); f++) {
+        const fp_format_ops *ops = fp_format_get((fp_format)f);
+        assert_non_null(ops);
+        assert_non_null(ops->name);
+        assert_non_null(ops->description);
+        /* Every format is found by its name and is either a series or a loader. */
+        assert_int_equal(fp_format_from_name(ops->name), f);
+        assert_string_equal(fp_format_name((fp_format)f), ops->name);
+        assert_true(ops->next != NULL || ops->load != NULL);
+        assert_true(ops->next == NULL || ops->open != NULL);
+        assert_true(ops->sniff_file != NULL || ops->sniff_dir != NULL);
+    }
+    assert_int_equal(fp_format_from_name("nvidia-smi"), FP_FMT_SMI_CSV);
+    assert_int_equal(fp_format_from_name("no-such-format"), -1);
+    assert_null(fp_format_get(FP_FMT_AUTO));
+    assert_null(fp_format_get((fp_format)999));
+    /* An unknown format is an error, never the telemetry.csv parser. */
+    fp_ts_reader *r;
+    fp_error err;
+    assert_int_equal(fp_ts_open_mem("t_s,power_w\n0,1\n", 16, "x", (fp_format)999, NULL, &r, &err),
+                     FP_ERR_FORMAT);
+    assert_non_null(strstr(err.msg, "unknown input format"));
+    /* A run-level format is not a time series. */
+    assert_int_equal(
+        fp_ts_open_mem("t_s,power_w\n0,1\n", 16, "x", FP_FMT_RUN_TABLE, NULL, &r, &err),
+        FP_ERR_FORMAT);
+    assert_non_null(strstr(err.msg, "not a time series"));
+    fp_run_list l = {0};
+    fp_load_options o;
+    fp_load_options_init(&o);
+    o.format = (fp_format)999;
+    const char *p = tu_write_temp("t_s,power_w\n0,1\n", 16);
+    assert_int_equal(fp_runs_load(p, &o, &l, &err), FP_ERR_FORMAT);
+}
+
+static void test_bom(void **state)
+{
+    (void)state;
+    long n;
+    fp_error err;
+    /* telemetry.csv, nvidia-smi CSV and dcgmi with a byte-order mark: read as without. */
+    assert_int_equal(drain(FP_BOM "t_s,power_w\n0,100\n1,100\n", &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(
+        drain(FP_BOM "timestamp, power.draw [W]\n2025/07/09 01:17:36.754, 36.02 W\n", &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(
+        drain(FP_BOM "#Entity   POWER\nID        W\nGPU 0     61.5\nGPU 0     62.5\n", &n, &err),
+        0);
+    assert_int_equal(n, 2);
+    /* A per-run table and JSON. */
+    fp_run_list l = {0};
+    const char rt[] = FP_BOM "gpu,app,freq_mhz,time_s,energy_j\nA100,x,1410,10,2000\n";
+    const char *p = tu_write_temp(rt, sizeof rt - 1);
+    assert_int_equal(fp_runs_load(p, NULL, &l, &err), FP_OK);
+    assert_int_equal(l.len, 1);
+    fp_run_list_free(&l);
+    json_t *j = fp_json_load_input_mem(FP_BOM "{\"a\": 1}", 11, "x.json", 0, &err);
+    assert_non_null(j);
+    json_decref(j);
+    const char js[] = FP_BOM "{\"a\": 1}";
+    j = fp_json_load_input(tu_write_temp(js, sizeof js - 1), 0, &err);
+    assert_non_null(j);
+    json_decref(j);
+    /* Duplicate keys are an error, not "the last one wins". */
+    assert_null(fp_json_load_input_mem("{\"a\": 1, \"a\": 2}", 16, "x.json", 0, &err));
+    assert_non_null(strstr(err.msg, "x.json:1:"));
+}
+
+static void test_regular_files_only(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/fp-inputs-XXXXXX", fifo[256], sub[256];
+    fp_error err;
+    fp_format f;
+    fp_run_list l = {0};
+    assert_non_null(mkdtemp(dir));
+    snprintf(fifo, sizeof fifo, "%s/telemetry.csv", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    /* Given directly: refused before it is opened (opening it would wait for a writer). */
+    assert_int_equal(fp_input_check(fifo, &err), FP_ERR_FORMAT);
+    assert_non_null(strstr(err.msg, "not a regular file (a FIFO)"));
+    assert_int_equal(fp_detect_format(fifo, &f, &err), FP_ERR_FORMAT);
+    fp_ts_reader *r;
+    assert_int_equal(fp_ts_open(fifo, FP_FMT_TELEMETRY, NULL, &r, &err), FP_ERR_FORMAT);
+    assert_int_equal(fp_runs_load(fifo, NULL, &l, &err), FP_ERR_FORMAT);
+    fp_load_options o;
+    fp_load_options_init(&o);
+    o.format = FP_FMT_TELEMETRY;
+    assert_int_equal(fp_runs_load(fifo, &o, &l, &err), FP_ERR_FORMAT);
+    /* Inside a folder of files: the whole load fails, naming it. */
+    snprintf(sub, sizeof sub, "%s/runs.csv", dir);
+    FILE *fp = fopen(sub, "w");
+    fputs("gpu,app,freq_mhz,time_s,energy_j\nA100,x,1410,10,2000\n", fp);
+    fclose(fp);
+    assert_int_equal(fp_runs_load(dir, NULL, &l, &err), FP_ERR_FORMAT);
+    assert_non_null(strstr(err.msg, fifo));
+    assert_int_equal(l.len, 0);
+    assert_null(fp_json_load_input(fifo, 0, &err));
+    unlink(sub);
+    unlink(fifo);
+    rmdir(dir);
+}
+
+static void test_impossible_values(void **state)
+{
+    (void)state;
+    expect_error("t_s,power_w\n0,100\n1,-3000\n", "in.csv:3: power_w = -3000 is impossible");
+    expect_error("t_s,sm_clock_mhz\n0,1005\n1,-1005\n", "in.csv:3: sm_clock_mhz = -1005");
+    expect_error("t_s,sm_clock_mhz\n0,1e300\n", "in.csv:2: sm_clock_mhz = 1e+300 is impossible");
+    expect_error("t_s,gpu_util_pct\n0,101\n", "expected 0..100 %");
+    expect_error("t_s,sm_active\n0,1.5\n", "sm_active = 1.5 is impossible");
+    expect_error("t_s,energy_mj\n0,-1\n", "energy_mj = -1 is impossible");
+    expect_error("t_s,power_w\n0,100\n2,100\n1,100\n", "in.csv:4: time went backwards");
+    expect_error("t_s,power_w,power_w\n0,1,2\n", "in.csv:1: column 'power_w' given twice");
+    expect_error("timestamp, power.draw [W], power.draw [W]\n2025/07/09 01:17:36.754, 1 W, 2 W\n",
+                 "column 'power.draw' given twice");
+    expect_error("#Entity   POWER  POWER\nID        W      W\nGPU 0     61.5   62\n",
+                 "column 'POWER' given twice");
+    /* nvidia-smi timestamps going backwards (two writers in one file). */
+    expect_error("timestamp, power.draw [W]\n2025/07/09 01:17:36.754, 36 W\n"
+                 "2025/07/09 01:17:35.754, 36 W\n",
+                 "time went backwards");
+    /* N/A everywhere is not a value: accepted. */
+    long n;
+    fp_error err;
+    assert_int_equal(drain("t_s,power_w,sm_active\n0,,\n1,100,0.5\n", &n, &err), 0);
+    assert_int_equal(n, 2);
+    double lo, hi;
+    fp_col_range(FP_COL_POWER_W, &lo, &hi);
+    assert_float_equal(lo, 0, 0);
+    assert_float_equal(hi, 5000, 0);
+}
+
+static void test_run_table_values(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *row, *what;
+    } bad[] = {
+        {"A100,x,1410,10,-3000", "column 5 (energy_j): -3000 is impossible"},
+        {"A100,x,-1005,10,2000", "column 3 (freq_mhz): -1005 is impossible"},
+        {"A100,x,1e300,10,2000", "column 3 (freq_mhz): 1e+300 is impossible"},
+        {"A100,x,1410,-1,2000", "column 4 (time_s): -1 is impossible"},
+        {"A100,x,1410,1,200000", "is 2e+05 W: impossible"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char text[256];
+        snprintf(text, sizeof text, "gpu,app,freq_mhz,time_s,energy_j\n%s\n", bad[i].row);
+        fp_run_list l = {0};
+        fp_error err;
+        const char *p = tu_write_temp(text, strlen(text));
+        assert_int_equal(fp_runs_load(p, NULL, &l, &err), FP_ERR_PARSE);
+        if (!strstr(err.msg, bad[i].what) || !strstr(err.msg, ":2:"))
+            fail_msg("row '%s': expected '%s' in '%s'", bad[i].row, bad[i].what, err.msg);
+        assert_int_equal(l.len, 0);
+    }
+    /* The original project's complete_aggregation.csv is a per-run table. */
+    static const char orig[] =
+        "gpu,application,frequency,avg_power,execution_time,energy,avg_gputl,avg_drama,avg_temp\n"
+        "V100,LLAMA,510,64.9,93.45,6064.91,46.9,0.493,60.6\n"
+        "V100,LLAMA,750,88.5,63.05,5579.93,67.8,0.486,69.8\n";
+    fp_run_list l = {0};
+    fp_error err;
+    fp_format f;
+    const char *p = tu_write_temp(orig, sizeof orig - 1);
+    assert_int_equal(fp_detect_format(p, &f, &err), FP_OK);
+    assert_int_equal(f, FP_FMT_RUN_TABLE);
+    assert_int_equal(fp_runs_load(p, NULL, &l, &err), FP_OK);
+    assert_int_equal(l.len, 2);
+    assert_string_equal(l.items[0].app, "LLAMA");
+    assert_float_equal(l.items[0].freq_mhz, 510, 0);
+    assert_float_equal(l.items[0].time_s, 93.45, 0);
+    assert_float_equal(l.items[0].energy_j, 6064.91, 0);
+    assert_float_equal(l.items[0].power_w, 64.9, 0);
+    assert_float_equal(l.items[0].gpu_util_pct, 46.9, 0);
+    assert_float_equal(l.items[0].dram_active, 0.493, 0);
+    assert_float_equal(l.items[0].temp_c, 60.6, 0);
+    fp_run_list_free(&l);
+    /* Two names of one quantity. */
+    static const char twice[] = "gpu,app,application,freq_mhz,time_s,energy_j\nA,b,c,1,1,1\n";
+    p = tu_write_temp(twice, sizeof twice - 1);
+    assert_int_equal(fp_runs_load(p, NULL, &l, &err), FP_ERR_PARSE);
+    assert_non_null(strstr(err.msg, "column 'application' given twice (columns 2 and 3"));
+}
+
+static void test_time_gap(void **state)
+{
+    (void)state;
+    enum { N = 200 };
+    fp_sample s[N];
+    fp_run run;
+    fp_metrics_options o;
+    fp_error err;
+    fp_metrics_options_init(&o);
+    for (int gap = 0; gap <= 1; gap++) {
+        for (int i = 0; i < N; i++) {
+            fp_sample_clear(&s[i]);
+            /* 0.1 s apart; with a gap, 5 s missing after sample 100 */
+            s[i].v[FP_COL_T_S] = i * 0.1 + (gap && i > 100 ? 5.0 : 0.0);
+            s[i].v[FP_COL_POWER_W] = 200;
+            s[i].v[FP_COL_GPU_UTIL_PCT] = 90;
+        }
+        fp_run_init(&run);
+        assert_int_equal(fp_run_metrics_samples(s, N, 0, &o, &run, NULL, &err), FP_OK);
+        assert_int_equal(!!(run.flags & FP_FLAG_TIME_GAP), gap);
+    }
+    assert_string_equal(fp_flag_name(FP_FLAG_TIME_GAP), "time_gap");
+    assert_string_equal(fp_flag_name(FP_FLAG_TIMEOUT), "timeout");
+    assert_string_equal(fp_flag_name(FP_FLAG_COARSE_TIMING), "coarse_timing");
+}
+
+static void test_original_results(void **state)
+{
+    (void)state;
+    fp_opt_results r;
+    fp_error err;
+    const char *p =
+        tu_data_path("ai-inference-energy/results_json/5cffc60/optimal_frequencies.json");
+    if (p && access(p, R_OK) == 0) {
+        assert_true(fp_aie_results_detect(p));
+        assert_int_equal(fp_aie_results_read(p, &r, &err), FP_OK);
+        assert_true(fp_aie_results_is_original(&r));
+        /* 8 configurations x (edp, ed2p). */
+        assert_int_equal(r.len, 16);
+        const fp_opt_result *x = &r.items[0];
+        assert_string_equal(x->gpu, "A100");
+        assert_string_equal(x->app, "llama");
+        assert_string_equal(x->objective, "edp");
+        assert_float_equal(x->freq_mhz, 705, 0);
+        assert_float_equal(x->baseline_mhz, 1410, 0);
+        assert_float_equal(x->cmp.energy_saving, 0.8320823472821088, 1e-12);
+        assert_float_equal(x->time_s, 41.05, 1e-12);
+        assert_non_null(strstr(x->message, "original project's number"));
+        fp_opt_results_free(&r);
+        /* The same through the optimize JSON reader (validate, apply). */
+        assert_int_equal(fp_opt_read_json(p, &r, &err), FP_OK);
+        assert_true(fp_aie_results_is_original(&r));
+        fp_opt_results_free(&r);
+    }
+    static const char flat[] = "{\"A100+LLAMA\": {\"baseline_frequency_mhz\": 1410, "
+                               "\"optimal_frequency_mhz\": 975, \"energy_savings_percent\": 44.9, "
+                               "\"performance_penalty_percent\": -39.7}}";
+    assert_int_equal(fp_aie_results_read_mem(flat, sizeof flat - 1, "f.json", &r, &err), FP_OK);
+    assert_int_equal(r.len, 1);
+    assert_string_equal(r.items[0].app, "llama");
+    assert_float_equal(r.items[0].cmp.slowdown, -0.397, 1e-12);
+    fp_opt_results_free(&r);
+    static const char bad[] = "{\"A100+LLAMA\": {\"optimal_frequency_mhz\": 1e300}}";
+    assert_int_equal(fp_aie_results_read_mem(bad, sizeof bad - 1, "b.json", &r, &err),
+                     FP_ERR_PARSE);
+    assert_non_null(strstr(err.msg, "optimal_frequency_mhz\": 1e+300 is impossible"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_registry),           cmocka_unit_test(test_bom),
+        cmocka_unit_test(test_regular_files_only), cmocka_unit_test(test_impossible_values),
+        cmocka_unit_test(test_run_table_values),   cmocka_unit_test(test_time_gap),
+        cmocka_unit_test(test_original_results),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
