@@ -23,6 +23,7 @@
 #include "freqpilot/metrics.h"
 #include "freqpilot/reader.h"
 #include "freqpilot/run.h"
+#include "freqpilot/run_config.h"
 #include "telemetry/format.h"
 #include "telemetry/ts_internal.h"
 #include "testutil.h"
@@ -311,13 +312,56 @@ static void test_original_results(void **state)
     assert_non_null(strstr(err.msg, "optimal_frequency_mhz\": 1e+300 is impossible"));
 }
 
+static void test_run_config(void **state)
+{
+    (void)state;
+    fp_run_config c;
+    fp_error err;
+    char path[4096];
+    const char *src = getenv("FREQPILOT_SRC");
+    snprintf(path, sizeof path, "%s/contrib/freqpilot-run.ini", src ? src : ".");
+    fp_run_config_init(&c);
+    assert_int_equal(fp_run_config_load(path, &c, &err), FP_OK);
+    assert_int_equal(c.runs, 3);
+    assert_int_equal(c.seed, 20250709);
+    assert_string_equal(c.gpus, "V100,A100,H100");
+    static const struct {
+        const char *text, *what;
+    } bad[] = {
+        {"[simulate]\nruns = 1000000000\n", "c.ini:2: runs = '1000000000': expected"},
+        {"[simulate]\nruns = 4294967297\n", "c.ini:2: runs = '4294967297'"},
+        {"[simulate]\nruns = -1\n", "c.ini:2: runs"},
+        {"[simulate]\ngpus = V100,X100\n", "c.ini:2: gpus: unknown GPU 'X100'"},
+        {"[simulate]\nworkloads = llama,bert\n", "unknown workload 'bert'"},
+        {"[simulate]\nseed = 18446744073709551616\n", "seed"},
+        {"[run]\nobjectives = energy,speed\n", "unknown objective 'speed'"},
+        {"[run]\nmax_slowdown = none,-5%\n", "'-5%' is not a budget"},
+        {"[run]\nheadline_slowdown = 1e300\n", "headline_slowdown"},
+        {"[run]\ntitle = a\n[run]\ntitle = b\n", "c.ini:4: key 'title' given twice"},
+        {"[other]\nx = 1\n", "unknown key 'x' in [other]"},
+        {"[run]\nthis line has no equals sign\n", "c.ini:2: expected"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        fp_run_config_init(&c);
+        assert_int_equal(fp_run_config_parse(bad[i].text, strlen(bad[i].text), "c.ini", &c, &err),
+                         FP_ERR_PARSE);
+        if (!strstr(err.msg, bad[i].what))
+            fail_msg("'%s': expected '%s' in '%s'", bad[i].text, bad[i].what, err.msg);
+    }
+    /* inih skips a byte-order mark. */
+    const char bom[] = FP_BOM "[simulate]\nruns = 7\n";
+    fp_run_config_init(&c);
+    assert_int_equal(fp_run_config_parse(bom, sizeof bom - 1, "c.ini", &c, &err), FP_OK);
+    assert_int_equal(c.runs, 7);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_registry),           cmocka_unit_test(test_bom),
         cmocka_unit_test(test_regular_files_only), cmocka_unit_test(test_impossible_values),
         cmocka_unit_test(test_run_table_values),   cmocka_unit_test(test_time_gap),
-        cmocka_unit_test(test_original_results),
+        cmocka_unit_test(test_original_results),   cmocka_unit_test(test_run_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
