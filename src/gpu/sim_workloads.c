@@ -464,14 +464,9 @@ fp_status fp_sim_workload_load_ini(const char *path, fp_sim_workload *out, fp_er
 {
     memset(out, 0, sizeof *out);
     out->overlap_k = 1.0;
-    int fd = fp_input_open(path, err); /* regular files only: never blocks on a FIFO */
-    if (fd < 0)
-        return fd;
-    FILE *f = fdopen(fd, "r");
-    if (!f) {
-        close(fd);
-        return fp_error_set(err, FP_ERR_NOMEM, "%s: out of memory", path);
-    }
+    FILE *f = fp_input_fopen(path, err); /* regular files only: never blocks on a FIFO */
+    if (!f)
+        return err ? err->code : FP_ERR_IO;
     fp_status st = load_stream(f, path, out, err);
     fclose(f);
     return st;

@@ -282,14 +282,9 @@ fp_status fp_run_config_parse(const char *text, size_t len, const char *name, fp
 
 fp_status fp_run_config_load(const char *path, fp_run_config *c, fp_error *err)
 {
-    int fd = fp_input_open(path, err); /* regular files only: never blocks on a FIFO */
-    if (fd < 0)
-        return fd;
-    FILE *f = fdopen(fd, "r");
-    if (!f) {
-        close(fd);
-        return fp_error_set(err, FP_ERR_NOMEM, "%s: out of memory", path);
-    }
+    FILE *f = fp_input_fopen(path, err); /* regular files only: never blocks on a FIFO */
+    if (!f)
+        return err ? err->code : FP_ERR_IO;
     cfg_ctx x = {.c = c};
     int rc = ini_parse_file(f, handler, &x);
     fclose(f);

@@ -61,6 +61,19 @@ int fp_input_open(const char *path, fp_error *err)
     return fd;
 }
 
+FILE *fp_input_fopen(const char *path, fp_error *err)
+{
+    int fd = fp_input_open(path, err);
+    if (fd < 0)
+        return NULL;
+    FILE *f = fdopen(fd, "r");
+    if (!f) {
+        close(fd);
+        fp_error_set(err, FP_ERR_NOMEM, "%s: out of memory", path);
+    }
+    return f;
+}
+
 static json_t *json_failed(const char *name, const json_error_t *je, fp_error *err)
 {
     fp_error_at(err, FP_ERR_PARSE, name, je->line > 0 ? je->line : 0, "invalid JSON: %s", je->text);

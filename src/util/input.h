@@ -10,6 +10,7 @@
  */
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -38,6 +39,9 @@ fp_status fp_input_check(const char *path, fp_error *err);
  * descriptor (>= 0), or a negative fp_status with err set.
  */
 int fp_input_open(const char *path, fp_error *err);
+
+/* fp_input_open as a stdio stream ("r"); NULL with err set. */
+FILE *fp_input_fopen(const char *path, fp_error *err);
 
 /*
  * Parses a JSON input file (fp_input_open; a byte-order mark skipped). flags go to jansson
