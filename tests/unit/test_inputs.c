@@ -20,6 +20,7 @@
 
 #include "freqpilot/aie_results.h"
 #include "freqpilot/aggregate.h"
+#include "freqpilot/govern.h"
 #include "freqpilot/metrics.h"
 #include "freqpilot/reader.h"
 #include "freqpilot/run.h"
@@ -355,6 +356,55 @@ static void test_run_config(void **state)
     assert_int_equal(c.runs, 7);
 }
 
+/* The streamed recorded replay (constant memory) gives what the in-memory one gave, also
+ * when the median clock needs several histogram passes (clocks that are not whole MHz). */
+static void test_replay_stream(void **state)
+{
+    (void)state;
+    enum { N = 3001 };
+    static fp_sample s[N];
+    unsigned seed = 3;
+    for (int i = 0; i < N; i++) {
+        fp_sample_clear(&s[i]);
+        seed = seed * 1103515245u + 12345u;
+        int busy = (i / 300) % 2;
+        s[i].v[FP_COL_T_S] = i * 0.05;
+        s[i].v[FP_COL_POWER_W] = busy ? 250 : 60;
+        s[i].v[FP_COL_GPU_UTIL_PCT] = busy ? 95 : 2;
+        s[i].v[FP_COL_SM_ACTIVE] = busy ? 0.8 : 0.01;
+        /* 1410.0 .. 1410.999: every clock inside one 1 MHz bin */
+        s[i].v[FP_COL_SM_CLOCK_MHZ] = i % 7 ? 1410 + ((seed >> 8) % 1000) / 1000.0 : NAN;
+    }
+    double sorted[N];
+    int nc = 0;
+    for (int i = 0; i < N; i++)
+        if (!isnan(s[i].v[FP_COL_SM_CLOCK_MHZ]))
+            sorted[nc++] = s[i].v[FP_COL_SM_CLOCK_MHZ];
+    for (int i = 1; i < nc; i++)
+        for (int j = i; j > 0 && sorted[j] < sorted[j - 1]; j--) {
+            double t = sorted[j];
+            sorted[j] = sorted[j - 1];
+            sorted[j - 1] = t;
+        }
+    fp_gpu_info info;
+    fp_sim_gpu_info(fp_sim_gpu_find("A100"), 0, &info);
+    fp_policy_cfg cfg;
+    fp_policy_cfg_init(&cfg, FP_POLICY_PHASE, &info);
+    fp_recorded_result a;
+    fp_error err;
+    assert_int_equal(fp_replay_recorded(s, N, NAN, NAN, &cfg, NULL, &a, &err), FP_OK);
+    /* The upper median, exactly. */
+    assert_true(a.recorded_clock_mhz == sorted[nc / 2]);
+    assert_int_equal(a.samples, N);
+    assert_true(a.clock_changes > 0);
+    assert_float_equal(a.recorded_time_s, (N - 1) * 0.05, 1e-9);
+    /* A window: the median of the clocks inside it. */
+    fp_recorded_result w;
+    assert_int_equal(fp_replay_recorded(s, N, 10.0, 20.0, &cfg, NULL, &w, &err), FP_OK);
+    assert_float_equal(w.recorded_time_s, 10.0, 1e-9);
+    assert_true(w.recorded_clock_mhz >= 1410 && w.recorded_clock_mhz < 1411);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -362,6 +412,7 @@ int main(void)
         cmocka_unit_test(test_regular_files_only), cmocka_unit_test(test_impossible_values),
         cmocka_unit_test(test_run_table_values),   cmocka_unit_test(test_time_gap),
         cmocka_unit_test(test_original_results),   cmocka_unit_test(test_run_config),
+        cmocka_unit_test(test_replay_stream),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
