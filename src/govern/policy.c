@@ -265,9 +265,9 @@ fp_status fp_policy_static_from_json(const char *path, const char *gpu, const ch
             continue;
         if (!isnan(max_slowdown) && fabs(ms - max_slowdown) > 1e-9)
             continue;
-        if (!json_is_number(f) || !(json_number_value(f) > 0)) {
+        if (!json_is_number(f) || !(json_number_value(f) > 0 && json_number_value(f) <= 10000)) {
             st = fp_error_at(err, FP_ERR_FORMAT, path, 0,
-                             "results[%zu]: expected a positive number in freq_mhz", i);
+                             "results[%zu]: expected a clock of 1..10000 MHz in freq_mhz", i);
             goto out;
         }
         *freq_mhz = (unsigned)lround(json_number_value(f));
