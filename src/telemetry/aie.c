@@ -613,15 +613,17 @@ fp_status fp_aie_results_load(const char *dir, const fp_load_options *opt, fp_ru
     for (size_t i = 0; i < ns.n; i++) {
         char app[64], path[4096];
         perf_entry *p = &perfs[n_perf];
-        fp_error e;
         if (!fp_aie_parse_perf_name(ns.name[i], p->arch, sizeof p->arch, p->mode, sizeof p->mode,
                                     app, sizeof app))
             continue;
         app_key(app, p->key, sizeof p->key);
         snprintf(path, sizeof path, "%s/%s", dir, ns.name[i]);
-        if (perf_parse_file(path, p->seconds, PERF_MAX_ITERS, &p->n, &p->whole_s, &e) != FP_OK) {
-            fp_warn(diag, "%s (runs of %s-%s-%s get no timing)", e.msg, p->arch, p->mode, app);
-            p->n = 0;
+        /* The timings must be sound (a bad one would silently become the detector's window). */
+        if ((s = perf_parse_file(path, p->seconds, PERF_MAX_ITERS, &p->n, &p->whole_s, err)) !=
+            FP_OK) {
+            free(perfs);
+            fp_dir_entries_free(&ns);
+            return s;
         }
         n_perf++;
     }

@@ -146,6 +146,15 @@ static __attribute__((noinline)) int check_failed(fp_ts_reader *r, const fp_samp
                        t, r->last_t);
 }
 
+/* The last line had no newline: the file was cut (a crash, a full disk) and the row's last
+ * value may be cut short (1410 read as 14). Refused rather than guessed. */
+static __attribute__((noinline)) int truncated(fp_ts_reader *r, fp_error *err)
+{
+    return fp_error_at(err, FP_ERR_PARSE, fp_linebuf_path(r->lb), fp_linebuf_lineno(r->lb),
+                       "truncated last line (no newline at the end of the file): its last value "
+                       "may be cut short; expected every row to end with a newline");
+}
+
 static inline int check_sample(fp_ts_reader *r, const fp_sample *s, fp_error *err)
 {
     /* Branch-free, two columns at a time (NAN compares false: "not available" passes). */
@@ -167,6 +176,8 @@ static inline int check_sample(fp_ts_reader *r, const fp_sample *s, fp_error *er
     bad |= t < r->last_t;
     if (__builtin_expect(bad, 0) && !r->unchecked)
         return check_failed(r, s, err);
+    if (__builtin_expect(fp_linebuf_last_unterminated(r->lb), 0) && !r->unchecked)
+        return truncated(r, err);
     if (t == t)
         r->last_t = t;
     return 1;
