@@ -139,7 +139,7 @@ fp_status fp_policy_init(fp_policy *p, const fp_policy_cfg *cfg, fp_error *err);
 unsigned fp_policy_decide(fp_policy *p, const fp_policy_input *in);
 
 /*
- * Reads an optimize JSON (DESIGN.md §2: results[] with gpu, app, objective, max_slowdown,
+ * Reads an optimize JSON (docs/formats.md: results[] with gpu, app, objective, max_slowdown,
  * freq_mhz) and returns the freq_mhz of the first row matching gpu and app (NULL = any);
  * among several, the row whose max_slowdown equals max_slowdown (NAN = any).
  */

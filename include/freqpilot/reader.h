@@ -9,7 +9,7 @@
  * Time-series formats (one file = one series of samples):
  *   FP_FMT_SMI_CSV    nvidia-smi --query-gpu ... --format=csv[,noheader][,nounits]
  *   FP_FMT_DCGMI      dcgmi dmon tables
- *   FP_FMT_TELEMETRY  freqpilot's own telemetry.csv (DESIGN.md §2)
+ *   FP_FMT_TELEMETRY  freqpilot's own telemetry.csv (docs/formats.md)
  * Run-level formats (a file or folder = many runs; see run.h):
  *   FP_FMT_DATASET    DATASET/ written by `freqpilot profile`
  *   FP_FMT_AIE_RESULTS  ai-inference-energy results/<ARCH>-<mode>-<APP>-<freq>-<iter> + *-perf.csv

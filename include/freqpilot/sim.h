@@ -3,7 +3,7 @@
 #define FREQPILOT_SIM_H
 
 /*
- * The simulated GPU of DESIGN.md §4 (docs/simulated-gpu.md has every equation).
+ * The simulated GPU (docs/simulated-gpu.md has every equation).
  *
  * Three layers:
  *  - the model: GPUs (clock tables and physical parameters) and workloads (phases of host,

@@ -35,7 +35,7 @@ static const char help_text[] =
     "    normal approximation) and the results carry the flag analytic_intervals.\n"
     "    For every (gpu, app), objective and budget one result: the clock, the baseline,\n"
     "    time, energy, power, energy saving and slowdown against the baseline with their\n"
-    "    intervals, feasible and flags. A table goes to stdout; -o writes JSON (DESIGN.md\n"
+    "    intervals, feasible and flags. A table goes to stdout; -o writes JSON (docs/formats.md\n"
     "    keys) or CSV.\n"
     "\n"
     "RULES (docs/optimize.md has the reasoning)\n"

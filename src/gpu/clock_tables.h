@@ -5,7 +5,7 @@
 /*
  * Facts of real parts, taken from the nvidia-smi captures in
  * shared/data/ai-inference-energy/hardware_info (INFO_V100.txt, INFO_A100.txt of 0e234ab,
- * INFO_H100.txt of 4d8681b, MIG disabled) and DESIGN.md §4.
+ * INFO_H100.txt of 4d8681b, MIG disabled) and docs/simulated-gpu.md.
  */
 
 typedef struct fp_clock_table {
