@@ -433,15 +433,7 @@ fp_status fp_model_read_json(const char *path, fp_model_set *out, fp_error *err)
 
 static int is_agg_csv(const char *path)
 {
-    char line[64] = "";
-    int fd = fp_input_open(path, NULL); /* regular files only: never blocks on a FIFO */
-    if (fd < 0)
-        return 0;
-    ssize_t n = read(fd, line, sizeof line - 1);
-    close(fd);
-    line[n > 0 ? n : 0] = '\0';
-    const char *p = fp_has_bom(line, strlen(line)) ? line + FP_BOM_LEN : line;
-    return strncmp(p, "gpu,app,freq_mhz,runs,", 22) == 0;
+    return fp_opt_is_aggregated_csv(path);
 }
 
 /* 1 optimize JSON, 2 model JSON, 3 the original project's results, 0 none of them. */
