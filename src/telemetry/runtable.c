@@ -47,6 +47,7 @@ enum rt_col {
     RT_SM_ACTIVE,
     RT_DRAM_ACTIVE,
     RT_TEMP,
+    RT_GPU_NAME,
     RT_NCOLS
 };
 
@@ -72,6 +73,7 @@ static const struct {
     {RT_START, "timestamp"},
     {RT_EXIT_CODE, "exit_code"},
     {RT_STATUS, "status"},
+    {RT_GPU_NAME, "gpu_name"},
     {RT_SM_CLOCK, "sm_clock_mhz"},
     {RT_GPU_UTIL, "gpu_util_pct"},
     {RT_SM_ACTIVE, "sm_active"},
@@ -207,6 +209,9 @@ static fp_status parse_row(const rt_state *st, char **f, size_t *l, int n, long 
         return fp_error_at(err, FP_ERR_PARSE, st->name, line, "empty gpu or app cell");
     copy_field(run->gpu, sizeof run->gpu, f[st->idx[RT_GPU]], l[st->idx[RT_GPU]]);
     copy_field(run->app, sizeof run->app, f[st->idx[RT_APP]], l[st->idx[RT_APP]]);
+    if (st->idx[RT_GPU_NAME] >= 0)
+        copy_field(run->gpu_name, sizeof run->gpu_name, f[st->idx[RT_GPU_NAME]],
+                   l[st->idx[RT_GPU_NAME]]);
     if ((s = range_cell(st, f, l, RT_FREQ, 1, 1, RT_MHZ_MAX, "a clock of 1..10000 MHz", line, &freq,
                         err)) ||
         (s = range_cell(st, f, l, RT_TIME, 1, 0, RT_TIME_MAX, "seconds, 0..1e7", line, &time_s,
