@@ -2,6 +2,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "telemetry/csvcore.h"
 #include "telemetry/detect_file.h"
@@ -157,19 +160,19 @@ static __attribute__((noinline)) int truncated(fp_ts_reader *r, fp_error *err)
 
 static inline int check_sample(fp_ts_reader *r, const fp_sample *s, fp_error *err)
 {
-    /* Branch-free, two columns at a time (NAN compares false: "not available" passes). */
-    typedef double v2d __attribute__((vector_size(16)));
-    typedef long long v2l __attribute__((vector_size(16)));
-    v2l acc = {0, 0};
-    int c = 0;
+    /* Every column against its limits, branch-free (NAN compares false: "not available"
+     * passes), two columns per SSE2 compare. */
+    int bad = 0, c = 0;
+#if defined(__SSE2__)
+    __m128d acc = _mm_setzero_pd();
+#pragma GCC unroll 12
     for (; c + 2 <= FP_COL_COUNT; c += 2) {
-        v2d v, lo, hi;
-        memcpy(&v, &s->v[c], sizeof v);
-        memcpy(&lo, &fp_col_lo[c], sizeof lo);
-        memcpy(&hi, &fp_col_hi[c], sizeof hi);
-        acc |= (v < lo) | (v > hi);
+        __m128d v = _mm_loadu_pd(&s->v[c]);
+        acc = _mm_or_pd(acc, _mm_or_pd(_mm_cmplt_pd(v, _mm_loadu_pd(&fp_col_lo[c])),
+                                       _mm_cmpgt_pd(v, _mm_loadu_pd(&fp_col_hi[c]))));
     }
-    int bad = (acc[0] | acc[1]) != 0;
+    bad = _mm_movemask_pd(acc) != 0;
+#endif
     for (; c < FP_COL_COUNT; c++)
         bad |= (s->v[c] < fp_col_lo[c]) | (s->v[c] > fp_col_hi[c]);
     double t = s->v[FP_COL_T_S];
