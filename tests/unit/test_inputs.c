@@ -25,6 +25,7 @@
 #include "freqpilot/reader.h"
 #include "freqpilot/run.h"
 #include "freqpilot/run_config.h"
+#include "freqpilot/sim.h"
 #include "telemetry/format.h"
 #include "telemetry/ts_internal.h"
 #include "testutil.h"
@@ -123,6 +124,23 @@ static void test_bom(void **state)
     j = fp_json_load_input(tu_write_temp(js, sizeof js - 1), 0, &err);
     assert_non_null(j);
     json_decref(j);
+    /* A workload INI and an aggregated.csv (read back by optimize, report). */
+    const char ini[] =
+        FP_BOM "[workload]\nname = bom\n[phase run]\ncompute_s = 2\nsm_active = 0.5\n";
+    fp_sim_workload wl;
+    assert_int_equal(fp_sim_workload_parse_ini(ini, sizeof ini - 1, "w.ini", &wl, &err), FP_OK);
+    assert_string_equal(wl.name, "bom");
+    const char agg[] = FP_BOM "gpu,app,freq_mhz,runs,runs_dropped,time_s,time_s_lo,time_s_hi,"
+                              "energy_j,energy_j_lo,energy_j_hi,power_w,edp,ed2p,sm_clock_mhz,"
+                              "gpu_util_pct,sm_active,dram_active,tensor_active,fp_active,temp_c,"
+                              "flags\nA100,vit,1410,3,0,10,9.8,10.3,2000,1950,2060,200,20000,"
+                              "200000,1410,,,,,,,\n";
+    p = tu_write_temp(agg, sizeof agg - 1);
+    assert_true(fp_opt_is_aggregated_csv(p));
+    fp_agg_result ar;
+    assert_int_equal(fp_agg_read_csv(p, &ar, &err), FP_OK);
+    assert_int_equal(ar.nrows, 1);
+    fp_agg_result_free(&ar);
     /* Duplicate keys are an error, not "the last one wins". */
     assert_null(fp_json_load_input_mem("{\"a\": 1, \"a\": 2}", 16, "x.json", 0, &err));
     assert_non_null(strstr(err.msg, "x.json:1:"));
