@@ -93,6 +93,7 @@ static void test_registry(void **state)
     o.format = (fp_format)999;
     const char *p = tu_write_temp("t_s,power_w\n0,1\n", 16);
     assert_int_equal(fp_runs_load(p, &o, &l, &err), FP_ERR_FORMAT);
+    fp_run_list_free(&l);
 }
 
 static void test_bom(void **state)
@@ -175,6 +176,7 @@ static void test_regular_files_only(void **state)
     assert_int_equal(fp_runs_load(dir, NULL, &l, &err), FP_ERR_FORMAT);
     assert_non_null(strstr(err.msg, fifo));
     assert_int_equal(l.len, 0);
+    fp_run_list_free(&l);
     assert_null(fp_json_load_input(fifo, 0, &err));
     unlink(sub);
     unlink(fifo);
@@ -233,6 +235,7 @@ static void test_run_table_values(void **state)
         if (!strstr(err.msg, bad[i].what) || !strstr(err.msg, ":2:"))
             fail_msg("row '%s': expected '%s' in '%s'", bad[i].row, bad[i].what, err.msg);
         assert_int_equal(l.len, 0);
+        fp_run_list_free(&l);
     }
     /* The original project's complete_aggregation.csv is a per-run table. */
     static const char orig[] =
@@ -261,6 +264,7 @@ static void test_run_table_values(void **state)
     p = tu_write_temp(twice, sizeof twice - 1);
     assert_int_equal(fp_runs_load(p, NULL, &l, &err), FP_ERR_PARSE);
     assert_non_null(strstr(err.msg, "column 'application' given twice (columns 2 and 3"));
+    fp_run_list_free(&l);
 }
 
 static void test_time_gap(void **state)
