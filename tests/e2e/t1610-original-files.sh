@@ -73,6 +73,11 @@ if [ -e "$orig" ] && [ -e "$runs" ]; then
     check_eval "validate reads the original's optimal_frequencies.json (16 recommendations)" \
         '[ "$rc" -eq 0 ] && [ "$(grep -c "\"objective\"" "$tmp/validation.json")" -eq 16 ]'
     check "validate says whose numbers they are" grep -q "the original project's recommendations" "$tmp/err"
+    rc=$(status fp apply --backend sim --gpu A100 --from "$orig" --app llama --objective edp \
+        --state-dir "$tmp/state")
+    check_eval "apply --from the original's file: its 705 MHz, said to be the original's number" \
+        '[ "$rc" -eq 0 ] && grep -q "at 705 MHz" "$tmp/out" &&
+         grep -q "705 MHz is the original project.s recommendation (ai-inference-energy)" "$tmp/err"'
     rc=$(status fp report "$runs" "$orig" -o "$tmp/report")
     check_eval "report with the original's file: exit 0" '[ "$rc" -eq 0 ]'
     check "report: its own section for the original's recommendations" \
