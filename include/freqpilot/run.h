@@ -33,13 +33,14 @@ typedef enum fp_flag {
     FP_FLAG_HIGH_CV = 1u << 10,           /* set by aggregate */
     FP_FLAG_DRIFT = 1u << 11,             /* set by aggregate */
     FP_FLAG_NOT_CLOCK_BOUND = 1u << 12,   /* set by aggregate: time not explained by the clock */
-    FP_FLAG_FAILED = 1u << 13,            /* the workload exited with an error */
+    FP_FLAG_FAILED = 1u << 13,            /* the workload failed or its marked window is unusable */
     FP_FLAG_ENERGY_FROM_POWER = 1u << 14, /* energy = mean power x time (no counter, no samples) */
     FP_FLAG_GPU_MISMATCH = 1u << 15,      /* telemetry names a different GPU than the run claims */
-    FP_FLAG_TIMEOUT = 1u << 16,           /* the workload was killed at its time limit (exit 124) */
-    FP_FLAG_COARSE_TIMING = 1u << 17, /* the run's timing is whole seconds, > 5 % of its length */
-    FP_FLAG_TIME_GAP = 1u << 18,      /* samples missing inside the window (a gap > 10 spacings) */
-    FP_FLAG_COUNT_ = 19
+    FP_FLAG_EMPTY_WINDOW = 1u << 16,      /* set by aggregate: time or energy 0 (run dropped) */
+    FP_FLAG_TIMEOUT = 1u << 17,           /* the workload was killed at its time limit (exit 124) */
+    FP_FLAG_COARSE_TIMING = 1u << 18, /* the run's timing is whole seconds, > 5 % of its length */
+    FP_FLAG_TIME_GAP = 1u << 19,      /* samples missing inside the window (a gap > 10 spacings) */
+    FP_FLAG_COUNT_ = 20
 } fp_flag;
 
 const char *fp_flag_name(unsigned flag_bit);
