@@ -123,6 +123,12 @@ static void result_init(fp_opt_result *r, const char *gpu, const char *app, cons
     r->cmp.energy_saving_lo = r->cmp.energy_saving_hi = NAN;
     r->cmp.slowdown_lo = r->cmp.slowdown_hi = NAN;
     r->feasible = 1;
+    r->cmp.slowdown_bound = NAN;
+    /* Never deployable as it stands: no interval, its own (cold-start) baseline. */
+    r->verdict = FP_VERDICT_INSUFFICIENT;
+    snprintf(r->verdict_reason, sizeof r->verdict_reason,
+             "the original project's number: no interval, measured against its own baseline "
+             "run; check it with freqpilot validate");
     snprintf(r->message, sizeof r->message,
              "the original project's number (ai-inference-energy %s), not freqpilot's: its "
              "baseline is its own reference run",
@@ -222,6 +228,7 @@ static fp_status read_root(json_t *root, const char *name, fp_opt_results *out, 
 {
     memset(out, 0, sizeof *out);
     snprintf(out->baseline, sizeof out->baseline, "%s", FP_AIE_ORIGIN);
+    out->confidence = out->budget_confidence = out->margin = NAN;
     ctx c = {name, out, err};
     fp_status st;
     if (!is_original(root))

@@ -75,7 +75,11 @@ if [ -e "$orig" ] && [ -e "$runs" ]; then
     check "validate says whose numbers they are" grep -q "the original project's recommendations" "$tmp/err"
     rc=$(status fp apply --backend sim --gpu A100 --from "$orig" --app llama --objective edp \
         --state-dir "$tmp/state")
-    check_eval "apply --from the original's file: its 705 MHz, said to be the original's number" \
+    check_eval "apply --from the original's file: not applied as it stands (no interval, its own baseline)" \
+        '[ "$rc" -eq 1 ] && grep -q "insufficient data.*the original project.s number" "$tmp/err"'
+    rc=$(status fp apply --backend sim --gpu A100 --from "$orig" --app llama --objective edp \
+        --state-dir "$tmp/state" --force)
+    check_eval "apply --force --from the original's file: its 705 MHz, said to be the original's number" \
         '[ "$rc" -eq 0 ] && grep -q "at 705 MHz" "$tmp/out" &&
          grep -q "705 MHz is the original project.s recommendation (ai-inference-energy)" "$tmp/err"'
     rc=$(status fp report "$runs" "$orig" -o "$tmp/report")

@@ -315,6 +315,8 @@ static void test_original_results(void **state)
         assert_float_equal(x->cmp.energy_saving, 0.8320823472821088, 1e-12);
         assert_float_equal(x->time_s, 41.05, 1e-12);
         assert_non_null(strstr(x->message, "original project's number"));
+        /* Never deployable as it stands. */
+        assert_int_equal(x->verdict, FP_VERDICT_INSUFFICIENT);
         fp_opt_results_free(&r);
         /* The same through the optimize JSON reader (validate, apply). */
         assert_int_equal(fp_opt_read_json(p, &r, &err), FP_OK);
