@@ -17,6 +17,8 @@
 #include "freqpilot/govern.h"
 #include "freqpilot/reader.h"
 #include "freqpilot/sim.h"
+#include "util/asuser.h"
+#include "util/input.h"
 
 static const char govern_help[] =
     "NAME\n"
@@ -112,7 +114,8 @@ static const char govern_help[] =
     "                            line\n"
     "    --duration S            daemon: stop after S seconds (0: until a signal)\n"
     "    --state-dir DIR         daemon: clock state files ($FREQPILOT_STATE_DIR or the\n"
-    "                            default, see 'freqpilot restore --help')\n"
+    "                            default, see 'freqpilot restore --help'); refused\n"
+    "                            under sudo\n"
     "    --force                 daemon: start over an unrestored state file\n"
     "    --sim                   train: learn from simulated runs\n"
     "    --dataset DIR           train: learn from a profile DATASET (repeatable, up to 16)\n"
@@ -232,6 +235,10 @@ static int parse(int argc, char **argv, gov_opts *o)
         else if (cli_parse_double(v, dv))
             return cli_usage_error("govern", "%s '%s': expected a number", a, v);
     }
+    if ((o->has_static && !(o->static_mhz > 0 && o->static_mhz < 1e5)) ||
+        (o->has_fe && !(o->f_e > 0 && o->f_e < 1e5)))
+        return cli_usage_error("govern", "--static-clock / --f-e: expected a clock in MHz "
+                                         "(0 < MHZ < 100000)");
     if (!(o->budget >= 0 && o->budget < 10))
         return cli_usage_error("govern", "--budget %g: expected a fraction >= 0 (0.05 = 5 %%)",
                                o->budget);
@@ -270,10 +277,10 @@ static int phase_clocks_from(const gov_opts *o, const char *gpu, fp_policy_cfg *
             free(tmp);
         return rc;
     }
-    json_error_t je;
-    json_t *root = json_load_file(o->phase_from, 0, &je);
+    fp_error jerr;
+    json_t *root = fp_json_load_input(o->phase_from, 0, &jerr);
     if (!root) {
-        cli_error("%s:%d: %s", o->phase_from, je.line, je.text);
+        cli_error("%s", jerr.msg);
         return EXIT_FAIL;
     }
     json_t *arr = json_object_get(root, "phase_clocks"), *row, *hit = NULL;
@@ -388,44 +395,27 @@ static json_t *jnum(double v)
     return isfinite(v) ? json_real(v) : json_null();
 }
 
-/* Telemetry samples of a file (malloc'ed). */
-static int read_samples(const char *path, fp_sample **out, size_t *n)
-{
-    fp_error err;
-    cli_diag_state ds = {0};
-    fp_diag diag = cli_diag(&ds);
-    fp_ts_options topt = {0, -1, &diag};
+/* A telemetry file as a sample source: read as the replay goes, never held in memory. */
+typedef struct trace_src {
     fp_ts_reader *r;
-    *out = NULL;
-    *n = 0;
-    if (fp_ts_open(path, FP_FMT_AUTO, &topt, &r, &err) != FP_OK) {
-        cli_error("%s", err.msg);
-        return EXIT_FAIL;
-    }
-    size_t cap = 0;
-    fp_sample s;
-    int rc;
-    while ((rc = fp_ts_next(r, &s, &err)) > 0) {
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 1024;
-            fp_sample *t = realloc(*out, cap * sizeof *t);
-            if (!t) {
-                fp_ts_close(r);
-                cli_error("out of memory");
-                return EXIT_FAIL;
-            }
-            *out = t;
-        }
-        if (isnan(s.v[FP_COL_T_S]))
-            s.v[FP_COL_T_S] = (double)*n * 0.1;
-        (*out)[(*n)++] = s;
-    }
-    fp_ts_close(r);
-    if (rc < 0) {
-        cli_error("%s", err.msg);
-        return EXIT_FAIL;
-    }
-    return EXIT_OK;
+    size_t i; /* samples read since the last rewind */
+} trace_src;
+
+static int trace_next(void *ctx, fp_sample *s, fp_error *err)
+{
+    trace_src *t = ctx;
+    int rc = fp_ts_next(t->r, s, err);
+    if (rc == 1 && isnan(s->v[FP_COL_T_S]))
+        s->v[FP_COL_T_S] = (double)t->i * 0.1;
+    t->i += rc == 1;
+    return rc;
+}
+
+static fp_status trace_rewind(void *ctx, fp_error *err)
+{
+    trace_src *t = ctx;
+    t->i = 0;
+    return fp_ts_rewind(t->r, err);
 }
 
 /*
@@ -437,8 +427,6 @@ static int replay_recorded(const gov_opts *o, const char *path)
     struct stat st;
     int is_ds = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
     fp_phase_sweep *sw = calloc(1, sizeof *sw);
-    fp_sample *s = NULL;
-    size_t n = 0;
     int have_sw = 0, rc = EXIT_OK;
     double ws = NAN, we = NAN;
     char trace[1200];
@@ -486,10 +474,14 @@ static int replay_recorded(const gov_opts *o, const char *path)
         ws = rec.window_start_s;
         we = rec.window_end_s;
     }
-    if ((rc = read_samples(trace, &s, &n)) != EXIT_OK) {
+    fp_ts_options topt = {0, -1, &diag};
+    trace_src ts = {NULL, 0};
+    if (fp_ts_open(trace, FP_FMT_AUTO, &topt, &ts.r, &err) != FP_OK) {
+        cli_error("%s", err.msg);
         free(sw);
-        return rc;
+        return EXIT_FAIL;
     }
+    fp_sample_source source = {trace_next, trace_rewind, &ts};
     /* Clock table: the sweep's clocks, else the simulated GPU named by --gpu. */
     fp_gpu_info info;
     memset(&info, 0, sizeof info);
@@ -530,11 +522,12 @@ static int replay_recorded(const gov_opts *o, const char *path)
     }
     fp_recorded_result res;
     if (rc == EXIT_OK &&
-        fp_replay_recorded(s, n, ws, we, &cfg, have_sw ? sw : NULL, &res, &err) != FP_OK) {
+        fp_replay_recorded_stream(&source, ws, we, &cfg, have_sw ? sw : NULL, &res, &err) !=
+            FP_OK) {
         cli_error("%s", err.msg);
         rc = EXIT_FAIL;
     }
-    free(s);
+    fp_ts_close(ts.r);
     if (rc != EXIT_OK) {
         free(sw);
         return rc;
@@ -717,6 +710,39 @@ static int cmd_replay(gov_opts *o)
 
 /* ---- daemon ---- */
 
+/* The daemon's inputs are read as the user behind sudo (util/asuser.h), then checked
+ * against the GPU's supported clocks when it starts (src/govern/daemon.c). */
+typedef struct daemon_input {
+    const gov_opts *o;
+    int which; /* 0 --optimize, 1 --phase-clocks-from */
+} daemon_input;
+
+static fp_status read_daemon_input(void *arg, void *ret, fp_error *err)
+{
+    const daemon_input *in = arg;
+    fp_policy_cfg *cfg = ret;
+    if (in->which == 0)
+        return fp_policy_static_from_json(in->o->optimize, NULL, in->o->app, NAN, &cfg->static_mhz,
+                                          err);
+    if (phase_clocks_from(in->o, in->o->sweep_gpu, cfg, NULL, NULL) != EXIT_OK)
+        return fp_error_set(err, FP_ERR_INVALID, "(reported)");
+    return FP_OK;
+}
+
+static int daemon_input_as_user(const gov_opts *o, int which, fp_policy_cfg *cfg)
+{
+    const fp_invoker *who;
+    fp_error err;
+    daemon_input in = {o, which};
+    if (fp_invoker_get(&who, &err) ||
+        fp_invoker_call(who, read_daemon_input, &in, cfg, sizeof *cfg, &err)) {
+        if (strcmp(err.msg, "(reported)") != 0)
+            cli_error("%s", err.msg);
+        return EXIT_FAIL;
+    }
+    return EXIT_OK;
+}
+
 static void daemon_log(void *user, int level, const char *msg)
 {
     (void)user;
@@ -751,6 +777,8 @@ static int cmd_daemon(gov_opts *o)
         d.interval_s = o->interval_ms / 1000;
     d.duration_s = o->duration;
     d.listen = o->listen;
+    if (o->state_dir && cli_check_state_dir_option("govern", o->state_dir))
+        return EXIT_USAGE;
     d.state_dir = o->state_dir;
     d.force = o->force;
     d.rate_file = o->rate_file;
@@ -760,12 +788,11 @@ static int cmd_daemon(gov_opts *o)
         if (o->has_static) {
             d.policy.static_mhz = (unsigned)lround(o->static_mhz);
         } else if (o->optimize) {
-            unsigned f;
-            if (fp_policy_static_from_json(o->optimize, NULL, o->app, NAN, &f, &err) != FP_OK) {
-                cli_error("%s", err.msg);
+            fp_policy_cfg tmp;
+            memset(&tmp, 0, sizeof tmp);
+            if (daemon_input_as_user(o, 0, &tmp) != EXIT_OK)
                 return EXIT_FAIL;
-            }
-            d.policy.static_mhz = f;
+            d.policy.static_mhz = tmp.static_mhz;
         } else {
             return cli_usage_error("govern", "--policy static needs --static-clock or "
                                              "--optimize");
@@ -775,7 +802,7 @@ static int cmd_daemon(gov_opts *o)
         /* Learned against a wide table; the daemon snaps to the GPU's clocks. */
         fp_policy_cfg tmp;
         memset(&tmp, 0, sizeof tmp);
-        int r = phase_clocks_from(o, o->sweep_gpu, &tmp, NULL, NULL);
+        int r = daemon_input_as_user(o, 1, &tmp);
         if (r != EXIT_OK)
             return r;
         memcpy(d.policy.phase_mhz, tmp.phase_mhz, sizeof tmp.phase_mhz);
@@ -789,6 +816,7 @@ static int cmd_daemon(gov_opts *o)
         memcpy(d.policy.phase_mhz, tmp.phase_mhz, sizeof tmp.phase_mhz);
     }
     int sig = 0;
+    fp_clockguard_exec_on_second_signal("/proc/self/exe");
     fp_status st = fp_daemon_run(&d, &sig, &err);
     if (st != FP_OK) {
         cli_error("%s", err.msg);
@@ -920,6 +948,9 @@ int cmd_govern(int argc, char **argv)
         return cmd_replay(&o);
     if (strcmp(argv[1], "daemon") == 0)
         return cmd_daemon(&o);
+    /* replay and train never touch a GPU: under sudo they run as the user. */
+    if (cli_drop_root())
+        return EXIT_FAIL;
     if (strcmp(argv[1], "train") == 0)
         return cmd_train(&o);
     return cli_usage_error("govern", "unknown subcommand '%s' (expected replay, daemon or train)",

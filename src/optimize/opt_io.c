@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * optimize's outputs: the JSON and CSV of DESIGN.md §2 (written atomically), a table for
+ * optimize's outputs: the JSON and CSV of docs/formats.md (written atomically), a table for
  * people, a deploy script, and reading the JSON back for validate and apply.
  */
 #define _GNU_SOURCE
@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "freqpilot/aie_results.h"
 #include "freqpilot/atomic.h"
 #include "freqpilot/optimize.h"
 #include "util/json_stream.h"
@@ -382,6 +383,14 @@ static fp_status opt_result(void *ctx, size_t i, json_t *o)
     if (!r.gpu[0] || !r.app[0] || !isfinite(r.freq_mhz))
         return fp_error_at(x->err, FP_ERR_FORMAT, x->path, 0,
                            "results[%zu]: expected gpu, app and freq_mhz", i);
+    /* What no recommendation can be (docs/formats.md, "Impossible values"). */
+    if (!(r.freq_mhz > 0 && r.freq_mhz <= 10000) ||
+        (isfinite(r.baseline_mhz) && !(r.baseline_mhz > 0 && r.baseline_mhz <= 10000)) ||
+        r.time_s < 0 || r.energy_j < 0 || r.power_w < 0 || r.power_w > 5000)
+        return fp_error_at(x->err, FP_ERR_PARSE, x->path, 0,
+                           "results[%zu]: impossible values (expected freq_mhz and baseline_mhz of "
+                           "1..10000 MHz, time_s and energy_j >= 0, power_w of 0..5000 W)",
+                           i);
     if (out->len == out->cap) {
         size_t cap = out->cap ? 2 * out->cap : 16;
         fp_opt_result *p = realloc(out->items, cap * sizeof *p);
@@ -398,6 +407,9 @@ static fp_status opt_result(void *ctx, size_t i, json_t *o)
 fp_status fp_opt_read_json(const char *path, fp_opt_results *out, fp_error *err)
 {
     memset(out, 0, sizeof *out);
+    /* The original project's optimal_frequencies.json: its numbers, labelled as such. */
+    if (fp_aie_results_detect(path))
+        return fp_aie_results_read(path, out, err);
     out->confidence = out->budget_confidence = out->margin = NAN; /* absent: unknown */
     opt_read x = {path, out, err};
     int have = 0;

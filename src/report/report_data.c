@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * Inputs of plots and reports that other stages write: optimize JSON (DESIGN.md §2) and the
+ * Inputs of plots and reports that other stages write: optimize JSON (docs/formats.md) and the
  * model JSON of docs/report.md. Read with jansson, independent of the code that writes them.
  */
 #define _GNU_SOURCE
@@ -9,10 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "freqpilot/aie_results.h"
 #include "freqpilot/optimize.h"
 #include "freqpilot/plot.h"
 #include "report/report_int.h"
+#include "util/input.h"
 #include "util/json_stream.h"
 #include "util/output.h"
 
@@ -115,6 +118,10 @@ static fp_status recs_elem(void *ctx, size_t i, json_t *o)
     if (!r.gpu[0] || !r.app[0])
         return fp_error_at(x->err, FP_ERR_FORMAT, x->path, 0, "results[%zu]: expected gpu and app",
                            i);
+    if (isfinite(r.freq_mhz) && !(r.freq_mhz > 0 && r.freq_mhz <= 10000))
+        return fp_error_at(x->err, FP_ERR_PARSE, x->path, 0,
+                           "results[%zu]: freq_mhz %.10g is impossible (expected 1..10000 MHz)", i,
+                           r.freq_mhz);
     return fp_rec_list_push(x->out, &r, x->err);
 }
 
@@ -528,9 +535,22 @@ fp_status fp_model_read_json(const char *path, fp_model_set *out, fp_error *err)
         fp_json_read_stream(path, "curves", model_member, model_curve, &x, &have_curves, err);
     json_t *f = json_object_get(x.members, "format"),
            *models = json_object_get(x.members, "models");
-    int curves_format =
-        json_is_string(f) && !strcmp(json_string_value(f), "freqpilot-model-curves");
-    if (!st && !(have_curves && curves_format)) {
+    int curves_format = is_curves_format(x.members);
+    if (!st && have_curves && curves_format && x.skipped) {
+        /* "format" came after the curves: read the whole file. */
+        fp_model_set_free(out);
+        memset(out, 0, sizeof *out);
+        json_t *root = fp_json_load_input(path, 0, err);
+        json_t *cs = root ? json_object_get(root, "curves") : NULL;
+        size_t i, n = json_array_size(cs);
+        if (!root)
+            st = err ? err->code : FP_ERR_PARSE;
+        else if (!(out->items = calloc(n ? n : 1, sizeof *out->items)))
+            st = fp_error_set(err, FP_ERR_NOMEM, "out of memory");
+        for (i = 0; !st && i < n; i++, out->len++)
+            st = read_curve(path, i, json_array_get(cs, i), &out->items[i], err);
+        json_decref(root);
+    } else if (!st && !(have_curves && curves_format)) {
         fp_model_set_free(out);
         memset(out, 0, sizeof *out);
         if (json_is_array(models))
@@ -554,21 +574,18 @@ fp_status fp_model_read_json(const char *path, fp_model_set *out, fp_error *err)
 
 static int is_agg_csv(const char *path)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    char line[64] = "";
-    int ok = fgets(line, sizeof line, f) && strncmp(line, "gpu,app,freq_mhz,runs,", 22) == 0;
-    fclose(f);
-    return ok;
+    return fp_opt_is_aggregated_csv(path);
 }
 
+/* 1 optimize JSON, 2 model JSON, 3 validate JSON, 4 the original project's results, 0 none. */
 static int json_kind(const char *path)
 {
     size_t l = strlen(path);
     if (l < 5 || strcmp(path + l - 5, ".json") != 0)
         return 0;
-    json_t *root = json_load_file(path, 0, NULL);
+    if (fp_aie_results_detect(path))
+        return 4;
+    json_t *root = fp_json_load_input(path, 0, NULL);
     if (!root)
         return 0;
     int k = json_is_array(json_object_get(root, "results"))       ? 1
@@ -587,6 +604,8 @@ void fp_report_data_free(fp_report_data *d)
         fp_agg_result_free(&d->agg);
     fp_rec_list_free(&d->recs);
     fp_val_list_free(&d->vals);
+    fp_rec_list_free(&d->original);
+    fp_rec_list_free(&d->original_ours);
     if (d->have_model)
         fp_model_set_free(&d->model);
     memset(d, 0, sizeof *d);
@@ -614,6 +633,15 @@ static fp_status merge_agg(fp_agg_result *dst, fp_agg_result *src, fp_error *err
     return FP_OK;
 }
 
+/* 1 when some input is data (runs or aggregated.csv), which freqpilot optimize can read. */
+static int runs_given(const char *const *paths, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (json_kind(paths[i]) == 0)
+            return 1;
+    return 0;
+}
+
 fp_status fp_report_data_load(fp_report_data *d, const char *const *paths, size_t n,
                               const fp_diag *diag, fp_error *err)
 {
@@ -630,6 +658,12 @@ fp_status fp_report_data_load(fp_report_data *d, const char *const *paths, size_
             st = fp_recs_read_json(paths[i], &d->recs, err);
         } else if (jk == 3) {
             st = fp_vals_read_json(paths[i], &d->vals, err);
+        } else if (jk == 4) {
+            fp_opt_results o;
+            if ((st = fp_aie_results_read(paths[i], &o, err)) == FP_OK) {
+                st = fp_recs_from_opt(&o, &d->original, err);
+                fp_opt_results_free(&o);
+            }
         } else if (jk == 2) {
             if (d->have_model)
                 fp_model_set_free(&d->model);
@@ -666,6 +700,15 @@ fp_status fp_report_data_load(fp_report_data *d, const char *const *paths, size_
         }
     }
     fp_run_list_free(&runs);
+    /* Beside the original project's recommendations: freqpilot's own for its objectives. */
+    for (size_t i = 0; i < d->original.len && !st; i++) {
+        const char *obj = d->original.items[i].objective;
+        int seen = 0;
+        for (size_t k = 0; k < i && !seen; k++)
+            seen = strcmp(d->original.items[k].objective, obj) == 0;
+        if (!seen && d->have_agg && runs_given(paths, n))
+            st = fp_recs_optimize(paths, n, obj, NAN, diag, &d->original_ours, err);
+    }
     if (st)
         fp_report_data_free(d);
     return st;

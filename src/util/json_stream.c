@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "freqpilot/atomic.h"
+#include "util/input.h"
 #include "util/json_stream.h"
 
 #define MARK                                                                                       \
@@ -192,10 +193,10 @@ static int scan_value(scan *s, int c)
 static fp_status parse_buf(scan *s, long line, json_t **out, fp_error *err)
 {
     json_error_t je;
-    *out = json_loadb(s->buf, s->len, JSON_DECODE_ANY, &je);
+    *out = json_loadb(s->buf, s->len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
     if (!*out)
-        return fp_error_at(err, FP_ERR_PARSE, s->path, line + (je.line > 1 ? je.line - 1 : 0), "%s",
-                           je.text);
+        return fp_error_at(err, FP_ERR_PARSE, s->path, line + (je.line > 1 ? je.line - 1 : 0),
+                           "invalid JSON: %s", je.text);
     return FP_OK;
 }
 
@@ -213,12 +214,16 @@ fp_status fp_json_read_stream(const char *path, const char *key, fp_json_member_
                               fp_json_elem_fn elem, void *ctx, int *have_key, fp_error *err)
 {
     *have_key = 0;
-    scan s = {fopen(path, "r"), path, 1, NULL, 0, 0};
+    /* A regular file only (util/input.h); a byte-order mark skipped; a member given twice is an
+     * error, as fp_json_load_input has it. */
+    scan s = {fp_input_fopen(path, err), path, 1, NULL, 0, 0};
     if (!s.fp)
-        return fp_error_set(err, FP_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        return err ? err->code : FP_ERR_IO;
     fp_status st = FP_OK;
-    json_t *v = NULL;
+    json_t *v = NULL, *seen = json_object();
     int c = next_nonspace(&s);
+    if (c == 0xEF && next_char(&s) == 0xBB && next_char(&s) == 0xBF)
+        c = next_nonspace(&s);
     if (c != '{') {
         st = syntax(&s, "an object", err);
         goto out;
@@ -233,6 +238,18 @@ fp_status fp_json_read_stream(const char *path, const char *key, fp_json_member_
         char *name = strdup(json_string_value(v));
         json_decref(v);
         v = NULL;
+        if (name && json_object_get(seen, name)) {
+            st = fp_error_at(err, FP_ERR_PARSE, path, line,
+                             "invalid JSON: duplicate object key "
+                             "\"%s\"",
+                             name);
+            free(name);
+            break;
+        }
+        if (name && json_object_set_new(seen, name, json_true())) {
+            free(name);
+            name = NULL;
+        }
         if (!name || next_nonspace(&s) != ':') {
             free(name);
             st = name ? syntax(&s, "':'", err) : fp_error_set(err, FP_ERR_NOMEM, "out of memory");
@@ -285,5 +302,6 @@ out:
         st = fp_error_set(err, FP_ERR_IO, "%s: read error", path);
     fclose(s.fp);
     free(s.buf);
+    json_decref(seen);
     return st;
 }
