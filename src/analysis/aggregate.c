@@ -55,7 +55,7 @@ void fp_agg_result_free(fp_agg_result *res)
         return;
     free(res->rows);
     free(res->findings);
-    free(res->dropped.items);
+    fp_run_list_free(&res->dropped);
     memset(res, 0, sizeof *res);
 }
 
@@ -165,20 +165,12 @@ static fp_status add_finding(ctx *c, const fp_run *combo, uint32_t flag, const c
     return FP_OK;
 }
 
+/* A copy of a dropped run, its strings copied too (the result may outlive the runs). */
 static fp_status push_dropped(ctx *c, const fp_run *run, uint32_t reason)
 {
-    fp_run_list *l = &c->res->dropped;
-    if (l->len == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 16;
-        fp_run *p = realloc(l->items, cap * sizeof *p);
-        if (!p)
-            return fp_error_set(c->err, FP_ERR_NOMEM, "aggregate: out of memory");
-        l->items = p;
-        l->cap = cap;
-    }
-    l->items[l->len] = *run;
-    l->items[l->len++].flags |= reason;
-    return FP_OK;
+    fp_run r = *run;
+    r.flags |= reason;
+    return fp_run_list_push(&c->res->dropped, &r, c->err);
 }
 
 /*

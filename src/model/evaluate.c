@@ -443,15 +443,16 @@ fp_status fp_model_sim_runs(const char *gpu, const char *workload, int runs_per_
         st = fp_sim_expected(g, &wl, f, &t, &e, &p, err);
         if (st)
             break;
-        fp_run r;
-        fp_run_init(&r);
-        snprintf(r.gpu, sizeof r.gpu, "%s", g->short_name);
-        snprintf(r.app, sizeof r.app, "%s", wl.name);
+        fp_run_buf b;
+        fp_run_buf_init(&b);
+        fp_run r = b.run;
+        r.gpu = g->short_name;
+        r.app = wl.name;
         r.freq_mhz = f;
         r.sm_clock_mhz = f;
         sim_features(g, &wl, f, &r);
         r.flags = 0;
-        snprintf(r.source, sizeof r.source, "sim:%s/%s", g->short_name, wl.name);
+        snprintf(b.source, sizeof b.source, "sim:%s/%s", g->short_name, wl.name);
         for (int k = 0; k < runs_per_clock && !st; k++) {
             double nt = sigma > 0 ? exp(gsl_ran_gaussian(rng, sigma)) : 1.0;
             double np = sigma > 0 ? exp(gsl_ran_gaussian(rng, sigma)) : 1.0;
