@@ -45,6 +45,65 @@ static fp_status tcsv_open(fp_ts_reader *r, fp_error *err)
     return FP_OK;
 }
 
+/* Rows up to this long take the bitmap path (longer ones, the general one). */
+#define TCSV_MASK_MAX 2048
+#define TCSV_MASK_WORDS (TCSV_MASK_MAX / 64 + 1)
+
+/*
+ * The fast path of a plain row, as smi_csv.c and dcgmi.c have it: a bitmap of the commas (and
+ * quotes) of the row, 64 bytes at a time, gives every cell's bounds; each mapped cell goes
+ * through the short-number parser (divisions two at a time), an empty cell is "not available".
+ * The values are the general path's bit for bit. 1 *s filled; 0: the general path decides
+ * (quotes, blanks, other numbers, errors).
+ */
+static int tcsv_fast(fp_ts_reader *r, const char *line, size_t len, fp_sample *s)
+{
+    if (len >= TCSV_MASK_MAX || len == 0)
+        return 0;
+    uint64_t mc[TCSV_MASK_WORDS], mq[TCSV_MASK_WORDS];
+    size_t nw = len / 64 + 1;
+    fp_mask2(line, nw, ',', '"', mc, mq);
+    /* Drop the bytes past the line; a virtual comma ends the last cell. */
+    uint64_t keep = ((uint64_t)1 << (len % 64)) - 1;
+    mc[nw - 1] = (mc[nw - 1] & keep) | ((uint64_t)1 << (len % 64));
+    mq[nw - 1] &= keep;
+    uint64_t quotes = 0;
+    for (size_t w = 0; w < nw; w++)
+        quotes |= mq[w];
+    if (quotes)
+        return 0;
+    sample_nan(s);
+    fp_divq dq;
+    dq.n = 0;
+    size_t w = 0, start = 0;
+    uint64_t bits = mc[0];
+    for (int i = 0; i < r->ncols; i++) {
+        while (!bits) {
+            if (++w == nw)
+                return 0; /* fewer cells than columns */
+            bits = mc[w];
+        }
+        size_t stop = w * 64 + (size_t)__builtin_ctzll(bits);
+        bits &= bits - 1;
+        const char *p = line + start, *e = line + stop;
+        start = stop + 1;
+        if (r->kind[i] != TK_NUM || p == e)
+            continue;
+        double *v = &s->v[(int)r->col[i]];
+        if (!fp_divq_parse(&dq, line, p, e, v) && fp_parse_simple(p, e, v) != e)
+            return 0;
+    }
+    for (;;) {
+        if (bits)
+            return 0; /* more cells than columns */
+        if (++w == nw)
+            break;
+        bits = mc[w];
+    }
+    fp_divq_flush(&dq);
+    return isfinite(s->v[FP_COL_T_S]);
+}
+
 static int tcsv_next(fp_ts_reader *r, fp_sample *s, fp_error *err)
 {
     char *line;
@@ -53,6 +112,11 @@ static int tcsv_next(fp_ts_reader *r, fp_sample *s, fp_error *err)
     char **f = r->fields;
     size_t *l = r->lens;
     while ((rc = fp_linebuf_next(r->lb, &line, &len, err)) == 1) {
+        if (tcsv_fast(r, line, len, s)) {
+            r->row++;
+            r->info.rows++;
+            return 1;
+        }
         int n = fp_csv_split(line, len, ',', f, l, TS_MAX_FIELDS);
         if (n == 1 && l[0] == 0 && r->ncols != 1) {
             r->info.rows_skipped++;
@@ -177,12 +241,42 @@ fp_status fp_telemetry_writer_open(fp_telemetry_writer **out, const char *path, 
     return FP_OK;
 }
 
+/*
+ * Decimals each column is written with: no more than its source has. NVML reports power in
+ * mW (3 decimals in W), energy in mJ, clocks in MHz, utilisation, temperature and P-states as
+ * integers; the sampler's clock is kept to the microsecond; DCGM's and GPM's activities are
+ * fractions shown by dcgmi with 3 decimals (5 kept); the framebuffer in MiB to the KiB.
+ * Digits beyond those are noise of the arithmetic (t - t0 in doubles, bytes / 2^20), which
+ * used to be written with 17 significant digits and so read back through strtod.
+ */
+static const signed char col_decimals[FP_COL_COUNT] = {
+    [FP_COL_T_S] = 6,          [FP_COL_POWER_W] = 3,          [FP_COL_POWER_AVG_W] = 3,
+    [FP_COL_ENERGY_MJ] = 0,    [FP_COL_SM_CLOCK_MHZ] = 0,     [FP_COL_MEM_CLOCK_MHZ] = 0,
+    [FP_COL_GPU_UTIL_PCT] = 0, [FP_COL_MEM_UTIL_PCT] = 0,     [FP_COL_SM_ACTIVE] = 5,
+    [FP_COL_SM_OCCUPANCY] = 5, [FP_COL_TENSOR_ACTIVE] = 5,    [FP_COL_DRAM_ACTIVE] = 5,
+    [FP_COL_FP64_ACTIVE] = 5,  [FP_COL_FP32_ACTIVE] = 5,      [FP_COL_FP16_ACTIVE] = 5,
+    [FP_COL_TEMP_C] = 0,       [FP_COL_MEM_TEMP_C] = 0,       [FP_COL_FB_USED_MIB] = 3,
+    [FP_COL_PSTATE] = 0,       [FP_COL_THROTTLE_REASONS] = 0, [FP_COL_POWER_LIMIT_W] = 3,
+    [FP_COL_GR_ACTIVE] = 5,    [FP_COL_APP_CLOCK_MHZ] = 0,
+};
+
+double fp_telemetry_quantize(fp_col c, double v)
+{
+    if (!isfinite(v) || (unsigned)c >= FP_COL_COUNT)
+        return v;
+    double scale = p10[col_decimals[c]];
+    if (!(fabs(v) * scale < 9007199254740992.0))
+        return v; /* beyond 2^53 units: the double is already coarser */
+    double q = round(v * scale) / scale;
+    return q == 0.0 ? 0.0 : q; /* no "-0" */
+}
+
 fp_status fp_telemetry_write_sample(fp_telemetry_writer *w, const fp_sample *s, fp_error *err)
 {
     char line[FP_COL_COUNT * 34 + 2];
     size_t n = 0;
     for (int c = 0; c < FP_COL_COUNT; c++) {
-        n += (size_t)fp_telemetry_format_value(s->v[c], line + n);
+        n += (size_t)fp_telemetry_format_value(fp_telemetry_quantize((fp_col)c, s->v[c]), line + n);
         line[n++] = c + 1 < FP_COL_COUNT ? ',' : '\n';
     }
     if (fwrite(line, 1, n, w->f.fp) != n)
