@@ -49,6 +49,48 @@ static fp_status tcsv_open(fp_ts_reader *r, fp_error *err)
 #define TCSV_MASK_MAX 2048
 #define TCSV_MASK_WORDS (TCSV_MASK_MAX / 64 + 1)
 
+#if defined(__SSE2__)
+/* *v = the cached value of column c when the cell [p, e) has the cached bytes. */
+static inline int tcsv_cached(const fp_ts_reader *r, int c, const char *p, const char *e, double *v)
+{
+    size_t len = (size_t)(e - p);
+    if (len != r->tc_len[c]) /* also 0: nothing cached; len <= 16 when cached */
+        return 0;
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p); /* the line's padding */
+    __m128i t = _mm_load_si128((const __m128i *)(const void *)r->tc_text[c]);
+    unsigned eq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, t));
+    unsigned want = (1u << len) - 1;
+    if ((eq & want) != want)
+        return 0;
+    *v = r->tc_val[c];
+    return 1;
+}
+
+static inline void tcsv_cache(fp_ts_reader *r, int c, const char *p, const char *e, double v)
+{
+    size_t len = (size_t)(e - p);
+    if (len > 16)
+        return;
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p); /* the line's padding */
+    __m128i keep =
+        _mm_cmpgt_epi8(_mm_set1_epi8((char)len), /* the first len bytes */
+                       _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+    _mm_store_si128((__m128i *)(void *)r->tc_text[c], _mm_and_si128(x, keep));
+    r->tc_len[c] = (unsigned char)len;
+    r->tc_val[c] = v;
+}
+#else
+static inline int tcsv_cached(const fp_ts_reader *r, int c, const char *p, const char *e, double *v)
+{
+    (void)r, (void)c, (void)p, (void)e, (void)v;
+    return 0;
+}
+static inline void tcsv_cache(fp_ts_reader *r, int c, const char *p, const char *e, double v)
+{
+    (void)r, (void)c, (void)p, (void)e, (void)v;
+}
+#endif
+
 /*
  * The fast path of a plain row, as smi_csv.c and dcgmi.c have it: a bitmap of the commas (and
  * quotes) of the row, 64 bytes at a time, gives every cell's bounds; each mapped cell goes
@@ -75,32 +117,57 @@ static int tcsv_fast(fp_ts_reader *r, const char *line, size_t len, fp_sample *s
     sample_nan(s);
     fp_divq dq;
     dq.n = 0;
-    size_t w = 0, start = 0;
-    uint64_t bits = mc[0];
-    for (int i = 0; i < r->ncols; i++) {
-        while (!bits) {
-            if (++w == nw)
-                return 0; /* fewer cells than columns */
-            bits = mc[w];
+    int qcol[FP_DIVQ_MAX];
+    const char *qp[FP_DIVQ_MAX], *qe[FP_DIVQ_MAX];
+    /* Cell i ends at the i-th comma; col[i] is its fp_col, -1 when not read. */
+    const signed char *slot = r->col;
+    int i = 0, ncols = r->ncols;
+    const char *p = line;
+    for (size_t w = 0; w < nw; w++) {
+        uint64_t bits = mc[w];
+        const char *base = line + (w << 6);
+        while (bits) {
+            const char *e = base + __builtin_ctzll(bits);
+            bits &= bits - 1;
+            if (i == ncols)
+                return 0; /* more cells than columns */
+            int c = slot[i++];
+            const char *cell = p;
+            p = e + 1;
+            if (c < 0 || cell == e)
+                continue; /* not read, or empty: not available */
+            double *v = &s->v[c];
+            if (tcsv_cached(r, c, cell, e, v))
+                continue;
+            double m;
+            int nfrac;
+            /* Most cells: a short integer or fixed-point number (telemetry.csv is written so);
+             * longer ones (the energy counter's 12 digits) through the 16-byte parser. */
+            if (fp_parse_dec8(cell, e, &m, &nfrac) || fp_parse_short_m(line, cell, e, &m, &nfrac)) {
+                if (nfrac) { /* a fraction: its division queued, two at a time */
+                    if (dq.n == FP_DIVQ_MAX)
+                        return 0; /* (never: fewer columns than that) */
+                    dq.num[dq.n] = m;
+                    dq.den[dq.n] = fp_pow10_tab[nfrac];
+                    dq.dst[dq.n] = v;
+                    qcol[dq.n] = c; /* cached once divided */
+                    qp[dq.n] = cell;
+                    qe[dq.n++] = e;
+                } else {
+                    *v = m;
+                    tcsv_cache(r, c, cell, e, m);
+                }
+            } else if (fp_parse_simple(cell, e, v) != e) {
+                return 0;
+            }
         }
-        size_t stop = w * 64 + (size_t)__builtin_ctzll(bits);
-        bits &= bits - 1;
-        const char *p = line + start, *e = line + stop;
-        start = stop + 1;
-        if (r->kind[i] != TK_NUM || p == e)
-            continue;
-        double *v = &s->v[(int)r->col[i]];
-        if (!fp_divq_parse(&dq, line, p, e, v) && fp_parse_simple(p, e, v) != e)
-            return 0;
     }
-    for (;;) {
-        if (bits)
-            return 0; /* more cells than columns */
-        if (++w == nw)
-            break;
-        bits = mc[w];
-    }
+    if (i != ncols)
+        return 0; /* fewer cells than columns */
+    int nq = dq.n;
     fp_divq_flush(&dq);
+    for (int k = 0; k < nq; k++)
+        tcsv_cache(r, qcol[k], qp[k], qe[k], s->v[qcol[k]]);
     return isfinite(s->v[FP_COL_T_S]);
 }
 
