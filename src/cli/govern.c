@@ -787,6 +787,11 @@ static int cmd_daemon(gov_opts *o)
             return cli_usage_error("govern", "%s", err.msg);
         memcpy(d.policy.phase_mhz, tmp.phase_mhz, sizeof tmp.phase_mhz);
     }
+    const fp_gpu_backend *be =
+        fp_gpu_backend_by_name(d.backend ? d.backend : FP_GPU_BACKEND_DEFAULT);
+    int prc = be ? cli_clock_path("govern daemon", be) : 0;
+    if (prc)
+        return prc;
     int sig = 0;
     fp_status st = fp_daemon_run(&d, &sig, &err);
     if (st != FP_OK) {

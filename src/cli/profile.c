@@ -595,6 +595,11 @@ int cmd_profile(int argc, char **argv)
     }
     o.task_id = co.task_id;
     o.clocks_per_task = co.clocks_per_task;
+    int prc = o.no_clock_control ? 0 : cli_clock_path("profile", o.be);
+    if (prc) {
+        free(wl);
+        return prc;
+    }
 
     cli_diag_state ds = {0};
     o.diag = cli_diag(&ds);

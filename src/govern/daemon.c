@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "freqpilot/clockctl.h"
 #include "freqpilot/clockguard.h"
 #include "freqpilot/govern.h"
 
@@ -127,7 +128,7 @@ fp_status fp_daemon_run(const fp_daemon_opts *o, int *caught_signal, fp_error *e
     if (st != FP_OK)
         return st;
     fp_gpu *gpu = NULL;
-    fp_clockguard *guard = NULL;
+    fp_clockctl *guard = NULL;
     fp_metrics_server *ms = NULL;
     rate_reader rr = {.fd = -1, .rate = NAN};
     int sim = be->simulated;
@@ -143,8 +144,9 @@ fp_status fp_daemon_run(const fp_daemon_opts *o, int *caught_signal, fp_error *e
     merge_cfg(&cfg, &o->policy, &info);
     if ((st = fp_policy_init(&pol, &cfg, err)) != FP_OK)
         goto out;
-    fp_clockguard_opts go = {o->state_dir, o->force, sim, "freqpilot govern daemon"};
-    if ((st = fp_clockguard_begin(&guard, be, gpu, &go, err)) != FP_OK)
+    /* Directly or through freqpilotd (freqpilot/clockctl.h). */
+    fp_clockctl_opts go = {.guard = {o->state_dir, o->force, sim, "freqpilot govern daemon"}};
+    if ((st = fp_clockctl_begin(&guard, be, gpu, &go, err)) != FP_OK)
         goto out;
     if ((st = fp_clockguard_catch_signals(err)) != FP_OK)
         goto out;
@@ -204,9 +206,9 @@ fp_status fp_daemon_run(const fp_daemon_opts *o, int *caught_signal, fp_error *e
         if (want != requested) {
             double reached = NAN;
             if (want)
-                st = fp_clockguard_lock(guard, want, want, &reached, err);
+                st = fp_clockctl_lock(guard, want, want, &reached, err);
             else
-                st = fp_clockguard_restore(guard, err);
+                st = fp_clockctl_restore(guard, err);
             if (st != FP_OK)
                 break;
             logf_(o, 2, "clock %u -> %u MHz (phase %s, reached %.0f MHz)", requested, want,
@@ -266,7 +268,7 @@ out:
     fp_metrics_server_stop(ms);
     if (guard) {
         fp_error rerr;
-        fp_status rst = fp_clockguard_restore(guard, &rerr);
+        fp_status rst = fp_clockctl_restore(guard, &rerr);
         if (rst != FP_OK) {
             if (st == FP_OK) {
                 st = rst;
@@ -278,7 +280,7 @@ out:
         } else {
             logf_(o, 2, "clocks restored");
         }
-        fp_clockguard_end(guard);
+        fp_clockctl_end(guard);
     }
     fp_clockguard_release_signals();
     if (gpu)

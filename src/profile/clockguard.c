@@ -528,6 +528,47 @@ fp_status fp_clockguard_restore(fp_clockguard *g, fp_error *err)
     return FP_OK;
 }
 
+/* After a partial reset: the state file says what is left, or goes when nothing is. */
+static fp_status settle(fp_clockguard *g, fp_error *err)
+{
+    if (pending_changes(g))
+        return write_state(g, err);
+    if (g->path[0] && unlink(g->path) && errno != ENOENT)
+        return fp_error_set(err, FP_ERR_IO, "%s: cannot remove state file: %s", g->path,
+                            strerror(errno));
+    return FP_OK;
+}
+
+fp_status fp_clockguard_reset_clocks(fp_clockguard *g, fp_error *err)
+{
+    int power = 0;
+    fp_status st =
+        do_restore(g->be, g->gpu, &g->reset_locked, &g->reset_app, &power, NAN, NULL, err);
+    if (!g->reset_locked) {
+        g->changed.locked = 0;
+        g->changed.locked_min_mhz = g->changed.locked_max_mhz = 0;
+    }
+    if (!g->reset_app) {
+        g->changed.app_clocks_set = 0;
+        g->changed.app_mem_mhz = g->changed.app_gr_mhz = 0;
+    }
+    fp_status s2 = settle(g, st ? NULL : err);
+    return st ? st : s2;
+}
+
+fp_status fp_clockguard_reset_power_limit(fp_clockguard *g, fp_error *err)
+{
+    int none = 0, none2 = 0;
+    fp_status st =
+        do_restore(g->be, g->gpu, &none, &none2, &g->power_changed, g->restore_power_w, NULL, err);
+    if (!g->power_changed) {
+        g->changed.power_limit_set = 0;
+        g->changed.power_limit_w = NAN;
+    }
+    fp_status s2 = settle(g, st ? NULL : err);
+    return st ? st : s2;
+}
+
 void fp_clockguard_end(fp_clockguard *g)
 {
     if (!g)
