@@ -34,6 +34,7 @@ static const char help_text[] =
     "    freqpilot service status [--socket PATH] [--format table|json]\n"
     "    freqpilot service info [--socket PATH] [--gpu ID] [--format table|json]\n"
     "    freqpilot service restore [--socket PATH] [--gpu ID | --uid UID | --all] [--force]\n"
+    "    freqpilot service call [--socket PATH] 'JSON REQUEST'\n"
     "\n"
     "DESCRIPTION\n"
     "    freqpilotd is a small root service that changes GPU clocks and power limits for\n"
@@ -56,6 +57,9 @@ static const char help_text[] =
     "    restore  gives back leases: yours kept after 'freqpilot apply' (--force: also those\n"
     "             held by another of your connections); root: anyone's (--gpu, --uid, --all),\n"
     "             as a Slurm epilog does (contrib/slurm/)\n"
+    "    call     sends one request line of the protocol (docs/freqpilotd.md) on one\n"
+    "             connection and prints the reply; exit 0 when it says ok. The connection\n"
+    "             ends with the command, and with it whatever the request changed.\n"
     "\n"
     "OPTIONS\n"
     "    --config FILE     policy file (/etc/freqpilot/freqpilotd.conf; without it only root\n"
@@ -88,7 +92,8 @@ static const char help_text[] =
     "    freqpilot service check --config contrib/freqpilotd.conf\n"
     "    freqpilot service status\n"
     "    freqpilot service info --gpu 0\n"
-    "    sudo freqpilot service restore --gpu 0 --force\n";
+    "    sudo freqpilot service restore --gpu 0 --force\n"
+    "    freqpilot service call '{\"op\": \"info\", \"gpu\": \"0\"}'\n";
 
 enum { OPT_CONFIG = 256, OPT_SOCKET, OPT_STATE_DIR, OPT_GPU, OPT_UID, OPT_ALL, OPT_FORCE, OPT_FMT };
 
@@ -466,9 +471,30 @@ static int parse(int argc, char **argv, svc_opts *o)
             break;
         }
     }
-    if (optind < argc)
-        return cli_usage_error("service", "unexpected argument '%s'", argv[optind]);
     return 0;
+}
+
+/* call: one raw request, its reply printed as the service sent it. */
+static int do_call(const svc_opts *o, const char *line)
+{
+    fp_svc_request req;
+    fp_error err;
+    if (fp_svc_request_parse(line, strlen(line), &req, &err)) {
+        cli_error("%s", err.msg);
+        return EXIT_USAGE;
+    }
+    fp_svc_client *c = NULL;
+    char *text = NULL;
+    fp_status st = fp_svc_connect(&c, o->socket, 0, &err);
+    if (!st)
+        st = fp_svc_call(c, &req, &text, NULL, &err);
+    if (text)
+        printf("%s\n", text);
+    else if (st)
+        cli_error("%s", err.msg);
+    free(text);
+    fp_svc_close(c);
+    return st ? EXIT_FAIL : EXIT_OK;
 }
 
 /* freqpilotd [OPTIONS]: freqpilot service run [OPTIONS]. */
@@ -479,13 +505,15 @@ int cmd_freqpilotd(int argc, char **argv)
     int r = parse(argc, argv, &o);
     if (r)
         return r < 0 ? EXIT_OK : r;
+    if (optind < argc)
+        return cli_usage_error("service", "unexpected argument '%s'", argv[optind]);
     return do_run(&o);
 }
 
 int cmd_service(int argc, char **argv)
 {
     if (argc < 2)
-        return cli_usage_error("service", "expected run, check, status, info or restore");
+        return cli_usage_error("service", "expected run, check, status, info, restore or call");
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         cli_print_help(help_text);
         return EXIT_OK;
@@ -495,7 +523,13 @@ int cmd_service(int argc, char **argv)
     int r = parse(argc - 1, argv + 1, &o);
     if (r)
         return r < 0 ? EXIT_OK : r;
-    int restore = !strcmp(sub, "restore");
+    int restore = !strcmp(sub, "restore"), call = !strcmp(sub, "call");
+    /* Operands of the subcommand: argv[1 + optind .. argc - 1]. */
+    int operands = argc - 1 - optind;
+    if (call && operands != 1)
+        return cli_usage_error("service", "call takes one request: 'JSON'");
+    if (!call && operands > 0)
+        return cli_usage_error("service", "unexpected argument '%s'", argv[1 + optind]);
     if ((o.config || o.state_dir) && strcmp(sub, "run") && strcmp(sub, "check"))
         return cli_usage_error("service", "--config and --state-dir go with run or check");
     if ((o.uid >= 0 || o.all || o.force) && !restore)
@@ -512,8 +546,10 @@ int cmd_service(int argc, char **argv)
         return do_info(&o);
     if (restore)
         return cli_service_restore(o.socket, o.gpu, o.uid, o.all, o.force);
+    if (call)
+        return do_call(&o, argv[1 + optind]);
     return cli_usage_error("service",
-                           "unknown subcommand '%s' (expected run, check, status, info or "
-                           "restore)",
+                           "unknown subcommand '%s' (expected run, check, status, info, "
+                           "restore or call)",
                            sub);
 }

@@ -7,12 +7,14 @@
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -55,6 +57,49 @@ static int restore_leftover(void *user, const char *path)
     return 0;
 }
 
+/*
+ * One instance per state folder: an open-file lock on STATE_DIR/.freqpilotd.lock, released
+ * by the kernel however the instance ends. A second instance must not restore the leases
+ * of a running one as leftovers.
+ */
+static fp_status instance_lock(fp_svc_server *s, fp_error *err)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s", s->cfg.state_dir);
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        if (mkdir(path, 0755) && errno != EEXIST)
+            return fp_error_set(err, FP_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(path, 0755) && errno != EEXIST)
+        return fp_error_set(err, FP_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
+    snprintf(path, sizeof path, "%s/.freqpilotd.lock", s->cfg.state_dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return fp_error_set(err, FP_ERR_IO, "%s: %s", path, strerror(errno));
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    if (fcntl(fd, F_OFD_SETLK, &fl)) {
+        char pid[32] = "";
+        ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
+        pid[n > 0 ? n : 0] = 0;
+        pid[strcspn(pid, "\n")] = 0;
+        close(fd);
+        return fp_error_set(err, FP_ERR_INVALID,
+                            "%s: another freqpilotd (pid %s) uses this state folder; stop it first",
+                            s->cfg.state_dir, pid[0] ? pid : "?");
+    }
+    char pid[32];
+    int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) || pwrite(fd, pid, (size_t)n, 0) != n) {
+        /* the lock is what counts; the pid is for the message */
+    }
+    s->instance_fd = fd;
+    return FP_OK;
+}
+
 fp_status svc_leases_open(fp_svc_server *s, fp_error *err)
 {
     s->pfds = calloc((size_t)s->cfg.max_clients + 1, sizeof *s->pfds);
@@ -63,9 +108,12 @@ fp_status svc_leases_open(fp_svc_server *s, fp_error *err)
     s->be = fp_gpu_backend_by_name(s->cfg.backend);
     if (!s->be || s->be->simulated)
         return fp_error_set(err, FP_ERR_INVALID, "backend '%s': expected nvml", s->cfg.backend);
+    fp_status st = instance_lock(s, err);
+    if (st)
+        return st;
     /* Before anything is served: what a killed instance left is put back. */
     leftover_ctx lc = {s, 0, 0};
-    fp_status st = fp_clockguard_list(s->cfg.state_dir, restore_leftover, &lc, err);
+    st = fp_clockguard_list(s->cfg.state_dir, restore_leftover, &lc, err);
     if (st)
         return st;
     if ((st = s->be->init(err)))
@@ -124,6 +172,9 @@ void svc_leases_close(fp_svc_server *s)
     s->be_open = 0;
     free(s->pfds);
     s->pfds = NULL;
+    if (s->instance_fd >= 0)
+        close(s->instance_fd);
+    s->instance_fd = -1;
 }
 
 /* A taken-over lease its new connection did not change goes back to being kept. */
@@ -519,6 +570,8 @@ static void op_lock(fp_svc_server *s, svc_conn *c, const fp_svc_request *req, sv
         return;
     char why[200];
     if (r && !fp_svc_range_allows(&r->clocks, req->min_mhz, req->max_mhz, "MHz", why, sizeof why)) {
+        svc_log(s, 2, "refused lock of %s on GPU %u: %u..%u MHz (%s, rule '%s')", c->who.user,
+                g->info.index, req->min_mhz, req->max_mhz, why, r->name);
         svc_reply_error(c, req, FP_SVC_E_RANGE,
                         "lock %u..%u MHz on GPU %u: outside what the policy allows %s (%s, "
                         "rule '%s'); nothing changed",
@@ -554,6 +607,8 @@ static void op_power(fp_svc_server *s, svc_conn *c, const fp_svc_request *req, s
         return;
     char why[200];
     if (r && !fp_svc_range_allows(&r->power, req->watts, req->watts, "W", why, sizeof why)) {
+        svc_log(s, 2, "refused power_limit of %s on GPU %u: %g W (%s, rule '%s')", c->who.user,
+                g->info.index, req->watts, why, r->name);
         svc_reply_error(c, req, FP_SVC_E_RANGE,
                         "power limit %g W on GPU %u: outside what the policy allows %s (%s, "
                         "rule '%s'); nothing changed",

@@ -426,9 +426,48 @@ static fp_status finish(parse_ctx *p, int rc, const char *origin, fp_error *err)
     return FP_OK;
 }
 
+/*
+ * The INI reader merges sections of the same name; a policy must not: a second [allow a]
+ * (or [service]) is refused with its line.
+ */
+static fp_status no_repeated_sections(const char *text, const char *origin, fp_error *err)
+{
+    enum { MAX = FP_SVCP_MAX_RULES + 8 };
+    char names[MAX][128];
+    int n = 0;
+    long line = 0;
+    for (const char *p = text; *p;) {
+        line++;
+        const char *e = strchr(p, '\n');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        const char *q = p;
+        while (q < p + len && (*q == ' ' || *q == '\t'))
+            q++;
+        const char *close = q < p + len && *q == '[' ? memchr(q, ']', (size_t)(p + len - q)) : NULL;
+        if (close) {
+            char name[128];
+            snprintf(name, sizeof name, "%.*s", (int)(close - q - 1), q + 1);
+            for (int i = 0; i < n; i++)
+                if (!strcasecmp(names[i], name))
+                    return fp_error_at(err, FP_ERR_PARSE, origin, line,
+                                       "[%s] a second time (one section per name: %s)", name,
+                                       strncasecmp(name, "allow", 5)
+                                           ? "its keys go in one place"
+                                           : "a second rule of that name");
+            if (n < MAX)
+                snprintf(names[n++], sizeof names[0], "%s", name);
+        }
+        p = e ? e + 1 : p + len;
+    }
+    return FP_OK;
+}
+
 fp_status fp_svc_config_parse(const char *text, const char *origin, fp_svc_config *cfg,
                               fp_error *err)
 {
+    fp_status st = no_repeated_sections(text, origin, err);
+    if (st)
+        return st;
     parse_ctx p = {.cfg = cfg};
     int rc = ini_parse_string(text, handler, &p);
     return finish(&p, rc, origin, err);

@@ -372,9 +372,12 @@ fp_status fp_svc_server_open(fp_svc_server **out, const fp_svc_config *cfg, fp_s
     s->log = log;
     s->log_user = log_user;
     s->listen_fd = -1;
-    fp_status st = svc_leases_open(s, err);
+    s->instance_fd = -1;
+    /* The socket first: it refuses to start beside a running instance, before anything
+     * that instance holds is touched. */
+    fp_status st = bind_socket(s, err);
     if (!st)
-        st = bind_socket(s, err);
+        st = svc_leases_open(s, err);
     if (st) {
         fp_svc_server_close(s);
         return st;

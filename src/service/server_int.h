@@ -66,6 +66,7 @@ struct fp_svc_server {
     void *log_user;
     const fp_gpu_backend *be;
     int be_open;
+    int instance_fd; /* the lock of its state folder */
     int listen_fd, bound;
     double accept_paused_until;
     svc_conn **conns;
