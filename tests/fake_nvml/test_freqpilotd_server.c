@@ -74,11 +74,15 @@ static ssize_t read_line(int fd, char *buf, size_t size, double timeout_s)
     return (ssize_t)n;
 }
 
+/* The service closed its end: end of file, or a reset when it left our bytes unread. */
 static int closed_by_peer(int fd, double timeout_s)
 {
     struct pollfd p = {fd, POLLIN, 0};
     char c;
-    return poll(&p, 1, (int)(timeout_s * 1000)) == 1 && recv(fd, &c, 1, MSG_DONTWAIT) == 0;
+    if (poll(&p, 1, (int)(timeout_s * 1000)) != 1)
+        return 0;
+    ssize_t n = recv(fd, &c, 1, MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno == ECONNRESET);
 }
 
 /* A fresh client says hello and gets the service's answer. */
