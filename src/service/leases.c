@@ -728,7 +728,7 @@ static void op_restore(fp_svc_server *s, svc_conn *c, const fp_svc_request *req)
             continue;
         }
         svc_conn *was = g->holder;
-        char msg[300];
+        char msg[400];
         snprintf(msg, sizeof msg, "GPU %u (%s): the lease was restored and taken back by %s",
                  g->info.index, g->info.uuid, name);
         json_int_t uid = (json_int_t)g->uid;
@@ -824,7 +824,7 @@ void svc_leases_tick(fp_svc_server *s)
         if (slurm_allows(s, g->uid, g->user, g->info.index, why, sizeof why))
             continue;
         svc_conn *was = g->holder;
-        char msg[700];
+        char msg[800];
         snprintf(msg, sizeof msg, "GPU %u (%s): the lease was restored and taken back: %s",
                  g->info.index, g->info.uuid, why);
         lease_end(s, g, why, NULL);
