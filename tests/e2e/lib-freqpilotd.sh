@@ -30,15 +30,18 @@ chmod 0666 "$FAKE_NVML_LOG"
 # The fake GPUs start unlocked at their 250 W limit (A100).
 for ((g = 0; g < FAKE_NVML_GPUS; g++)); do echo "$g 0 0 0 0 0 0 250000"; done >"$FAKE_NVML_STATE"
 FPD_PID=
-FPD_USERS=()
 
 fpd_user() {
     FPD_USER="fpd$$$1"
-    if ! useradd -M -U -d /nonexistent -s /usr/sbin/nologin "$FPD_USER" >"$tmp/useradd.err" 2>&1; then
+    local i
+    for i in 1 2 3 4 5 6; do # /etc/passwd may be locked by a test running beside us
+        useradd -M -U -d /nonexistent -s /usr/sbin/nologin "$FPD_USER" >"$tmp/useradd.err" 2>&1 && break
+        sleep "0.$i"
+    done
+    id "$FPD_USER" >/dev/null 2>&1 ||
         skip_all "cannot create a throwaway user with useradd: $(head -1 "$tmp/useradd.err")"
-    fi
-    FPD_USERS+=("$FPD_USER")
-    at_exit "userdel $FPD_USER >/dev/null 2>&1"
+    # Its processes (a workload a killed client left) end with it: the user exists only here.
+    at_exit "for p in \$(pgrep -u $FPD_USER); do kill -KILL \$p; done 2>/dev/null; sleep 0.1; userdel $FPD_USER >/dev/null 2>&1"
     mkdir -p "$tmp/home-$FPD_USER"
     chown "$FPD_USER" "$tmp/home-$FPD_USER"
     if ! as "$FPD_USER" "$FP" --version >/dev/null 2>&1; then
