@@ -81,6 +81,6 @@ check "... restored by the service (the sweep's lock was reset)" grep -q "nvmlDe
 : >"$FAKE_NVML_LOG"
 rc=$(status as "$A" "$FP" service call '{"op":"lock","gpu":"0","min_mhz":800,"max_mhz":1410}')
 check "a lock at the rule's edges is allowed (exit $rc)" grep -q '"ok":true,"gpu":"GPU-fa4e0000-0000-4000-8000-000000000000","index":0,"min_mhz":800,"max_mhz":1410,"method":"locked"' "$tmp/out"
-check "... and undone when its connection ended" test "$(cat "$FAKE_NVML_STATE")" = "$before"
+check "... and undone when its connection ended" wait_for '[ "$(cat "$FAKE_NVML_STATE")" = "$before" ]' 3
 check "the service is still up" eval 'fp service status >/dev/null'
 done_testing

@@ -87,7 +87,8 @@ fp service status >"$tmp/st"
 check "status: the lease is the job user's, granted through Slurm" grep -q "GPU $g GPU-[0-9a-f-]*: $A (uid [0-9]*) pid [0-9]* freqpilot since .*, kept after apply, Slurm: locked 1005..1005 MHz" "$tmp/st"
 rc=$(status as "$A" "$FP" service call "{\"op\":\"lock\",\"gpu\":\"$g\",\"min_mhz\":1200,\"max_mhz\":1200}")
 check "from outside the job, the user may change the job's GPU while it runs (exit $rc)" test "$rc" -eq 0
-check "... that connection took the kept lease over: when it ended the GPU went back" test "$(gpu_state "$g")" = "0 0 0 250000"
+check "... that connection took the kept lease over: when it ended the GPU went back" \
+    wait_for "[ \"\$(gpu_state $g)\" = '0 0 0 250000' ]" 3
 rc=$(status as "$A" "$FP" apply --gpu "$g" --clock 1005)
 check "the user applies 1005 MHz again from outside the job (exit $rc)" test "$(gpu_state "$g")" = "1 1005 1005 250000"
 : >"$FAKE_NVML_LOG"
