@@ -106,8 +106,14 @@ fp_status svc_leases_open(fp_svc_server *s, fp_error *err)
     if (!s->pfds)
         return fp_error_set(err, FP_ERR_NOMEM, "out of memory");
     s->be = fp_gpu_backend_by_name(s->cfg.backend);
-    if (!s->be || s->be->simulated)
-        return fp_error_set(err, FP_ERR_INVALID, "backend '%s': expected nvml", s->cfg.backend);
+    if (!s->be)
+        return fp_error_set(err, FP_ERR_INVALID, "backend '%s': expected %s", s->cfg.backend,
+                            fp_gpu_backend_names());
+    if (s->be->simulated)
+        svc_log(s, 1,
+                "backend %s: its GPUs live in this process, so requests work but no other "
+                "process sees their clocks (for trying the protocol, not for GPUs)",
+                s->be->name);
     fp_status st = instance_lock(s, err);
     if (st)
         return st;

@@ -216,11 +216,6 @@ static int service_key(parse_ctx *p, const char *name, const char *value)
         const fp_gpu_backend *be = fp_gpu_backend_by_name(value);
         if (!be)
             return fail(p, "backend: expected %s, found '%.40s'", fp_gpu_backend_names(), value);
-        if (be->simulated)
-            return fail(p,
-                        "backend: '%s' lives inside one process; freqpilotd needs a GPU "
-                        "other processes see (nvml)",
-                        be->name);
         snprintf(c->backend, sizeof c->backend, "%s", be->name);
         return 1;
     }

@@ -37,4 +37,21 @@ chmod 0666 "$tmp/c.conf"
 rc=$(status fp service check --config "$tmp/c.conf")
 check "a policy file others may write is refused (exit $rc)" test "$rc" -eq 1
 check "... naming the fix" grep -q "chmod go-w" "$tmp/err"
+
+# Without a GPU or root: the service on the simulated GPU answers the protocol.
+mkdir -m 0755 "$tmp/run"
+printf '[service]\nbackend = sim\nsocket = %s/run/s.sock\nstate_dir = %s/st2\n' "$tmp" "$tmp" \
+    >"$tmp/sim.conf"
+chmod 0644 "$tmp/sim.conf"
+FREQPILOT_SIM_NOISE=off "$FP" service run --config "$tmp/sim.conf" 2>"$tmp/sim.log" &
+spid=$!
+at_exit "kill $spid 2>/dev/null"
+export FREQPILOT_SOCKET=$tmp/run/s.sock
+for _ in $(seq 100); do [ -S "$FREQPILOT_SOCKET" ] && break; sleep 0.05; done
+rc=$(status fp service call '{"op":"lock","gpu":"0","min_mhz":1005,"max_mhz":1005}')
+check "on the simulated GPU, a lock is answered (exit $rc)" grep -q '"ok":true.*"method":"locked","reached_mhz":1005' "$tmp/out"
+check "it warned that nobody else sees that GPU" grep -q "backend sim: its GPUs live in this process" "$tmp/sim.log"
+kill "$spid"
+wait "$spid"
+check "it stops on SIGTERM (exit $?)" test ! -e "$FREQPILOT_SOCKET"
 done_testing

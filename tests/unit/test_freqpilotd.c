@@ -246,7 +246,6 @@ static void test_policy_errors(void **state)
     bad_policy("[service]\nsocket = relative.sock\n", "expected an absolute path", 2);
     bad_policy("[service]\nsocket_mode = 0999\n", "octal mode", 2);
     bad_policy("[service]\nsocket_mode = 0466\n", "owner rw", 2);
-    bad_policy("[service]\nbackend = sim\n", "lives inside one process", 2);
     bad_policy("[service]\nbackend = cuda\n", "expected nvml or sim", 2);
     bad_policy("[service]\nmax_clients = 0\n", "1..4096", 2);
     bad_policy("[service]\nmax_clients = 4\nmax_clients_per_user = 8\n", "is above max_clients", 0);
