@@ -78,6 +78,9 @@ void fp_clockctl_end(fp_clockctl *c);
  */
 fp_status fp_clockctl_detach(fp_clockctl *c, char *where, size_t where_size, fp_error *err);
 
+/* 1 when the last change was not made because its state file could not be written (direct
+ * path: fp_clockguard_state_failed; the same change may be tried again). */
+int fp_clockctl_state_failed(const fp_clockctl *c);
 fp_clockctl_via fp_clockctl_path(const fp_clockctl *c);
 /* The direct path's guard (NULL on the service path). */
 fp_clockguard *fp_clockctl_guard(const fp_clockctl *c);

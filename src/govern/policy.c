@@ -265,9 +265,12 @@ fp_status fp_policy_static_from_json(const char *path, const char *gpu, const ch
             continue;
         if (!isnan(max_slowdown) && fabs(ms - max_slowdown) > 1e-9)
             continue;
-        if (!json_is_number(f) || !(json_number_value(f) > 0)) {
+        /* Bounded before the conversion: 1e20 or 2^32 + 1410 must not wrap to a clock. */
+        if (!json_is_number(f) || !(json_number_value(f) > 0 && json_number_value(f) < 100000)) {
             st = fp_error_at(err, FP_ERR_FORMAT, path, 0,
-                             "results[%zu]: expected a positive number in freq_mhz", i);
+                             "results[%zu]: expected a clock in MHz (0 < freq_mhz < 100000) in "
+                             "freq_mhz",
+                             i);
             goto out;
         }
         *freq_mhz = (unsigned)lround(json_number_value(f));

@@ -299,6 +299,11 @@ fp_status fp_clockctl_detach(fp_clockctl *c, char *where, size_t where_size, fp_
     return st;
 }
 
+int fp_clockctl_state_failed(const fp_clockctl *c)
+{
+    return c->guard ? fp_clockguard_state_failed(c->guard) : 0;
+}
+
 fp_clockctl_via fp_clockctl_path(const fp_clockctl *c)
 {
     return c->via;

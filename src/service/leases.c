@@ -21,6 +21,7 @@
 #include "freqpilot/version.h"
 #include "profile/sampler.h"
 #include "service/server_int.h"
+#include "util/safedir.h"
 
 static double utc_now(void)
 {
@@ -42,7 +43,7 @@ static int restore_leftover(void *user, const char *path)
     leftover_ctx *lc = user;
     fp_clockguard_report rep;
     fp_error err;
-    if (fp_clockguard_restore_from_state(path, lc->s->cfg.state_dir, 1, &rep, &err)) {
+    if (fp_clockguard_restore_from_state(path, lc->s->cfg.state_dir, 0, &rep, &err)) {
         lc->failed++;
         svc_log(lc->s, 0, "restoring what an earlier freqpilotd left (%s) failed: %s", path,
                 err.msg);
@@ -64,22 +65,17 @@ static int restore_leftover(void *user, const char *path)
  */
 static fp_status instance_lock(fp_svc_server *s, fp_error *err)
 {
-    char path[4200];
-    snprintf(path, sizeof path, "%s", s->cfg.state_dir);
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = 0;
-        if (mkdir(path, 0755) && errno != EEXIST)
-            return fp_error_set(err, FP_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
-        *p = '/';
-    }
-    if (mkdir(path, 0755) && errno != EEXIST)
-        return fp_error_set(err, FP_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
-    snprintf(path, sizeof path, "%s/.freqpilotd.lock", s->cfg.state_dir);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0)
-        return fp_error_set(err, FP_ERR_IO, "%s: %s", path, strerror(errno));
+    /* The state folder as the state files need it: ours, not writable by others. */
+    int dirfd = -1, fd = -1;
+    fp_status st =
+        fp_safedir_open(s->cfg.state_dir, 1, "freqpilotd state folder", &dirfd, NULL, err);
+    if (!st)
+        st = fp_safedir_open_file(dirfd, s->cfg.state_dir, ".freqpilotd.lock", O_RDWR | O_CREAT,
+                                  0600, &fd, NULL, err);
+    if (dirfd >= 0)
+        close(dirfd);
+    if (st)
+        return st;
     struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
     if (fcntl(fd, F_OFD_SETLK, &fl)) {
         char pid[32] = "";
@@ -87,7 +83,7 @@ static fp_status instance_lock(fp_svc_server *s, fp_error *err)
         pid[n > 0 ? n : 0] = 0;
         pid[strcspn(pid, "\n")] = 0;
         close(fd);
-        return fp_error_set(err, FP_ERR_INVALID,
+        return fp_error_set(err, FP_ERR_BUSY,
                             "%s: another freqpilotd (pid %s) uses this state folder; stop it first",
                             s->cfg.state_dir, pid[0] ? pid : "?");
     }
@@ -373,14 +369,20 @@ static int take(fp_svc_server *s, svc_conn *c, const fp_svc_request *req, svc_gp
     }
     char command[300];
     snprintf(command, sizeof command, "freqpilotd for %s", name);
-    fp_clockguard_opts go = {.state_dir = s->cfg.state_dir, .command = command};
+    /* The clock guard takes the GPU's lease on behalf of the client (its record names them):
+     * one owner per GPU, whether it came through here or as root directly. */
+    fp_lease_owner own = {.command = command, .uid = (long)c->who.uid};
+    fp_clockguard_opts go = {.state_dir = s->cfg.state_dir,
+                             .command = command,
+                             .lock_dir = s->cfg.lock_dir[0] ? s->cfg.lock_dir : NULL,
+                             .owner = &own};
     fp_error err;
     fp_status st = fp_clockguard_begin(&g->guard, s->be, g->gpu, &go, &err);
     if (st) {
         g->guard = NULL;
         svc_log(s, 1, "GPU %u (%s) for %s: %s", g->info.index, g->info.uuid, name, err.msg);
-        svc_reply_error(c, req, FP_SVC_E_BUSY, "GPU %u (%s): %s", g->info.index, g->info.uuid,
-                        err.msg);
+        svc_reply_error(c, req, st == FP_ERR_BUSY ? FP_SVC_E_BUSY : FP_SVC_E_FAILED,
+                        "GPU %u (%s): %s", g->info.index, g->info.uuid, err.msg);
         return 0;
     }
     g->holder = c;
@@ -439,33 +441,23 @@ static void clock_span(const fp_gpu_info *info, double *lo, double *hi)
     }
 }
 
-/* Device range checks (nothing changes when they fail). */
+/* The GPU's own ranges (nothing changes when they fail). */
 static int device_allows_clocks(svc_conn *c, const fp_svc_request *req, const svc_gpu *g)
 {
-    double lo, hi;
-    clock_span(&g->info, &lo, &hi);
-    if (!(hi > 0))
-        return 1; /* the GPU does not say: NVML itself refuses what it cannot do */
-    if (req->min_mhz >= lo && req->max_mhz <= hi)
+    fp_error err;
+    if (!fp_gpu_check_clock(&g->info, req->min_mhz, "lock (min_mhz)", &err) &&
+        !fp_gpu_check_clock(&g->info, req->max_mhz, "lock (max_mhz)", &err))
         return 1;
-    svc_reply_error(c, req, FP_SVC_E_RANGE,
-                    "lock %u..%u MHz: outside the supported clocks of GPU %u (%s, %g..%g MHz); "
-                    "nothing changed",
-                    req->min_mhz, req->max_mhz, g->info.index, g->info.name, lo, hi);
+    svc_reply_error(c, req, FP_SVC_E_RANGE, "GPU %u: %s", g->info.index, err.msg);
     return 0;
 }
 
 static int device_allows_power(svc_conn *c, const fp_svc_request *req, const svc_gpu *g)
 {
-    double lo = g->info.power_limit_min_w, hi = g->info.power_limit_max_w;
-    if (!(isfinite(lo) && isfinite(hi) && hi > 0))
+    fp_error err;
+    if (!fp_gpu_check_power_limit(&g->info, req->watts, "power_limit", &err))
         return 1;
-    if (req->watts >= lo - 5e-4 && req->watts <= hi + 5e-4)
-        return 1;
-    svc_reply_error(c, req, FP_SVC_E_RANGE,
-                    "power limit %g W: outside the range of GPU %u (%s, %g..%g W); nothing "
-                    "changed",
-                    req->watts, g->info.index, g->info.name, lo, hi);
+    svc_reply_error(c, req, FP_SVC_E_RANGE, "GPU %u: %s", g->info.index, err.msg);
     return 0;
 }
 

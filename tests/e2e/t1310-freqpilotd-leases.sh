@@ -58,6 +58,10 @@ rc=$(status as "$B" "$FP" profile --clocks 900 --runs 1 --warmup 0 --out "$tmp/h
 check "$B's sweep on that GPU is refused before it starts (exit $rc)" test "$rc" -eq 1
 check "... with the same message" grep -q "is leased by $A" "$tmp/err"
 check "... and no run written" test -z "$(find "$tmp/home-$B/ds" -name run.json 2>/dev/null)"
+rc=$(status fp_nvml apply --gpu 0 --clock 900 --state-dir "$tmp/root-state")
+check "root's own apply on that GPU is refused by the GPU's lease (exit $rc)" test "$rc" -eq 1
+check "... which names freqpilotd and the user it holds the GPU for" grep -q "is in use by .*freqpilotd for $A" "$tmp/err"
+check "... and nothing changed" test "$(gpu_state 0)" = "1 1200 1200 250000"
 rc=$(status as "$B" "$FP" apply --gpu 1 --clock 900)
 check "$B may take the other GPU meanwhile (exit $rc)" test "$rc" -eq 0
 check "GPU 1 locked for $B" test "$(gpu_state 1)" = "1 900 900 250000"
@@ -74,6 +78,7 @@ check "GPU 0 locked for $B" test "$(gpu_state 0)" = "1 900 900 250000"
 
 # ---- the service killed mid-lease, then started again -------------------------------------
 check "the service keeps a state file per leased GPU" test "$(ls "$tmp/svc-state"/*.json | wc -l)" -eq 2
+check "... recording the user it holds the GPU for" grep -q "\"owner_uid\": $(id -u "$B")" "$tmp/svc-state/GPU-fa4e0000-0000-4000-8000-000000000000.json"
 fpd_kill9
 check "after SIGKILL of the service GPU 0 is still locked" test "$(gpu_state 0)" = "1 900 900 250000"
 check "... and GPU 1" test "$(gpu_state 1)" = "1 900 900 250000"

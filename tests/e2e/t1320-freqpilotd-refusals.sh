@@ -54,9 +54,9 @@ refused "a range reaching above the rule's" "outside what the policy allows $A (
     as "$A" "$FP" service call '{"op":"lock","gpu":"0","min_mhz":900,"max_mhz":1500}'
 refused "a power limit below the rule's range" "power limit 100 W on GPU 0: outside what the policy allows $A (150..250 W allowed, rule 'narrow'); nothing changed" \
     as "$A" "$FP" service call '{"op":"power_limit","gpu":"0","watts":100}'
-refused "root: a power limit outside the GPU's range" "power limit 400 W: outside the range of GPU 0 (NVIDIA A100-PCIE-40GB, 150..250 W); nothing changed" \
+refused "root: a power limit outside the GPU's range" "GPU 0: power_limit: 400 W is outside the power-limit range of NVIDIA A100-PCIE-40GB (150..250 W); nothing changed" \
     fp service call '{"op":"power_limit","gpu":"0","watts":400}'
-refused "root: a clock outside the GPU's" "lock 100..100 MHz: outside the supported clocks of GPU 0 (NVIDIA A100-PCIE-40GB, 210..1410 MHz); nothing changed" \
+refused "root: a clock outside the GPU's" "GPU 0: lock (min_mhz): 100 MHz is outside the supported clocks of NVIDIA A100-PCIE-40GB (210..1410 MHz); nothing changed" \
     fp service call '{"op":"lock","gpu":"0","min_mhz":100,"max_mhz":100}'
 refused "another user's leases" "only root may restore the leases of another user" \
     as "$A" "$FP" service call '{"op":"restore","uid":0}'
