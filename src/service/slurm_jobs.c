@@ -233,9 +233,10 @@ fp_status fp_svc_run_helper(char *const argv[], const char *run_as, char *const 
         int devnull = open("/dev/null", O_RDONLY);
         if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(po[1], 1) < 0 || dup2(pe[1], 2) < 0)
             _exit(126);
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (drop && (setgroups(0, NULL) || setgid(gid) || setuid(uid) || setuid(0) == 0))
             _exit(126);
+        /* After the drop: a change of credentials clears it. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
