@@ -4,7 +4,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
@@ -18,6 +17,7 @@
 
 #include "profile/sampler.h"
 #include "service/slurm_jobs.h"
+#include "util/asuser.h"
 
 void fp_svc_slurm_node(const fp_svc_config *cfg, char *buf, size_t size)
 {
@@ -208,9 +208,8 @@ fp_status fp_svc_run_helper(char *const argv[], const char *run_as, char *const 
                             "%s: refusing to run it as %s (uid 0): give [slurm] run_as an "
                             "unprivileged user",
                             argv[0], run_as);
-    uid_t uid = pw.pw_uid;
-    gid_t gid = pw.pw_gid;
-    int drop = geteuid() == 0; /* an unprivileged service runs its helpers as itself */
+    /* No supplementary groups; an unprivileged service runs its helpers as itself. */
+    fp_invoker as = {.drop = geteuid() == 0, .uid = pw.pw_uid, .gid = pw.pw_gid, .ngroups = 0};
     int po[2], pe[2];
     if (pipe2(po, O_CLOEXEC))
         return fp_error_set(err, FP_ERR_IO, "pipe: %s", strerror(errno));
@@ -233,7 +232,7 @@ fp_status fp_svc_run_helper(char *const argv[], const char *run_as, char *const 
         int devnull = open("/dev/null", O_RDONLY);
         if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(po[1], 1) < 0 || dup2(pe[1], 2) < 0)
             _exit(126);
-        if (drop && (setgroups(0, NULL) || setgid(gid) || setuid(uid) || setuid(0) == 0))
+        if (fp_invoker_become(&as))
             _exit(126);
         /* After the drop: a change of credentials clears it. */
         prctl(PR_SET_PDEATHSIG, SIGKILL);
