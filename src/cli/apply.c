@@ -33,7 +33,9 @@ static const char help_text[] =
     "    Locks the SM clock of GPU ID (index, UUID, or for sim a model such as sim:A100;\n"
     "    default 0) to MHZ, snapped to the nearest supported clock, or to the clock that\n"
     "    freqpilot optimize chose for APP on this GPU model (the first result for APP, or\n"
-    "    the one of --objective). Before anything changes, a state file records what to\n"
+    "    the one of --objective), which is applied only when its verdict is deployable (or\n"
+    "    it keeps the baseline clock): otherwise apply says why and exits 1, unless\n"
+    "    --force. Before anything changes, a state file records what to\n"
     "    restore (see 'freqpilot restore --help'); the lock is then read back and the clock\n"
     "    reached is reported. The GPU stays locked after this command exits;\n"
     "    'freqpilot restore' puts it back. Applying again to a GPU whose state file exists\n"
@@ -52,7 +54,8 @@ static const char help_text[] =
     "    --objective OBJ        which objective's choice (first result for APP)\n"
     "    --state-dir DIR        state file folder (see freqpilot restore); refused under\n"
     "                           sudo\n"
-    "    --force                take over an existing state file\n"
+    "    --force                take over an existing state file; with --from, also apply a\n"
+    "                           recommendation that is not deployable\n"
     "    -v, --verbose          more messages on stderr\n"
     "    -q, --quiet            errors only\n"
     "    -h, --help             show this help\n"
@@ -93,9 +96,12 @@ static const struct option long_opts[] = {
     {NULL, 0, NULL, 0},
 };
 
-/* The clock optimize chose for app on a GPU named short_name; NAN with a message if none. */
+/*
+ * The clock optimize chose for app on a GPU named short_name; NAN with a message if none.
+ * Only a deployable recommendation (or one that keeps the baseline) is taken unless force.
+ */
 static double clock_from_json(const char *path, const char *short_name, const char *app,
-                              const char *objective)
+                              const char *objective, int force)
 {
     fp_opt_results res;
     fp_error err;
@@ -114,6 +120,17 @@ static double clock_from_json(const char *path, const char *short_name, const ch
             continue;
         if (objective && strcasecmp(r->objective, objective) != 0)
             continue;
+        int keeps = fabs(r->freq_mhz - r->baseline_mhz) < 0.5;
+        if (r->verdict != FP_VERDICT_DEPLOYABLE && !keeps && !force) {
+            cli_error("%s %s %s: not applied: the verdict is '%s': %s (--force applies it "
+                      "anyway)",
+                      r->gpu, r->app, r->objective, fp_verdict_name(r->verdict), r->verdict_reason);
+            fp_opt_results_free(&res);
+            return NAN;
+        }
+        if (r->verdict != FP_VERDICT_DEPLOYABLE && !keeps)
+            cli_warn("%s %s %s: applying a recommendation whose verdict is '%s' (--force): %s",
+                     r->gpu, r->app, r->objective, fp_verdict_name(r->verdict), r->verdict_reason);
         f = r->freq_mhz;
         if (!r->feasible)
             cli_warn("%s %s %s: the recommendation is infeasible (%s); applying the baseline",
@@ -133,6 +150,7 @@ static double clock_from_json(const char *path, const char *short_name, const ch
 
 typedef struct choice_args {
     const char *path, *short_name, *app, *objective;
+    int force;
 } choice_args;
 
 /* clock_from_json as the user behind sudo (util/asuser.h): root reads no file a user named. */
@@ -140,7 +158,7 @@ static fp_status read_choice(void *arg, void *ret, fp_error *err)
 {
     const choice_args *a = arg;
     double *f = ret;
-    *f = clock_from_json(a->path, a->short_name, a->app, a->objective);
+    *f = clock_from_json(a->path, a->short_name, a->app, a->objective, a->force);
     if (isnan(*f))
         return fp_error_set(err, FP_ERR_INVALID, "(reported)");
     return FP_OK;
@@ -216,7 +234,7 @@ int cmd_apply(int argc, char **argv)
     }
     if (from) {
         const fp_invoker *who;
-        choice_args ca = {from, info.short_name, app, objective};
+        choice_args ca = {from, info.short_name, app, objective, force};
         if (fp_invoker_get(&who, &err)) {
             cli_error("%s", err.msg);
             goto out;
