@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* One run of the user's workload (workload.h). */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -217,12 +218,55 @@ static void child(const fp_workload_opts *o, const fp_invoker *who, pid_t parent
     _exit(127);
 }
 
+/*
+ * Marker folders left by a freqpilot that was killed (SIGKILL, a second signal): named
+ * freqpilot-mark.<pid>.XXXXXX, removed once that pid is gone. Only folders of the effective
+ * user are touched, through descriptors (no path is followed).
+ */
+static void remove_stale_fifo_dirs(const char *base)
+{
+    int bfd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int lfd = bfd >= 0 ? dup(bfd) : -1;
+    DIR *d = lfd >= 0 ? fdopendir(lfd) : NULL;
+    if (!d) {
+        if (lfd >= 0)
+            close(lfd);
+        if (bfd >= 0)
+            close(bfd);
+        return;
+    }
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        long pid;
+        char *end;
+        if (strncmp(de->d_name, "freqpilot-mark.", 15) != 0)
+            continue;
+        pid = strtol(de->d_name + 15, &end, 10);
+        if (end == de->d_name + 15 || *end != '.' || pid <= 0 || kill((pid_t)pid, 0) == 0 ||
+            errno != ESRCH)
+            continue;
+        int dfd = openat(bfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        struct stat st;
+        if (dfd >= 0 && fstat(dfd, &st) == 0 && st.st_uid == geteuid()) {
+            unlinkat(dfd, "mark", 0);
+            unlinkat(bfd, de->d_name, AT_REMOVEDIR);
+        }
+        if (dfd >= 0)
+            close(dfd);
+    }
+    closedir(d);
+    close(bfd);
+}
+
 /* A folder of freqpilot's own for the marker FIFO, and the FIFO in it, opened both ways. */
 static fp_status make_fifo(const fp_invoker *who, char *dir, size_t dsize, char *path, size_t psize,
                            int *rd, int *wr, fp_error *err)
 {
     const char *base = geteuid() == 0 ? NULL : getenv("TMPDIR");
-    snprintf(dir, dsize, "%s/freqpilot-mark.XXXXXX", base && *base == '/' ? base : "/tmp");
+    if (!base || *base != '/')
+        base = "/tmp";
+    remove_stale_fifo_dirs(base);
+    snprintf(dir, dsize, "%s/freqpilot-mark.%ld.XXXXXX", base, (long)getpid());
     if (!mkdtemp(dir)) {
         int e = errno;
         dir[0] = 0;

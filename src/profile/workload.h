@@ -15,8 +15,10 @@
  *
  * Files: stdout.txt and stderr.txt are opened by a process acting as the invoking user
  * (O_NOFOLLOW), so they belong to the user and no link leads root anywhere. The FIFO lives in
- * a fresh folder of freqpilot's own (mkdtemp under /tmp, or $TMPDIR when not root; mode 0711)
- * that nobody else can write, and is handed to the user by descriptor (fchown), never by path.
+ * a fresh folder of freqpilot's own (mkdtemp freqpilot-mark.<pid>.* under /tmp, or $TMPDIR when
+ * not root; mode 0711) that nobody else can write, and is handed to the user by descriptor
+ * (fchown), never by path. Folders left by a freqpilot that was killed are removed by the
+ * next run once their pid is gone.
  *
  * The wait honours a timeout (the process group gets SIGTERM, then SIGKILL 2 s later) and
  * the clock guard's pending signal (fp_clockguard_pending_signal): the group is stopped the

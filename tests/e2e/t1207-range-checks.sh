@@ -13,10 +13,10 @@ nothing_changed() {
     [ "$(grep -cE 'SetGpuLockedClocks|SetApplicationsClocks|SetPowerManagementLimit' "$FAKE_NVML_LOG")" -eq 0 ] &&
         [ -z "$(ls -A "$FREQPILOT_STATE_DIR" 2>/dev/null)" ]
 }
-opt() { # the optimize JSON with freq_mhz $1
+opt() { # an optimize JSON with freq_mhz $1, claiming whatever passes apply's other checks
     printf '{"baseline": "max", "results": [{"gpu": "A100", "app": "llama", "objective": "energy",
- "max_slowdown": 0.05, "freq_mhz": %s, "baseline_mhz": 1410, "feasible": true, "flags": ""}]}\n' "$1" \
-        >"$tmp/opt.json"
+ "max_slowdown": 0.05, "freq_mhz": %s, "baseline_mhz": 1410, "feasible": true, "flags": "",
+ "verdict": "deployable", "verdict_reason": ""}]}\n' "$1" >"$tmp/opt.json"
 }
 
 for f in -1065 0 1e20 4294968706 1411; do
@@ -30,6 +30,10 @@ for f in -1065 0 1e20 4294968706 1411; do
     check "... the message names the file, the value and the range" grep -q "opt.json: freq_mhz for app 'llama': $shown MHz is outside the supported clocks of .* (210..1410 MHz); nothing changed" "$tmp/err"
     check "... nothing changed" nothing_changed
 done
+: >"$FAKE_NVML_LOG"
+fp_nvml apply --from "$tmp/opt.json" --app llama --force >"$tmp/out" 2>"$tmp/err"
+check "--force does not bypass the range check (freq_mhz $f)" test $? -eq 1
+check "... nothing changed" nothing_changed
 opt 1005
 : >"$FAKE_NVML_LOG"
 fp_nvml apply --from "$tmp/opt.json" --app llama >"$tmp/out" 2>"$tmp/err"

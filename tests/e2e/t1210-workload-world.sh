@@ -49,6 +49,7 @@ for i in 1 2 3 4 5; do
     w=$(pgrep -u "$TU" -x sleep)
     kill -KILL $fpid
     wait $fpid 2>/dev/null
+    killed="${killed:-} $fpid"
     wait_for "! kill -0 $w 2>/dev/null" && died=$((died + 1))
     fp_nvml restore >/dev/null 2>&1
 done
@@ -77,6 +78,9 @@ env SUDO_UID="$TU_UID" SUDO_GID="$TU_GID" LD_LIBRARY_PATH="$FAKE" "$FP" "${SWEEP
 fpid=$!
 wait_for '[ "$(locked_now)" = 1 ] && [ -n "$(pgrep -u "$TU" -f stubborn.sh)" ]'
 check "a workload that ignores SIGTERM runs under the lock" test "$(locked_now)" = 1
+left=
+for k in $killed; do left="$left$(ls -d /tmp/freqpilot-mark."$k".* 2>/dev/null)"; done
+check "the marker folders of the killed freqpilots were removed by the next sweep" test -z "$left"
 kill -TERM $fpid
 sleep 0.3
 check "after one SIGTERM freqpilot is still waiting for it" kill -0 $fpid
