@@ -357,6 +357,7 @@ fp_status fp_report_write_html(const fp_report_input *in, const char *path, fp_e
                    in->model && in->model->len ? " &middot; <a href=\"#model\">Model</a>" : "");
     summary(&b, in);
     validation(&b, in);
+    fp_report_original_html(&b, in);
 
     fp_plot_opts po;
     fp_plot_opts_init(&po);
