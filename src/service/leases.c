@@ -237,7 +237,11 @@ static const svc_slurm_entry *slurm_jobs(fp_svc_server *s, uid_t uid)
     return slot;
 }
 
-/* 1 when a running job of uid holds GPU index; else 0 with why. */
+/*
+ * 1 when a running job of uid holds GPU index; 0 when Slurm says none does; -1 when Slurm
+ * could not be asked. why says it for the last two. A request is refused either way (the
+ * service fails closed); a held lease is taken back only when Slurm said no.
+ */
 static int slurm_allows(fp_svc_server *s, uid_t uid, const char *user, unsigned index, char *why,
                         size_t size)
 {
@@ -247,7 +251,7 @@ static int slurm_allows(fp_svc_server *s, uid_t uid, const char *user, unsigned 
     if (e->st) {
         snprintf(why, size, "Slurm could not be asked whether a job of %s holds GPU %u: %.400s",
                  user, index, e->msg);
-        return 0;
+        return -1;
     }
     if (fp_svc_slurm_holds(&s->cfg, &e->jobs, index))
         return 1;
@@ -328,8 +332,8 @@ static int permitted(fp_svc_server *s, svc_conn *c, const fp_svc_request *req, s
         svc_reply_error(c, req, FP_SVC_E_DENIED, "%s", why);
         return 0;
     }
-    if (r->slurm && !slurm_allows(s, c->who.uid, who_name(c, name, sizeof name), g->info.index, why,
-                                  sizeof why)) {
+    if (r->slurm && slurm_allows(s, c->who.uid, who_name(c, name, sizeof name), g->info.index, why,
+                                 sizeof why) != 1) {
         svc_log(s, 2, "refused %s of %s on GPU %u: %s", fp_svc_op_name(req->op), name,
                 g->info.index, why);
         svc_reply_error(c, req, FP_SVC_E_DENIED, "%s", why);
@@ -819,8 +823,13 @@ void svc_leases_tick(fp_svc_server *s)
         if (!g->guard || !g->slurm)
             continue;
         char why[600];
-        if (slurm_allows(s, g->uid, g->user, g->info.index, why, sizeof why))
+        int held = slurm_allows(s, g->uid, g->user, g->info.index, why, sizeof why);
+        if (held == 1)
             continue;
+        if (held < 0) { /* a slow or restarting controller takes nobody's GPU away */
+            svc_log(s, 1, "GPU %u (%s): lease kept for now: %s", g->info.index, g->info.uuid, why);
+            continue;
+        }
         svc_conn *was = g->holder;
         char msg[800];
         snprintf(msg, sizeof msg, "GPU %u (%s): the lease was restored and taken back: %s",
