@@ -2,6 +2,7 @@
 /* Controller overhead per decision: detector update + policy decision, per policy. */
 #define _GNU_SOURCE
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "freqpilot/govern.h"
@@ -28,11 +29,13 @@ int main(void)
         s[k].v[FP_COL_POWER_W] = 150;
     }
     printf("policy     ns/decision (detector + policy, %d decisions)\n", N);
-    for (int kind = FP_POLICY_STATIC; kind < FP_POLICY_COUNT; kind++) {
-        fp_policy_cfg c;
-        fp_policy_cfg_init(&c, (fp_policy_kind)kind, &info);
-        fp_policy p;
-        fp_policy_init(&p, &c, NULL);
+    for (size_t k = 0; k < fp_policy_count(); k++) {
+        const char *name = fp_policy_at(k)->name;
+        if (strcmp(name, "default") == 0)
+            continue;
+        fp_policy *p;
+        if (fp_policy_new(name, &info, &p, NULL) != FP_OK || fp_policy_start(p, NULL) != FP_OK)
+            return 1;
         fp_phase_detector d;
         fp_phase_init(&d, NULL);
         volatile unsigned sink = 0;
@@ -41,12 +44,13 @@ int main(void)
             double t = i * 0.05;
             const fp_sample *x = &s[(i / 200) & 3]; /* a phase change every 10 s */
             int ch = fp_phase_update(&d, t, x);
-            fp_policy_input in = {t, d.current, ch, x, 1.0};
-            sink += fp_policy_decide(&p, &in);
+            fp_policy_input in = {t, d.current, ch, x, 1.0, NULL};
+            sink += fp_policy_decide(p, &in);
         }
         double dt = now_s() - t0;
-        printf("%-10s %8.1f\n", fp_policy_name((fp_policy_kind)kind), dt / N * 1e9);
+        printf("%-10s %8.1f\n", name, dt / N * 1e9);
         (void)sink;
+        fp_policy_free(p);
     }
     return 0;
 }

@@ -82,37 +82,28 @@ void fp_phase_init(fp_phase_detector *d, const fp_phase_opts *o); /* o NULL = de
 /* Feeds the sample taken at t_s; returns 1 when the detected phase changed. */
 int fp_phase_update(fp_phase_detector *d, double t_s, const fp_sample *s);
 
-/* ---- Policies (src/govern/policy.c) ---- */
+/* ---- Policies: a registry of governors (src/govern/policy*.c; docs/govern.md, "Adding a policy")
+ * ----
+ *
+ * A policy is built like a Linux cpufreq governor: its own file holds an fp_policy_ops (name,
+ * its settings = "tunables", and hooks) and a struct that starts with the shared part,
+ * struct fp_policy, followed by the policy's tunables and state. src/govern/policies.def
+ * lists the policies (one line each). Everything outside that file reaches a policy through
+ * this interface: created by name, configured by "key=value" settings, started, asked.
+ */
 
-typedef enum fp_policy_kind {
-    FP_POLICY_DEFAULT = 0, /* leave the clocks alone (the driver's default) */
-    FP_POLICY_STATIC,      /* one clock all the time */
-    FP_POLICY_ACTIVITY,    /* GEOPM: f = f_e + (f_max - f_e) * activity */
-    FP_POLICY_PHASE,       /* one clock per detected phase */
-    FP_POLICY_FEEDBACK,    /* lowest clock that keeps the measured slowdown within the budget */
-    FP_POLICY_COUNT
-} fp_policy_kind;
-
-const char *fp_policy_name(fp_policy_kind k); /* "default", "static", ... */
-int fp_policy_from_name(const char *name);    /* -1 when unknown */
-
-typedef struct fp_policy_cfg {
-    fp_policy_kind kind;
-    unsigned clocks_mhz[FP_GPU_MAX_CLOCKS]; /* supported clocks, high to low */
-    unsigned n_clocks;
-    unsigned f_max_mhz;
-    unsigned f_e_mhz;     /* energy-efficient clock (activity policy; default: the knee) */
-    unsigned f_floor_mhz; /* feedback: never below (the unconstrained energy optimum; f_e) */
-    unsigned static_mhz;  /* static policy */
-    double bias;          /* activity policy: activity' = clamp(activity * (1 - bias)), -1..1 */
-    unsigned phase_mhz[FP_PHASE_COUNT]; /* phase policy; 0 = f_max */
-    double budget;                      /* feedback: allowed slowdown (fraction) */
-    double feedback_step_s;             /* feedback: minimum time between two steps (0.2) */
-    double feedback_probe_s; /* feedback: time spent at f_max to learn a phase's rate (0.3) */
-} fp_policy_cfg;
-
-/* Fills clocks from info and defaults (f_e = 0.64 f_max snapped, budget 0.05). */
-void fp_policy_cfg_init(fp_policy_cfg *c, fp_policy_kind kind, const fp_gpu_info *info);
+/* What the serving engine reports (docs/govern.md, "Serving signals"); NAN = not known. */
+typedef struct fp_serving_signals {
+    int valid;                    /* 0: no fresh scrape (missing, stale, unparseable) */
+    double waiting;               /* requests queued, not yet scheduled */
+    double running;               /* requests in the batch */
+    double waiting_prompt_tokens; /* prompt tokens of the queued requests (NAN: unknown) */
+    double prompt_tok_s;          /* prompt (prefill) tokens per second over the last interval */
+    double gen_tok_s;             /* generated tokens per second over the last interval */
+    double ttft_p99_s;            /* p99 time to first token of the requests of the last interval */
+    double tbt_p99_s;             /* p99 time between tokens over the last interval */
+    double kv_tokens;             /* tokens held in the KV cache (NAN: unknown) */
+} fp_serving_signals;
 
 /* What the policy sees at each decision. */
 typedef struct fp_policy_input {
@@ -121,21 +112,90 @@ typedef struct fp_policy_input {
     int phase_changed;
     const fp_sample *sample;
     double rate; /* throughput the workload reports (work units per second); NAN when none */
+    const fp_serving_signals *serving; /* NULL: no serving engine is watched */
 } fp_policy_input;
 
-typedef struct fp_policy {
-    fp_policy_cfg cfg;
-    /* feedback state */
-    unsigned cur_idx;                   /* index into clocks_mhz of the current request */
-    unsigned class_idx[FP_PHASE_COUNT]; /* last index that held per phase class */
-    double ref_rate[FP_PHASE_COUNT];    /* rate at f_max per phase (NAN = not learned) */
-    double probe_until_s, last_step_s;
-    double probe_sum, probe_n;
-    double lost_s, elapsed_s, last_t_s; /* accumulated slowdown accounting */
-} fp_policy;
+typedef struct fp_policy fp_policy;
 
-fp_status fp_policy_init(fp_policy *p, const fp_policy_cfg *cfg, fp_error *err);
-/* The SM clock to request now (0 = reset to the default clocks). */
+typedef enum fp_tunable_type {
+    FP_TUNE_MHZ = 0, /* unsigned, MHz > 0, snapped to the nearest supported clock */
+    FP_TUNE_NUM,     /* double within [min, max] */
+    FP_TUNE_SECONDS, /* double seconds within [min, max]; "2", "2s", "100ms", "1.5 s" */
+    FP_TUNE_STR,     /* char[FP_TUNE_STR_MAX] */
+} fp_tunable_type;
+
+#define FP_TUNE_STR_MAX 256
+
+typedef struct fp_policy_tunable {
+    const char *name;
+    fp_tunable_type type;
+    size_t offset; /* of the field in the policy's struct */
+    double min, max;
+    const char *help; /* one line for --help and docs */
+} fp_policy_tunable;
+
+typedef struct fp_policy_ops {
+    const char *name;    /* "phase" */
+    const char *summary; /* one line */
+    size_t size;         /* of the policy's struct, which starts with struct fp_policy */
+    const fp_policy_tunable *tunables; /* ends with {NULL} */
+    /* Fills the tunables' defaults from the shared part (clocks, f_max, f_e). */
+    void (*defaults)(fp_policy *p);
+    /* Checks the tunables and resets the state (called by fp_policy_start). May be NULL. */
+    fp_status (*start)(fp_policy *p, fp_error *err);
+    /* The SM clock to request now (0 = the default clocks). */
+    unsigned (*decide)(fp_policy *p, const fp_policy_input *in);
+    /* Frees what start allocated. May be NULL. */
+    void (*release)(fp_policy *p);
+} fp_policy_ops;
+
+/* The shared part every policy's struct starts with. */
+struct fp_policy {
+    const fp_policy_ops *ops;
+    unsigned clocks_mhz[FP_GPU_MAX_CLOCKS]; /* supported clocks, high to low (may be empty) */
+    unsigned n_clocks;
+    unsigned f_max_mhz;
+    /*
+     * The energy-efficient clock the defaults derive from (setting "f_e"): 0.64 x f_max
+     * snapped unless set, the voltage knee of the parts in docs/simulated-gpu.md.
+     */
+    unsigned f_e_mhz;
+    unsigned long set_mask; /* tunables set by the user (bit i = tunables[i]) */
+    int started;
+};
+
+/* The registry, in policies.def order. */
+size_t fp_policy_count(void);
+const fp_policy_ops *fp_policy_at(size_t i);
+/* By name (case-insensitive); NULL when unknown. */
+const fp_policy_ops *fp_policy_find(const char *name);
+/* "default, static, activity, ..." for messages. */
+const char *fp_policy_names(void);
+
+/*
+ * A policy for a GPU's clock table (info NULL: no table; MHz settings are then kept as
+ * given, which the CLI uses to check settings before a GPU is opened).
+ */
+fp_status fp_policy_new(const char *name, const fp_gpu_info *info, fp_policy **out, fp_error *err);
+void fp_policy_free(fp_policy *p);
+const char *fp_policy_name(const fp_policy *p);
+/*
+ * One setting: a tunable of the policy or "f_e" (every policy: moves the defaults of the
+ * tunables not set by the user). Errors name the policy, the key and what was expected.
+ */
+fp_status fp_policy_set(fp_policy *p, const char *key, const char *value, fp_error *err);
+fp_status fp_policy_set_num(fp_policy *p, const char *key, double value, fp_error *err);
+/* "key=value[,key=value...]" through fp_policy_set. */
+fp_status fp_policy_configure(fp_policy *p, const char *spec, fp_error *err);
+/* 1 when the policy has this tunable (or key is "f_e"). */
+int fp_policy_has(const fp_policy *p, const char *key);
+/* A numeric or MHz tunable's value (NAN when absent or a string). */
+double fp_policy_get_num(const fp_policy *p, const char *key);
+/* "key=value,..." of every tunable (current values) into buf. */
+void fp_policy_describe(const fp_policy *p, char *buf, size_t size);
+/* Checks the settings and resets the state; call again to restart from scratch. */
+fp_status fp_policy_start(fp_policy *p, fp_error *err);
+/* The SM clock to request now (0 = reset to the default clocks). Needs fp_policy_start. */
 unsigned fp_policy_decide(fp_policy *p, const fp_policy_input *in);
 
 /*
@@ -145,16 +205,24 @@ unsigned fp_policy_decide(fp_policy *p, const fp_policy_input *in);
  */
 fp_status fp_policy_static_from_json(const char *path, const char *gpu, const char *app,
                                      double max_slowdown, unsigned *freq_mhz, fp_error *err);
-/* "idle=210,compute=1410,memory=900,host=600" into cfg->phase_mhz (snapped). */
-fp_status fp_policy_parse_phase_clocks(fp_policy_cfg *c, const char *spec, fp_error *err);
+
+/* ---- Phase clocks (src/govern/phase_plan.c) ---- */
 
 /*
- * Learns phase clocks from the simulated GPU's model curves for wl: every inference phase
- * of wl is classified from its activities at f_max, and one clock per class is chosen to
- * minimise the window energy subject to a total slowdown <= budget (vs f_max), by Lagrangian
- * search over the supported clocks. Idle phases get the lowest clock.
+ * Sets the phase policy's clocks (its tunables idle, compute, memory, host; snapped). An
+ * error when p is not a policy with those tunables.
  */
-fp_status fp_policy_learn_phase_clocks_sim(fp_policy_cfg *c, const fp_sim_gpu *gpu,
+fp_status fp_policy_set_phase_clocks(fp_policy *p, const unsigned mhz[FP_PHASE_COUNT],
+                                     fp_error *err);
+
+/*
+ * Learns phase clocks from the simulated GPU's model curves for wl into p (a phase policy):
+ * every inference phase of wl is classified from its activities at f_max, and one clock per
+ * class is chosen by fp_phase_plan to minimise the window energy subject to a total slowdown
+ * <= budget (vs f_max). Classes wl never shows: idle and host keep f_e, compute f_max,
+ * memory the compute clock.
+ */
+fp_status fp_policy_learn_phase_clocks_sim(fp_policy *p, const fp_sim_gpu *gpu,
                                            const fp_sim_workload *wl, double budget,
                                            const fp_phase_opts *popts, fp_error *err);
 
@@ -202,10 +270,10 @@ fp_status fp_phase_sweep_load(const char *dataset, const char *gpu, const char *
  * Phase clocks from a sweep: fp_phase_plan over the sweep's per-class seconds and joules,
  * limit = window time at the highest swept clock x (1 + budget). Classes with under 1 % of
  * the window at every clock keep their defaults (idle/host: f_e, memory: as compute,
- * compute: f_max). Clocks are snapped to c's table.
+ * compute: f_max). Clocks are snapped to p's table.
  */
-fp_status fp_policy_learn_phase_clocks_sweep(fp_policy_cfg *c, const fp_phase_sweep *sw,
-                                             double budget, fp_error *err);
+fp_status fp_policy_learn_phase_clocks_sweep(fp_policy *p, const fp_phase_sweep *sw, double budget,
+                                             fp_error *err);
 
 /*
  * A recorded run replayed through the detector and a policy. Without a sweep nothing can be
@@ -228,8 +296,8 @@ typedef struct fp_recorded_result {
 } fp_recorded_result;
 
 fp_status fp_replay_recorded(const fp_sample *s, size_t n, double win_start_s, double win_end_s,
-                             const fp_policy_cfg *cfg, const fp_phase_sweep *sw,
-                             fp_recorded_result *out, fp_error *err);
+                             fp_policy *policy, const fp_phase_sweep *sw, fp_recorded_result *out,
+                             fp_error *err);
 
 /* ---- Replay on the simulated GPU (src/govern/replay.c) ---- */
 
@@ -271,12 +339,13 @@ typedef struct fp_replay_result {
 void fp_replay_result_free(fp_replay_result *r);
 
 /*
- * One replay of wl under cfg (kind FP_POLICY_DEFAULT = default clocks). The workload's
- * throughput signal for feedback is its progress rate (work of the current phase per second),
- * as a workload reporting tokens/s on a pipe would give.
+ * One replay of wl under policy (restarted first, so one policy can be replayed several
+ * times; "default" = default clocks). The workload's throughput signal for feedback is its
+ * progress rate (work of the current phase per second), as a workload reporting tokens/s on
+ * a pipe would give.
  */
-fp_status fp_replay_run(const fp_sim_workload *wl, const fp_policy_cfg *cfg,
-                        const fp_replay_opts *o, fp_replay_result *res, fp_error *err);
+fp_status fp_replay_run(const fp_sim_workload *wl, fp_policy *policy, const fp_replay_opts *o,
+                        fp_replay_result *res, fp_error *err);
 
 /*
  * The comparison of docs/govern.md: default clocks, the best static clock within the budget
@@ -377,8 +446,8 @@ typedef void (*fp_govern_log_fn)(void *user, int level, const char *msg); /* lev
 typedef struct fp_daemon_opts {
     const char *backend;   /* "nvml" (default) or "sim" */
     const char *gpu;       /* "0" */
-    fp_policy_cfg policy;  /* kind + knobs; clocks are filled from the GPU at start */
-    int policy_clocks_set; /* cfg.phase_mhz / static_mhz given by the user */
+    const char *policy;    /* a registered policy's name ("phase") */
+    const char *settings;  /* its settings, "key=value,..." (fp_policy_configure); NULL none */
     double interval_s;     /* 0.05 (20..1000 ms) */
     double duration_s;     /* stop after (0 = until a signal) */
     const char *listen;    /* NULL = no exporter */

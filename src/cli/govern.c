@@ -38,6 +38,7 @@ static const char govern_help[] =
     "                            [--rate-file FIFO] [--duration S] [--state-dir DIR] [--force]\n"
     "    freqpilot govern train [--sim] [--dataset DIR]... [--window S] [--budget X]\n"
     "                           [-o model.json]\n"
+    "    freqpilot govern policies [--gpu GPU]\n"
     "\n"
     "DESCRIPTION\n"
     "    Adapts the SM clock online (docs/govern.md). A phase detector classifies the GPU's\n"
@@ -77,6 +78,8 @@ static const char govern_help[] =
     "    daemon   the control loop (20..1000 ms) through NVML; Prometheus text on\n"
     "             http://HOST:PORT/metrics with --listen (127.0.0.1 only unless another\n"
     "             address is given); clock changes logged at info level (-v).\n"
+    "    policies the registered policies, each with its settings (--set KEY=VALUE) and\n"
+    "             their defaults on the simulated --gpu (A100)\n"
     "    train    the workload predictor: features of the first --window seconds ->\n"
     "             category (the dominant phase class of the window) and starting clock,\n"
     "             k-NN on simulated runs (--sim) and/or DATASETs (runs at the highest swept\n"
@@ -100,6 +103,8 @@ static const char govern_help[] =
     "                            --app)\n"
     "    --app APP               the application in --optimize or --phase-clocks-from\n"
     "    --phase-clocks SPEC     phase policy: idle=M,compute=M,memory=M,host=M (MHz)\n"
+    "    --set KEY=VALUE[,...]   settings of the policy (its tunables: 'freqpilot govern\n"
+    "                            policies'); after the options above, so they win\n"
     "    --phase-clocks-from SRC phase policy: clocks from a DATASET sweep or a train MODEL\n"
     "    --sweep-gpu NAME        the GPU of the sweep or model entry to use\n"
     "    --seed N                replay: simulation seed (the simulator's default)\n"
@@ -133,7 +138,7 @@ static const char govern_help[] =
 
 typedef struct gov_opts {
     const char *policy, *gpu, *format, *trace, *backend, *listen, *optimize, *app;
-    const char *phase_clocks, *rate_file, *state_dir, *out, *phase_from, *sweep_gpu;
+    const char *phase_clocks, *rate_file, *state_dir, *out, *phase_from, *sweep_gpu, *set;
     const char *datasets[16];
     int n_datasets, force, sim, has_static, has_fe;
     double budget, interval_ms, latency_ms, bias, static_mhz, duration, window, f_e;
@@ -184,6 +189,8 @@ static int parse(int argc, char **argv, gov_opts *o)
             sv = &o->app;
         else if (strcmp(a, "--phase-clocks") == 0)
             sv = &o->phase_clocks;
+        else if (strcmp(a, "--set") == 0)
+            sv = &o->set;
         else if (strcmp(a, "--phase-clocks-from") == 0)
             sv = &o->phase_from;
         else if (strcmp(a, "--sweep-gpu") == 0)
@@ -238,12 +245,74 @@ static int parse(int argc, char **argv, gov_opts *o)
 }
 
 /*
+ * The settings the options give policy p: --f-e, --budget, --bias and --static-clock where
+ * p has them, then extra (learned phase clocks), --phase-clocks (phase) and --set verbatim.
+ */
+static void cli_settings(const gov_opts *o, const fp_policy *p, const char *extra, char *buf,
+                         size_t size)
+{
+    size_t n = 0;
+    buf[0] = 0;
+#define ADD(...)                                                                                   \
+    do {                                                                                           \
+        if (n < size)                                                                              \
+            n += (size_t)snprintf(buf + n, size - n, __VA_ARGS__);                                 \
+    } while (0)
+    if (o->has_fe)
+        ADD("%sf_e=%.17g", n ? "," : "", o->f_e);
+    if (fp_policy_has(p, "budget"))
+        ADD("%sbudget=%.17g", n ? "," : "", o->budget);
+    if (fp_policy_has(p, "bias"))
+        ADD("%sbias=%.17g", n ? "," : "", o->bias);
+    if (o->has_static && fp_policy_has(p, "clock"))
+        ADD("%sclock=%.17g", n ? "," : "", o->static_mhz);
+    if (extra && *extra)
+        ADD("%s%s", n ? "," : "", extra);
+    if (o->phase_clocks && fp_policy_has(p, "compute"))
+        ADD("%s%s", n ? "," : "", o->phase_clocks);
+    if (o->set)
+        ADD("%s%s", n ? "," : "", o->set);
+#undef ADD
+}
+
+/* Policy name for info's clocks (NULL: no table yet), configured from the options. */
+static int make_policy(const gov_opts *o, const char *name, const fp_gpu_info *info,
+                       const char *extra, fp_policy **out)
+{
+    fp_error err;
+    *out = NULL;
+    if (fp_policy_new(name, info, out, &err) != FP_OK)
+        return cli_usage_error("govern", "--policy: %s", err.msg);
+    char set[2048];
+    cli_settings(o, *out, extra, set, sizeof set);
+    if (fp_policy_configure(*out, set, &err) != FP_OK) {
+        fp_policy_free(*out);
+        *out = NULL;
+        return cli_usage_error("govern", "%s", err.msg);
+    }
+    return EXIT_OK;
+}
+
+/* "idle=M,compute=M,memory=M,host=M" of a phase policy's clocks (only those > 0). */
+static void phase_spec(const fp_policy *p, char *buf, size_t size)
+{
+    size_t n = 0;
+    buf[0] = 0;
+    for (int c = 0; c < FP_PHASE_COUNT && n < size; c++) {
+        double v = fp_policy_get_num(p, fp_phase_name((fp_phase)c));
+        if (v > 0)
+            n += (size_t)snprintf(buf + n, size - n, "%s%s=%.0f", n ? "," : "",
+                                  fp_phase_name((fp_phase)c), v);
+    }
+}
+
+/*
  * --phase-clocks-from: a DATASET (the sweep is read and the clocks planned for the budget)
  * or a `govern train` model JSON (its phase_clocks[] entry for the GPU and app). sw, when
  * not NULL and the source is a DATASET, receives the sweep.
  */
-static int phase_clocks_from(const gov_opts *o, const char *gpu, fp_policy_cfg *cfg,
-                             fp_phase_sweep *sw, int *have_sw)
+static int phase_clocks_from(const gov_opts *o, const char *gpu, fp_policy *pol, fp_phase_sweep *sw,
+                             int *have_sw)
 {
     fp_error err;
     cli_diag_state ds = {0};
@@ -259,7 +328,7 @@ static int phase_clocks_from(const gov_opts *o, const char *gpu, fp_policy_cfg *
         }
         int rc = EXIT_OK;
         if (fp_phase_sweep_load(o->phase_from, gpu, o->app, NULL, tmp, &diag, &err) != FP_OK ||
-            fp_policy_learn_phase_clocks_sweep(cfg, tmp, o->budget, &err) != FP_OK) {
+            fp_policy_learn_phase_clocks_sweep(pol, tmp, o->budget, &err) != FP_OK) {
             cli_error("%s", err.msg);
             rc = EXIT_FAIL;
         } else if (have_sw) {
@@ -300,7 +369,7 @@ static int phase_clocks_from(const gov_opts *o, const char *gpu, fp_policy_cfg *
             char spec[64];
             snprintf(spec, sizeof spec, "%s=%.0f", fp_phase_name((fp_phase)p),
                      json_number_value(v));
-            if (fp_policy_parse_phase_clocks(cfg, spec, &err) != FP_OK) {
+            if (fp_policy_configure(pol, spec, &err) != FP_OK) {
                 cli_error("%s: %s", o->phase_from, err.msg);
                 rc = EXIT_FAIL;
             }
@@ -345,23 +414,25 @@ static int write_trace(const gov_opts *o, const fp_sim_workload *wl, const fp_re
     const fp_sim_gpu *g = fp_sim_gpu_find(ro->gpu);
     fp_gpu_info info;
     fp_sim_gpu_info(g, 0, &info);
-    int kind = fp_policy_from_name(o->policy ? o->policy : "phase");
-    fp_policy_cfg cfg;
-    fp_policy_cfg_init(&cfg, (fp_policy_kind)kind, &info);
-    cfg.budget = ro->budget;
-    cfg.bias = ro->bias;
+    fp_policy *pol;
+    int rc = make_policy(o, o->policy ? o->policy : "phase", &info, NULL, &pol);
+    if (rc != EXIT_OK)
+        return rc;
     fp_error err;
-    if (kind == FP_POLICY_PHASE &&
-        (ro->sweep ? fp_policy_learn_phase_clocks_sweep(&cfg, ro->sweep, ro->budget * 0.8, &err)
-                   : fp_policy_learn_phase_clocks_sim(&cfg, g, wl, ro->budget * 0.8, NULL, &err)) !=
+    if (strcmp(fp_policy_name(pol), "phase") == 0 &&
+        (ro->sweep ? fp_policy_learn_phase_clocks_sweep(pol, ro->sweep, ro->budget * 0.8, &err)
+                   : fp_policy_learn_phase_clocks_sim(pol, g, wl, ro->budget * 0.8, NULL, &err)) !=
             FP_OK) {
         cli_error("%s", err.msg);
+        fp_policy_free(pol);
         return EXIT_FAIL;
     }
     fp_replay_opts r2 = *ro;
     r2.keep_trace = 1;
     fp_replay_result res;
-    if (fp_replay_run(wl, &cfg, &r2, &res, &err) != FP_OK) {
+    fp_status st = fp_replay_run(wl, pol, &r2, &res, &err);
+    fp_policy_free(pol);
+    if (st != FP_OK) {
         cli_error("%s", err.msg);
         return EXIT_FAIL;
     }
@@ -500,28 +571,27 @@ static int replay_recorded(const gov_opts *o, const char *path)
         const fp_sim_gpu *g = fp_sim_gpu_find(o->gpu ? o->gpu : "A100");
         fp_sim_gpu_info(g ? g : fp_sim_gpu_find("A100"), 0, &info);
     }
-    int kind = fp_policy_from_name(o->policy ? o->policy : "phase");
-    fp_policy_cfg cfg;
-    fp_policy_cfg_init(&cfg, (fp_policy_kind)kind, &info);
-    cfg.budget = o->budget;
-    cfg.bias = o->bias;
-    if (o->has_static)
-        cfg.static_mhz = (unsigned)lround(o->static_mhz);
-    if (o->has_fe)
-        cfg.f_e_mhz = (unsigned)lround(o->f_e);
+    fp_policy *pol;
+    if ((rc = make_policy(o, o->policy ? o->policy : "phase", &info, NULL, &pol)) != EXIT_OK) {
+        free(s);
+        free(sw);
+        return rc;
+    }
+    int is_phase = strcmp(fp_policy_name(pol), "phase") == 0;
     const char *clocks_from = "defaults (compute = f_max, other classes f_e)";
-    if (kind == FP_POLICY_PHASE && have_sw) {
-        if (fp_policy_learn_phase_clocks_sweep(&cfg, sw, o->budget, &err) != FP_OK) {
+    if (is_phase && have_sw) {
+        if (fp_policy_learn_phase_clocks_sweep(pol, sw, o->budget, &err) != FP_OK) {
             cli_error("%s", err.msg);
             rc = EXIT_FAIL;
         }
         clocks_from = "learned from the sweep";
-    } else if (kind == FP_POLICY_PHASE && o->phase_from) {
-        rc = phase_clocks_from(o, o->sweep_gpu ? o->sweep_gpu : o->gpu, &cfg, NULL, NULL);
+    } else if (is_phase && o->phase_from) {
+        rc = phase_clocks_from(o, o->sweep_gpu ? o->sweep_gpu : o->gpu, pol, NULL, NULL);
         clocks_from = "from the model file";
     }
-    if (kind == FP_POLICY_PHASE && o->phase_clocks && rc == EXIT_OK) {
-        if (fp_policy_parse_phase_clocks(&cfg, o->phase_clocks, &err) != FP_OK) {
+    if (is_phase && o->phase_clocks && rc == EXIT_OK) {
+        /* given clocks win over learned ones */
+        if (fp_policy_configure(pol, o->phase_clocks, &err) != FP_OK) {
             cli_error("%s", err.msg);
             rc = EXIT_FAIL;
         }
@@ -529,27 +599,30 @@ static int replay_recorded(const gov_opts *o, const char *path)
     }
     fp_recorded_result res;
     if (rc == EXIT_OK &&
-        fp_replay_recorded(s, n, ws, we, &cfg, have_sw ? sw : NULL, &res, &err) != FP_OK) {
+        fp_replay_recorded(s, n, ws, we, pol, have_sw ? sw : NULL, &res, &err) != FP_OK) {
         cli_error("%s", err.msg);
         rc = EXIT_FAIL;
     }
     free(s);
     if (rc != EXIT_OK) {
+        fp_policy_free(pol);
         free(sw);
         return rc;
     }
     json_t *j = json_object();
     json_object_set_new(j, "input", json_string(path));
     json_object_set_new(j, "telemetry", json_string(trace));
-    json_object_set_new(j, "policy", json_string(fp_policy_name(cfg.kind)));
+    json_object_set_new(j, "policy", json_string(fp_policy_name(pol)));
     json_object_set_new(j, "budget", json_real(o->budget));
     json_object_set_new(j, "samples", json_integer((json_int_t)res.samples));
     json_object_set_new(j, "clock_changes", json_integer((json_int_t)res.clock_changes));
     json_object_set_new(j, "mean_requested_mhz", jnum(res.mean_requested_mhz));
-    if (kind == FP_POLICY_PHASE) {
+    if (is_phase) {
         json_t *pc = json_object();
         for (int p = 0; p < FP_PHASE_COUNT; p++)
-            json_object_set_new(pc, fp_phase_name((fp_phase)p), json_integer(cfg.phase_mhz[p]));
+            json_object_set_new(
+                pc, fp_phase_name((fp_phase)p),
+                json_integer((json_int_t)fp_policy_get_num(pol, fp_phase_name((fp_phase)p))));
         json_object_set_new(j, "phase_clocks_mhz", pc);
         json_object_set_new(j, "phase_clocks_source", json_string(clocks_from));
     }
@@ -591,6 +664,7 @@ static int replay_recorded(const gov_opts *o, const char *path)
     puts(txt);
     free(txt);
     json_decref(j);
+    fp_policy_free(pol);
     free(sw);
     return EXIT_OK;
 }
@@ -599,11 +673,9 @@ static int cmd_replay(gov_opts *o)
 {
     if (o->npos != 1)
         return cli_usage_error("govern", "replay needs one WORKLOAD, 'all' or a file");
-    if (o->policy && fp_policy_from_name(o->policy) < 0)
-        return cli_usage_error("govern",
-                               "--policy '%s': expected static, activity, phase or "
-                               "feedback",
-                               o->policy);
+    if (o->policy && !fp_policy_find(o->policy))
+        return cli_usage_error("govern", "--policy '%s': expected %s", o->policy,
+                               fp_policy_names());
     int json = o->format && strcmp(o->format, "json") == 0;
     if (o->format && !json && strcmp(o->format, "table") != 0)
         return cli_usage_error("govern", "--format '%s': expected table or json", o->format);
@@ -729,23 +801,47 @@ static int cmd_daemon(gov_opts *o)
 {
     if (o->npos)
         return cli_usage_error("govern", "daemon takes no arguments");
+    /* Checked here (usage errors) against no clock table; the daemon snaps to the GPU's. */
+    const char *name = o->policy ? o->policy : "phase";
+    fp_policy *probe;
+    int rc = make_policy(o, name, NULL, NULL, &probe);
+    if (rc != EXIT_OK)
+        return rc;
+    fp_error err;
+    char extra[256] = "";
+    int is_static = strcmp(fp_policy_name(probe), "static") == 0;
+    if (is_static && !o->has_static) {
+        unsigned f;
+        if (!o->optimize) {
+            fp_policy_free(probe);
+            return cli_usage_error("govern", "--policy static needs --static-clock or "
+                                             "--optimize");
+        }
+        if (fp_policy_static_from_json(o->optimize, NULL, o->app, NAN, &f, &err) != FP_OK) {
+            cli_error("%s", err.msg);
+            fp_policy_free(probe);
+            return EXIT_FAIL;
+        }
+        snprintf(extra, sizeof extra, "clock=%u", f);
+    }
+    if (o->phase_from && strcmp(fp_policy_name(probe), "phase") == 0) {
+        if ((rc = phase_clocks_from(o, o->sweep_gpu, probe, NULL, NULL)) != EXIT_OK) {
+            fp_policy_free(probe);
+            return rc;
+        }
+        phase_spec(probe, extra, sizeof extra);
+    }
+    static char settings[2048];
+    cli_settings(o, probe, extra, settings, sizeof settings);
+    fp_policy_free(probe);
     fp_daemon_opts d;
     fp_daemon_opts_default(&d);
     if (o->backend)
         d.backend = o->backend;
     if (o->gpu)
         d.gpu = o->gpu;
-    int kind = fp_policy_from_name(o->policy ? o->policy : "phase");
-    if (kind < 0)
-        return cli_usage_error("govern",
-                               "--policy '%s': expected default, static, activity, "
-                               "phase or feedback",
-                               o->policy);
-    d.policy.kind = (fp_policy_kind)kind;
-    d.policy.budget = o->budget;
-    d.policy.bias = o->bias;
-    if (o->has_fe)
-        d.policy.f_e_mhz = (unsigned)lround(o->f_e);
+    d.policy = name;
+    d.settings = settings;
     if (o->interval_ms > 0)
         d.interval_s = o->interval_ms / 1000;
     d.duration_s = o->duration;
@@ -754,39 +850,6 @@ static int cmd_daemon(gov_opts *o)
     d.force = o->force;
     d.rate_file = o->rate_file;
     d.log = daemon_log;
-    fp_error err;
-    if (kind == FP_POLICY_STATIC) {
-        if (o->has_static) {
-            d.policy.static_mhz = (unsigned)lround(o->static_mhz);
-        } else if (o->optimize) {
-            unsigned f;
-            if (fp_policy_static_from_json(o->optimize, NULL, o->app, NAN, &f, &err) != FP_OK) {
-                cli_error("%s", err.msg);
-                return EXIT_FAIL;
-            }
-            d.policy.static_mhz = f;
-        } else {
-            return cli_usage_error("govern", "--policy static needs --static-clock or "
-                                             "--optimize");
-        }
-    }
-    if (o->phase_from) {
-        /* Learned against a wide table; the daemon snaps to the GPU's clocks. */
-        fp_policy_cfg tmp;
-        memset(&tmp, 0, sizeof tmp);
-        int r = phase_clocks_from(o, o->sweep_gpu, &tmp, NULL, NULL);
-        if (r != EXIT_OK)
-            return r;
-        memcpy(d.policy.phase_mhz, tmp.phase_mhz, sizeof tmp.phase_mhz);
-    }
-    if (o->phase_clocks) {
-        /* Parsed against a wide table; the daemon snaps to the GPU's clocks. */
-        fp_policy_cfg tmp;
-        memset(&tmp, 0, sizeof tmp);
-        if (fp_policy_parse_phase_clocks(&tmp, o->phase_clocks, &err) != FP_OK)
-            return cli_usage_error("govern", "%s", err.msg);
-        memcpy(d.policy.phase_mhz, tmp.phase_mhz, sizeof tmp.phase_mhz);
-    }
     int sig = 0;
     fp_status st = fp_daemon_run(&d, &sig, &err);
     if (st != FP_OK) {
@@ -825,21 +888,25 @@ static int add_phase_clocks(const gov_opts *o, const fp_diag *diag)
         info.n_graphics_clocks = sw->n_clocks;
         memcpy(info.graphics_clocks_mhz, sw->clocks_mhz, sw->n_clocks * sizeof sw->clocks_mhz[0]);
         info.max_clock_mhz = sw->clocks_mhz[0];
-        fp_policy_cfg cfg;
-        fp_policy_cfg_init(&cfg, FP_POLICY_PHASE, &info);
-        if (fp_policy_learn_phase_clocks_sweep(&cfg, sw, o->budget, &err) != FP_OK) {
+        fp_policy *pol;
+        if (fp_policy_new("phase", &info, &pol, &err) != FP_OK ||
+            fp_policy_learn_phase_clocks_sweep(pol, sw, o->budget, &err) != FP_OK) {
             cli_warn("%s: %s", o->datasets[i], err.msg);
+            fp_policy_free(pol);
             continue;
         }
+        unsigned mhz[FP_PHASE_COUNT];
+        for (int p = 0; p < FP_PHASE_COUNT; p++)
+            mhz[p] = (unsigned)fp_policy_get_num(pol, fp_phase_name((fp_phase)p));
+        fp_policy_free(pol);
         json_t *e = json_pack("{s:s,s:s,s:f}", "gpu", sw->gpu, "app", sw->app, "budget", o->budget);
         for (int p = 0; p < FP_PHASE_COUNT; p++)
-            json_object_set_new(e, fp_phase_name((fp_phase)p), json_integer(cfg.phase_mhz[p]));
+            json_object_set_new(e, fp_phase_name((fp_phase)p), json_integer(mhz[p]));
         json_array_append_new(arr, e);
         printf("phase clocks %s/%s (budget %.1f %%): idle %u, compute %u, memory %u, host %u "
                "MHz\n",
-               sw->gpu, sw->app, o->budget * 100, cfg.phase_mhz[FP_PHASE_IDLE],
-               cfg.phase_mhz[FP_PHASE_COMPUTE], cfg.phase_mhz[FP_PHASE_MEMORY],
-               cfg.phase_mhz[FP_PHASE_HOST]);
+               sw->gpu, sw->app, o->budget * 100, mhz[FP_PHASE_IDLE], mhz[FP_PHASE_COMPUTE],
+               mhz[FP_PHASE_MEMORY], mhz[FP_PHASE_HOST]);
     }
     json_object_set_new(root, "phase_clocks", arr);
     int rc = json_dump_file(root, o->out, JSON_INDENT(1) | JSON_REAL_PRECISION(6)) == 0 ? EXIT_OK
@@ -897,6 +964,46 @@ static int cmd_train(gov_opts *o)
     return rc;
 }
 
+/* ---- policies ---- */
+
+static int cmd_policies(const gov_opts *o)
+{
+    if (o->npos)
+        return cli_usage_error("govern", "policies takes no arguments");
+    const fp_sim_gpu *g = fp_sim_gpu_find(o->gpu ? o->gpu : "A100");
+    if (!g)
+        return cli_usage_error("govern", "--gpu '%s': expected V100, A100 or H100", o->gpu);
+    fp_gpu_info info;
+    fp_sim_gpu_info(g, 0, &info);
+    for (size_t i = 0; i < fp_policy_count(); i++) {
+        const fp_policy_ops *ops = fp_policy_at(i);
+        fp_policy *p;
+        fp_error err;
+        if (fp_policy_new(ops->name, &info, &p, &err) != FP_OK) {
+            cli_error("%s", err.msg);
+            return EXIT_FAIL;
+        }
+        if (i == 0)
+            printf("Settings with their defaults on the simulated %s. Every policy also takes\n"
+                   "f_e=MHZ, the energy-efficient clock its defaults derive from (here %u).\n",
+                   g->short_name, p->f_e_mhz);
+        printf("\n%-10s %s\n", ops->name, ops->summary);
+        for (const fp_policy_tunable *t = ops->tunables; t->name; t++) {
+            char v[FP_TUNE_STR_MAX + 32];
+            double x = fp_policy_get_num(p, t->name);
+            if (t->type == FP_TUNE_STR)
+                snprintf(v, sizeof v, "%s=%s", t->name, (const char *)p + t->offset);
+            else if (t->type == FP_TUNE_SECONDS)
+                snprintf(v, sizeof v, "%s=%gs", t->name, x);
+            else
+                snprintf(v, sizeof v, "%s=%g", t->name, x);
+            printf("    %-22s %s\n", v, t->help);
+        }
+        fp_policy_free(p);
+    }
+    return EXIT_OK;
+}
+
 int cmd_govern(int argc, char **argv)
 {
     gov_opts o;
@@ -905,7 +1012,7 @@ int cmd_govern(int argc, char **argv)
     o.latency_ms = -1;
     o.seed = -1;
     if (argc < 2)
-        return cli_usage_error("govern", "expected replay, daemon or train");
+        return cli_usage_error("govern", "expected replay, daemon, train or policies");
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         cli_print_help(govern_help);
         return EXIT_OK;
@@ -921,6 +1028,8 @@ int cmd_govern(int argc, char **argv)
         return cmd_daemon(&o);
     if (strcmp(argv[1], "train") == 0)
         return cmd_train(&o);
-    return cli_usage_error("govern", "unknown subcommand '%s' (expected replay, daemon or train)",
-                           argv[1]);
+    if (strcmp(argv[1], "policies") == 0)
+        return cmd_policies(&o);
+    return cli_usage_error(
+        "govern", "unknown subcommand '%s' (expected replay, daemon, train or policies)", argv[1]);
 }

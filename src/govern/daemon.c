@@ -26,8 +26,7 @@ void fp_daemon_opts_default(fp_daemon_opts *o)
     memset(o, 0, sizeof *o);
     o->backend = "nvml";
     o->gpu = "0";
-    o->policy.kind = FP_POLICY_PHASE;
-    o->policy.budget = 0.05;
+    o->policy = "phase";
     o->interval_s = 0.05;
 }
 
@@ -86,30 +85,6 @@ static void rate_poll(rate_reader *r)
     }
 }
 
-/* Overlays the user's choices (non-zero fields of u) on the defaults for this GPU. */
-static void merge_cfg(fp_policy_cfg *c, const fp_policy_cfg *u, const fp_gpu_info *info)
-{
-    fp_policy_cfg_init(c, u->kind, info);
-    if (u->f_e_mhz)
-        c->f_e_mhz = fp_gpu_snap_clock(info, u->f_e_mhz);
-    c->f_floor_mhz = u->f_floor_mhz ? fp_gpu_snap_clock(info, u->f_floor_mhz) : c->f_e_mhz;
-    if (u->static_mhz)
-        c->static_mhz = fp_gpu_snap_clock(info, u->static_mhz);
-    c->bias = u->bias;
-    if (u->budget > 0)
-        c->budget = u->budget;
-    for (int p = 0; p < FP_PHASE_COUNT; p++) {
-        if (u->phase_mhz[p])
-            c->phase_mhz[p] = fp_gpu_snap_clock(info, u->phase_mhz[p]);
-        else if (p != FP_PHASE_COMPUTE)
-            c->phase_mhz[p] = c->f_e_mhz;
-    }
-    if (u->feedback_step_s > 0)
-        c->feedback_step_s = u->feedback_step_s;
-    if (u->feedback_probe_s > 0)
-        c->feedback_probe_s = u->feedback_probe_s;
-}
-
 fp_status fp_daemon_run(const fp_daemon_opts *o, int *caught_signal, fp_error *err)
 {
     if (caught_signal)
@@ -129,6 +104,7 @@ fp_status fp_daemon_run(const fp_daemon_opts *o, int *caught_signal, fp_error *e
     fp_clockguard *guard = NULL;
     fp_metrics_server *ms = NULL;
     rate_reader rr = {.fd = -1, .rate = NAN};
+    fp_policy *pol = NULL;
     int sim = strcmp(be->name, "sim") == 0;
     int realtime = !sim || (getenv("FREQPILOT_SIM_REALTIME") &&
                             strcmp(getenv("FREQPILOT_SIM_REALTIME"), "1") == 0);
@@ -137,10 +113,10 @@ fp_status fp_daemon_run(const fp_daemon_opts *o, int *caught_signal, fp_error *e
         goto out;
     if ((st = be->info(gpu, &info, err)) != FP_OK)
         goto out;
-    fp_policy pol;
-    fp_policy_cfg cfg;
-    merge_cfg(&cfg, &o->policy, &info);
-    if ((st = fp_policy_init(&pol, &cfg, err)) != FP_OK)
+    /* The policy for this GPU's clocks, its settings snapped to them. */
+    if ((st = fp_policy_new(o->policy ? o->policy : "phase", &info, &pol, err)) != FP_OK ||
+        (st = fp_policy_configure(pol, o->settings, err)) != FP_OK ||
+        (st = fp_policy_start(pol, err)) != FP_OK)
         goto out;
     fp_clockguard_opts go = {o->state_dir, o->force, sim, "freqpilot govern daemon"};
     if ((st = fp_clockguard_begin(&guard, be, gpu, &go, err)) != FP_OK)
@@ -161,12 +137,12 @@ fp_status fp_daemon_run(const fp_daemon_opts *o, int *caught_signal, fp_error *e
             goto out;
         }
     }
+    char desc[512];
+    fp_policy_describe(pol, desc, sizeof desc);
     logf_(o, 2, "governing GPU %u (%s), policy %s, every %.0f ms", info.index, info.name,
-          fp_policy_name(cfg.kind), o->interval_s * 1000);
-    if (cfg.kind == FP_POLICY_PHASE)
-        logf_(o, 2, "phase clocks: idle %u, compute %u, memory %u, host %u MHz",
-              cfg.phase_mhz[FP_PHASE_IDLE], cfg.phase_mhz[FP_PHASE_COMPUTE],
-              cfg.phase_mhz[FP_PHASE_MEMORY], cfg.phase_mhz[FP_PHASE_HOST]);
+          fp_policy_name(pol), o->interval_s * 1000);
+    if (desc[0])
+        logf_(o, 2, "policy %s: %s", fp_policy_name(pol), desc);
 
     fp_phase_detector det;
     fp_phase_init(&det, NULL);
@@ -193,9 +169,9 @@ fp_status fp_daemon_run(const fp_daemon_opts *o, int *caught_signal, fp_error *e
         s.v[FP_COL_T_S] = t;
         int changed = fp_phase_update(&det, t, &s);
         rate_poll(&rr);
-        fp_policy_input in = {t, det.current, changed || first, &s, rr.rate};
+        fp_policy_input in = {t, det.current, changed || first, &s, rr.rate, NULL};
         first = 0;
-        unsigned want = fp_policy_decide(&pol, &in);
+        unsigned want = fp_policy_decide(pol, &in);
         gm.decisions++;
         if (changed)
             logf_(o, 2, "phase %s%s", fp_phase_name(det.current),
@@ -283,5 +259,6 @@ out:
     if (gpu)
         be->close(gpu);
     be->shutdown();
+    fp_policy_free(pol);
     return st;
 }

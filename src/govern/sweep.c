@@ -390,12 +390,11 @@ static void factors(const fp_phase_sweep *sw, fp_phase c, unsigned kr, unsigned 
 }
 
 fp_status fp_replay_recorded(const fp_sample *s, size_t n, double win_start_s, double win_end_s,
-                             const fp_policy_cfg *cfg, const fp_phase_sweep *sw,
-                             fp_recorded_result *out, fp_error *err)
+                             fp_policy *pol, const fp_phase_sweep *sw, fp_recorded_result *out,
+                             fp_error *err)
 {
     memset(out, 0, sizeof *out);
-    fp_policy pol;
-    fp_status st = fp_policy_init(&pol, cfg, err);
+    fp_status st = fp_policy_start(pol, err);
     if (st != FP_OK)
         return st;
     if (sw && sw->n_clocks == 0)
@@ -430,8 +429,8 @@ fp_status fp_replay_recorded(const fp_sample *s, size_t n, double win_start_s, d
         if (isnan(t))
             continue;
         int ch = fp_phase_update(&det, t, &s[i]);
-        fp_policy_input in = {t, det.current, ch || out->samples == 0, &s[i], NAN};
-        unsigned f = fp_policy_decide(&pol, &in);
+        fp_policy_input in = {t, det.current, ch || out->samples == 0, &s[i], NAN, NULL};
+        unsigned f = fp_policy_decide(pol, &in);
         if (out->samples > 0 && f != req)
             out->clock_changes++;
         req = f;
@@ -446,7 +445,7 @@ fp_status fp_replay_recorded(const fp_sample *s, size_t n, double win_start_s, d
             p = 0;
         fp_phase c = det.current;
         out->share[c] += dt;
-        unsigned fe = f ? f : cfg->f_max_mhz;
+        unsigned fe = f ? f : pol->f_max_mhz;
         clock_area += fe * dt;
         total += dt;
         out->recorded_time_s += dt;
