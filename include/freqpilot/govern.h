@@ -16,6 +16,7 @@
 #include "freqpilot/error.h"
 #include "freqpilot/gpu.h"
 #include "freqpilot/sample.h"
+#include "freqpilot/serving.h"
 #include "freqpilot/sim.h"
 
 #ifdef __cplusplus
@@ -97,12 +98,13 @@ typedef struct fp_serving_signals {
     int valid;                    /* 0: no fresh scrape (missing, stale, unparseable) */
     double waiting;               /* requests queued, not yet scheduled */
     double running;               /* requests in the batch */
-    double waiting_prompt_tokens; /* prompt tokens of the queued requests (NAN: unknown) */
-    double prompt_tok_s;          /* prompt (prefill) tokens per second over the last interval */
-    double gen_tok_s;             /* generated tokens per second over the last interval */
-    double ttft_p99_s;            /* p99 time to first token of the requests of the last interval */
-    double tbt_p99_s;             /* p99 time between tokens over the last interval */
-    double kv_tokens;             /* tokens held in the KV cache (NAN: unknown) */
+    double waiting_prompt_tokens; /* prompt tokens not yet prefilled (NAN: unknown) */
+    double prompt_tok_s;          /* prompt (prefill) tokens per second, last interval */
+    double gen_tok_s;             /* generated tokens per second, last interval */
+    double requests_s;            /* requests per second (arrivals or completions) */
+    double ttft_p99_s;            /* p99 time to first token in the last interval */
+    double tbt_p99_s;             /* p99 time between tokens in the last interval */
+    double kv_tokens;             /* tokens held in the KV cache */
 } fp_serving_signals;
 
 /* What the policy sees at each decision. */
@@ -354,6 +356,78 @@ fp_status fp_replay_run(const fp_sim_workload *wl, fp_policy *policy, const fp_r
  */
 fp_status fp_replay_compare(const fp_sim_workload *wl, const fp_replay_opts *o,
                             fp_replay_result *res, size_t res_cap, size_t *n_res, fp_error *err);
+
+/* ---- Serving replay on the simulated GPU (src/govern/serving_replay.c) ---- */
+
+typedef struct fp_serving_opts {
+    const char *gpu;         /* "A100" (default), "V100", "H100" */
+    double interval_s;       /* control period (0.5) */
+    double switch_latency_s; /* a clock request takes effect this much later (0.03) */
+    double ttft_s, tbt_s;    /* the SLO: p99 time to first token (2), between tokens (0.1) */
+    double attainment;       /* share of requests that must meet both (0.99) */
+    double budget;           /* slowdown budget of the phase and feedback policies (0.05) */
+    double drain_s;          /* after the last arrival, time given to finish (900) */
+    unsigned max_batch, chunk_tokens; /* 0 = the server model's (256, 512) */
+    /* slo policy: latency model file (NULL = learned from the simulator) and extra settings */
+    const char *latency_model;
+    const char *slo_settings;
+    int keep_trace;    /* fill fp_serving_result.trace */
+    int keep_requests; /* fill fp_serving_result.req */
+} fp_serving_opts;
+
+void fp_serving_opts_default(fp_serving_opts *o);
+
+/* One control interval of a serving replay. */
+typedef struct fp_serving_point {
+    double t_s;
+    unsigned requested_mhz; /* 0 = default clocks */
+    double sm_clock_mhz, power_w, arrivals_s, waiting, running, ttft_p99_s, tbt_p99_s;
+} fp_serving_point;
+
+typedef struct fp_serving_result {
+    char policy[32];     /* default, static-best, static, activity, phase, feedback, slo */
+    unsigned static_mhz; /* static and static-best: the clock */
+    double energy_j, time_s, busy_s;
+    unsigned long requests, finished, rejected;
+    unsigned long long prompt_tokens, output_tokens;
+    double energy_per_token_j;     /* energy / output tokens (idle time included) */
+    double energy_per_request_j;   /* energy / requests */
+    double energy_saving;          /* 1 - energy per token / default clocks' */
+    double ttft_p50_s, ttft_p99_s; /* over requests (unfinished: infinite) */
+    double tbt_p50_s, tbt_p99_s;   /* over every token gap (within 0.1 %) */
+    double attainment;             /* share of requests with TTFT <= ttft and mean TBT <= tbt */
+    int meets_slo;                 /* attainment >= target, p99 TTFT <= ttft and p99 TBT <= tbt */
+    unsigned long clock_changes;
+    double mean_clock_mhz; /* SM clock averaged over busy time */
+    fp_serving_point *trace;
+    size_t n_trace;
+    fp_request_result *req; /* keep_requests: per request, trace order */
+} fp_serving_result;
+
+void fp_serving_result_free(fp_serving_result *r);
+
+/*
+ * The trace served on the simulated GPU under policy (restarted first): every interval the
+ * engine's signals and the interval's telemetry go through the phase detector and the policy,
+ * and a changed clock takes effect switch_latency_s later. Runs until every request finished
+ * or drain_s after the last arrival. Deterministic: no noise, the same trace gives the same
+ * result.
+ */
+fp_status fp_serving_run(const fp_request *req, size_t n, fp_policy *policy,
+                         const fp_serving_opts *o, fp_serving_result *res, fp_error *err);
+
+/*
+ * The comparison of docs/govern.md ("Serving"): default clocks, every supported clock static
+ * (sweep[], n_sweep = the GPU's clock count, high to low), the best static clock meeting the
+ * SLO ("static-best": least energy per token among them; absent when none does), activity
+ * (f_e = static-best), phase (clocks learned from the llama workload for the budget), feedback
+ * (the token rate, floor = llama's energy optimum) and slo (floor the same). rows[] receives
+ * up to 6 results (row_cap), *n_rows how many; free each with fp_serving_result_free.
+ */
+fp_status fp_serving_compare(const fp_request *req, size_t n, const fp_serving_opts *o,
+                             fp_serving_result *rows, size_t row_cap, size_t *n_rows,
+                             fp_serving_result *sweep, size_t sweep_cap, size_t *n_sweep,
+                             fp_error *err);
 
 /* ---- Workload predictor (src/govern/predictor.c) ---- */
 
