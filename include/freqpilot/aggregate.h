@@ -50,6 +50,7 @@ typedef struct fp_agg_row {
     double sm_clock_mhz, gpu_util_pct, sm_active, dram_active, tensor_active, fp_active, temp_c;
     double time_cv, energy_cv;
     uint32_t flags;
+    char gpu_name[64]; /* the device's full name when every run names the same one, else "" */
 } fp_agg_row;
 
 /* A per (gpu, app) finding that is not tied to one clock (drift, not clock bound). */

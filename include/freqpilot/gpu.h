@@ -55,7 +55,11 @@ typedef struct fp_gpu_clock_state {
 typedef struct fp_gpu fp_gpu; /* one opened device */
 
 typedef struct fp_gpu_backend {
-    const char *name; /* "nvml", "sim" */
+    const char *name;        /* "nvml", "sim": what --backend takes */
+    const char *description; /* one line for --help and errors */
+    /* 1 when the device runs in simulated time: its clock advances by sampling and by the
+     * caller's simulated sleeps, not by the wall clock (the sim backend). */
+    int simulated;
     fp_status (*init)(fp_error *err);
     void (*shutdown)(void);
     fp_status (*count)(unsigned *n, fp_error *err);
@@ -73,10 +77,19 @@ typedef struct fp_gpu_backend {
     fp_status (*set_power_limit)(fp_gpu *gpu, double watts, fp_error *err);
 } fp_gpu_backend;
 
+/*
+ * The backend registry (src/gpu/backends.c): one line per backend. Adding a backend is one new
+ * file defining its fp_gpu_backend and one line there.
+ */
+#define FP_GPU_BACKEND_DEFAULT "nvml"
 const fp_gpu_backend *fp_gpu_backend_nvml(void);
 const fp_gpu_backend *fp_gpu_backend_sim(void);
-/* "nvml" or "sim"; NULL for an unknown name. */
+size_t fp_gpu_backend_count(void);
+const fp_gpu_backend *fp_gpu_backend_at(size_t i);
+/* By name, case-insensitive; NULL for an unknown name. */
 const fp_gpu_backend *fp_gpu_backend_by_name(const char *name);
+/* The registered names for messages: "nvml or sim". */
+const char *fp_gpu_backend_names(void);
 
 /* Snaps mhz to the nearest supported clock of info (ties go up). */
 unsigned fp_gpu_snap_clock(const fp_gpu_info *info, double mhz);

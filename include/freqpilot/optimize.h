@@ -135,7 +135,7 @@ int fp_opt_point_ok(const fp_opt_point *p);
 
 typedef enum fp_baseline_kind {
     FP_BASELINE_MAX = 0, /* highest measured clock with data */
-    FP_BASELINE_DEFAULT, /* the GPU's default applications clock (simulated GPU tables) */
+    FP_BASELINE_DEFAULT, /* the board's default applications clock (gpu_specs.h) */
     FP_BASELINE_MHZ,     /* a given clock */
 } fp_baseline_kind;
 
@@ -207,7 +207,10 @@ int fp_opt_baseline(const fp_opt_curve *c, const fp_opt_options *o, int *fallbac
 fp_status fp_opt_compare_points(const fp_opt_curve *c, size_t i, size_t b, const fp_opt_options *o,
                                 fp_opt_compare *out, fp_error *err);
 
-/* P_max for cost: o->pmax_w, else the simulated tables' power limit of gpu; NAN when unknown. */
+/* The board of a curve: the device name its rows carry (gpu_name), else its gpu. */
+const char *fp_opt_curve_board(const fp_opt_curve *c);
+/* P_max for cost: o->pmax_w, else the default power limit of board gpu (gpu_specs.h); NAN when
+ * gpu is not a known board (a bare "A100" is not: its limit may be 250, 300 or 400 W). */
 double fp_opt_pmax(const char *gpu, const fp_opt_options *o);
 
 /*

@@ -44,6 +44,8 @@ int fp_flags_format(uint32_t flags, char *buf, int size);
 
 typedef struct fp_run {
     char gpu[64];          /* short name: V100, A100, H100, or the device name */
+    char gpu_name[64];     /* the device's full name where the input states it
+                              ("NVIDIA A100-SXM4-80GB"), "" when unknown: gpu_specs.h facts */
     char app[64];          /* workload name as given (case kept) */
     double freq_mhz;       /* requested SM clock */
     long run_index;        /* position in the sweep (1 = first), -1 when unknown */

@@ -27,7 +27,9 @@ extern "C" {
 
 /* ---- GPUs ---- */
 
+struct fp_gpu_spec;
 typedef struct fp_sim_gpu {
+    const struct fp_gpu_spec *spec; /* the board simulated (gpu_specs.h) */
     const char *short_name; /* "A100" */
     const char *name;       /* "NVIDIA A100-PCIE-40GB" */
     int slot;               /* index of the per-GPU calibration of built-in workloads */
@@ -52,7 +54,8 @@ typedef struct fp_sim_gpu {
 
 unsigned fp_sim_gpu_count(void);
 const fp_sim_gpu *fp_sim_gpu_at(unsigned i);
-/* "A100", "a100", "sim:A100", "NVIDIA A100-PCIE-40GB", "H100 NVL" ...; NULL when unknown. */
+/* The simulator's ids ("A100", "sim:a100") or exactly the name of a simulated board
+ * ("NVIDIA A100-PCIE-40GB", "H100 NVL"); NULL otherwise (an A100-SXM4-80GB is not simulated). */
 const fp_sim_gpu *fp_sim_gpu_find(const char *name);
 static inline unsigned fp_sim_gpu_fmax(const fp_sim_gpu *g)
 {

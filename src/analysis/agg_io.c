@@ -57,6 +57,7 @@ static const agg_col cols[] = {
     {"flags", COL_FLAGS, offsetof(fp_agg_row, flags), 1},
     {"time_cv", COL_NUM, offsetof(fp_agg_row, time_cv), 0},
     {"energy_cv", COL_NUM, offsetof(fp_agg_row, energy_cv), 0},
+    {"gpu_name", COL_STR, offsetof(fp_agg_row, gpu_name), 0},
 };
 #undef NUM
 #define NCOLS (sizeof cols / sizeof cols[0])
@@ -279,6 +280,10 @@ static fp_status parse_cell(const agg_col *col, char *s, size_t len, fp_agg_row 
     double v;
     switch (col->kind) {
     case COL_STR:
+        if (len == 0 && !col->required) { /* gpu_name: unknown */
+            field[0] = 0;
+            return FP_OK;
+        }
         if (len == 0 || len >= sizeof row->gpu)
             return fp_error_at(err, FP_ERR_PARSE, path, line,
                                "column %s: expected a name of 1 to %zu characters", col->name,

@@ -358,6 +358,11 @@ static fp_status make_row(ctx *c, const item *g, size_t n, double *buf, double *
     snprintf(row.gpu, sizeof row.gpu, "%s", g[0].run->gpu);
     snprintf(row.app, sizeof row.app, "%s", g[0].run->app);
     row.freq_mhz = g[0].run->freq_mhz;
+    /* The board is known only when every run of the clock names the same one. */
+    snprintf(row.gpu_name, sizeof row.gpu_name, "%s", g[0].run->gpu_name);
+    for (size_t i = 1; i < n && row.gpu_name[0]; i++)
+        if (strcmp(g[i].run->gpu_name, row.gpu_name) != 0)
+            row.gpu_name[0] = 0;
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         if (g[i].drop) {

@@ -126,8 +126,8 @@ static double clock_from_json(const char *path, const char *short_name, const ch
 
 int cmd_apply(int argc, char **argv)
 {
-    const char *backend_name = "nvml", *gpu_id = "0", *from = NULL, *app = NULL, *objective = NULL,
-               *state_dir = NULL;
+    const char *backend_name = FP_GPU_BACKEND_DEFAULT, *gpu_id = "0", *from = NULL, *app = NULL,
+               *objective = NULL, *state_dir = NULL;
     double clock = NAN, v;
     int force = 0;
     cli_opts co = {.cmd = "apply", .help = help_text};
@@ -173,7 +173,8 @@ int cmd_apply(int argc, char **argv)
         return cli_usage_error("apply", "--from needs --app APP");
     const fp_gpu_backend *be = fp_gpu_backend_by_name(backend_name);
     if (!be)
-        return cli_usage_error("apply", "--backend: expected nvml or sim, got '%s'", backend_name);
+        return cli_usage_error("apply", "--backend: expected %s, got '%s'", fp_gpu_backend_names(),
+                               backend_name);
 
     fp_error err;
     fp_error_clear(&err);

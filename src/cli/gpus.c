@@ -127,7 +127,7 @@ static json_t *info_json(const fp_gpu_info *in)
 
 int cmd_gpus(int argc, char **argv)
 {
-    const char *backend_name = "nvml";
+    const char *backend_name = FP_GPU_BACKEND_DEFAULT;
     int as_json = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -142,14 +142,16 @@ int cmd_gpus(int argc, char **argv)
             else if (i + 1 < argc)
                 backend_name = argv[++i];
             else
-                return cli_usage_error("gpus", "--backend needs a value (nvml or sim)");
+                return cli_usage_error("gpus", "--backend needs a value (%s)",
+                                       fp_gpu_backend_names());
         } else {
             return cli_usage_error("gpus", "unexpected argument '%s'", a);
         }
     }
     const fp_gpu_backend *b = fp_gpu_backend_by_name(backend_name);
     if (!b)
-        return cli_usage_error("gpus", "unknown backend '%s' (expected nvml or sim)", backend_name);
+        return cli_usage_error("gpus", "unknown backend '%s' (expected %s)", backend_name,
+                               fp_gpu_backend_names());
     fp_error err = {0};
     if (b->init(&err) != FP_OK) {
         cli_error("%s", err.msg);

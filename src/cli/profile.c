@@ -322,7 +322,7 @@ int cmd_profile(int argc, char **argv)
     int adaptive = 0;
     const char *adaptive_opt = NULL;
     o.out_dir = "dataset";
-    const char *backend = "nvml", *workload = NULL, *seed_s = NULL, *noise = NULL;
+    const char *backend = FP_GPU_BACKEND_DEFAULT, *workload = NULL, *seed_s = NULL, *noise = NULL;
     long v;
     double d;
     cluster_opts co = {.task_id = -1, .clocks_per_task = 1};
@@ -535,8 +535,9 @@ int cmd_profile(int argc, char **argv)
                                           "depends on the previous ones): not with --slurm");
     o.be = fp_gpu_backend_by_name(backend);
     if (!o.be)
-        return cli_usage_error("profile", "--backend %s: expected nvml or sim", backend);
-    int is_sim = strcasecmp(backend, "sim") == 0;
+        return cli_usage_error("profile", "--backend %s: expected %s", backend,
+                               fp_gpu_backend_names());
+    int is_sim = o.be->simulated;
     if (optind < argc)
         o.argv = argv + optind;
     fp_sim_workload *wl = NULL;

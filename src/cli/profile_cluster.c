@@ -424,9 +424,10 @@ int cluster_gpus(int argc, char **argv, const char *spec, int spec_at)
     const char *out = find_arg(argc, argv, "out", NULL);
     int out_at = -1;
     find_arg(argc, argv, "out", &out_at);
-    const fp_gpu_backend *be = fp_gpu_backend_by_name(backend ? backend : "nvml");
+    const fp_gpu_backend *be = fp_gpu_backend_by_name(backend ? backend : FP_GPU_BACKEND_DEFAULT);
     if (!be)
-        return cli_usage_error("profile", "--backend %s: expected nvml or sim", backend);
+        return cli_usage_error("profile", "--backend %s: expected %s", backend,
+                               fp_gpu_backend_names());
     if (find_arg(argc, argv, "slurm-task", NULL))
         return cli_usage_error("profile", "--slurm-task runs one GPU (--gpu INDEX)");
     for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)

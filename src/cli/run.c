@@ -324,9 +324,9 @@ static void sim_one(sim_pool *p, sim_task *t, cli_progress *pr)
             t->st = fp_sim_run(gpu, wl, &o, NULL, NULL, &r, &t->err);
             if (t->st)
                 break;
-            fprintf(m, "%s,%s,%u,%u,%d,%.6g,%.6g,%.6g,%u\n", gpu->short_name, wl->name,
-                    gpu->clocks_mhz[c], pos + 1, rep, r.time_s, r.energy_j / r.time_s, r.energy_j,
-                    r.reached_mhz);
+            fprintf(m, "%s,%s,%u,%u,%d,%.6g,%.6g,%.6g,%u,%s (simulated)\n", gpu->short_name,
+                    wl->name, gpu->clocks_mhz[c], pos + 1, rep, r.time_s, r.energy_j / r.time_s,
+                    r.energy_j, r.reached_mhz, gpu->name);
             pos++;
             size_t d = atomic_fetch_add(&p->done, 1) + 1;
             if (pr)
@@ -396,7 +396,7 @@ static fp_status simulate(const run_cfg *cfg, const char *path, int jobs, fp_err
         st = fp_atomic_open(&af, path, err);
     if (!st) {
         fprintf(af.fp, "gpu,workload,freq_mhz,run_index,repetition,time_s,avg_power_w,energy_j,"
-                       "sm_clock_mhz\n");
+                       "sm_clock_mhz,gpu_name\n");
         for (size_t i = 0; i < pool.ntasks; i++)
             if (pool.tasks[i].len)
                 fwrite(pool.tasks[i].buf, 1, pool.tasks[i].len, af.fp);

@@ -168,13 +168,14 @@ static int parse_args(int argc, char **argv, struct sample_opts *o)
 
 int cmd_sample(int argc, char **argv)
 {
-    struct sample_opts o = {"nvml", "0", "-", 100, 0, -1.0};
+    struct sample_opts o = {FP_GPU_BACKEND_DEFAULT, "0", "-", 100, 0, -1.0};
     int rc = parse_args(argc, argv, &o);
     if (rc >= 0)
         return rc;
     const fp_gpu_backend *b = fp_gpu_backend_by_name(o.backend);
     if (!b)
-        return cli_usage_error("sample", "unknown backend '%s' (expected nvml or sim)", o.backend);
+        return cli_usage_error("sample", "unknown backend '%s' (expected %s)", o.backend,
+                               fp_gpu_backend_names());
     fp_error err = {0};
     if (b->init(&err) != FP_OK) {
         cli_error("%s", err.msg);
@@ -187,7 +188,7 @@ int cmd_sample(int argc, char **argv)
         return EXIT_FAIL;
     }
     const char *rt = getenv("FREQPILOT_SIM_REALTIME");
-    int simulated_time = strcmp(b->name, "sim") == 0 && !(rt && strcmp(rt, "1") == 0);
+    int simulated_time = b->simulated && !(rt && strcmp(rt, "1") == 0);
     fp_atomic_file out;
     if (fp_atomic_open(&out, o.output, &err) != FP_OK) {
         cli_error("%s", err.msg);

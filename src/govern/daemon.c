@@ -24,7 +24,7 @@
 void fp_daemon_opts_default(fp_daemon_opts *o)
 {
     memset(o, 0, sizeof *o);
-    o->backend = "nvml";
+    o->backend = FP_GPU_BACKEND_DEFAULT;
     o->gpu = "0";
     o->policy = "phase";
     o->interval_s = 0.05;
@@ -93,10 +93,11 @@ fp_status fp_daemon_run(const fp_daemon_opts *o, int *caught_signal, fp_error *e
         return fp_error_set(err, FP_ERR_INVALID,
                             "daemon: interval %g s: expected 0.02..1 s (20..1000 ms)",
                             o->interval_s);
-    const fp_gpu_backend *be = fp_gpu_backend_by_name(o->backend ? o->backend : "nvml");
+    const fp_gpu_backend *be =
+        fp_gpu_backend_by_name(o->backend ? o->backend : FP_GPU_BACKEND_DEFAULT);
     if (!be)
-        return fp_error_set(err, FP_ERR_INVALID, "daemon: unknown backend '%s' (nvml or sim)",
-                            o->backend);
+        return fp_error_set(err, FP_ERR_INVALID, "daemon: unknown backend '%s' (%s)", o->backend,
+                            fp_gpu_backend_names());
     fp_status st = be->init(err);
     if (st != FP_OK)
         return st;
@@ -105,7 +106,7 @@ fp_status fp_daemon_run(const fp_daemon_opts *o, int *caught_signal, fp_error *e
     fp_metrics_server *ms = NULL;
     rate_reader rr = {.fd = -1, .rate = NAN};
     fp_policy *pol = NULL;
-    int sim = strcmp(be->name, "sim") == 0;
+    int sim = be->simulated;
     int realtime = !sim || (getenv("FREQPILOT_SIM_REALTIME") &&
                             strcmp(getenv("FREQPILOT_SIM_REALTIME"), "1") == 0);
     fp_gpu_info info;

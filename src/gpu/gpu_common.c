@@ -9,17 +9,6 @@
 
 #include "freqpilot/gpu.h"
 
-const fp_gpu_backend *fp_gpu_backend_by_name(const char *name)
-{
-    if (!name)
-        return NULL;
-    if (strcasecmp(name, "nvml") == 0)
-        return fp_gpu_backend_nvml();
-    if (strcasecmp(name, "sim") == 0)
-        return fp_gpu_backend_sim();
-    return NULL;
-}
-
 unsigned fp_gpu_snap_clock(const fp_gpu_info *info, double mhz)
 {
     unsigned best = 0;

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "freqpilot/gpu.h"
+#include "freqpilot/gpu_specs.h"
 #include "gpu/nvml_api.h"
 
 #define NVML_SONAME "libnvidia-ml.so.1"
@@ -478,6 +479,8 @@ static fp_status nvml_info(fp_gpu *g, fp_gpu_info *out, fp_error *err)
         else if (rc == NVML_ERROR_NOT_SUPPORTED)
             out->mig_enabled = 0; /* a GPU without MIG runs without it */
     }
+    /* What NVML did not report (an older driver, a missing symbol) from the board table. */
+    fp_gpu_spec_fill_info(out);
     out->simulated = 0;
     return FP_OK;
 }
@@ -754,6 +757,8 @@ static fp_status nvml_set_power_limit(fp_gpu *g, double watts, fp_error *err)
 
 static const fp_gpu_backend nvml_backend = {
     .name = "nvml",
+    .description = "NVIDIA GPUs through libnvidia-ml.so.1, loaded at run time",
+    .simulated = 0,
     .init = nvml_init,
     .shutdown = nvml_shutdown,
     .count = nvml_count,

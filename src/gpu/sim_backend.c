@@ -217,6 +217,8 @@ static fp_status sim_power_limit(fp_gpu *gpu, double watts, fp_error *err)
 
 static const fp_gpu_backend sim_backend = {
     .name = "sim",
+    .description = "the simulated V100, A100 and H100 (docs/simulated-gpu.md), in simulated time",
+    .simulated = 1,
     .init = sim_init,
     .shutdown = sim_shutdown,
     .count = sim_count,

@@ -4,21 +4,30 @@
  * equation used here and the calibration of the parameters against shared/data.
  */
 #define _GNU_SOURCE
+#include <assert.h>
 #include <ctype.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "freqpilot/sim.h"
-#include "gpu/clock_tables.h"
+#include "freqpilot/gpu_specs.h"
 
 /*
- * Physical parameters. Tables, limits and idle power are filled from clock_tables.c at first
- * use (C cannot take members of an extern const struct in a static initialiser).
+ * Physical parameters. Each simulated GPU is one board of gpu_specs.h (its name, clock table,
+ * memory clock, default clock, power limit and frame buffer come from there at first use);
+ * what the spec table leaves unknown and a simulation needs is set here: the lowest settable
+ * power limit (an assumption of the simulation, not a measured fact) and the idle power (read
+ * off the nvidia-smi summaries of the captures: 23, 32 and 62 W, rounded up to the
+ * calibration of docs/simulated-gpu.md).
  */
 static fp_sim_gpu gpus[] = {
     {
+        .name = "Tesla V100-PCIE-32GB",
+        .power_limit_min_w = 100.0,
+        .idle_power_w = 25.0,
         .slot = 0,
         .idle_clock_mhz = 135,
         .knee_mhz = 900.0,
@@ -33,6 +42,9 @@ static fp_sim_gpu gpus[] = {
         .tau_s = 40.0,
     },
     {
+        .name = "NVIDIA A100-PCIE-40GB",
+        .power_limit_min_w = 150.0,
+        .idle_power_w = 36.0,
         .slot = 1,
         .idle_clock_mhz = 210,
         .knee_mhz = 900.0,
@@ -47,6 +59,9 @@ static fp_sim_gpu gpus[] = {
         .tau_s = 40.0,
     },
     {
+        .name = "NVIDIA H100 NVL",
+        .power_limit_min_w = 200.0,
+        .idle_power_w = 60.0,
         .slot = 2,
         .idle_clock_mhz = 345,
         .knee_mhz = 1050.0,
@@ -63,30 +78,35 @@ static fp_sim_gpu gpus[] = {
 };
 #define NGPUS (sizeof gpus / sizeof gpus[0])
 
-static void gpus_init(void)
+static pthread_once_t gpus_once = PTHREAD_ONCE_INIT;
+
+static void gpus_init_once(void)
 {
-    static int done;
-    if (done)
-        return;
-    const fp_clock_table *t[NGPUS] = {&fp_clock_table_v100, &fp_clock_table_a100,
-                                      &fp_clock_table_h100};
     for (unsigned i = 0; i < NGPUS; i++) {
-        gpus[i].short_name = t[i]->short_name;
-        gpus[i].name = t[i]->name;
-        gpus[i].mem_clock_mhz = t[i]->mem_clock_mhz;
-        gpus[i].clocks_mhz = t[i]->clocks_mhz;
-        gpus[i].n_clocks = t[i]->n_clocks;
-        gpus[i].default_clock_mhz = t[i]->default_clock_mhz;
-        gpus[i].power_limit_w = t[i]->power_limit_w;
-        gpus[i].power_limit_min_w = t[i]->power_limit_min_w;
-        gpus[i].power_limit_max_w = t[i]->power_limit_max_w;
-        gpus[i].idle_power_w = t[i]->idle_power_w;
-        gpus[i].fb_total_mib = t[i]->fb_total_mib;
+        const fp_gpu_spec *s = fp_gpu_spec_find(gpus[i].name);
+        /* gpus[] names boards of the spec table; a mismatch is a programming error. */
+        assert(s && "simulated GPU names a board of gpu_specs.h");
+        gpus[i].spec = s;
+        gpus[i].name = s->name;
+        gpus[i].short_name = s->family;
+        gpus[i].mem_clock_mhz = s->mem_clock_mhz;
+        gpus[i].clocks_mhz = fp_gpu_spec_clock_table(s, &gpus[i].n_clocks);
+        gpus[i].default_clock_mhz = s->default_clock_mhz;
+        gpus[i].power_limit_w = s->power_limit_w;
+        gpus[i].power_limit_max_w =
+            isfinite(s->power_limit_max_w) ? s->power_limit_max_w : s->power_limit_w;
+        if (isfinite(s->power_limit_min_w))
+            gpus[i].power_limit_min_w = s->power_limit_min_w;
+        gpus[i].fb_total_mib = s->mem_total_mib;
         /* An idle GPU at its idle steady temperature draws exactly the captured idle power. */
         gpus[i].t_ref_c = gpus[i].ambient_c + gpus[i].thermal_c_per_w * gpus[i].idle_power_w;
         gpus[i].static_w = gpus[i].idle_power_w;
     }
-    done = 1;
+}
+
+static void gpus_init(void)
+{
+    pthread_once(&gpus_once, gpus_init_once);
 }
 
 unsigned fp_sim_gpu_count(void)
@@ -107,16 +127,15 @@ const fp_sim_gpu *fp_sim_gpu_find(const char *name)
         return NULL;
     if (strncasecmp(name, "sim:", 4) == 0)
         name += 4;
-    for (unsigned i = 0; i < NGPUS; i++) {
-        if (strcasecmp(name, gpus[i].short_name) == 0 || strcasecmp(name, gpus[i].name) == 0)
+    /* The simulator's own ids ("A100"), or exactly the board it simulates: an
+     * "NVIDIA A100-SXM4-80GB" is not the simulated A100-PCIE-40GB. */
+    for (unsigned i = 0; i < NGPUS; i++)
+        if (strcasecmp(name, gpus[i].short_name) == 0)
             return &gpus[i];
-    }
-    /* "NVIDIA H100 NVL", "h100-nvl", "a100-pcie-40gb": the short name as a word prefix. */
-    for (unsigned i = 0; i < NGPUS; i++) {
-        const char *p = strcasestr(name, gpus[i].short_name);
-        if (p && (p == name || !isalnum((unsigned char)p[-1])) && !isdigit((unsigned char)p[4]))
+    const fp_gpu_spec *s = fp_gpu_spec_find(name);
+    for (unsigned i = 0; s && i < NGPUS; i++)
+        if (gpus[i].spec == s)
             return &gpus[i];
-    }
     return NULL;
 }
 

@@ -22,7 +22,7 @@
 #include <gsl/gsl_vector.h>
 
 #include "freqpilot/model.h"
-#include "freqpilot/sim.h"
+#include "freqpilot/gpu_specs.h"
 #include "model/model_internal.h"
 
 void fp_curve_options_init(fp_curve_options *o)
@@ -170,12 +170,37 @@ double fp_model_lsq_eval(const fp_lsq *l, const double *b, double *se)
     return y;
 }
 
+/*
+ * Priors of the voltage curve per architecture: the clock below which the voltage stays at its
+ * floor, and V_min / V_max. They are the calibration of the simulated GPU against the real
+ * sweeps of each architecture (docs/simulated-gpu.md), used as a die property here; other
+ * architectures get a knee at 0.64 f_max, the mean of the three.
+ */
+int fp_model_knee_prior(const char *gpu, double fmax, double *knee_mhz, double *v_ratio)
+{
+    static const struct {
+        const char *arch;
+        double knee_mhz, v_ratio;
+    } priors[] = {{"Volta", 900.0, 0.712}, {"Ampere", 900.0, 0.712}, {"Hopper", 1050.0, 0.712}};
+    const char *arch = fp_gpu_arch(gpu);
+    for (size_t i = 0; arch && i < sizeof priors / sizeof priors[0]; i++)
+        if (strcmp(arch, priors[i].arch) == 0 && priors[i].knee_mhz < fmax) {
+            *knee_mhz = priors[i].knee_mhz;
+            *v_ratio = priors[i].v_ratio;
+            return 1;
+        }
+    *knee_mhz = 0.64 * fmax;
+    *v_ratio = 0.712;
+    return 0;
+}
+
 static void knee_for(const char *gpu, double fmax, const fp_curve_options *o, fp_curve_model *m)
 {
-    const fp_sim_gpu *g = gpu ? fp_sim_gpu_find(gpu) : NULL;
-    m->knee_source = g ? 0 : 1;
-    m->knee_mhz = isfinite(o->knee_mhz) ? o->knee_mhz : g ? g->knee_mhz : 0.64 * fmax;
-    m->v_ratio = isfinite(o->v_ratio) ? o->v_ratio : g ? g->v_min / g->v_max : 0.712;
+    double knee, vr;
+    int known = fp_model_knee_prior(gpu, fmax, &knee, &vr);
+    m->knee_source = known ? 0 : 1;
+    m->knee_mhz = isfinite(o->knee_mhz) ? o->knee_mhz : knee;
+    m->v_ratio = isfinite(o->v_ratio) ? o->v_ratio : vr;
     if (isfinite(o->knee_mhz))
         m->knee_source = 0;
 }
@@ -184,9 +209,10 @@ double fp_model_gpu_fmax(const char *gpu, const fp_curve_options *o, double hi)
 {
     if (o && isfinite(o->fmax_mhz))
         return o->fmax_mhz;
-    const fp_sim_gpu *g = gpu ? fp_sim_gpu_find(gpu) : NULL;
-    if (g && fp_sim_gpu_fmax(g) >= hi)
-        return fp_sim_gpu_fmax(g);
+    /* The board's top clock when the name is a known board, else the highest clock measured. */
+    const fp_gpu_spec *s = fp_gpu_spec_find(gpu);
+    if (s && s->max_clock_mhz >= hi)
+        return s->max_clock_mhz;
     return hi;
 }
 

@@ -15,6 +15,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "freqpilot/model.h"
+#include "freqpilot/gpu_specs.h"
 #include "freqpilot/sim.h"
 #include "freqpilot/stats.h"
 #include "model/model_internal.h"
@@ -37,8 +38,8 @@ void fp_eval_results_free(fp_eval_results *r)
 
 double fp_model_pmax(const char *gpu)
 {
-    const fp_sim_gpu *g = gpu ? fp_sim_gpu_find(gpu) : NULL;
-    return g ? g->power_limit_w : NAN;
+    const fp_gpu_spec *s = fp_gpu_spec_find(gpu);
+    return s ? s->power_limit_w : NAN;
 }
 
 size_t fp_model_groups(const fp_agg_row *rows, size_t nrows, size_t *first, size_t cap)

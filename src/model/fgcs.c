@@ -45,9 +45,7 @@ static void set_gpu(fp_activity_model *m, const char *gpu, double fmax)
 {
     snprintf(m->gpu, sizeof m->gpu, "%s", gpu ? gpu : "");
     m->fmax_mhz = fmax;
-    const fp_sim_gpu *g = gpu ? fp_sim_gpu_find(gpu) : NULL;
-    m->knee_mhz = g ? g->knee_mhz : 0.64 * fmax;
-    m->v_ratio = g ? g->v_min / g->v_max : 0.712;
+    fp_model_knee_prior(gpu, fmax, &m->knee_mhz, &m->v_ratio);
 }
 
 void fp_activity_paper(const char *gpu, double fmax_mhz, fp_activity_model *out)

@@ -12,10 +12,13 @@ void fp_model_power_basis(const fp_curve_model *m, double f, double *b);
 int fp_model_nnls(const double *X, const double *y, size_t n, int p, double noise2, double rep_dof,
                   double runs, fp_lsq *out);
 double fp_model_lsq_eval(const fp_lsq *l, const double *b, double *se);
-/* Top clock of gpu: o->fmax_mhz, else the simulated tables (when >= hi), else hi. */
+/* Top clock of gpu: o->fmax_mhz, else the board's (gpu_specs.h, when >= hi), else hi. */
 double fp_model_gpu_fmax(const char *gpu, const fp_curve_options *o, double hi);
-/* Power limit of gpu from the simulated tables (NAN when unknown). */
+/* Default power limit of board gpu (gpu_specs.h); NAN when gpu is not a known board. */
 double fp_model_pmax(const char *gpu);
+/* Voltage-curve priors of gpu's architecture: 1 with *knee_mhz and *v_ratio set, or 0 with the
+ * generic 0.64 f_max and 0.712 when the architecture is unknown. */
+int fp_model_knee_prior(const char *gpu, double fmax, double *knee_mhz, double *v_ratio);
 /* Groups: distinct (gpu, app) pairs of rows in order of first appearance. */
 size_t fp_model_groups(const fp_agg_row *rows, size_t nrows, size_t *first, size_t cap);
 #endif

@@ -13,7 +13,7 @@
 #include <gsl/gsl_cdf.h>
 
 #include "freqpilot/optimize.h"
-#include "freqpilot/sim.h"
+#include "freqpilot/gpu_specs.h"
 #include "freqpilot/stats.h"
 #include "optimize/opt_internal.h"
 
@@ -215,12 +215,20 @@ nomem:
 
 /* ---- Baseline and comparisons ---- */
 
+const char *fp_opt_curve_board(const fp_opt_curve *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (c->pts[i].row->gpu_name[0])
+            return c->pts[i].row->gpu_name;
+    return c->gpu;
+}
+
 double fp_opt_pmax(const char *gpu, const fp_opt_options *o)
 {
     if (isfinite(o->pmax_w))
         return o->pmax_w;
-    const fp_sim_gpu *g = fp_sim_gpu_find(gpu);
-    return g ? g->power_limit_w : NAN;
+    const fp_gpu_spec *s = fp_gpu_spec_find(gpu);
+    return s ? s->power_limit_w : NAN;
 }
 
 int fp_opt_baseline(const fp_opt_curve *c, const fp_opt_options *o, int *fallback, fp_error *err)
@@ -232,15 +240,16 @@ int fp_opt_baseline(const fp_opt_curve *c, const fp_opt_options *o, int *fallbac
     }
     double target = c->pts[0].row->freq_mhz;
     if (o->baseline == FP_BASELINE_DEFAULT) {
-        const fp_sim_gpu *g = fp_sim_gpu_find(c->gpu);
-        if (!g || !g->default_clock_mhz) {
+        const char *board = fp_opt_curve_board(c);
+        const fp_gpu_spec *s = fp_gpu_spec_find(board);
+        if (!s || !s->default_clock_mhz) {
             fp_error_set(err, FP_ERR_INVALID,
                          "%s %s: --baseline default: the default clock of GPU '%s' is unknown "
                          "(give --baseline MHZ)",
-                         c->gpu, c->app, c->gpu);
+                         c->gpu, c->app, board);
             return -1;
         }
-        target = g->default_clock_mhz;
+        target = s->default_clock_mhz;
     } else if (o->baseline == FP_BASELINE_MHZ) {
         size_t j;
         for (j = 0; j < c->n; j++)
@@ -471,12 +480,12 @@ static fp_status choose(const fp_opt_curve *c, const fp_opt_compare *cmp, size_t
     snprintf(r.objective, sizeof r.objective, "%s", obj->name);
     snprintf(r.category, sizeof r.category, "%s", category ? category : "");
     r.max_slowdown = budget;
-    double pmax = fp_opt_pmax(c->gpu, o);
+    double pmax = fp_opt_pmax(fp_opt_curve_board(c), o);
     if (obj->kind == FP_OBJ_COST && !isfinite(pmax))
         return fp_error_set(err, FP_ERR_INVALID,
                             "%s %s: objective %s needs P_max: the power limit of GPU '%s' is "
-                            "unknown (give --pmax W)",
-                            c->gpu, c->app, obj->name, c->gpu);
+                            "unknown (not a known board; give --pmax W)",
+                            c->gpu, c->app, obj->name, fp_opt_curve_board(c));
     if (isnan(budget))
         r.opt_flags |= FP_OPT_NO_BUDGET;
     if (fallback) {

@@ -552,6 +552,7 @@ static fp_status load_run_dir(const char *dir, const fp_dataset_manifest *man,
     }
     fp_run_init(&run);
     snprintf(run.gpu, sizeof run.gpu, "%s", rec.gpu[0] ? rec.gpu : man->gpu_short);
+    snprintf(run.gpu_name, sizeof run.gpu_name, "%.63s", man->gpu_name);
     snprintf(run.app, sizeof run.app, "%s", rec.app[0] ? rec.app : man->app);
     run.freq_mhz = rec.requested_clock_mhz;
     run.run_index = rec.sweep_position;

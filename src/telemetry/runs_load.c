@@ -159,6 +159,8 @@ fp_status fp_run_from_telemetry(const char *path, fp_format fmt, const fp_metric
         if (info->gpu_name[0]) {
             char short_name[64];
             fp_gpu_short_name(info->gpu_name, short_name, sizeof short_name);
+            if (!run->gpu_name[0])
+                snprintf(run->gpu_name, sizeof run->gpu_name, "%.63s", info->gpu_name);
             if (!run->gpu[0])
                 snprintf(run->gpu, sizeof run->gpu, "%s", short_name);
             else if (strcmp(short_name, info->gpu_name) != 0 &&

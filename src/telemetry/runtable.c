@@ -34,6 +34,7 @@ enum rt_col {
     RT_START,
     RT_EXIT_CODE,
     RT_STATUS,
+    RT_GPU_NAME,
     RT_NCOLS
 };
 
@@ -59,6 +60,7 @@ static const struct {
     {RT_START, "timestamp"},
     {RT_EXIT_CODE, "exit_code"},
     {RT_STATUS, "status"},
+    {RT_GPU_NAME, "gpu_name"},
 };
 
 /* Epoch seconds from a number or "YYYY-MM-DD[T ]HH:MM:SS[.fff][Z]" (also with '/'). */
@@ -164,6 +166,9 @@ static fp_status parse_row(const rt_state *st, char **f, size_t *l, int n, long 
         return fp_error_at(err, FP_ERR_PARSE, st->name, line, "empty gpu or app cell");
     copy_field(run->gpu, sizeof run->gpu, f[st->idx[RT_GPU]], l[st->idx[RT_GPU]]);
     copy_field(run->app, sizeof run->app, f[st->idx[RT_APP]], l[st->idx[RT_APP]]);
+    if (st->idx[RT_GPU_NAME] >= 0)
+        copy_field(run->gpu_name, sizeof run->gpu_name, f[st->idx[RT_GPU_NAME]],
+                   l[st->idx[RT_GPU_NAME]]);
     if ((s = num_cell(st, f, l, RT_FREQ, 1, line, &freq, err)) ||
         (s = num_cell(st, f, l, RT_TIME, 1, line, &time_s, err)) ||
         (s = num_cell(st, f, l, RT_ENERGY, 0, line, &energy, err)) ||

@@ -25,8 +25,8 @@ cell() { # file gpu app freq column
 small=$TD/agg/runs_small.csv
 "$FP" aggregate "$small" -o "$tmp/small.csv" --dropped "$tmp/small_dropped.csv" 2>"$tmp/small.err"
 check "fixture: exit 0" test $? -eq 0
-check "fixture: header is the DESIGN.md contract, then time_cv,energy_cv" \
-    test "$(head -1 "$tmp/small.csv")" = "$contract,time_cv,energy_cv"
+check "fixture: header is the DESIGN.md contract, then time_cv,energy_cv,gpu_name" \
+    test "$(head -1 "$tmp/small.csv")" = "$contract,time_cv,energy_cv,gpu_name"
 check "fixture: one row per clock" test "$(tail -n +2 "$tmp/small.csv" | wc -l)" -eq 12
 check "fixture: rows sorted by clock descending" \
     bash -c "tail -n +2 '$tmp/small.csv' | cut -d, -f3 | sort -rn -c"
@@ -83,10 +83,10 @@ check "measured_runs: exit 0" test $? -eq 0
 check "measured_runs: 824 rows (4 apps x (59 + 61 + 86) clocks)" \
     test "$(tail -n +2 "$tmp/agg.csv" | wc -l)" -eq 824
 if command -v python3 >/dev/null; then
-    check "measured_runs: python csv reads it with 24 columns everywhere" python3 -c "
+    check "measured_runs: python csv reads it with 25 columns everywhere" python3 -c "
 import csv
 rows = list(csv.reader(open('$tmp/agg.csv')))
-assert all(len(r) == 24 for r in rows), 'ragged'
+assert all(len(r) == 25 for r in rows), 'ragged'
 "
 fi
 

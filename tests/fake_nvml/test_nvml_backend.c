@@ -641,10 +641,14 @@ static void test_minimal(void **state)
     assert_int_equal(B->info(g, &info, &err), FP_OK);
     assert_string_equal(info.name, "NVIDIA A100-PCIE-40GB");
     assert_string_equal(info.uuid, "");
-    assert_int_equal(info.n_graphics_clocks, 0);
+    /* What this NVML cannot report comes from the board table (gpu_specs.h), not zeros. */
+    assert_int_equal(info.n_graphics_clocks, 81);
+    assert_int_equal(info.graphics_clocks_mhz[80], 210);
     assert_int_equal(info.mem_clock_mhz, 1215);
-    assert_int_equal(info.max_clock_mhz, 0);
-    assert_true(isnan(info.power_limit_w));
+    assert_int_equal(info.max_clock_mhz, 1410);
+    assert_int_equal(info.default_clock_mhz, 1410);
+    assert_true(info.power_limit_w == 250.0);
+    assert_true(isnan(info.power_limit_min_w));
     assert_int_equal(info.mig_enabled, -1);
     fp_sample s = sample_ok(g);
     assert_float_equal(s.v[FP_COL_POWER_W], model_power_w(1410), 1e-3);

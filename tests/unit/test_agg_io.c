@@ -45,6 +45,7 @@ static void make_result(fp_agg_result *res)
     res->rows = calloc(3, sizeof *res->rows);
     /* Out of order on purpose: the writer sorts gpu, app, clock descending. */
     fill_row(&res->rows[0], "A100", "vit", 1005, 3);
+    snprintf(res->rows[0].gpu_name, sizeof res->rows[0].gpu_name, "NVIDIA A100-SXM4-80GB");
     fill_row(&res->rows[1], "A100", "vit", 1410, 0);
     res->rows[1].runs_dropped = 3;
     res->rows[1].flags = FP_FLAG_COLD_START_DROPPED | FP_FLAG_NOT_CLOCK_BOUND;
@@ -105,13 +106,13 @@ static void test_csv_round_trip(void **state)
     char *text = slurp(path);
     /* Contract columns first, in order, then the extras. */
     assert_int_equal(strncmp(text, contract, strlen(contract)), 0);
-    assert_int_equal(strncmp(text + strlen(contract), ",time_cv,energy_cv\n", 19), 0);
+    assert_int_equal(strncmp(text + strlen(contract), ",time_cv,energy_cv,gpu_name\n", 28), 0);
     /* Sorted: "A100,my..." < "A100,vit" and 1410 before 1005; the empty row has empty cells. */
     char *l2 = strchr(text, '\n') + 1;
     assert_true(starts_with(l2, "A100,\"my,app \"\"x\"\"\",900,1,0,"));
     char *l3 = strchr(l2, '\n') + 1;
     assert_true(starts_with(
-        l3, "A100,vit,1410,0,3,,,,,,,,,,,,,,,,,cold_start_dropped;not_clock_bound,,\n"));
+        l3, "A100,vit,1410,0,3,,,,,,,,,,,,,,,,,cold_start_dropped;not_clock_bound,,,\n"));
     free(text);
     assert_int_equal(fp_agg_read_csv(path, &back, &err), FP_OK);
     assert_int_equal(back.nrows, 3);
@@ -123,6 +124,7 @@ static void test_csv_round_trip(void **state)
                 a = &res.rows[j];
         assert_non_null(a);
         assert_string_equal(a->gpu, b->gpu);
+        assert_string_equal(a->gpu_name, b->gpu_name);
         assert_int_equal(a->runs, b->runs);
         assert_int_equal(a->runs_dropped, b->runs_dropped);
         assert_int_equal(a->flags, b->flags);

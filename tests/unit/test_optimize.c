@@ -52,6 +52,9 @@ static void exact_curve(fp_agg_result *a)
         double f = 1400.0 - 100.0 * i, t, e;
         curve_values(f, &t, &e);
         add_row(a, "A100", "toy", f, 3, t, 0.0, e, 0.0);
+        /* The board (gpu_specs.h) gives cost its P_max: 250 W. */
+        snprintf(a->rows[a->nrows - 1].gpu_name, sizeof a->rows[0].gpu_name,
+                 "NVIDIA A100-PCIE-40GB");
     }
 }
 
@@ -345,10 +348,44 @@ static void test_objective_parse(void **state)
     assert_non_null(strstr(err.msg, "unknown objective"));
 }
 
+/* P_max of cost and the default clock come from the board the rows name, never from a family
+ * name: a bare "A100" may be a 250, 300 or 400 W part. */
+static void test_board_facts(void **state)
+{
+    (void)state;
+    fp_agg_result a;
+    exact_curve(&a);
+    fp_opt_options opt;
+    fp_opt_options_init(&opt);
+    fp_objective o = obj("cost:0.5");
+    fp_opt_data d;
+    fp_error err;
+    double budget = NAN;
+    fp_opt_results res = {0};
+    for (size_t i = 0; i < a.nrows; i++)
+        snprintf(a.rows[i].gpu_name, sizeof a.rows[i].gpu_name, "NVIDIA A100-SXM4-80GB");
+    assert_int_equal(fp_opt_data_build(&a, NULL, &d, &err), FP_OK);
+    assert_string_equal(fp_opt_curve_board(&d.curves[0]), "NVIDIA A100-SXM4-80GB");
+    assert_true(fp_opt_pmax(fp_opt_curve_board(&d.curves[0]), &opt) == 400.0);
+    fp_opt_data_free(&d);
+    for (size_t i = 0; i < a.nrows; i++)
+        a.rows[i].gpu_name[0] = 0;
+    assert_int_equal(fp_opt_data_build(&a, NULL, &d, &err), FP_OK);
+    assert_int_not_equal(fp_optimize(&d, &o, 1, &budget, 1, NULL, &opt, &res, &err), FP_OK);
+    assert_non_null(strstr(err.msg, "--pmax"));
+    opt.pmax_w = 300.0;
+    fp_opt_results_free(&res);
+    assert_int_equal(fp_optimize(&d, &o, 1, &budget, 1, NULL, &opt, &res, &err), FP_OK);
+    assert_int_equal(res.items[0].freq_mhz, brute(&o, NAN, 300.0));
+    fp_opt_results_free(&res);
+    fp_opt_data_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_objective_and_budget),
+        cmocka_unit_test(test_board_facts),
         cmocka_unit_test(test_known_values),
         cmocka_unit_test(test_ties_go_up),
         cmocka_unit_test(test_single_clock),
