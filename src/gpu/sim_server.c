@@ -18,21 +18,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "freqpilot/gpu_specs.h"
 #include "freqpilot/serving.h"
-
-/*
- * Public specifications of the simulated parts (slot order V100, A100, H100): memory
- * bandwidth and dense FP16 tensor throughput. V100-PCIE-32GB 900 GB/s, 112 TFLOPS;
- * A100-PCIE-40GB 1555 GB/s, 312 TFLOPS; H100 NVL 3.9 TB/s, 1671 TFLOPS with sparsity (835.5
- * dense).
- */
-static const struct {
-    double bandwidth_bps, peak_flops;
-} part_specs[FP_SIM_GPU_SLOTS] = {
-    {900e9, 112e12},
-    {1555e9, 312e12},
-    {3938e9, 835.5e12},
-};
 
 /* LLaMA-7B in FP16: 6.74e9 parameters, 32 layers of width 4096. */
 #define LLAMA7B_PARAMS 6.74e9
@@ -87,8 +74,15 @@ fp_status fp_server_model_init(fp_server_model *m, const fp_sim_gpu *gpu, const 
     m->kv_bytes_per_token = 2.0 * LLAMA7B_LAYERS * LLAMA7B_WIDTH * 2;
     m->flops_per_token = 2 * LLAMA7B_PARAMS;
     m->attn_flops_per_ctx = 4.0 * LLAMA7B_LAYERS * LLAMA7B_WIDTH;
-    m->bandwidth_bps = part_specs[gpu->slot].bandwidth_bps;
-    m->peak_flops = part_specs[gpu->slot].peak_flops;
+    /* Memory bandwidth and tensor throughput: the board's datasheet (gpu_specs.h). */
+    const fp_gpu_spec *spec = fp_gpu_spec_find(gpu->name);
+    if (!spec || !(spec->mem_bandwidth_gbs > 0) || !(spec->fp16_tflops > 0))
+        return fp_error_set(err, FP_ERR_INVALID,
+                            "server: no memory bandwidth or FP16 throughput for %s in the GPU "
+                            "specs",
+                            gpu->name);
+    m->bandwidth_bps = spec->mem_bandwidth_gbs * 1e9;
+    m->peak_flops = spec->fp16_tflops * 1e12;
     m->mem_eff = 0.8;
     m->compute_eff = 0.55;
     m->host_s = 0.002;
