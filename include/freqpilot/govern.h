@@ -195,6 +195,8 @@ int fp_policy_has(const fp_policy *p, const char *key);
 double fp_policy_get_num(const fp_policy *p, const char *key);
 /* "key=value,..." of every tunable (current values) into buf. */
 void fp_policy_describe(const fp_policy *p, char *buf, size_t size);
+/* "2", "2s", "2 s", "100ms", "50us", "1min" into seconds: 0, or -1 when not a duration. */
+int fp_parse_duration(const char *text, double *seconds);
 /* Checks the settings and resets the state; call again to restart from scratch. */
 fp_status fp_policy_start(fp_policy *p, fp_error *err);
 /* The SM clock to request now (0 = reset to the default clocks). Needs fp_policy_start. */

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "cli/cli.h"
+#include "cli/govern_cli.h"
 #include "freqpilot/clockguard.h"
 #include "freqpilot/dataset.h"
 #include "freqpilot/govern.h"
@@ -136,16 +137,6 @@ static const char govern_help[] =
     "    freqpilot govern train --sim -o model.json\n"
     "    sudo freqpilot -v govern daemon --gpu 0 --policy phase --listen 127.0.0.1:9464\n";
 
-typedef struct gov_opts {
-    const char *policy, *gpu, *format, *trace, *backend, *listen, *optimize, *app;
-    const char *phase_clocks, *rate_file, *state_dir, *out, *phase_from, *sweep_gpu, *set;
-    const char *datasets[16];
-    int n_datasets, force, sim, has_static, has_fe;
-    double budget, interval_ms, latency_ms, bias, static_mhz, duration, window, f_e;
-    long seed;
-    const char *positional[8];
-    int npos;
-} gov_opts;
 
 static int parse(int argc, char **argv, gov_opts *o)
 {
@@ -191,6 +182,20 @@ static int parse(int argc, char **argv, gov_opts *o)
             sv = &o->phase_clocks;
         else if (strcmp(a, "--set") == 0)
             sv = &o->set;
+        else if (strcmp(a, "--serving") == 0)
+            sv = &o->serving;
+        else if (strcmp(a, "--slo") == 0)
+            sv = &o->slo;
+        else if (strcmp(a, "--requests") == 0)
+            sv = &o->requests;
+        else if (strcmp(a, "--latency-model") == 0)
+            sv = &o->latency_model;
+        else if (strcmp(a, "--save-latency-model") == 0)
+            sv = &o->save_latency_model;
+        else if (strcmp(a, "--max-batch") == 0)
+            dv = &o->max_batch;
+        else if (strcmp(a, "--chunk-tokens") == 0)
+            dv = &o->chunk_tokens;
         else if (strcmp(a, "--phase-clocks-from") == 0)
             sv = &o->phase_from;
         else if (strcmp(a, "--sweep-gpu") == 0)
@@ -207,8 +212,10 @@ static int parse(int argc, char **argv, gov_opts *o)
             sv = &o->datasets[o->n_datasets++];
         } else if (strcmp(a, "--budget") == 0)
             dv = &o->budget;
-        else if (strcmp(a, "--interval-ms") == 0)
+        else if (strcmp(a, "--interval-ms") == 0) {
             dv = &o->interval_ms;
+            o->has_interval = 1;
+        }
         else if (strcmp(a, "--switch-latency-ms") == 0)
             dv = &o->latency_ms;
         else if (strcmp(a, "--bias") == 0)
@@ -671,6 +678,8 @@ static int replay_recorded(const gov_opts *o, const char *path)
 
 static int cmd_replay(gov_opts *o)
 {
+    if (o->serving)
+        return govern_replay_serving(o);
     if (o->npos != 1)
         return cli_usage_error("govern", "replay needs one WORKLOAD, 'all' or a file");
     if (o->policy && !fp_policy_find(o->policy))

@@ -250,8 +250,7 @@ static fp_status set_number(fp_policy *p, const char *key, double v, const char 
     return FP_OK;
 }
 
-/* "2", "2s", "2 s", "100ms", "100 ms", "50us": seconds; -1 when not a duration. */
-static int parse_seconds(const char *s, double *out)
+int fp_parse_duration(const char *s, double *out)
 {
     char *end;
     errno = 0;
@@ -293,7 +292,7 @@ fp_status fp_policy_set(fp_policy *p, const char *key, const char *value, fp_err
     }
     double v;
     if (i >= 0 && p->ops->tunables[i].type == FP_TUNE_SECONDS) {
-        if (parse_seconds(value, &v) != 0)
+        if (fp_parse_duration(value, &v) != 0)
             return fp_error_set(err, FP_ERR_INVALID,
                                 "policy %s: %s='%s': expected a duration (\"2s\", \"100ms\")", pn,
                                 key, value);
