@@ -156,6 +156,7 @@ int cmd_report(int argc, char **argv)
     in.agg = &d.agg;
     in.recs = &d.recs;
     in.model = d.have_model ? &d.model : NULL;
+    in.serving = d.serving;
     char html[4200], pdf[4200];
     snprintf(html, sizeof html, "%s/report.html", out);
     snprintf(pdf, sizeof pdf, "%s/report.pdf", out);

@@ -53,7 +53,8 @@ typedef struct slo_policy {
     double boost_until_s;
     double k_ttft, k_tbt; /* measured / predicted while boosting (>= 1) */
     double prompt_mean;
-    double rate, gen_rate, req_rate, last_t_s; /* smoothed tokens/s and requests/s */
+    double slow[3], fast[3]; /* prompt tokens/s, generated tokens/s, requests/s averaged */
+    double rate, gen_rate, req_rate, last_t_s; /* the rates predictions use */
     double output_mean;
 } slo_policy;
 
@@ -65,7 +66,7 @@ static void defaults(fp_policy *p)
     s->margin = 0.3;
     s->tbt_margin = 0.1;
     s->umax = 0.9;
-    s->kv_z = 2.33;
+    s->kv_z = 3;
     s->prompt_cv2 = 0.9;
     s->output_cv2 = 0.9;
     s->hold_s = 5;
@@ -133,6 +134,8 @@ static fp_status start(fp_policy *p, fp_error *err)
     s->k_ttft = s->k_tbt = 1;
     s->prompt_mean = s->prompt_tokens;
     s->rate = s->gen_rate = s->req_rate = 0;
+    for (int k = 0; k < 3; k++)
+        s->slow[k] = s->fast[k] = 0;
     s->output_mean = s->output_tokens;
     s->last_t_s = NAN;
     return FP_OK;
@@ -217,17 +220,33 @@ static unsigned decide(fp_policy *p, const fp_policy_input *in)
     const fp_latency_model *lm = s->lm;
     /*
      * Rates over a few control intervals are mostly 0 or a burst: the sustained load is their
-     * exponential average; bursts show in the queue (the backlog term) instead.
+     * exponential average over window; bursts show in the queue (the backlog term) instead.
+     * A rising load is followed faster: when the request rate averaged over a quarter of the
+     * window is above the slow one by more than two of its Poisson standard deviations
+     * (sqrt(rate / (2 tau)) for an average of time constant tau), every rate is scaled up by
+     * their ratio (up fast, down slowly).
      */
     double dt = isnan(s->last_t_s) ? 0 : in->t_s - s->last_t_s;
     double a = isnan(s->last_t_s) ? 1 : (s->window_s > 0 ? 1 - exp(-dt / s->window_s) : 1);
+    double a4 = isnan(s->last_t_s) ? 1 : (s->window_s > 0 ? 1 - exp(-4 * dt / s->window_s) : 1);
     s->last_t_s = in->t_s;
-    s->rate += a * (fin(g->prompt_tok_s, 0) - s->rate);
-    s->gen_rate += a * (fin(g->gen_tok_s, 0) - s->gen_rate);
-    s->req_rate += a * (fin(g->requests_s, 0) - s->req_rate);
-    if (s->req_rate > 0 && s->rate > 0) { /* mean prompt and output of a request */
-        s->prompt_mean = s->rate / s->req_rate;
-        s->output_mean = s->gen_rate / s->req_rate;
+    double now[3] = {fin(g->prompt_tok_s, 0), fin(g->gen_tok_s, 0), fin(g->requests_s, 0)};
+    for (int k = 0; k < 3; k++) {
+        s->slow[k] += a * (now[k] - s->slow[k]);
+        s->fast[k] += a4 * (now[k] - s->fast[k]);
+    }
+    double up = 1, tau_f = s->window_s / 4;
+    if (tau_f > 0 && s->slow[2] > 0 &&
+        s->fast[2] > s->slow[2] + 2 * sqrt(s->slow[2] / (2 * tau_f)))
+        up = s->fast[2] / s->slow[2];
+    else if (!(s->slow[2] > 0) && s->fast[2] > 0)
+        up = INFINITY; /* from nothing: take the fast averages themselves */
+    s->rate = isfinite(up) ? s->slow[0] * up : s->fast[0];
+    s->gen_rate = isfinite(up) ? s->slow[1] * up : s->fast[1];
+    s->req_rate = isfinite(up) ? s->slow[2] * up : s->fast[2];
+    if (s->slow[2] > 0 && s->slow[0] > 0) { /* mean prompt and output of a request */
+        s->prompt_mean = s->slow[0] / s->slow[2];
+        s->output_mean = s->slow[1] / s->slow[2];
     }
     double lim_ttft = (1 - s->margin) * s->ttft_s, lim_tbt = (1 - s->tbt_margin) * s->tbt_s;
     /*
@@ -299,7 +318,7 @@ static const fp_policy_tunable tunables[] = {
     GV_TUNE("umax", slo_policy, umax, FP_TUNE_NUM, 0.05, 0.999,
             "prefill capacity used at most (0.9)"),
     GV_TUNE("kv_z", slo_policy, kv_z, FP_TUNE_NUM, 0, 10,
-            "KV occupancy: mean + kv_z sd within the cache (2.33: 1 %)"),
+            "KV occupancy: mean + kv_z sd within the cache (3)"),
     GV_TUNE("prompt_cv2", slo_policy, prompt_cv2, FP_TUNE_NUM, 0, 100,
             "squared coefficient of variation of prompt lengths (0.9)"),
     GV_TUNE("output_cv2", slo_policy, output_cv2, FP_TUNE_NUM, 0, 100,

@@ -318,6 +318,8 @@ fp_status fp_report_write_html(const fp_report_input *in, const char *path, fp_e
                    "quality</a> &middot; <a href=\"#method\">Method</a> &middot; <a "
                    "href=\"#reproduce\">Reproduce</a></p>\n",
                    in->model && in->model->len ? " &middot; <a href=\"#model\">Model</a>" : "");
+    if (in->serving)
+        fp_sbuf_printf(&b, "<p><a href=\"#serving\">LLM serving</a></p>\n");
     summary(&b, in);
 
     fp_plot_opts po;
@@ -352,6 +354,7 @@ fp_status fp_report_write_html(const fp_report_input *in, const char *path, fp_e
             figure(&b, &f, fp_plot_model(in->model, &po, &f, NULL), 0);
         fp_sbuf_printf(&b, "</div>\n");
     }
+    fp_report_serving_html(&b, in->serving, in->simulated);
     model_section(&b, in);
     quality(&b, in);
     method(&b, in);

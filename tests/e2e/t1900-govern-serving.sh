@@ -125,6 +125,17 @@ assert d["gpu"] == "H100" and d["requests"] == 4 and abs(d["duration_s"] - 5.571
 assert all(r["finished"] == 4 for r in d["results"])
 PY
 
+# ---- the report's serving section ----------------------------------------------------
+fp -q report "$SRC/tests/data/report/aggregated.csv" "$tmp/r.json" -o "$tmp/rep" --simulated
+check "report with a serving replay JSON exits 0" test $? -eq 0
+check "report.html has the serving section and its figures" \
+    bash -c "grep -q '<h2 id=\"serving\">LLM serving</h2>' '$tmp/rep/report.html' &&
+             grep -q 'aria-label=\"A100: energy per token vs SLO attainment\"' '$tmp/rep/report.html' &&
+             grep -q 'aria-label=\"A100: slo clock over the trace\"' '$tmp/rep/report.html'"
+if command -v pdftotext >/dev/null; then
+    check "report.pdf has the serving page" bash -c "pdftotext '$tmp/rep/report.pdf' - | grep -q 'Best static clock meeting it'"
+fi
+
 # ---- errors ----------------------------------------------------------------------
 printf 't_s,prompt_tokens,output_tokens\n0.5,100,20\n0.7,abc,3\n' >"$tmp/bad.csv"
 check "bad trace row: exit 1" test "$(status fp govern replay --serving "$tmp/bad.csv")" -eq 1
