@@ -1,14 +1,17 @@
 #!/bin/sh
 # Install the Debian 12 packages freqpilot needs to build, test, fuzz and render reports
 # (slurm-wlm 22.05 + munge: the single-node Slurm of tests/e2e/t0900-slurm.sh, started only by
-# scripts/slurm-test-cluster.sh; the packages' own services are not needed).
+# scripts/slurm-test-cluster.sh; the packages' own services are not needed; python3-*: the
+# Python package's tests, its offline `pip install` into a venv and the examples; man-db: the
+# man page test).
 # Idempotent: only missing packages are installed; nothing is ever removed.
 # Usage: scripts/install-deps.sh [--check]   (--check: list what is missing, install nothing)
 set -eu
 
 PKGS="build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
 libcmocka-dev libgsl-dev libjansson-dev libcairo2-dev libinih-dev libmicrohttpd-dev
-fonts-dejavu-core poppler-utils chromium curl
+fonts-dejavu-core poppler-utils chromium curl man-db
+python3 python3-venv python3-pip python3-pytest python3-pandas python3-matplotlib
 slurm-wlm munge"
 
 missing=""

@@ -45,6 +45,10 @@
  *                             telemetry.csv (null when the workload marked none)
  *   "window_source"           "marker" (stdout marker lines), "pipe", or "none"
  *   "exit_status"             the workload's exit status (0 = success)
+ *   "window_error"            why the marked window is unusable (markers that arrived
+ *                             together because the workload's output was buffered, a window
+ *                             shorter than one sample interval); absent/null when it is fine.
+ *                             Such a run is a failed run (FP_FLAG_FAILED) for the readers.
  *   "telemetry"               file name of the series ("telemetry.csv")
  *   "gpu_name", "gpu_uuid", "driver", "mig", "host"   the GPU and node the run was
  *                             measured on (absent in older datasets)
@@ -95,6 +99,7 @@ typedef struct fp_run_record {
     double window_start_s, window_end_s; /* NAN when not marked */
     char window_source[16];
     int exit_status;
+    char window_error[256]; /* "" = the window (if any) is usable */
     char telemetry[64];
     /*
      * The GPU the run was measured on (run.json "gpu_name", "gpu_uuid", "driver", "mig",
@@ -110,6 +115,12 @@ typedef struct fp_run_record {
 
 void fp_dataset_manifest_init(fp_dataset_manifest *m);
 void fp_run_record_init(fp_run_record *r);
+
+/* A run that measured nothing usable: the workload failed or its window is unusable. */
+static inline int fp_run_record_failed(const fp_run_record *r)
+{
+    return r->exit_status != 0 || r->window_error[0] != '\0';
+}
 
 /* Writes DATASET/manifest.json atomically (creates the folder when missing). */
 fp_status fp_dataset_write_manifest(const char *dataset_dir, const fp_dataset_manifest *m,

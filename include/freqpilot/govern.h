@@ -498,6 +498,9 @@ fp_status fp_pred_load(fp_predictor *p, const char *path, fp_error *err);
 /* ---- Daemon (src/govern/daemon.c) and exporter (src/govern/metrics_http.c) ---- */
 
 typedef struct fp_govern_metrics {
+    /* Labels of every series (Prometheus, and Grafana's variables): the GPU's index, UUID and
+     * name and the host; "" = unknown (an empty label). */
+    char gpu_index[16], gpu_uuid[96], gpu_name[128], hostname[256];
     double t_s;
     unsigned requested_mhz, sm_clock_mhz;
     double power_w, energy_j;
@@ -513,7 +516,9 @@ void fp_metrics_server_update(fp_metrics_server *m, const fp_govern_metrics *g);
 /* The port actually bound (useful with port 0). */
 unsigned fp_metrics_server_port(const fp_metrics_server *m);
 void fp_metrics_server_stop(fp_metrics_server *m);
-/* The Prometheus text for g (into buf; returns the length, or size needed). */
+/* The Prometheus text for g (into buf; returns the length, or size needed). Every series has
+ * the labels gpu (gpu when not NULL, else g->gpu_index, else "0"), gpu_uuid, gpu_name and
+ * hostname. */
 size_t fp_govern_metrics_format(const fp_govern_metrics *g, const char *gpu, char *buf,
                                 size_t size);
 

@@ -32,10 +32,11 @@ typedef enum fp_flag {
     FP_FLAG_HIGH_CV = 1u << 10,           /* set by aggregate */
     FP_FLAG_DRIFT = 1u << 11,             /* set by aggregate */
     FP_FLAG_NOT_CLOCK_BOUND = 1u << 12,   /* set by aggregate: time not explained by the clock */
-    FP_FLAG_FAILED = 1u << 13,            /* the workload exited with an error */
+    FP_FLAG_FAILED = 1u << 13,            /* the workload failed or its marked window is unusable */
     FP_FLAG_ENERGY_FROM_POWER = 1u << 14, /* energy = mean power x time (no counter, no samples) */
     FP_FLAG_GPU_MISMATCH = 1u << 15,      /* telemetry names a different GPU than the run claims */
-    FP_FLAG_COUNT_ = 16
+    FP_FLAG_EMPTY_WINDOW = 1u << 16,      /* set by aggregate: time or energy 0 (run dropped) */
+    FP_FLAG_COUNT_ = 17
 } fp_flag;
 
 const char *fp_flag_name(unsigned flag_bit);

@@ -30,7 +30,7 @@
 #define NCB_MIN_R2 0.5
 #define SAME_CLOCK_MHZ 0.5
 
-enum { KEEP = 0, DROP_FAILED, DROP_COLD, DROP_OUTLIER };
+enum { KEEP = 0, DROP_FAILED, DROP_COLD, DROP_OUTLIER, DROP_EMPTY };
 
 void fp_agg_options_init(fp_agg_options *opt)
 {
@@ -120,6 +120,7 @@ static uint32_t drop_flag(int drop)
 {
     return drop == DROP_COLD      ? FP_FLAG_COLD_START_DROPPED
            : drop == DROP_OUTLIER ? FP_FLAG_OUTLIER_DROPPED
+           : drop == DROP_EMPTY   ? FP_FLAG_EMPTY_WINDOW
                                   : FP_FLAG_FAILED;
 }
 
@@ -593,9 +594,19 @@ static fp_status aggregate_combo(ctx *c, item *it, size_t n, item **sweep, doubl
                                  double *buf2, clockref *clocks, devidx *dv)
 {
     fp_status st;
-    for (size_t i = 0; i < n; i++)
-        if (it[i].run->flags & FP_FLAG_FAILED)
+    for (size_t i = 0; i < n; i++) {
+        const fp_run *r = it[i].run;
+        if (r->flags & FP_FLAG_FAILED) {
             it[i].drop = DROP_FAILED;
+        } else if (r->time_s <= 0 || r->energy_j <= 0) {
+            /* A window without time or energy measured nothing: never a row's data. */
+            it[i].drop = DROP_EMPTY;
+            fp_info(c->opt->diag,
+                    "%s %s %.0f MHz: %s: time %.4g s, energy %.4g J: an empty window measures "
+                    "nothing; dropped",
+                    r->gpu, r->app, r->freq_mhz, r->source, r->time_s, r->energy_j);
+        }
+    }
     size_t m = sweep_order(it, n, sweep);
     if (m > 0 && c->opt->drop_cold_starts)
         if ((st = mark_cold_starts(c, sweep, m, buf, clocks)))

@@ -28,7 +28,7 @@ static const char help_text[] =
     "    freqpilot aggregate INPUT... [-o FILE] [--format csv|json] [--center median|mean]\n"
     "                        [--ci bootstrap|t] [--confidence P] [--bootstrap N] [--seed N]\n"
     "                        [--no-drop-cold] [--no-drop-outliers] [--outlier-k K]\n"
-    "                        [--cv-threshold X] [--strict] [--dropped FILE]\n"
+    "                        [--cv-threshold X] [--strict] [--dropped FILE] [--runs FILE]\n"
     "                        [--input-format FMT] [--interval-ms MS] [--gpu-index N]\n"
     "                        [--gpu NAME --app NAME --freq MHZ] [--counter-tolerance X]\n"
     "                        [--clock-tolerance MHZ]\n"
@@ -45,7 +45,9 @@ static const char help_text[] =
     "    each dropped run and --dropped FILE lists them.\n"
     "\n"
     "RULES (docs/method.md has the reasoning)\n"
-    "    Failed runs      Runs whose workload failed are dropped (flag failed).\n"
+    "    Failed runs      Runs whose workload failed, or whose marked window is unusable\n"
+    "                     (window_error in run.json), are dropped (flag failed); so are runs\n"
+    "                     with time or energy 0, which measured nothing (flag empty_window).\n"
     "    Cold starts      Per (gpu, app), when sweep positions are known (run_index, else\n"
     "                     start time): walking the sweep from its first run, a run is a cold\n"
     "                     start while it lies within the first max(6, floor(5 % of the runs))\n"
@@ -69,9 +71,9 @@ static const char help_text[] =
     "                     the Student t interval of the mean. One run: empty bounds.\n"
     "    Flags            The OR of the kept runs' flags (clock_not_held, throttled,\n"
     "                     counter_mismatch, window_mismatch, time_reconstructed, ...), plus\n"
-    "                     cold_start_dropped / outlier_dropped / failed when a run was dropped,\n"
-    "                     and high_cv when the coefficient of variation of time or energy > X "
-    "(0.10).\n"
+    "                     cold_start_dropped / outlier_dropped / failed / empty_window when a\n"
+    "                     run was dropped, and high_cv when the coefficient of variation of\n"
+    "                     time or energy > X (0.10).\n"
     "    Drift            Per (gpu, app) with sweep positions: OLS of each kept run's\n"
     "                     time / (its clock's median) - 1 on sweep position; flag drift when\n"
     "                     p < 0.01 and the fitted change over the sweep exceeds 3 %. The same\n"
@@ -99,6 +101,10 @@ static const char help_text[] =
     "    --dropped FILE           also write the dropped runs as CSV (gpu, app, freq_mhz,\n"
     "                             run_index, repetition, time_s, energy_j, power_w, reason,\n"
     "                             source)\n"
+    "    --runs FILE              also write every run loaded, one row per run in input\n"
+    "                             order: the --dropped columns (reason empty for a kept run),\n"
+    "                             then sm_clock_mhz and flags (the run's own data-quality\n"
+    "                             flags)\n"
     "    --input-format FMT       auto (default), smi-csv, dcgmi, telemetry, dataset,\n"
     "                             aie-results, aie-job, run-table\n"
     "    --interval-ms MS         dcgmi sample interval (default: inferred, flagged)\n"
@@ -134,6 +140,7 @@ enum {
     OPT_CV,
     OPT_STRICT,
     OPT_DROPPED,
+    OPT_RUNS,
     OPT_INPUT_FORMAT,
     OPT_INTERVAL,
     OPT_GPU_INDEX,
@@ -158,6 +165,7 @@ static const struct option long_opts[] = {
     {"cv-threshold", required_argument, NULL, OPT_CV},
     {"strict", no_argument, NULL, OPT_STRICT},
     {"dropped", required_argument, NULL, OPT_DROPPED},
+    {"runs", required_argument, NULL, OPT_RUNS},
     {"input-format", required_argument, NULL, OPT_INPUT_FORMAT},
     {"interval-ms", required_argument, NULL, OPT_INTERVAL},
     {"gpu-index", required_argument, NULL, OPT_GPU_INDEX},
@@ -180,18 +188,46 @@ static const char *drop_reason(uint32_t flags)
         return "outlier";
     if (flags & FP_FLAG_FAILED)
         return "failed";
+    if (flags & FP_FLAG_EMPTY_WINDOW)
+        return "empty_window";
     return "dropped";
 }
 
-static fp_status write_dropped(const fp_run_list *d, const char *path, fp_error *err)
+static int same_num(double a, double b)
+{
+    return a == b || (isnan(a) && isnan(b));
+}
+
+/* fp_aggregate's copy of run r among the dropped ones, NULL when r was kept. */
+static const fp_run *dropped_copy(const fp_run_list *dropped, const fp_run *r)
+{
+    for (size_t i = 0; i < dropped->len; i++) {
+        const fp_run *x = &dropped->items[i];
+        if (x->run_index == r->run_index && x->repetition == r->repetition &&
+            same_num(x->freq_mhz, r->freq_mhz) && strcmp(x->source, r->source) == 0 &&
+            strcmp(x->app, r->app) == 0 && strcmp(x->gpu, r->gpu) == 0)
+            return x;
+    }
+    return NULL;
+}
+
+/*
+ * --dropped FILE: the dropped runs (columns up to source). --runs FILE (all != NULL): every
+ * run loaded, in input order, reason empty for a kept run, then sm_clock_mhz and flags.
+ */
+static fp_status write_runs(const fp_run_list *d, const fp_run_list *all, const char *path,
+                            fp_error *err)
 {
     fp_atomic_file f;
     fp_status st = fp_atomic_open(&f, path, err);
     if (st)
         return st;
-    fputs("gpu,app,freq_mhz,run_index,repetition,time_s,energy_j,power_w,reason,source\n", f.fp);
-    for (size_t i = 0; i < d->len; i++) {
-        const fp_run *r = &d->items[i];
+    fputs("gpu,app,freq_mhz,run_index,repetition,time_s,energy_j,power_w,reason,source", f.fp);
+    fputs(all ? ",sm_clock_mhz,flags\n" : "\n", f.fp);
+    const fp_run_list *list = all ? all : d;
+    for (size_t i = 0; i < list->len; i++) {
+        const fp_run *r = &list->items[i];
+        const fp_run *drop = all ? dropped_copy(d, r) : r;
         fp_csv_put_str(f.fp, r->gpu);
         fputc(',', f.fp);
         fp_csv_put_str(f.fp, r->app);
@@ -201,8 +237,15 @@ static fp_status write_dropped(const fp_run_list *d, const char *path, fp_error 
         fp_csv_put_num(f.fp, r->time_s);
         fp_csv_put_num(f.fp, r->energy_j);
         fp_csv_put_num(f.fp, r->power_w);
-        fprintf(f.fp, ",%s,", drop_reason(r->flags));
+        fprintf(f.fp, ",%s,", drop ? drop_reason(drop->flags) : "");
         fp_csv_put_str(f.fp, r->source);
+        if (all) {
+            char flags[512];
+            fp_flags_format(drop ? drop->flags : r->flags, flags, sizeof flags);
+            fp_csv_put_num(f.fp, r->sm_clock_mhz);
+            fputc(',', f.fp);
+            fp_csv_put_str(f.fp, flags);
+        }
         fputc('\n', f.fp);
     }
     st = fp_atomic_commit(&f, err);
@@ -223,8 +266,8 @@ static void report(const fp_run_list *runs, const fp_agg_result *res)
         else {
             failed++;
             /* Cold starts and outliers were explained by the library's warnings. */
-            cli_warn("%s %s %.0f MHz: dropped the failed run %s", r->gpu, r->app, r->freq_mhz,
-                     r->source);
+            cli_warn("%s %s %.0f MHz: dropped the %s run %s", r->gpu, r->app, r->freq_mhz,
+                     f & FP_FLAG_FAILED ? "failed" : "empty (time or energy 0)", r->source);
         }
     }
     for (size_t i = 0; i < res->nfindings; i++) {
@@ -257,7 +300,7 @@ int cmd_aggregate(int argc, char **argv)
     fp_load_options lopt;
     fp_agg_options_init(&aopt);
     fp_load_options_init(&lopt);
-    const char *output = "-", *dropped_path = NULL;
+    const char *output = "-", *dropped_path = NULL, *runs_path = NULL;
     int json = 0, choice;
     double v;
     long l;
@@ -334,6 +377,9 @@ int cmd_aggregate(int argc, char **argv)
         case OPT_DROPPED:
             dropped_path = optarg;
             break;
+        case OPT_RUNS:
+            runs_path = optarg;
+            break;
         case OPT_INPUT_FORMAT: {
             int f = fp_format_from_name(optarg);
             if (f < 0)
@@ -388,10 +434,16 @@ int cmd_aggregate(int argc, char **argv)
     if ((lopt.gpu_override || lopt.app_override || !isnan(lopt.freq_override_mhz)) && ninputs > 1)
         return cli_usage_error("aggregate", "--gpu/--app/--freq name a single raw telemetry file");
     if (cli_check_output("aggregate", "-o", output) ||
-        cli_check_output("aggregate", "--dropped", dropped_path))
+        cli_check_output("aggregate", "--dropped", dropped_path) ||
+        cli_check_output("aggregate", "--runs", runs_path))
         return EXIT_USAGE;
-    if (dropped_path && strcmp(dropped_path, "-") == 0 && strcmp(output, "-") == 0)
-        return cli_usage_error("aggregate", "--dropped - and the output cannot both be stdout");
+    {
+        int to_stdout = !strcmp(output, "-") + (dropped_path && !strcmp(dropped_path, "-")) +
+                        (runs_path && !strcmp(runs_path, "-"));
+        if (to_stdout > 1)
+            return cli_usage_error("aggregate",
+                                   "only one of the output, --dropped and --runs can be stdout");
+    }
 
     fp_run_list runs = {0};
     fp_agg_result res;
@@ -426,10 +478,13 @@ int cmd_aggregate(int argc, char **argv)
         cli_error("%s", err.msg);
         goto out;
     }
-    if (dropped_path && write_dropped(&res.dropped, dropped_path, &err)) {
+    if ((dropped_path && write_runs(&res.dropped, NULL, dropped_path, &err)) ||
+        (runs_path && write_runs(&res.dropped, &runs, runs_path, &err))) {
         cli_error("%s", err.msg);
         if (strcmp(output, "-") != 0)
             unlink(output);
+        if (dropped_path && strcmp(dropped_path, "-") != 0)
+            unlink(dropped_path);
         goto out;
     }
     rc = EXIT_OK;

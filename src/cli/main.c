@@ -158,13 +158,8 @@ int cmd_version(int argc, char **argv)
         cli_print_help(version_help);
         return EXIT_OK;
     }
-    printf("freqpilot %s\n", FREQPILOT_VERSION);
+    printf("freqpilot %s\n", fp_version());
     return EXIT_OK;
-}
-
-const char *fp_version(void)
-{
-    return FREQPILOT_VERSION;
 }
 
 static int unknown_command(const char *name)

@@ -38,8 +38,13 @@ static const char *const help_text =
     "    run.json}. Running the same command again resumes: finished runs are kept.\n"
     "\n"
     "    The workload can mark its inference window by printing 'FREQPILOT_MARK begin' and\n"
-    "    'FREQPILOT_MARK end' lines on stdout, or by writing 'begin'/'end' to the pipe named\n"
-    "    in $FREQPILOT_MARK_FIFO. Its stdout and stderr are kept in the run folder.\n"
+    "    'FREQPILOT_MARK end' lines on stdout, or by writing 'begin NAME'/'end NAME' to the\n"
+    "    pipe named in $FREQPILOT_MARK_FIFO (what freqpilot.window() of the Python package\n"
+    "    does). The window is the first begin to the last end. The workload gets\n"
+    "    PYTHONUNBUFFERED=1 unless it is set. A run whose markers arrived together (its\n"
+    "    output was buffered) or whose window is shorter than one sample interval is a failed\n"
+    "    run, with the reason in its run.json (window_error); failed runs are left out of\n"
+    "    the results. Its stdout and stderr are kept in the run folder.\n"
     "\n"
     "    Safety: before changing a clock, profile writes a state file (--state-dir); the\n"
     "    clocks are restored and the file removed on exit, error, SIGINT, SIGTERM and\n"
@@ -60,9 +65,12 @@ static const char *const help_text =
     "    --baseline-every N      random order: revisit the highest clock every N runs (10;\n"
     "                            0 = never)\n"
     "    --seed N                seed of the random order and of the simulated GPU (1)\n"
-    "    --app NAME              application name in the dataset (command or workload name)\n"
+    "    --app NAME              application name in the dataset (the command's name; for\n"
+    "                            python3 infer.py and other interpreters the script's:\n"
+    "                            infer; the simulated workload's)\n"
     "    --out DATASET           output folder (dataset)\n"
-    "    --backend nvml|sim      GPU backend (nvml)\n"
+    "    --backend nvml|sim      GPU backend (nvml); sim with a COMMAND: the simulated GPU\n"
+    "                            follows the host's clock while it runs\n"
     "    --workload NAME|INI     sim backend: built-in simulated workload (llama, sd, vit,\n"
     "                            whisper, lstm) or an INI file, run in simulated time\n"
     "    --sim-noise off|on|X    sim backend: off = no time, power or reading noise (runs\n"
@@ -566,6 +574,10 @@ int cmd_profile(int argc, char **argv)
         return cli_usage_error("profile", "--sim-noise needs --backend sim");
     if (noise) /* the sim backend reads it when the GPU is opened */
         setenv("FREQPILOT_SIM_NOISE", noise, 1);
+    /* A real command runs in real time: the simulated GPU (its energy counter) follows the
+     * host's clock instead of standing still in simulated time. */
+    if (is_sim && o.argv && !getenv("FREQPILOT_SIM_REALTIME"))
+        setenv("FREQPILOT_SIM_REALTIME", "1", 1);
     if (o.no_clock_control && is_sim)
         cli_info("--no-clock-control on the simulated GPU: runs at its default clocks");
 
@@ -649,6 +661,8 @@ int cmd_profile(int argc, char **argv)
         cli_warn("%zu run(s) did not hold the requested clock (clock_not_held in run.json)",
                  sum.clock_not_held);
     if (sum.failed)
-        cli_warn("%zu run(s) of the workload failed; see stderr.txt in their folders", sum.failed);
+        cli_warn("%zu run(s) failed (\"failure\" in their run.json; the workload's output in "
+                 "stdout.txt and stderr.txt beside it); failed runs are left out of the results",
+                 sum.failed);
     return EXIT_OK;
 }

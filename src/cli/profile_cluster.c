@@ -43,15 +43,6 @@ static const struct option *find_longopt(const struct option *lo, const char *na
     return hit;
 }
 
-static const char *app_name(const fp_sweep_opts *o)
-{
-    const char *app = o->app;
-    if (!app)
-        app = o->sim_workload ? o->sim_workload->name : o->argv[0];
-    const char *slash = strrchr(app, '/');
-    return slash && !o->app ? slash + 1 : app;
-}
-
 static int cmp_desc_u(const void *a, const void *b)
 {
     unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
@@ -199,7 +190,8 @@ int cluster_submit(fp_sweep_opts *o, const cluster_opts *co, int argc, char **ar
         return cli_usage_error("profile", "%d array tasks: at most %d (raise --clocks-per-task)",
                                n_tasks, FP_SLURM_MAX_TASKS);
     }
-    const char *app = app_name(o);
+    char app[64];
+    fp_sweep_app_name(o->app, o->sim_workload, o->argv, app, sizeof app);
 
     /* The task's command line: the same options, the absolute dataset, --slurm-task. */
     char **targv = calloc((size_t)argc + 16, sizeof *targv);

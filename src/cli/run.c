@@ -70,7 +70,8 @@ static const char help_text[] =
     "    --title TEXT       report title\n"
     "    --runs N           runs per clock of the simulated sweep (overrides the config)\n"
     "    -j, --jobs N       stages run side by side (number of CPUs, at most 4)\n"
-    "    -q, --quiet        errors only; -v more messages\n"
+    "    -q, --quiet        errors only\n"
+    "    -v, --verbose      more messages\n"
     "    -h, --help         show this help\n"
     "\n"
     "EXIT STATUS\n"
@@ -628,6 +629,8 @@ int cmd_run(int argc, char **argv)
         {"title", required_argument, NULL, 't'},
         {"runs", required_argument, NULL, 'r'},
         {"jobs", required_argument, NULL, 'j'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -635,8 +638,14 @@ int cmd_run(int argc, char **argv)
     long runs_opt = 0, jobs = 0;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:j:h", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:j:qvh", long_opts, NULL)) != -1) {
         switch (c) {
+        case 'q':
+            cli_verbosity = 0;
+            break;
+        case 'v':
+            cli_verbosity++;
+            break;
         case 'r':
             if (cli_parse_long(optarg, &runs_opt) || runs_opt < 1 || runs_opt > 1000)
                 return cli_usage_error("run", "--runs: expected 1..1000, got '%s'", optarg);
@@ -802,6 +811,8 @@ int cmd_run(int argc, char **argv)
     fp_status st = lj.st;
     if (st) {
         cli_error("%s", lj.err.msg);
+        for (size_t k = 0; k < log.n; k++)
+            free(log.lines[k]);
         return EXIT_FAIL;
     }
     for (int i = 0; i < S_N; i++) {

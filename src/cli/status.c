@@ -31,11 +31,12 @@ static const char *const help_text =
     "    failed or missing, with the Slurm job and array task behind each\n"
     "    (DATASET/slurm/jobs.json). Read-only: it changes neither the dataset nor a GPU.\n"
     "\n"
-    "    done      every run (measured and warm-up) has its run.json with exit status 0\n"
+    "    done      every run (measured and warm-up) has its run.json, none failed\n"
     "    running   its Slurm array task is queued or running (squeue), or a live local sweep\n"
     "              holds it (DATASET/.locks, pid checked on this host)\n"
-    "    failed    a run's workload failed (exit status != 0), or its Slurm task failed or\n"
-    "              left the queue without finishing; 'profile --slurm --resume' resubmits it\n"
+    "    failed    a run failed (the workload's exit status != 0, or an unusable marked\n"
+    "              window: window_error in run.json), or its Slurm task failed or left the\n"
+    "              queue without finishing; 'profile --slurm --resume' resubmits it\n"
     "    missing   not started\n"
     "\n"
     "    A folder of per-GPU datasets (profile --gpu 0,1 writes DATASET/gpu<index>) is\n"
@@ -188,7 +189,7 @@ static json_t *status_one(const char *dataset, const char *squeue, int *complete
                          w ? "w" : "", r);
                 if (!di->gpu[0] || access(rj, F_OK))
                     continue;
-                if (fp_dataset_read_run_json(rj, &rec, &err) != FP_OK || rec.exit_status != 0)
+                if (fp_dataset_read_run_json(rj, &rec, &err) != FP_OK || fp_run_record_failed(&rec))
                     failed++;
                 else
                     done++;
@@ -225,7 +226,7 @@ static json_t *status_one(const char *dataset, const char *squeue, int *complete
             st = ST_FAILED;
             task_msg = ts == FP_TASK_FAILED && msg[0] ? msg
                        : ts == FP_TASK_RUNNING        ? "the task left the queue unfinished"
-                       : failed                       ? "a run's workload failed"
+                       : failed                       ? "a run failed (see its run.json)"
                                                       : "the task ended with runs missing";
         } else
             st = ST_MISSING;

@@ -148,6 +148,10 @@ fp_status fp_daemon_run(const fp_daemon_opts *o, int *caught_signal, fp_error *e
     fp_phase_detector det;
     fp_phase_init(&det, NULL);
     fp_govern_metrics gm = {0};
+    snprintf(gm.gpu_index, sizeof gm.gpu_index, "%u", info.index);
+    snprintf(gm.gpu_uuid, sizeof gm.gpu_uuid, "%s", info.uuid);
+    snprintf(gm.gpu_name, sizeof gm.gpu_name, "%s", info.name);
+    gethostname(gm.hostname, sizeof gm.hostname - 1);
     double t0 = mono_s(), next = t0, last_t = NAN, idle_w = INFINITY, e0_mj = NAN;
     double sim_t = 0;
     unsigned requested = 0;

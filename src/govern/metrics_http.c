@@ -27,42 +27,64 @@ struct fp_metrics_server {
     unsigned port;
 };
 
+/* A label value in the exposition format: \ " and newline escaped. */
+static void label_value(char *out, size_t size, const char *v)
+{
+    size_t j = 0;
+    for (; *v && j + 3 < size; v++) {
+        if (*v == '\\' || *v == '"' || *v == '\n') {
+            out[j++] = '\\';
+            out[j++] = *v == '\n' ? 'n' : *v;
+        } else {
+            out[j++] = *v;
+        }
+    }
+    out[j] = 0;
+}
+
 size_t fp_govern_metrics_format(const fp_govern_metrics *g, const char *gpu, char *buf, size_t size)
 {
-    const char *gl = gpu ? gpu : "0";
+    /* gl: the label set of every series, e.g. gpu="0",gpu_uuid="GPU-...",gpu_name="...",... */
+    char idx[40], uuid[200], name[260], host[520], gl[1100];
+    label_value(idx, sizeof idx, gpu ? gpu : g->gpu_index[0] ? g->gpu_index : "0");
+    label_value(uuid, sizeof uuid, g->gpu_uuid);
+    label_value(name, sizeof name, g->gpu_name);
+    label_value(host, sizeof host, g->hostname);
+    snprintf(gl, sizeof gl, "gpu=\"%s\",gpu_uuid=\"%s\",gpu_name=\"%s\",hostname=\"%s\"", idx, uuid,
+             name, host);
     double saving = g->baseline_energy_j > 0 ? 1 - g->energy_j / g->baseline_energy_j : 0;
     int n = snprintf(
         buf, size,
         "# HELP freqpilot_sm_clock_mhz SM clock read back from the GPU.\n"
         "# TYPE freqpilot_sm_clock_mhz gauge\n"
-        "freqpilot_sm_clock_mhz{gpu=\"%s\"} %u\n"
+        "freqpilot_sm_clock_mhz{%s} %u\n"
         "# HELP freqpilot_requested_clock_mhz SM clock the governor asked for (0 = default).\n"
         "# TYPE freqpilot_requested_clock_mhz gauge\n"
-        "freqpilot_requested_clock_mhz{gpu=\"%s\"} %u\n"
+        "freqpilot_requested_clock_mhz{%s} %u\n"
         "# HELP freqpilot_power_watts Board power.\n"
         "# TYPE freqpilot_power_watts gauge\n"
-        "freqpilot_power_watts{gpu=\"%s\"} %.3f\n"
+        "freqpilot_power_watts{%s} %.3f\n"
         "# HELP freqpilot_energy_joules_total Energy since the governor started.\n"
         "# TYPE freqpilot_energy_joules_total counter\n"
-        "freqpilot_energy_joules_total{gpu=\"%s\"} %.3f\n"
+        "freqpilot_energy_joules_total{%s} %.3f\n"
         "# HELP freqpilot_baseline_energy_joules_total Estimated energy at the default clocks.\n"
         "# TYPE freqpilot_baseline_energy_joules_total counter\n"
-        "freqpilot_baseline_energy_joules_total{gpu=\"%s\"} %.3f\n"
+        "freqpilot_baseline_energy_joules_total{%s} %.3f\n"
         "# HELP freqpilot_estimated_saving_ratio 1 - energy / baseline energy (an estimate).\n"
         "# TYPE freqpilot_estimated_saving_ratio gauge\n"
-        "freqpilot_estimated_saving_ratio{gpu=\"%s\"} %.5f\n"
+        "freqpilot_estimated_saving_ratio{%s} %.5f\n"
         "# HELP freqpilot_phase Detected phase (1 for the current one).\n"
         "# TYPE freqpilot_phase gauge\n"
-        "freqpilot_phase{gpu=\"%s\",phase=\"idle\"} %d\n"
-        "freqpilot_phase{gpu=\"%s\",phase=\"compute\"} %d\n"
-        "freqpilot_phase{gpu=\"%s\",phase=\"memory\"} %d\n"
-        "freqpilot_phase{gpu=\"%s\",phase=\"host\"} %d\n"
+        "freqpilot_phase{%s,phase=\"idle\"} %d\n"
+        "freqpilot_phase{%s,phase=\"compute\"} %d\n"
+        "freqpilot_phase{%s,phase=\"memory\"} %d\n"
+        "freqpilot_phase{%s,phase=\"host\"} %d\n"
         "# HELP freqpilot_decisions_total Control-loop decisions.\n"
         "# TYPE freqpilot_decisions_total counter\n"
-        "freqpilot_decisions_total{gpu=\"%s\"} %lu\n"
+        "freqpilot_decisions_total{%s} %lu\n"
         "# HELP freqpilot_clock_changes_total Clock changes requested.\n"
         "# TYPE freqpilot_clock_changes_total counter\n"
-        "freqpilot_clock_changes_total{gpu=\"%s\"} %lu\n",
+        "freqpilot_clock_changes_total{%s} %lu\n",
         gl, g->sm_clock_mhz, gl, g->requested_mhz, gl, isnan(g->power_w) ? 0 : g->power_w, gl,
         g->energy_j, gl, g->baseline_energy_j, gl, saving, gl, g->phase == FP_PHASE_IDLE, gl,
         g->phase == FP_PHASE_COMPUTE, gl, g->phase == FP_PHASE_MEMORY, gl,
@@ -76,7 +98,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 {
     fp_metrics_server *m = cls;
     const char *text;
-    char buf[4096];
+    char buf[16384];
     unsigned code = MHD_HTTP_OK;
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
         text = "method not allowed\n";

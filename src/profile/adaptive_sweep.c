@@ -98,7 +98,7 @@ static fp_status load_run(const char *dir, fp_run_record *rec, fp_run *run, fp_e
     run->run_index = rec->sweep_position;
     run->repetition = rec->repetition;
     run->start_utc = rec->start_utc_s;
-    if (rec->exit_status != 0)
+    if (fp_run_record_failed(rec))
         run->flags |= FP_FLAG_FAILED;
     snprintf(path, sizeof path, "%s/%s", dir, rec->telemetry[0] ? rec->telemetry : "telemetry.csv");
     snprintf(run->source, sizeof run->source, "%.255s", path);

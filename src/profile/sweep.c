@@ -506,6 +506,11 @@ static fp_status process_run(const fp_sweep_opts *o, fp_gpu *gpu, unsigned gpu_i
         ro->rec.window_start_s = wr.mark_begin_mono - t0;
         ro->rec.window_end_s = wr.mark_end_mono - t0;
         snprintf(ro->rec.window_source, sizeof ro->rec.window_source, "%s", wr.mark_source);
+        if (wr.mark_name[0])
+            json_object_set_new(ro->extra, "window_name", json_string(wr.mark_name));
+        /* Never a silent zero window: a run whose marks are unusable is a failed run. */
+        fp_workload_window_error(&wr, o->interval_s, ro->rec.window_error,
+                                 sizeof ro->rec.window_error);
     } else if (isfinite(wr.mark_begin_mono)) {
         fp_warn(&o->diag, "%s: FREQPILOT_MARK begin without end; no marked window", dir);
     }
@@ -520,6 +525,8 @@ static fp_status process_run(const fp_sweep_opts *o, fp_gpu *gpu, unsigned gpu_i
                  strsignal(wr.term_signal));
     else if (wr.exit_status)
         snprintf(ro->failure, sizeof ro->failure, "exit status %d", wr.exit_status);
+    else if (ro->rec.window_error[0])
+        snprintf(ro->failure, sizeof ro->failure, "%s", ro->rec.window_error);
     json_t *x = ro->extra;
     json_object_set_new(x, "stdout", json_string("stdout.txt"));
     json_object_set_new(x, "stderr", json_string("stderr.txt"));
@@ -680,13 +687,7 @@ fp_status fp_sweep_run(const fp_sweep_opts *o, fp_sweep_summary *sum, fp_error *
     snprintf(man->gpu_short, sizeof man->gpu_short, "%s", info->short_name);
     snprintf(man->gpu_uuid, sizeof man->gpu_uuid, "%s", info->uuid);
     snprintf(man->driver, sizeof man->driver, "%.63s", info->driver);
-    const char *app = o->app;
-    if (!app)
-        app = o->sim_workload ? o->sim_workload->name : o->argv[0];
-    const char *slash = strrchr(app, '/');
-    if (slash && !o->app)
-        app = slash + 1;
-    snprintf(man->app, sizeof man->app, "%s", app);
+    fp_sweep_app_name(o->app, o->sim_workload, o->argv, man->app, sizeof man->app);
     if (o->command_line)
         snprintf(man->command, sizeof man->command, "%s", o->command_line);
     else if (o->argv)
@@ -841,16 +842,21 @@ fp_status fp_sweep_run(const fp_sweep_opts *o, fp_sweep_summary *sum, fp_error *
         ev.clock_not_held = not_held;
         ev.readback_mhz = readback;
         ev.elapsed_s = fp_mono_now() - t_start;
+        int failed = fp_run_record_failed(&ro.rec);
         if (ro.exit_status) {
             sum->failed++;
             fp_warn(&o->diag, "%u MHz %s%d: workload failed: %s (%s/stderr.txt)", it->clock_mhz,
                     it->warmup ? "warm-up " : "run ", it->repetition, ro.failure, dir);
+        } else if (failed) {
+            sum->failed++;
+            fp_warn(&o->diag, "%u MHz %s%d: the run measured nothing: %s (%s/run.json)",
+                    it->clock_mhz, it->warmup ? "warm-up " : "run ", it->repetition,
+                    ro.rec.window_error, dir);
         }
         if (o->event)
             o->event(o->user, &ev);
-        if (ro.exit_status && o->stop_on_failure) {
-            st = fp_error_set(err, FP_ERR_IO,
-                              "stopping (--on-failure stop): the workload failed at %u MHz: %s",
+        if (failed && o->stop_on_failure) {
+            st = fp_error_set(err, FP_ERR_IO, "stopping (--on-failure stop): at %u MHz: %s",
                               it->clock_mhz, ro.failure);
             goto out;
         }

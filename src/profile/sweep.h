@@ -89,7 +89,7 @@ typedef struct fp_sweep_opts {
     fp_sweep_order order;
     uint64_t seed;
     int baseline_every;
-    const char *app; /* NULL = workload / command name */
+    const char *app; /* NULL = fp_sweep_app_name's default */
     const char *out_dir;
     int no_clock_control;
     double run_timeout_s;
@@ -119,6 +119,15 @@ typedef struct fp_sweep_opts {
 } fp_sweep_opts;
 
 void fp_sweep_opts_init(fp_sweep_opts *o);
+
+/*
+ * The dataset's application name (buf, NUL-terminated): app when given; else the simulated
+ * workload's name; else the command's name, or for an interpreter (python*, pypy*, sh, bash,
+ * perl, ruby, node, ...) its script's name without the extension: `python3 -u infer.py` ->
+ * "infer", `python3 -m pkg.serve` -> "pkg.serve"; `python3 -c ...` stays "python3".
+ */
+void fp_sweep_app_name(const char *app, const fp_sim_workload *sim, char *const *argv, char *buf,
+                       size_t size);
 
 typedef struct fp_sweep_summary {
     size_t planned, done, skipped, failed, clock_not_held;

@@ -25,45 +25,57 @@ extern char **environ;
 #define KILL_GRACE_S 2.0
 #define MAX_GROUPS 256
 
-int fp_workload_parse_mark(const char *line, size_t len)
+static int is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/*
+ * "begin [NAME]" / "end [NAME]" in line[i..len) (trimmed): 1 begin, 2 end, 0 neither. The
+ * window's name (what follows, up to FP_MARK_NAME_MAX - 1 bytes) goes to name when not NULL.
+ */
+static int parse_verb(const char *line, size_t i, size_t len, char *name)
+{
+    size_t v = 0;
+    int m = 0;
+    if (len - i >= 5 && memcmp(line + i, "begin", 5) == 0)
+        v = 5, m = 1;
+    else if (len - i >= 3 && memcmp(line + i, "end", 3) == 0)
+        v = 3, m = 2;
+    if (!m || (i + v < len && !is_blank(line[i + v])))
+        return 0;
+    i += v;
+    while (i < len && is_blank(line[i]))
+        i++;
+    if (name) {
+        size_t n = len - i < FP_MARK_NAME_MAX - 1 ? len - i : FP_MARK_NAME_MAX - 1;
+        memcpy(name, line + i, n);
+        name[n] = 0;
+    }
+    return m;
+}
+
+static int parse_mark(const char *line, size_t len, int bare_ok, char *name)
 {
     size_t i = 0;
-    while (i < len && (line[i] == ' ' || line[i] == '\t'))
+    while (i < len && is_blank(line[i]))
         i++;
-    while (len > i && (line[len - 1] == ' ' || line[len - 1] == '\t' || line[len - 1] == '\r'))
+    while (len > i && (is_blank(line[len - 1]) || line[len - 1] == '\r'))
         len--;
     static const char tag[] = "FREQPILOT_MARK";
     size_t tl = sizeof tag - 1;
-    if (len - i < tl + 2 || memcmp(line + i, tag, tl) != 0)
-        return 0;
-    i += tl;
-    if (line[i] != ' ' && line[i] != '\t')
-        return 0;
-    while (i < len && (line[i] == ' ' || line[i] == '\t'))
-        i++;
-    if (len - i == 5 && memcmp(line + i, "begin", 5) == 0)
-        return 1;
-    if (len - i == 3 && memcmp(line + i, "end", 3) == 0)
-        return 2;
-    return 0;
+    if (len - i >= tl + 1 && memcmp(line + i, tag, tl) == 0 && is_blank(line[i + tl])) {
+        i += tl;
+        while (i < len && is_blank(line[i]))
+            i++;
+        return parse_verb(line, i, len, name);
+    }
+    return bare_ok ? parse_verb(line, i, len, name) : 0;
 }
 
-/* A pipe write: "begin" / "end" (or a full marker line). */
-static int parse_pipe_mark(const char *line, size_t len)
+int fp_workload_parse_mark(const char *line, size_t len)
 {
-    int m = fp_workload_parse_mark(line, len);
-    if (m)
-        return m;
-    size_t i = 0;
-    while (i < len && (line[i] == ' ' || line[i] == '\t'))
-        i++;
-    while (len > i && (line[len - 1] == ' ' || line[len - 1] == '\t' || line[len - 1] == '\r'))
-        len--;
-    if (len - i == 5 && memcmp(line + i, "begin", 5) == 0)
-        return 1;
-    if (len - i == 3 && memcmp(line + i, "end", 3) == 0)
-        return 2;
-    return 0;
+    return parse_mark(line, len, 0, NULL);
 }
 
 typedef struct linebuf {
@@ -72,23 +84,31 @@ typedef struct linebuf {
     int overlong;
 } linebuf;
 
-static void mark(fp_workload_result *res, int m, const char *source, double t)
+/*
+ * The window is the first begin .. the last end. Marks nest: a begin inside an open window and
+ * its end are not "ignored"; an end with nothing open, or a begin of a later window, is.
+ */
+static void mark(fp_workload_result *res, int m, const char *name, const char *source, double t)
 {
     if (m == 1) {
         if (isnan(res->mark_begin_mono)) {
             res->mark_begin_mono = t;
             snprintf(res->mark_source, sizeof res->mark_source, "%s", source);
-        } else {
-            res->marks_ignored++;
+            snprintf(res->mark_name, sizeof res->mark_name, "%s", name);
+        } else if (res->mark_depth == 0) {
+            res->marks_ignored++; /* a later window: the first begin stays */
         }
+        res->mark_depth++;
     } else if (m == 2) {
         if (isnan(res->mark_begin_mono)) {
             res->marks_ignored++;
-        } else {
-            if (!isnan(res->mark_end_mono))
-                res->marks_ignored++;
-            res->mark_end_mono = t; /* the last end closes the window */
+            return;
         }
+        if (res->mark_depth > 0)
+            res->mark_depth--;
+        else
+            res->marks_ignored++;
+        res->mark_end_mono = t; /* the last end closes the window */
     }
 }
 
@@ -99,9 +119,9 @@ static void scan(linebuf *lb, const char *data, size_t n, int is_pipe, fp_worklo
         char c = data[i];
         if (c == '\n') {
             if (!lb->overlong) {
-                int m = is_pipe ? parse_pipe_mark(lb->buf, lb->n)
-                                : fp_workload_parse_mark(lb->buf, lb->n);
-                mark(res, m, is_pipe ? "pipe" : "marker", t);
+                char name[FP_MARK_NAME_MAX];
+                int m = parse_mark(lb->buf, lb->n, is_pipe, name);
+                mark(res, m, name, is_pipe ? "pipe" : "marker", t);
             }
             lb->n = 0;
             lb->overlong = 0;
@@ -118,7 +138,7 @@ static char **make_env(const char *fifo)
     size_t n = 0;
     while (environ[n])
         n++;
-    char **env = calloc(n + 2, sizeof *env);
+    char **env = calloc(n + 3, sizeof *env);
     if (!env)
         return NULL;
     size_t j = 0;
@@ -130,6 +150,10 @@ static char **make_env(const char *fifo)
         snprintf(var, sizeof var, "FREQPILOT_MARK_FIFO=%s", fifo);
         env[j++] = var;
     }
+    /* A Python workload writing to a pipe is block-buffered: its marker lines would all arrive
+     * at exit. Unbuffered unless the user chose otherwise (set to anything, even empty). */
+    if (!getenv("PYTHONUNBUFFERED"))
+        env[j++] = "PYTHONUNBUFFERED=1";
     env[j] = NULL;
     return env;
 }
@@ -378,4 +402,40 @@ out:
     if (o->fifo_path)
         unlink(o->fifo_path);
     return st;
+}
+
+/* Marks read this close to the workload's end came with its exit (its last output, flushed
+ * by the runtime as it ends; the reaping is seen on a 100 ms poll). */
+#define AT_EXIT_S 2.0
+
+int fp_workload_window_error(const fp_workload_result *res, double interval_s, char *why,
+                             size_t size)
+{
+    double b = res->mark_begin_mono, e = res->mark_end_mono;
+    if (!isfinite(b) || !isfinite(e))
+        return 0;
+    static const char advice[] = "flush after each marker (print(..., flush=True)) or use "
+                                 "freqpilot.window() from the freqpilot Python package";
+    if (e == b) {
+        /* Both read by one read(2): they were written together. */
+        double before_exit = res->end_mono - e;
+        if (before_exit <= AT_EXIT_S)
+            snprintf(why, size,
+                     "markers arrived together at exit: the workload's output is buffered; %s",
+                     advice);
+        else
+            snprintf(why, size,
+                     "markers arrived together, %.1f s before the workload ended: its output is "
+                     "buffered; %s",
+                     before_exit, advice);
+        return 1;
+    }
+    if (e - b < interval_s) {
+        snprintf(why, size,
+                 "the marked window (%.3g s) is shorter than one sample interval (%.3g s): "
+                 "lower --interval-ms or mark a longer stretch",
+                 e - b, interval_s);
+        return 1;
+    }
+    return 0;
 }

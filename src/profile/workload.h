@@ -6,9 +6,10 @@
  * One run of the user's workload: fork + execvp (no shell) in its own process group; as the
  * invoking user when freqpilot runs as root through sudo (SUDO_UID/SUDO_GID); stderr straight
  * to a file; stdout through a pipe that the parent tees to a file while scanning it for
- * `FREQPILOT_MARK begin` / `FREQPILOT_MARK end` lines; optionally a FIFO named in
- * $FREQPILOT_MARK_FIFO whose "begin" / "end" writes are timestamped too. Marks carry the
- * host CLOCK_MONOTONIC time at which freqpilot read them.
+ * `FREQPILOT_MARK begin [NAME]` / `FREQPILOT_MARK end [NAME]` lines; optionally a FIFO named
+ * in $FREQPILOT_MARK_FIFO whose "begin [NAME]" / "end [NAME]" writes are timestamped too.
+ * Marks carry the host CLOCK_MONOTONIC time at which freqpilot read them (marks read in one
+ * read(2) share it). The workload's environment gets PYTHONUNBUFFERED=1 unless it is set.
  *
  * The wait honours a timeout (the process group gets SIGTERM, then SIGKILL 2 s later) and
  * the clock guard's pending signal (fp_clockguard_pending_signal): the group is stopped the
@@ -18,6 +19,8 @@
 #include <sys/types.h>
 
 #include "freqpilot/error.h"
+
+#define FP_MARK_NAME_MAX 64
 
 typedef struct fp_workload_opts {
     char *const *argv;       /* argv[0] looked up in PATH */
@@ -41,7 +44,9 @@ typedef struct fp_workload_result {
     double start_mono, end_mono;
     double mark_begin_mono, mark_end_mono; /* NAN when not marked */
     char mark_source[16];                  /* "marker", "pipe" or "none" */
-    unsigned marks_ignored;                /* unpaired or repeated marks */
+    char mark_name[FP_MARK_NAME_MAX];      /* name given with the first begin ("" = none) */
+    unsigned marks_ignored;                /* unpaired or repeated marks (not nested ones) */
+    unsigned mark_depth;                   /* windows open when the output ended */
 } fp_workload_result;
 
 /* Runs the workload to completion (see above). Errors only for failures of freqpilot itself
@@ -50,5 +55,14 @@ fp_status fp_workload_run(const fp_workload_opts *opts, fp_workload_result *res,
 
 /* Scans one stdout line (without its newline) for a marker: 1 begin, 2 end, 0 none. */
 int fp_workload_parse_mark(const char *line, size_t len);
+
+/*
+ * Whether res's marked window is unusable (docs/profile.md): both marks read together (the
+ * workload's output was buffered, typically until it exited) or the window shorter than one
+ * sample interval. Returns 1 with the reason in words in why, 0 when the window is usable or
+ * not marked.
+ */
+int fp_workload_window_error(const fp_workload_result *res, double interval_s, char *why,
+                             size_t size);
 
 #endif

@@ -68,7 +68,11 @@ const char *fp_report_flag_text(unsigned bit)
         return "time is not explained by the clock (host- or I/O-bound workload, drift or "
                "noise): savings are suspect";
     case FP_FLAG_FAILED:
-        return "the workload exited with an error";
+        return "failed runs (the workload exited with an error, or its marked window was "
+               "unusable: see window_error in run.json) were dropped";
+    case FP_FLAG_EMPTY_WINDOW:
+        return "runs whose window had no time or no energy (they measured nothing) were "
+               "dropped";
     case FP_FLAG_ENERGY_FROM_POWER:
         return "energy = mean power x time (no counter, no samples)";
     case FP_FLAG_GPU_MISMATCH:

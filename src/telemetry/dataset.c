@@ -260,6 +260,8 @@ fp_status fp_dataset_write_run_json(const char *path, const fp_run_record *r, fp
     json_object_set_new(root, "window_end_s", num_or_null(r->window_end_s));
     json_object_set_new(root, "window_source", json_string(r->window_source));
     json_object_set_new(root, "exit_status", json_integer(r->exit_status));
+    if (r->window_error[0])
+        json_object_set_new(root, "window_error", json_string(r->window_error));
     json_object_set_new(root, "telemetry", json_string(r->telemetry));
     if (r->gpu_name[0])
         json_object_set_new(root, "gpu_name", json_string(r->gpu_name));
@@ -450,8 +452,11 @@ fp_status fp_dataset_read_run_json(const char *path, fp_run_record *r, fp_error 
         get_str(root, "gpu_uuid", r->gpu_uuid, sizeof r->gpu_uuid) ||
         get_str(root, "driver", r->driver, sizeof r->driver) ||
         get_str(root, "mig", r->mig, sizeof r->mig) ||
-        get_str(root, "host", r->host, sizeof r->host)) {
-        st = BAD_KEY(path, "gpu/app/window_source/telemetry/gpu_name/gpu_uuid/driver/mig/host",
+        get_str(root, "host", r->host, sizeof r->host) ||
+        get_str(root, "window_error", r->window_error, sizeof r->window_error)) {
+        st = BAD_KEY(path,
+                     "gpu/app/window_source/telemetry/gpu_name/gpu_uuid/driver/mig/host/"
+                     "window_error",
                      "strings");
         goto out;
     }
@@ -558,8 +563,10 @@ static fp_status load_run_dir(const char *dir, const fp_dataset_manifest *man,
     run.run_index = rec.sweep_position;
     run.repetition = rec.repetition;
     run.start_utc = rec.start_utc_s;
-    if (rec.exit_status != 0)
+    if (fp_run_record_failed(&rec))
         run.flags |= FP_FLAG_FAILED;
+    if (rec.window_error[0])
+        fp_warn(diag, "%s: %s; the run is dropped", dir, rec.window_error);
     snprintf(path, sizeof path, "%s/%s", dir, rec.telemetry);
     fp_run_set_source(&run, path, 0);
     fp_metrics_options_init(&m);

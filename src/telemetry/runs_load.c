@@ -23,7 +23,7 @@ static const char *const flag_names[FP_FLAG_COUNT_] = {
     "window_mismatch",    "no_activity",     "cold_start_dropped",
     "outlier_dropped",    "high_cv",         "drift",
     "not_clock_bound",    "failed",          "energy_from_power",
-    "gpu_mismatch",
+    "gpu_mismatch",       "empty_window",
 };
 
 /* flag_bit is the flag's value (FP_FLAG_THROTTLED), not its index. NULL when not one flag. */

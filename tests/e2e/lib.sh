@@ -8,6 +8,7 @@
 #   skip_all "why"                            # exit 77: CTest reports the test as skipped
 #   need_real_data [SUBDIR]                   # skip unless $REAL (../shared/data) has it
 #   need_fake_nvml                            # skip unless the fake libnvidia-ml.so.1 is built
+#   need_python [MODULE...]                   # PY = the system's python3; skip unless it has them
 #   fp ARGS...                                # the freqpilot under test ($FP)
 #   fp_nvml ARGS...                           # the same, loading the fake NVML
 #   status CMD...                             # run CMD, stdout/stderr to $tmp/out, $tmp/err; echo rc
@@ -74,6 +75,17 @@ need_real_data() {
 }
 need_fake_nvml() {
     [ -e "$FAKE/libnvidia-ml.so.1" ] || skip_all "$FAKE/libnvidia-ml.so.1 not built (tests/fake_nvml)"
+}
+# The Python of the package's tests: Debian's /usr/bin/python3 (python3-pytest, python3-pandas),
+# not whichever python3 comes first on PATH; FREQPILOT_PYTHON (CMake's FP_PYTHON) overrides it.
+need_python() {
+    PY=${FREQPILOT_PYTHON:-/usr/bin/python3}
+    [ -x "$PY" ] || skip_all "$PY not found (set FREQPILOT_PYTHON)"
+    local m
+    for m in "$@"; do
+        "$PY" -c "import $m" 2>/dev/null ||
+            skip_all "$PY cannot import $m (sh scripts/install-deps.sh installs it)"
+    done
 }
 fp() { "$FP" "$@"; }
 fp_nvml() { LD_LIBRARY_PATH=$FAKE${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} "$FP" "$@"; }

@@ -62,17 +62,20 @@ check "compute phase locked at its clock" grep -q 'nvmlDeviceSetGpuLockedClocks(
 check "no lock at another phase's clock" test "$(grep -c 'SetGpuLockedClocks(gpu=0, 705' "$FAKE_NVML_LOG")" -eq 0
 check "state file written while governing" test -n "$(ls "$FREQPILOT_STATE_DIR" 2>/dev/null)"
 # The read-back clock appears with the first sample after the lock: poll briefly.
+# Every series is labelled with the GPU's index, UUID and name and the host (Grafana).
+L='gpu="0",gpu_uuid="GPU-[^"]+",gpu_name="[^"]+",hostname="[^"]*"'
 for _ in $(seq 1 30); do
     metrics=$(curl -s --max-time 5 "http://127.0.0.1:$port/metrics")
-    grep -q '^freqpilot_sm_clock_mhz{gpu="0"} 1200$' <<<"$metrics" && break
+    grep -Eq "^freqpilot_sm_clock_mhz\{$L\} 1200\$" <<<"$metrics" && break
     sleep 0.1
 done
-check "metrics: requested clock" grep -q '^freqpilot_requested_clock_mhz{gpu="0"} 1200$' <<<"$metrics"
-check "metrics: SM clock read back" grep -q '^freqpilot_sm_clock_mhz{gpu="0"} 1200$' <<<"$metrics"
-check "metrics: phase" grep -q '^freqpilot_phase{gpu="0",phase="compute"} 1$' <<<"$metrics"
-check "metrics: power" grep -Eq '^freqpilot_power_watts\{gpu="0"\} [0-9.]+$' <<<"$metrics"
-check "metrics: energy" grep -Eq '^freqpilot_energy_joules_total\{gpu="0"\} [0-9.]+$' <<<"$metrics"
-check "metrics: estimated saving" grep -Eq '^freqpilot_estimated_saving_ratio\{gpu="0"\} [0-9.-]+$' <<<"$metrics"
+check "metrics: requested clock" grep -Eq "^freqpilot_requested_clock_mhz\{$L\} 1200\$" <<<"$metrics"
+check "metrics: SM clock read back" grep -Eq "^freqpilot_sm_clock_mhz\{$L\} 1200\$" <<<"$metrics"
+check "metrics: phase" grep -Eq "^freqpilot_phase\{$L,phase=\"compute\"\} 1\$" <<<"$metrics"
+check "metrics: power" grep -Eq "^freqpilot_power_watts\{$L\} [0-9.]+\$" <<<"$metrics"
+check "metrics: energy" grep -Eq "^freqpilot_energy_joules_total\{$L\} [0-9.]+\$" <<<"$metrics"
+check "metrics: estimated saving" grep -Eq "^freqpilot_estimated_saving_ratio\{$L\} [0-9.-]+\$" <<<"$metrics"
+check "metrics: labelled with this host" grep -q "hostname=\"$(hostname)\"" <<<"$metrics"
 code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$port/nope")
 check "unknown path is 404" test "$code" = 404
 # Loopback only: the port must not be bound on a non-loopback address.

@@ -2,7 +2,9 @@
 /*
  * One run of a workload (src/profile/workload.h): fork + exec without a shell, exit status,
  * crash signal, timeout of the whole process group, stdout/FIFO inference markers with their
- * timestamps, stdout and stderr captured to files.
+ * timestamps, stdout and stderr captured to files; named and nested marks, PYTHONUNBUFFERED=1
+ * in the workload's environment, and fp_workload_window_error on marks that arrived together
+ * (buffered output) or a window shorter than one sample interval.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -251,6 +253,140 @@ static void test_fifo_markers(void **state)
     assert_int_not_equal(access(fifo_path, F_OK), 0);
 }
 
+/* ---- inference windows that cannot silently fail (issue 14) ---- */
+
+static fp_workload_result run_sh(const char *script, const char *fifo)
+{
+    char *argv[] = {"sh", "-c", (char *)script, NULL};
+    fp_workload_result r = run(argv, 20, fifo);
+    assert_int_equal(r.exit_status, 0);
+    return r;
+}
+
+static void test_parse_named(void **state)
+{
+    (void)state;
+    struct {
+        const char *line;
+        int want;
+    } cases[] = {
+        {"FREQPILOT_MARK begin infer", 1},    {"FREQPILOT_MARK end infer", 2},
+        {"FREQPILOT_MARK begin\tstep-1 ", 1}, {"FREQPILOT_MARK beginx", 0},
+        {"FREQPILOT_MARK ended", 0},          {"FREQPILOT_MARK", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        assert_int_equal(fp_workload_parse_mark(cases[i].line, strlen(cases[i].line)),
+                         cases[i].want);
+}
+
+/* The environment: PYTHONUNBUFFERED=1 added, a value the user set kept. */
+static void test_pythonunbuffered(void **state)
+{
+    (void)state;
+    char *saved = getenv("PYTHONUNBUFFERED") ? strdup(getenv("PYTHONUNBUFFERED")) : NULL;
+    unsetenv("PYTHONUNBUFFERED");
+    run_sh("echo \"[$PYTHONUNBUFFERED]\"", NULL);
+    assert_string_equal(slurp(out_path), "[1]\n");
+    setenv("PYTHONUNBUFFERED", "", 1);
+    run_sh("echo \"[${PYTHONUNBUFFERED-unset}]\"", NULL);
+    assert_string_equal(slurp(out_path), "[]\n");
+    if (saved)
+        setenv("PYTHONUNBUFFERED", saved, 1);
+    else
+        unsetenv("PYTHONUNBUFFERED");
+    free(saved);
+}
+
+/* Named windows nest on the FIFO: the outer one is the window, its name recorded, nothing
+ * ignored; the window is usable. */
+static void test_named_nested_fifo(void **state)
+{
+    (void)state;
+    fp_workload_result r =
+        run_sh("f=\"$FREQPILOT_MARK_FIFO\"; echo 'begin outer' >\"$f\"; "
+               "echo 'begin inner' >\"$f\"; sleep 0.2; echo 'end inner' >\"$f\"; "
+               "sleep 0.1; echo 'end outer' >\"$f\"",
+               fifo_path);
+    assert_string_equal(r.mark_source, "pipe");
+    assert_string_equal(r.mark_name, "outer");
+    assert_int_equal(r.marks_ignored, 0);
+    assert_int_equal(r.mark_depth, 0);
+    double win = r.mark_end_mono - r.mark_begin_mono;
+    assert_true(win >= 0.25 && win < 3.0);
+    char why[256] = "";
+    assert_int_equal(fp_workload_window_error(&r, 0.05, why, sizeof why), 0);
+    assert_string_equal(why, "");
+}
+
+/* Both marks in one write, as a block-buffered program flushes them when it exits. */
+static void test_marks_together_at_exit(void **state)
+{
+    (void)state;
+    fp_workload_result r =
+        run_sh("sleep 0.2; printf 'FREQPILOT_MARK begin\\nwork\\nFREQPILOT_MARK end\\n'", NULL);
+    assert_true(isfinite(r.mark_begin_mono) && r.mark_end_mono == r.mark_begin_mono);
+    char why[256];
+    assert_int_equal(fp_workload_window_error(&r, 0.05, why, sizeof why), 1);
+    assert_non_null(strstr(why, "markers arrived together at exit: the workload's output is "
+                                "buffered"));
+    assert_non_null(strstr(why, "flush=True"));
+}
+
+/* Together long before the end: buffered, but not at exit. */
+static void test_marks_together_early(void **state)
+{
+    (void)state;
+    fp_workload_result r =
+        run_sh("printf 'FREQPILOT_MARK begin\\nFREQPILOT_MARK end\\n'; sleep 2.5", NULL);
+    char why[256];
+    assert_int_equal(fp_workload_window_error(&r, 0.05, why, sizeof why), 1);
+    assert_non_null(strstr(why, "markers arrived together, "));
+    assert_non_null(strstr(why, "s before the workload ended: its output is buffered"));
+}
+
+/* A window shorter than one sample interval measures nothing; one longer is fine. */
+static void test_short_window(void **state)
+{
+    (void)state;
+    fp_workload_result r =
+        run_sh("echo FREQPILOT_MARK begin; sleep 0.3; echo FREQPILOT_MARK end", NULL);
+    double win = r.mark_end_mono - r.mark_begin_mono;
+    assert_true(win > 0.25);
+    char why[256];
+    assert_int_equal(fp_workload_window_error(&r, 0.05, why, sizeof why), 0);
+    /* The same marks against an interval longer than the window. */
+    assert_int_equal(fp_workload_window_error(&r, win + 0.5, why, sizeof why), 1);
+    assert_non_null(strstr(why, "is shorter than one sample interval"));
+    /* No window, no error. */
+    fp_workload_result none = r;
+    none.mark_end_mono = NAN;
+    assert_int_equal(fp_workload_window_error(&none, 0.05, why, sizeof why), 0);
+}
+
+/* A Python workload printing markers to the pipe without flush=True and without
+ * PYTHONUNBUFFERED in freqpilot's environment: the window is right. */
+static void test_python_print_markers(void **state)
+{
+    (void)state;
+    if (access("/usr/bin/python3", X_OK) != 0)
+        skip();
+    char *saved = getenv("PYTHONUNBUFFERED") ? strdup(getenv("PYTHONUNBUFFERED")) : NULL;
+    unsetenv("PYTHONUNBUFFERED");
+    char *argv[] = {"/usr/bin/python3", "-c",
+                    "import time\nprint('FREQPILOT_MARK begin')\ntime.sleep(0.4)\n"
+                    "print('FREQPILOT_MARK end')\ntime.sleep(0.2)\n",
+                    NULL};
+    fp_workload_result r = run(argv, 20, NULL);
+    if (saved)
+        setenv("PYTHONUNBUFFERED", saved, 1);
+    free(saved);
+    assert_int_equal(r.exit_status, 0);
+    double win = r.mark_end_mono - r.mark_begin_mono;
+    assert_true(win > 0.39 && win < 0.6);
+    char why[256];
+    assert_int_equal(fp_workload_window_error(&r, 0.05, why, sizeof why), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -263,6 +399,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stdout_markers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unpaired_marks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fifo_markers, setup, teardown),
+        cmocka_unit_test(test_parse_named),
+        cmocka_unit_test_setup_teardown(test_pythonunbuffered, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_named_nested_fifo, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_marks_together_at_exit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_marks_together_early, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_short_window, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_python_print_markers, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
