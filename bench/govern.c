@@ -34,7 +34,7 @@ static int overhead(void)
         s[k].v[FP_COL_GPU_UTIL_PCT] = 95;
         s[k].v[FP_COL_POWER_W] = 150;
     }
-    fp_serving_signals sig = {1, 2, 20, 2000, 3000, 600, 3, 0.5, 0.05, 25000};
+    fp_serving_signals sig = {1, 2, 20, 2000, 3000, 600, 3, 0.5, 0.05, 25000, NAN};
     printf("policy     ns/decision (detector + policy, %d decisions)\n", N);
     for (size_t k = 0; k < fp_policy_count(); k++) {
         const char *name = fp_policy_at(k)->name;

@@ -105,6 +105,7 @@ typedef struct fp_serving_signals {
     double ttft_p99_s;            /* p99 time to first token in the last interval */
     double tbt_p99_s;             /* p99 time between tokens in the last interval */
     double kv_tokens;             /* tokens held in the KV cache */
+    double kv_usage;              /* or the share of the cache in use, 0..1 (NAN: unknown) */
 } fp_serving_signals;
 
 /* What the policy sees at each decision. */
@@ -522,6 +523,27 @@ void fp_metrics_server_stop(fp_metrics_server *m);
 size_t fp_govern_metrics_format(const fp_govern_metrics *g, const char *gpu, char *buf,
                                 size_t size);
 
+/* ---- The serving engine's signals (src/govern/engine_scrape.c) ---- */
+
+/*
+ * A scraper of a serving engine's Prometheus endpoint on this host: url
+ * "http://127.0.0.1:PORT/PATH" ([::1] and localhost too; any other host is refused), map
+ * "KEY=METRIC,..." over vLLM's names (keys waiting, running, kv_usage, prompt_tokens,
+ * generation_tokens, requests, ttft, tbt; NULL = vLLM's).
+ */
+typedef struct fp_engine_scraper fp_engine_scraper;
+fp_status fp_engine_scraper_new(const char *url, const char *map, fp_engine_scraper **out,
+                                fp_error *err);
+void fp_engine_scraper_free(fp_engine_scraper *s);
+/*
+ * One scrape within timeout_s: gauges as read, rates and the p99 of the histograms over the
+ * time since the previous scrape. 0 with sig->valid = 1; -1 with sig->valid = 0 and the reason
+ * in why (no answer, an HTTP error, a required metric missing, a counter reset, the first
+ * scrape).
+ */
+int fp_engine_scraper_poll(fp_engine_scraper *s, double timeout_s, fp_serving_signals *sig,
+                           char *why, size_t why_size);
+
 typedef void (*fp_govern_log_fn)(void *user, int level, const char *msg); /* level 1 warn, 2 info */
 
 typedef struct fp_daemon_opts {
@@ -535,6 +557,8 @@ typedef struct fp_daemon_opts {
     const char *state_dir; /* clockguard */
     int force;
     const char *rate_file; /* a file or FIFO where the workload writes its rate, one per line */
+    const char *engine_metrics; /* the serving engine's Prometheus URL (slo policy); NULL none */
+    const char *engine_map;     /* its metric names, fp_engine_scraper_new's map */
     fp_govern_log_fn log;
     void *log_user;
 } fp_daemon_opts;

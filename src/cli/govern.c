@@ -30,13 +30,21 @@ static const char govern_help[] =
     "                            [--phase-clocks-from DATASET|MODEL [--app APP]\n"
     "                            [--sweep-gpu NAME]] [--phase-clocks SPEC] [--static-clock MHZ]\n"
     "                            [--f-e MHZ] WORKLOAD|all|TELEMETRY|DATASET\n"
+    "    freqpilot govern replay --serving TRACE [--slo ttft=2s,tbt=100ms[,attainment=0.99]]\n"
+    "                            [--gpu GPU] [--policy P] [--set KEY=VALUE,...]\n"
+    "                            [--interval-ms N] [--switch-latency-ms N] [--budget X]\n"
+    "                            [--max-batch N] [--chunk-tokens N] [--latency-model FILE]\n"
+    "                            [--save-latency-model FILE] [--format table|json] [-o FILE]\n"
+    "                            [--trace FILE] [--requests FILE]\n"
     "    freqpilot govern daemon [--backend nvml|sim] [--gpu N|UUID] [--policy P]\n"
     "                            [--interval-ms N] [--listen HOST:PORT] [--budget X]\n"
     "                            [--static-clock MHZ | --optimize FILE [--app APP]]\n"
     "                            [--phase-clocks idle=M,compute=M,memory=M,host=M]\n"
     "                            [--phase-clocks-from DATASET|MODEL [--app APP]\n"
     "                            [--sweep-gpu NAME]] [--f-e MHZ] [--bias B]\n"
-    "                            [--rate-file FIFO] [--duration S] [--state-dir DIR] [--force]\n"
+    "                            [--rate-file FIFO] [--engine-metrics URL]\n"
+    "                            [--engine-map KEY=METRIC,...] [--set KEY=VALUE,...]\n"
+    "                            [--duration S] [--state-dir DIR] [--force]\n"
     "    freqpilot govern train [--sim] [--dataset DIR]... [--window S] [--budget X]\n"
     "                           [-o model.json]\n"
     "    freqpilot govern policies [--gpu GPU]\n"
@@ -53,6 +61,10 @@ static const char govern_help[] =
     "    phase      one clock per phase (learned from the model in replay; --phase-clocks)\n"
     "    feedback   the lowest clock keeping the slowdown measured on the workload's rate\n"
     "               (--rate-file: numbers, one per line) within --budget\n"
+    "    slo        LLM serving: the lowest clock (of least predicted power) whose predicted\n"
+    "               p99 time to first token and time between tokens meet an SLO, from the\n"
+    "               serving engine's queue, batch and rates (--engine-metrics) and a per-clock\n"
+    "               latency model; default clocks when the engine's signals are missing\n"
     "\n"
     "    --phase-clocks-from: per phase class, the clocks minimising the sweep's total energy\n"
     "    with total time within --budget (exact knapsack over classes), from a DATASET, or\n"
@@ -76,9 +88,17 @@ static const char govern_help[] =
     "             takes the sweep's time and power ratios between the decided and recorded\n"
     "             clock. A single-clock recording alone gives no energy (\"estimate\": null):\n"
     "             it cannot show how the workload would react to another clock.\n"
+    "             --serving TRACE (t_s,prompt_tokens,output_tokens or the Azure LLM\n"
+    "             inference trace's TIMESTAMP,ContextTokens,GeneratedTokens; 'freqpilot sim\n"
+    "             trace' makes one) serves the requests on a simulated LLaMA-7B server under\n"
+    "             every policy and every static clock: energy per token and per request,\n"
+    "             p50/p99 TTFT and TBT, SLO attainment and whether each meets the SLO, against\n"
+    "             the best static clock meeting the same SLO and the default clocks.\n"
     "    daemon   the control loop (20..1000 ms) through NVML; Prometheus text on\n"
     "             http://HOST:PORT/metrics with --listen (127.0.0.1 only unless another\n"
-    "             address is given); clock changes logged at info level (-v).\n"
+    "             address is given); clock changes logged at info level (-v). With\n"
+    "             --engine-metrics the serving engine's Prometheus endpoint on this host is\n"
+    "             scraped every interval for the slo policy.\n"
     "    policies the registered policies, each with its settings (--set KEY=VALUE) and\n"
     "             their defaults on the simulated --gpu (A100)\n"
     "    train    the workload predictor: features of the first --window seconds ->\n"
@@ -89,12 +109,12 @@ static const char govern_help[] =
     "             clocks (phase_clocks[]) for --phase-clocks-from.\n"
     "\n"
     "OPTIONS\n"
-    "    --policy P              default, static, activity, phase or feedback (daemon:\n"
+    "    --policy P              default, static, activity, phase, feedback or slo (daemon:\n"
     "                            phase; replay: all of them)\n"
     "    --budget X              allowed slowdown vs default clocks, a fraction (0.05)\n"
     "    --gpu GPU               replay: V100, A100 (default) or H100; daemon: index (0) or\n"
     "                            UUID\n"
-    "    --interval-ms N         control period in ms (50)\n"
+    "    --interval-ms N         control period in ms (50; replay --serving: 500)\n"
     "    --switch-latency-ms N   replay: delay before a requested clock holds (30)\n"
     "    --bias B                activity policy: bias of the activity law (0)\n"
     "    --f-e MHZ               activity policy: the energy-efficient clock f_e (replay:\n"
@@ -110,11 +130,25 @@ static const char govern_help[] =
     "    --sweep-gpu NAME        the GPU of the sweep or model entry to use\n"
     "    --seed N                replay: simulation seed (the simulator's default)\n"
     "    --format table|json     replay: output format (table)\n"
-    "    --trace FILE            replay of one workload: write the per-sample trace as CSV\n"
+    "    --trace FILE            replay of one workload: write the per-sample trace as CSV;\n"
+    "                            --serving: the slo (or --policy) clock every interval\n"
+    "    --serving TRACE         replay: serve this request trace (see replay above)\n"
+    "    --slo SPEC              --serving: ttft=DURATION,tbt=DURATION[,attainment=SHARE]\n"
+    "                            (ttft=2s,tbt=100ms,attainment=0.99)\n"
+    "    --requests FILE         --serving: per-request CSV of the slo (or --policy) run\n"
+    "    --max-batch N           --serving: requests in a batch at most (256)\n"
+    "    --chunk-tokens N        --serving: tokens per step at most (512)\n"
+    "    --latency-model FILE    --serving: the slo policy's latency model (the simulator's)\n"
+    "    --save-latency-model FILE --serving: write the simulator's latency model of --gpu\n"
+    "                            (for the daemon's --set model=FILE)\n"
     "    --backend nvml|sim      daemon: GPU backend (nvml)\n"
     "    --listen HOST:PORT      daemon: serve Prometheus metrics (off)\n"
     "    --rate-file FIFO        daemon, feedback policy: the workload's rate, one number a\n"
     "                            line\n"
+    "    --engine-metrics URL    daemon, slo policy: the serving engine's Prometheus\n"
+    "                            endpoint, http://127.0.0.1:PORT/metrics (this host only)\n"
+    "    --engine-map SPEC       daemon: metric names, KEY=NAME,... (vLLM's by default; keys\n"
+    "                            in docs/govern.md, 'Daemon: serving signals')\n"
     "    --duration S            daemon: stop after S seconds (0: until a signal)\n"
     "    --state-dir DIR         daemon: clock state files ($FREQPILOT_STATE_DIR or the\n"
     "                            default, see 'freqpilot restore --help')\n"
@@ -122,7 +156,8 @@ static const char govern_help[] =
     "    --sim                   train: learn from simulated runs\n"
     "    --dataset DIR           train: learn from a profile DATASET (repeatable, up to 16)\n"
     "    --window S              train: seconds of the run the features use (5)\n"
-    "    -o, --output FILE       train: write the model JSON here\n"
+    "    -o, --output FILE       train: write the model JSON here; replay --serving: the\n"
+    "                            table or JSON (stdout)\n"
     "    -h, --help              show this help\n"
     "\n"
     "EXIT STATUS\n"
@@ -135,8 +170,9 @@ static const char govern_help[] =
     "    freqpilot govern replay all\n"
     "    freqpilot govern replay --gpu H100 --budget 0.02 --format json llama\n"
     "    freqpilot govern train --sim -o model.json\n"
+    "    freqpilot sim trace --duration 3600 --peak 3.8 -o day.csv\n"
+    "    freqpilot govern replay --serving day.csv --slo ttft=2s,tbt=100ms\n"
     "    sudo freqpilot -v govern daemon --gpu 0 --policy phase --listen 127.0.0.1:9464\n";
-
 
 static int parse(int argc, char **argv, gov_opts *o)
 {
@@ -184,6 +220,10 @@ static int parse(int argc, char **argv, gov_opts *o)
             sv = &o->set;
         else if (strcmp(a, "--serving") == 0)
             sv = &o->serving;
+        else if (strcmp(a, "--engine-metrics") == 0)
+            sv = &o->engine_metrics;
+        else if (strcmp(a, "--engine-map") == 0)
+            sv = &o->engine_map;
         else if (strcmp(a, "--slo") == 0)
             sv = &o->slo;
         else if (strcmp(a, "--requests") == 0)
@@ -215,8 +255,7 @@ static int parse(int argc, char **argv, gov_opts *o)
         else if (strcmp(a, "--interval-ms") == 0) {
             dv = &o->interval_ms;
             o->has_interval = 1;
-        }
-        else if (strcmp(a, "--switch-latency-ms") == 0)
+        } else if (strcmp(a, "--switch-latency-ms") == 0)
             dv = &o->latency_ms;
         else if (strcmp(a, "--bias") == 0)
             dv = &o->bias;
@@ -858,7 +897,17 @@ static int cmd_daemon(gov_opts *o)
     d.state_dir = o->state_dir;
     d.force = o->force;
     d.rate_file = o->rate_file;
+    d.engine_metrics = o->engine_metrics;
+    d.engine_map = o->engine_map;
     d.log = daemon_log;
+    if (o->engine_map && !o->engine_metrics)
+        return cli_usage_error("govern", "--engine-map needs --engine-metrics");
+    if (o->engine_metrics) { /* checked here: a bad URL or map is a usage error */
+        fp_engine_scraper *scr;
+        if (fp_engine_scraper_new(o->engine_metrics, o->engine_map, &scr, &err) != FP_OK)
+            return cli_usage_error("govern", "%s", err.msg);
+        fp_engine_scraper_free(scr);
+    }
     int sig = 0;
     fp_status st = fp_daemon_run(&d, &sig, &err);
     if (st != FP_OK) {

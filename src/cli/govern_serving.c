@@ -39,9 +39,8 @@ static int parse_slo(const char *spec, fp_serving_opts *o)
         double x;
         if (strcasecmp(tok, "ttft") == 0 || strcasecmp(tok, "tbt") == 0) {
             if (fp_parse_duration(v, &x) != 0 || !(x > 0 && x <= 3600))
-                return cli_usage_error("govern",
-                                       "--slo %s='%s': expected a duration such as 2s or 100ms",
-                                       tok, v);
+                return cli_usage_error(
+                    "govern", "--slo %s='%s': expected a duration such as 2s or 100ms", tok, v);
             if (strcasecmp(tok, "ttft") == 0)
                 o->ttft_s = x;
             else
@@ -73,8 +72,7 @@ static json_t *jnum(double v)
     return isfinite(v) ? json_real(v) : json_null();
 }
 
-static const fp_serving_result *find_row(const fp_serving_result *rows, size_t n,
-                                         const char *name)
+static const fp_serving_result *find_row(const fp_serving_result *rows, size_t n, const char *name)
 {
     for (size_t i = 0; i < n; i++)
         if (strcmp(rows[i].policy, name) == 0)
@@ -159,8 +157,9 @@ static int write_json(const gov_opts *o, const char *trace, const fp_serving_opt
     json_object_set_new(root, "model", json_string(m->model));
     json_object_set_new(root, "requests", json_integer((json_int_t)n_req));
     json_object_set_new(root, "duration_s", jnum(span_s));
-    json_object_set_new(root, "slo", json_pack("{s:f,s:f,s:f}", "ttft_s", so->ttft_s, "tbt_s",
-                                               so->tbt_s, "attainment", so->attainment));
+    json_object_set_new(root, "slo",
+                        json_pack("{s:f,s:f,s:f}", "ttft_s", so->ttft_s, "tbt_s", so->tbt_s,
+                                  "attainment", so->attainment));
     json_object_set_new(root, "interval_s", json_real(so->interval_s));
     json_object_set_new(root, "switch_latency_s", json_real(so->switch_latency_s));
     json_object_set_new(root, "max_batch", json_integer(m->max_batch));
@@ -339,8 +338,8 @@ int govern_replay_serving(const gov_opts *o)
     so.budget = o->budget;
     if (o->slo && parse_slo(o->slo, &so) != EXIT_OK)
         return EXIT_USAGE;
-    if (o->max_batch != 0 && !(o->max_batch >= 1 && o->max_batch <= 4096 &&
-                               o->max_batch == floor(o->max_batch)))
+    if (o->max_batch != 0 &&
+        !(o->max_batch >= 1 && o->max_batch <= 4096 && o->max_batch == floor(o->max_batch)))
         return cli_usage_error("govern", "--max-batch %g: expected a whole number 1..4096",
                                o->max_batch);
     if (o->chunk_tokens != 0 && !(o->chunk_tokens >= 1 && o->chunk_tokens <= 65536 &&

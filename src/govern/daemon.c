@@ -85,6 +85,23 @@ static void rate_poll(rate_reader *r)
     }
 }
 
+/* One scrape of the serving engine (src/govern/engine_scrape.c), half an interval at most;
+ * a change between answering and not is logged once. */
+static void engine_poll(const fp_daemon_opts *o, fp_engine_scraper *scr, fp_serving_signals *sig,
+                        int *ok)
+{
+    char why[256] = "";
+    int now = fp_engine_scraper_poll(scr, o->interval_s / 2, sig, why, sizeof why) == 0;
+    if (!now && strstr(why, "first scrape")) /* expected: rates need two scrapes */
+        return;
+    if (now && *ok != 1)
+        logf_(o, 2, "engine metrics: signals from %s", o->engine_metrics);
+    else if (!now && *ok != 0)
+        logf_(o, 1, "engine metrics %s: %s (default clocks until it answers)", o->engine_metrics,
+              why);
+    *ok = now;
+}
+
 fp_status fp_daemon_run(const fp_daemon_opts *o, int *caught_signal, fp_error *err)
 {
     if (caught_signal)
@@ -106,6 +123,8 @@ fp_status fp_daemon_run(const fp_daemon_opts *o, int *caught_signal, fp_error *e
     fp_metrics_server *ms = NULL;
     rate_reader rr = {.fd = -1, .rate = NAN};
     fp_policy *pol = NULL;
+    fp_engine_scraper *scr = NULL;
+    int engine_ok = -1;
     int sim = be->simulated;
     int realtime = !sim || (getenv("FREQPILOT_SIM_REALTIME") &&
                             strcmp(getenv("FREQPILOT_SIM_REALTIME"), "1") == 0);
@@ -130,6 +149,9 @@ fp_status fp_daemon_run(const fp_daemon_opts *o, int *caught_signal, fp_error *e
         logf_(o, 2, "metrics on http://%s/metrics (port %u)", o->listen,
               fp_metrics_server_port(ms));
     }
+    if (o->engine_metrics &&
+        (st = fp_engine_scraper_new(o->engine_metrics, o->engine_map, &scr, err)) != FP_OK)
+        goto out;
     if (o->rate_file) {
         rr.fd = open(o->rate_file, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
         if (rr.fd < 0) {
@@ -174,7 +196,10 @@ fp_status fp_daemon_run(const fp_daemon_opts *o, int *caught_signal, fp_error *e
         s.v[FP_COL_T_S] = t;
         int changed = fp_phase_update(&det, t, &s);
         rate_poll(&rr);
-        fp_policy_input in = {t, det.current, changed || first, &s, rr.rate, NULL};
+        fp_serving_signals esig;
+        if (scr)
+            engine_poll(o, scr, &esig, &engine_ok);
+        fp_policy_input in = {t, det.current, changed || first, &s, rr.rate, scr ? &esig : NULL};
         first = 0;
         unsigned want = fp_policy_decide(pol, &in);
         gm.decisions++;
@@ -241,6 +266,7 @@ fp_status fp_daemon_run(const fp_daemon_opts *o, int *caught_signal, fp_error *e
         }
     }
 out:
+    fp_engine_scraper_free(scr);
     if (rr.fd >= 0)
         close(rr.fd);
     fp_metrics_server_stop(ms);

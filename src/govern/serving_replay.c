@@ -187,7 +187,8 @@ fp_status fp_serving_run(const fp_request *req, size_t n, fp_policy *pol, const 
                                   iv.arrivals_s,
                                   iv.ttft_p99_s,
                                   iv.tbt_p99_s,
-                                  iv.kv_tokens};
+                                  iv.kv_tokens,
+                                  NAN};
         int changed = fp_phase_update(&det, t, &iv.sample);
         fp_policy_input in = {t, det.current, changed || first, &iv.sample, iv.gen_tok_s, &sig};
         first = 0;

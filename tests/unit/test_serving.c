@@ -318,8 +318,8 @@ static void test_slo_policy(void **state)
     assert_int_equal(slo_decide(p, 0, NULL), 0);
     fp_serving_signals stale = {0};
     assert_int_equal(slo_decide(p, 0.5, &stale), 0);
-    fp_serving_signals light = {1, 0, 2, 0, 500, 100, 0.5, NAN, NAN, 2000};
-    fp_serving_signals heavy = {1, 3, 25, 3000, 3300, 660, 3.3, NAN, NAN, 30000};
+    fp_serving_signals light = {1, 0, 2, 0, 500, 100, 0.5, NAN, NAN, 2000, NAN};
+    fp_serving_signals heavy = {1, 3, 25, 3000, 3300, 660, 3.3, NAN, NAN, 30000, NAN};
     unsigned f_light = slo_decide(p, 1, &light);
     assert_true(f_light > 0 && f_light < 1410);
     unsigned f_heavy = slo_decide(p, 2, &heavy);
