@@ -158,12 +158,6 @@ static int tunable_index(const fp_policy *p, const char *key)
     return -1;
 }
 
-int gv_tunable_set(const fp_policy *p, const char *name)
-{
-    int i = tunable_index(p, name);
-    return i >= 0 && (p->set_mask & (1ul << i));
-}
-
 int fp_policy_has(const fp_policy *p, const char *key)
 {
     return key && (strcasecmp(key, "f_e") == 0 || tunable_index(p, key) >= 0);

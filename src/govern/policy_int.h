@@ -13,8 +13,6 @@ unsigned gv_snap(const fp_policy *p, double mhz);
 unsigned gv_snap_up(const fp_policy *p, double mhz);
 /* Index of the highest supported clock <= mhz (the last one when mhz is below the table). */
 unsigned gv_index_of(const fp_policy *p, unsigned mhz);
-/* 1 when the user set the tunable name (fp_policy_set), 0 when it holds its default. */
-int gv_tunable_set(const fp_policy *p, const char *name);
 /* FP_ERR_INVALID unless p has a clock table (what every policy but default needs). */
 fp_status gv_need_clocks(const fp_policy *p, fp_error *err);
 

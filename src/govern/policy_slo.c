@@ -42,7 +42,7 @@ typedef struct slo_policy {
     double prompt_tokens;          /* mean prompt length when the signals cannot tell */
     double output_tokens;          /* and mean output length */
     double window_s;               /* time constant of the smoothed token and request rates */
-    unsigned floor;                /* never below this clock (set, or the model's) */
+    unsigned floor;                /* never below this clock */
     char model[FP_TUNE_STR_MAX];   /* latency model: "sim", "sim:GPU" or a JSON file */
     /* state */
     fp_latency_model *lm;
@@ -73,7 +73,7 @@ static void defaults(fp_policy *p)
     s->prompt_tokens = 1000;
     s->output_tokens = 200;
     s->window_s = 20;
-    s->floor = p->f_e_mhz; /* replaced at start by the model's unless set */
+    s->floor = p->n_clocks ? p->clocks_mhz[p->n_clocks - 1] : 0;
     snprintf(s->model, sizeof s->model, "sim");
 }
 
@@ -93,28 +93,6 @@ static const fp_sim_gpu *sim_gpu_of(const fp_policy *p, const char *spec)
         if (fp_sim_gpu_fmax(fp_sim_gpu_at(i)) == p->f_max_mhz)
             return fp_sim_gpu_at(i);
     return NULL;
-}
-
-/*
- * The clock of least energy per token of the latency model's steps: a decoding batch of 32
- * and a full prefill chunk, each with half the cache held, averaged. Below it a lower clock
- * saves little power (the voltage no longer falls) and costs latency.
- */
-static unsigned energy_optimal_clock(const fp_latency_model *lm)
-{
-    unsigned best = 0;
-    double best_e = INFINITY, kv = lm->kv_capacity_tokens / 2, chunk = lm->chunk_tokens;
-    for (unsigned i = 0; i < lm->n_clocks; i++) {
-        double e =
-            fp_latency_model_step(lm, i, 32, kv) * fp_latency_model_power(lm, i, 32, kv) / 32 +
-            fp_latency_model_step(lm, i, chunk, kv) * fp_latency_model_power(lm, i, chunk, kv) /
-                chunk;
-        if (e < best_e * (1 - 1e-9)) {
-            best_e = e;
-            best = i;
-        }
-    }
-    return lm->clocks_mhz[best];
 }
 
 static fp_status start(fp_policy *p, fp_error *err)
@@ -148,8 +126,6 @@ static fp_status start(fp_policy *p, fp_error *err)
         release(p);
         return st;
     }
-    if (!gv_tunable_set(p, "floor"))
-        s->floor = energy_optimal_clock(s->lm);
     s->have_cur = 0;
     s->cur = 0;
     s->down_since_s = NAN;
@@ -358,7 +334,7 @@ static const fp_policy_tunable tunables[] = {
     GV_TUNE("window", slo_policy, window_s, FP_TUNE_SECONDS, 0, 3600,
             "time constant of the smoothed token and request rates (20s)"),
     GV_TUNE("floor", slo_policy, floor, FP_TUNE_MHZ, 0, 0,
-            "never below this clock (MHz; the latency model's least-energy clock)"),
+            "never below this clock (MHz; the lowest)"),
     GV_TUNE("model", slo_policy, model, FP_TUNE_STR, 0, 0,
             "latency model: sim (the simulated GPU of this clock table), sim:GPU or a JSON "
             "file (sim)"),
