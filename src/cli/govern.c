@@ -717,16 +717,16 @@ static int replay_recorded(const gov_opts *o, const char *path)
 
 static int cmd_replay(gov_opts *o)
 {
-    if (o->serving)
-        return govern_replay_serving(o);
-    if (o->npos != 1)
-        return cli_usage_error("govern", "replay needs one WORKLOAD, 'all' or a file");
     if (o->policy && !fp_policy_find(o->policy))
         return cli_usage_error("govern", "--policy '%s': expected %s", o->policy,
                                fp_policy_names());
     int json = o->format && strcmp(o->format, "json") == 0;
     if (o->format && !json && strcmp(o->format, "table") != 0)
         return cli_usage_error("govern", "--format '%s': expected table or json", o->format);
+    if (o->serving)
+        return govern_replay_serving(o, json);
+    if (o->npos != 1)
+        return cli_usage_error("govern", "replay needs one WORKLOAD, 'all' or a file");
     fp_replay_opts ro;
     fp_replay_opts_default(&ro);
     if (o->gpu)

@@ -17,7 +17,7 @@ typedef struct gov_opts {
     int npos;
 } gov_opts;
 
-/* govern replay --serving TRACE (src/cli/govern_serving.c). */
-int govern_replay_serving(const gov_opts *o);
+/* govern replay --serving TRACE (src/cli/govern_serving.c); --policy and --format checked. */
+int govern_replay_serving(const gov_opts *o, int json);
 
 #endif

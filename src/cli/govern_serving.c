@@ -314,16 +314,10 @@ static int write_requests_csv(const char *path, const fp_serving_result *r,
     return EXIT_OK;
 }
 
-int govern_replay_serving(const gov_opts *o)
+int govern_replay_serving(const gov_opts *o, int json)
 {
     if (o->npos)
         return cli_usage_error("govern", "replay --serving TRACE takes no WORKLOAD");
-    if (o->policy && !fp_policy_find(o->policy))
-        return cli_usage_error("govern", "--policy '%s': expected %s", o->policy,
-                               fp_policy_names());
-    int json = o->format && strcmp(o->format, "json") == 0;
-    if (o->format && !json && strcmp(o->format, "table") != 0)
-        return cli_usage_error("govern", "--format '%s': expected table or json", o->format);
     fp_serving_opts so;
     fp_serving_opts_default(&so);
     if (o->gpu)

@@ -36,6 +36,11 @@ static void esc(fp_sbuf *b, const char *s)
     }
 }
 
+void fp_report_html_esc(fp_sbuf *b, const char *s)
+{
+    esc(b, s);
+}
+
 static const char css[] =
     "body{font-family:'DejaVu Sans',Verdana,sans-serif;max-width:1100px;margin:1.5em auto;"
     "padding:0 1em;color:#222;line-height:1.4}"

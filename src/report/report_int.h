@@ -31,5 +31,7 @@ size_t fp_report_serving_lines(const fp_serving_report *s, char (*lines)[FP_SERV
                                size_t cap);
 struct fp_sbuf;
 void fp_report_serving_html(struct fp_sbuf *b, const fp_serving_report *s, int simulated);
+/* Text escaped for HTML (report_html.c). */
+void fp_report_html_esc(struct fp_sbuf *b, const char *s);
 
 #endif
