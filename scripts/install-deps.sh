@@ -10,7 +10,7 @@ set -eu
 
 PKGS="build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
 libcmocka-dev libgsl-dev libjansson-dev libcairo2-dev libinih-dev libmicrohttpd-dev
-fonts-dejavu-core poppler-utils chromium curl man-db
+fonts-dejavu-core poppler-utils chromium curl man-db jq
 python3 python3-venv python3-pip python3-pytest python3-pandas python3-matplotlib
 slurm-wlm munge"
 

@@ -206,7 +206,9 @@ unsigned fp_policy_decide(fp_policy *p, const fp_policy_input *in);
 /*
  * Reads an optimize JSON (DESIGN.md §2: results[] with gpu, app, objective, max_slowdown,
  * freq_mhz) and returns the freq_mhz of the first row matching gpu and app (NULL = any);
- * among several, the row whose max_slowdown equals max_slowdown (NAN = any).
+ * among several, the row whose max_slowdown equals max_slowdown (NAN = any). Only rows whose
+ * verdict is "deployable" or that keep the baseline clock are taken; the error names the
+ * verdict of a row that was skipped.
  */
 fp_status fp_policy_static_from_json(const char *path, const char *gpu, const char *app,
                                      double max_slowdown, unsigned *freq_mhz, fp_error *err);

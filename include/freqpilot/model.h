@@ -222,6 +222,7 @@ typedef struct fp_adaptive_options {
     int runs_top;           /* runs at the top clock (2): the first noise estimate */
     int max_runs;           /* hard cap on runs (30) */
     double pmax_w;          /* for cost objectives; NAN = tables */
+    double margin;          /* the choice rule's margin (fp_opt_decide; 0: the exact best) */
     fp_curve_options curve;
 } fp_adaptive_options;
 void fp_adaptive_options_init(fp_adaptive_options *o);

@@ -34,6 +34,8 @@ typedef struct fp_rec {
     double slowdown, slowdown_lo, slowdown_hi;
     int feasible;
     char flags[256];
+    char verdict[32];         /* optimize's verdict (fp_verdict_name); "" when the file has none */
+    char verdict_reason[320]; /* its reason in words */
 } fp_rec;
 
 typedef struct fp_rec_list {
@@ -68,6 +70,29 @@ fp_status fp_recs_optimize(const char *const *paths, size_t n, const char *objec
 const fp_rec *fp_recs_find(const fp_rec_list *l, const char *gpu, const char *app,
                            const char *objective, double max_slowdown);
 
+/* ---- Validation results (freqpilot validate -o FILE.json) ---- */
+
+typedef struct fp_val {
+    char gpu[64];
+    char app[64];
+    char objective[32];
+    double max_slowdown; /* NAN = unconstrained */
+    double freq_mhz, baseline_mhz;
+    char verdict[32];
+    char verdict_reason[320];
+    char status[8];   /* worst check status: pass, warn, fail */
+    char notes[1024]; /* the checks that fail or warn: "name (status): detail; ..." */
+} fp_val;
+
+typedef struct fp_val_list {
+    fp_val *items;
+    size_t len;
+} fp_val_list;
+
+/* Appends the "validations" of a validate JSON file. */
+fp_status fp_vals_read_json(const char *path, fp_val_list *out, fp_error *err);
+void fp_val_list_free(fp_val_list *l);
+
 /* ---- Model output (docs/report.md: "Model curves JSON") ---- */
 
 typedef struct fp_model_curve {
@@ -98,7 +123,8 @@ void fp_model_set_free(fp_model_set *m);
 
 /*
  * Everything a plot or report reads, from a list of paths classified by content: an optimize
- * JSON ("results") appends recommendations, a model curves JSON a model, an
+ * JSON ("results") appends recommendations, a validate JSON ("validations") validation
+ * results, a model curves JSON a model, an
  * aggregated.csv (header "gpu,app,freq_mhz,runs,...") the rows; anything else is loaded as
  * runs (fp_runs_load) and aggregated with the default options, which also gives the
  * findings and dropped runs that aggregated.csv does not carry.
@@ -109,6 +135,7 @@ typedef struct fp_report_data {
     fp_agg_result agg;
     int have_agg;
     fp_rec_list recs;
+    fp_val_list vals; /* from a validate JSON ("validations") */
     fp_model_set model;
     int have_model;
     fp_serving_report *serving; /* a `govern replay --serving --format json` input, or NULL */
@@ -322,6 +349,7 @@ fp_status fp_plot_serving_clock(const fp_serving_report *s, const fp_plot_opts *
 typedef struct fp_report_input {
     const fp_agg_result *agg;  /* required: rows, findings, dropped runs */
     const fp_rec_list *recs;   /* may be NULL */
+    const fp_val_list *vals;   /* validate's results; may be NULL */
     const fp_model_set *model; /* may be NULL */
     const char *title;
     int simulated;

@@ -19,6 +19,7 @@
 
 #include "freqpilot/error.h"
 #include "freqpilot/gpu.h"
+#include "freqpilot/objective.h"
 #include "freqpilot/sample.h"
 
 #ifdef __cplusplus
@@ -156,16 +157,6 @@ unsigned fp_sim_reached_clock(const fp_sim_gpu *gpu, const fp_sim_workload *wl, 
 fp_status fp_sim_expected(const fp_sim_gpu *gpu, const fp_sim_workload *wl, double f_mhz,
                           double *time_s, double *energy_j, double *power_w, fp_error *err);
 
-typedef enum fp_sim_objective {
-    FP_SIM_OBJ_ENERGY,
-    FP_SIM_OBJ_TIME,
-    FP_SIM_OBJ_EDP,
-    FP_SIM_OBJ_ED2P,
-} fp_sim_objective;
-/* "energy", "time", "edp", "ed2p"; -1 when unknown. */
-int fp_sim_objective_from_name(const char *name);
-const char *fp_sim_objective_name(fp_sim_objective o);
-
 typedef struct fp_sim_optimum_result {
     unsigned freq_mhz, baseline_mhz;
     double time_s, energy_j, power_w;
@@ -175,12 +166,14 @@ typedef struct fp_sim_optimum_result {
 } fp_sim_optimum_result;
 
 /*
- * The true optimum over the supported clocks: minimises the objective subject to
- * slowdown <= max_slowdown (a negative or NAN max_slowdown = no constraint). Ties go to the
- * higher clock. The baseline is the maximum clock, which always satisfies the constraint.
+ * The true optimum over the supported clocks: minimises the objective (the registry of
+ * objective.h; cost uses the GPU's power limit as P_max) subject to slowdown <= max_slowdown
+ * (a negative or NAN max_slowdown = no constraint), on the noise-free values: the choice rule
+ * fp_opt_decide with exact values and no margin, so ties go to the higher clock. The baseline
+ * is the maximum clock, which always satisfies the constraint.
  */
 fp_status fp_sim_optimum(const fp_sim_gpu *gpu, const fp_sim_workload *wl,
-                         fp_sim_objective objective, double max_slowdown, unsigned *f_mhz,
+                         const fp_objective *objective, double max_slowdown, unsigned *f_mhz,
                          fp_sim_optimum_result *res, fp_error *err);
 
 /* ---- Simulated time ---- */

@@ -94,6 +94,9 @@ RECOMMENDATION_COLUMNS: Dict[str, type] = {
     "category": str,
     "objective_value": float,
     "message": str,
+    "slowdown_bound": float,  # one-sided bound of the slowdown that the budget is checked on
+    "verdict": str,  # deployable | no significant saving | suspect: not a DVFS effect | ...
+    "verdict_reason": str,
 }
 
 

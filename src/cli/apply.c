@@ -31,7 +31,9 @@ static const char help_text[] =
     "    Locks the SM clock of GPU ID (index, UUID, or for sim a model such as sim:A100;\n"
     "    default 0) to MHZ, snapped to the nearest supported clock, or to the clock that\n"
     "    freqpilot optimize chose for APP on this GPU model (the first result for APP, or\n"
-    "    the one of --objective). Before anything changes, a state file records what to\n"
+    "    the one of --objective), which is applied only when its verdict is deployable (or\n"
+    "    it keeps the baseline clock): otherwise apply says why and exits 1, unless\n"
+    "    --force. Before anything changes, a state file records what to\n"
     "    restore (see 'freqpilot restore --help'); the lock is then read back and the clock\n"
     "    reached is reported. The GPU stays locked after this command exits;\n"
     "    'freqpilot restore' puts it back. Applying again to a GPU whose state file exists\n"
@@ -46,7 +48,8 @@ static const char help_text[] =
     "    --from FILE --app APP  optimize's JSON and the application (case-insensitive)\n"
     "    --objective OBJ        which objective's choice (first result for APP)\n"
     "    --state-dir DIR        state file folder (see freqpilot restore)\n"
-    "    --force                take over an existing state file\n"
+    "    --force                take over an existing state file; with --from, also apply a\n"
+    "                           recommendation that is not deployable\n"
     "    -v, --verbose          more messages on stderr\n"
     "    -q, --quiet            errors only\n"
     "    -h, --help             show this help\n"
@@ -86,9 +89,12 @@ static const struct option long_opts[] = {
     {NULL, 0, NULL, 0},
 };
 
-/* The clock optimize chose for app on a GPU named short_name; NAN with a message if none. */
+/*
+ * The clock optimize chose for app on a GPU named short_name; NAN with a message if none.
+ * Only a deployable recommendation (or one that keeps the baseline) is taken unless force.
+ */
 static double clock_from_json(const char *path, const char *short_name, const char *app,
-                              const char *objective)
+                              const char *objective, int force)
 {
     fp_opt_results res;
     fp_error err;
@@ -107,6 +113,17 @@ static double clock_from_json(const char *path, const char *short_name, const ch
             continue;
         if (objective && strcasecmp(r->objective, objective) != 0)
             continue;
+        int keeps = fabs(r->freq_mhz - r->baseline_mhz) < 0.5;
+        if (r->verdict != FP_VERDICT_DEPLOYABLE && !keeps && !force) {
+            cli_error("%s %s %s: not applied: the verdict is '%s': %s (--force applies it "
+                      "anyway)",
+                      r->gpu, r->app, r->objective, fp_verdict_name(r->verdict), r->verdict_reason);
+            fp_opt_results_free(&res);
+            return NAN;
+        }
+        if (r->verdict != FP_VERDICT_DEPLOYABLE && !keeps)
+            cli_warn("%s %s %s: applying a recommendation whose verdict is '%s' (--force): %s",
+                     r->gpu, r->app, r->objective, fp_verdict_name(r->verdict), r->verdict_reason);
         f = r->freq_mhz;
         if (!r->feasible)
             cli_warn("%s %s %s: the recommendation is infeasible (%s); applying the baseline",
@@ -190,7 +207,7 @@ int cmd_apply(int argc, char **argv)
         cli_error("GPU %s: %s", gpu_id, err.msg);
         goto out;
     }
-    if (from && isnan(clock = clock_from_json(from, info.short_name, app, objective)))
+    if (from && isnan(clock = clock_from_json(from, info.short_name, app, objective, force)))
         goto out;
     unsigned target = fp_gpu_snap_clock(&info, clock);
     if (target == 0) {

@@ -48,6 +48,8 @@ int cli_mkdirs(const char *dir);
 /* Parses a number with a unit-free strict syntax; returns 0 on success. */
 int cli_parse_double(const char *s, double *out);
 int cli_parse_long(const char *s, long *out);
+/* A fraction ("0.05") or a percentage ("5%") >= 0 into *out as a fraction; 0 on success. */
+int cli_parse_fraction(const char *s, double *out);
 
 /*
  * getopt_long over a command's arguments with the options every command takes handled

@@ -23,43 +23,50 @@ static const char help_text[] =
     "SYNOPSIS\n"
     "    freqpilot optimize INPUT... [--objective OBJ]... [--max-slowdown X[,X...]]\n"
     "                       [--constraints FILE] [--baseline max|default|MHZ]\n"
-    "                       [--confidence P] [--point-estimate] [--bootstrap N] [--seed N]\n"
+    "                       [--confidence P] [--budget-confidence P] [--margin X]\n"
+    "                       [--min-runs N] [--point-estimate]\n"
     "                       [--pmax W] [--max-power W] [-o FILE] [--format json|csv]\n"
-    "                       [--deploy-script FILE]\n"
+    "                       [--deploy-script FILE [--force]]\n"
     "\n"
     "DESCRIPTION\n"
     "    INPUT is an aggregated.csv (from freqpilot aggregate) or raw runs (a DATASET/,\n"
-    "    measured_runs.csv, ... aggregated here with aggregate's defaults). With raw runs the\n"
-    "    intervals of slowdown and saving come from a bootstrap over the runs of both clocks;\n"
-    "    from aggregated.csv alone they are propagated from the rows' 95 % intervals (log-\n"
-    "    normal approximation) and the results carry the flag analytic_intervals.\n"
-    "    For every (gpu, app), objective and budget one result: the clock, the baseline,\n"
-    "    time, energy, power, energy saving and slowdown against the baseline with their\n"
-    "    intervals, feasible and flags. A table goes to stdout; -o writes JSON (DESIGN.md\n"
-    "    keys) or CSV.\n"
+    "    measured_runs.csv, ... aggregated here with aggregate's defaults). The engine reads\n"
+    "    only what aggregated.csv carries, so both give the same results.\n"
+    "    For every (gpu, app), objective and budget one result: the clock, the baseline, the\n"
+    "    estimated time, energy and power there, energy saving and slowdown against the\n"
+    "    baseline with their intervals, feasible, flags, and one verdict with its reason.\n"
+    "    A table goes to stdout; -o writes JSON (DESIGN.md keys plus verdict and\n"
+    "    verdict_reason) or CSV.\n"
     "\n"
-    "RULES (docs/optimize.md has the reasoning)\n"
+    "RULES (docs/method.md part C has the reasoning and the figures)\n"
     "    Objectives   energy (E), time (T), edp (E*T), ed2p (E*T^2), ednp:N (E*T^N),\n"
     "                 cost:ETA (ETA*E + (1-ETA)*P_max*T, P_max = --pmax or the default power\n"
     "                 limit of the board the data names, e.g. 400 W for an A100-SXM4-80GB;\n"
     "                 a bare family name such as A100 names no board: give --pmax).\n"
-    "    Baseline     max: the highest clock with runs (if it has none, e.g. only cold\n"
-    "                 starts, the next one, flag baseline_fallback); default: the GPU's\n"
-    "                 default applications clock; MHZ: that clock.\n"
-    "    Slowdown     T(f)/T(base) - 1; energy saving 1 - E(f)/E(base), from the medians.\n"
-    "    Budget       a clock qualifies when the UPPER bound of its slowdown interval is\n"
-    "                 within the budget (--point-estimate: the median slowdown). A clock\n"
-    "                 without an interval (fewer than 2 runs) never qualifies unless\n"
-    "                 --point-estimate. The baseline always qualifies.\n"
-    "    Choice       the qualifying clock with the lowest objective (ties: the higher\n"
-    "                 clock); then the highest qualifying clock whose objective is not\n"
-    "                 significantly worse than that best (the lower bound of the ratio\n"
-    "                 objective/best is <= 1) is taken instead (flag prefer_higher_clock).\n"
-    "    Power cap    --max-power W excludes clocks whose median power exceeds W.\n"
+    "    Baseline     max: the highest clock with at least 2 runs (flag baseline_fallback\n"
+    "                 when that is not the highest clock); default: the GPU's default\n"
+    "                 applications clock; MHZ: that clock.\n"
+    "    Estimates    per (gpu, app), ln time and ln energy of the clock medians smoothed\n"
+    "                 over neighbouring clocks (local-quadratic, bandwidth by Mallows' Cp from\n"
+    "                 the measured noise; none for noise-free data); time non-increasing in\n"
+    "                 the clock. A clock with fewer than --min-runs runs is chosen only when\n"
+    "                 its estimate rests mostly on other clocks.\n"
+    "    Slowdown     T(f)/T(base) - 1; energy saving 1 - E(f)/E(base), from the estimates,\n"
+    "                 with --confidence intervals (t quantile).\n"
+    "    Budget       a clock qualifies when its slowdown_bound, the one-sided upper bound\n"
+    "                 of the slowdown at --budget-confidence (90 %), is within the budget\n"
+    "                 (--point-estimate: the median slowdown).\n"
+    "    Choice       clocks are taken in the order of that bound (fastest first),\n"
+    "                 starting from the baseline; one replaces the current choice only when\n"
+    "                 its estimated objective is lower by more than --margin (0.5 %). So a\n"
+    "                 looser budget never gives a worse objective, the choice is never worse\n"
+    "                 than the baseline (else: no change, flag no_change) and time never\n"
+    "                 picks a slower clock.\n"
+    "    Power cap    --max-power W excludes clocks whose estimated power exceeds W.\n"
     "    Infeasible   nothing qualifies: the baseline, feasible false, a message.\n"
-    "    Flags        the data flags of the chosen and baseline rows, plus\n"
-    "                 no_significant_saving (saving interval includes 0), suspect_saving\n"
-    "                 (> 40 %: run freqpilot validate), no_budget, power_capped, ...\n"
+    "    Verdict      deployable | no significant saving | suspect: not a DVFS effect |\n"
+    "                 insufficient data | infeasible (the checks of freqpilot validate;\n"
+    "                 the same verdict in every output).\n"
     "\n"
     "OPTIONS\n"
     "    --objective OBJ          repeatable or comma-separated (energy)\n"
@@ -69,14 +76,20 @@ static const char help_text[] =
     "                             see contrib/constraints.ini)\n"
     "    --baseline B             max (default), default or a clock in MHz\n"
     "    --confidence P           interval level, 0 < P < 1 (0.95)\n"
-    "    --point-estimate         the naive rule: medians only, no noise handling\n"
-    "    --bootstrap N            resamples (2000); --seed N (fixed default)\n"
+    "    --budget-confidence P    one-sided level of the budget's test, 0.5 <= P < 1 (0.90)\n"
+    "    --margin X               practical-equivalence margin, fraction or % (0.5%)\n"
+    "    --min-runs N             runs a clock needs to win on its own data (2)\n"
+    "    --point-estimate         the naive rule: each clock's medians, no smoothing, budget\n"
+    "                             on the median slowdown, no margin (for comparison)\n"
     "    --pmax W                 P_max for cost objectives\n"
     "    --max-power W            power cap\n"
     "    -o, --output FILE        write the results ('-' = stdout, then no table)\n"
     "    --format json|csv        format of -o (json)\n"
     "    --deploy-script FILE     sh script applying each (gpu, app) choice of the first\n"
-    "                             objective with freqpilot apply (and restore)\n"
+    "                             objective with freqpilot apply (and restore); only\n"
+    "                             deployable ones, the others exit 1 with their verdict\n"
+    "    --force                  the deploy script applies every choice, whatever its\n"
+    "                             verdict\n"
     "    -v, --verbose            more messages on stderr\n"
     "    -q, --quiet              no table, errors only\n"
     "    -h, --help               show this help\n"
@@ -98,12 +111,14 @@ enum {
     OPT_BASELINE,
     OPT_CONFIDENCE,
     OPT_POINT,
-    OPT_BOOTSTRAP,
-    OPT_SEED,
+    OPT_MARGIN,
+    OPT_MIN_RUNS,
+    OPT_BUDGET_CONF,
     OPT_PMAX,
     OPT_MAX_POWER,
     OPT_FORMAT,
     OPT_DEPLOY,
+    OPT_FORCE,
 };
 
 static const struct option long_opts[] = {
@@ -113,13 +128,15 @@ static const struct option long_opts[] = {
     {"baseline", required_argument, NULL, OPT_BASELINE},
     {"confidence", required_argument, NULL, OPT_CONFIDENCE},
     {"point-estimate", no_argument, NULL, OPT_POINT},
-    {"bootstrap", required_argument, NULL, OPT_BOOTSTRAP},
-    {"seed", required_argument, NULL, OPT_SEED},
+    {"margin", required_argument, NULL, OPT_MARGIN},
+    {"budget-confidence", required_argument, NULL, OPT_BUDGET_CONF},
+    {"min-runs", required_argument, NULL, OPT_MIN_RUNS},
     {"pmax", required_argument, NULL, OPT_PMAX},
     {"max-power", required_argument, NULL, OPT_MAX_POWER},
     {"output", required_argument, NULL, 'o'},
     {"format", required_argument, NULL, OPT_FORMAT},
     {"deploy-script", required_argument, NULL, OPT_DEPLOY},
+    {"force", no_argument, NULL, OPT_FORCE},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
@@ -136,7 +153,7 @@ int cmd_optimize(int argc, char **argv)
     double budgets[MAX_LIST];
     size_t nobjs = 0, nbudgets = 0;
     const char *output = NULL, *deploy = NULL, *constraints_path = NULL;
-    int csv = 0;
+    int csv = 0, force = 0;
     double v;
     long l;
     fp_error err;
@@ -180,17 +197,25 @@ int cmd_optimize(int argc, char **argv)
         case OPT_POINT:
             o.point_estimate = 1;
             break;
-        case OPT_BOOTSTRAP:
-            if (cli_parse_long(optarg, &l) || l < 100 || l > 10000000)
+        case OPT_MARGIN:
+            if (cli_parse_fraction(optarg, &v) || !(v >= 0.0 && v < 0.5))
                 return cli_usage_error(
-                    "optimize", "--bootstrap: expected 100..10000000 resamples, got '%s'", optarg);
-            o.bootstrap_samples = (int)l;
+                    "optimize",
+                    "--margin: expected a fraction in [0, 0.5) or a percentage, got '%s'", optarg);
+            o.margin = v;
             break;
-        case OPT_SEED:
-            if (cli_parse_long(optarg, &l) || l < 0)
-                return cli_usage_error("optimize", "--seed: expected a whole number >= 0, got '%s'",
+        case OPT_BUDGET_CONF:
+            if (cli_parse_double(optarg, &v) || !(v >= 0.5 && v < 1.0))
+                return cli_usage_error(
+                    "optimize", "--budget-confidence: expected a number in [0.5, 1), got '%s'",
+                    optarg);
+            o.budget_confidence = v;
+            break;
+        case OPT_MIN_RUNS:
+            if (cli_parse_long(optarg, &l) || l < 1 || l > 1000)
+                return cli_usage_error("optimize", "--min-runs: expected 1..1000, got '%s'",
                                        optarg);
-            o.seed = (unsigned long)l;
+            o.min_runs = (int)l;
             break;
         case OPT_PMAX:
             if (cli_parse_double(optarg, &v) || !(v > 0.0))
@@ -210,6 +235,9 @@ int cmd_optimize(int argc, char **argv)
             break;
         case OPT_DEPLOY:
             deploy = optarg;
+            break;
+        case OPT_FORCE:
+            force = 1;
             break;
         }
     }
@@ -240,9 +268,6 @@ int cmd_optimize(int argc, char **argv)
         cli_error("%s", err.msg);
         return EXIT_FAIL;
     }
-    if (!data.have_runs)
-        cli_info("aggregated.csv input: intervals propagated from the rows' 95 %% intervals "
-                 "(give the runs for a bootstrap)");
     fp_opt_results res = {0};
     int rc = EXIT_FAIL;
     if (fp_optimize(&data, objs, nobjs, budgets, nbudgets, consp, &o, &res, &err)) {
@@ -267,7 +292,9 @@ int cmd_optimize(int argc, char **argv)
         cli_error("%s", err.msg);
         goto out;
     }
-    if (deploy && fp_opt_write_deploy_script(&res, deploy, &err)) {
+    if (force && !deploy)
+        cli_warn("--force only affects --deploy-script");
+    if (deploy && fp_opt_write_deploy_script(&res, deploy, force, &err)) {
         cli_error("%s", err.msg);
         goto out;
     }

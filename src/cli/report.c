@@ -25,7 +25,8 @@ static const char help_text[] =
     "                     [--objective OBJ] [--max-slowdown X] [--method FILE]\n"
     "\n"
     "DESCRIPTION\n"
-    "    Reads every INPUT, classified by content: optimize JSON (recommendations), model JSON\n"
+    "    Reads every INPUT, classified by content: optimize JSON (recommendations, shown with\n"
+    "    optimize's verdict), validate JSON (a Validation section), model JSON\n"
     "    (docs/report.md), aggregated.csv, or anything `freqpilot aggregate` reads (runs are\n"
     "    aggregated here, which also lists every dropped run and finding). Writes\n"
     "    DIR/report.html, one file with inline CSS and SVG and no external reference, and\n"
@@ -51,7 +52,7 @@ static const char help_text[] =
     "    report is left); 2 usage error.\n"
     "\n"
     "EXAMPLE\n"
-    "    freqpilot report aggregated.csv optimal.json -o out/report\n";
+    "    freqpilot report aggregated.csv optimal.json validation.json -o out/report\n";
 
 enum { OPT_TITLE = 256, OPT_SIM, OPT_CMD, OPT_OBJ, OPT_SLOW, OPT_METHOD };
 
@@ -155,6 +156,7 @@ int cmd_report(int argc, char **argv)
     }
     in.agg = &d.agg;
     in.recs = &d.recs;
+    in.vals = &d.vals;
     in.model = d.have_model ? &d.model : NULL;
     in.serving = d.serving;
     char html[4200], pdf[4200];

@@ -841,6 +841,14 @@ int cmd_run(int argc, char **argv)
         fp_report_data_free(&d);
         return EXIT_FAIL;
     }
+    /* ... and validate's checks of them, with the same verdicts. */
+    int have_valid = 0;
+    if (access(valid, R_OK) == 0) {
+        fp_error verr;
+        have_valid = fp_vals_read_json(valid, &d.vals, &verr) == FP_OK;
+        if (!have_valid)
+            cli_warn("%s; the report has no validation section", verr.msg);
+    }
     fp_model_set mset = {0};
     int have_model = 0;
     if (have_model_file) {
@@ -859,8 +867,8 @@ int cmd_run(int argc, char **argv)
             fprintf(m, "freqpilot report%s", simulated ? " --simulated" : "");
             for (size_t i = 0; i < ninputs; i++)
                 fprintf(m, " %s", inputs[i]);
-            fprintf(m, " %s%s%s -o %s", optimal, have_model ? " " : "", have_model ? curves : "",
-                    out);
+            fprintf(m, " %s%s%s%s%s -o %s", optimal, have_valid ? " " : "", have_valid ? valid : "",
+                    have_model ? " " : "", have_model ? curves : "", out);
             fclose(m);
         }
         if (buf && log.n < 32)
@@ -883,6 +891,7 @@ int cmd_run(int argc, char **argv)
     in.simulated = simulated;
     in.agg = &d.agg;
     in.recs = &d.recs;
+    in.vals = &d.vals;
     in.model = have_model ? &mset : NULL;
     in.objective = cfg.headline_objective;
     in.max_slowdown = cfg.headline_slowdown;

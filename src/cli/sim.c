@@ -53,7 +53,9 @@ static const char sim_help[] =
     "OPTIONS\n"
     "    --gpu GPU           V100, A100 or H100 (also sim:A100, NVIDIA A100-PCIE-40GB)\n"
     "    --workload W        llama, stablediffusion (sd), vit, whisper, lstm or an INI file\n"
-    "    --objective OBJ     energy, time, edp (energy x time) or ed2p (energy x time^2)\n"
+    "    --objective OBJ     energy, time, edp (energy x time), ed2p (energy x time^2),\n"
+    "                        ednp:N or cost:ETA (P_max = the GPU's power limit), as for\n"
+    "                        freqpilot optimize\n"
     "    --max-slowdown X    optimum: allowed slowdown against the maximum clock, a fraction\n"
     "                        (0.05 = 5 %); default none\n"
     "    --json              optimum: print a JSON object\n"
@@ -239,16 +241,16 @@ static int sim_optimum(const sim_opts *o)
     if (rc)
         return rc;
     if (!o->objective)
-        return cli_usage_error("sim", "--objective is required (energy, time, edp, ed2p)");
-    int obj = fp_sim_objective_from_name(o->objective);
-    if (obj < 0)
-        return cli_usage_error("sim", "unknown objective '%s' (expected energy, time, edp, ed2p)",
-                               o->objective);
+        return cli_usage_error("sim", "--objective is required (%s)", fp_objective_syntax());
+    fp_objective obj;
+    fp_error perr;
+    if (fp_objective_parse(o->objective, &obj, &perr))
+        return cli_usage_error("sim", "%s", perr.msg);
     if (!isnan(o->max_slowdown) && o->max_slowdown < 0)
         return cli_usage_error("sim", "--max-slowdown: expected a fraction >= 0");
     fp_error err = {0};
     fp_sim_optimum_result r;
-    if (fp_sim_optimum(g, &wl, obj, o->max_slowdown, NULL, &r, &err)) {
+    if (fp_sim_optimum(g, &wl, &obj, o->max_slowdown, NULL, &r, &err)) {
         cli_error("%s", err.msg);
         return EXIT_FAIL;
     }
@@ -258,7 +260,7 @@ static int sim_optimum(const sim_opts *o)
     }
     json_t *j = json_pack(
         "{s:s, s:s, s:s, s:o, s:i, s:i, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "gpu", g->short_name,
-        "app", wl.name, "objective", fp_sim_objective_name(obj), "max_slowdown",
+        "app", wl.name, "objective", obj.name, "max_slowdown",
         isnan(o->max_slowdown) ? json_null() : json_real(o->max_slowdown), "freq_mhz",
         (int)r.freq_mhz, "baseline_mhz", (int)r.baseline_mhz, "time_s", r.time_s, "energy_j",
         r.energy_j, "power_w", r.power_w, "baseline_time_s", r.baseline_time_s, "baseline_energy_j",

@@ -261,13 +261,8 @@ int cli_parse_objectives(const char *cmd, const char *arg, fp_objective *objs, s
     return rc < 0 ? EXIT_FAIL : rc;
 }
 
-/* "0.05", "5%" or "none" (NAN). */
-static int parse_budget(const char *s, double *out)
+int cli_parse_fraction(const char *s, double *out)
 {
-    if (strcmp(s, "none") == 0) {
-        *out = NAN;
-        return 0;
-    }
     char buf[64];
     size_t n = strlen(s);
     if (n == 0 || n >= sizeof buf)
@@ -280,7 +275,17 @@ static int parse_budget(const char *s, double *out)
     if (cli_parse_double(buf, &v) || !(v >= 0.0))
         return -1;
     *out = percent ? v / 100.0 : v;
-    return *out <= 10.0 ? 0 : -1;
+    return 0;
+}
+
+/* "0.05", "5%" or "none" (NAN). */
+static int parse_budget(const char *s, double *out)
+{
+    if (strcmp(s, "none") == 0) {
+        *out = NAN;
+        return 0;
+    }
+    return cli_parse_fraction(s, out) == 0 && *out <= 10.0 ? 0 : -1;
 }
 
 typedef struct budget_list {

@@ -24,57 +24,75 @@ static const char help_text[] =
     "\n"
     "SYNOPSIS\n"
     "    freqpilot validate INPUT... OPTIMAL.json [--warn-only] [-o FILE] [--format json]\n"
-    "                       [--confidence P] [--cv-threshold X] [--alpha A]\n"
+    "                       [--confidence P] [--budget-confidence P] [--margin X]\n"
+    "                       [--min-runs N] [--cv-threshold X]\n"
     "\n"
     "DESCRIPTION\n"
-    "    INPUT is the data optimize used (aggregated.csv or runs; with runs the tests use\n"
-    "    them). Each recommendation is recomputed and checked:\n"
-    "      budget            the upper bound of the slowdown interval is within the budget\n"
-    "                        (p: one-sided test that the slowdown stays below the budget)\n"
-    "      saving            a clock change brings an energy saving whose interval excludes\n"
-    "                        0 and p < alpha (Welch test with runs, log-normal otherwise)\n"
-    "      frontier          the clock is on the time-energy frontier (fail when another\n"
-    "                        clock's intervals lie entirely below it in time and energy)\n"
+    "    INPUT is the data optimize used (aggregated.csv or runs: the same answers either\n"
+    "    way). Each recommendation is recomputed from the engine's estimates (the JSON's\n"
+    "    numbers are not trusted) and checked (docs/method.md C.5):\n"
+    "      data              enough to test: a noise estimate, at least 3 clocks, a clock\n"
+    "                        whose estimate does not rest on fewer than --min-runs runs\n"
+    "      budget            the slowdown's one-sided bound (--budget-confidence) is within\n"
+    "                        the budget\n"
+    "                        (p: one-sided, that the slowdown exceeds the budget)\n"
+    "      saving            a clock change brings an energy saving (time saving for the\n"
+    "                        time objective) whose interval excludes 0 (p: one-sided)\n"
+    "      frontier          no other clock's estimates are as fast and as frugal (warns)\n"
     "      cv                run-to-run CV of time at the clock and the baseline (warn > X)\n"
-    "      drift             time vs sweep position (OLS over the runs; fail p < 0.01 and\n"
-    "                        > 3 % change, or aggregate's drift flag)\n"
+    "      drift             aggregate's drift test against sweep position (fail)\n"
     "      counter           energy counter vs integrated power (counter_mismatch fails;\n"
     "                        window_mismatch, energy_from_power warn)\n"
-    "      clock_dependence  OLS time = a + b fmax/f over the clocks: time varying but not\n"
-    "                        with the clock fails (host/I-O bound, drift or noise: the saving\n"
-    "                        is not a DVFS effect); time not varying warns (host-, I/O- or\n"
-    "                        memory-bound)\n"
-    "      plausibility      savings above 40 % warn\n"
-    "    A recommendation that keeps the baseline clock cannot mislead: its failures other\n"
-    "    than the budget become warnings.\n"
+    "      clock_dependence  OLS time = a + b fmax/f over the clock medians, or aggregate's\n"
+    "                        not_clock_bound: time varying but not with the clock fails (the\n"
+    "                        saving is not a DVFS effect); time not varying warns\n"
+    "      plausibility      savings above 40 % fail\n"
+    "    A recommendation that keeps the baseline clock claims nothing: its failures other\n"
+    "    than data become warnings.\n"
+    "    The verdict, the same optimize prints: infeasible; insufficient data (data or\n"
+    "    budget fails); no significant saving (no change, or saving fails); suspect: not a\n"
+    "    DVFS effect (clock_dependence, drift, counter or plausibility fails); deployable.\n"
     "\n"
     "OPTIONS\n"
     "    --warn-only            report only: exit 0 even when a check fails\n"
     "    -o, --output FILE      also write the checks as JSON (or CSV with --format csv)\n"
     "    --format json|csv      format of -o (json)\n"
-    "    --confidence P         interval level (0.95)\n"
+    "    --confidence P         interval level (the JSON's, else 0.95)\n"
+    "    --budget-confidence P  one-sided level of the budget's test (the JSON's, else 0.90)\n"
+    "    --margin X             practical-equivalence margin (the JSON's, else 0.5%)\n"
+    "    --min-runs N           runs a clock needs to win on its own data (2)\n"
     "    --cv-threshold X       (0.10)\n"
-    "    --alpha A              significance level of the saving test (0.05)\n"
     "    -v, --verbose          more messages on stderr\n"
     "    -q, --quiet            no table\n"
     "    -h, --help             show this help\n"
     "\n"
     "EXIT STATUS\n"
-    "    0 every recommendation passes (warnings allowed); 1 a check failed (not with\n"
-    "    --warn-only) or an error; 2 usage error.\n"
+    "    0 every recommendation that changes the clock is deployable (warnings allowed);\n"
+    "    1 one that changes the clock is not (not with --warn-only), or an error; 2 usage\n"
+    "    error.\n"
     "\n"
     "EXAMPLES\n"
     "    freqpilot optimize DATASET -o optimal.json && freqpilot validate DATASET optimal.json\n"
     "    freqpilot validate measured_runs.csv optimal.json --warn-only -o validation.json\n";
 
-enum { OPT_WARN_ONLY = 256, OPT_FORMAT, OPT_CONFIDENCE, OPT_CV, OPT_ALPHA };
+enum {
+    OPT_WARN_ONLY = 256,
+    OPT_FORMAT,
+    OPT_CONFIDENCE,
+    OPT_CV,
+    OPT_MARGIN,
+    OPT_MIN_RUNS,
+    OPT_BUDGET_CONF
+};
 
 static const struct option long_opts[] = {
     {"warn-only", no_argument, NULL, OPT_WARN_ONLY},
     {"format", required_argument, NULL, OPT_FORMAT},
     {"confidence", required_argument, NULL, OPT_CONFIDENCE},
+    {"margin", required_argument, NULL, OPT_MARGIN},
+    {"budget-confidence", required_argument, NULL, OPT_BUDGET_CONF},
+    {"min-runs", required_argument, NULL, OPT_MIN_RUNS},
     {"cv-threshold", required_argument, NULL, OPT_CV},
-    {"alpha", required_argument, NULL, OPT_ALPHA},
     {"output", required_argument, NULL, 'o'},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
@@ -93,6 +111,7 @@ static fp_status write_json(const fp_validation *vs, size_t n, const char *path,
     json_object_set_new(root, "validations", arr);
     for (size_t i = 0; i < n; i++) {
         const fp_validation *v = &vs[i];
+        const fp_opt_compare *m = &v->a.cmp;
         json_t *o = json_object(), *checks = json_object();
         json_object_set_new(o, "gpu", json_string(v->rec.gpu));
         json_object_set_new(o, "app", json_string(v->rec.app));
@@ -100,36 +119,27 @@ static fp_status write_json(const fp_validation *vs, size_t n, const char *path,
         json_object_set_new(o, "max_slowdown", jnum(v->rec.max_slowdown));
         json_object_set_new(o, "freq_mhz", jnum(v->rec.freq_mhz));
         json_object_set_new(o, "baseline_mhz", jnum(v->rec.baseline_mhz));
-        json_object_set_new(o, "energy_saving", jnum(v->cmp.energy_saving));
-        json_object_set_new(o, "energy_saving_lo", jnum(v->cmp.energy_saving_lo));
-        json_object_set_new(o, "energy_saving_hi", jnum(v->cmp.energy_saving_hi));
-        json_object_set_new(o, "slowdown", jnum(v->cmp.slowdown));
-        json_object_set_new(o, "slowdown_lo", jnum(v->cmp.slowdown_lo));
-        json_object_set_new(o, "slowdown_hi", jnum(v->cmp.slowdown_hi));
-        json_object_set_new(o, "verdict", json_string(fp_check_status_name(v->verdict)));
+        json_object_set_new(o, "energy_saving", jnum(m->energy_saving));
+        json_object_set_new(o, "energy_saving_lo", jnum(m->energy_saving_lo));
+        json_object_set_new(o, "energy_saving_hi", jnum(m->energy_saving_hi));
+        json_object_set_new(o, "slowdown", jnum(m->slowdown));
+        json_object_set_new(o, "slowdown_lo", jnum(m->slowdown_lo));
+        json_object_set_new(o, "slowdown_hi", jnum(m->slowdown_hi));
+        json_object_set_new(o, "status", json_string(fp_check_status_name(v->a.worst)));
+        json_object_set_new(o, "verdict", json_string(fp_verdict_name(v->a.verdict)));
+        json_object_set_new(o, "verdict_reason", json_string(v->a.reason));
         for (int k = 0; k < FP_VALIDATE_NCHECKS; k++) {
+            const fp_check *ck = &v->a.checks[k];
             json_t *c = json_object();
-            json_object_set_new(c, "status",
-                                json_string(fp_check_status_name(v->checks[k].status)));
-            json_object_set_new(c, "p_value", jnum(v->checks[k].p_value));
-            json_object_set_new(c, "detail", json_string(v->checks[k].detail));
-            json_object_set_new(checks, v->checks[k].name, c);
+            json_object_set_new(c, "status", json_string(fp_check_status_name(ck->status)));
+            json_object_set_new(c, "p_value", jnum(ck->p_value));
+            json_object_set_new(c, "detail", json_string(ck->detail));
+            json_object_set_new(checks, ck->name, c);
         }
         json_object_set_new(o, "checks", checks);
         json_array_append_new(arr, o);
     }
     return fp_json_write_atomic(path, root, FP_JSON_FLAGS, err);
-}
-
-static void csv_text(FILE *fp, const char *s)
-{
-    fputc('"', fp);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', fp);
-        fputc(*s, fp);
-    }
-    fputc('"', fp);
 }
 
 static fp_status write_csv(const fp_validation *vs, size_t n, const char *path, fp_error *err)
@@ -138,17 +148,27 @@ static fp_status write_csv(const fp_validation *vs, size_t n, const char *path, 
     fp_status st = fp_atomic_open(&f, path, err);
     if (st)
         return st;
-    fputs("gpu,app,objective,freq_mhz,baseline_mhz,verdict,check,status,p_value,detail\n", f.fp);
+    fputs("gpu,app,objective,max_slowdown,freq_mhz,baseline_mhz,verdict,check,status,p_value,"
+          "detail\n",
+          f.fp);
     for (size_t i = 0; i < n; i++)
         for (int k = 0; k < FP_VALIDATE_NCHECKS; k++) {
             const fp_validation *v = &vs[i];
-            fprintf(f.fp, "%s,%s,%s,%.0f,%.0f,%s,%s,%s,", v->rec.gpu, v->rec.app, v->rec.objective,
-                    v->rec.freq_mhz, v->rec.baseline_mhz, fp_check_status_name(v->verdict),
-                    v->checks[k].name, fp_check_status_name(v->checks[k].status));
-            if (isfinite(v->checks[k].p_value))
-                fprintf(f.fp, "%.4g", v->checks[k].p_value);
+            const fp_check *ck = &v->a.checks[k];
+            fp_csv_put_str(f.fp, v->rec.gpu);
             fputc(',', f.fp);
-            csv_text(f.fp, v->checks[k].detail);
+            fp_csv_put_str(f.fp, v->rec.app);
+            fputc(',', f.fp);
+            fp_csv_put_str(f.fp, v->rec.objective);
+            fp_csv_put_num(f.fp, v->rec.max_slowdown);
+            fp_csv_put_num(f.fp, v->rec.freq_mhz);
+            fp_csv_put_num(f.fp, v->rec.baseline_mhz);
+            fputc(',', f.fp);
+            fp_csv_put_str(f.fp, fp_verdict_name(v->a.verdict));
+            fprintf(f.fp, ",%s,%s", ck->name, fp_check_status_name(ck->status));
+            fp_csv_put_num(f.fp, ck->p_value);
+            fputc(',', f.fp);
+            fp_csv_put_str(f.fp, ck->detail);
             fputc('\n', f.fp);
         }
     st = fp_atomic_commit(&f, err);
@@ -158,17 +178,19 @@ static fp_status write_csv(const fp_validation *vs, size_t n, const char *path, 
 
 int cmd_validate(int argc, char **argv)
 {
-    fp_validate_options vo;
-    fp_validate_options_init(&vo);
+    fp_opt_options vo;
+    fp_opt_options_init(&vo);
     int warn_only = 0, csv = 0;
     const char *output = NULL;
     double v;
+    long l;
     fp_error err;
     fp_error_clear(&err);
     cli_diag_state diag_state = {0};
     fp_diag diag = cli_diag(&diag_state);
-    vo.opt.diag = &diag;
+    vo.diag = &diag;
     cli_opts co = {.cmd = "validate", .help = help_text, .output = &output};
+    int set_margin = 0, set_conf = 0, set_bconf = 0;
 
     int c;
     while ((c = cli_getopt(&co, argc, argv, long_opts)) != -1) {
@@ -187,18 +209,34 @@ int cmd_validate(int argc, char **argv)
             if (cli_parse_double(optarg, &v) || !(v > 0.0 && v < 1.0))
                 return cli_usage_error("validate", "--confidence: expected (0, 1), got '%s'",
                                        optarg);
-            vo.opt.confidence = v;
+            vo.confidence = v;
+            set_conf = 1;
+            break;
+        case OPT_MARGIN:
+            if (cli_parse_fraction(optarg, &v) || !(v >= 0.0 && v < 0.5))
+                return cli_usage_error(
+                    "validate", "--margin: expected a fraction in [0, 0.5), got '%s'", optarg);
+            vo.margin = v;
+            set_margin = 1;
+            break;
+        case OPT_BUDGET_CONF:
+            if (cli_parse_double(optarg, &v) || !(v >= 0.5 && v < 1.0))
+                return cli_usage_error("validate",
+                                       "--budget-confidence: expected [0.5, 1), got '%s'", optarg);
+            vo.budget_confidence = v;
+            set_bconf = 1;
+            break;
+        case OPT_MIN_RUNS:
+            if (cli_parse_long(optarg, &l) || l < 1 || l > 1000)
+                return cli_usage_error("validate", "--min-runs: expected 1..1000, got '%s'",
+                                       optarg);
+            vo.min_runs = (int)l;
             break;
         case OPT_CV:
             if (cli_parse_double(optarg, &v) || !(v >= 0.0))
                 return cli_usage_error("validate", "--cv-threshold: expected >= 0, got '%s'",
                                        optarg);
             vo.cv_threshold = v;
-            break;
-        case OPT_ALPHA:
-            if (cli_parse_double(optarg, &v) || !(v > 0.0 && v < 1.0))
-                return cli_usage_error("validate", "--alpha: expected (0, 1), got '%s'", optarg);
-            vo.alpha = v;
             break;
         }
     }
@@ -217,8 +255,15 @@ int cmd_validate(int argc, char **argv)
         fp_opt_results_free(&recs);
         return EXIT_FAIL;
     }
+    /* The rule's settings as optimize stated them in its JSON, unless given here. */
+    if (!set_conf && recs.confidence > 0.0 && recs.confidence < 1.0)
+        vo.confidence = recs.confidence;
+    if (!set_margin && recs.margin >= 0.0 && recs.margin < 0.5)
+        vo.margin = recs.margin;
+    if (!set_bconf && recs.budget_confidence >= 0.5 && recs.budget_confidence < 1.0)
+        vo.budget_confidence = recs.budget_confidence;
     if (strcmp(recs.baseline, "max") == 0 || recs.baseline[0] == '\0')
-        vo.opt.baseline = FP_BASELINE_MAX;
+        vo.baseline = FP_BASELINE_MAX;
     fp_opt_data data;
     if (fp_opt_data_load((const char *const *)(argv + optind), (size_t)(argc - optind - 1), NULL,
                          &diag, &data, &err)) {
@@ -232,22 +277,25 @@ int cmd_validate(int argc, char **argv)
         cli_error("%s", err.msg);
         goto out;
     }
-    size_t nfail = 0, nwarn = 0;
+    size_t nbad = 0, ndeploy = 0;
     for (size_t i = 0; i < recs.len; i++) {
         const fp_validation *x = &vs[i];
-        nfail += x->verdict == FP_CHECK_FAIL;
-        nwarn += x->verdict == FP_CHECK_WARN;
+        int moved = fabs(x->rec.freq_mhz - x->rec.baseline_mhz) >= 0.5;
+        nbad += moved && x->a.verdict != FP_VERDICT_DEPLOYABLE;
+        ndeploy += x->a.verdict == FP_VERDICT_DEPLOYABLE;
         if (cli_verbosity < 1 || (output && strcmp(output, "-") == 0))
             continue;
-        printf("%s %s %s (budget %s%.0f%s): %.0f MHz vs baseline %.0f MHz: %s\n", x->rec.gpu,
-               x->rec.app, x->rec.objective, isfinite(x->rec.max_slowdown) ? "" : "none",
-               isfinite(x->rec.max_slowdown) ? 100 * x->rec.max_slowdown : 0.0,
-               isfinite(x->rec.max_slowdown) ? " %" : "", x->rec.freq_mhz, x->rec.baseline_mhz,
-               x->verdict == FP_CHECK_FAIL   ? "FAIL"
-               : x->verdict == FP_CHECK_WARN ? "WARN"
-                                             : "PASS");
+        char bud[32];
+        if (isfinite(x->rec.max_slowdown))
+            snprintf(bud, sizeof bud, "%g %%", 100 * x->rec.max_slowdown);
+        else
+            snprintf(bud, sizeof bud, "none");
+        printf("%s %s %s (budget %s): %.0f MHz vs baseline %.0f MHz: %s\n", x->rec.gpu, x->rec.app,
+               x->rec.objective, bud, x->rec.freq_mhz, x->rec.baseline_mhz,
+               fp_verdict_name(x->a.verdict));
+        printf("    verdict: %s\n", x->a.reason);
         for (int k = 0; k < FP_VALIDATE_NCHECKS; k++) {
-            const fp_check *ck = &x->checks[k];
+            const fp_check *ck = &x->a.checks[k];
             char p[32] = "";
             if (isfinite(ck->p_value))
                 snprintf(p, sizeof p, " (p = %.3g)", ck->p_value);
@@ -260,12 +308,13 @@ int cmd_validate(int argc, char **argv)
         cli_error("%s", err.msg);
         goto out;
     }
-    if (nfail)
-        cli_warn("%zu of %zu recommendations fail a check%s", nfail, recs.len,
-                 warn_only ? " (--warn-only)" : "");
+    if (nbad)
+        cli_warn("%zu of %zu recommendations change the clock without being deployable%s", nbad,
+                 recs.len, warn_only ? " (--warn-only)" : "");
     else
-        cli_info("%zu recommendations pass (%zu with warnings)", recs.len, nwarn);
-    rc = nfail && !warn_only ? EXIT_FAIL : EXIT_OK;
+        cli_info("%zu recommendations checked: %zu deployable, the others keep the baseline",
+                 recs.len, ndeploy);
+    rc = nbad && !warn_only ? EXIT_FAIL : EXIT_OK;
 out:
     free(vs);
     fp_opt_data_free(&data);

@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "freqpilot/optimize.h"
 #include "govern/policy_int.h"
 
 #define FP_POLICY(n) extern const fp_policy_ops fp_policy_##n##_ops;
@@ -430,6 +431,7 @@ fp_status fp_policy_static_from_json(const char *path, const char *gpu, const ch
     size_t i;
     json_t *row;
     int found = 0;
+    char skipped[400] = "";
     json_array_foreach(results, i, row)
     {
         const char *g = json_string_value(json_object_get(row, "gpu"));
@@ -449,15 +451,31 @@ fp_status fp_policy_static_from_json(const char *path, const char *gpu, const ch
                              "results[%zu]: expected a positive number in freq_mhz", i);
             goto out;
         }
+        /* Only a deployable recommendation (or one that keeps the baseline) is applied. */
+        const char *verdict = json_string_value(json_object_get(row, "verdict"));
+        double base = json_number_value(json_object_get(row, "baseline_mhz"));
+        int keeps = json_is_number(json_object_get(row, "baseline_mhz")) &&
+                    fabs(base - json_number_value(f)) < 0.5;
+        if (!keeps && (!verdict || strcmp(verdict, fp_verdict_name(FP_VERDICT_DEPLOYABLE)) != 0)) {
+            if (!skipped[0]) {
+                const char *why = json_string_value(json_object_get(row, "verdict_reason"));
+                snprintf(skipped, sizeof skipped, "results[%zu] (%s %s) is %s%s%s", i, g ? g : "?",
+                         a ? a : "?",
+                         verdict ? verdict : "without a verdict (an older optimize JSON)",
+                         why ? ": " : "", why ? why : "");
+            }
+            continue;
+        }
         *freq_mhz = (unsigned)lround(json_number_value(f));
         found = 1;
         break;
     }
     if (!found)
         st = fp_error_at(err, FP_ERR_INVALID, path, 0,
-                         "no result for gpu %s, app %s%s: expected a matching row in results[]",
-                         gpu ? gpu : "(any)", app ? app : "(any)",
-                         isnan(max_slowdown) ? "" : " at that max_slowdown");
+                         "no deployable result for gpu %s, app %s%s%s%s", gpu ? gpu : "(any)",
+                         app ? app : "(any)", isnan(max_slowdown) ? "" : " at that max_slowdown",
+                         skipped[0] ? "; skipped " : ": expected a matching row in results[]",
+                         skipped);
 out:
     json_decref(root);
     return st;

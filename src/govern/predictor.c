@@ -125,7 +125,9 @@ fp_status fp_pred_examples_sim(fp_predictor *p, unsigned seeds, double window_s,
             const fp_sim_workload *wl = fp_sim_workload_at(w);
             unsigned best;
             fp_sim_optimum_result opt;
-            fp_status st = fp_sim_optimum(gpu, wl, FP_SIM_OBJ_ENERGY, budget, &best, &opt, err);
+            fp_objective energy;
+            fp_objective_parse("energy", &energy, NULL);
+            fp_status st = fp_sim_optimum(gpu, wl, &energy, budget, &best, &opt, err);
             if (st != FP_OK)
                 return st;
             for (unsigned k = 0; k < seeds; k++) {
@@ -241,15 +243,15 @@ fp_status fp_pred_examples_dataset(fp_predictor *p, const char *dataset, double 
         for (unsigned k = 0; k < nk; k++)
             if (clk[k] == fmax)
                 tmax = tsum[k] / cnt[k];
-        double best_e = INFINITY, best_f = fmax;
+        /* The target: optimize's choice rule (objective.h) on the mean energy per clock. */
+        fp_opt_cand cand[MAXC];
+        size_t top = 0;
         for (unsigned k = 0; k < nk; k++) {
-            double t = tsum[k] / cnt[k], e = esum[k] / cnt[k];
-            if (t <= tmax * (1 + budget) + 1e-12 &&
-                (e < best_e - 1e-12 || (fabs(e - best_e) <= 1e-12 && clk[k] > best_f))) {
-                best_e = e;
-                best_f = clk[k];
-            }
+            cand[k] = (fp_opt_cand){clk[k], esum[k] / cnt[k], tsum[k] / cnt[k] / tmax - 1, 1};
+            if (clk[k] == fmax)
+                top = k;
         }
+        double best_f = clk[fp_opt_decide(cand, nk, top, budget, 0.0)];
         /* Examples: the runs at the highest clock, as an ungoverned GPU shows them first. */
         for (size_t i = g; i < l.n && st == FP_OK; i++) {
             const gv_run *r = &l.items[i];

@@ -254,33 +254,42 @@ fp_status fp_replay_compare(const fp_sim_workload *wl, const fp_replay_opts *o,
     relate(&base, &base);
     res[0] = base;
 
-    /* Best static clock within the budget: every supported clock, replayed the same way. */
+    /* Best static clock within the budget: every supported clock, replayed the same way, then
+     * optimize's choice rule on these exact values (objective.h; no margin). */
     fp_replay_result best = {0};
-    int have_best = 0;
-    unsigned e_min_mhz = info.graphics_clocks_mhz[0];
-    double e_min = INFINITY;
-    if ((st = fp_policy_new("static", &info, &pol, err)) != FP_OK)
-        return st;
-    for (unsigned i = 0; i < info.n_graphics_clocks; i++) {
+    unsigned nclk = info.n_graphics_clocks;
+    fp_replay_result *all = calloc(nclk ? nclk : 1, sizeof *all);
+    fp_opt_cand *cand = calloc(nclk ? nclk : 1, sizeof *cand);
+    if (!all || !cand || (st = fp_policy_new("static", &info, &pol, err)) != FP_OK) {
+        free(all);
+        free(cand);
+        return all && cand ? st : fp_error_set(err, FP_ERR_NOMEM, "replay: out of memory");
+    }
+    long start = -1;
+    for (unsigned i = 0; i < nclk; i++) {
         unsigned f = info.graphics_clocks_mhz[i];
-        fp_replay_result r;
         if ((st = fp_policy_set_num(pol, "clock", f, err)) != FP_OK ||
-            (st = fp_replay_run(wl, pol, &ro, &r, err)) != FP_OK) {
+            (st = fp_replay_run(wl, pol, &ro, &all[i], err)) != FP_OK) {
             fp_policy_free(pol);
+            free(all);
+            free(cand);
             return st;
         }
-        relate(&r, &base);
-        r.static_mhz = f;
-        if (r.energy_j < e_min) {
-            e_min = r.energy_j;
-            e_min_mhz = f;
-        }
-        if (r.slowdown <= o->budget + 1e-12 && (!have_best || r.energy_j < best.energy_j)) {
-            best = r;
-            have_best = 1;
-        }
+        relate(&all[i], &base);
+        all[i].static_mhz = f;
+        cand[i] = (fp_opt_cand){f, all[i].energy_j, all[i].slowdown, 1};
+        /* the rule starts from the fastest clock within the budget */
+        if (all[i].slowdown <= o->budget + 1e-12 &&
+            (start < 0 || all[i].slowdown < cand[start].slowdown_bound))
+            start = (long)i;
     }
     fp_policy_free(pol);
+    unsigned e_min_mhz =
+        nclk ? cand[fp_opt_decide(cand, nclk, 0, NAN, 0.0)].freq_mhz : info.graphics_clocks_mhz[0];
+    if (start >= 0)
+        best = all[fp_opt_decide(cand, nclk, (size_t)start, o->budget + 1e-12, 0.0)];
+    free(all);
+    free(cand);
     snprintf(best.policy, sizeof best.policy, "static-best");
     res[1] = best;
 

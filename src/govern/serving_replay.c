@@ -306,8 +306,9 @@ fp_status fp_serving_compare(const fp_request *req, size_t n, const fp_serving_o
 
     /* The energy-optimal clock of LLaMA inference on this GPU: the floor of feedback. */
     unsigned f_opt;
-    FAIL(fp_sim_optimum(g, fp_sim_workload_find("llama"), FP_SIM_OBJ_ENERGY, NAN, &f_opt, NULL,
-                        err));
+    fp_objective energy;
+    FAIL(fp_objective_parse("energy", &energy, err));
+    FAIL(fp_sim_optimum(g, fp_sim_workload_find("llama"), &energy, NAN, &f_opt, NULL, err));
 
     snprintf(spec, sizeof spec, "f_e=%u", f_best);
     FAIL(run_named(req, n, "activity", &info, spec, o, &rows[nr], err));

@@ -9,6 +9,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -347,78 +348,50 @@ fp_status fp_sim_expected(const fp_sim_gpu *gpu, const fp_sim_workload *wl, doub
     return FP_OK;
 }
 
-static const char *const obj_names[] = {"energy", "time", "edp", "ed2p"};
-
-int fp_sim_objective_from_name(const char *name)
-{
-    for (int i = 0; i < 4; i++)
-        if (name && strcasecmp(name, obj_names[i]) == 0)
-            return i;
-    return -1;
-}
-
-const char *fp_sim_objective_name(fp_sim_objective o)
-{
-    return (unsigned)o < 4 ? obj_names[o] : "?";
-}
-
-static double objective_value(fp_sim_objective o, double t, double e)
-{
-    switch (o) {
-    case FP_SIM_OBJ_ENERGY:
-        return e;
-    case FP_SIM_OBJ_TIME:
-        return t;
-    case FP_SIM_OBJ_EDP:
-        return e * t;
-    case FP_SIM_OBJ_ED2P:
-        return e * t * t;
-    }
-    return e;
-}
-
 fp_status fp_sim_optimum(const fp_sim_gpu *gpu, const fp_sim_workload *wl,
-                         fp_sim_objective objective, double max_slowdown, unsigned *f_mhz,
+                         const fp_objective *objective, double max_slowdown, unsigned *f_mhz,
                          fp_sim_optimum_result *res, fp_error *err)
 {
-    if ((unsigned)objective > FP_SIM_OBJ_ED2P)
-        return fp_error_set(err, FP_ERR_INVALID, "unknown objective %d", (int)objective);
-    double t0, e0;
-    unsigned fmax = fp_sim_gpu_fmax(gpu);
-    fp_status st = fp_sim_expected(gpu, wl, fmax, &t0, &e0, NULL, err);
+    if (!objective || !objective->def)
+        return fp_error_set(err, FP_ERR_INVALID, "sim optimum: no objective");
+    unsigned n = gpu->n_clocks;
+    fp_opt_cand *c = calloc(n, sizeof *c);
+    double *t = malloc(n * sizeof *t), *e = malloc(n * sizeof *e);
+    fp_status st = FP_OK;
+    if (!c || !t || !e) {
+        st = fp_error_set(err, FP_ERR_NOMEM, "sim optimum: out of memory");
+        goto out;
+    }
+    /* clocks_mhz[0] is the maximum: the baseline. */
+    for (unsigned i = 0; i < n && !st; i++)
+        st = fp_sim_expected(gpu, wl, gpu->clocks_mhz[i], &t[i], &e[i], NULL, err);
     if (st)
-        return st;
-    int constrained = !isnan(max_slowdown) && max_slowdown >= 0;
-    unsigned best = fmax;
-    double best_v = objective_value(objective, t0, e0), best_t = t0, best_e = e0;
-    /* High to low; strict improvement only, so ties keep the higher clock. */
-    for (unsigned i = 1; i < gpu->n_clocks; i++) {
-        double t, e;
-        st = fp_sim_expected(gpu, wl, gpu->clocks_mhz[i], &t, &e, NULL, err);
-        if (st)
-            return st;
-        if (constrained && t / t0 - 1.0 > max_slowdown)
-            continue;
-        double v = objective_value(objective, t, e);
-        if (v < best_v * (1.0 - 1e-12)) {
-            best_v = v;
-            best = gpu->clocks_mhz[i];
-            best_t = t;
-            best_e = e;
-        }
+        goto out;
+    for (unsigned i = 0; i < n; i++) {
+        c[i].freq_mhz = gpu->clocks_mhz[i];
+        c[i].value = fp_objective_value(objective, t[i], e[i], gpu->power_limit_w);
+        c[i].slowdown_bound = t[i] / t[0] - 1.0;
+        c[i].eligible = 1;
     }
+    double budget = !isnan(max_slowdown) && max_slowdown >= 0 ? max_slowdown : NAN;
+    /* A relative 1e-12 margin: rounding noise never moves the optimum off a tie. */
+    size_t best = fp_opt_decide(c, n, 0, budget, 1e-12);
     if (f_mhz)
-        *f_mhz = best;
+        *f_mhz = gpu->clocks_mhz[best];
     if (res) {
-        res->freq_mhz = best;
-        res->baseline_mhz = fmax;
-        res->time_s = best_t;
-        res->energy_j = best_e;
-        res->power_w = best_e / best_t;
-        res->baseline_time_s = t0;
-        res->baseline_energy_j = e0;
-        res->slowdown = best_t / t0 - 1.0;
-        res->energy_saving = 1.0 - best_e / e0;
+        res->freq_mhz = gpu->clocks_mhz[best];
+        res->baseline_mhz = gpu->clocks_mhz[0];
+        res->time_s = t[best];
+        res->energy_j = e[best];
+        res->power_w = e[best] / t[best];
+        res->baseline_time_s = t[0];
+        res->baseline_energy_j = e[0];
+        res->slowdown = t[best] / t[0] - 1.0;
+        res->energy_saving = 1.0 - e[best] / e[0];
     }
-    return FP_OK;
+out:
+    free(c);
+    free(t);
+    free(e);
+    return st;
 }

@@ -39,6 +39,7 @@ void fp_adaptive_options_init(fp_adaptive_options *o)
     o->runs_top = 2;
     o->max_runs = 30;
     o->pmax_w = NAN;
+    o->margin = 0.0;
     fp_curve_options_init(&o->curve);
 }
 
@@ -229,7 +230,7 @@ typedef struct assess {
 /* Objective of one clock with its standard error; 0 ok. */
 static int estimate(const fp_adaptive *a, const fp_curve_model *m, size_t i, double rt, double rp,
                     double t_top, double *v, double *se, double *t, double *e, double *ese,
-                    int *feasible, double tq)
+                    int *feasible, double *slowdown, double tq)
 {
     const clock_state *c = &a->c[i];
     double dt, dp, tt, pp;
@@ -255,12 +256,15 @@ static int estimate(const fp_adaptive *a, const fp_curve_model *m, size_t i, dou
     *t = tt;
     *e = tt * pp;
     *v = fp_objective_value(o, tt, tt * pp, a->pmax);
-    /* Time and power errors taken as fully correlated: conservative for E·T^n. */
-    double th = tt * (1 + dt), ph = pp * (1 + dp);
-    *se = fabs(fp_objective_value(o, th, th * ph, a->pmax) - *v);
-    *ese = fabs(th * ph - *e);
+    /* The objective's error formula (objective.h), time and power errors taken as fully
+     * correlated: conservative. */
+    double st, sen;
+    fp_objective_sens(o, tt, tt * pp, a->pmax, &st, &sen);
+    *se = fabs(*v) * (fabs(st) * dt + fabs(sen) * (dt + dp));
+    *ese = *e * (dt + dp);
     double ms = a->o.max_slowdown;
     double sd = tt / t_top - 1;
+    *slowdown = sd;
     *feasible = !isfinite(ms)                          ? 2
                 : sd <= ms + 1e-9                      ? 2
                 : tt * (1 - tq * dt) / t_top - 1 <= ms ? 1
@@ -285,28 +289,31 @@ static void assess_now(const fp_adaptive *a, const fp_curve_model *m, assess *s)
     double t_top = a->c[0].n ? a->c[0].tsum / a->c[0].n : m->t_ref_s;
     size_t n = a->nc;
     double *v = malloc(n * sizeof *v), *se = malloc(n * sizeof *se);
+    double *tv = malloc(n * sizeof *tv), *ev = malloc(n * sizeof *ev),
+           *esev = malloc(n * sizeof *esev);
     int *fe = malloc(n * sizeof *fe);
+    fp_opt_cand *cand = malloc(n * sizeof *cand);
     s->best = -1;
     s->pick = -1;
     s->worst_bound = INFINITY;
-    if (!v || !se || !fe)
+    if (!v || !se || !fe || !tv || !ev || !esev || !cand)
         goto out;
-    double bv = INFINITY;
     for (size_t i = 0; i < n; i++) {
-        double t, e, ese;
-        if (estimate(a, m, i, rt, rp, t_top, &v[i], &se[i], &t, &e, &ese, &fe[i], q)) {
+        double sd = NAN;
+        if (estimate(a, m, i, rt, rp, t_top, &v[i], &se[i], &tv[i], &ev[i], &esev[i], &fe[i], &sd,
+                     q))
             fe[i] = -1;
-            continue;
-        }
-        if (fe[i] == 2 && v[i] < bv) {
-            bv = v[i];
-            s->best = (long)i;
-            s->v_best = v[i];
-            s->t_best = t;
-            s->e_best = e;
-            s->e_lo = e - q * ese;
-            s->e_hi = e + q * ese;
-        }
+        /* best: optimize's rule on the centres among the clocks that meet the budget. */
+        cand[i] = (fp_opt_cand){a->c[i].f, v[i], sd, fe[i] == 2};
+    }
+    if (n > 0 && fe[0] == 2) {
+        size_t bi = fp_opt_decide(cand, n, 0, NAN, a->o.margin);
+        s->best = (long)bi;
+        s->v_best = v[bi];
+        s->t_best = tv[bi];
+        s->e_best = ev[bi];
+        s->e_lo = ev[bi] - q * esev[bi];
+        s->e_hi = ev[bi] + q * esev[bi];
     }
     if (s->best < 0)
         goto out;
@@ -343,7 +350,11 @@ static void assess_now(const fp_adaptive *a, const fp_curve_model *m, assess *s)
 out:
     free(v);
     free(se);
+    free(tv);
+    free(ev);
+    free(esev);
     free(fe);
+    free(cand);
 }
 
 int fp_adaptive_next(fp_adaptive *a, double *freq_mhz)

@@ -138,33 +138,35 @@ double fp_model_regret(const fp_model_point *pts, size_t n, const double *pt, co
             top = i;
     if (top == n)
         return NAN;
-    long ch = -1, be = -1;
-    double vch = INFINITY, vbe = INFINITY;
-    for (size_t i = 0; i < n; i++) {
-        int pred_ok = !isfinite(ms) || pt[i] / pt[top] - 1 <= ms + 1e-9;
-        int meas_ok = !isfinite(ms) || pts[i].time_s / pts[top].time_s - 1 <= ms + 1e-9;
-        double vp = fp_objective_value(obj, pt[i], pe[i], pmax);
-        double vm = fp_objective_value(obj, pts[i].time_s, pts[i].time_s * pts[i].power_w, pmax);
-        /* Ties go to the higher clock. */
-        if (pred_ok && isfinite(vp) &&
-            (vp < vch || (vp == vch && ch >= 0 && pts[i].freq_mhz > pts[ch].freq_mhz))) {
-            vch = vp;
-            ch = (long)i;
-        }
-        if (meas_ok && isfinite(vm) &&
-            (vm < vbe || (vm == vbe && be >= 0 && pts[i].freq_mhz > pts[be].freq_mhz))) {
-            vbe = vm;
-            be = (long)i;
-        }
+    /* Both choices by optimize's rule on exact values (no margin): from the predictions and,
+     * as the reference, from the measured centres. */
+    fp_opt_cand *cp = malloc(n * sizeof *cp), *cm = malloc(n * sizeof *cm);
+    if (!cp || !cm) {
+        free(cp);
+        free(cm);
+        return NAN;
     }
-    if (ch < 0 || be < 0)
+    for (size_t i = 0; i < n; i++) {
+        double tm = pts[i].time_s, em = pts[i].time_s * pts[i].power_w;
+        cp[i] = (fp_opt_cand){pts[i].freq_mhz, fp_objective_value(obj, pt[i], pe[i], pmax),
+                              pt[i] / pt[top] - 1, 1};
+        cm[i] = (fp_opt_cand){pts[i].freq_mhz, fp_objective_value(obj, tm, em, pmax),
+                              tm / pts[top].time_s - 1, 1};
+    }
+    double budget = isfinite(ms) ? ms : NAN;
+    size_t ch = fp_opt_decide(cp, n, top, budget, 0.0);
+    size_t be = fp_opt_decide(cm, n, top, budget, 0.0);
+    double vch = cm[ch].value, vbe = cm[be].value;
+    int ok = isfinite(cp[ch].value) && isfinite(vbe);
+    free(cp);
+    free(cm);
+    if (!ok)
         return NAN;
     if (chosen_mhz)
         *chosen_mhz = pts[ch].freq_mhz;
     if (best_mhz)
         *best_mhz = pts[be].freq_mhz;
-    double vm = fp_objective_value(obj, pts[ch].time_s, pts[ch].time_s * pts[ch].power_w, pmax);
-    return vm / vbe - 1;
+    return vch / vbe - 1;
 }
 
 /* ---- activity features of a (gpu, app) from its top clock ---- */

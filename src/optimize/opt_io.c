@@ -49,10 +49,13 @@ static json_t *result_json(const fp_opt_result *r)
     bad |= set(o, "slowdown", num_json(r->cmp.slowdown));
     bad |= set(o, "slowdown_lo", num_json(r->cmp.slowdown_lo));
     bad |= set(o, "slowdown_hi", num_json(r->cmp.slowdown_hi));
+    bad |= set(o, "slowdown_bound", num_json(r->cmp.slowdown_bound));
     bad |= set(o, "feasible", json_boolean(r->feasible));
     bad |= set(o, "flags", json_string(flags));
     bad |= set(o, "category", r->category[0] ? json_string(r->category) : json_null());
     bad |= set(o, "objective_value", num_json(r->objective_value));
+    bad |= set(o, "verdict", json_string(fp_verdict_name(r->verdict)));
+    bad |= set(o, "verdict_reason", json_string(r->verdict_reason));
     bad |= set(o, "message", r->message[0] ? json_string(r->message) : json_null());
     if (bad) {
         json_decref(o);
@@ -65,7 +68,9 @@ fp_status fp_opt_write_json(const fp_opt_results *r, const char *path, fp_error 
 {
     json_t *root = json_object(), *arr = json_array();
     if (!root || !arr || set(root, "baseline", json_string(r->baseline)) ||
-        json_object_set(root, "results", arr)) {
+        set(root, "confidence", num_json(r->confidence)) ||
+        set(root, "budget_confidence", num_json(r->budget_confidence)) ||
+        set(root, "margin", num_json(r->margin)) || json_object_set(root, "results", arr)) {
         json_decref(arr);
         json_decref(root);
         return fp_error_set(err, FP_ERR_NOMEM, "optimize: out of memory");
@@ -89,7 +94,8 @@ fp_status fp_opt_write_csv(const fp_opt_results *r, const char *path, fp_error *
         return st;
     fputs("gpu,app,objective,max_slowdown,freq_mhz,baseline_mhz,time_s,energy_j,power_w,"
           "energy_saving,energy_saving_lo,energy_saving_hi,slowdown,slowdown_lo,slowdown_hi,"
-          "feasible,flags,baseline,category,objective_value,message\n",
+          "feasible,flags,baseline,category,objective_value,message,slowdown_bound,verdict,verdict_"
+          "reason\n",
           f.fp);
     for (size_t i = 0; i < r->len; i++) {
         const fp_opt_result *x = &r->items[i];
@@ -121,6 +127,11 @@ fp_status fp_opt_write_csv(const fp_opt_results *r, const char *path, fp_error *
         fp_csv_put_num(f.fp, x->objective_value);
         fputc(',', f.fp);
         fp_csv_put_str(f.fp, x->message);
+        fp_csv_put_num(f.fp, x->cmp.slowdown_bound);
+        fputc(',', f.fp);
+        fp_csv_put_str(f.fp, fp_verdict_name(x->verdict));
+        fputc(',', f.fp);
+        fp_csv_put_str(f.fp, x->verdict_reason);
         fputc('\n', f.fp);
     }
     st = fp_atomic_commit(&f, err);
@@ -140,23 +151,29 @@ static void pct(char *buf, size_t n, double v, double lo, double hi)
 
 void fp_opt_print_table(const fp_opt_results *r, FILE *fp)
 {
-    fprintf(fp, "%-6s %-16s %-10s %6s %6s %6s %-25s %-25s %s\n", "gpu", "app", "objective",
-            "budget", "MHz", "base", "energy saving [95% CI]", "slowdown [95% CI]", "notes");
+    fprintf(fp,
+            "# choice: lowest estimated objective; a faster clock is kept unless a slower one is "
+            "better by more than %.1f %%;\n# budget: the slowdown's %.0f %% one-sided bound "
+            "within it; intervals: %.0f %% (docs/method.md C)\n",
+            100 * r->margin, 100 * r->budget_confidence, 100 * r->confidence);
+    fprintf(fp, "%-6s %-16s %-10s %6s %6s %6s %-25s %-25s %-27s %s\n", "gpu", "app", "objective",
+            "budget", "MHz", "base", "energy saving [95% CI]", "slowdown [95% CI]", "verdict",
+            "notes");
     for (size_t i = 0; i < r->len; i++) {
         const fp_opt_result *x = &r->items[i];
         char bud[16], sav[48], slo[48], flags[1024];
         if (isfinite(x->max_slowdown))
-            snprintf(bud, sizeof bud, "%.0f%%", 100 * x->max_slowdown);
+            snprintf(bud, sizeof bud, "%g%%", 100 * x->max_slowdown);
         else
             snprintf(bud, sizeof bud, "-");
         pct(sav, sizeof sav, x->cmp.energy_saving, x->cmp.energy_saving_lo,
             x->cmp.energy_saving_hi);
         pct(slo, sizeof slo, x->cmp.slowdown, x->cmp.slowdown_lo, x->cmp.slowdown_hi);
         fp_opt_flags_format(x->data_flags, x->opt_flags, flags, sizeof flags);
-        fprintf(fp, "%-6s %-16s %-10s %6s %6.0f %6.0f %-25s %-25s %s%s%s\n", x->gpu, x->app,
+        fprintf(fp, "%-6s %-16s %-10s %6s %6.0f %6.0f %-25s %-25s %-27s %s\n", x->gpu, x->app,
                 x->objective, bud, x->freq_mhz, x->baseline_mhz, sav, slo,
-                x->feasible ? "" : "INFEASIBLE ", flags,
-                (x->opt_flags & FP_OPT_NO_SIGNIFICANT_SAVING) ? " (no significant saving)" : "");
+                fp_verdict_name(x->verdict), flags);
+        fprintf(fp, "       %s\n", x->verdict_reason);
     }
 }
 
@@ -173,7 +190,25 @@ static void sh_quote(FILE *fp, const char *s)
     fputc('\'', fp);
 }
 
-fp_status fp_opt_write_deploy_script(const fp_opt_results *r, const char *path, fp_error *err)
+/* The result of (gpu, app) the deploy script uses: the first one (the first objective). */
+static int first_of_pair(const fp_opt_results *r, size_t i)
+{
+    for (size_t j = 0; j < i; j++)
+        if (strcmp(r->items[j].gpu, r->items[i].gpu) == 0 &&
+            strcmp(r->items[j].app, r->items[i].app) == 0)
+            return 0;
+    return 1;
+}
+
+/* The text of a verdict's reason as a sh comment or double-quoted message (no quotes). */
+static void sh_text(FILE *fp, const char *s)
+{
+    for (; *s; s++)
+        fputc(*s == '"' || *s == '\\' || *s == '$' || *s == '`' || *s == '\n' ? '\'' : *s, fp);
+}
+
+fp_status fp_opt_write_deploy_script(const fp_opt_results *r, const char *path, int force,
+                                     fp_error *err)
 {
     fp_atomic_file f;
     fp_status st = fp_atomic_open(&f, path, err);
@@ -185,8 +220,13 @@ fp_status fp_opt_write_deploy_script(const fp_opt_results *r, const char *path, 
           "# through the clock guard (a state file records what to restore).\n"
           "#   sh THIS_SCRIPT GPU/APP [GPU_INDEX]   e.g. A100/llama 0\n"
           "#   sh THIS_SCRIPT restore [ARGS]        freqpilot restore ARGS\n"
-          "# FREQPILOT (default: freqpilot) and FREQPILOT_BACKEND (nvml) may be overridden.\n"
-          "set -eu\n"
+          "# FREQPILOT (default: freqpilot) and FREQPILOT_BACKEND (nvml) may be overridden.\n",
+          fp);
+    fprintf(fp,
+            "# Only recommendations whose verdict is \"deployable\" are applied%s; the others "
+            "exit 1\n# with their verdict.\n",
+            force ? " (written with --force: every recommendation is)" : "");
+    fputs("set -eu\n"
           "FREQPILOT=${FREQPILOT:-freqpilot}\n"
           "BACKEND=${FREQPILOT_BACKEND:-nvml}\n"
           "what=${1:?usage: $0 GPU/APP [GPU_INDEX] | restore [ARGS]}\n"
@@ -197,13 +237,9 @@ fp_status fp_opt_write_deploy_script(const fp_opt_results *r, const char *path, 
           "gpu=${1:-0}\n"
           "case \"$what\" in\n",
           fp);
-    /* One line per (gpu, app): the first result of each pair (the first objective). */
     for (size_t i = 0; i < r->len; i++) {
         const fp_opt_result *x = &r->items[i];
-        int seen = 0;
-        for (size_t j = 0; j < i && !seen; j++)
-            seen = strcmp(r->items[j].gpu, x->gpu) == 0 && strcmp(r->items[j].app, x->app) == 0;
-        if (seen)
+        if (!first_of_pair(r, i))
             continue;
         fputs("    ", fp);
         sh_quote(fp, x->gpu);
@@ -214,12 +250,21 @@ fp_status fp_opt_write_deploy_script(const fp_opt_results *r, const char *path, 
             fprintf(fp, "%.3g", x->max_slowdown);
         else
             fputs("none", fp);
-        fprintf(fp, ", energy saving %.1f %%, slowdown %.1f %%%s\n", 100 * x->cmp.energy_saving,
-                100 * x->cmp.slowdown, x->feasible ? "" : " (INFEASIBLE: baseline)");
-        fprintf(fp,
-                "        exec \"$FREQPILOT\" apply --backend \"$BACKEND\" --gpu \"$gpu\" "
-                "--clock %.0f ;;\n",
-                x->freq_mhz);
+        fprintf(fp, ", energy saving %.1f %%, slowdown %.1f %%\n        # verdict: %s: ",
+                100 * x->cmp.energy_saving, 100 * x->cmp.slowdown, fp_verdict_name(x->verdict));
+        sh_text(fp, x->verdict_reason);
+        fputc('\n', fp);
+        if (x->verdict == FP_VERDICT_DEPLOYABLE || force) {
+            fprintf(fp,
+                    "        exec \"$FREQPILOT\" apply --backend \"$BACKEND\" --gpu \"$gpu\" "
+                    "--clock %.0f%s ;;\n",
+                    x->freq_mhz, x->verdict == FP_VERDICT_DEPLOYABLE ? "" : " # forced");
+        } else {
+            fprintf(fp, "        echo \"%s/%s: not applied: %s: ", x->gpu, x->app,
+                    fp_verdict_name(x->verdict));
+            sh_text(fp, x->verdict_reason);
+            fputs("\" >&2\n        exit 1 ;;\n", fp);
+        }
     }
     fputs("    *)\n"
           "        echo \"no recommendation for $what\" >&2\n"
@@ -279,6 +324,9 @@ fp_status fp_opt_read_json(const char *path, fp_opt_results *out, fp_error *err)
                            "output)");
     }
     jstr(root, "baseline", out->baseline, sizeof out->baseline);
+    out->confidence = jnum(root, "confidence");
+    out->budget_confidence = jnum(root, "budget_confidence");
+    out->margin = jnum(root, "margin");
     size_t i;
     json_t *o;
     json_array_foreach(res, i, o)
@@ -308,7 +356,21 @@ fp_status fp_opt_read_json(const char *path, fp_opt_results *out, fp_error *err)
         r.cmp.slowdown = jnum(o, "slowdown");
         r.cmp.slowdown_lo = jnum(o, "slowdown_lo");
         r.cmp.slowdown_hi = jnum(o, "slowdown_hi");
+        r.cmp.slowdown_bound = jnum(o, "slowdown_bound");
         r.feasible = json_is_true(json_object_get(o, "feasible"));
+        char verdict[64];
+        jstr(o, "verdict", verdict, sizeof verdict);
+        jstr(o, "verdict_reason", r.verdict_reason, sizeof r.verdict_reason);
+        int vd = fp_verdict_from_name(verdict);
+        if (vd < 0) {
+            /* An older file without verdicts: nothing in it may be deployed unchecked. */
+            vd = FP_VERDICT_INSUFFICIENT;
+            snprintf(r.verdict_reason, sizeof r.verdict_reason,
+                     "%s: no verdict in the file (written by an older freqpilot optimize): run "
+                     "optimize again",
+                     verdict[0] ? verdict : "unknown");
+        }
+        r.verdict = (fp_verdict)vd;
         char flags[1024];
         jstr(o, "flags", flags, sizeof flags);
         parse_flags(flags, &r.data_flags, &r.opt_flags);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * The choice of a clock per (gpu, app, objective, budget): baseline, slowdown and saving
- * intervals against it, the noise-aware budget rule and the preference for the higher of
- * clocks that the data cannot tell apart. docs/optimize.md states the rules.
+ * The engine's driver: per (gpu, app) the baseline and the estimates (estimate.c), per
+ * objective and budget the choice (decide.c) and its verdict (validate.c); plus the data it
+ * works on (grouping rows into curves, attaching runs, loading inputs). docs/method.md part C
+ * states the rules.
  */
 #define _GNU_SOURCE
 #include <math.h>
@@ -10,20 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <gsl/gsl_cdf.h>
-
 #include "freqpilot/optimize.h"
 #include "freqpilot/gpu_specs.h"
-#include "freqpilot/stats.h"
-#include "optimize/opt_internal.h"
-
-/* Relative slack when comparing a slowdown with its budget (rounding of the CSV). */
-#define BUDGET_EPS 1e-9
+#include "util/output.h"
 
 static const char *const opt_flag_names[FP_OPT_FLAG_COUNT_] = {
-    "baseline_fallback",  "no_significant_saving", "no_feasible_clock",
-    "analytic_intervals", "no_interval",           "prefer_higher_clock",
-    "power_capped",       "suspect_saving",        "no_budget",
+    "baseline_fallback", "no_significant_saving", "no_feasible_clock", "no_interval",
+    "power_capped",      "suspect_saving",        "no_budget",         "no_change",
 };
 
 const char *fp_opt_flag_name(unsigned bit)
@@ -52,11 +46,13 @@ void fp_opt_options_init(fp_opt_options *o)
     o->baseline = FP_BASELINE_MAX;
     o->baseline_mhz = NAN;
     o->confidence = 0.95;
-    o->bootstrap_samples = 2000;
-    o->seed = FP_STATS_DEFAULT_SEED;
+    o->budget_confidence = 0.90;
+    o->margin = 0.005;
+    o->min_runs = 2;
     o->pmax_w = NAN;
     o->max_power_w = NAN;
     o->suspect_saving = 0.40;
+    o->cv_threshold = 0.10;
 }
 
 void fp_opt_results_free(fp_opt_results *r)
@@ -88,6 +84,16 @@ void fp_opt_data_free(fp_opt_data *d)
     free(d->agg.rows);
     free(d->agg.findings);
     memset(d, 0, sizeof *d);
+}
+
+/* The row as aggregated.csv stores it (%.10g), so that a dataset and its aggregated.csv give
+ * the engine bit-identical inputs and therefore the same answers. */
+static void quantize_row(fp_agg_row *r)
+{
+    double *v[] = {&r->freq_mhz,    &r->time_s,      &r->time_s_lo, &r->time_s_hi, &r->energy_j,
+                   &r->energy_j_lo, &r->energy_j_hi, &r->power_w,   &r->time_cv,   &r->energy_cv};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+        *v[i] = fp_num_as_written(*v[i]);
 }
 
 static int same_double(double a, double b)
@@ -140,6 +146,8 @@ fp_status fp_opt_data_build(const fp_agg_result *agg, const fp_run_list *runs, f
             goto nomem;
         memcpy(out->agg.rows, agg->rows, n * sizeof *agg->rows);
         out->agg.nrows = n;
+        for (size_t i = 0; i < n; i++)
+            quantize_row(&out->agg.rows[i]);
     }
     if (agg->nfindings) {
         out->agg.findings = malloc(agg->nfindings * sizeof *agg->findings);
@@ -284,135 +292,6 @@ int fp_opt_baseline(const fp_opt_curve *c, const fp_opt_options *o, int *fallbac
     return -1;
 }
 
-static double z_of(double conf)
-{
-    return gsl_cdf_ugaussian_Pinv(0.5 + conf / 2.0);
-}
-
-/* Standard error of log(centre) from a row's 95 % interval; NAN when it has none. */
-static double se_log(double lo, double hi)
-{
-    if (!(lo > 0.0) || !(hi > 0.0) || !isfinite(lo) || !isfinite(hi) || hi < lo)
-        return NAN;
-    return (log(hi) - log(lo)) / (2.0 * z_of(0.95));
-}
-
-/* Interval of num/den from centres and log standard errors. */
-static void ratio_analytic(double num, double se_num, double den, double se_den, double conf,
-                           double *lo, double *hi)
-{
-    double r = num / den, s = sqrt(se_num * se_num + se_den * se_den);
-    if (!isfinite(s) || !(r > 0.0)) {
-        *lo = *hi = NAN;
-        return;
-    }
-    *lo = r * exp(-z_of(conf) * s);
-    *hi = r * exp(z_of(conf) * s);
-}
-
-static int have_runs(const fp_opt_point *a, const fp_opt_point *b)
-{
-    return a->nruns >= 2 && b->nruns >= 2;
-}
-
-fp_status fp_opt_compare_points(const fp_opt_curve *c, size_t i, size_t b, const fp_opt_options *o,
-                                fp_opt_compare *out, fp_error *err)
-{
-    const fp_opt_point *pi = &c->pts[i], *pb = &c->pts[b];
-    const fp_agg_row *ri = pi->row, *rb = pb->row;
-    memset(out, 0, sizeof *out);
-    out->slowdown = ri->time_s / rb->time_s - 1.0;
-    out->energy_saving = 1.0 - ri->energy_j / rb->energy_j;
-    if (i == b) {
-        out->slowdown_lo = out->slowdown_hi = 0.0;
-        out->energy_saving_lo = out->energy_saving_hi = 0.0;
-        return FP_OK;
-    }
-    double tlo, thi, elo, ehi, est;
-    if (have_runs(pi, pb)) {
-        if (fp_opt_bootstrap_ratio_median(pi->time_runs, pi->nruns, pb->time_runs, pb->nruns,
-                                          o->confidence, o->bootstrap_samples, o->seed, &est, &tlo,
-                                          &thi) < 0 ||
-            fp_opt_bootstrap_ratio_median(pi->energy_runs, pi->nruns, pb->energy_runs, pb->nruns,
-                                          o->confidence, o->bootstrap_samples, o->seed, &est, &elo,
-                                          &ehi) < 0)
-            return fp_error_set(err, FP_ERR_NOMEM, "optimize: bootstrap failed (out of memory)");
-    } else {
-        out->opt_flags |= FP_OPT_ANALYTIC_INTERVALS;
-        ratio_analytic(ri->time_s, se_log(ri->time_s_lo, ri->time_s_hi), rb->time_s,
-                       se_log(rb->time_s_lo, rb->time_s_hi), o->confidence, &tlo, &thi);
-        ratio_analytic(ri->energy_j, se_log(ri->energy_j_lo, ri->energy_j_hi), rb->energy_j,
-                       se_log(rb->energy_j_lo, rb->energy_j_hi), o->confidence, &elo, &ehi);
-    }
-    out->slowdown_lo = tlo - 1.0;
-    out->slowdown_hi = thi - 1.0;
-    out->energy_saving_lo = 1.0 - ehi;
-    out->energy_saving_hi = 1.0 - elo;
-    if (!isfinite(thi) || !isfinite(ehi))
-        out->opt_flags |= FP_OPT_NO_INTERVAL;
-    return FP_OK;
-}
-
-/*
- * Interval of objective(i) / objective(best). With runs, a bootstrap of the per-run
- * objective values; otherwise the log standard errors of E and T combined as if independent
- * (cost by the delta method).
- */
-static fp_status objective_ratio(const fp_opt_curve *c, size_t i, size_t best,
-                                 const fp_objective *obj, double pmax, const fp_opt_options *o,
-                                 double *lo, double *hi, fp_error *err)
-{
-    const fp_opt_point *pi = &c->pts[i], *pb = &c->pts[best];
-    if (have_runs(pi, pb)) {
-        double *a = malloc((pi->nruns + pb->nruns) * sizeof *a), est;
-        if (!a)
-            return fp_error_set(err, FP_ERR_NOMEM, "optimize: out of memory");
-        double *bv = a + pi->nruns;
-        for (size_t k = 0; k < pi->nruns; k++)
-            a[k] = fp_objective_value(obj, pi->time_runs[k], pi->energy_runs[k], pmax);
-        for (size_t k = 0; k < pb->nruns; k++)
-            bv[k] = fp_objective_value(obj, pb->time_runs[k], pb->energy_runs[k], pmax);
-        int rc = fp_opt_bootstrap_ratio_median(a, pi->nruns, bv, pb->nruns, o->confidence,
-                                               o->bootstrap_samples, o->seed, &est, lo, hi);
-        free(a);
-        if (rc < 0)
-            return fp_error_set(err, FP_ERR_NOMEM, "optimize: bootstrap failed (out of memory)");
-        return FP_OK;
-    }
-    double se[2];
-    const fp_agg_row *rows[2] = {pi->row, pb->row};
-    for (int k = 0; k < 2; k++) {
-        const fp_agg_row *r = rows[k];
-        double st = se_log(r->time_s_lo, r->time_s_hi),
-               seE = se_log(r->energy_j_lo, r->energy_j_hi);
-        switch (obj->kind) {
-        case FP_OBJ_ENERGY:
-            se[k] = seE;
-            break;
-        case FP_OBJ_TIME:
-            se[k] = st;
-            break;
-        case FP_OBJ_COST: {
-            double e = obj->param * r->energy_j, t = (1.0 - obj->param) * pmax * r->time_s;
-            se[k] = sqrt(e * e * seE * seE + t * t * st * st) / (e + t);
-            break;
-        }
-        default:
-            se[k] = sqrt(seE * seE + obj->param * obj->param * st * st);
-            break;
-        }
-    }
-    ratio_analytic(fp_objective_value(obj, pi->row->time_s, pi->row->energy_j, pmax), se[0],
-                   fp_objective_value(obj, pb->row->time_s, pb->row->energy_j, pmax), se[1],
-                   o->confidence, lo, hi);
-    return FP_OK;
-}
-
-static double point_power(const fp_agg_row *r)
-{
-    return isfinite(r->power_w) ? r->power_w : r->energy_j / r->time_s;
-}
-
 static fp_status push_result(fp_opt_results *out, const fp_opt_result *r, fp_error *err)
 {
     if (out->len == out->cap) {
@@ -427,50 +306,36 @@ static fp_status push_result(fp_opt_results *out, const fp_opt_result *r, fp_err
     return FP_OK;
 }
 
-/*
- * objective_ratio results of one (curve, objective), kept across budgets: the same pair of
- * clocks gives the same bootstrap (same runs, same seed), so it is computed once.
- */
-typedef struct ratio_memo {
-    size_t j, best;
-    double lo, hi;
-} ratio_memo;
-
-typedef struct ratio_cache {
-    ratio_memo *v;
-    size_t n, cap;
-} ratio_cache;
-
-static fp_status objective_ratio_cached(ratio_cache *rc, const fp_opt_curve *c, size_t i,
-                                        size_t best, const fp_objective *obj, double pmax,
-                                        const fp_opt_options *o, double *lo, double *hi,
-                                        fp_error *err)
+/* Candidates of one curve for one objective: estimates, slowdown bounds, eligibility. */
+static void fill_cands(const fp_opt_curve *c, const fp_opt_estimate *e, size_t b,
+                       const fp_objective *obj, double pmax, const fp_opt_options *o,
+                       fp_opt_cand *cand, int *capped)
 {
-    for (size_t k = 0; k < rc->n; k++)
-        if (rc->v[k].j == i && rc->v[k].best == best) {
-            *lo = rc->v[k].lo;
-            *hi = rc->v[k].hi;
-            return FP_OK;
+    *capped = 0;
+    for (size_t j = 0; j < c->n; j++) {
+        fp_opt_cand *x = &cand[j];
+        x->freq_mhz = c->pts[j].row->freq_mhz;
+        x->value = fp_objective_value(obj, e->time_s[j], e->energy_j[j], pmax);
+        x->eligible = isfinite(x->value) && e->eligible[j];
+        x->slowdown_bound = NAN;
+        if (!isfinite(e->time_s[j]))
+            continue;
+        fp_opt_compare m;
+        fp_opt_compare_est(e, j, b, o, &m);
+        /* The budget is checked on the slowdown's one-sided bound; the naive rule
+         * (--point-estimate) on the slowdown itself. */
+        x->slowdown_bound = o->point_estimate ? m.slowdown : m.slowdown_bound;
+        if (isfinite(o->max_power_w) && e->energy_j[j] / e->time_s[j] > o->max_power_w) {
+            x->eligible = 0;
+            *capped = 1;
         }
-    fp_status st = objective_ratio(c, i, best, obj, pmax, o, lo, hi, err);
-    if (st)
-        return st;
-    if (rc->n == rc->cap) {
-        size_t cap = rc->cap ? 2 * rc->cap : 64;
-        ratio_memo *p = realloc(rc->v, cap * sizeof *p);
-        if (!p)
-            return FP_OK; /* no memo, same result */
-        rc->v = p;
-        rc->cap = cap;
     }
-    rc->v[rc->n++] = (ratio_memo){i, best, *lo, *hi};
-    return FP_OK;
 }
 
-/* One (curve, objective, budget). cmp[j] compares point j with the baseline b. */
-static fp_status choose(const fp_opt_curve *c, const fp_opt_compare *cmp, size_t b, int fallback,
+/* One (curve, objective, budget). */
+static fp_status choose(const fp_opt_curve *c, const fp_opt_estimate *e, size_t b, int fallback,
                         const fp_objective *obj, double budget, const char *category,
-                        const fp_opt_options *o, ratio_cache *memo, fp_opt_results *out,
+                        const fp_opt_options *o, fp_opt_cand *cand, fp_opt_results *out,
                         fp_error *err)
 {
     fp_opt_result r;
@@ -481,7 +346,7 @@ static fp_status choose(const fp_opt_curve *c, const fp_opt_compare *cmp, size_t
     snprintf(r.category, sizeof r.category, "%s", category ? category : "");
     r.max_slowdown = budget;
     double pmax = fp_opt_pmax(fp_opt_curve_board(c), o);
-    if (obj->kind == FP_OBJ_COST && !isfinite(pmax))
+    if (obj->def->needs_pmax && !isfinite(pmax))
         return fp_error_set(err, FP_ERR_INVALID,
                             "%s %s: objective %s needs P_max: the power limit of GPU '%s' is "
                             "unknown (not a known board; give --pmax W)",
@@ -494,78 +359,56 @@ static fp_status choose(const fp_opt_curve *c, const fp_opt_compare *cmp, size_t
                  "the requested baseline clock has fewer than 2 usable runs; baseline is %.0f MHz",
                  c->pts[b].row->freq_mhz);
     }
-
-    long best = -1;
-    double best_val = INFINITY;
-    int capped = 0;
-    for (size_t j = 0; j < c->n; j++) {
-        if (!fp_opt_point_ok(&c->pts[j]))
-            continue;
-        if (isfinite(o->max_power_w) && point_power(c->pts[j].row) > o->max_power_w) {
-            capped = 1;
-            continue;
-        }
-        if (j != b && !isnan(budget)) {
-            double s = o->point_estimate ? cmp[j].slowdown : cmp[j].slowdown_hi;
-            if (!(s <= budget + BUDGET_EPS))
-                continue; /* NAN (no interval) never qualifies */
-        }
-        double v = fp_objective_value(obj, c->pts[j].row->time_s, c->pts[j].row->energy_j, pmax);
-        if (v < best_val) { /* strict: ties keep the higher clock seen first */
-            best_val = v;
-            best = (long)j;
-        }
-    }
+    int capped;
+    fill_cands(c, e, b, obj, pmax, o, cand, &capped);
+    double margin = o->point_estimate ? 0.0 : o->margin;
+    size_t start = b, pick;
+    int feasible = 1;
     if (capped)
         r.opt_flags |= FP_OPT_POWER_CAPPED;
-    size_t pick = b;
-    if (best < 0) {
-        r.feasible = 0;
+    if (!cand[b].eligible && capped) {
+        /* The baseline is above the power cap: start from the fastest clock under it. */
+        long first = -1;
+        for (size_t j = 0; j < c->n; j++)
+            if (cand[j].eligible && (isnan(budget) || cand[j].slowdown_bound <= budget + 1e-9) &&
+                (first < 0 || cand[j].slowdown_bound < cand[first].slowdown_bound ||
+                 (cand[j].slowdown_bound == cand[first].slowdown_bound &&
+                  cand[j].freq_mhz > cand[first].freq_mhz)))
+                first = (long)j;
+        if (first < 0)
+            feasible = 0;
+        else
+            start = (size_t)first;
+    }
+    pick = feasible ? fp_opt_decide(cand, c->n, start, budget, margin) : b;
+    if (!feasible) {
         r.opt_flags |= FP_OPT_NO_FEASIBLE_CLOCK;
         snprintf(r.message, sizeof r.message,
-                 "no clock meets the %s%s; returning the baseline %.0f MHz",
-                 isfinite(o->max_power_w) ? "power cap" : "slowdown budget",
-                 isfinite(o->max_power_w) && !isnan(budget) ? " and the slowdown budget" : "",
-                 c->pts[b].row->freq_mhz);
-    } else {
-        r.feasible = 1;
-        pick = (size_t)best;
-        if (!o->point_estimate) {
-            /* The highest qualifying clock whose objective the data cannot tell from the best. */
-            for (size_t j = 0; j < (size_t)best; j++) {
-                if (!fp_opt_point_ok(&c->pts[j]))
-                    continue;
-                if (isfinite(o->max_power_w) && point_power(c->pts[j].row) > o->max_power_w)
-                    continue;
-                if (j != b && !isnan(budget) && !(cmp[j].slowdown_hi <= budget + BUDGET_EPS))
-                    continue;
-                double lo, hi;
-                fp_status st =
-                    objective_ratio_cached(memo, c, j, (size_t)best, obj, pmax, o, &lo, &hi, err);
-                if (st)
-                    return st;
-                if (!(lo > 1.0)) { /* not significantly worse (or unknown) */
-                    pick = j;
-                    r.opt_flags |= FP_OPT_PREFER_HIGHER;
-                    break;
-                }
-            }
-        }
+                 "no clock meets the power cap%s; returning the baseline %.0f MHz",
+                 isnan(budget) ? "" : " and the slowdown budget", c->pts[b].row->freq_mhz);
+    } else if (pick == b) {
+        r.opt_flags |= FP_OPT_NO_CHANGE;
     }
-    const fp_agg_row *row = c->pts[pick].row;
-    r.freq_mhz = row->freq_mhz;
+    r.feasible = feasible;
+    r.freq_mhz = c->pts[pick].row->freq_mhz;
     r.baseline_mhz = c->pts[b].row->freq_mhz;
-    r.time_s = row->time_s;
-    r.energy_j = row->energy_j;
-    r.power_w = point_power(row);
-    r.objective_value = fp_objective_value(obj, row->time_s, row->energy_j, pmax);
-    r.cmp = cmp[pick];
-    r.data_flags = row->flags | c->pts[b].row->flags;
-    r.opt_flags |= cmp[pick].opt_flags;
-    if (pick != b && !(r.cmp.opt_flags & FP_OPT_NO_INTERVAL) && !(r.cmp.energy_saving_lo > 0.0))
+    r.time_s = e->time_s[pick];
+    r.energy_j = e->energy_j[pick];
+    r.power_w = r.energy_j / r.time_s;
+    r.objective_value = fp_objective_value(obj, r.time_s, r.energy_j, pmax);
+    fp_opt_compare_est(e, pick, b, o, &r.cmp);
+    r.data_flags = c->pts[pick].row->flags | c->pts[b].row->flags;
+    r.opt_flags |= r.cmp.opt_flags;
+    int time_obj = obj->def->saves_time;
+    if (pick != b && !(r.cmp.opt_flags & FP_OPT_NO_INTERVAL) &&
+        (time_obj ? !(r.cmp.slowdown_hi < 0.0) : !(r.cmp.energy_saving_lo > 0.0)))
         r.opt_flags |= FP_OPT_NO_SIGNIFICANT_SAVING;
     if (r.cmp.energy_saving > o->suspect_saving)
         r.opt_flags |= FP_OPT_SUSPECT_SAVING;
+    fp_assessment a;
+    fp_opt_assess(c, e, &r, o, &a);
+    r.verdict = a.verdict;
+    snprintf(r.verdict_reason, sizeof r.verdict_reason, "%s", a.reason);
     return push_result(out, &r, err);
 }
 
@@ -578,17 +421,27 @@ fp_status fp_optimize(const fp_opt_data *d, const fp_objective *objs, size_t nob
         budgets = &none;
         nbudgets = 1;
     }
-    if (!(o->confidence > 0.0 && o->confidence < 1.0))
-        return fp_error_set(err, FP_ERR_INVALID, "optimize: confidence must lie in (0, 1)");
+    if (!(o->confidence > 0.0 && o->confidence < 1.0) ||
+        !(o->budget_confidence >= 0.5 && o->budget_confidence < 1.0))
+        return fp_error_set(err, FP_ERR_INVALID,
+                            "optimize: confidence must lie in (0, 1), the budget's in [0.5, 1)");
+    if (!(o->margin >= 0.0 && o->margin < 1.0))
+        return fp_error_set(err, FP_ERR_INVALID, "optimize: the margin must lie in [0, 1)");
     for (size_t k = 0; k < nbudgets; k++)
         if (budgets[k] < 0.0)
             return fp_error_set(err, FP_ERR_INVALID, "optimize: a slowdown budget is negative");
+    for (size_t k = 0; k < nobjs; k++)
+        if (!objs[k].def)
+            return fp_error_set(err, FP_ERR_INVALID, "optimize: objective %zu is not parsed", k);
     snprintf(out->baseline, sizeof out->baseline, "%s",
              o->baseline == FP_BASELINE_MAX       ? "max"
              : o->baseline == FP_BASELINE_DEFAULT ? "default"
                                                   : "");
     if (o->baseline == FP_BASELINE_MHZ)
         snprintf(out->baseline, sizeof out->baseline, "%.0f", o->baseline_mhz);
+    out->confidence = o->confidence;
+    out->budget_confidence = o->point_estimate ? NAN : o->budget_confidence;
+    out->margin = o->point_estimate ? 0.0 : o->margin;
     int warned_no_interval = 0;
     for (size_t ci = 0; ci < d->ncurves; ci++) {
         const fp_opt_curve *c = &d->curves[ci];
@@ -607,24 +460,21 @@ fp_status fp_optimize(const fp_opt_data *d, const fp_objective *objs, size_t nob
                     "%s %s: the baseline clock has fewer than 2 usable runs (e.g. the "
                     "others were cold starts); using %.0f MHz",
                     c->gpu, c->app, c->pts[b].row->freq_mhz);
-        fp_opt_compare *cmp = calloc(c->n, sizeof *cmp);
-        if (!cmp)
+        fp_opt_estimate e;
+        fp_status st = fp_opt_estimate_curve(c, o, &e, err);
+        if (st)
+            return st;
+        if (!e.have_noise && !o->point_estimate && !warned_no_interval++)
+            fp_warn(o->diag,
+                    "%s %s: no estimate of the run-to-run noise (one run per clock and fewer "
+                    "than 5 clocks): no intervals, verdict insufficient data",
+                    c->gpu, c->app);
+        fp_opt_cand *cand = calloc(c->n ? c->n : 1, sizeof *cand);
+        if (!cand) {
+            fp_opt_estimate_free(&e);
             return fp_error_set(err, FP_ERR_NOMEM, "optimize: out of memory");
-        fp_status st = FP_OK;
-        for (size_t j = 0; j < c->n && !st; j++)
-            if (fp_opt_point_ok(&c->pts[j])) {
-                st = fp_opt_compare_points(c, j, (size_t)b, o, &cmp[j], err);
-                if (!st && (cmp[j].opt_flags & FP_OPT_NO_INTERVAL) && !o->point_estimate &&
-                    !warned_no_interval++)
-                    fp_warn(o->diag,
-                            "%s %s: some clocks have no interval (fewer than 2 runs); "
-                            "they cannot qualify under a budget (--point-estimate ignores "
-                            "intervals)",
-                            c->gpu, c->app);
-            }
-        ratio_cache memo = {NULL, 0, 0};
-        for (size_t oi = 0; oi < nobjs && !st; oi++) {
-            memo.n = 0; /* per objective */
+        }
+        for (size_t oi = 0; oi < nobjs && !st; oi++)
             for (size_t k = 0; k < nbudgets && !st; k++) {
                 double budget = budgets[k];
                 const char *category = NULL;
@@ -635,12 +485,11 @@ fp_status fp_optimize(const fp_opt_data *d, const fp_objective *objs, size_t nob
                         fp_warn(o->diag, "%s %s: app not in the constraints file; no budget",
                                 c->gpu, c->app);
                 }
-                st = choose(c, cmp, (size_t)b, fallback, &objs[oi], budget, category, o, &memo, out,
+                st = choose(c, &e, (size_t)b, fallback, &objs[oi], budget, category, o, cand, out,
                             err);
             }
-        }
-        free(memo.v);
-        free(cmp);
+        free(cand);
+        fp_opt_estimate_free(&e);
         if (st)
             return st;
     }

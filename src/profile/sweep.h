@@ -14,6 +14,7 @@
 
 #include "freqpilot/error.h"
 #include "freqpilot/gpu.h"
+#include "freqpilot/run.h"
 #include "freqpilot/sim.h"
 
 typedef enum fp_sweep_order {
@@ -156,5 +157,15 @@ static inline int fp_sweep_n_tasks(size_t n_clocks, int k)
 {
     return k > 0 ? (int)((n_clocks + (size_t)k - 1) / (size_t)k) : 1;
 }
+
+/*
+ * The measured runs of `freqpilot profile --backend sim --workload WL --gpu GPU --clocks all
+ * --runs RUNS --seed SEED`, simulated in memory (no files): same plan, device, knobs and seed;
+ * each run's inference-window time and counter energy appended to out (src/profile/sim_sweep.c).
+ * thermal_lag 0: the device's temperature follows its steady value at once, as the truth
+ * functions (fp_sim_expected) assume; 1: as profile runs it.
+ */
+fp_status fp_sim_sweep_runs(const fp_sim_gpu *gpu, const fp_sim_workload *wl, int runs,
+                            uint64_t seed, int thermal_lag, fp_run_list *out, fp_error *err);
 
 #endif

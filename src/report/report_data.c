@@ -12,6 +12,7 @@
 
 #include "freqpilot/optimize.h"
 #include "freqpilot/plot.h"
+#include "util/output.h"
 
 void fp_rec_init(fp_rec *r)
 {
@@ -106,6 +107,8 @@ fp_status fp_recs_read_json(const char *path, fp_rec_list *out, fp_error *err)
         json_t *fe = json_object_get(o, "feasible");
         r.feasible = fe ? json_is_true(fe) : 1;
         jstr(o, "flags", r.flags, sizeof r.flags);
+        jstr(o, "verdict", r.verdict, sizeof r.verdict);
+        jstr(o, "verdict_reason", r.verdict_reason, sizeof r.verdict_reason);
         if (!r.gpu[0] || !r.app[0]) {
             st = fp_error_at(err, FP_ERR_FORMAT, path, 0, "results[%zu]: expected gpu and app", i);
             break;
@@ -134,17 +137,82 @@ const fp_rec *fp_recs_find(const fp_rec_list *l, const char *gpu, const char *ap
     return NULL;
 }
 
+/* ---- validation results ---- */
+
+void fp_val_list_free(fp_val_list *l)
+{
+    free(l->items);
+    memset(l, 0, sizeof *l);
+}
+
+fp_status fp_vals_read_json(const char *path, fp_val_list *out, fp_error *err)
+{
+    json_error_t je;
+    json_t *root = json_load_file(path, 0, &je);
+    if (!root)
+        return fp_error_at(err, FP_ERR_PARSE, path, je.line, "expected validate JSON: %s", je.text);
+    json_t *arr = json_object_get(root, "validations");
+    if (!json_is_array(arr)) {
+        json_decref(root);
+        return fp_error_at(err, FP_ERR_FORMAT, path, 0,
+                           "expected an object with a \"validations\" array (freqpilot "
+                           "validate)");
+    }
+    size_t n = json_array_size(arr);
+    fp_val *p = realloc(out->items, (out->len + n + 1) * sizeof *p);
+    if (!p) {
+        json_decref(root);
+        return fp_error_set(err, FP_ERR_NOMEM, "out of memory");
+    }
+    out->items = p;
+    size_t i;
+    json_t *o;
+    json_array_foreach(arr, i, o)
+    {
+        fp_val *v = &out->items[out->len];
+        memset(v, 0, sizeof *v);
+        jstr(o, "gpu", v->gpu, sizeof v->gpu);
+        jstr(o, "app", v->app, sizeof v->app);
+        jstr(o, "objective", v->objective, sizeof v->objective);
+        v->max_slowdown = jnum(o, "max_slowdown");
+        v->freq_mhz = jnum(o, "freq_mhz");
+        v->baseline_mhz = jnum(o, "baseline_mhz");
+        jstr(o, "verdict", v->verdict, sizeof v->verdict);
+        jstr(o, "verdict_reason", v->verdict_reason, sizeof v->verdict_reason);
+        jstr(o, "status", v->status, sizeof v->status);
+        json_t *checks = json_object_get(o, "checks");
+        const char *name;
+        json_t *c;
+        size_t off = 0;
+        json_object_foreach(checks, name, c)
+        {
+            const char *st = json_string_value(json_object_get(c, "status"));
+            const char *det = json_string_value(json_object_get(c, "detail"));
+            if (!st || (strcmp(st, "fail") && strcmp(st, "warn")) || off >= sizeof v->notes)
+                continue;
+            int w = snprintf(v->notes + off, sizeof v->notes - off, "%s%s (%s): %s",
+                             off ? "; " : "", name, st, det ? det : "");
+            if (w > 0)
+                off += (size_t)w;
+        }
+        if (!v->gpu[0] || !v->app[0]) {
+            json_decref(root);
+            return fp_error_at(err, FP_ERR_FORMAT, path, 0,
+                               "validations[%zu]: expected gpu and app", i);
+        }
+        out->len++;
+    }
+    json_decref(root);
+    return FP_OK;
+}
+
 /* ---- recommendations from the optimize library ---- */
 
 /* v as optimize's JSON stores it (JSON_REAL_PRECISION(10)), so that results computed here and
  * results read from `freqpilot optimize -o FILE.json` are the same numbers. */
 static double as_json(double v)
 {
-    if (!isfinite(v))
-        return NAN;
-    char buf[64];
-    snprintf(buf, sizeof buf, "%.10g", v);
-    return strtod(buf, NULL);
+    return isfinite(v) ? fp_num_as_written(v) : NAN;
 }
 
 fp_status fp_recs_from_opt(const fp_opt_results *res, fp_rec_list *out, fp_error *err)
@@ -170,6 +238,8 @@ fp_status fp_recs_from_opt(const fp_opt_results *res, fp_rec_list *out, fp_error
         r.slowdown_lo = as_json(x->cmp.slowdown_lo);
         r.slowdown_hi = as_json(x->cmp.slowdown_hi);
         r.feasible = x->feasible;
+        snprintf(r.verdict, sizeof r.verdict, "%s", fp_verdict_name(x->verdict));
+        snprintf(r.verdict_reason, sizeof r.verdict_reason, "%s", x->verdict_reason);
         char flags[1024]; /* as opt_io.c writes them, then cut like fp_recs_read_json */
         fp_opt_flags_format(x->data_flags, x->opt_flags, flags, (int)sizeof flags);
         size_t fl = strnlen(flags, sizeof r.flags - 1);
@@ -444,7 +514,8 @@ static int json_kind(const char *path)
     json_t *root = json_load_file(path, 0, NULL);
     if (!root)
         return 0;
-    int k = json_is_array(json_object_get(root, "results")) ? 1
+    int k = json_is_array(json_object_get(root, "results"))       ? 1
+            : json_is_array(json_object_get(root, "validations")) ? 3
             : is_curves_json(root) || json_is_array(json_object_get(root, "models")) ||
                     is_model_params_json(root)
                 ? 2
@@ -458,6 +529,7 @@ void fp_report_data_free(fp_report_data *d)
     if (d->have_agg)
         fp_agg_result_free(&d->agg);
     fp_rec_list_free(&d->recs);
+    fp_val_list_free(&d->vals);
     if (d->have_model)
         fp_model_set_free(&d->model);
     fp_serving_report_free(d->serving);
@@ -503,6 +575,8 @@ fp_status fp_report_data_load(fp_report_data *d, const char *const *paths, size_
             st = fp_serving_report_load(paths[i], &d->serving, err);
         } else if (jk == 1) {
             st = fp_recs_read_json(paths[i], &d->recs, err);
+        } else if (jk == 3) {
+            st = fp_vals_read_json(paths[i], &d->vals, err);
         } else if (jk == 2) {
             if (d->have_model)
                 fp_model_set_free(&d->model);

@@ -96,8 +96,10 @@ static void summary(fp_sbuf *b, const fp_report_input *in)
     }
     fp_sbuf_printf(b,
                    "<p>Energy saving and slowdown relative to the baseline (%s clock), with "
-                   "95 %% intervals. A saving whose interval reaches zero is not "
-                   "significant.</p>\n",
+                   "95 %% intervals, and the verdict of each recommendation as <code>freqpilot "
+                   "optimize</code> and <code>freqpilot validate</code> give it: deployable, "
+                   "no significant saving, suspect: not a DVFS effect, insufficient data or "
+                   "infeasible.</p>\n",
                    in->recs->baseline[0] ? in->recs->baseline : "max");
     const fp_agg_result *a = in->agg;
     if (a->nfindings) {
@@ -123,10 +125,7 @@ static void summary(fp_sbuf *b, const fp_report_input *in)
         char s[64], d[64], bud[32];
         fp_report_pct_ci(s, sizeof s, r->energy_saving, r->energy_saving_lo, r->energy_saving_hi);
         fp_report_pct_ci(d, sizeof d, r->slowdown, r->slowdown_lo, r->slowdown_hi);
-        if (isfinite(r->max_slowdown))
-            snprintf(bud, sizeof bud, "%g %%", r->max_slowdown * 100);
-        else
-            snprintf(bud, sizeof bud, "none");
+        fp_report_budget(bud, sizeof bud, r->max_slowdown);
         const char *v = fp_report_verdict(r);
         fp_sbuf_printf(b, "<tr><td>");
         esc(b, r->gpu);
@@ -137,10 +136,48 @@ static void summary(fp_sbuf *b, const fp_report_input *in)
         fp_sbuf_printf(b,
                        "</td><td class=\"n\">%s</td><td class=\"n\">%.0f</td><td class=\"n\">"
                        "%.0f</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td "
-                       "class=\"%s\">%s</td><td>",
+                       "class=\"%s\">%s",
                        bud, r->freq_mhz, r->baseline_mhz, s, d,
-                       strcmp(v, "significant") ? "warn" : "ok", v);
+                       strcmp(v, "deployable") ? "warn" : "ok", v);
+        if (r->verdict_reason[0]) {
+            fp_sbuf_printf(b, "<br><small>");
+            esc(b, r->verdict_reason);
+            fp_sbuf_printf(b, "</small>");
+        }
+        fp_sbuf_printf(b, "</td><td>");
         esc(b, r->flags);
+        fp_sbuf_printf(b, "</td></tr>\n");
+    }
+    fp_sbuf_printf(b, "</table>\n");
+}
+
+/* What `freqpilot validate` found (validation.json, which `freqpilot run` writes). */
+static void validation(fp_sbuf *b, const fp_report_input *in)
+{
+    if (!in->vals || in->vals->len == 0)
+        return;
+    fp_sbuf_printf(b,
+                   "<h2 id=\"validation\">Validation</h2>\n<p>Each recommendation recomputed "
+                   "from the data and checked by <code>freqpilot validate</code> (docs/method.md "
+                   "C.5); the checks that fail or warn are listed.</p>\n");
+    fp_sbuf_printf(b, "<table><tr><th>GPU</th><th>App</th><th>Objective</th><th>Max "
+                      "slowdown</th><th>Clock (MHz)</th><th>Verdict</th><th>Checks that fail "
+                      "or warn</th></tr>\n");
+    for (size_t i = 0; i < in->vals->len; i++) {
+        const fp_val *v = &in->vals->items[i];
+        char bud[32];
+        fp_report_budget(bud, sizeof bud, v->max_slowdown);
+        fp_sbuf_printf(b, "<tr><td>");
+        esc(b, v->gpu);
+        fp_sbuf_printf(b, "</td><td>");
+        esc(b, v->app);
+        fp_sbuf_printf(b, "</td><td>");
+        esc(b, v->objective);
+        fp_sbuf_printf(b, "</td><td class=\"n\">%s</td><td class=\"n\">%.0f</td><td class=\"%s\">",
+                       bud, v->freq_mhz, strcmp(v->verdict, "deployable") ? "warn" : "ok");
+        esc(b, v->verdict);
+        fp_sbuf_printf(b, "</td><td>");
+        esc(b, v->notes[0] ? v->notes : "none");
         fp_sbuf_printf(b, "</td></tr>\n");
     }
     fp_sbuf_printf(b, "</table>\n");
@@ -326,6 +363,7 @@ fp_status fp_report_write_html(const fp_report_input *in, const char *path, fp_e
     if (in->serving)
         fp_sbuf_printf(&b, "<p><a href=\"#serving\">LLM serving</a></p>\n");
     summary(&b, in);
+    validation(&b, in);
 
     fp_plot_opts po;
     fp_plot_opts_init(&po);

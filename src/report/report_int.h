@@ -12,13 +12,11 @@ size_t fp_report_pairs(const fp_agg_result *agg, size_t *first_row, size_t cap);
 size_t fp_report_gpus(const fp_agg_result *agg, const char **gpus, size_t cap);
 /* One sentence saying what a data-quality flag means and why it matters. */
 const char *fp_report_flag_text(unsigned flag_bit);
+/* A slowdown budget as the report shows it: "5 %" or "none" (NAN). */
+void fp_report_budget(char *buf, size_t n, double max_slowdown);
 /* "12.3 % [9.8, 14.1]" or "-" */
 void fp_report_pct_ci(char *buf, size_t n, double v, double lo, double hi);
-/*
- * Verdict of a recommendation: "significant", "not significant" (the saving's interval
- * reaches 0), "suspect: not DVFS" (a saving on a not_clock_bound or suspect_saving row),
- * "no interval", "infeasible".
- */
+/* Verdict of a recommendation: the one optimize computed (fp_verdict_name), shown as is. */
 const char *fp_report_verdict(const fp_rec *r);
 /* The method summary: paragraphs separated by blank lines (built-in text). */
 extern const char fp_report_method_text[];

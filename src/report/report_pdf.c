@@ -130,9 +130,9 @@ static void row(doc *d, const char *const *cells, const double *xs, size_t n, in
         cairo_save(cr);
         cairo_rectangle(cr, x0, d->y - 3, x1 - x0, LINE_H + 2);
         cairo_clip(cr);
-        int warn =
-            !header && (!strcmp(cells[i], "not significant") || !strcmp(cells[i], "infeasible") ||
-                         !strncmp(cells[i], "suspect", 7));
+        int warn = !header &&
+                   (!strcmp(cells[i], "no significant saving") || !strcmp(cells[i], "infeasible") ||
+                    !strcmp(cells[i], "insufficient data") || !strncmp(cells[i], "suspect", 7));
         if (warn)
             fp_canvas_set_color(cr, FP_C_VERMILLION, 1);
         else
@@ -203,7 +203,9 @@ static void summary(doc *d)
     }
     para(d,
          "Energy saving and slowdown relative to the baseline (highest clock), with 95 % "
-         "intervals. A saving whose interval reaches zero is not significant.",
+         "intervals, and the verdict of each recommendation as freqpilot optimize and validate "
+         "give it (deployable, no significant saving, suspect: not a DVFS effect, insufficient "
+         "data, infeasible).",
          BODY_FS, 0);
     const fp_agg_result *a = in->agg;
     if (a->nfindings) {
@@ -226,15 +228,34 @@ static void summary(doc *d)
         char s[64], sl[64], bud[32], f[32], bf[32];
         fp_report_pct_ci(s, sizeof s, r->energy_saving, r->energy_saving_lo, r->energy_saving_hi);
         fp_report_pct_ci(sl, sizeof sl, r->slowdown, r->slowdown_lo, r->slowdown_hi);
-        if (isfinite(r->max_slowdown))
-            snprintf(bud, sizeof bud, "%g %%", r->max_slowdown * 100);
-        else
-            snprintf(bud, sizeof bud, "none");
+        fp_report_budget(bud, sizeof bud, r->max_slowdown);
         snprintf(f, sizeof f, "%.0f", r->freq_mhz);
         snprintf(bf, sizeof bf, "%.0f", r->baseline_mhz);
         const char *cells[] = {r->gpu, r->app, r->objective,        bud, f, bf,
                                s,      sl,     fp_report_verdict(r)};
         row(d, cells, xs, 9, 0);
+    }
+}
+
+/* What `freqpilot validate` found (validation.json, which `freqpilot run` writes). */
+static void validation(doc *d)
+{
+    const fp_report_input *in = d->in;
+    if (!in->vals || in->vals->len == 0)
+        return;
+    heading(d, "Validation", 12);
+    para(d,
+         "Each recommendation recomputed from the data and checked by freqpilot validate "
+         "(docs/method.md C.5): its verdict and the checks that fail or warn.",
+         BODY_FS, 0);
+    char buf[1600];
+    for (size_t i = 0; i < in->vals->len; i++) {
+        const fp_val *v = &in->vals->items[i];
+        char bud[32];
+        fp_report_budget(bud, sizeof bud, v->max_slowdown);
+        snprintf(buf, sizeof buf, "%s %s %s (budget %s) at %.0f MHz: %s. %s", v->gpu, v->app,
+                 v->objective, bud, v->freq_mhz, v->verdict, v->notes[0] ? v->notes : "");
+        para(d, buf, 8, 0);
     }
 }
 
@@ -351,6 +372,7 @@ static void body(doc *d)
     const fp_report_input *in = d->in;
     page_begin(d);
     summary(d);
+    validation(d);
 
     fp_plot_opts po;
     fp_plot_opts_init(&po);

@@ -92,30 +92,18 @@ void fp_report_pct_ci(char *buf, size_t n, double v, double lo, double hi)
         snprintf(buf, n, "%.1f %%", v * 100);
 }
 
-static int has_flag(const char *flags, const char *name)
+void fp_report_budget(char *buf, size_t n, double max_slowdown)
 {
-    size_t n = strlen(name);
-    for (const char *p = strstr(flags, name); p; p = strstr(p + 1, name))
-        if ((p == flags || p[-1] == ';') && (p[n] == '\0' || p[n] == ';'))
-            return 1;
-    return 0;
+    if (isfinite(max_slowdown))
+        snprintf(buf, n, "%g %%", max_slowdown * 100);
+    else
+        snprintf(buf, n, "none");
 }
 
 const char *fp_report_verdict(const fp_rec *r)
 {
-    if (!r->feasible)
-        return "infeasible";
-    if (!isfinite(r->energy_saving))
-        return "-";
-    /* A saving the data cannot attribute to the clock is never shown as a DVFS effect. */
-    if (r->energy_saving > 0 &&
-        (has_flag(r->flags, "not_clock_bound") || has_flag(r->flags, "suspect_saving")))
-        return "suspect: not DVFS";
-    if (isfinite(r->energy_saving_lo) && r->energy_saving_lo <= 0)
-        return "not significant";
-    if (!isfinite(r->energy_saving_lo))
-        return "no interval";
-    return "significant";
+    /* The verdict optimize computed (fp_opt_assess): the report never judges on its own. */
+    return r->verdict[0] ? r->verdict : "unknown (no verdict in the optimize JSON)";
 }
 
 const char fp_report_method_text[] =
@@ -131,11 +119,14 @@ const char fp_report_method_text[] =
     "Statistics. The centre of each clock is the median of the kept runs; 95 % percentile "
     "bootstrap intervals with a fixed seed. EDP = E x T and ED2P = E x T^2 of the centres.\n\n"
     "Baseline. The highest clock measured, warm. Energy saving = 1 - E(f) / E(baseline); "
-    "slowdown = T(f) / T(baseline) - 1. A saving whose interval reaches zero is reported as "
-    "'no significant saving'.\n\n"
-    "Recommendations. For each objective (energy, time, EDP, ED2P) the clock minimising it, "
-    "unconstrained and under each slowdown budget (slowdown <= budget), as computed by "
-    "'freqpilot optimize'.\n\n"
+    "slowdown = T(f) / T(baseline) - 1, from estimates that borrow strength across "
+    "neighbouring clocks (time non-increasing in the clock), with 95 % intervals.\n\n"
+    "Recommendations. For each objective (energy, time, EDP, ED2P) the clock with the lowest "
+    "estimated objective, unconstrained and under each slowdown budget (checked on the "
+    "slowdown's one-sided 90 % bound); a slower clock replaces a faster one only when better "
+    "by more than 0.5 %, so no recommendation is worse than the baseline. One verdict each "
+    "(deployable, no significant saving, suspect: not a DVFS effect, insufficient data), the "
+    "same as 'freqpilot optimize' and 'freqpilot validate' give.\n\n"
     "Realistic ranges. 10-25 % energy saved at <= 5 % slowdown for memory-bound inference, less "
     "for compute-bound work; claims above 40 % deserve suspicion unless the GPU was mostly "
     "idle.";

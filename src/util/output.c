@@ -48,3 +48,12 @@ void fp_csv_put_num(FILE *fp, double v)
     if (isfinite(v))
         fprintf(fp, "%.10g", v);
 }
+
+double fp_num_as_written(double v)
+{
+    if (!isfinite(v))
+        return v;
+    char buf[64];
+    snprintf(buf, sizeof buf, "%.10g", v);
+    return strtod(buf, NULL);
+}

@@ -27,5 +27,8 @@ fp_status fp_json_write_atomic(const char *path, json_t *root, size_t flags, fp_
 void fp_csv_put_str(FILE *fp, const char *s);
 /* ",value" with %.10g, or "," alone for a value that is not finite (empty cell). */
 void fp_csv_put_num(FILE *fp, double v);
+/* v as these outputs write it (%.10g) and a reader gets it back: computing on this value
+ * gives the same answer as computing on the file (not finite: v itself). */
+double fp_num_as_written(double v);
 
 #endif

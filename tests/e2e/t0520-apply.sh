@@ -34,9 +34,12 @@ check "restore: state file removed" test ! -e "$state"
 cat >"$tmp/opt.json" <<'JSON'
 {"baseline": "max", "results": [
  {"gpu": "A100", "app": "llama", "objective": "energy", "max_slowdown": 0.05, "freq_mhz": 1110,
-  "baseline_mhz": 1410, "feasible": true, "flags": ""},
+  "baseline_mhz": 1410, "feasible": true, "flags": "", "verdict": "deployable"},
+ {"gpu": "A100", "app": "vit", "objective": "energy", "max_slowdown": 0.05, "freq_mhz": 615,
+  "baseline_mhz": 1395, "feasible": true, "flags": "not_clock_bound",
+  "verdict": "suspect: not a DVFS effect", "verdict_reason": "time is not explained by the clock"},
  {"gpu": "V100", "app": "llama", "objective": "energy", "max_slowdown": 0.05, "freq_mhz": 1200,
-  "baseline_mhz": 1380, "feasible": true, "flags": ""}]}
+  "baseline_mhz": 1380, "feasible": true, "flags": "", "verdict": "deployable"}]}
 JSON
 "$FP" apply --backend sim --gpu sim:A100 --from "$tmp/opt.json" --app LLaMA --state-dir "$sd" >"$tmp/out3" 2>&1
 check "apply --from: exit 0 (app matched case-insensitively)" test $? -eq 0
@@ -45,6 +48,18 @@ check "apply --from: the A100 choice (1110 MHz)" grep -q "at 1110 MHz" "$tmp/out
 "$FP" apply --backend sim --gpu sim:H100 --from "$tmp/opt.json" --app llama --state-dir "$sd" >/dev/null 2>"$tmp/err4"
 check "apply --from: no recommendation for this GPU -> exit 1" test $? -eq 1
 check "apply --from: nothing left changed" test -z "$(ls "$sd" 2>/dev/null)"
+# Only deployable recommendations are applied: a suspect one is refused with its verdict.
+"$FP" apply --backend sim --gpu sim:A100 --from "$tmp/opt.json" --app vit --state-dir "$sd" \
+    >/dev/null 2>"$tmp/err5"
+check "apply --from: a suspect recommendation -> exit 1" test $? -eq 1
+check "apply --from: says why (verdict and reason)" \
+    grep -q "suspect: not a DVFS effect.*not explained by the clock" "$tmp/err5"
+check "apply --from: suspect: nothing changed" test -z "$(ls "$sd" 2>/dev/null)"
+"$FP" apply --backend sim --gpu sim:A100 --from "$tmp/opt.json" --app vit --state-dir "$sd" \
+    --force >"$tmp/out6" 2>"$tmp/err6"
+check "apply --from --force: applies it anyway, with a warning" \
+    bash -c "grep -q 'at 615 MHz' '$tmp/out6' && grep -q 'force' '$tmp/err6'"
+"$FP" restore --state-dir "$sd" >/dev/null 2>&1
 
 "$FP" apply --backend sim --gpu sim:A100 >/dev/null 2>&1
 check "usage: no clock -> exit 2" test $? -eq 2

@@ -76,8 +76,7 @@ static void replay_sim(const char *objective, double max_slowdown, int strict_st
             const fp_replay_result *r = &rr.items[0];
             unsigned truth;
             fp_sim_optimum_result tr;
-            assert_int_equal(fp_sim_optimum(g, wl, fp_sim_objective_from_name(objective),
-                                            max_slowdown, &truth, &tr, &err),
+            assert_int_equal(fp_sim_optimum(g, wl, &o.objective, max_slowdown, &truth, &tr, &err),
                              FP_OK);
             print_message("%s %-16s %s%s: chosen %.0f true %u, regret %.3f%%, gpu time %.1f%% "
                           "(%d runs, %d clocks) %s\n",

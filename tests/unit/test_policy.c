@@ -73,14 +73,20 @@ static void test_phase_and_static(void **state)
     fp_policy_free(p);
 
     const char *js = "{\"baseline\":\"max\",\"results\":[{\"gpu\":\"A100\",\"app\":\"vit\","
-                     "\"objective\":\"energy\",\"max_slowdown\":0.05,\"freq_mhz\":900},"
+                     "\"objective\":\"energy\",\"max_slowdown\":0.05,\"freq_mhz\":900,"
+                     "\"baseline_mhz\":1410,\"verdict\":\"suspect: not a DVFS effect\"},"
                      "{\"gpu\":\"A100\",\"app\":\"llama\",\"objective\":\"energy\","
-                     "\"max_slowdown\":0.05,\"freq_mhz\":780}]}";
+                     "\"max_slowdown\":0.05,\"freq_mhz\":780,\"baseline_mhz\":1410,"
+                     "\"verdict\":\"deployable\"}]}";
     const char *path = tu_write_temp(js, strlen(js));
     unsigned f = 0;
     assert_int_equal(fp_policy_static_from_json(path, "A100", "llama", 0.05, &f, &err), FP_OK);
     assert_int_equal(f, 780);
     assert_int_equal(fp_policy_static_from_json(path, "H100", NULL, NAN, &f, &err), FP_ERR_INVALID);
+    /* A recommendation that is not deployable is never applied, and the error says why. */
+    assert_int_equal(fp_policy_static_from_json(path, "A100", "vit", NAN, &f, &err),
+                     FP_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "suspect: not a DVFS effect"));
 }
 
 /*

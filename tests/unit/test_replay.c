@@ -57,7 +57,9 @@ static void test_compare(void **state)
         assert_true(r[i].slowdown <= o.budget + 1e-12);
     unsigned f;
     const fp_sim_gpu *g = fp_sim_gpu_find("H100");
-    assert_int_equal(fp_sim_optimum(g, wl, FP_SIM_OBJ_ENERGY, 0.01, &f, NULL, &err), FP_OK);
+    fp_objective energy;
+    assert_int_equal(fp_objective_parse("energy", &energy, NULL), FP_OK);
+    assert_int_equal(fp_sim_optimum(g, wl, &energy, 0.01, &f, NULL, &err), FP_OK);
     assert_true(abs((int)r[1].static_mhz - (int)f) <= 30);
     assert_string_equal(r[3].policy, "phase");
     assert_true(r[3].energy_saving - r[1].energy_saving >= 0.05);

@@ -17,6 +17,16 @@
             for (const fp_sim_gpu *g = fp_sim_gpu_at(gi_); g; g = NULL)                            \
                 for (const fp_sim_workload *w = fp_sim_workload_at(wi_); w; w = NULL)
 
+/* An objective of the registry by name. */
+static const fp_objective *obj(const char *name)
+{
+    static fp_objective o[8];
+    static int next;
+    fp_objective *p = &o[next++ % 8];
+    assert_int_equal(fp_objective_parse(name, p, NULL), FP_OK);
+    return p;
+}
+
 static void expect(const fp_sim_gpu *g, const fp_sim_workload *w, unsigned f, double *t, double *e,
                    double *p)
 {
@@ -77,10 +87,10 @@ static void test_optimum_order_and_budget(void **state)
     {
         fp_error err = {0};
         unsigned fe, fedp, fed2p, ft;
-        assert_int_equal(fp_sim_optimum(g, w, FP_SIM_OBJ_ENERGY, NAN, &fe, NULL, &err), FP_OK);
-        assert_int_equal(fp_sim_optimum(g, w, FP_SIM_OBJ_EDP, NAN, &fedp, NULL, &err), FP_OK);
-        assert_int_equal(fp_sim_optimum(g, w, FP_SIM_OBJ_ED2P, NAN, &fed2p, NULL, &err), FP_OK);
-        assert_int_equal(fp_sim_optimum(g, w, FP_SIM_OBJ_TIME, NAN, &ft, NULL, &err), FP_OK);
+        assert_int_equal(fp_sim_optimum(g, w, obj("energy"), NAN, &fe, NULL, &err), FP_OK);
+        assert_int_equal(fp_sim_optimum(g, w, obj("edp"), NAN, &fedp, NULL, &err), FP_OK);
+        assert_int_equal(fp_sim_optimum(g, w, obj("ed2p"), NAN, &fed2p, NULL, &err), FP_OK);
+        assert_int_equal(fp_sim_optimum(g, w, obj("time"), NAN, &ft, NULL, &err), FP_OK);
         assert_true(fe <= fedp);
         assert_true(fedp <= fed2p);
         assert_true(fed2p <= fp_sim_gpu_fmax(g));
@@ -90,17 +100,18 @@ static void test_optimum_order_and_budget(void **state)
         for (size_t b = 0; b < sizeof budgets / sizeof budgets[0]; b++) {
             fp_sim_optimum_result r;
             unsigned f;
-            assert_int_equal(fp_sim_optimum(g, w, FP_SIM_OBJ_ENERGY, budgets[b], &f, &r, &err),
-                             FP_OK);
+            assert_int_equal(fp_sim_optimum(g, w, obj("energy"), budgets[b], &f, &r, &err), FP_OK);
             assert_int_equal(f, r.freq_mhz);
-            assert_true(r.slowdown <= budgets[b] + 1e-12);
-            /* brute force, independently: lowest energy among feasible clocks */
+            assert_true(r.slowdown <= budgets[b] + 1e-9);
+            /* brute force, independently: lowest energy among feasible clocks (a slowdown of
+             * exactly the budget meets it: A100 lstm at 1125 MHz is 9.69 s / 9.5 s = 2 %,
+             * whose floating-point quotient lands 1e-16 above 0.02; hence the 1e-9) */
             double best = INFINITY;
             unsigned arg = 0;
             for (unsigned i = 0; i < g->n_clocks; i++) {
                 double t, e;
                 expect(g, w, g->clocks_mhz[i], &t, &e, NULL);
-                if (t / t0 - 1.0 <= budgets[b] && e < best * (1 - 1e-12)) {
+                if (t / t0 - 1.0 <= budgets[b] + 1e-9 && e < best * (1 - 1e-12)) {
                     best = e;
                     arg = g->clocks_mhz[i];
                 }
