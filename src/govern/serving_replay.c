@@ -282,18 +282,32 @@ fp_status fp_serving_compare(const fp_request *req, size_t n, const fp_serving_o
     nr++;
     const fp_serving_result *base = &rows[0];
 
-    /* Every supported clock, static: the best one that meets the SLO. */
+    /*
+     * Every supported clock, static; the best one that meets the SLO by optimize's choice rule
+     * (objective.h) on these exact values: eligible = meets the SLO, value = energy per token,
+     * no margin, starting from the fastest clock that meets it.
+     */
     int best = -1;
     char spec[FP_TUNE_STR_MAX + 512];
+    fp_opt_cand *cand = calloc(g->n_clocks, sizeof *cand);
+    if (!cand)
+        FAIL(fp_error_set(err, FP_ERR_NOMEM, "serving compare: out of memory"));
     for (unsigned i = 0; i < g->n_clocks; i++) {
         snprintf(spec, sizeof spec, "clock=%u", g->clocks_mhz[i]);
-        FAIL(run_named(req, n, "static", &info, spec, &quiet, &sweep[i], err));
+        st = run_named(req, n, "static", &info, spec, &quiet, &sweep[i], err);
+        if (st != FP_OK)
+            free(cand);
+        FAIL(st);
         sweep[i].static_mhz = g->clocks_mhz[i];
         *n_sweep = i + 1;
-        if (sweep[i].meets_slo &&
-            (best < 0 || sweep[i].energy_per_token_j < sweep[best].energy_per_token_j))
+        cand[i] =
+            (fp_opt_cand){g->clocks_mhz[i], sweep[i].energy_per_token_j, 0, sweep[i].meets_slo};
+        if (best < 0 && sweep[i].meets_slo)
             best = (int)i;
     }
+    if (best >= 0)
+        best = (int)fp_opt_decide(cand, g->n_clocks, (size_t)best, NAN, 0.0);
+    free(cand);
     if (best >= 0) {
         /* Run again with the trace and requests the caller asked for. */
         snprintf(spec, sizeof spec, "clock=%u", g->clocks_mhz[best]);
