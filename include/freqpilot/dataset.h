@@ -3,7 +3,7 @@
 #define FREQPILOT_DATASET_H
 
 /*
- * freqpilot's own dataset (DESIGN.md §2), written by `freqpilot profile` and
+ * freqpilot's own dataset (docs/formats.md), written by `freqpilot profile` and
  * read by fp_runs_load (FP_FMT_DATASET):
  *
  *   DATASET/manifest.json
@@ -65,6 +65,8 @@ extern "C" {
 #define FP_DATASET_FORMAT "freqpilot-dataset"
 #define FP_DATASET_FORMAT_VERSION 1
 #define FP_DATASET_MAX_CLOCKS 512
+/* The highest clock a dataset may name (docs/formats.md, "Impossible values"). */
+#define FP_DATASET_MHZ_MAX 10000.0
 
 typedef struct fp_dataset_manifest {
     char gpu_name[128];
@@ -138,8 +140,8 @@ fp_status fp_dataset_create_manifest(const char *dataset_dir, const fp_dataset_m
  * (unrecorded values agree with anything), else what differs ("GPU model", "driver", "MIG
  * mode"). Fills why (may be NULL) with "run has X, dataset has Y".
  */
-const char *fp_dataset_gpu_mismatch(const fp_dataset_manifest *m, const fp_run_record *r,
-                                    char *why, size_t why_size);
+const char *fp_dataset_gpu_mismatch(const fp_dataset_manifest *m, const fp_run_record *r, char *why,
+                                    size_t why_size);
 
 /* Writes path (a run.json) atomically. */
 fp_status fp_dataset_write_run_json(const char *path, const fp_run_record *r, fp_error *err);

@@ -364,6 +364,7 @@ fp_status fp_report_write_html(const fp_report_input *in, const char *path, fp_e
         fp_sbuf_printf(&b, "<p><a href=\"#serving\">LLM serving</a></p>\n");
     summary(&b, in);
     validation(&b, in);
+    fp_report_original_html(&b, in);
 
     fp_plot_opts po;
     fp_plot_opts_init(&po);

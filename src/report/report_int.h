@@ -5,6 +5,7 @@
 /* What report.html and report.pdf share: the pairs, the words, the method summary. */
 
 #include "freqpilot/plot.h"
+#include "report/canvas.h"
 
 /* Distinct (gpu, app) pairs of the aggregated rows in row order. Returns the count. */
 size_t fp_report_pairs(const fp_agg_result *agg, size_t *first_row, size_t cap);
@@ -31,5 +32,18 @@ struct fp_sbuf;
 void fp_report_serving_html(struct fp_sbuf *b, const fp_serving_report *s, int simulated);
 /* Text escaped for HTML (report_html.c). */
 void fp_report_html_esc(struct fp_sbuf *b, const char *s);
+
+/* ---- The comparison with the original project (report_original.c) ---- */
+
+#define FP_REPORT_ORIG_COLS 8
+/* The paragraph above the comparison table. */
+extern const char fp_report_original_text[];
+/* Calls fn with the header, then one row of cells per original recommendation; returns the
+ * number of rows (0, and no call, when in->original is empty). */
+size_t fp_report_original_table(const fp_report_input *in,
+                                void (*fn)(void *user, const char *const *cells, int header),
+                                void *user);
+/* The section of report.html (nothing when there is nothing to compare). */
+void fp_report_original_html(fp_sbuf *b, const fp_report_input *in);
 
 #endif

@@ -367,12 +367,29 @@ static void reproduce(doc *d)
         para(d, in->commands[i], 8, 0);
 }
 
+/* The comparison with the original project's recommendations (report_original.c). */
+static void original_row(void *user, const char *const *cells, int header)
+{
+    static const double xs[FP_REPORT_ORIG_COLS] = {0, 34, 100, 142, 200, 250, 300, 400};
+    row(user, cells, xs, FP_REPORT_ORIG_COLS, header);
+}
+
+static void original(doc *d)
+{
+    if (!d->in->original || d->in->original->len == 0)
+        return;
+    heading(d, "The original project's recommendations", 12);
+    para(d, fp_report_original_text, BODY_FS, 0);
+    fp_report_original_table(d->in, original_row, d);
+}
+
 static void body(doc *d)
 {
     const fp_report_input *in = d->in;
     page_begin(d);
     summary(d);
     validation(d);
+    original(d);
 
     fp_plot_opts po;
     fp_plot_opts_init(&po);

@@ -77,6 +77,14 @@ const char *fp_report_flag_text(unsigned bit)
         return "energy = mean power x time (no counter, no samples)";
     case FP_FLAG_GPU_MISMATCH:
         return "the telemetry names a different GPU than the run claims";
+    case FP_FLAG_TIMEOUT:
+        return "the workload was killed at its time limit (exit status 124): the run was dropped";
+    case FP_FLAG_COARSE_TIMING:
+        return "the run's own timing is in whole seconds, more than 5 % of its length: time "
+               "and energy carry that much rounding (plausible, but check short runs)";
+    case FP_FLAG_TIME_GAP:
+        return "samples are missing inside the window (a gap longer than 10 sampling intervals): "
+               "power was bridged across it (a sampler stall, a crash or a full disk?)";
     default:
         return "data-quality finding";
     }
