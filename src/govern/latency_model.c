@@ -14,6 +14,7 @@
 
 #include "freqpilot/atomic.h"
 #include "freqpilot/serving.h"
+#include "util/input.h"
 
 static double grid_tokens(int j)
 {
@@ -178,10 +179,9 @@ static fp_status read_grid(const char *path, size_t i, const char *key, json_t *
 fp_status fp_latency_model_load(fp_latency_model *lm, const char *path, fp_error *err)
 {
     memset(lm, 0, sizeof *lm);
-    json_error_t je;
-    json_t *root = json_load_file(path, 0, &je);
+    json_t *root = fp_json_load_input(path, 0, err); /* regular file, BOM, duplicate keys */
     if (!root)
-        return fp_error_at(err, FP_ERR_PARSE, path, je.line, "%s", je.text);
+        return err ? err->code : FP_ERR_PARSE;
     fp_status st = FP_OK;
     const char *fmt = json_string_value(json_object_get(root, "format"));
     json_t *clocks = json_object_get(root, "clocks");

@@ -15,6 +15,7 @@
 
 #include "report/canvas.h"
 #include "report/report_int.h"
+#include "util/input.h"
 
 typedef struct serving_row {
     char policy[32];
@@ -56,7 +57,7 @@ int fp_serving_report_detect(const char *path)
     size_t l = strlen(path);
     if (l < 5 || strcmp(path + l - 5, ".json") != 0)
         return 0;
-    json_t *root = json_load_file(path, 0, NULL);
+    json_t *root = fp_json_load_input(path, 0, NULL);
     const char *f = json_string_value(json_object_get(root, "format"));
     int yes = f && strcmp(f, "freqpilot-serving-replay") == 0;
     json_decref(root);
@@ -105,10 +106,9 @@ static double *read_array(json_t *o, const char *k, size_t n)
 fp_status fp_serving_report_load(const char *path, fp_serving_report **out, fp_error *err)
 {
     *out = NULL;
-    json_error_t je;
-    json_t *root = json_load_file(path, 0, &je);
+    json_t *root = fp_json_load_input(path, 0, err); /* regular file, BOM, duplicate keys */
     if (!root)
-        return fp_error_at(err, FP_ERR_PARSE, path, je.line, "%s", je.text);
+        return err ? err->code : FP_ERR_PARSE;
     fp_status st = FP_OK;
     fp_serving_report *s = calloc(1, sizeof *s);
     json_t *slo = json_object_get(root, "slo"), *tl = json_object_get(root, "timeline");

@@ -65,12 +65,20 @@ static fp_status parse_header(trace_state *st, char **f, size_t *l, int n, long 
         st->idx[c] = -1;
     for (int k = 0; k < n; k++)
         for (int lay = 0; lay < 2; lay++)
-            for (int c = 0; c < NCOL; c++)
-                if (l[k] && strcasecmp(f[k], names[lay][c]) == 0 && st->idx[c] < 0) {
-                    st->idx[c] = k;
-                    if (c == COL_T)
-                        st->azure = lay == 1;
-                }
+            for (int c = 0; c < NCOL; c++) {
+                if (!l[k] || strcasecmp(f[k], names[lay][c]) != 0)
+                    continue;
+                /* a quantity given twice (also under both layouts' names): which to read
+                 * would be a guess */
+                if (st->idx[c] >= 0)
+                    return fp_error_at(err, FP_ERR_FORMAT, st->name, line,
+                                       "column %d (%s) gives %s again (column %d): expected it "
+                                       "once",
+                                       k + 1, f[k], names[0][c], st->idx[c] + 1);
+                st->idx[c] = k;
+                if (c == COL_T)
+                    st->azure = lay == 1;
+            }
     for (int c = 0; c < NCOL; c++)
         if (st->idx[c] < 0)
             return fp_error_at(err, FP_ERR_FORMAT, st->name, line,

@@ -79,6 +79,13 @@ static void test_trace_errors(void **state)
     expect_error("t_s,prompt_tokens,output_tokens\n-1,2,2\n", "t.csv:2: t_s: expected seconds");
     expect_error("t_s,prompt_tokens,output_tokens\n1,2\n", "t.csv:2: expected 3 columns");
     expect_error("t_s,prompt_tokens,output_tokens\n1,2,3", "t.csv:2: truncated last line");
+    expect_error("t_s,prompt_tokens,output_tokens,TIMESTAMP\n1,2,3,4\n",
+                 "t.csv:1: column 4 (TIMESTAMP) gives t_s again (column 1): expected it once");
+    fp_request_list l; /* a byte-order mark (a spreadsheet's) is skipped */
+    assert_int_equal(load("\xEF\xBB\xBFt_s,prompt_tokens,output_tokens\n0,1,1\n", &l, NULL),
+                     FP_OK);
+    assert_int_equal(l.n, 1);
+    fp_request_list_free(&l);
     expect_error("TIMESTAMP,ContextTokens,GeneratedTokens\n2023-13-16 18:15:46,1,1\n",
                  "t.csv:2: TIMESTAMP: expected a date-time");
     expect_error("TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:15:46,1,0\n",
