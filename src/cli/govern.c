@@ -18,6 +18,7 @@
 #include "freqpilot/govern.h"
 #include "freqpilot/reader.h"
 #include "freqpilot/sim.h"
+#include "util/asuser.h"
 #include "util/input.h"
 
 static const char govern_help[] =
@@ -155,7 +156,8 @@ static const char govern_help[] =
     "                            in docs/govern.md, 'Daemon: serving signals')\n"
     "    --duration S            daemon: stop after S seconds (0: until a signal)\n"
     "    --state-dir DIR         daemon: clock state files ($FREQPILOT_STATE_DIR or the\n"
-    "                            default, see 'freqpilot restore --help')\n"
+    "                            default, see 'freqpilot restore --help'); refused\n"
+    "                            under sudo\n"
     "    --force                 daemon: start over an unrestored state file\n"
     "    --sim                   train: learn from simulated runs\n"
     "    --dataset DIR           train: learn from a profile DATASET (repeatable, up to 16)\n"
@@ -288,6 +290,10 @@ static int parse(int argc, char **argv, gov_opts *o)
         else if (cli_parse_double(v, dv))
             return cli_usage_error("govern", "%s '%s': expected a number", a, v);
     }
+    if ((o->has_static && !(o->static_mhz > 0 && o->static_mhz < 1e5)) ||
+        (o->has_fe && !(o->f_e > 0 && o->f_e < 1e5)))
+        return cli_usage_error("govern", "--static-clock / --f-e: expected a clock in MHz "
+                                         "(0 < MHZ < 100000)");
     if (!(o->budget >= 0 && o->budget < 10))
         return cli_usage_error("govern", "--budget %g: expected a fraction >= 0 (0.05 = 5 %%)",
                                o->budget);
@@ -341,19 +347,6 @@ static int make_policy(const gov_opts *o, const char *name, const fp_gpu_info *i
         return cli_usage_error("govern", "%s", err.msg);
     }
     return EXIT_OK;
-}
-
-/* "idle=M,compute=M,memory=M,host=M" of a phase policy's clocks (only those > 0). */
-static void phase_spec(const fp_policy *p, char *buf, size_t size)
-{
-    size_t n = 0;
-    buf[0] = 0;
-    for (int c = 0; c < FP_PHASE_COUNT && n < size; c++) {
-        double v = fp_policy_get_num(p, fp_phase_name((fp_phase)c));
-        if (v > 0)
-            n += (size_t)snprintf(buf + n, size - n, "%s%s=%.0f", n ? "," : "",
-                                  fp_phase_name((fp_phase)c), v);
-    }
 }
 
 /*
@@ -825,6 +818,56 @@ static int cmd_replay(gov_opts *o)
 
 /* ---- daemon ---- */
 
+/* The daemon's inputs are read as the user behind sudo (util/asuser.h), then checked
+ * against the GPU's supported clocks when it starts (the policy's settings, src/govern). */
+typedef struct daemon_input {
+    const gov_opts *o;
+    int which; /* 0 --optimize, 1 --phase-clocks-from */
+} daemon_input;
+
+/* What comes back from the user's side: plain numbers (0 = not given). */
+typedef struct daemon_clocks {
+    unsigned static_mhz;
+    unsigned phase_mhz[FP_PHASE_COUNT];
+} daemon_clocks;
+
+static fp_status read_daemon_input(void *arg, void *ret, fp_error *err)
+{
+    const daemon_input *in = arg;
+    daemon_clocks *c = ret;
+    memset(c, 0, sizeof *c);
+    if (in->which == 0)
+        return fp_policy_static_from_json(in->o->optimize, NULL, in->o->app, NAN, &c->static_mhz,
+                                          err);
+    /* learned against no clock table; the daemon checks and snaps them on the GPU's */
+    fp_policy *p;
+    fp_status st = fp_policy_new("phase", NULL, &p, err);
+    if (st != FP_OK)
+        return st;
+    if (phase_clocks_from(in->o, in->o->sweep_gpu, p, NULL, NULL) != EXIT_OK)
+        st = fp_error_set(err, FP_ERR_INVALID, "(reported)");
+    for (int k = 0; st == FP_OK && k < FP_PHASE_COUNT; k++) {
+        double v = fp_policy_get_num(p, fp_phase_name((fp_phase)k));
+        c->phase_mhz[k] = v > 0 ? (unsigned)lround(v) : 0;
+    }
+    fp_policy_free(p);
+    return st;
+}
+
+static int daemon_input_as_user(const gov_opts *o, int which, daemon_clocks *c)
+{
+    const fp_invoker *who;
+    fp_error err;
+    daemon_input in = {o, which};
+    if (fp_invoker_get(&who, &err) ||
+        fp_invoker_call(who, read_daemon_input, &in, c, sizeof *c, &err)) {
+        if (strcmp(err.msg, "(reported)") != 0)
+            cli_error("%s", err.msg);
+        return EXIT_FAIL;
+    }
+    return EXIT_OK;
+}
+
 static void daemon_log(void *user, int level, const char *msg)
 {
     (void)user;
@@ -838,39 +881,53 @@ static int cmd_daemon(gov_opts *o)
 {
     if (o->npos)
         return cli_usage_error("govern", "daemon takes no arguments");
-    /* Checked here (usage errors) against no clock table; the daemon snaps to the GPU's. */
+    if (o->state_dir && cli_check_state_dir_option("govern", o->state_dir))
+        return EXIT_USAGE;
+    if (o->engine_map && !o->engine_metrics)
+        return cli_usage_error("govern", "--engine-map needs --engine-metrics");
+    fp_error err;
+    if (o->engine_metrics) { /* checked here: a bad URL or map is a usage error */
+        fp_engine_scraper *scr;
+        if (fp_engine_scraper_new(o->engine_metrics, o->engine_map, &scr, &err) != FP_OK)
+            return cli_usage_error("govern", "%s", err.msg);
+        fp_engine_scraper_free(scr);
+    }
+    /*
+     * The settings are checked here (usage errors) against no clock table; the daemon checks
+     * the clocks against the GPU's range and snaps them when it starts, before any change.
+     */
     const char *name = o->policy ? o->policy : "phase";
     fp_policy *probe;
     int rc = make_policy(o, name, NULL, NULL, &probe);
     if (rc != EXIT_OK)
         return rc;
-    fp_error err;
     char extra[256] = "";
-    int is_static = strcmp(fp_policy_name(probe), "static") == 0;
-    if (is_static && !o->has_static) {
-        unsigned f;
-        if (!o->optimize) {
-            fp_policy_free(probe);
-            return cli_usage_error("govern", "--policy static needs --static-clock or "
-                                             "--optimize");
-        }
-        if (fp_policy_static_from_json(o->optimize, NULL, o->app, NAN, &f, &err) != FP_OK) {
-            cli_error("%s", err.msg);
-            fp_policy_free(probe);
-            return EXIT_FAIL;
-        }
-        snprintf(extra, sizeof extra, "clock=%u", f);
+    daemon_clocks dc;
+    if (strcmp(fp_policy_name(probe), "static") == 0 && !o->has_static) {
+        if (!o->optimize)
+            rc = cli_usage_error("govern", "--policy static needs --static-clock or --optimize");
+        else if ((rc = daemon_input_as_user(o, 0, &dc)) == EXIT_OK)
+            snprintf(extra, sizeof extra, "clock=%u", dc.static_mhz);
     }
-    if (o->phase_from && strcmp(fp_policy_name(probe), "phase") == 0) {
-        if ((rc = phase_clocks_from(o, o->sweep_gpu, probe, NULL, NULL)) != EXIT_OK) {
-            fp_policy_free(probe);
-            return rc;
-        }
-        phase_spec(probe, extra, sizeof extra);
+    if (rc == EXIT_OK && o->phase_from && strcmp(fp_policy_name(probe), "phase") == 0 &&
+        (rc = daemon_input_as_user(o, 1, &dc)) == EXIT_OK) {
+        size_t n = 0;
+        for (int k = 0; k < FP_PHASE_COUNT && n < sizeof extra; k++)
+            if (dc.phase_mhz[k])
+                n += (size_t)snprintf(extra + n, sizeof extra - n, "%s%s=%u", n ? "," : "",
+                                      fp_phase_name((fp_phase)k), dc.phase_mhz[k]);
     }
     static char settings[2048];
-    cli_settings(o, probe, extra, settings, sizeof settings);
+    if (rc == EXIT_OK) {
+        cli_settings(o, probe, extra, settings, sizeof settings);
+        fp_policy_free(probe);
+        /* the extra settings too are checked before the GPU is opened */
+        if ((rc = make_policy(o, name, NULL, extra, &probe)) != EXIT_OK)
+            return rc;
+    }
     fp_policy_free(probe);
+    if (rc != EXIT_OK)
+        return rc;
     fp_daemon_opts d;
     fp_daemon_opts_default(&d);
     if (o->backend)
@@ -889,15 +946,8 @@ static int cmd_daemon(gov_opts *o)
     d.engine_metrics = o->engine_metrics;
     d.engine_map = o->engine_map;
     d.log = daemon_log;
-    if (o->engine_map && !o->engine_metrics)
-        return cli_usage_error("govern", "--engine-map needs --engine-metrics");
-    if (o->engine_metrics) { /* checked here: a bad URL or map is a usage error */
-        fp_engine_scraper *scr;
-        if (fp_engine_scraper_new(o->engine_metrics, o->engine_map, &scr, &err) != FP_OK)
-            return cli_usage_error("govern", "%s", err.msg);
-        fp_engine_scraper_free(scr);
-    }
     int sig = 0;
+    fp_clockguard_exec_on_second_signal("/proc/self/exe");
     fp_status st = fp_daemon_run(&d, &sig, &err);
     if (st != FP_OK) {
         cli_error("%s", err.msg);
@@ -1073,6 +1123,9 @@ int cmd_govern(int argc, char **argv)
         return cmd_replay(&o);
     if (strcmp(argv[1], "daemon") == 0)
         return cmd_daemon(&o);
+    /* replay and train never touch a GPU: under sudo they run as the user. */
+    if (cli_drop_root())
+        return EXIT_FAIL;
     if (strcmp(argv[1], "train") == 0)
         return cmd_train(&o);
     if (strcmp(argv[1], "policies") == 0)

@@ -20,6 +20,7 @@
 
 #include "freqpilot/clockguard.h"
 #include "freqpilot/govern.h"
+#include "util/asuser.h"
 #include "govern/govern_int.h"
 
 void fp_daemon_opts_default(fp_daemon_opts *o)
@@ -85,6 +86,20 @@ static void engine_poll(const fp_daemon_opts *o, fp_engine_scraper *scr, fp_serv
     *ok = now;
 }
 
+/*
+ * A clock change that failed after the first one (the state file could not be written, the
+ * driver said no): the clock in force stays, the change is tried again every second, and
+ * the log says so once per streak and then every 30 s. No client or full disk ends the
+ * governor; a first change the driver refuses does (wrong GPU, no permission).
+ */
+typedef struct change_retry {
+    double next_try_s, last_log_s;
+    unsigned failures;
+} change_retry;
+
+#define RETRY_S 1.0
+#define RETRY_LOG_S 30.0
+
 fp_status fp_daemon_run(const fp_daemon_opts *o, int *caught_signal, fp_error *err)
 {
     if (caught_signal)
@@ -117,12 +132,21 @@ fp_status fp_daemon_run(const fp_daemon_opts *o, int *caught_signal, fp_error *e
         goto out;
     if ((st = be->info(gpu, &info, err)) != FP_OK)
         goto out;
-    /* The policy for this GPU's clocks, its settings snapped to them. */
+    /*
+     * The policy for this GPU's clocks: clocks in its settings outside the GPU's supported
+     * range are an error here, before anything changes; the others are snapped to them.
+     */
     if ((st = fp_policy_new(o->policy ? o->policy : "phase", &info, &pol, err)) != FP_OK ||
         (st = fp_policy_configure(pol, o->settings, err)) != FP_OK ||
         (st = fp_policy_start(pol, err)) != FP_OK)
         goto out;
-    fp_clockguard_opts go = {o->state_dir, o->force, sim, "freqpilot govern daemon"};
+    if (o->engine_metrics &&
+        (st = fp_engine_scraper_new(o->engine_metrics, o->engine_map, &scr, err)) != FP_OK)
+        goto out;
+    fp_clockguard_opts go = {.state_dir = o->state_dir,
+                             .force = o->force,
+                             .no_state_file = sim,
+                             .command = "freqpilot govern daemon"};
     if ((st = fp_clockguard_begin(&guard, be, gpu, &go, err)) != FP_OK)
         goto out;
     if ((st = fp_clockguard_catch_signals(err)) != FP_OK)
@@ -133,14 +157,15 @@ fp_status fp_daemon_run(const fp_daemon_opts *o, int *caught_signal, fp_error *e
         logf_(o, 2, "metrics on http://%s/metrics (port %u)", o->listen,
               fp_metrics_server_port(ms));
     }
-    if (o->engine_metrics &&
-        (st = fp_engine_scraper_new(o->engine_metrics, o->engine_map, &scr, err)) != FP_OK)
-        goto out;
     if (o->rate_file) {
-        rr.fd = open(o->rate_file, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-        if (rr.fd < 0) {
-            st = fp_error_set(err, FP_ERR_IO, "%s: %s (the rate file or FIFO)", o->rate_file,
-                              strerror(errno));
+        /* Opened as the user behind sudo: root opens no path a user named (util/asuser.h). */
+        const fp_invoker *who;
+        fp_error e2;
+        if ((st = fp_invoker_get(&who, err)) != FP_OK ||
+            (st = fp_invoker_open(who, o->rate_file, O_RDONLY | O_NONBLOCK, 0, &rr.fd, &e2)) !=
+                FP_OK) {
+            if (rr.fd < 0 && st == FP_ERR_IO)
+                fp_error_set(err, FP_ERR_IO, "%s (the rate file or FIFO)", e2.msg);
             goto out;
         }
     }
@@ -162,6 +187,7 @@ fp_status fp_daemon_run(const fp_daemon_opts *o, int *caught_signal, fp_error *e
     double sim_t = 0;
     unsigned requested = 0;
     int first = 1;
+    change_retry retry = {0, -INFINITY, 0};
     for (;;) {
         int sig = fp_clockguard_pending_signal();
         if (sig) {
@@ -191,18 +217,36 @@ fp_status fp_daemon_run(const fp_daemon_opts *o, int *caught_signal, fp_error *e
         if (changed)
             logf_(o, 2, "phase %s%s", fp_phase_name(det.current),
                   det.fallback ? " (utilisation only)" : "");
-        if (want != requested) {
+        if (want != requested && t >= retry.next_try_s) {
             double reached = NAN;
-            if (want)
-                st = fp_clockguard_lock(guard, want, want, &reached, err);
-            else
-                st = fp_clockguard_restore(guard, err);
-            if (st != FP_OK)
+            fp_error cerr;
+            fp_status cst = want ? fp_clockguard_lock(guard, want, want, &reached, &cerr)
+                                 : fp_clockguard_restore(guard, &cerr);
+            if (cst != FP_OK && !gm.clock_changes && !fp_clockguard_state_failed(guard)) {
+                st = cst;
+                *err = cerr;
                 break;
-            logf_(o, 2, "clock %u -> %u MHz (phase %s, reached %.0f MHz)", requested, want,
-                  fp_phase_name(det.current), reached);
-            requested = want;
-            gm.clock_changes++;
+            }
+            if (cst != FP_OK) {
+                retry.failures++;
+                retry.next_try_s = t + RETRY_S;
+                if (retry.failures == 1 || t - retry.last_log_s >= RETRY_LOG_S) {
+                    logf_(o, 1,
+                          "clock %u -> %u MHz failed (%u time(s)): %s; keeping %u MHz, "
+                          "retrying every %.0f s",
+                          requested, want, retry.failures, cerr.msg, requested, RETRY_S);
+                    retry.last_log_s = t;
+                }
+            } else {
+                if (retry.failures)
+                    logf_(o, 2, "clock change works again after %u failure(s)", retry.failures);
+                retry.failures = 0;
+                retry.next_try_s = 0;
+                logf_(o, 2, "clock %u -> %u MHz (phase %s, reached %.0f MHz)", requested, want,
+                      fp_phase_name(det.current), reached);
+                requested = want;
+                gm.clock_changes++;
+            }
         }
         /* Energy: the counter when present, else power integrated over the interval. */
         double p = s.v[FP_COL_POWER_W];

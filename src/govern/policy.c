@@ -208,14 +208,40 @@ static fp_status redefault(fp_policy *p, fp_error *err)
     return FP_OK;
 }
 
+/*
+ * A clock setting on a policy with a clock table must lie within it (the GPU's supported range:
+ * a clock from a user or a file is refused, never moved into range); inside, it is snapped.
+ * The wording names the setting as "STATIC clock", "COMPUTE phase clock", ....
+ */
+static fp_status check_clock(const fp_policy *p, const char *key, double v, fp_error *err)
+{
+    if (p->n_clocks == 0)
+        return FP_OK;
+    unsigned lo = p->clocks_mhz[p->n_clocks - 1], hi = p->clocks_mhz[0];
+    if (v >= lo && v <= hi)
+        return FP_OK;
+    char what[96];
+    if (strcasecmp(key, "clock") == 0)
+        snprintf(what, sizeof what, "%s clock", p->ops->name);
+    else
+        snprintf(what, sizeof what, "%s %s clock", key, p->ops->name);
+    return fp_error_set(err, FP_ERR_INVALID,
+                        "policy %s: %s: %.10g MHz is outside the supported clocks (%u..%u MHz); "
+                        "nothing changed",
+                        p->ops->name, what, v, lo, hi);
+}
+
 static fp_status set_number(fp_policy *p, const char *key, double v, const char *text,
                             fp_error *err)
 {
     const char *pn = p->ops->name;
+    fp_status st;
     if (strcasecmp(key, "f_e") == 0) {
         if (!(v > 0 && v < 1e5))
             return fp_error_set(err, FP_ERR_INVALID, "policy %s: f_e=%s: expected a clock in MHz",
                                 pn, text);
+        if ((st = check_clock(p, key, v, err)) != FP_OK)
+            return st;
         p->f_e_mhz = gv_snap(p, v);
         p->started = 0;
         return redefault(p, err);
@@ -233,6 +259,8 @@ static fp_status set_number(fp_policy *p, const char *key, double v, const char 
         if (!(v > 0 && v < 1e5))
             return fp_error_set(err, FP_ERR_INVALID, "policy %s: %s=%s: expected a clock in MHz",
                                 pn, t->name, text);
+        if ((st = check_clock(p, t->name, v, err)) != FP_OK)
+            return st;
         *(unsigned *)field(p, t) = gv_snap(p, v);
         break;
     case FP_TUNE_NUM:
