@@ -4,8 +4,8 @@
 # is still written (once, it looped forever on the colour bar of an all-empty heatmap).
 . "$(dirname "$0")/lib.sh"
 fp sim run --gpu A100 --workload llama --clock 1005 -o "$tmp/t.csv"
-rc=$(status timeout 60 "$FP" report "$tmp/t.csv" -o "$tmp/out")
-check "report of one clock ends with exit 0 (rc $rc)" test "$rc" -eq 0
-check "report.html written" test -s "$tmp/out/report.html"
-check "report.pdf written" test -s "$tmp/out/report.pdf"
+rc=$(status timeout 60 "$FP" report "$tmp/t.csv" -o "$tmp/rep")
+check "report of one clock ends with exit 0 (rc $rc: $(tail -2 "$tmp/err"))" test "$rc" -eq 0
+check "report.html written" test -s "$tmp/rep/report.html"
+check "report.pdf written" test -s "$tmp/rep/report.pdf"
 done_testing
