@@ -130,9 +130,24 @@ int cmd_report(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_sample(int argc, char **argv);
+int cmd_service(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+/* The binary called as freqpilotd: `freqpilot service run` (src/cli/service.c). */
+int cmd_freqpilotd(int argc, char **argv);
+
+/*
+ * Prints (stderr, unless -q) how `freqpilot CMD` will change clocks on backend be: directly or
+ * through freqpilotd (freqpilot/clockctl.h). Returns 0, or EXIT_USAGE after printing a bad
+ * $FREQPILOT_CLOCK_CONTROL.
+ */
+struct fp_gpu_backend;
+int cli_clock_path(const char *cmd, const struct fp_gpu_backend *be);
+/* Gives back freqpilotd leases (the restore request; NULL/-1/0 for what is not given). */
+int cli_service_restore(const char *socket, const char *gpu, long uid, int all, int force);
+/* Prints freqpilotd's leases (`freqpilot service status`). */
+int cli_service_status(const char *socket);
 
 #endif
