@@ -83,6 +83,9 @@ typedef struct fp_dataset_manifest {
     double created_utc; /* epoch seconds, NAN = unknown */
     /* Added for cluster sweeps (docs/cluster.md): "gpu": {"mig": ...}; "" = unknown. */
     char mig[32]; /* "disabled", "enabled", "" (unknown) */
+    /* "simulated": true: recorded by the simulated backend (profile --backend sim); every output
+     * made from the dataset is labelled SIMULATED DATA. Absent (0) for hardware. */
+    int simulated;
 } fp_dataset_manifest;
 
 typedef struct fp_run_record {
@@ -138,8 +141,8 @@ fp_status fp_dataset_create_manifest(const char *dataset_dir, const fp_dataset_m
  * (unrecorded values agree with anything), else what differs ("GPU model", "driver", "MIG
  * mode"). Fills why (may be NULL) with "run has X, dataset has Y".
  */
-const char *fp_dataset_gpu_mismatch(const fp_dataset_manifest *m, const fp_run_record *r,
-                                    char *why, size_t why_size);
+const char *fp_dataset_gpu_mismatch(const fp_dataset_manifest *m, const fp_run_record *r, char *why,
+                                    size_t why_size);
 
 /* Writes path (a run.json) atomically. */
 fp_status fp_dataset_write_run_json(const char *path, const fp_run_record *r, fp_error *err);
