@@ -30,55 +30,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#define BENCH_NAME "bench_ingest"
+#include "bench_gen.h"
 #include "freqpilot/reader.h"
 #include "telemetry/csvcore.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static void die(const char *what)
-{
-    fprintf(stderr, "bench_ingest: %s: %s\n", what, strerror(errno));
-    exit(1);
-}
-
-static void gen_smi(const char *path, double size_b)
-{
-    FILE *f = fopen(path, "w");
-    if (!f)
-        die(path);
-    setvbuf(f, NULL, _IOFBF, 1 << 20);
-    double written = fprintf(f, "timestamp, index, name, power.draw [W], power.limit [W], "
-                                "temperature.gpu, utilization.gpu [%%], utilization.memory [%%], "
-                                "memory.total [MiB], memory.free [MiB], memory.used [MiB], "
-                                "clocks.sm [MHz], clocks.mem [MHz], clocks.gr [MHz], pstate\n");
-    long t_ms = 0;
-    unsigned seed = 1;
-    while (written < size_b) {
-        long s = 1752023856 + t_ms / 1000;
-        time_t tt = (time_t)s;
-        struct tm tm;
-        gmtime_r(&tt, &tm);
-        seed = seed * 1103515245u + 12345u;
-        int util = (int)(seed >> 16) % 101;
-        double p = 36.0 + util * 2.1 + ((seed >> 8) % 100) / 100.0;
-        int clk = 210 + 15 * (int)((seed >> 4) % 81);
-        int used = 884 + util * 300;
-        written +=
-            fprintf(f,
-                    "%04d/%02d/%02d %02d:%02d:%02d.%03ld, 0, NVIDIA A100-PCIE-40GB, %.2f, "
-                    "250.00, %d, %d, %d, 40536, %d, %d, %d, 1215, %d, P0\n",
-                    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                    t_ms % 1000, p, 30 + util / 4, util, util / 3, 40536 - used, used, clk, clk);
-        t_ms += 100;
-    }
-    if (fclose(f) != 0)
-        die(path);
-}
 
 static const char dcgm_header[] =
     "# Entity  GRACT  SMACT  SMOCC  TENSO  DRAMA  FP64A  FP32A  FP16A                 PCITX      "
@@ -116,35 +71,6 @@ static void gen_dcgmi(const char *path, double size_b)
     }
     if (fclose(f) != 0)
         die(path);
-}
-
-/*
- * Runs argv with stdout/stderr to /dev/null; returns the exit status, -1 if it did not run.
- * *rss_kb: the child's own peak RSS (wait4), not the maximum over every child so far.
- */
-static int run_child(char *const argv[], double *secs, long *rss_kb)
-{
-    double t0 = now_s();
-    pid_t pid = fork();
-    if (pid < 0)
-        die("fork");
-    if (pid == 0) {
-        int fd = open("/dev/null", O_WRONLY);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-        }
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-    int st;
-    struct rusage ru;
-    if (wait4(pid, &st, 0, &ru) < 0)
-        die("wait4");
-    *secs = now_s() - t0;
-    if (rss_kb)
-        *rss_kb = ru.ru_maxrss;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 static double reader_pass(const char *path, long *rows, double *checksum)

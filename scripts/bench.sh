@@ -12,6 +12,8 @@ bin="$build/bin/freqpilot"
     { echo "bench.sh: $build has no benchmarks or binary: build first (make build)" >&2; exit 1; }
 echo "== ingest: freqpilot aggregate and the readers vs wc -l on the same file"
 "$build/bench/bench_ingest" "$size" "$bin"
+echo "== replay: govern replay of a long nvidia-smi trace, streamed (peak RSS vs 64 MB)"
+"$build/bench/bench_replay" "$size" "$bin"
 echo "== sampler: CPU time per sample and jitter"
 "$build/bench/bench_sampler"
 echo "== govern: controller overhead per decision"

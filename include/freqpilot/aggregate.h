@@ -5,7 +5,7 @@
 /*
  * Runs -> one row per (gpu, app, clock) with a centre (median by default),
  * 95% intervals, dropped runs and data-quality flags. The output columns are
- * the aggregated.csv contract of DESIGN.md §2.
+ * the aggregated.csv contract of docs/formats.md.
  */
 
 #include <stdio.h>
@@ -76,6 +76,13 @@ void fp_agg_result_free(fp_agg_result *res);
 /* Writes aggregated.csv / JSON atomically (temporary file, then rename). path "-" = stdout. */
 fp_status fp_agg_write_csv(const fp_agg_result *res, const char *path, fp_error *err);
 fp_status fp_agg_write_json(const fp_agg_result *res, const char *path, fp_error *err);
+/*
+ * The same rows under the original project's column names (its complete_aggregation.csv,
+ * docs/formats.md): gpu,application,frequency,avg_power,execution_time,energy,avg_gputl,
+ * avg_drama,avg_temp, for scripts written against it. Rows left without runs are left out
+ * (that file had none); empty cells where a value is not available.
+ */
+fp_status fp_agg_write_aie_csv(const fp_agg_result *res, const char *path, fp_error *err);
 /* Reads an aggregated.csv back (for optimize, pareto, plots). */
 fp_status fp_agg_read_csv(const char *path, fp_agg_result *out, fp_error *err);
 

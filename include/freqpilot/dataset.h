@@ -3,7 +3,7 @@
 #define FREQPILOT_DATASET_H
 
 /*
- * freqpilot's own dataset (DESIGN.md §2), written by `freqpilot profile` and
+ * freqpilot's own dataset (docs/formats.md), written by `freqpilot profile` and
  * read by fp_runs_load (FP_FMT_DATASET):
  *
  *   DATASET/manifest.json
@@ -65,6 +65,8 @@ extern "C" {
 #define FP_DATASET_FORMAT "freqpilot-dataset"
 #define FP_DATASET_FORMAT_VERSION 1
 #define FP_DATASET_MAX_CLOCKS 512
+/* The highest clock a dataset may name (docs/formats.md, "Impossible values"). */
+#define FP_DATASET_MHZ_MAX 10000.0
 
 typedef struct fp_dataset_manifest {
     char gpu_name[128];

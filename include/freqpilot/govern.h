@@ -139,7 +139,7 @@ fp_status fp_policy_init(fp_policy *p, const fp_policy_cfg *cfg, fp_error *err);
 unsigned fp_policy_decide(fp_policy *p, const fp_policy_input *in);
 
 /*
- * Reads an optimize JSON (DESIGN.md §2: results[] with gpu, app, objective, max_slowdown,
+ * Reads an optimize JSON (docs/formats.md: results[] with gpu, app, objective, max_slowdown,
  * freq_mhz) and returns the freq_mhz of the first row matching gpu and app (NULL = any);
  * among several, the row whose max_slowdown equals max_slowdown (NAN = any). Only rows whose
  * verdict is "deployable" or that keep the baseline clock are taken; the error names the
@@ -232,6 +232,24 @@ typedef struct fp_recorded_result {
 fp_status fp_replay_recorded(const fp_sample *s, size_t n, double win_start_s, double win_end_s,
                              const fp_policy_cfg *cfg, const fp_phase_sweep *sw,
                              fp_recorded_result *out, fp_error *err);
+
+/* Where a streamed replay reads its samples: next gives 1 (a sample), 0 (the end) or a
+ * negative fp_status; rewind goes back to the first sample. */
+typedef struct fp_sample_source {
+    int (*next)(void *ctx, fp_sample *s, fp_error *err);
+    fp_status (*rewind)(void *ctx, fp_error *err);
+    void *ctx;
+} fp_sample_source;
+
+/*
+ * fp_replay_recorded over a source read twice or a few times (the median clock first, then
+ * the replay), in constant memory whatever the recording's length: what `govern replay FILE`
+ * uses on a trace. The same result as fp_replay_recorded on the same samples.
+ */
+fp_status fp_replay_recorded_stream(const fp_sample_source *src, double win_start_s,
+                                    double win_end_s, const fp_policy_cfg *cfg,
+                                    const fp_phase_sweep *sw, fp_recorded_result *out,
+                                    fp_error *err);
 
 /* ---- Replay on the simulated GPU (src/govern/replay.c) ---- */
 

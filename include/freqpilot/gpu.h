@@ -5,7 +5,7 @@
 /*
  * The GPU backend interface: one struct of function pointers, two backends —
  * "nvml" (libnvidia-ml loaded with dlopen, src/gpu/nvml.c) and "sim" (the
- * simulated GPU of DESIGN.md §4, src/gpu/sim*.c). Profile, apply/restore and
+ * simulated GPU of docs/simulated-gpu.md, src/gpu/sim*.c). Profile, apply/restore and
  * the governor only talk to this interface.
  *
  * Every function returns FP_OK or a negative fp_status with err filled

@@ -31,6 +31,9 @@ extern "C" {
  * SW thermal (0x20), HW thermal (0x40), HW power brake (0x80). */
 #define FP_THROTTLE_REASON_BITS (0x4u | 0x8u | 0x20u | 0x40u | 0x80u)
 #define FP_THROTTLE_MIN_FRAC 0.05 /* throttled when more than this fraction of samples */
+/* time_gap: a step between two window samples longer than this many typical steps ... */
+#define FP_GAP_SPACINGS 10.0
+#define FP_GAP_MIN_S 1.0 /* ... and longer than this (seconds) */
 
 typedef enum fp_window_method {
     FP_WINDOW_MARKED = 0, /* window_start_s/window_end_s given */

@@ -303,7 +303,7 @@ fp_status fp_optimize(const fp_opt_data *d, const fp_objective *objs, size_t nob
 
 /* ---- Output ---- */
 
-/* JSON of DESIGN.md §2 (plus category, objective_value, verdict, verdict_reason, message; the
+/* JSON of docs/formats.md (plus category, objective_value, verdict, verdict_reason, message; the
  * root also states confidence and margin); path "-" = stdout. */
 fp_status fp_opt_write_json(const fp_opt_results *r, const char *path, fp_error *err);
 fp_status fp_opt_write_csv(const fp_opt_results *r, const char *path, fp_error *err);

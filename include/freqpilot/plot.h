@@ -21,7 +21,7 @@
 extern "C" {
 #endif
 
-/* ---- Recommendations (optimize output, DESIGN.md §2) ---- */
+/* ---- Recommendations (optimize output, docs/formats.md) ---- */
 
 typedef struct fp_rec {
     char gpu[64];
@@ -50,7 +50,7 @@ typedef struct fp_rec_list {
 void fp_rec_init(fp_rec *r);
 fp_status fp_rec_list_push(fp_rec_list *l, const fp_rec *r, fp_error *err);
 void fp_rec_list_free(fp_rec_list *l);
-/* Appends the "results" of an optimize JSON file (DESIGN.md §2). */
+/* Appends the "results" of an optimize JSON file (docs/formats.md). */
 fp_status fp_recs_read_json(const char *path, fp_rec_list *out, fp_error *err);
 /*
  * Results of the optimize library (include/freqpilot/optimize.h) as recommendations: the same
@@ -148,6 +148,12 @@ typedef struct fp_report_data {
     int have_agg;
     fp_rec_list recs;
     fp_val_list vals; /* from a validate JSON ("validations") */
+    /* The original project's recommendations (its optimal_frequencies.json among the inputs;
+     * baseline FP_AIE_ORIGIN), shown beside freqpilot's, never mixed with them. */
+    fp_rec_list original;
+    /* freqpilot's own recommendations for the original's objectives, unconstrained (computed
+     * on the data inputs when the original's file is given) */
+    fp_rec_list original_ours;
     fp_model_set model;
     int have_model;
 } fp_report_data;
@@ -356,10 +362,12 @@ fp_status fp_plot_timeseries(const fp_ts_plot_input *in, size_t n, const char *c
 /* ---- Reports ---- */
 
 typedef struct fp_report_input {
-    const fp_agg_result *agg;  /* required: rows, findings, dropped runs */
-    const fp_rec_list *recs;   /* may be NULL */
-    const fp_val_list *vals;   /* validate's results; may be NULL */
-    const fp_model_set *model; /* may be NULL */
+    const fp_agg_result *agg;         /* required: rows, findings, dropped runs */
+    const fp_rec_list *recs;          /* may be NULL */
+    const fp_val_list *vals;          /* validate's results; may be NULL */
+    const fp_rec_list *original;      /* the original project's recommendations; may be NULL */
+    const fp_rec_list *original_ours; /* freqpilot's for the same objectives; may be NULL */
+    const fp_model_set *model;        /* may be NULL */
     const char *title;
     int simulated;
     const char *const *commands; /* command lines that reproduce the report */

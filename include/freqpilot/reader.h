@@ -9,12 +9,17 @@
  * Time-series formats (one file = one series of samples):
  *   FP_FMT_SMI_CSV    nvidia-smi --query-gpu ... --format=csv[,noheader][,nounits]
  *   FP_FMT_DCGMI      dcgmi dmon tables
- *   FP_FMT_TELEMETRY  freqpilot's own telemetry.csv (DESIGN.md §2)
+ *   FP_FMT_TELEMETRY  freqpilot's own telemetry.csv (docs/formats.md)
  * Run-level formats (a file or folder = many runs; see run.h):
  *   FP_FMT_DATASET    DATASET/ written by `freqpilot profile`
  *   FP_FMT_AIE_RESULTS  ai-inference-energy results/<ARCH>-<mode>-<APP>-<freq>-<iter> + *-perf.csv
  *   FP_FMT_AIE_JOB    ai-inference-energy results_<gpu>_<app>_job_<id>/run_*_profile.csv + timing_summary.log
  *   FP_FMT_RUN_TABLE  one row per run (gpu, app|workload, freq_mhz, time_s, energy_j|avg_power_w, ...)
+ *
+ * Each format is one fp_format_ops in the registry of src/telemetry/formats.c (format.h); a
+ * value is a position in it. The constants name the formats built in; a format added later
+ * has no constant and is found by name (fp_format_from_name). Every input is a regular file,
+ * and every value is checked against docs/formats.md ("Impossible values") as it is read.
  */
 
 #include <stdint.h>
@@ -35,12 +40,13 @@ typedef enum fp_format {
     FP_FMT_AIE_RESULTS,
     FP_FMT_AIE_JOB,
     FP_FMT_RUN_TABLE,
-    FP_FMT_COUNT
+    FP_FMT_COUNT /* the built-in formats; the registry may hold more */
 } fp_format;
 
 /* "smi-csv", "dcgmi", "telemetry", "dataset", "aie-results", "aie-job", "run-table". */
 const char *fp_format_name(fp_format f);
-/* Returns FP_FMT_AUTO for "auto" and -1 for an unknown name. */
+/* Returns FP_FMT_AUTO for "auto", the format of a name or an alias ("nvidia-smi"), and -1
+ * for an unknown name. */
 int fp_format_from_name(const char *name);
 
 /*

@@ -3,7 +3,7 @@
 #define FREQPILOT_SIM_H
 
 /*
- * The simulated GPU of DESIGN.md §4 (docs/simulated-gpu.md has every equation).
+ * The simulated GPU (docs/simulated-gpu.md has every equation).
  *
  * Three layers:
  *  - the model: GPUs (clock tables and physical parameters) and workloads (phases of host,
@@ -117,6 +117,9 @@ const fp_sim_workload *fp_sim_workload_find(const char *name);
  * Phases run in file order. Errors name the file and line.
  */
 fp_status fp_sim_workload_load_ini(const char *path, fp_sim_workload *out, fp_error *err);
+/* The same on text in memory (len bytes; fuzzers, tests); name is used in messages. */
+fp_status fp_sim_workload_parse_ini(const char *text, size_t len, const char *name,
+                                    fp_sim_workload *out, fp_error *err);
 /* A built-in name or, when name names a readable file, an INI workload. */
 fp_status fp_sim_workload_resolve(const char *name, fp_sim_workload *out, fp_error *err);
 

@@ -3,7 +3,7 @@
 #define FREQPILOT_TELEMETRY_IO_H
 
 /*
- * Writer of freqpilot's telemetry.csv (DESIGN.md §2): a header with every
+ * Writer of freqpilot's telemetry.csv (docs/formats.md): a header with every
  * fp_col name in enum order, then one row per sample; NAN is an empty cell.
  * Numbers are written in the shortest fixed form that reads back to the same
  * double (integers exactly, "43.454", "0.05"), else with 17 significant digits.

@@ -42,7 +42,7 @@ RUNS_COLUMNS: Dict[str, type] = {
     "flags": str,
 }
 
-# aggregated.csv (DESIGN.md section 2), then time_cv, energy_cv and gpu_name (the board's full
+# aggregated.csv (docs/formats.md), then time_cv, energy_cv and gpu_name (the board's full
 # name, "" when the input does not say).
 AGGREGATED_COLUMNS: Dict[str, type] = {
     "gpu": str,

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * aggregated.csv and its JSON twin: the column contract of DESIGN.md §2 first,
+ * aggregated.csv and its JSON twin: the column contract of docs/formats.md first,
  * in that order, then time_cv and energy_cv. NAN is an empty cell in CSV and
- * null in JSON, never a made-up number. Writes are atomic.
+ * null in JSON, never a made-up number. Writes are atomic. The reader refuses a
+ * column given twice and values no measurement can have.
  */
 #define _GNU_SOURCE
 #include <math.h>
@@ -25,7 +26,7 @@ typedef struct agg_col {
     const char *name;
     enum col_kind kind;
     size_t off;
-    int required; /* part of the DESIGN.md contract */
+    int required; /* part of the docs/formats.md contract */
 } agg_col;
 
 #define NUM(f)                                                                                     \
@@ -105,17 +106,25 @@ static void put_num_csv(FILE *fp, double v)
         fprintf(fp, "%.10g", v);
 }
 
+/* The rows in output order and the output file, opened atomically. */
+static fp_status open_sorted(const fp_agg_result *res, const char *path, const fp_agg_row ***rows,
+                             fp_atomic_file *f, fp_error *err)
+{
+    if (!(*rows = ordered(res)))
+        return fp_error_set(err, FP_ERR_NOMEM, "%s: out of memory", path);
+    fp_status st = fp_atomic_open(f, path, err);
+    if (st)
+        free(*rows);
+    return st;
+}
+
 fp_status fp_agg_write_csv(const fp_agg_result *res, const char *path, fp_error *err)
 {
-    const fp_agg_row **rows = ordered(res);
-    if (!rows)
-        return fp_error_set(err, FP_ERR_NOMEM, "%s: out of memory", path);
+    const fp_agg_row **rows;
     fp_atomic_file f;
-    fp_status st = fp_atomic_open(&f, path, err);
-    if (st) {
-        free(rows);
+    fp_status st = open_sorted(res, path, &rows, &f, err);
+    if (st)
         return st;
-    }
     for (size_t c = 0; c < NCOLS; c++)
         fprintf(f.fp, "%s%s", c ? "," : "", cols[c].name);
     fputc('\n', f.fp);
@@ -143,6 +152,35 @@ fp_status fp_agg_write_csv(const fp_agg_result *res, const char *path, fp_error 
             }
             }
         }
+        fputc('\n', f.fp);
+    }
+    free(rows);
+    st = fp_atomic_commit(&f, err);
+    fp_atomic_abort(&f);
+    return st;
+}
+
+fp_status fp_agg_write_aie_csv(const fp_agg_result *res, const char *path, fp_error *err)
+{
+    const fp_agg_row **rows;
+    fp_atomic_file f;
+    fp_status st = open_sorted(res, path, &rows, &f, err);
+    if (st)
+        return st;
+    fputs("gpu,application,frequency,avg_power,execution_time,energy,avg_gputl,avg_drama,"
+          "avg_temp\n",
+          f.fp);
+    for (size_t i = 0; i < res->nrows; i++) {
+        const fp_agg_row *r = rows[i];
+        if (r->runs == 0)
+            continue;
+        fp_csv_put_str(f.fp, r->gpu);
+        fputc(',', f.fp);
+        fp_csv_put_str(f.fp, r->app);
+        const double v[] = {r->freq_mhz,     r->power_w,     r->time_s, r->energy_j,
+                            r->gpu_util_pct, r->dram_active, r->temp_c};
+        for (size_t k = 0; k < sizeof v / sizeof *v; k++)
+            fp_csv_put_num(f.fp, v[k]);
         fputc('\n', f.fp);
     }
     free(rows);
@@ -317,6 +355,30 @@ static fp_status parse_cell(const agg_col *col, char *s, size_t len, fp_agg_row 
 
 #define MAX_FIELDS 256
 
+/* What no aggregated row can hold (docs/formats.md, "Impossible values"). */
+static fp_status check_row(const fp_agg_row *r, const char *path, long line, fp_error *err)
+{
+    const char *what = NULL;
+    if (!(r->freq_mhz > 0 && r->freq_mhz <= 10000))
+        what = "freq_mhz: expected a clock of 1..10000 MHz";
+    else if (r->time_s < 0 || r->time_s_lo < 0 || r->time_s_hi < 0)
+        what = "time_s: expected seconds >= 0";
+    else if (r->energy_j < 0 || r->energy_j_lo < 0 || r->energy_j_hi < 0)
+        what = "energy_j: expected joules >= 0";
+    else if (r->power_w < 0 || r->power_w > 5000)
+        what = "power_w: expected 0..5000 W";
+    else if (r->time_s_lo > r->time_s_hi || r->energy_j_lo > r->energy_j_hi)
+        what = "an interval whose _lo is above its _hi";
+    else if (r->gpu_util_pct < 0 || r->gpu_util_pct > 100)
+        what = "gpu_util_pct: expected 0..100";
+    else if (r->sm_active < 0 || r->sm_active > 1 || r->dram_active < 0 || r->dram_active > 1 ||
+             r->tensor_active < 0 || r->tensor_active > 1)
+        what = "an activity outside 0..1";
+    if (!what)
+        return FP_OK;
+    return fp_error_at(err, FP_ERR_PARSE, path, line, "impossible value: %s", what);
+}
+
 static fp_status read_rows(fp_linebuf *lb, const char *path, fp_agg_result *out, size_t *cap,
                            fp_error *err)
 {
@@ -340,9 +402,16 @@ static fp_status read_rows(fp_linebuf *lb, const char *path, fp_agg_result *out,
                            MAX_FIELDS);
     for (size_t c = 0; c < NCOLS; c++) {
         map[c] = -1;
-        for (int j = 0; j < nhdr; j++)
-            if (strcmp(fields[j], cols[c].name) == 0)
-                map[c] = j;
+        for (int j = 0; j < nhdr; j++) {
+            if (strcmp(fields[j], cols[c].name) != 0)
+                continue;
+            if (map[c] >= 0)
+                return fp_error_at(err, FP_ERR_PARSE, path, hline,
+                                   "column '%s' given twice (columns %d and %d): expected each "
+                                   "column once",
+                                   cols[c].name, map[c] + 1, j + 1);
+            map[c] = j;
+        }
         if (map[c] < 0 && cols[c].required)
             return fp_error_at(err, FP_ERR_FORMAT, path, hline,
                                "expected an aggregated.csv header with column '%s'", cols[c].name);
@@ -375,6 +444,8 @@ static fp_status read_rows(fp_linebuf *lb, const char *path, fp_agg_result *out,
             if ((st = parse_cell(&cols[c], fields[map[c]], lens[map[c]], row, path, lno, err)))
                 return st;
         }
+        if ((st = check_row(row, path, lno, err)))
+            return st;
         out->nrows++;
     }
     return rc < 0 ? (fp_status)rc : FP_OK;

@@ -91,6 +91,7 @@ typedef struct acc {
     double e_first, e_last, e_first_t, e_last_t;
     int counter_broken;
     double t_min, t_max; /* for the one-pass check */
+    double max_gap;      /* longest step between two samples in the window */
 } acc;
 
 static void acc_init(acc *a)
@@ -111,6 +112,8 @@ static inline void acc_add(acc *a, const fp_sample *s)
     double t = s->v[FP_COL_T_S], p = s->v[FP_COL_POWER_W], e = s->v[FP_COL_ENERGY_MJ];
     if (a->n_in == 0)
         a->t_in_first = t;
+    else if (t - a->t_in_last > a->max_gap)
+        a->max_gap = t - a->t_in_last;
     a->t_in_last = t;
     a->n_in++;
     if (t < a->t_min)
@@ -576,6 +579,13 @@ static fp_status metrics_core(src *in, const fp_metrics_options *opt_in, fp_run 
             run->fp_active =
                 (isnan(f32) ? 0 : f32 / 2.0) + (isnan(f64) ? 0 : f64) + (isnan(f16) ? 0 : f16);
         }
+    }
+    /* Samples missing inside the window (a stalled sampler, a crash, a full disk): a step
+     * longer than FP_GAP_SPACINGS typical steps (the others' mean) and FP_GAP_MIN_S. */
+    if (n_in > 2) {
+        double typical = (t_in_last - t_in_first - a.max_gap) / (double)(n_in - 2);
+        if (a.max_gap > FP_GAP_MIN_S && a.max_gap > FP_GAP_SPACINGS * typical)
+            run->flags |= FP_FLAG_TIME_GAP;
     }
     run->throttled_frac = n_thr ? (double)n_thr_set / (double)n_thr : NAN;
     if (n_thr && run->throttled_frac > FP_THROTTLE_MIN_FRAC)

@@ -25,7 +25,8 @@ static const char help_text[] =
     "    freqpilot aggregate - reduce runs to per (gpu, app, clock) statistics\n"
     "\n"
     "SYNOPSIS\n"
-    "    freqpilot aggregate INPUT... [-o FILE] [--format csv|json] [--center median|mean]\n"
+    "    freqpilot aggregate INPUT... [-o FILE] [--format csv|json|ai-inference-energy]\n"
+    "                        [--center median|mean]\n"
     "                        [--ci bootstrap|t] [--confidence P] [--bootstrap N] [--seed N]\n"
     "                        [--no-drop-cold] [--no-drop-outliers] [--outlier-k K]\n"
     "                        [--cv-threshold X] [--strict] [--dropped FILE] [--runs FILE]\n"
@@ -39,14 +40,18 @@ static const char help_text[] =
     "    nvidia-smi / dcgmi / telemetry.csv file, which is one run) and writes one row per\n"
     "    (gpu, app, clock): the centre of time and energy with a confidence interval, power,\n"
     "    EDP, ED2P, mean activities and data-quality flags (the aggregated.csv columns of\n"
-    "    DESIGN.md, then time_cv and energy_cv). Empty cells (null in JSON) mean 'not\n"
+    "    docs/formats.md, then time_cv and energy_cv). Empty cells (null in JSON) mean 'not\n"
     "    available'; no number is ever made up. Rows are sorted by gpu, app, clock descending.\n"
+    "    Inputs are refused with FILE:LINE and what was expected when they hold a value no GPU\n"
+    "    can have (docs/formats.md lists the limits), and a FIFO, device or socket is never\n"
+    "    opened.\n"
     "    Every finding is printed on stderr, with a count of dropped runs; -v explains\n"
     "    each dropped run and --dropped FILE lists them.\n"
     "\n"
     "RULES (docs/method.md has the reasoning)\n"
     "    Failed runs      Runs whose workload failed, or whose marked window is unusable\n"
-    "                     (window_error in run.json), are dropped (flag failed); so are runs\n"
+    "                     (window_error in run.json), are dropped (flag failed; a run killed\n"
+    "                     at its time limit, exit status 124: reason timeout); so are runs\n"
     "                     with time or energy 0, which measured nothing (flag empty_window).\n"
     "    Cold starts      Per (gpu, app), when sweep positions are known (run_index, else\n"
     "                     start time): walking the sweep from its first run, a run is a cold\n"
@@ -83,11 +88,17 @@ static const char help_text[] =
     "                     when b is not significantly > 0 (one-sided p >= 0.01) or R^2 < 0.5.\n"
     "                     The time differences are then not explained by the clock (drift, a\n"
     "                     host or I/O bound workload, or noise) and savings are suspect.\n"
-    "    --strict         Every dropped run, flagged row and finding becomes an error.\n"
+    "    --strict         Every dropped run, flagged row and finding becomes an error, and so\n"
+    "                     does every input warning (a file skipped inside a folder).\n"
     "\n"
     "OPTIONS\n"
     "    -o, --output FILE        write here (atomically) instead of stdout ('-' = stdout)\n"
-    "    --format csv|json        output format (csv); JSON has rows, findings and dropped\n"
+    "    --format csv|json|ai-inference-energy\n"
+    "                             output format (csv); JSON has rows, findings and dropped;\n"
+    "                             ai-inference-energy: the original project's\n"
+    "                             complete_aggregation.csv columns (gpu, application, frequency,\n"
+    "                             avg_power, execution_time, energy, avg_gputl, avg_drama,\n"
+    "                             avg_temp; rows without runs left out)\n"
     "    --center median|mean     centre of each clock group (median)\n"
     "    --ci bootstrap|t         interval method (bootstrap)\n"
     "    --confidence P           interval coverage, 0 < P < 1 (0.95)\n"
@@ -106,7 +117,7 @@ static const char help_text[] =
     "                             then sm_clock_mhz and flags (the run's own data-quality\n"
     "                             flags)\n"
     "    --input-format FMT       auto (default), smi-csv, dcgmi, telemetry, dataset,\n"
-    "                             aie-results, aie-job, run-table\n"
+    "                             aie-results, aie-job, run-table (docs/formats.md)\n"
     "    --interval-ms MS         dcgmi sample interval (default: inferred, flagged)\n"
     "    --gpu-index N            which GPU of a multi-GPU telemetry file (first seen)\n"
     "    --gpu NAME, --app NAME, --freq MHZ\n"
@@ -186,6 +197,8 @@ static const char *drop_reason(uint32_t flags)
         return "cold_start";
     if (flags & FP_FLAG_OUTLIER_DROPPED)
         return "outlier";
+    if (flags & FP_FLAG_TIMEOUT)
+        return "timeout";
     if (flags & FP_FLAG_FAILED)
         return "failed";
     if (flags & FP_FLAG_EMPTY_WINDOW)
@@ -266,8 +279,11 @@ static void report(const fp_run_list *runs, const fp_agg_result *res)
         else {
             failed++;
             /* Cold starts and outliers were explained by the library's warnings. */
-            cli_warn("%s %s %.0f MHz: dropped the %s run %s", r->gpu, r->app, r->freq_mhz,
-                     f & FP_FLAG_FAILED ? "failed" : "empty (time or energy 0)", r->source);
+            cli_warn("%s %s %.0f MHz: dropped the %s %s", r->gpu, r->app, r->freq_mhz,
+                     f & FP_FLAG_TIMEOUT  ? "run that timed out (exit status 124)"
+                     : f & FP_FLAG_FAILED ? "failed run"
+                                          : "empty run (time or energy 0)",
+                     r->source);
         }
     }
     for (size_t i = 0; i < res->nfindings; i++) {
@@ -319,9 +335,12 @@ int cmd_aggregate(int argc, char **argv)
         case CLI_OPT_EXIT:
             return co.exit_code;
         case OPT_FORMAT:
-            if (cli_parse_choice(optarg, "csv", "json", &json))
-                return cli_usage_error("aggregate", "--format: expected csv or json, got '%s'",
-                                       optarg);
+            if (strcmp(optarg, "ai-inference-energy") == 0)
+                json = 2;
+            else if (cli_parse_choice(optarg, "csv", "json", &json))
+                return cli_usage_error(
+                    "aggregate", "--format: expected csv, json or ai-inference-energy, got '%s'",
+                    optarg);
             break;
         case OPT_CENTER:
             if (cli_parse_choice(optarg, "median", "mean", &choice))
@@ -463,6 +482,12 @@ int cmd_aggregate(int argc, char **argv)
         cli_debug("%s: %zu runs", argv[optind + i], runs.len - before);
     }
     cli_progress_stop(prog);
+    if (aopt.strict && diag_state.count > 0) {
+        cli_error("--strict: %ld input warning%s (above)", diag_state.count,
+                  diag_state.count > 1 ? "s" : "");
+        fp_run_list_free(&runs);
+        return EXIT_FAIL;
+    }
     if (runs.len == 0) {
         cli_error("no runs found in the input%s", ninputs > 1 ? "s" : "");
         fp_run_list_free(&runs);
@@ -474,7 +499,9 @@ int cmd_aggregate(int argc, char **argv)
         return EXIT_FAIL;
     }
     report(&runs, &res);
-    if ((json ? fp_agg_write_json(&res, output, &err) : fp_agg_write_csv(&res, output, &err))) {
+    if ((json == 2   ? fp_agg_write_aie_csv(&res, output, &err)
+         : json == 1 ? fp_agg_write_json(&res, output, &err)
+                     : fp_agg_write_csv(&res, output, &err))) {
         cli_error("%s", err.msg);
         goto out;
     }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "freqpilot/aie_results.h"
 #include "freqpilot/clockguard.h"
 #include "freqpilot/gpu.h"
 #include "freqpilot/optimize.h"
@@ -125,6 +126,10 @@ static double clock_from_json(const char *path, const char *short_name, const ch
             cli_warn("%s %s %s: applying a recommendation whose verdict is '%s' (--force): %s",
                      r->gpu, r->app, r->objective, fp_verdict_name(r->verdict), r->verdict_reason);
         f = r->freq_mhz;
+        if (fp_aie_results_is_original(&res))
+            cli_warn("%s %s %s: %.0f MHz is the original project's recommendation "
+                     "(ai-inference-energy), not freqpilot's; check it with 'freqpilot validate'",
+                     r->gpu, r->app, r->objective, r->freq_mhz);
         if (!r->feasible)
             cli_warn("%s %s %s: the recommendation is infeasible (%s); applying the baseline",
                      r->gpu, r->app, r->objective, r->message);

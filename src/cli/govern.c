@@ -17,6 +17,7 @@
 #include "freqpilot/govern.h"
 #include "freqpilot/reader.h"
 #include "freqpilot/sim.h"
+#include "util/input.h"
 
 static const char govern_help[] =
     "NAME\n"
@@ -270,10 +271,10 @@ static int phase_clocks_from(const gov_opts *o, const char *gpu, fp_policy_cfg *
             free(tmp);
         return rc;
     }
-    json_error_t je;
-    json_t *root = json_load_file(o->phase_from, 0, &je);
+    fp_error jerr;
+    json_t *root = fp_json_load_input(o->phase_from, 0, &jerr);
     if (!root) {
-        cli_error("%s:%d: %s", o->phase_from, je.line, je.text);
+        cli_error("%s", jerr.msg);
         return EXIT_FAIL;
     }
     json_t *arr = json_object_get(root, "phase_clocks"), *row, *hit = NULL;
@@ -388,44 +389,27 @@ static json_t *jnum(double v)
     return isfinite(v) ? json_real(v) : json_null();
 }
 
-/* Telemetry samples of a file (malloc'ed). */
-static int read_samples(const char *path, fp_sample **out, size_t *n)
-{
-    fp_error err;
-    cli_diag_state ds = {0};
-    fp_diag diag = cli_diag(&ds);
-    fp_ts_options topt = {0, -1, &diag};
+/* A telemetry file as a sample source: read as the replay goes, never held in memory. */
+typedef struct trace_src {
     fp_ts_reader *r;
-    *out = NULL;
-    *n = 0;
-    if (fp_ts_open(path, FP_FMT_AUTO, &topt, &r, &err) != FP_OK) {
-        cli_error("%s", err.msg);
-        return EXIT_FAIL;
-    }
-    size_t cap = 0;
-    fp_sample s;
-    int rc;
-    while ((rc = fp_ts_next(r, &s, &err)) > 0) {
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 1024;
-            fp_sample *t = realloc(*out, cap * sizeof *t);
-            if (!t) {
-                fp_ts_close(r);
-                cli_error("out of memory");
-                return EXIT_FAIL;
-            }
-            *out = t;
-        }
-        if (isnan(s.v[FP_COL_T_S]))
-            s.v[FP_COL_T_S] = (double)*n * 0.1;
-        (*out)[(*n)++] = s;
-    }
-    fp_ts_close(r);
-    if (rc < 0) {
-        cli_error("%s", err.msg);
-        return EXIT_FAIL;
-    }
-    return EXIT_OK;
+    size_t i; /* samples read since the last rewind */
+} trace_src;
+
+static int trace_next(void *ctx, fp_sample *s, fp_error *err)
+{
+    trace_src *t = ctx;
+    int rc = fp_ts_next(t->r, s, err);
+    if (rc == 1 && isnan(s->v[FP_COL_T_S]))
+        s->v[FP_COL_T_S] = (double)t->i * 0.1;
+    t->i += rc == 1;
+    return rc;
+}
+
+static fp_status trace_rewind(void *ctx, fp_error *err)
+{
+    trace_src *t = ctx;
+    t->i = 0;
+    return fp_ts_rewind(t->r, err);
 }
 
 /*
@@ -437,8 +421,6 @@ static int replay_recorded(const gov_opts *o, const char *path)
     struct stat st;
     int is_ds = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
     fp_phase_sweep *sw = calloc(1, sizeof *sw);
-    fp_sample *s = NULL;
-    size_t n = 0;
     int have_sw = 0, rc = EXIT_OK;
     double ws = NAN, we = NAN;
     char trace[1200];
@@ -486,10 +468,14 @@ static int replay_recorded(const gov_opts *o, const char *path)
         ws = rec.window_start_s;
         we = rec.window_end_s;
     }
-    if ((rc = read_samples(trace, &s, &n)) != EXIT_OK) {
+    fp_ts_options topt = {0, -1, &diag};
+    trace_src ts = {NULL, 0};
+    if (fp_ts_open(trace, FP_FMT_AUTO, &topt, &ts.r, &err) != FP_OK) {
+        cli_error("%s", err.msg);
         free(sw);
-        return rc;
+        return EXIT_FAIL;
     }
+    fp_sample_source source = {trace_next, trace_rewind, &ts};
     /* Clock table: the sweep's clocks, else the simulated GPU named by --gpu. */
     fp_gpu_info info;
     memset(&info, 0, sizeof info);
@@ -530,11 +516,12 @@ static int replay_recorded(const gov_opts *o, const char *path)
     }
     fp_recorded_result res;
     if (rc == EXIT_OK &&
-        fp_replay_recorded(s, n, ws, we, &cfg, have_sw ? sw : NULL, &res, &err) != FP_OK) {
+        fp_replay_recorded_stream(&source, ws, we, &cfg, have_sw ? sw : NULL, &res, &err) !=
+            FP_OK) {
         cli_error("%s", err.msg);
         rc = EXIT_FAIL;
     }
-    free(s);
+    fp_ts_close(ts.r);
     if (rc != EXIT_OK) {
         free(sw);
         return rc;

@@ -35,7 +35,7 @@ static const char help_text[] =
     "    For every (gpu, app), objective and budget one result: the clock, the baseline, the\n"
     "    estimated time, energy and power there, energy saving and slowdown against the\n"
     "    baseline with their intervals, feasible, flags, and one verdict with its reason.\n"
-    "    A table goes to stdout; -o writes JSON (DESIGN.md keys plus verdict and\n"
+    "    A table goes to stdout; -o writes JSON (docs/formats.md keys plus verdict and\n"
     "    verdict_reason) or CSV.\n"
     "\n"
     "RULES (docs/method.md part C has the reasoning and the figures)\n"

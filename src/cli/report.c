@@ -197,6 +197,8 @@ int cmd_report(int argc, char **argv)
     in.agg = &d.agg;
     in.recs = &d.recs;
     in.vals = &d.vals;
+    in.original = &d.original; /* the original project's recommendations, if given */
+    in.original_ours = &d.original_ours;
     in.model = d.have_model ? &d.model : NULL;
     char html[4200], pdf[4200];
     snprintf(html, sizeof html, "%s/report.html", out);

@@ -14,7 +14,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
-#include <ini.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -28,6 +27,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "freqpilot/run_config.h"
 #include "freqpilot/atomic.h"
 #include "freqpilot/deploy.h"
 #include "freqpilot/plot.h"
@@ -96,73 +96,8 @@ static const char help_text[] =
     "    freqpilot run shared/data/ai-inference-energy/measured_runs.csv -o out/real\n"
     "    freqpilot run --constraints ai-inference-energy -o out/demo\n";
 
-typedef struct run_cfg {
-    char objectives[256];
-    char max_slowdown[128];
-    char title[160];
-    char headline_objective[32];
-    double headline_slowdown;
-    char gpus[128];
-    char workloads[256];
-    int runs;
-    int clock_step;
-    unsigned long long seed;
-    char constraints[256]; /* [run] constraints: a file or a preset name; "" = none */
-    fp_impact_opts impact; /* [impact] */
-} run_cfg;
-
-static void cfg_defaults(run_cfg *c)
-{
-    memset(c, 0, sizeof *c);
-    snprintf(c->objectives, sizeof c->objectives, "energy,edp,ed2p,time");
-    snprintf(c->max_slowdown, sizeof c->max_slowdown, "none,0.05,0.10");
-    snprintf(c->headline_objective, sizeof c->headline_objective, "energy");
-    c->headline_slowdown = 0.05;
-    snprintf(c->gpus, sizeof c->gpus, "V100,A100,H100");
-    c->workloads[0] = '\0'; /* all built-ins */
-    c->runs = 3;
-    c->clock_step = 1;
-    c->seed = FP_SIM_DEFAULT_SEED;
-    fp_impact_opts_init(&c->impact);
-}
-
-static int cfg_handler(void *user, const char *section, const char *name, const char *value)
-{
-    run_cfg *c = user;
-#define IS(s, n) (strcmp(section, s) == 0 && strcmp(name, n) == 0)
-    if (IS("run", "objectives"))
-        snprintf(c->objectives, sizeof c->objectives, "%s", value);
-    else if (IS("run", "max_slowdown"))
-        snprintf(c->max_slowdown, sizeof c->max_slowdown, "%s", value);
-    else if (IS("run", "title"))
-        snprintf(c->title, sizeof c->title, "%s", value);
-    else if (IS("run", "headline_objective"))
-        snprintf(c->headline_objective, sizeof c->headline_objective, "%s", value);
-    else if (IS("run", "headline_slowdown"))
-        return cli_parse_double(value, &c->headline_slowdown) == 0;
-    else if (IS("run", "constraints"))
-        snprintf(c->constraints, sizeof c->constraints, "%s", value);
-    else if (strcmp(section, "impact") == 0)
-        return fp_impact_set(&c->impact, name, value) == 0;
-    else if (IS("simulate", "gpus"))
-        snprintf(c->gpus, sizeof c->gpus, "%s", value);
-    else if (IS("simulate", "workloads"))
-        snprintf(c->workloads, sizeof c->workloads, "%s", value);
-    else if (IS("simulate", "runs") || IS("simulate", "clock_step") || IS("simulate", "seed")) {
-        long v;
-        if (cli_parse_long(value, &v) || v < 0 || (v < 1 && strcmp(name, "seed")))
-            return 0;
-        if (strcmp(name, "runs") == 0)
-            c->runs = (int)v;
-        else if (strcmp(name, "clock_step") == 0)
-            c->clock_step = (int)v;
-        else
-            c->seed = (unsigned long long)v;
-    } else
-        return 0;
-#undef IS
-    return 1;
-}
+/* The config (INI): freqpilot/run_config.h reads and checks it. */
+typedef fp_run_config run_cfg;
 
 /* 1 when the comma-separated budget list (fractions, percentages, none) holds b. */
 static int budget_listed(const char *list, double b)
@@ -842,17 +777,12 @@ int cmd_run(int argc, char **argv)
         }
     }
     run_cfg cfg;
-    cfg_defaults(&cfg);
+    fp_run_config_init(&cfg);
     if (config) {
-        int line = ini_parse(config, cfg_handler, &cfg);
-        if (line < 0) {
-            cli_error("%s: cannot read the config: %s", config, strerror(errno));
-            return EXIT_FAIL;
-        }
-        if (line > 0) {
-            cli_error("%s:%d: expected a known key of [run], [simulate] or [impact] with a valid "
-                      "value",
-                      config, line);
+        /* Every value checked before anything is written (no runs.csv of a bad config). */
+        fp_error cerr;
+        if (fp_run_config_load(config, &cfg, &cerr) != FP_OK) {
+            cli_error("%s", cerr.msg);
             return EXIT_FAIL;
         }
     }

@@ -39,7 +39,7 @@ static const char sim_help[] =
     "    curve     the noise-free CSV freq_mhz,time_s,energy_j,power_w,edp,ed2p over every\n"
     "              supported clock (inference window, steady temperature)\n"
     "    run       one simulated run with the clock locked: telemetry.csv on stdout (or\n"
-    "              -o), columns as DESIGN.md section 2 (an empty cell = not available); the\n"
+    "              -o), columns as docs/formats.md (an empty cell = not available); the\n"
     "              inference window and the true energy go to stderr with -v\n"
     "\n"
     "OPTIONS\n"

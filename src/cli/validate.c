@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "cli/cli.h"
+#include "freqpilot/aie_results.h"
 #include "freqpilot/atomic.h"
 #include "freqpilot/optimize.h"
 #include "util/output.h"
@@ -267,6 +268,14 @@ int cmd_validate(int argc, char **argv)
         vo.budget_confidence = recs.budget_confidence;
     if (strcmp(recs.baseline, "max") == 0 || recs.baseline[0] == '\0')
         vo.baseline = FP_BASELINE_MAX;
+    if (fp_aie_results_is_original(&recs)) {
+        /* Its own numbers came from a cold-start baseline: checked here against the data, at
+         * freqpilot's baseline (the highest clock measured, warm). */
+        vo.baseline = FP_BASELINE_MAX;
+        cli_info("%s: the original project's recommendations (ai-inference-energy), checked "
+                 "against the data with freqpilot's baseline",
+                 json_path);
+    }
     fp_opt_data data;
     if (fp_opt_data_load((const char *const *)(argv + optind), (size_t)(argc - optind - 1), NULL,
                          &diag, &data, &err)) {

@@ -20,6 +20,7 @@
 
 #include "freqpilot/clockguard.h"
 #include "freqpilot/govern.h"
+#include "govern/govern_int.h"
 
 void fp_daemon_opts_default(fp_daemon_opts *o)
 {
@@ -52,38 +53,20 @@ static double mono_s(void)
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* The last complete number written to the rate file (a FIFO or a regular file). */
+/* The last complete number written to the rate file (a FIFO or a regular file; rate.c). */
 typedef struct rate_reader {
     int fd;
-    char buf[256];
-    size_t len;
-    double rate;
+    gv_rate_reader lines;
 } rate_reader;
 
 static void rate_poll(rate_reader *r)
 {
+    char buf[4096];
+    ssize_t n;
     if (r->fd < 0)
         return;
-    for (;;) {
-        ssize_t n = read(r->fd, r->buf + r->len, sizeof r->buf - 1 - r->len);
-        if (n <= 0)
-            break;
-        r->len += (size_t)n;
-        r->buf[r->len] = 0;
-        char *nl;
-        while ((nl = strchr(r->buf, '\n'))) {
-            *nl = 0;
-            char *end;
-            double v = strtod(r->buf, &end);
-            if (end != r->buf && v >= 0 && isfinite(v))
-                r->rate = v;
-            size_t rest = r->len - (size_t)(nl + 1 - r->buf);
-            memmove(r->buf, nl + 1, rest + 1);
-            r->len = rest;
-        }
-        if (r->len == sizeof r->buf - 1)
-            r->len = 0; /* a line too long: drop it */
-    }
+    while ((n = read(r->fd, buf, sizeof buf)) > 0)
+        gv_rate_feed(&r->lines, buf, (size_t)n);
 }
 
 /* Overlays the user's choices (non-zero fields of u) on the defaults for this GPU. */
@@ -129,7 +112,8 @@ fp_status fp_daemon_run(const fp_daemon_opts *o, int *caught_signal, fp_error *e
     fp_gpu *gpu = NULL;
     fp_clockguard *guard = NULL;
     fp_metrics_server *ms = NULL;
-    rate_reader rr = {.fd = -1, .rate = NAN};
+    rate_reader rr = {.fd = -1};
+    gv_rate_init(&rr.lines);
     int sim = be->simulated;
     int realtime = !sim || (getenv("FREQPILOT_SIM_REALTIME") &&
                             strcmp(getenv("FREQPILOT_SIM_REALTIME"), "1") == 0);
@@ -198,7 +182,7 @@ fp_status fp_daemon_run(const fp_daemon_opts *o, int *caught_signal, fp_error *e
         s.v[FP_COL_T_S] = t;
         int changed = fp_phase_update(&det, t, &s);
         rate_poll(&rr);
-        fp_policy_input in = {t, det.current, changed || first, &s, rr.rate};
+        fp_policy_input in = {t, det.current, changed || first, &s, rr.lines.rate};
         first = 0;
         unsigned want = fp_policy_decide(&pol, &in);
         gm.decisions++;

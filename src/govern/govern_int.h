@@ -31,4 +31,15 @@ void gv_run_list_free(gv_run_list *l);
 fp_status gv_run_samples(const gv_run *r, fp_sample **s, size_t *n, const fp_diag *diag,
                          fp_error *err);
 
+/* The daemon's rate file (rate.c): bytes in, the last valid number out. */
+typedef struct gv_rate_reader {
+    char buf[256];
+    size_t len;
+    int dropping; /* inside a line longer than buf */
+    double rate;  /* NAN until a valid line was read */
+} gv_rate_reader;
+
+void gv_rate_init(gv_rate_reader *r);
+void gv_rate_feed(gv_rate_reader *r, const char *data, size_t n);
+
 #endif

@@ -16,6 +16,7 @@
 
 #include "freqpilot/govern.h"
 #include "freqpilot/optimize.h"
+#include "util/input.h"
 
 static const char *const policy_names[FP_POLICY_COUNT] = {"default", "static", "activity", "phase",
                                                           "feedback"};
@@ -238,10 +239,9 @@ unsigned fp_policy_decide(fp_policy *p, const fp_policy_input *in)
 fp_status fp_policy_static_from_json(const char *path, const char *gpu, const char *app,
                                      double max_slowdown, unsigned *freq_mhz, fp_error *err)
 {
-    json_error_t je;
-    json_t *root = json_load_file(path, 0, &je);
+    json_t *root = fp_json_load_input(path, 0, err);
     if (!root)
-        return fp_error_at(err, FP_ERR_PARSE, path, je.line, "%s", je.text);
+        return err ? err->code : FP_ERR_PARSE;
     fp_status st = FP_OK;
     json_t *results = json_object_get(root, "results");
     if (!json_is_array(results)) {
@@ -267,9 +267,9 @@ fp_status fp_policy_static_from_json(const char *path, const char *gpu, const ch
             continue;
         if (!isnan(max_slowdown) && fabs(ms - max_slowdown) > 1e-9)
             continue;
-        if (!json_is_number(f) || !(json_number_value(f) > 0)) {
+        if (!json_is_number(f) || !(json_number_value(f) > 0 && json_number_value(f) <= 10000)) {
             st = fp_error_at(err, FP_ERR_FORMAT, path, 0,
-                             "results[%zu]: expected a positive number in freq_mhz", i);
+                             "results[%zu]: expected a clock of 1..10000 MHz in freq_mhz", i);
             goto out;
         }
         /* Only a deployable recommendation (or one that keeps the baseline) is applied. */

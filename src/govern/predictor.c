@@ -16,6 +16,7 @@
 
 #include "freqpilot/govern.h"
 #include "govern_int.h"
+#include "util/input.h"
 
 const char *fp_pred_category_of(const char *app)
 {
@@ -439,10 +440,9 @@ fp_status fp_pred_save(const fp_predictor *p, const char *path, fp_error *err)
 
 fp_status fp_pred_load(fp_predictor *p, const char *path, fp_error *err)
 {
-    json_error_t je;
-    json_t *root = json_load_file(path, 0, &je);
+    json_t *root = fp_json_load_input(path, 0, err);
     if (!root)
-        return fp_error_at(err, FP_ERR_PARSE, path, je.line, "%s", je.text);
+        return err ? err->code : FP_ERR_PARSE;
     json_t *arr = json_object_get(root, "examples");
     fp_status st = FP_OK;
     p->n = 0;
@@ -468,9 +468,22 @@ fp_status fp_pred_load(fp_predictor *p, const char *path, fp_error *err)
         snprintf(x->app, sizeof x->app, "%s", app);
         snprintf(x->category, sizeof x->category, "%s", cat);
         snprintf(x->gpu, sizeof x->gpu, "%s", gpu ? gpu : "");
-        for (int k = 0; k < FP_PRED_NFEAT; k++)
-            x->feat[k] = json_number_value(json_array_get(f, (size_t)k));
-        x->best_clock_frac = json_number_value(json_object_get(e, "best_clock_frac"));
+        int bad = 0;
+        for (int k = 0; k < FP_PRED_NFEAT; k++) {
+            json_t *v = json_array_get(f, (size_t)k);
+            bad |= !json_is_number(v);
+            x->feat[k] = json_number_value(v);
+        }
+        json_t *bc = json_object_get(e, "best_clock_frac");
+        x->best_clock_frac = json_number_value(bc);
+        /* A clock fraction is a share of f_max (docs/formats.md, "Impossible values"). */
+        if (bad || !json_is_number(bc) || !(x->best_clock_frac > 0 && x->best_clock_frac <= 1)) {
+            st = fp_error_at(err, FP_ERR_PARSE, path, 0,
+                             "examples[%zu]: expected %d numeric features and best_clock_frac "
+                             "in (0, 1]",
+                             i, FP_PRED_NFEAT);
+            break;
+        }
         p->n++;
     }
     json_decref(root);

@@ -6,7 +6,9 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -365,12 +367,6 @@ static unsigned nearest_idx(const fp_phase_sweep *sw, double mhz)
     return best;
 }
 
-static int dbl_cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Time factor and power factor of class c from clock index kr to k (see govern.h). */
 static void factors(const fp_phase_sweep *sw, fp_phase c, unsigned kr, unsigned k, double *rt,
                     double *rp)
@@ -389,9 +385,95 @@ static void factors(const fp_phase_sweep *sw, fp_phase c, unsigned kr, unsigned 
         *rp = 1;
 }
 
-fp_status fp_replay_recorded(const fp_sample *s, size_t n, double win_start_s, double win_end_s,
-                             const fp_policy_cfg *cfg, const fp_phase_sweep *sw,
-                             fp_recorded_result *out, fp_error *err)
+/* ---- the recording read once or twice, in constant memory ---- */
+
+/* The recording's clock: the median SM clock of the window, found by histogram passes over
+ * the samples (each narrows the range; the value is exact, memory constant). */
+#define CLOCK_BINS_FIRST 10001 /* 1 MHz bins over 0..10000 MHz, the readers' clock range */
+#define CLOCK_BINS 4096
+
+typedef struct clock_hist {
+    double lo, scale; /* bin = floor((f - lo) * scale) */
+    unsigned nb;
+    uint64_t *count;
+    double *min, *max;
+} clock_hist;
+
+static int in_window(double t, double f, double ws, double we)
+{
+    return !isnan(f) && !isnan(t) && (isnan(ws) || t >= ws) && (isnan(we) || t < we);
+}
+
+static fp_status median_clock(const fp_sample_source *src, double ws, double we, double *out,
+                              fp_error *err)
+{
+    clock_hist h = {0, 1, CLOCK_BINS_FIRST, NULL, NULL, NULL};
+    h.count = calloc(CLOCK_BINS_FIRST, sizeof *h.count);
+    h.min = malloc(CLOCK_BINS_FIRST * sizeof *h.min);
+    h.max = malloc(CLOCK_BINS_FIRST * sizeof *h.max);
+    fp_status st = FP_OK;
+    *out = NAN;
+    if (!h.count || !h.min || !h.max) {
+        st = fp_error_set(err, FP_ERR_NOMEM, "recorded replay: out of memory");
+        goto done;
+    }
+    double lo = -INFINITY, hi = INFINITY; /* the values still in play */
+    uint64_t rank = UINT64_MAX;           /* of the median among them, once known */
+    for (int pass = 0; pass < 16; pass++) {
+        if (pass > 0 && (st = src->rewind(src->ctx, err)) != FP_OK)
+            goto done;
+        memset(h.count, 0, h.nb * sizeof *h.count);
+        uint64_t total = 0;
+        fp_sample s;
+        int rc;
+        while ((rc = src->next(src->ctx, &s, err)) == 1) {
+            double f = s.v[FP_COL_SM_CLOCK_MHZ];
+            if (!in_window(s.v[FP_COL_T_S], f, ws, we) || !(f >= lo && f <= hi))
+                continue;
+            double x = (f - h.lo) * h.scale;
+            unsigned b = x <= 0 ? 0 : x >= h.nb - 1 ? h.nb - 1 : (unsigned)x;
+            if (h.count[b]++ == 0 || f < h.min[b])
+                h.min[b] = f;
+            if (h.count[b] == 1 || f > h.max[b])
+                h.max[b] = f;
+            total++;
+        }
+        if (rc < 0) {
+            st = (fp_status)rc;
+            goto done;
+        }
+        if (total == 0)
+            goto done; /* no clock in the window */
+        if (rank == UINT64_MAX)
+            rank = total / 2; /* the upper median, as sorting and taking [n / 2] gives */
+        unsigned b = 0;
+        while (rank >= h.count[b])
+            rank -= h.count[b++];
+        if (h.min[b] == h.max[b]) {
+            *out = h.min[b];
+            goto done;
+        }
+        /* Narrow to that bin's values. */
+        lo = h.min[b];
+        hi = h.max[b];
+        h.nb = CLOCK_BINS;
+        h.lo = lo;
+        h.scale = CLOCK_BINS / (hi - lo);
+        if (!isfinite(h.scale))
+            h.scale = DBL_MAX;
+    }
+    st = fp_error_set(err, FP_ERR_INVALID, "recorded replay: the median clock did not settle");
+done:
+    free(h.count);
+    free(h.min);
+    free(h.max);
+    return st;
+}
+
+fp_status fp_replay_recorded_stream(const fp_sample_source *src, double win_start_s,
+                                    double win_end_s, const fp_policy_cfg *cfg,
+                                    const fp_phase_sweep *sw, fp_recorded_result *out,
+                                    fp_error *err)
 {
     memset(out, 0, sizeof *out);
     fp_policy pol;
@@ -401,65 +483,69 @@ fp_status fp_replay_recorded(const fp_sample *s, size_t n, double win_start_s, d
     if (sw && sw->n_clocks == 0)
         return fp_error_set(err, FP_ERR_INVALID, "recorded replay: empty sweep");
     /* Median SM clock of the window: the clock the recording ran at. */
-    double *clk = malloc((n ? n : 1) * sizeof *clk);
-    if (!clk)
-        return fp_error_set(err, FP_ERR_NOMEM, "recorded replay: out of memory");
-    size_t nc = 0;
-    for (size_t i = 0; i < n; i++) {
-        double t = s[i].v[FP_COL_T_S], f = s[i].v[FP_COL_SM_CLOCK_MHZ];
-        if (!isnan(f) && !isnan(t) && (isnan(win_start_s) || t >= win_start_s) &&
-            (isnan(win_end_s) || t < win_end_s))
-            clk[nc++] = f;
-    }
-    if (nc) {
-        qsort(clk, nc, sizeof *clk, dbl_cmp);
-        out->recorded_clock_mhz = clk[nc / 2];
-    } else {
-        out->recorded_clock_mhz = NAN;
-    }
-    free(clk);
+    if ((st = median_clock(src, win_start_s, win_end_s, &out->recorded_clock_mhz, err)) != FP_OK)
+        return st;
     out->has_estimate = sw != NULL && !isnan(out->recorded_clock_mhz);
     unsigned kr = out->has_estimate ? nearest_idx(sw, out->recorded_clock_mhz) : 0;
+    if ((st = src->rewind(src->ctx, err)) != FP_OK)
+        return st;
 
     fp_phase_detector det;
     fp_phase_init(&det, NULL);
     unsigned req = 0;
     double clock_area = 0, total = 0;
-    for (size_t i = 0; i < n; i++) {
-        double t = s[i].v[FP_COL_T_S];
-        if (isnan(t))
+    /* Each sample is handled once the next one is read: its interval ends at the next t. */
+    fp_sample cur, nxt;
+    int have_cur = 0, rc;
+    for (;;) {
+        rc = src->next(src->ctx, &nxt, err);
+        if (rc < 0)
+            return (fp_status)rc;
+        if (!have_cur) {
+            if (rc == 0)
+                break;
+            cur = nxt;
+            have_cur = 1;
             continue;
-        int ch = fp_phase_update(&det, t, &s[i]);
-        fp_policy_input in = {t, det.current, ch || out->samples == 0, &s[i], NAN};
-        unsigned f = fp_policy_decide(&pol, &in);
-        if (out->samples > 0 && f != req)
-            out->clock_changes++;
-        req = f;
-        out->samples++;
-        double t1 = i + 1 < n ? s[i + 1].v[FP_COL_T_S] : t;
-        double a = isnan(win_start_s) ? t : (t > win_start_s ? t : win_start_s);
-        double b = isnan(win_end_s) ? t1 : (t1 < win_end_s ? t1 : win_end_s);
-        if (!(b > a))
-            continue;
-        double dt = b - a, p = s[i].v[FP_COL_POWER_W];
-        if (isnan(p))
-            p = 0;
-        fp_phase c = det.current;
-        out->share[c] += dt;
-        unsigned fe = f ? f : cfg->f_max_mhz;
-        clock_area += fe * dt;
-        total += dt;
-        out->recorded_time_s += dt;
-        out->recorded_energy_j += p * dt;
-        if (out->has_estimate) {
-            double rt, rp;
-            factors(sw, c, kr, nearest_idx(sw, fe), &rt, &rp);
-            out->est_time_s += dt * rt;
-            out->est_energy_j += dt * rt * p * rp;
-            factors(sw, c, kr, 0, &rt, &rp);
-            out->est_fmax_time_s += dt * rt;
-            out->est_fmax_energy_j += dt * rt * p * rp;
         }
+        const fp_sample *si = &cur;
+        double t = si->v[FP_COL_T_S];
+        if (!isnan(t)) {
+            int ch = fp_phase_update(&det, t, si);
+            fp_policy_input in = {t, det.current, ch || out->samples == 0, si, NAN};
+            unsigned f = fp_policy_decide(&pol, &in);
+            if (out->samples > 0 && f != req)
+                out->clock_changes++;
+            req = f;
+            out->samples++;
+            double t1 = rc == 1 ? nxt.v[FP_COL_T_S] : t;
+            double a = isnan(win_start_s) ? t : (t > win_start_s ? t : win_start_s);
+            double b = isnan(win_end_s) ? t1 : (t1 < win_end_s ? t1 : win_end_s);
+            if (b > a) {
+                double dt = b - a, p = si->v[FP_COL_POWER_W];
+                if (isnan(p))
+                    p = 0;
+                fp_phase c = det.current;
+                out->share[c] += dt;
+                unsigned fe = f ? f : cfg->f_max_mhz;
+                clock_area += fe * dt;
+                total += dt;
+                out->recorded_time_s += dt;
+                out->recorded_energy_j += p * dt;
+                if (out->has_estimate) {
+                    double rt, rp;
+                    factors(sw, c, kr, nearest_idx(sw, fe), &rt, &rp);
+                    out->est_time_s += dt * rt;
+                    out->est_energy_j += dt * rt * p * rp;
+                    factors(sw, c, kr, 0, &rt, &rp);
+                    out->est_fmax_time_s += dt * rt;
+                    out->est_fmax_energy_j += dt * rt * p * rp;
+                }
+            }
+        }
+        if (rc == 0)
+            break;
+        cur = nxt;
     }
     for (int c = 0; c < FP_PHASE_COUNT; c++)
         out->share[c] = total > 0 ? out->share[c] / total : 0;
@@ -467,4 +553,36 @@ fp_status fp_replay_recorded(const fp_sample *s, size_t n, double win_start_s, d
     if (!out->has_estimate)
         out->est_time_s = out->est_energy_j = out->est_fmax_time_s = out->est_fmax_energy_j = NAN;
     return FP_OK;
+}
+
+/* Samples in memory as a source. */
+typedef struct array_src {
+    const fp_sample *s;
+    size_t n, i;
+} array_src;
+
+static int array_next(void *ctx, fp_sample *s, fp_error *err)
+{
+    array_src *a = ctx;
+    (void)err;
+    if (a->i >= a->n)
+        return 0;
+    *s = a->s[a->i++];
+    return 1;
+}
+
+static fp_status array_rewind(void *ctx, fp_error *err)
+{
+    (void)err;
+    ((array_src *)ctx)->i = 0;
+    return FP_OK;
+}
+
+fp_status fp_replay_recorded(const fp_sample *s, size_t n, double win_start_s, double win_end_s,
+                             const fp_policy_cfg *cfg, const fp_phase_sweep *sw,
+                             fp_recorded_result *out, fp_error *err)
+{
+    array_src a = {s, n, 0};
+    fp_sample_source src = {array_next, array_rewind, &a};
+    return fp_replay_recorded_stream(&src, win_start_s, win_end_s, cfg, sw, out, err);
 }

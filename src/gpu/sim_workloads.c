@@ -15,10 +15,12 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <ini.h>
 
 #include "freqpilot/sim.h"
+#include "util/input.h"
 
 enum { V100, A100, H100 };
 
@@ -245,7 +247,23 @@ typedef struct ini_ctx {
     FILE *file;
     int line, at_line_start;
     char section[128];
+    uint64_t seen; /* keys of the current section given so far (one bit each) */
 } ini_ctx;
+
+/* A key given twice in one section: which value counts would be a guess. */
+static int seen_twice(ini_ctx *c, int bit, const char *name, int line)
+{
+    uint64_t b = (uint64_t)1 << bit;
+    if (c->seen & b) {
+        char what[300];
+        snprintf(what, sizeof what, "key '%s' given twice in [%s]", name, c->section);
+        fp_error_at(c->err, FP_ERR_PARSE, c->path, line, "%s: expected each key once", what);
+        c->failed = 1;
+        return 1;
+    }
+    c->seen |= b;
+    return 0;
+}
 
 /* inih's handler has no line number in every build of the library: count lines here. */
 static char *ini_reader_fn(char *str, int num, void *stream)
@@ -294,6 +312,7 @@ static int on_ini_kv(void *user, const char *section, const char *name, const ch
     /* A section seen for the first time starts a phase (or the [workload] block). */
     if (strcmp(section, c->section) != 0) {
         snprintf(c->section, sizeof c->section, "%s", section);
+        c->seen = 0;
         if (!handle_kv(c, section, NULL, NULL, c->line))
             return 0;
     }
@@ -306,6 +325,10 @@ static int handle_kv(ini_ctx *c, const char *section, const char *name, const ch
     if (strcasecmp(section, "workload") == 0) {
         if (!name) /* new section */
             return 1;
+        static const char *const wkeys[] = {"name", "description", "overlap"};
+        for (int k = 0; k < 3; k++)
+            if (strcasecmp(name, wkeys[k]) == 0 && seen_twice(c, k, name, line))
+                return 0;
         if (strcasecmp(name, "name") == 0) {
             if (!*value || strlen(value) >= sizeof w->name)
                 return ini_fail(c, line, "workload name '%s': expected 1..31 characters%s", value,
@@ -366,6 +389,8 @@ static int handle_kv(ini_ctx *c, const char *section, const char *name, const ch
         };
         for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
             if (strcasecmp(name, keys[i].key) == 0) {
+                if (seen_twice(c, (int)i, name, line))
+                    return 0;
                 double *dst = (double *)((char *)p + keys[i].off);
                 if (parse_num(value, 0.0, keys[i].hi, dst)) {
                     char range[64];
@@ -378,6 +403,8 @@ static int handle_kv(ini_ctx *c, const char *section, const char *name, const ch
             }
         }
         if (strcasecmp(name, "inference") == 0 || strcasecmp(name, "idle") == 0) {
+            if (seen_twice(c, 40 + (strcasecmp(name, "idle") == 0), name, line))
+                return 0;
             int *dst = strcasecmp(name, "idle") == 0 ? &p->idle : &p->inference;
             if (strcmp(value, "0") == 0 || strcasecmp(value, "false") == 0 ||
                 strcasecmp(value, "no") == 0)
@@ -395,16 +422,11 @@ static int handle_kv(ini_ctx *c, const char *section, const char *name, const ch
                     section, "");
 }
 
-fp_status fp_sim_workload_load_ini(const char *path, fp_sim_workload *out, fp_error *err)
+/* The workload INI on an open stream; path names it in messages. */
+static fp_status load_stream(FILE *f, const char *path, fp_sim_workload *out, fp_error *err)
 {
-    memset(out, 0, sizeof *out);
-    out->overlap_k = 1.0;
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return fp_error_set(err, FP_ERR_IO, "%s: %s", path, strerror(errno));
     ini_ctx c = {.w = out, .path = path, .err = err, .file = f, .at_line_start = 1};
     int rc = ini_parse_stream(ini_reader_fn, &c, on_ini_kv, &c);
-    fclose(f);
     if (c.failed)
         return FP_ERR_PARSE;
     if (rc > 0)
@@ -436,6 +458,33 @@ fp_status fp_sim_workload_load_ini(const char *path, fp_sim_workload *out, fp_er
         return fp_error_at(err, FP_ERR_PARSE, path, 0,
                            "expected at least one phase with inference = 1");
     return FP_OK;
+}
+
+fp_status fp_sim_workload_load_ini(const char *path, fp_sim_workload *out, fp_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->overlap_k = 1.0;
+    FILE *f = fp_input_fopen(path, err); /* regular files only: never blocks on a FIFO */
+    if (!f)
+        return err ? err->code : FP_ERR_IO;
+    fp_status st = load_stream(f, path, out, err);
+    fclose(f);
+    return st;
+}
+
+fp_status fp_sim_workload_parse_ini(const char *text, size_t len, const char *name,
+                                    fp_sim_workload *out, fp_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->overlap_k = 1.0;
+    if (len == 0)
+        return fp_error_at(err, FP_ERR_PARSE, name, 0, "expected at least one [phase NAME]");
+    FILE *f = fmemopen((void *)text, len, "r");
+    if (!f)
+        return fp_error_set(err, FP_ERR_NOMEM, "%s: out of memory", name);
+    fp_status st = load_stream(f, name, out, err);
+    fclose(f);
+    return st;
 }
 
 fp_status fp_sim_workload_resolve(const char *name, fp_sim_workload *out, fp_error *err)

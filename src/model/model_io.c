@@ -17,6 +17,7 @@
 #include "freqpilot/model.h"
 #include "model/model_internal.h"
 #include "util/output.h"
+#include "util/input.h"
 
 void fp_model_file_free(fp_model_file *m)
 {
@@ -151,10 +152,9 @@ fp_status fp_model_write_json(const fp_model_file *m, const char *path, fp_error
 fp_status fp_model_read_file(const char *path, fp_model_file *out, fp_error *err)
 {
     memset(out, 0, sizeof *out);
-    json_error_t je;
-    json_t *root = json_load_file(path, 0, &je);
+    json_t *root = fp_json_load_input(path, 0, err);
     if (!root)
-        return fp_error_at(err, FP_ERR_PARSE, path, je.line, "%s", je.text);
+        return err ? err->code : FP_ERR_PARSE;
     fp_status st = FP_OK;
     const json_t *cs = json_object_get(root, "curves"),
                  *as = json_object_get(root, "activity_models");
@@ -199,11 +199,11 @@ fp_status fp_model_read_file(const char *path, fp_model_file *out, fp_error *err
         m->clock_bound = json_is_true(json_object_get(c, "clock_bound"));
         const char *note = json_string_value(json_object_get(c, "note"));
         snprintf(m->note, sizeof m->note, "%s", note ? note : "");
-        if (!(m->fmax_mhz > 0) || !isfinite(m->knee_mhz) || !(m->v_ratio > 0) ||
-            !(m->t_ref_s > 0)) {
+        if (!(m->fmax_mhz > 0 && m->fmax_mhz <= 10000) || !isfinite(m->knee_mhz) ||
+            m->knee_mhz < 0 || m->knee_mhz > 10000 || !(m->v_ratio > 0) || !(m->t_ref_s > 0)) {
             st = fp_error_at(err, FP_ERR_PARSE, path, 0,
-                             "curves[%zu] (%s %s): expected positive fmax_mhz, v_ratio, t_ref_s "
-                             "and a knee_mhz",
+                             "curves[%zu] (%s %s): expected fmax_mhz and knee_mhz of 0..10000 "
+                             "MHz, positive v_ratio and t_ref_s",
                              i, m->gpu, m->app);
             goto done;
         }
@@ -229,6 +229,11 @@ fp_status fp_model_read_file(const char *path, fp_model_file *out, fp_error *err
         m->fmax_mhz = get_num(c, "fmax_mhz");
         m->knee_mhz = get_num(c, "knee_mhz");
         m->v_ratio = get_num(c, "v_ratio");
+        if (!(m->fmax_mhz > 0 && m->fmax_mhz <= 10000)) {
+            st = fp_error_at(err, FP_ERR_PARSE, path, 0,
+                             "activity_models[%zu]: fmax_mhz: expected 1..10000 MHz", i);
+            goto done;
+        }
         m->np = (int)json_array_size(pc);
         m->nt = (int)json_array_size(tc);
         for (int j = 0; j < m->np; j++)

@@ -15,6 +15,7 @@
 #include <ini.h>
 
 #include "freqpilot/optimize.h"
+#include "util/input.h"
 
 void fp_constraints_init(fp_constraints *c)
 {
@@ -169,8 +170,12 @@ static fp_status finish(parse_ctx *p, int rc, const char *name, fp_error *err)
 fp_status fp_constraints_load(const char *path, fp_constraints *c, fp_error *err)
 {
     parse_ctx p = {.c = c};
+    FILE *f = fp_input_fopen(path, err); /* regular files only: never blocks on a FIFO */
+    if (!f)
+        return err ? err->code : FP_ERR_IO;
     errno = 0;
-    int rc = ini_parse(path, handler, &p);
+    int rc = ini_parse_file(f, handler, &p);
+    fclose(f);
     return finish(&p, rc, path, err);
 }
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * optimize's outputs: the JSON and CSV of DESIGN.md §2 (written atomically), a table for
+ * optimize's outputs: the JSON and CSV of docs/formats.md (written atomically), a table for
  * people, a deploy script, and reading the JSON back for validate and apply.
  */
 #define _GNU_SOURCE
@@ -12,8 +12,10 @@
 
 #include <jansson.h>
 
+#include "freqpilot/aie_results.h"
 #include "freqpilot/atomic.h"
 #include "freqpilot/optimize.h"
+#include "util/input.h"
 #include "util/output.h"
 
 static json_t *num_json(double v)
@@ -316,10 +318,12 @@ static void parse_flags(const char *s, uint32_t *data, uint32_t *opt)
 fp_status fp_opt_read_json(const char *path, fp_opt_results *out, fp_error *err)
 {
     memset(out, 0, sizeof *out);
-    json_error_t je;
-    json_t *root = json_load_file(path, 0, &je);
+    /* The original project's optimal_frequencies.json: its numbers, labelled as such. */
+    if (fp_aie_results_detect(path))
+        return fp_aie_results_read(path, out, err);
+    json_t *root = fp_json_load_input(path, 0, err);
     if (!root)
-        return fp_error_at(err, FP_ERR_PARSE, path, je.line, "%s", je.text);
+        return err ? err->code : FP_ERR_PARSE;
     json_t *res = json_object_get(root, "results");
     if (!json_is_object(root) || !json_is_array(res)) {
         json_decref(root);
@@ -384,6 +388,18 @@ fp_status fp_opt_read_json(const char *path, fp_opt_results *out, fp_error *err)
             fp_opt_results_free(out);
             return fp_error_at(err, FP_ERR_FORMAT, path, 0,
                                "results[%zu]: expected gpu, app and freq_mhz", i);
+        }
+        /* What no recommendation can be (docs/formats.md, "Impossible values"). */
+        if (!(r.freq_mhz > 0 && r.freq_mhz <= 10000) ||
+            (isfinite(r.baseline_mhz) && !(r.baseline_mhz > 0 && r.baseline_mhz <= 10000)) ||
+            r.time_s < 0 || r.energy_j < 0 || r.power_w < 0 || r.power_w > 5000) {
+            json_decref(root);
+            fp_opt_results_free(out);
+            return fp_error_at(err, FP_ERR_PARSE, path, 0,
+                               "results[%zu]: impossible values (expected freq_mhz and "
+                               "baseline_mhz of 1..10000 MHz, time_s and energy_j >= 0, power_w "
+                               "of 0..5000 W)",
+                               i);
         }
         if (out->len == out->cap) {
             size_t cap = out->cap ? 2 * out->cap : 16;

@@ -10,10 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "freqpilot/optimize.h"
 #include "freqpilot/gpu_specs.h"
 #include "util/output.h"
+#include "util/input.h"
 
 static const char *const opt_flag_names[FP_OPT_FLAG_COUNT_] = {
     "baseline_fallback", "no_significant_saving", "no_feasible_clock", "no_interval",
@@ -501,14 +503,16 @@ fp_status fp_optimize(const fp_opt_data *d, const fp_objective *objs, size_t nob
 
 int fp_opt_is_aggregated_csv(const char *path)
 {
-    FILE *fp = fopen(path, "r");
-    if (!fp)
-        return 0;
+    /* Regular files only (a FIFO is never opened); a byte-order mark skipped. */
     char line[256];
-    int yes = fgets(line, sizeof line, fp) != NULL &&
-              strncmp(line, "gpu,app,freq_mhz,runs,runs_dropped,time_s", 41) == 0;
-    fclose(fp);
-    return yes;
+    int fd = fp_input_open(path, NULL);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, line, sizeof line - 1);
+    close(fd);
+    line[n > 0 ? n : 0] = '\0';
+    const char *p = fp_has_bom(line, strlen(line)) ? line + FP_BOM_LEN : line;
+    return strncmp(p, "gpu,app,freq_mhz,runs,runs_dropped,time_s", 41) == 0;
 }
 
 fp_status fp_opt_data_load(const char *const *paths, size_t npaths, const fp_agg_options *aopt,

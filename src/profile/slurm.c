@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "profile/slurm.h"
+#include "util/input.h"
 
 /* ---- script ---- */
 
@@ -329,11 +330,12 @@ fp_status fp_slurm_jobs_read(const char *dataset, fp_slurm_jobs *j, fp_error *er
         j->task_job[t] = -1;
     if (access(path, F_OK))
         return fp_error_set(err, FP_ERR_IO, "%s: %s", path, strerror(errno));
-    json_error_t je;
-    json_t *root = json_load_file(path, 0, &je);
-    if (!root || !json_is_object(root)) {
+    json_t *root = fp_json_load_input(path, 0, err);
+    if (!root)
+        return err ? err->code : FP_ERR_PARSE;
+    if (!json_is_object(root)) {
         json_decref(root);
-        return fp_error_at(err, FP_ERR_PARSE, path, je.line, "invalid JSON: %s", je.text);
+        return fp_error_at(err, FP_ERR_PARSE, path, 1, "expected a JSON object");
     }
     json_t *v;
     if ((v = json_object_get(root, "gpu")) && json_is_string(v))
@@ -405,11 +407,12 @@ fp_status fp_slurm_jobs_add(const char *dataset, const fp_slurm_jobs *j, const c
     snprintf(path, sizeof path, "%s/jobs.json", dir);
     json_t *root = NULL;
     if (access(path, F_OK) == 0) {
-        json_error_t je;
-        root = json_load_file(path, 0, &je);
-        if (!root || !json_is_object(root)) {
+        root = fp_json_load_input(path, 0, err);
+        if (!root)
+            return err ? err->code : FP_ERR_PARSE;
+        if (!json_is_object(root)) {
             json_decref(root);
-            return fp_error_at(err, FP_ERR_PARSE, path, je.line, "invalid JSON: %s", je.text);
+            return fp_error_at(err, FP_ERR_PARSE, path, 1, "expected a JSON object");
         }
     } else {
         root = json_object();
@@ -490,7 +493,7 @@ fp_task_state fp_slurm_task_read(const char *dataset, int task, char *host, size
         msg[0] = 0;
     if (pid)
         *pid = 0;
-    json_t *root = json_load_file(path, 0, NULL);
+    json_t *root = fp_json_load_input(path, 0, NULL);
     if (!root)
         return FP_TASK_NONE;
     const char *s = json_string_value(json_object_get(root, "state"));

@@ -73,6 +73,14 @@ static const fp_glossary_entry entries[] = {
     {"gpu_mismatch", "data flag", "the telemetry names a different GPU than the run claims"},
     {"empty_window", "data flag",
      "runs whose window had no time or no energy (they measured nothing) were dropped"},
+    {"timeout", "data flag",
+     "the workload was killed at its time limit (exit status 124): the run was dropped"},
+    {"coarse_timing", "data flag",
+     "the run's own timing is in whole seconds, more than 5 % of its length: time and energy "
+     "carry that much rounding (plausible, but check short runs)"},
+    {"time_gap", "data flag",
+     "samples are missing inside the window (a gap longer than 10 sampling intervals): power "
+     "was bridged across it (a sampler stall, a crash or a full disk?)"},
     /* validate's checks (docs/method.md C.5) */
     {"data", "check",
      "enough to test: a noise estimate, at least 3 clocks, the clock resting on enough runs"},

@@ -2,7 +2,7 @@
 /*
  * Figure builders: data in, an fp_figure holding exactly the numbers drawn out. Nothing
  * here draws; canvas.c does. Every normalisation divides by the baseline, the highest clock
- * measured (DESIGN.md §3), never by a run picked after the fact.
+ * measured (docs/method.md), never by a run picked after the fact.
  */
 #define _GNU_SOURCE
 #include <math.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * Inputs of plots and reports that other stages write: optimize JSON (DESIGN.md §2) and the
+ * Inputs of plots and reports that other stages write: optimize JSON (docs/formats.md) and the
  * model JSON of docs/report.md. Read with jansson, independent of the code that writes them.
  */
 #define _GNU_SOURCE
@@ -9,9 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "freqpilot/aie_results.h"
 #include "freqpilot/optimize.h"
 #include "freqpilot/plot.h"
+#include "util/input.h"
 #include "util/output.h"
 #include "util/utf8.h"
 
@@ -72,10 +75,9 @@ static void jstr(json_t *o, const char *k, char *dst, size_t n)
 
 fp_status fp_recs_read_json(const char *path, fp_rec_list *out, fp_error *err)
 {
-    json_error_t je;
-    json_t *root = json_load_file(path, 0, &je);
+    json_t *root = fp_json_load_input(path, 0, err);
     if (!root)
-        return fp_error_at(err, FP_ERR_PARSE, path, je.line, "expected optimize JSON: %s", je.text);
+        return err ? err->code : FP_ERR_PARSE;
     json_t *res = json_object_get(root, "results");
     if (!json_is_array(res)) {
         json_decref(root);
@@ -116,6 +118,12 @@ fp_status fp_recs_read_json(const char *path, fp_rec_list *out, fp_error *err)
             st = fp_error_at(err, FP_ERR_FORMAT, path, 0, "results[%zu]: expected gpu and app", i);
             break;
         }
+        if (isfinite(r.freq_mhz) && !(r.freq_mhz > 0 && r.freq_mhz <= 10000)) {
+            st = fp_error_at(err, FP_ERR_PARSE, path, 0,
+                             "results[%zu]: freq_mhz %.10g is impossible (expected 1..10000 MHz)",
+                             i, r.freq_mhz);
+            break;
+        }
         if ((st = fp_rec_list_push(out, &r, err)))
             break;
     }
@@ -150,10 +158,9 @@ void fp_val_list_free(fp_val_list *l)
 
 fp_status fp_vals_read_json(const char *path, fp_val_list *out, fp_error *err)
 {
-    json_error_t je;
-    json_t *root = json_load_file(path, 0, &je);
+    json_t *root = fp_json_load_input(path, 0, err);
     if (!root)
-        return fp_error_at(err, FP_ERR_PARSE, path, je.line, "expected validate JSON: %s", je.text);
+        return err ? err->code : FP_ERR_PARSE;
     json_t *arr = json_object_get(root, "validations");
     if (!json_is_array(arr)) {
         json_decref(root);
@@ -481,11 +488,9 @@ static int is_model_params_json(json_t *root)
 fp_status fp_model_read_json(const char *path, fp_model_set *out, fp_error *err)
 {
     memset(out, 0, sizeof *out);
-    json_error_t je;
-    json_t *root = json_load_file(path, 0, &je);
+    json_t *root = fp_json_load_input(path, 0, err);
     if (!root)
-        return fp_error_at(err, FP_ERR_PARSE, path, je.line, "expected model curves JSON: %s",
-                           je.text);
+        return err ? err->code : FP_ERR_PARSE;
     fp_status st;
     json_t *models = json_object_get(root, "models");
     if (is_curves_json(root))
@@ -510,21 +515,18 @@ fp_status fp_model_read_json(const char *path, fp_model_set *out, fp_error *err)
 
 static int is_agg_csv(const char *path)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    char line[64] = "";
-    int ok = fgets(line, sizeof line, f) && strncmp(line, "gpu,app,freq_mhz,runs,", 22) == 0;
-    fclose(f);
-    return ok;
+    return fp_opt_is_aggregated_csv(path);
 }
 
+/* 1 optimize JSON, 2 model JSON, 3 validate JSON, 4 the original project's results, 0 none. */
 static int json_kind(const char *path)
 {
     size_t l = strlen(path);
     if (l < 5 || strcmp(path + l - 5, ".json") != 0)
         return 0;
-    json_t *root = json_load_file(path, 0, NULL);
+    if (fp_aie_results_detect(path))
+        return 4;
+    json_t *root = fp_json_load_input(path, 0, NULL);
     if (!root)
         return 0;
     int k = json_is_array(json_object_get(root, "results"))       ? 1
@@ -543,6 +545,8 @@ void fp_report_data_free(fp_report_data *d)
         fp_agg_result_free(&d->agg);
     fp_rec_list_free(&d->recs);
     fp_val_list_free(&d->vals);
+    fp_rec_list_free(&d->original);
+    fp_rec_list_free(&d->original_ours);
     if (d->have_model)
         fp_model_set_free(&d->model);
     memset(d, 0, sizeof *d);
@@ -570,6 +574,15 @@ static fp_status merge_agg(fp_agg_result *dst, fp_agg_result *src, fp_error *err
     return FP_OK;
 }
 
+/* 1 when some input is data (runs or aggregated.csv), which freqpilot optimize can read. */
+static int runs_given(const char *const *paths, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (json_kind(paths[i]) == 0)
+            return 1;
+    return 0;
+}
+
 fp_status fp_report_data_load(fp_report_data *d, const char *const *paths, size_t n,
                               const fp_diag *diag, fp_error *err)
 {
@@ -586,6 +599,12 @@ fp_status fp_report_data_load(fp_report_data *d, const char *const *paths, size_
             st = fp_recs_read_json(paths[i], &d->recs, err);
         } else if (jk == 3) {
             st = fp_vals_read_json(paths[i], &d->vals, err);
+        } else if (jk == 4) {
+            fp_opt_results o;
+            if ((st = fp_aie_results_read(paths[i], &o, err)) == FP_OK) {
+                st = fp_recs_from_opt(&o, &d->original, err);
+                fp_opt_results_free(&o);
+            }
         } else if (jk == 2) {
             if (d->have_model)
                 fp_model_set_free(&d->model);
@@ -622,6 +641,15 @@ fp_status fp_report_data_load(fp_report_data *d, const char *const *paths, size_
         }
     }
     fp_run_list_free(&runs);
+    /* Beside the original project's recommendations: freqpilot's own for its objectives. */
+    for (size_t i = 0; i < d->original.len && !st; i++) {
+        const char *obj = d->original.items[i].objective;
+        int seen = 0;
+        for (size_t k = 0; k < i && !seen; k++)
+            seen = strcmp(d->original.items[k].objective, obj) == 0;
+        if (!seen && d->have_agg && runs_given(paths, n))
+            st = fp_recs_optimize(paths, n, obj, NAN, NULL, diag, &d->original_ours, err);
+    }
     if (st)
         fp_report_data_free(d);
     return st;

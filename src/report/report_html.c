@@ -290,6 +290,7 @@ fp_status fp_report_write_html(const fp_report_input *in, const char *path, fp_e
     fp_html_decision(&b, &ctx);
     fp_html_cards(&b, &ctx);
     fp_html_validation(&b, &ctx);
+    fp_report_original_html(&b, in);
 
     fp_plot_opts po;
     fp_plot_opts_init(&po);

@@ -6,6 +6,7 @@
 
 #include "freqpilot/deploy.h"
 #include "freqpilot/plot.h"
+#include "report/canvas.h"
 
 /* Distinct (gpu, app) pairs of the aggregated rows in row order. Returns the count. */
 size_t fp_report_pairs(const fp_agg_result *agg, size_t *first_row, size_t cap);
@@ -68,5 +69,18 @@ void fp_html_cards(struct fp_sbuf *b, const fp_report_ctx *c);
 void fp_html_validation(struct fp_sbuf *b, const fp_report_ctx *c);
 void fp_html_glossary(struct fp_sbuf *b);
 void fp_html_appendix(struct fp_sbuf *b, const fp_report_ctx *c);
+
+/* ---- The comparison with the original project (report_original.c) ---- */
+
+#define FP_REPORT_ORIG_COLS 8
+/* The paragraph above the comparison table. */
+extern const char fp_report_original_text[];
+/* Calls fn with the header, then one row of cells per original recommendation; returns the
+ * number of rows (0, and no call, when in->original is empty). */
+size_t fp_report_original_table(const fp_report_input *in,
+                                void (*fn)(void *user, const char *const *cells, int header),
+                                void *user);
+/* The section of report.html (nothing when there is nothing to compare). */
+void fp_report_original_html(fp_sbuf *b, const fp_report_input *in);
 
 #endif

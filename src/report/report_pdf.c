@@ -589,6 +589,55 @@ static void reproduce(fp_pdf_doc *d)
         para(d, in->commands[i], 8, 0);
 }
 
+/* The comparison with the original project's recommendations (report_original.c). */
+typedef struct orig_rows {
+    char **cells;
+    size_t n, cap;
+    const char *const *head;
+} orig_rows;
+
+static void original_row(void *user, const char *const *cells, int header)
+{
+    orig_rows *o = user;
+    if (header) {
+        o->head = cells;
+        return;
+    }
+    if (o->n == o->cap) {
+        size_t cap = o->cap ? 2 * o->cap : 16;
+        char **p = realloc(o->cells, cap * FP_REPORT_ORIG_COLS * sizeof *p);
+        if (!p)
+            return;
+        o->cells = p;
+        o->cap = cap;
+    }
+    for (int i = 0; i < FP_REPORT_ORIG_COLS; i++)
+        o->cells[o->n * FP_REPORT_ORIG_COLS + i] = strdup(cells[i] ? cells[i] : "");
+    o->n++;
+}
+
+static void original(fp_pdf_doc *d)
+{
+    if (!d->in->original || d->in->original->len == 0)
+        return;
+    heading(d, "The original project's recommendations", 12);
+    para(d, fp_report_original_text, BODY_FS, 0);
+    orig_rows o = {0};
+    fp_report_original_table(d->in, original_row, &o);
+    int ok = o.head != NULL;
+    for (size_t i = 0; ok && i < o.n * FP_REPORT_ORIG_COLS; i++)
+        ok = o.cells[i] != NULL;
+    static const int wrap[FP_REPORT_ORIG_COLS] = {0, 1, 0, 0, 0, 0, 1, 0};
+    static const int right[FP_REPORT_ORIG_COLS] = {0, 0, 0, 1, 1, 1, 1, 1};
+    if (ok) {
+        fp_pdf_table t = {FP_REPORT_ORIG_COLS, o.head, wrap, right, 7.5};
+        fp_pdf_table_draw(d, &t, o.cells, o.n, NULL, NULL);
+    }
+    for (size_t i = 0; i < o.n * FP_REPORT_ORIG_COLS; i++)
+        free(o.cells[i]);
+    free(o.cells);
+}
+
 static void body(fp_pdf_doc *d)
 {
     const fp_report_input *in = d->in;
@@ -598,6 +647,7 @@ static void body(fp_pdf_doc *d)
     fp_pdf_decision(d);
     fp_pdf_cards(d);
     fp_pdf_validation(d);
+    original(d);
 
     fp_plot_opts po;
     fp_plot_opts_init(&po);

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * freqpilot's own DATASET/ layout: manifest.json + one folder per run with
- * telemetry.csv and run.json (keys documented in include/freqpilot/dataset.h).
+ * telemetry.csv and run.json (keys documented in include/freqpilot/dataset.h and
+ * docs/formats.md). freqpilot writes every file of it atomically, so a damaged run (an
+ * unreadable run.json, a value no GPU can have, a successful run without its telemetry) is
+ * an error naming the file, never a run quietly left out.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -18,7 +21,9 @@
 #include "freqpilot/aggregate.h"
 #include "freqpilot/atomic.h"
 #include "freqpilot/dataset.h"
+#include "telemetry/format.h"
 #include "telemetry/layouts.h"
+#include "util/input.h"
 
 void fp_dataset_manifest_init(fp_dataset_manifest *m)
 {
@@ -283,13 +288,9 @@ fp_status fp_dataset_write_run_json(const char *path, const fp_run_record *r, fp
 
 static json_t *load_json(const char *path, fp_error *err)
 {
-    json_error_t je;
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-    if (!root) {
-        fp_error_at(err, FP_ERR_PARSE, path, je.line > 0 ? je.line : 0, "invalid JSON: %s",
-                    je.text);
+    json_t *root = fp_json_load_input(path, 0, err);
+    if (!root)
         return NULL;
-    }
     if (!json_is_object(root)) {
         json_decref(root);
         fp_error_at(err, FP_ERR_PARSE, path, 1, "expected a JSON object");
@@ -389,8 +390,9 @@ fp_status fp_dataset_read_manifest(const char *path, fp_dataset_manifest *m, fp_
         }
         json_array_foreach(clocks, i, c)
         {
-            if (!json_is_number(c) || i >= FP_DATASET_MAX_CLOCKS) {
-                st = BAD_KEY(path, "clocks_mhz", "an array of at most 512 numbers");
+            if (!json_is_number(c) || i >= FP_DATASET_MAX_CLOCKS ||
+                !(json_number_value(c) > 0 && json_number_value(c) <= FP_DATASET_MHZ_MAX)) {
+                st = BAD_KEY(path, "clocks_mhz", "an array of at most 512 clocks of 1..10000 MHz");
                 goto out;
             }
             m->clocks_mhz[m->n_clocks++] = json_number_value(c);
@@ -464,6 +466,39 @@ fp_status fp_dataset_read_run_json(const char *path, fp_run_record *r, fp_error 
                      "strings");
         goto out;
     }
+    {
+        /* What no run can have (docs/formats.md, "Impossible values"). */
+        static const struct {
+            int idx;
+            double lo, hi;
+            const char *what;
+        } lim[] = {
+            {0, 1, FP_DATASET_MHZ_MAX, "a clock of 1..10000 MHz or null"},
+            {1, 0, FP_DATASET_MHZ_MAX, "a clock of 0..10000 MHz or null"},
+            {6, 0, 1e7, "seconds, 0..1e7, or null"},
+        };
+        for (size_t k = 0; k < sizeof lim / sizeof *lim; k++) {
+            double v = *dst[lim[k].idx];
+            if (!isnan(v) && !(v >= lim[k].lo && v <= lim[k].hi)) {
+                st = fp_error_at(err, FP_ERR_PARSE, path, 0,
+                                 "key \"%s\": %.10g is impossible (expected %s)",
+                                 num_keys[lim[k].idx], v, lim[k].what);
+                goto out;
+            }
+        }
+        /* start/end pairs: the end never before the start. */
+        static const int pair[] = {2, 4, 7};
+        for (size_t j = 0; j < sizeof pair / sizeof *pair; j++) {
+            int k = pair[j];
+            if (*dst[k + 1] < *dst[k]) {
+                st = fp_error_at(err, FP_ERR_PARSE, path, 0,
+                                 "key \"%s\" (%.10g) is before \"%s\" (%.10g): expected the "
+                                 "end after the start",
+                                 num_keys[k + 1], *dst[k + 1], num_keys[k], *dst[k]);
+                goto out;
+            }
+        }
+    }
     if (isnan(r->start_utc_s)) {
         char s[64] = "";
         if (get_str(root, "start_utc", s, sizeof s) == 0 && s[0])
@@ -519,17 +554,6 @@ fp_status fp_dataset_run_dir(char *buf, size_t size, const char *dataset_dir,
 
 /* ---- loader ---- */
 
-static int is_dir(const char *path)
-{
-    struct stat sb;
-    return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static fp_status load_run_dir(const char *dir, const fp_dataset_manifest *man,
                               const fp_load_options *opt, fp_run_list *out, fp_error *err)
 {
@@ -537,15 +561,12 @@ static fp_status load_run_dir(const char *dir, const fp_dataset_manifest *man,
     fp_run_record rec;
     fp_run run;
     fp_metrics_options m;
-    fp_error e;
+    fp_status st;
     const fp_diag *diag = opt ? opt->diag : NULL;
 
     snprintf(path, sizeof path, "%s/run.json", dir);
-    fp_error_clear(&e);
-    if (fp_dataset_read_run_json(path, &rec, &e) != FP_OK) {
-        fp_warn(diag, "skipped %s", e.msg);
-        return FP_OK;
-    }
+    if ((st = fp_dataset_read_run_json(path, &rec, err)) != FP_OK)
+        return st;
     if (rec.warmup)
         return FP_OK; /* discarded by design */
     {
@@ -559,6 +580,10 @@ static fp_status load_run_dir(const char *dir, const fp_dataset_manifest *man,
             return FP_OK;
         }
     }
+    if (isnan(rec.requested_clock_mhz))
+        return fp_error_at(err, FP_ERR_PARSE, path, 0,
+                           "key \"requested_clock_mhz\": expected the clock of the run, found "
+                           "null");
     fp_run_init(&run);
     snprintf(run.gpu, sizeof run.gpu, "%s", rec.gpu[0] ? rec.gpu : man->gpu_short);
     snprintf(run.gpu_name, sizeof run.gpu_name, "%.63s", man->gpu_name);
@@ -576,8 +601,21 @@ static fp_status load_run_dir(const char *dir, const fp_dataset_manifest *man,
         run.flags |= FP_FLAG_FAILED;
     if (rec.window_error[0])
         fp_warn(diag, "%s: %s; the run is dropped", dir, rec.window_error);
+    if (rec.exit_status == 124)
+        run.flags |= FP_FLAG_TIMEOUT;
     snprintf(path, sizeof path, "%s/%s", dir, rec.telemetry);
     fp_run_set_source(&run, path, 0);
+    struct stat sb;
+    if (stat(path, &sb) != 0 && errno == ENOENT) {
+        /* A failed run may have no telemetry: it is dropped as failed. A successful one must. */
+        if (fp_run_record_failed(&rec))
+            return fp_run_list_push(out, &run, err);
+        return fp_error_set(err, FP_ERR_PARSE,
+                            "%s/run.json: the run succeeded (exit_status 0) but its telemetry %s "
+                            "is missing: expected both files (remove the run folder, or run "
+                            "'freqpilot profile --resume' to measure it again)",
+                            dir, rec.telemetry);
+    }
     fp_metrics_options_init(&m);
     m.requested_mhz = rec.requested_clock_mhz;
     m.window_start_s = rec.window_start_s;
@@ -586,11 +624,8 @@ static fp_status load_run_dir(const char *dir, const fp_dataset_manifest *man,
         m.counter_tolerance = opt->counter_tolerance;
         m.clock_tolerance_mhz = opt->clock_tolerance_mhz;
     }
-    fp_error_clear(&e);
-    if (fp_run_from_telemetry(path, FP_FMT_TELEMETRY, &m, opt, &run, &e) != FP_OK) {
-        fp_warn(diag, "skipped %s", e.msg);
-        return FP_OK;
-    }
+    if ((st = fp_run_from_telemetry(path, FP_FMT_TELEMETRY, &m, opt, &run, err)) != FP_OK)
+        return st;
     /* Without an SM clock column, the clock read back at run time is the evidence. */
     if (isnan(run.sm_clock_mhz) && isfinite(rec.achieved_clock_mhz)) {
         run.sm_clock_mhz = rec.achieved_clock_mhz;
@@ -605,48 +640,27 @@ static fp_status walk(const char *dir, int depth, const fp_dataset_manifest *man
                       const fp_load_options *opt, fp_run_list *out, fp_error *err)
 {
     char path[4096];
-    DIR *d;
-    struct dirent *de;
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    fp_status st = FP_OK;
+    fp_dir_entries d;
+    fp_status st;
+    struct stat sb;
 
     snprintf(path, sizeof path, "%s/run.json", dir);
-    if (depth > 0 && access(path, F_OK) == 0)
+    if (depth > 0 && lstat(path, &sb) == 0)
         return load_run_dir(dir, man, opt, out, err);
     if (depth >= 5)
         return FP_OK;
-    if (!(d = opendir(dir)))
-        return fp_error_set(err, FP_ERR_IO, "%s: cannot open folder: %s", dir, strerror(errno));
-    while ((de = readdir(d))) {
-        if (de->d_name[0] == '.')
+    if ((st = fp_dir_list(dir, &d, err)) != FP_OK)
+        return st;
+    for (size_t i = 0; i < d.n && st == FP_OK; i++) {
+        if (snprintf(path, sizeof path, "%s/%s", dir, d.name[i]) >= (int)sizeof path ||
+            stat(path, &sb) != 0)
             continue;
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            char **nn = realloc(names, ncap * sizeof *nn);
-            if (!nn) {
-                st = fp_error_set(err, FP_ERR_NOMEM, "out of memory");
-                break;
-            }
-            names = nn;
-            cap = ncap;
-        }
-        if (!(names[n] = strdup(de->d_name))) {
-            st = fp_error_set(err, FP_ERR_NOMEM, "out of memory");
-            break;
-        }
-        n++;
-    }
-    closedir(d);
-    if (n)
-        qsort(names, n, sizeof *names, cmp_str);
-    for (size_t i = 0; i < n && st == FP_OK; i++) {
-        if (snprintf(path, sizeof path, "%s/%s", dir, names[i]) < (int)sizeof path && is_dir(path))
+        if (S_ISDIR(sb.st_mode))
             st = walk(path, depth + 1, man, opt, out, err);
+        else if (!S_ISREG(sb.st_mode))
+            st = fp_input_check(path, err); /* a FIFO, device or socket: refused, not opened */
     }
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
+    fp_dir_entries_free(&d);
     return st;
 }
 
@@ -674,3 +688,20 @@ fp_status fp_dataset_load(const char *dir, const fp_load_options *opt, fp_run_li
                          "%s: no runs found (expected <gpu>/<app>/<freq_mhz>/<run>/run.json)", dir);
     return st;
 }
+
+/* manifest.json in the folder. */
+static int dataset_sniff(const fp_dir_entries *d)
+{
+    for (size_t i = 0; i < d->n; i++)
+        if (strcmp(d->name[i], "manifest.json") == 0)
+            return FP_SNIFF_SURE;
+    return FP_SNIFF_NO;
+}
+
+const fp_format_ops fp_format_dataset = {
+    .name = "dataset",
+    .aliases = {"freqpilot-dataset", NULL},
+    .description = "a freqpilot DATASET/",
+    .sniff_dir = dataset_sniff,
+    .load = fp_dataset_load,
+};

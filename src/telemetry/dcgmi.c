@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "telemetry/csvcore.h"
+#include "telemetry/format.h"
 #include "telemetry/ts_internal.h"
 
 /* Rows used to infer the interval from the energy counter. */
@@ -77,8 +78,9 @@ static int is_entity_row(char **f, size_t *l, int n, long *id)
     return 1;
 }
 
-static fp_status map_header(fp_ts_reader *r, int start, int n)
+static fp_status map_header(fp_ts_reader *r, int start, int n, long line, fp_error *err)
 {
+    int where[FP_COL_COUNT];
     r->ncols = n - start;
     r->name_col = -1;
     r->info.columns_present = 1u << FP_COL_T_S;
@@ -101,7 +103,8 @@ static fp_status map_header(fp_ts_reader *r, int start, int n)
             if (len == 5 && memcmp(dcgm_fields[k].name, name, 5) == 0) {
                 int col = dcgm_fields[k].col;
                 if (r->info.columns_present & ((uint64_t)1 << col))
-                    break; /* the same field twice: the first one counts */
+                    return fp_ts_err_duplicate(r, line, dcgm_fields[k].name, where[col], c, err);
+                where[col] = c;
                 r->kind[c] = col == FP_COL_PSTATE ? TK_PSTATE : TK_NUM;
                 r->col[c] = (signed char)col;
                 r->info.columns_present |= (uint64_t)1 << col;
@@ -112,7 +115,7 @@ static fp_status map_header(fp_ts_reader *r, int start, int n)
     return FP_OK;
 }
 
-fp_status fp_dcgmi_init(fp_ts_reader *r, fp_error *err)
+static fp_status dcgmi_open(fp_ts_reader *r, fp_error *err)
 {
     char *line;
     size_t len;
@@ -138,7 +141,7 @@ fp_status fp_dcgmi_init(fp_ts_reader *r, fp_error *err)
         if (n - start < 1)
             return fp_error_at(err, FP_ERR_PARSE, path, lineno, "dcgmi header without fields");
         r->info.rows_skipped++;
-        return map_header(r, start, n);
+        return map_header(r, start, n, lineno, err);
     }
     if (rc < 0)
         return rc;
@@ -384,7 +387,7 @@ static int dcgmi_fast(fp_ts_reader *r, const char *line, size_t len, fp_sample *
     return 1;
 }
 
-int fp_dcgmi_next(fp_ts_reader *r, fp_sample *s, fp_error *err)
+static int dcgmi_next(fp_ts_reader *r, fp_sample *s, fp_error *err)
 {
     char *line;
     size_t len;
@@ -531,7 +534,7 @@ static int cmp_double(const void *a, const void *b)
  * usual dmon -d interval when within 10 %.
  */
 #define INFER_BLOCK 32
-double fp_dcgmi_infer_interval(fp_ts_reader *r)
+static double infer_interval(fp_ts_reader *r)
 {
     if (!(r->info.columns_present & ((uint64_t)1 << FP_COL_POWER_W)) ||
         !(r->info.columns_present & ((uint64_t)1 << FP_COL_ENERGY_MJ)))
@@ -545,7 +548,7 @@ double fp_dcgmi_infer_interval(fp_ts_reader *r)
     int n = 0, len = 0;
     r->prescanning = 1;
     r->interval = 0;
-    for (int i = 0; i < INFER_ROWS && fp_dcgmi_next(r, &s, &err) == 1; i++) {
+    for (int i = 0; i < INFER_ROWS && dcgmi_next(r, &s, &err) == 1; i++) {
         double e = s.v[FP_COL_ENERGY_MJ], p = s.v[FP_COL_POWER_W];
         if (!isfinite(e) || !isfinite(p) || (len > 0 && e < e_last)) {
             len = 0; /* a gap or a counter reset: start a new block */
@@ -592,3 +595,45 @@ double fp_dcgmi_infer_interval(fp_ts_reader *r)
     free(ratio);
     return iv;
 }
+
+/* Rows carry no timestamp: time is rebuilt at the interval given, else the one inferred from
+ * the energy counter, else 0.1 s; the file is flagged and a warning says which. */
+static fp_status dcgmi_prepare(fp_ts_reader *r, fp_error *err)
+{
+    double iv = r->opt.interval_s > 0 ? r->opt.interval_s : infer_interval(r);
+    const char *how = r->opt.interval_s > 0 ? "given" : "inferred from TOTEC and POWER";
+    if (!(iv > 0)) {
+        iv = 0.1;
+        how = "default; pass the dmon -d interval to be exact";
+    }
+    r->interval = iv;
+    r->info.interval_s = iv;
+    r->info.time_reconstructed = 1;
+    fp_warn(r->opt.diag, "%s: dcgmi rows carry no timestamps: time rebuilt at %g s per row (%s)",
+            fp_linebuf_path(r->lb), iv, how);
+    return fp_ts_restart(r, err);
+}
+
+/* The "#Entity" (or "# Entity") header is the first line. */
+static int dcgmi_sniff(const fp_sniff *s)
+{
+    const char *p = s->line[0];
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (*p != '#')
+        return FP_SNIFF_NO;
+    p++;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    return strncmp(p, "Entity", 6) == 0 ? FP_SNIFF_SURE : FP_SNIFF_NO;
+}
+
+const fp_format_ops fp_format_dcgmi = {
+    .name = "dcgmi",
+    .aliases = {"dcgm", "dmon", NULL},
+    .description = "a dcgmi dmon table",
+    .sniff_file = dcgmi_sniff,
+    .open = dcgmi_open,
+    .next = dcgmi_next,
+    .prepare = dcgmi_prepare,
+};

@@ -57,11 +57,18 @@ int fp_aie_parse_perf_name(const char *name, char *arch, size_t arch_size, char 
 /* results_<gpu>_<app>_job_<id> */
 int fp_aie_parse_job_dir(const char *name, char *gpu, size_t gpu_size, char *app, size_t app_size,
                          long *job_id);
-/* run_<n>_<rep>_freq_<MHz>_profile.csv */
-int fp_aie_parse_job_profile(const char *name, long *run_no, int *rep, double *freq_mhz);
-
-/* FP_FMT_AIE_RESULTS, FP_FMT_AIE_JOB or FP_FMT_AUTO (neither) from the names in dir. */
-fp_format fp_aie_classify_dir(const char *dir);
+/*
+ * run_<run_id>_freq_<MHz>_profile.csv, the run id as the original scripts write it:
+ * "<n>_<rep>" (a DVFS sweep: global run number, repetition), "baseline_<rep>" or "<rep>"
+ * (baseline and custom-clock modes).
+ */
+typedef struct fp_aie_job_name {
+    char run_id[48]; /* "3_02" */
+    long run_no;     /* 3; -1 for baseline and custom-clock runs */
+    int rep;         /* 2 */
+    double freq_mhz;
+} fp_aie_job_name;
+int fp_aie_parse_job_profile(const char *name, fp_aie_job_name *out);
 
 fp_status fp_aie_results_load(const char *dir, const fp_load_options *opt, fp_run_list *out,
                               fp_error *err);
@@ -70,22 +77,36 @@ fp_status fp_aie_job_load(const char *dir, const fp_load_options *opt, fp_run_li
 
 /* One row of timing_summary.log. */
 typedef struct fp_timing_row {
-    long run_id;
-    double freq_mhz;
+    char run_id[48]; /* "3_02", "baseline_01" */
+    double freq_mhz; /* NAN when the cell is empty */
     double duration_s;
-    long exit_code;
+    long exit_code; /* 0 when the column is absent or empty */
     char status[32];
+    long line;
 } fp_timing_row;
 
-/* Parses timing_summary.log (`run_id,frequency_mhz,duration_seconds,exit_code,status`).
- * *rows is malloc'ed (free it); errors name name:line. */
+/*
+ * Parses timing_summary.log as the original scripts write it: the header
+ * `run_id,frequency_mhz,duration_seconds,exit_code,status` in a comment ("# Format: ...") or
+ * as a plain first line, string run ids, durations in seconds (whole seconds from `date +%s`),
+ * exit status 124 with status "timeout" for a run killed at its time limit. A run id given
+ * twice, an impossible value or a status that contradicts the exit status is an error.
+ * *rows is malloc'ed (free it); errors name name:line. *whole_s (may be NULL) is 1 when every
+ * duration is a whole number of seconds (the timing's resolution is 1 s).
+ */
 fp_status fp_timing_summary_parse_mem(const void *data, size_t len, const char *name,
-                                      fp_timing_row **rows, size_t *n, fp_error *err);
-fp_status fp_timing_summary_parse(const char *path, fp_timing_row **rows, size_t *n, fp_error *err);
+                                      fp_timing_row **rows, size_t *n, int *whole_s, fp_error *err);
+fp_status fp_timing_summary_parse(const char *path, fp_timing_row **rows, size_t *n, int *whole_s,
+                                  fp_error *err);
 
-/* Parses a perf.csv (`<freq>,<seconds>` per line, no header) into at most max seconds values. */
+/* Parses a perf.csv (`<freq>,<seconds>` per line, no header) into at most max seconds values;
+ * *whole_s (may be NULL) as for timing_summary.log. */
 fp_status fp_perf_csv_parse_mem(const void *data, size_t len, const char *name, double *seconds,
-                                size_t max, size_t *n, fp_error *err);
+                                size_t max, size_t *n, int *whole_s, fp_error *err);
+
+/* The resolution of a timing (1 s for whole seconds) is coarse when it exceeds this fraction
+ * of the run: the run is flagged coarse_timing. */
+#define FP_COARSE_TIMING_FRAC 0.05
 
 /* ---- dataset.c ---- */
 

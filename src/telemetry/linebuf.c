@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "telemetry/linebuf.h"
+#include "util/input.h"
 
 struct fp_linebuf {
     char *buf; /* cap + 1 + FP_LINEBUF_PAD bytes: the extra byte terminates an unterminated
@@ -22,6 +23,7 @@ struct fp_linebuf {
     const char *mem;
     size_t mem_len, mem_pos;
     int eof;
+    int bom_done; /* the start of the data was checked for a byte-order mark */
     int unterminated;
     fp_status failed; /* sticky error */
     long lineno;
@@ -59,9 +61,9 @@ static fp_status lb_alloc(fp_linebuf **out, const char *path, size_t chunk, size
 fp_status fp_linebuf_open(fp_linebuf **out, const char *path, fp_error *err)
 {
     *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = fp_input_open(path, err); /* regular files only: a FIFO is refused, never read */
     if (fd < 0)
-        return fp_error_set(err, FP_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        return fd;
     fp_linebuf *lb;
     fp_status st = lb_alloc(&lb, path, FP_LINEBUF_CHUNK, FP_LINEBUF_MAX_LINE, err);
     if (st != FP_OK) {
@@ -161,6 +163,14 @@ static int lb_fill(fp_linebuf *lb, fp_error *err)
         lb->eof = 1;
         return 0;
     }
+    if (!lb->bom_done) {
+        /* A UTF-8 byte-order mark (spreadsheets write one) is not part of the first line. */
+        lb->bom_done = 1;
+        if (lb->consumed == 0 && lb->start == 0 && lb->end == 0 && fp_has_bom(lb->buf, got)) {
+            lb->start = lb->scan = lb->end = FP_BOM_LEN;
+            got -= FP_BOM_LEN;
+        }
+    }
     if (lb->nul_off == SIZE_MAX) {
         const char *z = memchr(lb->buf + lb->end, '\0', got);
         if (z)
@@ -239,6 +249,7 @@ fp_status fp_linebuf_rewind(fp_linebuf *lb, fp_error *err)
     lb->start = lb->scan = lb->end = 0;
     lb->nul_off = SIZE_MAX;
     lb->eof = 0;
+    lb->bom_done = 0;
     lb->unterminated = 0;
     lb->failed = FP_OK;
     lb->lineno = 0;

@@ -5,17 +5,20 @@
  * themselves live in runtable.c, aie.c and dataset.c.
  */
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "freqpilot/metrics.h"
 #include "freqpilot/run.h"
+#include "telemetry/detect_file.h"
+#include "telemetry/format.h"
 #include "telemetry/layouts.h"
+#include "util/input.h"
 
 static const char *const flag_names[FP_FLAG_COUNT_] = {
     "clock_not_held",     "throttled",       "counter_mismatch",
@@ -23,7 +26,8 @@ static const char *const flag_names[FP_FLAG_COUNT_] = {
     "window_mismatch",    "no_activity",     "cold_start_dropped",
     "outlier_dropped",    "high_cv",         "drift",
     "not_clock_bound",    "failed",          "energy_from_power",
-    "gpu_mismatch",       "empty_window",
+    "gpu_mismatch",       "empty_window",    "timeout",
+    "coarse_timing",      "time_gap",
 };
 
 /* flag_bit is the flag's value (FP_FLAG_THROTTLED), not its index. NULL when not one flag. */
@@ -181,8 +185,8 @@ static int is_dir(const char *path)
 }
 
 /* A single raw telemetry file given alone: one run, detector window. */
-static fp_status load_raw(const char *path, fp_format fmt, const fp_load_options *opt,
-                          fp_run_list *out, fp_error *err)
+fp_status fp_load_raw(const char *path, fp_format fmt, const fp_load_options *opt, fp_run_list *out,
+                      fp_error *err)
 {
     fp_run run;
     fp_metrics_options mopt;
@@ -207,22 +211,15 @@ static fp_status load_raw(const char *path, fp_format fmt, const fp_load_options
 static fp_status load_one(const char *path, fp_format fmt, const fp_load_options *opt,
                           fp_run_list *out, fp_error *err)
 {
-    switch (fmt) {
-    case FP_FMT_SMI_CSV:
-    case FP_FMT_DCGMI:
-    case FP_FMT_TELEMETRY:
-        return load_raw(path, fmt, opt, out, err);
-    case FP_FMT_RUN_TABLE:
-        return fp_runtable_load(path, opt, out, err);
-    case FP_FMT_DATASET:
-        return fp_dataset_load(path, opt, out, err);
-    case FP_FMT_AIE_RESULTS:
-        return fp_aie_results_load(path, opt, out, err);
-    case FP_FMT_AIE_JOB:
-        return fp_aie_job_load(path, opt, out, err);
-    default:
-        return fp_error_set(err, FP_ERR_FORMAT, "%s: unsupported format", path);
-    }
+    const fp_format_ops *ops = fp_format_get(fmt);
+    if (!ops)
+        return fp_error_set(err, FP_ERR_FORMAT, "%s: unknown input format %d", path, (int)fmt);
+    if (ops->load)
+        return ops->load(path, opt, out, err);
+    if (ops->next)
+        return fp_load_raw(path, fmt, opt, out, err);
+    return fp_error_set(err, FP_ERR_FORMAT, "%s: %s cannot be loaded as runs", path,
+                        ops->description);
 }
 
 /* Extensions and names that are never data: skipped silently inside a folder. */
@@ -235,67 +232,45 @@ static int looks_like_data(const char *name)
     return 0;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 #define MAX_DEPTH 16
 
 static fp_status load_tree(const char *dir, const fp_load_options *opt, fp_run_list *out, int depth,
                            fp_error *err)
 {
-    DIR *d;
-    struct dirent *de;
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    fp_status st = FP_OK;
+    fp_dir_entries d;
+    fp_status st;
 
     if (depth > MAX_DEPTH) {
         fp_warn(opt->diag, "%s: folders nested deeper than %d levels are not searched", dir,
                 MAX_DEPTH);
         return FP_OK;
     }
-    if (!(d = opendir(dir)))
-        return fp_error_set(err, FP_ERR_IO, "%s: cannot open folder: %s", dir, strerror(errno));
-    while ((de = readdir(d))) {
-        if (de->d_name[0] == '.')
-            continue;
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 32;
-            char **nn = realloc(names, ncap * sizeof *nn);
-            if (!nn) {
-                st = fp_error_set(err, FP_ERR_NOMEM, "out of memory");
-                goto done;
-            }
-            names = nn;
-            cap = ncap;
-        }
-        if (!(names[n] = strdup(de->d_name))) {
-            st = fp_error_set(err, FP_ERR_NOMEM, "out of memory");
-            goto done;
-        }
-        n++;
-    }
-    /* Sorted, so the run order does not depend on the file system. */
-    if (n)
-        qsort(names, n, sizeof *names, cmp_str);
-    for (size_t i = 0; i < n && st == FP_OK; i++) {
+    if ((st = fp_dir_list(dir, &d, err)) != FP_OK)
+        return st;
+    for (size_t i = 0; i < d.n && st == FP_OK; i++) {
         char path[4096];
         fp_format fmt;
         fp_error e;
-        if (snprintf(path, sizeof path, "%s/%s", dir, names[i]) >= (int)sizeof path)
+        struct stat sb;
+        if (snprintf(path, sizeof path, "%s/%s", dir, d.name[i]) >= (int)sizeof path)
             continue;
-        if (is_dir(path)) {
+        if (stat(path, &sb) != 0)
+            continue; /* a dangling link: nothing to read */
+        if (S_ISDIR(sb.st_mode)) {
             if (fp_detect_format(path, &fmt, &e) == FP_OK)
                 st = load_one(path, fmt, opt, out, err);
             else
                 st = load_tree(path, opt, out, depth + 1, err);
             continue;
         }
+        /* A FIFO, device or socket among the data is refused, never opened. */
+        if (!S_ISREG(sb.st_mode)) {
+            st = fp_input_check(path, err);
+            continue;
+        }
         fp_error_clear(&e);
         if (fp_detect_format(path, &fmt, &e) != FP_OK) {
-            if (looks_like_data(names[i]) || e.code == FP_ERR_PARSE)
+            if (looks_like_data(d.name[i]) || e.code == FP_ERR_PARSE)
                 fp_warn(opt->diag, "skipped %s", e.msg);
             continue;
         }
@@ -303,11 +278,7 @@ static fp_status load_tree(const char *dir, const fp_load_options *opt, fp_run_l
         if (load_one(path, fmt, opt, out, &e) != FP_OK)
             fp_warn(opt->diag, "skipped %s", e.msg);
     }
-done:
-    closedir(d);
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
+    fp_dir_entries_free(&d);
     return st;
 }
 
@@ -328,8 +299,10 @@ fp_status fp_runs_load(const char *path, const fp_load_options *opt_in, fp_run_l
             /* A folder of folders: search it for layouts and files we know. */
             if (is_dir(path) && e.code == FP_ERR_FORMAT) {
                 size_t before = out->len;
-                if ((st = load_tree(path, &opt, out, 0, err)) != FP_OK)
+                if ((st = load_tree(path, &opt, out, 0, err)) != FP_OK) {
+                    out->len = before;
                     return st;
+                }
                 if (out->len == before)
                     return fp_error_set(
                         err, FP_ERR_FORMAT,
@@ -343,6 +316,8 @@ fp_status fp_runs_load(const char *path, const fp_load_options *opt_in, fp_run_l
                 *err = e;
             return st;
         }
+    } else if (!is_dir(path) && (st = fp_input_check(path, err)) != FP_OK) {
+        return st;
     }
     return load_one(path, fmt, &opt, out, err);
 }

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * Per-run tables: one row per run (DESIGN.md §5), e.g. measured_runs.csv.
- * Column order is free; names are matched case-insensitively with a few
- * synonyms. Every malformed row is an error naming file:line.
+ * Per-run tables: one row per run (docs/formats.md, "Per-run tables"), e.g. measured_runs.csv,
+ * and the original project's complete_aggregation.csv (one row per clock, its own column
+ * names). Column order is free; names are matched case-insensitively with a few synonyms; a
+ * column given twice (also under two synonyms) is an error. Every malformed row and every
+ * impossible value is an error naming file:line, and the whole file is refused.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -14,6 +16,7 @@
 #include <time.h>
 
 #include "telemetry/csvcore.h"
+#include "telemetry/format.h"
 #include "telemetry/layouts.h"
 #include "telemetry/linebuf.h"
 #include "util/utf8.h"
@@ -21,6 +24,11 @@
 #define RT_MAX_FIELDS 128
 /* |energy_j / (avg_power_w * time_s) - 1| beyond this: energy and time cover different windows. */
 #define RT_WINDOW_TOLERANCE 0.10
+/* The limits of docs/formats.md ("Impossible values"). */
+#define RT_MHZ_MAX 10000.0
+#define RT_W_MAX 5000.0
+#define RT_TIME_MAX 1e7     /* 116 days */
+#define RT_EXIT_TIMEOUT 124 /* timeout(1)'s exit status */
 
 enum rt_col {
     RT_GPU,
@@ -35,6 +43,11 @@ enum rt_col {
     RT_START,
     RT_EXIT_CODE,
     RT_STATUS,
+    RT_SM_CLOCK,
+    RT_GPU_UTIL,
+    RT_SM_ACTIVE,
+    RT_DRAM_ACTIVE,
+    RT_TEMP,
     RT_GPU_NAME,
     RT_NCOLS
 };
@@ -62,6 +75,19 @@ static const struct {
     {RT_EXIT_CODE, "exit_code"},
     {RT_STATUS, "status"},
     {RT_GPU_NAME, "gpu_name"},
+    {RT_SM_CLOCK, "sm_clock_mhz"},
+    {RT_GPU_UTIL, "gpu_util_pct"},
+    {RT_SM_ACTIVE, "sm_active"},
+    {RT_DRAM_ACTIVE, "dram_active"},
+    {RT_TEMP, "temp_c"},
+    /* the original project's complete_aggregation.csv */
+    {RT_APP, "application"},
+    {RT_TIME, "execution_time"},
+    {RT_ENERGY, "energy"},
+    {RT_POWER, "avg_power"},
+    {RT_GPU_UTIL, "avg_gputl"},
+    {RT_DRAM_ACTIVE, "avg_drama"},
+    {RT_TEMP, "avg_temp"},
 };
 
 /* Epoch seconds from a number or "YYYY-MM-DD[T ]HH:MM:SS[.fff][Z]" (also with '/'). */
@@ -99,6 +125,7 @@ static void copy_field(char *dst, size_t size, const char *s, size_t len)
 
 typedef struct rt_state {
     const char *name;
+    double clock_tolerance_mhz;
     int idx[RT_NCOLS]; /* field index of each column, -1 when absent */
     int ncols;
     char *hdr_names[RT_MAX_FIELDS];
@@ -115,8 +142,10 @@ static fp_status parse_header(rt_state *st, char **f, size_t *l, int n, long lin
             if (strlen(rt_names[k].name) == l[i] &&
                 strncasecmp(f[i], rt_names[k].name, l[i]) == 0) {
                 if (st->idx[rt_names[k].col] >= 0)
-                    return fp_error_at(err, FP_ERR_PARSE, st->name, line, "column '%s' given twice",
-                                       f[i]);
+                    return fp_error_at(err, FP_ERR_PARSE, st->name, line,
+                                       "column '%s' given twice (columns %d and %d, the same "
+                                       "quantity): expected each column once",
+                                       f[i], st->idx[rt_names[k].col] + 1, i + 1);
                 st->idx[rt_names[k].col] = i;
             }
         }
@@ -152,6 +181,20 @@ static fp_status num_cell(const rt_state *st, char **f, size_t *l, int col, int 
     return FP_OK;
 }
 
+/* A number cell that must lie in [lo, hi] (when present). */
+static fp_status range_cell(const rt_state *st, char **f, size_t *l, int col, int required,
+                            double lo, double hi, const char *what, long line, double *out,
+                            fp_error *err)
+{
+    fp_status s = num_cell(st, f, l, col, required, line, out, err);
+    if (s != FP_OK || isnan(*out) || (*out >= lo && *out <= hi))
+        return s;
+    int i = st->idx[col];
+    return fp_error_at(err, FP_ERR_PARSE, st->name, line,
+                       "column %d (%s): %.10g is impossible (expected %s)", i + 1,
+                       st->hdr_names[i] ? st->hdr_names[i] : "?", *out, what);
+}
+
 static fp_status parse_row(const rt_state *st, char **f, size_t *l, int n, long line, fp_run *run,
                            fp_error *err)
 {
@@ -169,17 +212,25 @@ static fp_status parse_row(const rt_state *st, char **f, size_t *l, int n, long 
     if (st->idx[RT_GPU_NAME] >= 0)
         copy_field(run->gpu_name, sizeof run->gpu_name, f[st->idx[RT_GPU_NAME]],
                    l[st->idx[RT_GPU_NAME]]);
-    if ((s = num_cell(st, f, l, RT_FREQ, 1, line, &freq, err)) ||
-        (s = num_cell(st, f, l, RT_TIME, 1, line, &time_s, err)) ||
-        (s = num_cell(st, f, l, RT_ENERGY, 0, line, &energy, err)) ||
-        (s = num_cell(st, f, l, RT_POWER, 0, line, &power, err)))
+    if ((s = range_cell(st, f, l, RT_FREQ, 1, 1, RT_MHZ_MAX, "a clock of 1..10000 MHz", line, &freq,
+                        err)) ||
+        (s = range_cell(st, f, l, RT_TIME, 1, 0, RT_TIME_MAX, "seconds, 0..1e7", line, &time_s,
+                        err)) ||
+        (s = range_cell(st, f, l, RT_ENERGY, 0, 0, INFINITY, "joules >= 0", line, &energy, err)) ||
+        (s = range_cell(st, f, l, RT_POWER, 0, 0, RT_W_MAX, "a mean power of 0..5000 W", line,
+                        &power, err)))
         return s;
-    if (freq <= 0 || time_s < 0)
-        return fp_error_at(err, FP_ERR_PARSE, st->name, line,
-                           "expected freq_mhz > 0 and time_s >= 0, found %g and %g", freq, time_s);
     if (isnan(energy) && isnan(power))
         return fp_error_at(err, FP_ERR_PARSE, st->name, line,
                            "neither energy_j nor avg_power_w is given");
+    if (!isnan(energy) && time_s > 0 && energy / time_s > RT_W_MAX)
+        return fp_error_at(err, FP_ERR_PARSE, st->name, line,
+                           "energy %.10g J over %.10g s is %.4g W: impossible (expected at most "
+                           "5000 W; energy in mJ?)",
+                           energy, time_s, energy / time_s);
+    if (!isnan(energy) && energy > 0 && time_s == 0)
+        return fp_error_at(err, FP_ERR_PARSE, st->name, line,
+                           "energy %.10g J in 0 s: impossible (expected time_s > 0)", energy);
     run->freq_mhz = freq;
     run->time_s = time_s;
     if (!isnan(energy)) {
@@ -205,8 +256,20 @@ static fp_status parse_row(const rt_state *st, char **f, size_t *l, int n, long 
         return fp_error_at(err, FP_ERR_PARSE, st->name, line,
                            "repetition: expected a whole number >= 0, found %g", v);
     run->repetition = isnan(v) ? -1 : (int)v;
-    if ((s = num_cell(st, f, l, RT_N_SAMPLES, 0, line, &v, err)))
+    if ((s = range_cell(st, f, l, RT_N_SAMPLES, 0, 0, 1e15, "a count >= 0", line, &v, err)))
         return s;
+    if ((s = range_cell(st, f, l, RT_SM_CLOCK, 0, 0, RT_MHZ_MAX, "0..10000 MHz", line,
+                        &run->sm_clock_mhz, err)) ||
+        (s = range_cell(st, f, l, RT_GPU_UTIL, 0, 0, 100, "0..100 %", line, &run->gpu_util_pct,
+                        err)) ||
+        (s = range_cell(st, f, l, RT_SM_ACTIVE, 0, 0, 1, "a fraction 0..1", line, &run->sm_active,
+                        err)) ||
+        (s = range_cell(st, f, l, RT_DRAM_ACTIVE, 0, 0, 1, "a fraction 0..1", line,
+                        &run->dram_active, err)) ||
+        (s = range_cell(st, f, l, RT_TEMP, 0, -40, 150, "-40..150 C", line, &run->temp_c, err)))
+        return s;
+    if (fabs(run->sm_clock_mhz - freq) > st->clock_tolerance_mhz)
+        run->flags |= FP_FLAG_CLOCK_NOT_HELD; /* the clock reached, where the table gives it */
     if (st->idx[RT_START] >= 0 && !fp_is_na(f[st->idx[RT_START]], l[st->idx[RT_START]])) {
         int i = st->idx[RT_START];
         if (parse_time(f[i], l[i], &run->start_utc) != 0)
@@ -219,10 +282,14 @@ static fp_status parse_row(const rt_state *st, char **f, size_t *l, int n, long 
         return s;
     if (!isnan(v) && v != 0)
         run->flags |= FP_FLAG_FAILED;
+    if (v == RT_EXIT_TIMEOUT)
+        run->flags |= FP_FLAG_TIMEOUT;
     if (st->idx[RT_STATUS] >= 0) {
         int i = st->idx[RT_STATUS];
         if (l[i] && strcasecmp(f[i], "success") != 0 && strcasecmp(f[i], "ok") != 0)
             run->flags |= FP_FLAG_FAILED;
+        if (strcasecmp(f[i], "timeout") == 0)
+            run->flags |= FP_FLAG_TIMEOUT;
     }
     fp_run_set_source(run, st->name, line);
     return FP_OK;
@@ -240,10 +307,10 @@ static fp_status runtable_parse(fp_linebuf *lb, const char *name, const fp_load_
     int r, have_header = 0;
     size_t before = out->len;
     fp_status s = FP_OK;
-    (void)opt;
 
     memset(&st, 0, sizeof st);
     st.name = name;
+    st.clock_tolerance_mhz = opt ? opt->clock_tolerance_mhz : 30.0;
     while ((r = fp_linebuf_next(lb, &line, &len, err)) == 1) {
         long lineno = fp_linebuf_lineno(lb);
         size_t i = 0;
@@ -324,3 +391,28 @@ fp_status fp_runtable_load_mem(const void *data, size_t len, const char *name,
     fp_linebuf_close(lb);
     return s;
 }
+
+/* The required columns and their aliases (as parse_header matches them). */
+static const char *const rt_freq[] = {"freq_mhz", "frequency_mhz", "frequency", NULL};
+static const char *const rt_time[] = {"time_s", "duration_seconds", "execution_time", NULL};
+static const char *const rt_energy[] = {"energy_j", "avg_power_w", "power_w",
+                                        "energy",   "avg_power",   NULL};
+
+/* A clock, a time and energy or power among the first non-comment line's columns. */
+static int rt_sniff(const fp_sniff *s)
+{
+    if (s->nfields < 1)
+        return FP_SNIFF_NO;
+    return fp_sniff_has_ci(s, rt_freq) && fp_sniff_has_ci(s, rt_time) &&
+                   fp_sniff_has_ci(s, rt_energy)
+               ? FP_SNIFF_LIKELY
+               : FP_SNIFF_NO;
+}
+
+const fp_format_ops fp_format_run_table = {
+    .name = "run-table",
+    .aliases = {"runs", "complete-aggregation", NULL},
+    .description = "a per-run table",
+    .sniff_file = rt_sniff,
+    .load = fp_runtable_load,
+};

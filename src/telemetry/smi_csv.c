@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "telemetry/csvcore.h"
+#include "telemetry/format.h"
 #include "telemetry/ts_internal.h"
 
 /* The noheader layout of the ai-inference-energy smi-1s captures. */
@@ -212,11 +213,16 @@ static size_t strip_unit(const char *name, size_t len)
     return len;
 }
 
-static fp_status map_columns(fp_ts_reader *r, char **names, size_t *lens, int n, fp_error *err)
+#define SMI_NFIELDS (sizeof smi_fields / sizeof *smi_fields)
+
+static fp_status map_columns(fp_ts_reader *r, char **names, size_t *lens, int n, long line,
+                             fp_error *err)
 {
-    int best_prio[FP_COL_COUNT], best_field[FP_COL_COUNT];
+    int best_prio[FP_COL_COUNT], best_field[FP_COL_COUNT], seen[SMI_NFIELDS];
     for (int c = 0; c < FP_COL_COUNT; c++)
         best_prio[c] = -1, best_field[c] = -1;
+    for (size_t k = 0; k < SMI_NFIELDS; k++)
+        seen[k] = -1;
     r->ncols = n;
     r->time_col = r->index_col = r->name_col = -1;
     for (int i = 0; i < n; i++) {
@@ -225,10 +231,13 @@ static fp_status map_columns(fp_ts_reader *r, char **names, size_t *lens, int n,
         r->colname[i] = names[i];
         r->kind[i] = TK_IGNORE;
         r->col[i] = -1;
-        for (size_t k = 0; k < sizeof smi_fields / sizeof *smi_fields; k++) {
+        for (size_t k = 0; k < SMI_NFIELDS; k++) {
             const struct smi_field *f = &smi_fields[k];
             if (strlen(f->name) != len || memcmp(f->name, names[i], len) != 0)
                 continue;
+            if (seen[k] >= 0)
+                return fp_ts_err_duplicate(r, line, f->name, seen[k], i, err);
+            seen[k] = i;
             if (f->kind == TK_TIME && r->time_col < 0)
                 r->time_col = i, r->kind[i] = TK_TIME;
             else if (f->kind == TK_INDEX && r->index_col < 0)
@@ -268,11 +277,10 @@ static fp_status map_columns(fp_ts_reader *r, char **names, size_t *lens, int n,
         r->info.time_reconstructed = 1;
         r->info.interval_s = r->interval;
     }
-    (void)err;
     return FP_OK;
 }
 
-fp_status fp_smi_init(fp_ts_reader *r, fp_error *err)
+static fp_status smi_open(fp_ts_reader *r, fp_error *err)
 {
     const char *path = fp_linebuf_path(r->lb);
     long lineno;
@@ -300,7 +308,7 @@ fp_status fp_smi_init(fp_ts_reader *r, fp_error *err)
         if (st != FP_OK)
             return st;
         n = fp_csv_split(r->hdr, r->hdr_len, ',', r->fields, r->lens, TS_MAX_FIELDS);
-        st = map_columns(r, r->fields, r->lens, n, err);
+        st = map_columns(r, r->fields, r->lens, n, lineno, err);
         if (st != FP_OK)
             return st;
         /* The first line is data: start over so next() reads it. */
@@ -308,7 +316,7 @@ fp_status fp_smi_init(fp_ts_reader *r, fp_error *err)
         r->info.rows_skipped = 0;
         return st;
     }
-    return map_columns(r, r->fields, r->lens, n, err);
+    return map_columns(r, r->fields, r->lens, n, lineno, err);
 }
 
 static int is_repeated_header(fp_ts_reader *r, char **f, size_t *l, int n)
@@ -527,7 +535,7 @@ static int smi_fast(fp_ts_reader *r, const char *line, size_t len, fp_sample *s)
     return other ? 2 : 1;
 }
 
-int fp_smi_next(fp_ts_reader *r, fp_sample *s, fp_error *err)
+static int smi_next(fp_ts_reader *r, fp_sample *s, fp_error *err)
 {
     char *line;
     size_t len;
@@ -626,3 +634,30 @@ int fp_smi_next(fp_ts_reader *r, fp_sample *s, fp_error *err)
     }
     return rc;
 }
+
+/* A timestamp first (the noheader capture layout) or nvidia-smi's own field names; no '#'
+ * comment lines (nothing skips them). */
+static int smi_sniff(const fp_sniff *s)
+{
+    int64_t sec;
+    double frac;
+    if (s->comments || s->nfields < 1)
+        return FP_SNIFF_NO;
+    if (s->nfields >= 2 && fp_smi_parse_time(s->field[0], s->flen[0], &sec, &frac) == 0)
+        return FP_SNIFF_SURE - 10;
+    for (int i = 0; i < s->nfields; i++)
+        if (s->flen[i] >= 10 && memcmp(s->field[i], "power.draw", 10) == 0)
+            return FP_SNIFF_WEAK + 20;
+    if (fp_sniff_has(s, "timestamp") || fp_sniff_has(s, "utilization.gpu"))
+        return FP_SNIFF_WEAK + 20;
+    return FP_SNIFF_NO;
+}
+
+const fp_format_ops fp_format_smi_csv = {
+    .name = "smi-csv",
+    .aliases = {"nvidia-smi", "smi", NULL},
+    .description = "an nvidia-smi CSV",
+    .sniff_file = smi_sniff,
+    .open = smi_open,
+    .next = smi_next,
+};

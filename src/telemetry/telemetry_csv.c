@@ -8,12 +8,14 @@
 #include "freqpilot/atomic.h"
 #include "freqpilot/telemetry_io.h"
 #include "telemetry/csvcore.h"
+#include "telemetry/format.h"
 #include "telemetry/ts_internal.h"
 
 /* ---- reader ---- */
 
-fp_status fp_tcsv_init(fp_ts_reader *r, fp_error *err)
+static fp_status tcsv_open(fp_ts_reader *r, fp_error *err)
 {
+    int where[FP_COL_COUNT];
     const char *path = fp_linebuf_path(r->lb);
     long lineno;
     int n;
@@ -27,11 +29,14 @@ fp_status fp_tcsv_init(fp_ts_reader *r, fp_error *err)
         r->colname[i] = r->fields[i];
         r->kind[i] = TK_IGNORE;
         r->col[i] = -1;
-        if (c >= 0 && !(r->info.columns_present & ((uint64_t)1 << c))) {
-            r->kind[i] = TK_NUM;
-            r->col[i] = (signed char)c;
-            r->info.columns_present |= (uint64_t)1 << c;
-        }
+        if (c < 0)
+            continue;
+        if (r->info.columns_present & ((uint64_t)1 << c))
+            return fp_ts_err_duplicate(r, lineno, r->fields[i], where[c], i, err);
+        where[c] = i;
+        r->kind[i] = TK_NUM;
+        r->col[i] = (signed char)c;
+        r->info.columns_present |= (uint64_t)1 << c;
     }
     if (!(r->info.columns_present & 1u))
         return fp_error_at(err, FP_ERR_PARSE, path, lineno,
@@ -40,7 +45,7 @@ fp_status fp_tcsv_init(fp_ts_reader *r, fp_error *err)
     return FP_OK;
 }
 
-int fp_tcsv_next(fp_ts_reader *r, fp_sample *s, fp_error *err)
+static int tcsv_next(fp_ts_reader *r, fp_sample *s, fp_error *err)
 {
     char *line;
     size_t len;
@@ -68,6 +73,26 @@ int fp_tcsv_next(fp_ts_reader *r, fp_sample *s, fp_error *err)
     }
     return rc;
 }
+
+/* "t_s" first, or t_s and power_w among the columns; no '#' comment lines. */
+static int tcsv_sniff(const fp_sniff *s)
+{
+    if (s->comments || s->nfields < 1)
+        return FP_SNIFF_NO;
+    if ((s->flen[0] == 3 && memcmp(s->field[0], "t_s", 3) == 0) ||
+        (fp_sniff_has(s, "t_s") && fp_sniff_has(s, "power_w")))
+        return FP_SNIFF_LIKELY + 10;
+    return FP_SNIFF_NO;
+}
+
+const fp_format_ops fp_format_telemetry = {
+    .name = "telemetry",
+    .aliases = {"telemetry.csv", NULL},
+    .description = "a freqpilot telemetry.csv",
+    .sniff_file = tcsv_sniff,
+    .open = tcsv_open,
+    .next = tcsv_next,
+};
 
 /* ---- writer ---- */
 

@@ -4,8 +4,9 @@
 
 /*
  * Shared state of the time-series readers (smi_csv.c, dcgmi.c, telemetry_csv.c).
- * ts_reader.c owns the public entry points and dispatches to a format's
- * init (reads the header, builds the column map) and next (one sample).
+ * ts_reader.c owns the public entry points and calls the format's ops (format.h):
+ * open (reads the header, builds the column map) and next (one sample), then checks
+ * every sample against the limits of docs/formats.md.
  */
 
 #include <stdint.h>
@@ -28,9 +29,12 @@ enum ts_kind {
     TK_PSTATE,     /* "P0" or 0 */
 };
 
+struct fp_format_ops;
+
 struct fp_ts_reader {
     fp_linebuf *lb;
     fp_format fmt;
+    const struct fp_format_ops *ops;
     fp_ts_options opt;
     fp_ts_info info;
 
@@ -86,21 +90,32 @@ struct fp_ts_reader {
     /* fp_ts_next_batch: an error met after samples were filled, returned by the next call */
     int pending_rc;
     fp_error pending_err;
+    /* the checks of every sample (ts_reader.c): the last t_s returned, NAN before the first */
+    double last_t;
+    int unchecked; /* FP_TS_UNCHECKED: values returned as parsed (parser tests) */
 };
 
 /* Like fp_ts_open on a memory buffer (fuzzers, tests); name is used in messages. */
 fp_status fp_ts_open_mem(const void *data, size_t len, const char *name, fp_format fmt,
                          const fp_ts_options *opt, fp_ts_reader **out, fp_error *err);
+/* fp_ts_open with flags: FP_TS_UNCHECKED skips the range and time-order checks, for tests of
+ * the parsers alone (random values in random order). Never used on user input. */
+#define FP_TS_UNCHECKED 1
+fp_status fp_ts_open_flags(const char *path, fp_format fmt, const fp_ts_options *opt, int flags,
+                           fp_ts_reader **out, fp_error *err);
 
-/* Per-format parts. init reads up to the first data row (exclusive). */
-fp_status fp_smi_init(fp_ts_reader *r, fp_error *err);
-int fp_smi_next(fp_ts_reader *r, fp_sample *s, fp_error *err);
-fp_status fp_dcgmi_init(fp_ts_reader *r, fp_error *err);
-int fp_dcgmi_next(fp_ts_reader *r, fp_sample *s, fp_error *err);
-/* Interval from TOTEC/POWER over the first rows; 0 when it cannot be inferred. */
-double fp_dcgmi_infer_interval(fp_ts_reader *r);
-fp_status fp_tcsv_init(fp_ts_reader *r, fp_error *err);
-int fp_tcsv_next(fp_ts_reader *r, fp_sample *s, fp_error *err);
+/* Restarts at the first data row (rewind + the format's open); info counters restart, facts
+ * learnt at open stay. For a format's prepare. */
+fp_status fp_ts_restart(fp_ts_reader *r, fp_error *err);
+
+/* The physical range of each column (limits.c; docs/formats.md): a value outside is an error. */
+extern const double fp_col_lo[FP_COL_COUNT], fp_col_hi[FP_COL_COUNT];
+/* "0..5000 W": the range of a column in words, for messages. */
+const char *fp_col_range_text(fp_col c);
+
+/* "PATH:LINE: column NAME given twice (columns A and B): which one to read is ambiguous". */
+int fp_ts_err_duplicate(fp_ts_reader *r, long line, const char *name, int first, int second,
+                        fp_error *err);
 
 /* Helpers shared by the formats. */
 /* fp_sample_clear, inlined for the per-row fast paths. */

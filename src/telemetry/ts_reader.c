@@ -2,9 +2,13 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "telemetry/csvcore.h"
 #include "telemetry/detect_file.h"
+#include "telemetry/format.h"
 #include "telemetry/ts_internal.h"
 
 /* Rows looked at by open to fill fp_ts_info (GPU name, start, spacing) before the first next. */
@@ -65,6 +69,15 @@ int fp_ts_err_columns(fp_ts_reader *r, int found, fp_error *err)
                        "expected %d columns, found %d%s", r->ncols, found, hint);
 }
 
+int fp_ts_err_duplicate(fp_ts_reader *r, long line, const char *name, int first, int second,
+                        fp_error *err)
+{
+    return fp_error_at(err, FP_ERR_PARSE, fp_linebuf_path(r->lb), line,
+                       "column '%s' given twice (columns %d and %d): expected each column once "
+                       "(which one holds the data?)",
+                       name, first + 1, second + 1);
+}
+
 int fp_ts_err_value(fp_ts_reader *r, int field, const char *text, size_t len, fp_error *err)
 {
     const char *name = r->colname[field] ? r->colname[field] : "?";
@@ -94,36 +107,8 @@ int fp_ts_parse_cell(const char *s, size_t len, double *out)
     return fp_parse_num(s, nlen, out) == 0 ? 0 : -1;
 }
 
-static fp_status fmt_init(fp_ts_reader *r, fp_error *err)
-{
-    switch (r->fmt) {
-    case FP_FMT_SMI_CSV:
-        return fp_smi_init(r, err);
-    case FP_FMT_DCGMI:
-        return fp_dcgmi_init(r, err);
-    case FP_FMT_TELEMETRY:
-        return fp_tcsv_init(r, err);
-    default:
-        return fp_error_at(err, FP_ERR_FORMAT, fp_linebuf_path(r->lb), 0,
-                           "%s is not a time-series format (expected smi-csv, dcgmi or telemetry)",
-                           fp_format_name(r->fmt));
-    }
-}
-
-static int fmt_next(fp_ts_reader *r, fp_sample *s, fp_error *err)
-{
-    switch (r->fmt) {
-    case FP_FMT_SMI_CSV:
-        return fp_smi_next(r, s, err);
-    case FP_FMT_DCGMI:
-        return fp_dcgmi_next(r, s, err);
-    default:
-        return fp_tcsv_next(r, s, err);
-    }
-}
-
 /* Back to the first data row; info counters restart, facts learnt at open stay. */
-static fp_status restart(fp_ts_reader *r, fp_error *err)
+fp_status fp_ts_restart(fp_ts_reader *r, fp_error *err)
 {
     fp_status st = fp_linebuf_rewind(r->lb, err);
     if (st != FP_OK)
@@ -136,7 +121,69 @@ static fp_status restart(fp_ts_reader *r, fp_error *err)
     r->garbage_count = 0;
     r->seen_data = 0;
     r->pending_rc = 0;
-    return fmt_init(r, err);
+    r->last_t = NAN;
+    return r->ops->open(r, err);
+}
+
+/*
+ * The checks every sample passes (docs/formats.md, "Impossible values"): each value inside its
+ * column's physical range, and time never going backwards. The error is at the line just read,
+ * which holds the sample.
+ */
+static __attribute__((noinline)) int check_failed(fp_ts_reader *r, const fp_sample *s,
+                                                  fp_error *err)
+{
+    const char *path = fp_linebuf_path(r->lb);
+    long line = fp_linebuf_lineno(r->lb);
+    double t = s->v[FP_COL_T_S];
+    for (int c = 0; c < FP_COL_COUNT; c++) {
+        double v = s->v[c];
+        if (v < fp_col_lo[c] || v > fp_col_hi[c])
+            return fp_error_at(err, FP_ERR_PARSE, path, line,
+                               "%s = %.10g is impossible (expected %s)", fp_col_name((fp_col)c), v,
+                               fp_col_range_text((fp_col)c));
+    }
+    return fp_error_at(err, FP_ERR_PARSE, path, line,
+                       "time went backwards: t_s %.10g s after %.10g s (expected the samples in "
+                       "time order; two writers in one file, or the clock set back?)",
+                       t, r->last_t);
+}
+
+/* The last line had no newline: the file was cut (a crash, a full disk) and the row's last
+ * value may be cut short (1410 read as 14). Refused rather than guessed. */
+static __attribute__((noinline)) int truncated(fp_ts_reader *r, fp_error *err)
+{
+    return fp_error_at(err, FP_ERR_PARSE, fp_linebuf_path(r->lb), fp_linebuf_lineno(r->lb),
+                       "truncated last line (no newline at the end of the file): its last value "
+                       "may be cut short; expected every row to end with a newline");
+}
+
+static inline int check_sample(fp_ts_reader *r, const fp_sample *s, fp_error *err)
+{
+    /* Every column against its limits, branch-free (NAN compares false: "not available"
+     * passes), two columns per SSE2 compare. */
+    int bad = 0, c = 0;
+#if defined(__SSE2__)
+    __m128d acc = _mm_setzero_pd();
+#pragma GCC unroll 12
+    for (; c + 2 <= FP_COL_COUNT; c += 2) {
+        __m128d v = _mm_loadu_pd(&s->v[c]);
+        acc = _mm_or_pd(acc, _mm_or_pd(_mm_cmplt_pd(v, _mm_loadu_pd(&fp_col_lo[c])),
+                                       _mm_cmpgt_pd(v, _mm_loadu_pd(&fp_col_hi[c]))));
+    }
+    bad = _mm_movemask_pd(acc) != 0;
+#endif
+    for (; c < FP_COL_COUNT; c++)
+        bad |= (s->v[c] < fp_col_lo[c]) | (s->v[c] > fp_col_hi[c]);
+    double t = s->v[FP_COL_T_S];
+    bad |= t < r->last_t;
+    if (__builtin_expect(bad, 0) && !r->unchecked)
+        return check_failed(r, s, err);
+    if (__builtin_expect(fp_linebuf_last_unterminated(r->lb), 0) && !r->unchecked)
+        return truncated(r, err);
+    if (t == t)
+        r->last_t = t;
+    return 1;
 }
 
 static double median(double *v, int n)
@@ -166,7 +213,7 @@ static fp_status prescan(fp_ts_reader *r, fp_error *err)
     int ngaps = 0, rc;
     long n = 0;
     r->prescanning = 1;
-    while (n < PRESCAN_ROWS && (rc = fmt_next(r, &s, err)) == 1) {
+    while (n < PRESCAN_ROWS && (rc = fp_ts_next(r, &s, err)) == 1) {
         if (n > 0 && isfinite(prev_t) && isfinite(s.v[FP_COL_T_S]) && s.v[FP_COL_T_S] > prev_t)
             gaps[ngaps++] = s.v[FP_COL_T_S] - prev_t;
         prev_t = s.v[FP_COL_T_S];
@@ -183,8 +230,22 @@ static fp_status prescan(fp_ts_reader *r, fp_error *err)
     return FP_OK;
 }
 
-static fp_status open_common(fp_linebuf *lb, fp_format fmt, const fp_ts_options *opt,
-                             fp_ts_reader **out, fp_error *err)
+/* The ops of a time-series format, or NULL with err set. */
+static const fp_format_ops *ts_ops(const char *name, fp_format fmt, fp_error *err)
+{
+    const fp_format_ops *ops = fp_format_get(fmt);
+    if (!ops)
+        fp_error_at(err, FP_ERR_FORMAT, name, 0, "unknown input format %d", (int)fmt);
+    else if (!ops->next)
+        fp_error_at(err, FP_ERR_FORMAT, name, 0,
+                    "this is %s, not a time series (expected an nvidia-smi CSV, a dcgmi dmon "
+                    "table or a telemetry.csv)",
+                    ops->description);
+    return ops && ops->next ? ops : NULL;
+}
+
+static fp_status open_common(fp_linebuf *lb, fp_format fmt, const fp_format_ops *ops,
+                             const fp_ts_options *opt, int flags, fp_ts_reader **out, fp_error *err)
 {
     fp_ts_reader *r = calloc(1, sizeof *r);
     if (!r) {
@@ -193,6 +254,9 @@ static fp_status open_common(fp_linebuf *lb, fp_format fmt, const fp_ts_options 
     }
     r->lb = lb;
     r->fmt = fmt;
+    r->ops = ops;
+    r->last_t = NAN;
+    r->unchecked = (flags & FP_TS_UNCHECKED) != 0;
     if (opt) {
         r->opt = *opt;
     } else {
@@ -201,26 +265,13 @@ static fp_status open_common(fp_linebuf *lb, fp_format fmt, const fp_ts_options 
     r->info.format = fmt;
     r->info.start_utc = NAN;
     r->keep_index = r->opt.gpu_index >= 0 ? r->opt.gpu_index : -1;
-    fp_status st = fmt_init(r, err);
-    if (st == FP_OK && fmt == FP_FMT_DCGMI) {
-        double iv = r->opt.interval_s > 0 ? r->opt.interval_s : fp_dcgmi_infer_interval(r);
-        const char *how = r->opt.interval_s > 0 ? "given" : "inferred from TOTEC and POWER";
-        if (!(iv > 0)) {
-            iv = 0.1;
-            how = "default; pass the dmon -d interval to be exact";
-        }
-        r->interval = iv;
-        r->info.interval_s = iv;
-        r->info.time_reconstructed = 1;
-        fp_warn(r->opt.diag,
-                "%s: dcgmi rows carry no timestamps: time rebuilt at %g s per row (%s)",
-                fp_linebuf_path(lb), iv, how);
-        st = restart(r, err);
-    }
+    fp_status st = ops->open(r, err);
+    if (st == FP_OK && ops->prepare)
+        st = ops->prepare(r, err);
     if (st == FP_OK)
         st = prescan(r, err);
     if (st == FP_OK)
-        st = restart(r, err);
+        st = fp_ts_restart(r, err);
     if (st != FP_OK) {
         fp_ts_close(r);
         return st;
@@ -232,22 +283,26 @@ static fp_status open_common(fp_linebuf *lb, fp_format fmt, const fp_ts_options 
 fp_status fp_ts_open(const char *path, fp_format fmt, const fp_ts_options *opt, fp_ts_reader **out,
                      fp_error *err)
 {
+    return fp_ts_open_flags(path, fmt, opt, 0, out, err);
+}
+
+fp_status fp_ts_open_flags(const char *path, fp_format fmt, const fp_ts_options *opt, int flags,
+                           fp_ts_reader **out, fp_error *err)
+{
     *out = NULL;
     if (fmt == FP_FMT_AUTO) {
         fp_status st = fp_detect_file_format(path, &fmt, err);
         if (st != FP_OK)
             return st;
     }
-    if (fmt != FP_FMT_SMI_CSV && fmt != FP_FMT_DCGMI && fmt != FP_FMT_TELEMETRY)
-        return fp_error_at(err, FP_ERR_FORMAT, path, 0,
-                           "this is a %s file, not a time series (expected an nvidia-smi CSV, a "
-                           "dcgmi dmon table or a telemetry.csv)",
-                           fp_format_name(fmt));
+    const fp_format_ops *ops = ts_ops(path, fmt, err);
+    if (!ops)
+        return FP_ERR_FORMAT;
     fp_linebuf *lb;
     fp_status st = fp_linebuf_open(&lb, path, err);
     if (st != FP_OK)
         return st;
-    return open_common(lb, fmt, opt, out, err);
+    return open_common(lb, fmt, ops, opt, flags, out, err);
 }
 
 fp_status fp_ts_open_mem(const void *data, size_t len, const char *name, fp_format fmt,
@@ -261,13 +316,14 @@ fp_status fp_ts_open_mem(const void *data, size_t len, const char *name, fp_form
         if (st != FP_OK)
             return st;
     }
-    if (fmt != FP_FMT_SMI_CSV && fmt != FP_FMT_DCGMI && fmt != FP_FMT_TELEMETRY)
-        return fp_error_at(err, FP_ERR_FORMAT, name, 0, "not a time-series format");
+    const fp_format_ops *ops = ts_ops(name, fmt, err);
+    if (!ops)
+        return FP_ERR_FORMAT;
     fp_linebuf *lb;
     fp_status st = fp_linebuf_open_mem(&lb, data, len, name, err);
     if (st != FP_OK)
         return st;
-    return open_common(lb, fmt, opt, out, err);
+    return open_common(lb, fmt, ops, opt, 0, out, err);
 }
 
 /* The error an earlier fp_ts_next_batch held back (returned once). */
@@ -284,28 +340,18 @@ int fp_ts_next(fp_ts_reader *r, fp_sample *s, fp_error *err)
 {
     if (__builtin_expect(r->pending_rc != 0, 0))
         return take_pending(r, err);
-    return fmt_next(r, s, err);
+    int rc = r->ops->next(r, s, err);
+    return rc == 1 ? check_sample(r, s, err) : rc;
 }
 
 int fp_ts_next_batch(fp_ts_reader *r, fp_sample *s, int n, fp_error *err)
 {
     if (r->pending_rc)
         return take_pending(r, err);
+    int (*next)(fp_ts_reader *, fp_sample *, fp_error *) = r->ops->next;
     int k = 0, rc = 1;
-    switch (r->fmt) { /* one dispatch per batch */
-    case FP_FMT_SMI_CSV:
-        while (k < n && (rc = fp_smi_next(r, &s[k], err)) == 1)
-            k++;
-        break;
-    case FP_FMT_DCGMI:
-        while (k < n && (rc = fp_dcgmi_next(r, &s[k], err)) == 1)
-            k++;
-        break;
-    default:
-        while (k < n && (rc = fp_tcsv_next(r, &s[k], err)) == 1)
-            k++;
-        break;
-    }
+    while (k < n && (rc = next(r, &s[k], err)) == 1 && (rc = check_sample(r, &s[k], err)) == 1)
+        k++;
     if (rc < 0) {
         if (k == 0)
             return rc;
@@ -320,7 +366,7 @@ int fp_ts_next_batch(fp_ts_reader *r, fp_sample *s, int n, fp_error *err)
 
 fp_status fp_ts_rewind(fp_ts_reader *r, fp_error *err)
 {
-    return restart(r, err);
+    return fp_ts_restart(r, err);
 }
 
 const fp_ts_info *fp_ts_get_info(const fp_ts_reader *r)

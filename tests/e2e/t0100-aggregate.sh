@@ -25,7 +25,7 @@ cell() { # file gpu app freq column
 small=$TD/agg/runs_small.csv
 "$FP" aggregate "$small" -o "$tmp/small.csv" --dropped "$tmp/small_dropped.csv" 2>"$tmp/small.err"
 check "fixture: exit 0" test $? -eq 0
-check "fixture: header is the DESIGN.md contract, then time_cv,energy_cv,gpu_name" \
+check "fixture: header is the docs/formats.md contract, then time_cv,energy_cv,gpu_name" \
     test "$(head -1 "$tmp/small.csv")" = "$contract,time_cv,energy_cv,gpu_name"
 check "fixture: one row per clock" test "$(tail -n +2 "$tmp/small.csv" | wc -l)" -eq 12
 check "fixture: rows sorted by clock descending" \

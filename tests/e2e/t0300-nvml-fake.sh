@@ -51,7 +51,7 @@ check "gpus --json second UUID" grep -q '"uuid": "GPU-fa4e0000-0000-4000-8000-00
 LD_LIBRARY_PATH=$FAKE "$FREQPILOT" sample --count 3 --interval-ms 50 >"$tmp/t.csv" 2>"$tmp/err"
 rc=$?
 check "sample exits 0" test $rc -eq 0
-# The DESIGN.md contract columns come first, in this order (more may follow).
+# The docs/formats.md contract columns come first, in this order (more may follow).
 expect='t_s,power_w,power_avg_w,energy_mj,sm_clock_mhz,mem_clock_mhz,gpu_util_pct,mem_util_pct,sm_active,sm_occupancy,tensor_active,dram_active,fp64_active,fp32_active,fp16_active,temp_c,mem_temp_c,fb_used_mib,pstate,throttle_reasons,power_limit_w'
 header=$(head -1 "$tmp/t.csv")
 check "sample header starts with the telemetry.csv contract" test "${header:0:${#expect}}" = "$expect"

@@ -77,7 +77,7 @@ for k in baseline results gpu app objective max_slowdown freq_mhz baseline_mhz t
     feasible flags verdict verdict_reason slowdown_bound margin confidence budget_confidence; do
     grep -q "\"$k\":" "$tmp/sim.json" || { nok "json: key $k"; continue; }
 done
-ok "json: DESIGN.md keys present"
+ok "json: docs/formats.md keys present"
 check "json: baseline max" grep -q '"baseline": "max"' "$tmp/sim.json"
 
 # --- deploy script ---

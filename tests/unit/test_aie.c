@@ -21,9 +21,8 @@ static void test_profile_names(void **state)
 {
     fp_aie_name n;
     char arch[32], mode[32], app[64], gpu[64];
-    long id, rn;
-    int rep;
-    double mhz;
+    long id;
+    fp_aie_job_name jn;
     (void)state;
     assert_true(fp_aie_parse_profile_name("GV100-baseline-LSTM-1380-0", &n));
     assert_string_equal(n.gpu, "V100");
@@ -64,53 +63,109 @@ static void test_profile_names(void **state)
     assert_false(fp_aie_parse_job_dir("results_h100_llama", gpu, sizeof gpu, app, sizeof app, &id));
     assert_false(fp_aie_parse_job_dir("results", gpu, sizeof gpu, app, sizeof app, &id));
 
-    assert_true(fp_aie_parse_job_profile("run_108_03_freq_855_profile.csv", &rn, &rep, &mhz));
-    assert_int_equal(rn, 108);
-    assert_int_equal(rep, 3);
-    assert_float_equal(mhz, 855, 0);
-    assert_false(fp_aie_parse_job_profile("run_108_03_freq_855_profile.csv.bak", &rn, &rep, &mhz));
-    assert_false(fp_aie_parse_job_profile("run_108_freq_855_profile.csv", &rn, &rep, &mhz));
+    /* The run ids the original scripts write: <n>_<rep> (DVFS), baseline_<rep>, <rep>. */
+    assert_true(fp_aie_parse_job_profile("run_108_03_freq_855_profile.csv", &jn));
+    assert_string_equal(jn.run_id, "108_03");
+    assert_int_equal(jn.run_no, 108);
+    assert_int_equal(jn.rep, 3);
+    assert_float_equal(jn.freq_mhz, 855, 0);
+    assert_true(fp_aie_parse_job_profile("run_baseline_01_freq_1785_profile.csv", &jn));
+    assert_string_equal(jn.run_id, "baseline_01");
+    assert_int_equal(jn.run_no, -1);
+    assert_int_equal(jn.rep, 1);
+    assert_float_equal(jn.freq_mhz, 1785, 0);
+    assert_true(fp_aie_parse_job_profile("run_02_freq_1410_profile.csv", &jn));
+    assert_string_equal(jn.run_id, "02");
+    assert_int_equal(jn.rep, 2);
+    assert_false(fp_aie_parse_job_profile("run_108_03_freq_855_profile.csv.bak", &jn));
+    assert_false(fp_aie_parse_job_profile("run_108_03_freq_855_app.out", &jn));
+    assert_false(fp_aie_parse_job_profile("run_x_03_freq_855_profile.csv", &jn));
+    assert_false(fp_aie_parse_job_profile("run_108_03_freq_0_profile.csv", &jn));
+    assert_false(fp_aie_parse_job_profile("run_108_03_freq_99999_profile.csv", &jn));
 }
 
 static void test_timing_summary(void **state)
 {
-    static const char good[] = "run_id,frequency_mhz,duration_seconds,exit_code,status\n"
-                               "1,1785,20.4,0,success\n2,1785,19.9,1,failed\n";
+    /* As the original scripts write it: the header in a comment, string run ids, whole-second
+     * durations, exit status 124 = timeout. */
+    static const char real[] = "# Run Timing Summary\n"
+                               "# Format: run_id,frequency_mhz,duration_seconds,exit_code,status\n"
+                               "baseline_01,1785,38,0,success\n"
+                               "3_02,1770,41,0,success\n"
+                               "7_01,1740,44,124,timeout\n";
+    static const char plain[] = "run_id,frequency_mhz,duration_seconds,exit_code,status\n"
+                                "1,1785,20.4,0,success\n2,1785,19.9,1,failed\n";
     static const char bad_num[] = "run_id,frequency_mhz,duration_seconds,exit_code,status\n"
                                   "1,1785,20.4,0,success\n2,1785,abc,0,success\n";
     static const char bad_cols[] = "run_id,frequency_mhz,duration_seconds,exit_code,status\n"
                                    "1,1785,20.4,0\n";
     static const char no_header[] = "1,1785,20.4,0,success\n";
     static const char trunc[] = "run_id,frequency_mhz,duration_seconds,exit_code,status\n1,17";
+    static const char twice[] = "# Format: run_id,frequency_mhz,duration_seconds,exit_code,status\n"
+                                "3_02,1770,41,0,success\n3_02,1770,40,0,success\n";
+    static const char contra[] =
+        "# Format: run_id,frequency_mhz,duration_seconds,exit_code,status\n"
+        "3_02,1770,41,124,success\n";
+    static const char negative[] = "# Format: run_id,frequency_mhz,duration_seconds,exit_code,"
+                                   "status\n3_02,-1005,41,0,success\n";
     fp_timing_row *rows;
     size_t n;
+    int whole;
     fp_error err;
     (void)state;
-    assert_int_equal(fp_timing_summary_parse_mem(good, sizeof good - 1, "t.log", &rows, &n, &err),
-                     FP_OK);
+    assert_int_equal(
+        fp_timing_summary_parse_mem(real, sizeof real - 1, "t.log", &rows, &n, &whole, &err),
+        FP_OK);
+    assert_int_equal(n, 3);
+    assert_true(whole);
+    assert_string_equal(rows[0].run_id, "baseline_01");
+    assert_string_equal(rows[1].run_id, "3_02");
+    assert_float_equal(rows[1].freq_mhz, 1770, 0);
+    assert_float_equal(rows[1].duration_s, 41, 0);
+    assert_int_equal(rows[2].exit_code, 124);
+    assert_string_equal(rows[2].status, "timeout");
+    assert_int_equal(rows[2].line, 5);
+    free(rows);
+    assert_int_equal(
+        fp_timing_summary_parse_mem(plain, sizeof plain - 1, "t.log", &rows, &n, &whole, &err),
+        FP_OK);
     assert_int_equal(n, 2);
-    assert_int_equal(rows[1].run_id, 2);
+    assert_false(whole);
+    assert_string_equal(rows[1].run_id, "2");
     assert_float_equal(rows[1].duration_s, 19.9, 0);
     assert_int_equal(rows[1].exit_code, 1);
     assert_string_equal(rows[1].status, "failed");
     free(rows);
     assert_int_equal(
-        fp_timing_summary_parse_mem(bad_num, sizeof bad_num - 1, "t.log", &rows, &n, &err),
+        fp_timing_summary_parse_mem(bad_num, sizeof bad_num - 1, "t.log", &rows, &n, NULL, &err),
         FP_ERR_PARSE);
     assert_non_null(strstr(err.msg, "t.log:3:"));
     assert_non_null(strstr(err.msg, "duration_seconds"));
     assert_null(rows);
     assert_int_equal(
-        fp_timing_summary_parse_mem(bad_cols, sizeof bad_cols - 1, "t.log", &rows, &n, &err),
+        fp_timing_summary_parse_mem(bad_cols, sizeof bad_cols - 1, "t.log", &rows, &n, NULL, &err),
         FP_ERR_PARSE);
     assert_non_null(strstr(err.msg, "t.log:2: expected 5 columns, found 4"));
-    assert_int_equal(
-        fp_timing_summary_parse_mem(no_header, sizeof no_header - 1, "t.log", &rows, &n, &err),
-        FP_ERR_PARSE);
-    assert_non_null(strstr(err.msg, "t.log:1: expected the header"));
-    assert_int_equal(fp_timing_summary_parse_mem(trunc, sizeof trunc - 1, "t.log", &rows, &n, &err),
+    assert_int_equal(fp_timing_summary_parse_mem(no_header, sizeof no_header - 1, "t.log", &rows,
+                                                 &n, NULL, &err),
                      FP_ERR_PARSE);
+    assert_non_null(strstr(err.msg, "t.log:1: expected the header"));
+    assert_int_equal(
+        fp_timing_summary_parse_mem(trunc, sizeof trunc - 1, "t.log", &rows, &n, NULL, &err),
+        FP_ERR_PARSE);
     assert_non_null(strstr(err.msg, "t.log:2: truncated"));
+    assert_int_equal(
+        fp_timing_summary_parse_mem(twice, sizeof twice - 1, "t.log", &rows, &n, NULL, &err),
+        FP_ERR_PARSE);
+    assert_non_null(strstr(err.msg, "t.log:3: run_id '3_02' given twice (lines 2 and 3)"));
+    assert_int_equal(
+        fp_timing_summary_parse_mem(contra, sizeof contra - 1, "t.log", &rows, &n, NULL, &err),
+        FP_ERR_PARSE);
+    assert_non_null(strstr(err.msg, "t.log:2: exit_code 124 and status 'success' contradict"));
+    assert_int_equal(
+        fp_timing_summary_parse_mem(negative, sizeof negative - 1, "t.log", &rows, &n, NULL, &err),
+        FP_ERR_PARSE);
+    assert_non_null(strstr(err.msg, "t.log:2: column frequency_mhz: -1005 is impossible"));
 }
 
 static void test_perf_csv(void **state)
@@ -121,12 +176,14 @@ static void test_perf_csv(void **state)
     size_t n;
     fp_error err;
     (void)state;
-    assert_int_equal(fp_perf_csv_parse_mem(good, sizeof good - 1, "p.csv", sec, 8, &n, &err),
-                     FP_OK);
+    int whole;
+    assert_int_equal(
+        fp_perf_csv_parse_mem(good, sizeof good - 1, "p.csv", sec, 8, &n, &whole, &err), FP_OK);
+    assert_false(whole);
     assert_int_equal(n, 3);
     assert_float_equal(sec[0], 69.14942026138306, 0);
     assert_float_equal(sec[2], 22, 0);
-    assert_int_equal(fp_perf_csv_parse_mem(bad, sizeof bad - 1, "p.csv", sec, 8, &n, &err),
+    assert_int_equal(fp_perf_csv_parse_mem(bad, sizeof bad - 1, "p.csv", sec, 8, &n, NULL, &err),
                      FP_ERR_PARSE);
     assert_non_null(strstr(err.msg, "p.csv:2:"));
 }
@@ -141,9 +198,11 @@ static void test_job_fixture(void **state)
     assert_int_equal(fp_detect_format(dir, &f, &err), FP_OK);
     assert_int_equal(f, FP_FMT_AIE_JOB);
     assert_int_equal(fp_runs_load(dir, NULL, &l, &err), FP_OK);
-    assert_int_equal(l.len, 3);
-    /* Each profile: 6 idle rows (60 W), 10 active rows, 4 idle, 50 ms per row; the timing log
-     * says 0.45 s = the 10 active rows, so the window is exactly the active stretch. */
+    /* Three profiles and a failed run without one (timing_summary.log, real shape). */
+    assert_int_equal(l.len, 4);
+    /* Each profile: 6 idle rows (60 W), 41 active rows, 4 idle, 50 ms per row; the timing log
+     * says 2 s (whole seconds) = the 40 intervals of the active rows, so the window is exactly
+     * the active stretch. */
     static const double active_w[3] = {300, 280, 200};
     static const double mhz[3] = {1785, 1785, 1200};
     for (int i = 0; i < 3; i++) {
@@ -153,20 +212,31 @@ static void test_job_fixture(void **state)
         assert_int_equal(r->run_index, i + 1);
         assert_int_equal(r->repetition, i == 1 ? 2 : 1);
         assert_float_equal(r->freq_mhz, mhz[i], 0);
-        assert_float_equal(r->time_s, 0.45, 0);
-        assert_int_equal(r->samples, 10);
-        assert_float_equal(r->energy_counter_j, active_w[i] * 0.45, 1e-9);
-        assert_float_equal(r->energy_j, active_w[i] * 0.45, 1e-9);
-        assert_float_equal(r->energy_integral_j, active_w[i] * 0.45, 1e-6);
+        assert_float_equal(r->time_s, 2.0, 0);
+        assert_int_equal(r->samples, 41);
+        assert_float_equal(r->energy_counter_j, active_w[i] * 2.0, 1e-9);
+        assert_float_equal(r->energy_j, active_w[i] * 2.0, 1e-9);
+        assert_float_equal(r->energy_integral_j, active_w[i] * 2.0, 1e-6);
         assert_float_equal(r->power_w, active_w[i], 1e-6);
         assert_float_equal(r->sm_clock_mhz, mhz[i], 1e-9);
         assert_float_equal(r->sm_active, 0.8, 1e-9);
         assert_float_equal(r->dram_active, 0.3, 1e-9);
         assert_true(r->flags & FP_FLAG_WINDOW_FROM_TIMING);
         assert_true(r->flags & FP_FLAG_TIME_RECONSTRUCTED);
+        /* 1 s resolution on a 2 s run. */
+        assert_true(r->flags & FP_FLAG_COARSE_TIMING);
         assert_false(r->flags & (FP_FLAG_CLOCK_NOT_HELD | FP_FLAG_COUNTER_MISMATCH));
+        /* 3_01 timed out (exit 124). */
         assert_int_equal(!!(r->flags & FP_FLAG_FAILED), i == 2);
+        assert_int_equal(!!(r->flags & FP_FLAG_TIMEOUT), i == 2);
     }
+    /* 4_01 failed and left no profile: a failed run, no metrics, dropped for its reason. */
+    fp_run *r = &l.items[3];
+    assert_int_equal(r->run_index, 4);
+    assert_float_equal(r->freq_mhz, 1200, 0);
+    assert_true(r->flags & FP_FLAG_FAILED);
+    assert_false(r->flags & FP_FLAG_TIMEOUT);
+    assert_true(isnan(r->time_s));
     fp_run_list_free(&l);
 }
 
@@ -236,7 +306,7 @@ static void test_results_folder(void **state)
     /* Iteration 1: no timing line -> the detector, with a warning naming the file. */
     assert_int_equal(l.items[1].repetition, 2);
     assert_true(l.items[1].flags & FP_FLAG_WINDOW_DETECTED);
-    assert_float_equal(l.items[1].time_s, 0.45, 1e-9);
+    assert_float_equal(l.items[1].time_s, 2.0, 1e-9);
     int found = 0;
     for (int i = 0; i < w.n && i < 8; i++)
         if (strstr(w.text[i], "GH100-baseline-StableDiffusion-1785-1") &&

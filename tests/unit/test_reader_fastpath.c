@@ -6,7 +6,8 @@
  * repeated headers) and check every value against strtod() and the time
  * against a timestamp computed here, so both paths must agree with an
  * independent parser, row for row. Each test runs with every structural-bitmap
- * implementation the CPU has (bytes, SSE2, AVX2; telemetry/csvcore.h).
+ * implementation the CPU has (bytes, SSE2, AVX2; telemetry/csvcore.h). The readers' range and
+ * time-order checks are off here (FP_TS_UNCHECKED): the values are random, in random order.
  */
 #define _GNU_SOURCE
 #include <math.h>
@@ -22,6 +23,7 @@
 
 #include "freqpilot/reader.h"
 #include "telemetry/csvcore.h"
+#include "telemetry/ts_internal.h"
 #include "testutil.h"
 
 static unsigned rng_state = 12345;
@@ -114,7 +116,7 @@ static void test_smi_random_rows(void **state)
     fp_ts_reader *r;
     fp_error err;
     const char *path = tu_write_temp(text, len);
-    if (fp_ts_open(path, FP_FMT_AUTO, NULL, &r, &err) != FP_OK)
+    if (fp_ts_open_flags(path, FP_FMT_AUTO, NULL, FP_TS_UNCHECKED, &r, &err) != FP_OK)
         fail_msg("%s", err.msg);
     fp_sample s;
     int rc;
@@ -193,7 +195,7 @@ static void test_dcgmi_random_rows(void **state)
     fp_ts_reader *r;
     fp_error err;
     const char *path = tu_write_temp(text, len);
-    if (fp_ts_open(path, FP_FMT_AUTO, &opt, &r, &err) != FP_OK)
+    if (fp_ts_open_flags(path, FP_FMT_AUTO, &opt, FP_TS_UNCHECKED, &r, &err) != FP_OK)
         fail_msg("%s", err.msg);
     fp_sample s;
     int rc;
@@ -301,9 +303,9 @@ static void test_batch_matches_next(void **state)
     const char *path = tu_write_temp(text, len);
     fp_ts_reader *a = NULL, *b = NULL;
     fp_error ea, eb;
-    if (fp_ts_open(path, FP_FMT_AUTO, NULL, &a, &ea) != FP_OK)
+    if (fp_ts_open_flags(path, FP_FMT_AUTO, NULL, FP_TS_UNCHECKED, &a, &ea) != FP_OK)
         fail_msg("%s", ea.msg);
-    if (fp_ts_open(path, FP_FMT_AUTO, NULL, &b, &eb) != FP_OK)
+    if (fp_ts_open_flags(path, FP_FMT_AUTO, NULL, FP_TS_UNCHECKED, &b, &eb) != FP_OK)
         fail_msg("%s", eb.msg);
     fp_sample one, many[37];
     int ra, rb;
@@ -378,7 +380,7 @@ static void test_dcgmi_fixed_width(void **state)
     fp_ts_reader *r;
     fp_error err;
     const char *path = tu_write_temp(text, len);
-    if (fp_ts_open(path, FP_FMT_AUTO, &opt, &r, &err) != FP_OK)
+    if (fp_ts_open_flags(path, FP_FMT_AUTO, &opt, FP_TS_UNCHECKED, &r, &err) != FP_OK)
         fail_msg("%s", err.msg);
     fp_sample s;
     int rc;
@@ -413,7 +415,7 @@ static void test_smi_huge_index(void **state)
     fp_ts_reader *r = NULL;
     fp_error err;
     fp_sample s;
-    if (fp_ts_open(path, FP_FMT_SMI_CSV, NULL, &r, &err) == FP_OK) {
+    if (fp_ts_open_flags(path, FP_FMT_SMI_CSV, NULL, FP_TS_UNCHECKED, &r, &err) == FP_OK) {
         assert_int_equal(fp_ts_next(r, &s, &err), 1);
         assert_true(fp_ts_next(r, &s, &err) < 0);
         fp_ts_close(r);
@@ -434,7 +436,7 @@ static void test_dcgmi_blank_after_header(void **state)
     fp_ts_reader *r;
     fp_error err;
     fp_sample s;
-    if (fp_ts_open(path, FP_FMT_AUTO, &opt, &r, &err) != FP_OK)
+    if (fp_ts_open_flags(path, FP_FMT_AUTO, &opt, FP_TS_UNCHECKED, &r, &err) != FP_OK)
         fail_msg("%s", err.msg);
     for (int pass = 0; pass < 2; pass++) {
         assert_int_equal(fp_ts_next(r, &s, &err), 1);

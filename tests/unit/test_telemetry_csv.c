@@ -111,7 +111,7 @@ static void test_writer_round_trip(void **state)
         in[i].v[FP_COL_SM_ACTIVE] = (double)rand() / RAND_MAX;
         in[i].v[FP_COL_SM_CLOCK_MHZ] = i % 7 ? 1410 : NAN;
         in[i].v[FP_COL_THROTTLE_REASONS] = (double)(i % 3 ? 4 : 0x8000000000ULL);
-        in[i].v[FP_COL_TEMP_C] = -(double)(i % 50);
+        in[i].v[FP_COL_TEMP_C] = -(double)(i % 40); /* down to -39 C: inside the range */
     }
     assert_int_equal(fp_telemetry_writer_open(&w, path, &err), FP_OK);
     for (int i = 0; i < N; i++)
