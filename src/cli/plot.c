@@ -35,7 +35,8 @@ static const char help_text[] =
     "                their value at the highest clock; 95% bands on energy and time; the clocks\n"
     "                chosen by every recommendation given (optimize JSON) are marked on top.\n"
     "    pareto      time vs energy of every clock (both relative to the highest clock), the\n"
-    "                non-dominated frontier, its knee and the choice under --max-slowdown.\n"
+    "                non-dominated frontier with each point's clock, its knee and optimize's\n"
+    "                choice under --max-slowdown (or each app's --constraints budget).\n"
     "    savings     energy saving and slowdown per (gpu, app) with 95% intervals, unconstrained\n"
     "                vs constrained (--max-slowdown), for --objective.\n"
     "    optima      clock chosen per (gpu, app) and objective within the GPU's clock range.\n"
@@ -50,9 +51,9 @@ static const char help_text[] =
     "INPUTS\n"
     "    Classified by content: optimize JSON (\"results\"), model curves JSON\n"
     "    (\"freqpilot-model-curves\"), an aggregated.csv, or anything `freqpilot aggregate`\n"
-    "    reads (aggregated on the fly). savings and optima without an optimize JSON run the\n"
-    "    optimize library on the data: the same results as `freqpilot optimize DATA\n"
-    "    --objective OBJ --max-slowdown none,X`.\n"
+    "    reads (aggregated on the fly). pareto, savings and optima without an optimize JSON\n"
+    "    run the optimize library on the data: the same results as `freqpilot optimize DATA\n"
+    "    --objective OBJ --max-slowdown none,X` (with --constraints C: also that option).\n"
     "\n"
     "OPTIONS\n"
     "    -o, --output FILE     output; the format comes from the extension\n"
@@ -267,7 +268,7 @@ int cmd_plot(int argc, char **argv)
         if (!st && k != 5 && !d.have_agg && k != 2)
             st = fp_error_set(&err, FP_ERR_INVALID,
                               "%s needs aggregated data (aggregated.csv or runs)", kind);
-        if (!st && (k == 2 || k == 3) && d.recs.len == 0) {
+        if (!st && (k == 1 || k == 2 || k == 3) && d.recs.len == 0) {
             if (!d.have_agg) {
                 st = fp_error_set(&err, FP_ERR_INVALID, "%s needs an optimize JSON", kind);
             } else {

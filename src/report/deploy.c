@@ -99,7 +99,10 @@ void fp_deploy_budgets_text(const fp_deploy_rule *r, const char *const *apps, si
     if (!r->constraints) {
         ADD("Budgets used: %s for every app (the default)", def);
     } else {
-        ADD("Budgets used: %s (%s):", r->constraints->name, r->constraints->source);
+        if (strncmp(r->constraints->source, "preset ", 7) == 0)
+            ADD("Budgets used: %s:", r->constraints->source);
+        else
+            ADD("Budgets used: %s (%s):", r->constraints->name, r->constraints->source);
         for (size_t i = 0; i < napps; i++) {
             char from[96], b[32];
             double v = budget_of(r, apps[i], from, sizeof from);
@@ -209,6 +212,17 @@ int fp_deploy_nothing_to_optimise(const fp_deploy_table *t, char *buf, size_t n)
 {
     if (t->n == 0 || t->nsingle != t->n)
         return 0;
+    int same = 1;
+    for (size_t i = 1; i < t->n; i++)
+        same &= t->rows[i].only_clock_mhz == t->rows[0].only_clock_mhz;
+    if (same) {
+        snprintf(buf, n,
+                 "Nothing to optimise: one clock measured (%.0f MHz) for %s%zu (GPU, app) "
+                 "pair%s. Measure at least 3 clocks to choose one.",
+                 t->rows[0].only_clock_mhz, t->n > 1 ? "each of the " : "", t->n,
+                 t->n > 1 ? "s" : "");
+        return 1;
+    }
     size_t off = (size_t)snprintf(buf, n, "Nothing to optimise: one clock measured");
     for (size_t i = 0; i < t->n && off < n; i++)
         off += (size_t)snprintf(buf + off, n - off, "%s%s %s at %.0f MHz", i ? ", " : " (",
@@ -237,12 +251,12 @@ static void cell(FILE *fp, const char *s, int w)
 void fp_deploy_print(const fp_deploy_table *t, const fp_deploy_rule *rule, FILE *fp)
 {
     char buf[1024];
-    fp_deploy_rule_text(rule, buf, sizeof buf);
-    fprintf(fp, "# %s\n", buf);
     if (fp_deploy_nothing_to_optimise(t, buf, sizeof buf)) {
         fprintf(fp, "%s\n", buf);
         return;
     }
+    fp_deploy_rule_text(rule, buf, sizeof buf);
+    fprintf(fp, "# %s\n", buf);
     static const char *const hdr[] = {
         "gpu",    "app",    "MHz", "base", "energy saving [95% CI]", "slowdown [95% CI]",
         "budget", "verdict"};

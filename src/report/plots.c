@@ -445,6 +445,13 @@ fp_status fp_plot_savings(const fp_rec_list *recs, const fp_plot_opts *o, fp_fig
                 dl[i] = r ? r->slowdown_lo : NAN;
                 dh[i] = r ? r->slowdown_hi : NAN;
             }
+            /* With --constraints there is no unconstrained result ('none' is each app's own
+             * budget): a series with nothing to draw is left out of the figure and its legend. */
+            int any = 0;
+            for (size_t i = 0; i < n; i++)
+                any |= isfinite(s[i]);
+            if (!any && !c)
+                continue;
             const char *name = c ? con : "Unconstrained";
             int color = c ? FP_C_BLUE : FP_C_ORANGE;
             fp_series *a = fp_panel_add_series(p0, name, FP_SERIES_BARS, color, n, x, s, sl, sh);

@@ -51,13 +51,15 @@ static const char css[] =
     "body{font-family:'DejaVu Sans',Verdana,sans-serif;max-width:1240px;margin:.8em auto;"
     "padding:0 1em;color:#222;line-height:1.35}"
     "h1{font-size:1.5em;margin:.2em 0 .1em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;"
-    "margin-top:1.6em}h3{margin-bottom:.3em}#decision h2{margin-top:.5em;font-size:1.25em}"
+    "margin-top:1.6em}h3{margin-bottom:.3em}#decision h2{margin:.3em 0 .2em;font-size:1.25em}"
+    "p.meta{margin:.1em 0}"
     "table{border-collapse:collapse;font-size:.85em;margin:.5em 0}"
     "th,td{border:1px solid #ddd;padding:.25em .5em;text-align:left;vertical-align:top}"
     "th{background:#f2f2f2}td.n{text-align:right;font-variant-numeric:tabular-nums}"
-    "table.deploy{font-size:.9em}table.deploy td,table.deploy th{padding:.2em .5em}"
-    "table.deploy td.set{font-weight:bold;font-size:1.1em}"
-    "table.deploy tr.why td{border-top:none;color:#555;font-size:.85em;padding:0 .5em .3em 2em}"
+    "table.deploy{font-size:.9em;line-height:1.25}table.deploy td,table.deploy th{padding:.15em "
+    ".5em}table.deploy td.set{font-weight:bold}"
+    "table.deploy tr.why td{border-top:none;color:#555;font-size:.8em;line-height:1.2;"
+    "padding:0 .5em .2em 2em}"
     "table.deploy tr.row.nodep td{border-bottom:none}table.deploy td{white-space:nowrap}"
     "table.deploy tr.why td{white-space:normal}table.deploy td.keep{color:#666}"
     "tr.total td{font-weight:bold;background:#fafafa}tr.sub td{background:#fafafa}"
@@ -67,7 +69,7 @@ static const char css[] =
     ".sim{background:#D55E00;color:#fff;font-weight:bold;padding:.3em 1em;margin:.3em 0;"
     "letter-spacing:.05em}"
     ".warn{color:#D55E00}.ok{color:#009E73;font-weight:bold}.verdict.warn{font-weight:bold}"
-    ".rule{font-size:.9em;margin:.2em 0 .4em}.nothing{font-size:1.2em;font-weight:bold}"
+    ".rule{font-size:.85em;margin:.2em 0 .3em}.nothing{font-size:1.2em;font-weight:bold}"
     ".cards{display:flex;flex-wrap:wrap;gap:.8em}.card{border:1px solid #ddd;padding:.4em .6em;"
     "width:360px;font-size:.85em}.card h3{margin:.1em 0 .3em;font-size:1.05em}"
     ".card svg{max-width:100%;height:auto}.limit{color:#444}"
@@ -271,7 +273,7 @@ fp_status fp_report_write_html(const fp_report_input *in, const char *path, fp_e
     simulated_banner(&b, &ctx);
     fp_sbuf_printf(&b, "<h1>");
     esc(&b, title);
-    fp_sbuf_printf(&b, "</h1>\n<p class=\"muted\">");
+    fp_sbuf_printf(&b, "</h1>\n<p class=\"muted meta\">");
     size_t first[1024];
     size_t np = fp_report_pairs(in->agg, first, 1024);
     const char *gpus[64];

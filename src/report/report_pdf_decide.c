@@ -266,22 +266,29 @@ void fp_pdf_decision(fp_pdf_doc *d)
 {
     const fp_report_ctx *c = d->ctx;
     fp_pdf_heading(d, "Which clock to set", 12);
-    fp_pdf_para_at(d, c->rule_text, 8, 0, 0, 0);
-    fp_pdf_para_at(d, c->budgets_text, 8, 0, 0, 0);
     if (c->nothing) {
         fp_pdf_para(d, c->nothing_text, 11, 1);
         return;
     }
+    fp_pdf_para_at(d, c->rule_text, 8, 0, 0, 0);
+    fp_pdf_para_at(d, c->budgets_text, 8, 0, 0, 0);
     if (c->deploy.n == 0) {
         fp_pdf_para(d, "No recommendations were given (run freqpilot optimize).", PDF_BODY_FS, 0);
         return;
     }
     deploy_table(d);
     char buf[256];
-    snprintf(buf, sizeof buf,
-             "%zu of %zu (GPU, app) choices are deployable; the others keep the default clocks, "
-             "for the reason under each. Every objective and budget computed is in the appendix.",
-             c->deploy.ndeployable, c->deploy.n);
+    if (c->deploy.ndeployable == c->deploy.n)
+        snprintf(buf, sizeof buf,
+                 "All %zu (GPU, app) choices are deployable. Every objective and budget computed "
+                 "is in the appendix.",
+                 c->deploy.n);
+    else
+        snprintf(buf, sizeof buf,
+                 "%zu of %zu (GPU, app) choices are deployable; the others keep the default "
+                 "clocks, for the reason under each. Every objective and budget computed is in "
+                 "the appendix.",
+                 c->deploy.ndeployable, c->deploy.n);
     fp_pdf_para(d, buf, PDF_BODY_FS, 0);
     across(d);
     impact(d);
@@ -369,7 +376,7 @@ void fp_pdf_validation(fp_pdf_doc *d)
 {
     const fp_report_ctx *c = d->ctx;
     const fp_report_input *in = d->in;
-    if (!in->vals || in->vals->len == 0 || c->deploy.n == 0)
+    if (!in->vals || in->vals->len == 0 || c->deploy.n == 0 || c->nothing)
         return;
     fp_pdf_new_page(d);
     fp_pdf_heading(d, "Validation", 12);
