@@ -121,6 +121,11 @@ enum {
 struct fp_impact_opts;
 /* c one of CLI_OPT_UTILISATION..CLI_OPT_GPUS: arg into o; 0, or EXIT_USAGE after the message. */
 int cli_impact_option(const char *cmd, int c, const char *arg, struct fp_impact_opts *o);
+/* --constraints SPEC (a file or a preset): *out = c read from it (NULL when spec is NULL or
+ * ""). Returns 0, or EXIT_FAIL after printing why it cannot be read. */
+struct fp_constraints;
+int cli_open_constraints(const char *spec, struct fp_constraints *c,
+                         const struct fp_constraints **out);
 /* --constraints of report, run, pareto and plot: documented with the same words. */
 #define CLI_CONSTRAINTS_HELP                                                                       \
     "    --constraints FILE|PRESET\n"                                                              \

@@ -255,16 +255,12 @@ int cmd_optimize(int argc, char **argv)
     if (nobjs == 0)
         fp_objective_parse("energy", &objs[nobjs++], NULL);
 
-    fp_constraints cons, *consp = NULL;
-    if (constraints_path) {
-        if (fp_constraints_open(constraints_path, &cons, &err)) {
-            cli_error("%s", err.msg);
-            return EXIT_FAIL;
-        }
-        consp = &cons;
-    } else if (nbudgets == 0) {
+    fp_constraints cons;
+    const fp_constraints *consp;
+    if (cli_open_constraints(constraints_path, &cons, &consp))
+        return EXIT_FAIL;
+    if (!consp && nbudgets == 0)
         budgets[nbudgets++] = 0.05;
-    }
 
     fp_opt_data data;
     if (fp_opt_data_load((const char *const *)(argv + optind), (size_t)ninputs, NULL, &diag, &data,

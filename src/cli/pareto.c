@@ -196,10 +196,9 @@ int cmd_pareto(int argc, char **argv)
     if (constraints_spec && have_budget)
         return cli_usage_error("pareto", "give either --max-slowdown or --constraints");
     fp_constraints cons;
-    if (constraints_spec && fp_constraints_open(constraints_spec, &cons, &err)) {
-        cli_error("%s", err.msg);
+    const fp_constraints *consp;
+    if (cli_open_constraints(constraints_spec, &cons, &consp))
         return EXIT_FAIL;
-    }
     if (nobjs == 0) {
         static const char *const defaults[] = {"energy", "time", "edp", "ed2p"};
         for (size_t i = 0; i < 4; i++)
@@ -215,8 +214,7 @@ int cmd_pareto(int argc, char **argv)
     json_t *root = NULL, *curves = NULL;
     fp_atomic_file f;
     int rc = EXIT_FAIL, opened = 0;
-    if (fp_optimize(&data, objs, nobjs, &budget, 1, constraints_spec ? &cons : NULL, &o, &res,
-                    &err)) {
+    if (fp_optimize(&data, objs, nobjs, &budget, 1, consp, &o, &res, &err)) {
         cli_error("%s", err.msg);
         goto out;
     }

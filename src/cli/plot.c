@@ -237,13 +237,8 @@ int cmd_plot(int argc, char **argv)
     fp_error err;
     fp_error_clear(&err);
     fp_constraints cons;
-    if (constraints) {
-        if (fp_constraints_open(constraints, &cons, &err)) {
-            cli_error("%s", err.msg);
-            return EXIT_FAIL;
-        }
-        po.constraints = &cons;
-    }
+    if (cli_open_constraints(constraints, &cons, &po.constraints))
+        return EXIT_FAIL;
     fp_figure fig;
     memset(&fig, 0, sizeof fig);
     fp_status st;

@@ -161,13 +161,8 @@ int cmd_report(int argc, char **argv)
     fp_error err;
     fp_error_clear(&err);
     fp_constraints cons;
-    if (constraints) {
-        if (fp_constraints_open(constraints, &cons, &err)) {
-            cli_error("%s", err.msg);
-            return EXIT_FAIL;
-        }
-        in.constraints = &cons;
-    }
+    if (cli_open_constraints(constraints, &cons, &in.constraints))
+        return EXIT_FAIL;
     cli_diag_state ds = {0};
     fp_diag diag = cli_diag(&ds);
     fp_report_data d;

@@ -793,13 +793,9 @@ int cmd_run(int argc, char **argv)
     if (constraints_opt)
         snprintf(cfg.constraints, sizeof cfg.constraints, "%s", constraints_opt);
     fp_constraints cons;
-    if (cfg.constraints[0]) {
-        fp_error cerr;
-        if (fp_constraints_open(cfg.constraints, &cons, &cerr)) {
-            cli_error("%s", cerr.msg);
-            return EXIT_FAIL;
-        }
-    }
+    const fp_constraints *consp;
+    if (cli_open_constraints(cfg.constraints, &cons, &consp))
+        return EXIT_FAIL;
     /* The deploy choice of an app without a budget of its own is the headline budget's: make
      * sure optimize computes it. */
     if (isfinite(cfg.headline_slowdown) &&
@@ -1029,7 +1025,7 @@ int cmd_run(int argc, char **argv)
     /* The label follows the data: a dataset recorded on the simulated GPU is labelled too. */
     simulated |= fp_agg_simulated(&d.agg) || d.recs.simulated;
     in.simulated = simulated;
-    in.constraints = cfg.constraints[0] ? &cons : NULL;
+    in.constraints = consp;
     in.impact = &cfg.impact;
     in.agg = &d.agg;
     in.recs = &d.recs;

@@ -353,3 +353,17 @@ int cli_impact_option(const char *cmd, int c, const char *arg, fp_impact_opts *o
         }
     return cli_usage_error(cmd, "unknown option");
 }
+
+int cli_open_constraints(const char *spec, fp_constraints *c, const fp_constraints **out)
+{
+    *out = NULL;
+    if (!spec || !spec[0])
+        return 0;
+    fp_error err;
+    if (fp_constraints_open(spec, c, &err) != FP_OK) {
+        cli_error("%s", err.msg);
+        return EXIT_FAIL;
+    }
+    *out = c;
+    return 0;
+}

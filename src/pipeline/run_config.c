@@ -44,11 +44,21 @@ typedef struct cfg_ctx {
 static const struct {
     const char *section, *key;
 } keys[] = {
-    {"run", "objectives"},         {"run", "max_slowdown"},      {"run", "title"},
-    {"run", "headline_objective"}, {"run", "headline_slowdown"}, {"simulate", "gpus"},
-    {"simulate", "workloads"},     {"simulate", "runs"},         {"simulate", "clock_step"},
-    {"simulate", "seed"},          {"run", "constraints"},       {"impact", "utilisation"},
-    {"impact", "price_per_kwh"},   {"impact", "currency"},       {"impact", "grid_gco2_per_kwh"},
+    {"run", "objectives"},
+    {"run", "max_slowdown"},
+    {"run", "title"},
+    {"run", "headline_objective"},
+    {"run", "headline_slowdown"},
+    {"simulate", "gpus"},
+    {"simulate", "workloads"},
+    {"simulate", "runs"},
+    {"simulate", "clock_step"},
+    {"simulate", "seed"},
+    {"run", "constraints"},
+    {"impact", "utilisation"},
+    {"impact", "price_per_kwh"},
+    {"impact", "currency"},
+    {"impact", "grid_gco2_per_kwh"},
     {"impact", "gpus"},
 };
 #define NKEYS (sizeof keys / sizeof *keys)
@@ -266,8 +276,7 @@ static int handler(void *user, const char *section, const char *name, const char
     }
     default: /* [impact] */
         if (fp_impact_set(&c->impact, name, value))
-            return fail(x,
-                        "%s = '%s': expected %s", name, value,
+            return fail(x, "%s = '%s': expected %s", name, value,
                         !strcmp(name, "utilisation") ? "a fraction in (0, 1] or a percentage"
                         : !strcmp(name, "currency")  ? "a unit of 1 to 15 characters"
                         : !strcmp(name, "gpus")      ? "a number > 0"

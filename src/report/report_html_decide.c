@@ -255,8 +255,9 @@ void fp_html_decision(fp_sbuf *b, const fp_report_ctx *c)
     if (c->deploy.ndeployable == c->deploy.n)
         fp_sbuf_printf(b, "<p><b>All %zu</b> (GPU, app) choices are deployable.", c->deploy.n);
     else
-        fp_sbuf_printf(b, "<p><b>%zu of %zu</b> (GPU, app) choices are deployable; the others "
-                          "keep the default clocks, for the reason under each.",
+        fp_sbuf_printf(b,
+                       "<p><b>%zu of %zu</b> (GPU, app) choices are deployable; the others "
+                       "keep the default clocks, for the reason under each.",
                        c->deploy.ndeployable, c->deploy.n);
     fp_sbuf_printf(b, " Every objective and budget computed is in the <a href=\"#appendix\">"
                       "appendix</a>.</p>\n");

@@ -146,8 +146,7 @@ static void test_preset_by_name(void **state)
     /* the built-in copy is the file of contrib/constraints/, by path too */
     char path[4096];
     const char *src = getenv("FREQPILOT_SRC");
-    snprintf(path, sizeof path, "%s/contrib/constraints/ai-inference-energy.ini",
-             src ? src : ".");
+    snprintf(path, sizeof path, "%s/contrib/constraints/ai-inference-energy.ini", src ? src : ".");
     if (fp_constraints_open(path, &c, &err))
         fail_msg("%s", err.msg);
     assert_string_equal(c.name, "ai-inference-energy");

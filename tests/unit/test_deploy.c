@@ -190,8 +190,9 @@ static void test_single_clock(void **state)
     assert_int_equal(t.rows[0].state, FP_DEPLOY_SINGLE_CLOCK);
     char text[512];
     assert_int_equal(fp_deploy_nothing_to_optimise(&t, text, sizeof text), 1);
-    assert_string_equal(text, "Nothing to optimise: one clock measured (1410 MHz) for each of the 2 "
-                              "(GPU, app) pairs. Measure at least 3 clocks to choose one.");
+    assert_string_equal(text,
+                        "Nothing to optimise: one clock measured (1410 MHz) for each of the 2 "
+                        "(GPU, app) pairs. Measure at least 3 clocks to choose one.");
     char *buf = NULL;
     size_t len = 0;
     FILE *m = open_memstream(&buf, &len);
