@@ -7,9 +7,10 @@
  * On any error the temporary file is removed, so no partial output is ever
  * left behind. Path "-" writes to stdout (commit/abort do nothing then).
  * A symbolic link is followed, so the file it points at is replaced and the
- * link stays. An existing target that is not a regular file (/dev/null, a FIFO,
- * /dev/stdout) is written directly: renaming over it would replace the device.
- * A folder is an error.
+ * link stays; running as root (effective uid 0), a symbolic link is refused instead
+ * (FP_ERR_INVALID): one planted in a shared folder could aim root at any file. An existing target
+ * that is not a regular file (/dev/null, a FIFO, /dev/stdout) is written directly: renaming over it
+ * would replace the device. A folder is an error.
  */
 
 #include <stdio.h>

@@ -4,37 +4,40 @@
 
 /*
  * Clock safety: whoever changes a GPU's clocks or power limit does it through a guard, so
- * the GPU is put back on every exit path.
+ * the GPU is put back on every exit path, and one guard at a time owns a GPU.
  *
- *  - fp_clockguard_begin writes a state file (JSON, one per GPU UUID) BEFORE anything is
- *    changed, and refuses to start while a state file of another, unrestored session exists
- *    (its process alive or dead) unless forced.
- *  - Every change (lock, application clocks, power limit) is first recorded in the state
- *    file (write-ahead), then applied; a lock is read back.
- *  - fp_clockguard_restore resets what was changed (locked clocks, application clocks,
- *    power limit back to the value found at begin) and removes the state file.
- *  - After SIGKILL or a crash, fp_clockguard_restore_from_state (`freqpilot restore`) opens
- *    the backend and GPU named in the state file and does the same.
+ *  - fp_clockguard_begin takes the GPU's lease (include/freqpilot/lease.h: an exclusive
+ *    lock per GPU UUID in a root-owned lock folder, whatever --state-dir is) and keeps it
+ *    until end/detach. A GPU leased by a running process is refused, --force or not.
+ *  - Unrestored changes left by an owner that is gone (a state file in this state folder,
+ *    or the one the lease record names in another) refuse the start unless forced; forced,
+ *    the guard inherits what they say to restore.
+ *  - Every change (lock, application clocks, power limit) is range-checked against the
+ *    GPU's supported clocks and power limits (fp_gpu_check_clock/_power_limit), recorded
+ *    in the state file (write-ahead: include/freqpilot/statefile.h, strict), then applied;
+ *    a lock is read back. No state file exists before the first change. A change whose
+ *    state file cannot be written is not made (fp_clockguard_state_failed); a change the
+ *    driver refuses is taken out of the record again, and a record left with nothing to
+ *    restore is removed, so a refused first change leaves no state file behind.
+ *  - fp_clockguard_restore resets what was changed and removes the state file.
+ *  - After SIGKILL or a crash, fp_clockguard_restore_from_state (`freqpilot restore`)
+ *    takes the GPU's lease (proof that the owner is gone), checks the state file strictly,
+ *    ends the workload process group it names, and resets the GPU it names (opened by
+ *    UUID only).
  *  - fp_clockguard_catch_signals installs SIGINT/SIGTERM/SIGHUP handlers that only record
  *    the signal (and forward it to a registered child process group); the owner polls
  *    fp_clockguard_pending_signal(), restores, then calls fp_clockguard_reraise(). A second
- *    signal while one is pending restores every live guard from inside the handler (best
- *    effort) and re-raises at once, so a stuck owner cannot keep clocks locked.
+ *    signal while one is pending uses only async-signal-safe calls: it kills the child
+ *    process group and, when fp_clockguard_exec_on_second_signal named the program, execs
+ *    `PROGRAM restore --exit-signal SIG STATE_FILE...` (same pid, fresh process: the lease
+ *    is released by close-on-exec and taken again by restore), else it re-raises the
+ *    signal and the state file is left for `freqpilot restore`.
  *  - An atexit hook restores every guard still live when the process exits.
  *
- * State directory: $FREQPILOT_STATE_DIR, else /var/lib/freqpilot when running as root and it
- * is writable (or creatable), else $XDG_STATE_HOME/freqpilot, else ~/.local/state/freqpilot.
- * File name: <uuid with characters other than [A-Za-z0-9._-] replaced by '_'>.json.
- *
- * State file keys:
- *   "format": "freqpilot-state", "format_version": 1,
- *   "backend": "nvml" | "sim", "gpu_index", "gpu_uuid", "gpu_name",
- *   "pid", "start_utc" (ISO-8601), "start_utc_s", "command",
- *   "changed": { "locked_clocks": bool, "locked_min_mhz", "locked_max_mhz",
- *                "app_clocks": bool, "app_mem_mhz", "app_gr_mhz",
- *                "power_limit": bool, "power_limit_w" },
- *   "restore": { "reset_locked_clocks": bool, "reset_app_clocks": bool,
- *                "power_limit_w": number | null (the limit found at begin) }
+ * State directory: fp_state_default_dir (statefile.h): $FREQPILOT_STATE_DIR, else
+ * /var/lib/freqpilot as root, else $XDG_STATE_HOME/freqpilot, else ~/.local/state/freqpilot.
+ * File name: <uuid with characters other than [A-Za-z0-9._-] replaced by '_'>.json; keys in
+ * include/freqpilot/statefile.h.
  */
 
 #include <stddef.h>
@@ -42,6 +45,7 @@
 
 #include "freqpilot/error.h"
 #include "freqpilot/gpu.h"
+#include "freqpilot/lease.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -51,9 +55,11 @@ typedef struct fp_clockguard fp_clockguard;
 
 typedef struct fp_clockguard_opts {
     const char *state_dir; /* NULL = fp_clockguard_default_dir() */
-    int force;             /* take over an unrestored state file (its restore is inherited) */
-    int no_state_file;     /* in-process only (simulated GPU, tests): nothing written */
-    const char *command;   /* recorded in the state file (may be NULL) */
+    int force;             /* take over unrestored changes of a gone owner (restore inherited) */
+    int no_state_file;     /* in-process only (simulated GPU, tests): no lease, nothing written */
+    const char *command;   /* recorded in the state file and the lease (may be NULL) */
+    const char *lock_dir;  /* NULL = fp_lease_default_dir() */
+    const fp_lease_owner *owner; /* on whose behalf (NULL = this process, the user behind sudo) */
 } fp_clockguard_opts;
 
 /* The state directory as described above (not created). */
@@ -64,9 +70,10 @@ fp_status fp_clockguard_state_path(char *buf, size_t size, const char *state_dir
 
 /*
  * Starts guarding gpu (opened from backend be; both must outlive the guard). Creates the
- * state directory when missing. Fails with FP_ERR_INVALID and a message naming the state
- * file, its pid and whether that process is alive when an unrestored state file exists and
- * opts->force is not set.
+ * state directory when missing (it must be owned by the effective user and not writable by
+ * group or others). FP_ERR_BUSY when another process holds the GPU's lease; FP_ERR_INVALID
+ * naming the state file and its writer when unrestored changes exist and opts->force is
+ * not set, or when a state file fails the strict checks (force does not bypass those).
  */
 fp_status fp_clockguard_begin(fp_clockguard **out, const fp_gpu_backend *be, fp_gpu *gpu,
                               const fp_clockguard_opts *opts, fp_error *err);
@@ -85,6 +92,16 @@ fp_status fp_clockguard_lock_ex(fp_clockguard *g, unsigned min_mhz, unsigned max
 fp_status fp_clockguard_set_app_clocks(fp_clockguard *g, unsigned mem_mhz, unsigned gr_mhz,
                                        fp_error *err);
 fp_status fp_clockguard_set_power_limit(fp_clockguard *g, double watts, fp_error *err);
+
+/*
+ * Records the process group of the workload running under the guard (pgid 0: none any
+ * more), so that a restore after a SIGKILL of the owner ends what is left of it (processes
+ * of that group run by uid, started no earlier than the group).
+ */
+fp_status fp_clockguard_set_workload(fp_clockguard *g, pid_t pgid, uid_t uid, fp_error *err);
+/* 1 when the last change failed because its state file could not be written: the GPU was
+ * left as it was, and the same change may be tried again. */
+int fp_clockguard_state_failed(const fp_clockguard *g);
 
 /* Backend/GPU being guarded. */
 fp_gpu *fp_clockguard_gpu(const fp_clockguard *g);
@@ -110,27 +127,40 @@ void fp_clockguard_detach(fp_clockguard *g);
 
 /* What fp_clockguard_restore_from_state found and did. */
 typedef struct fp_clockguard_report {
-    char path[4096];
+    char path[4400];
     char backend[16];
     char gpu_uuid[96];
     unsigned gpu_index;
-    pid_t pid;
-    int pid_alive;
+    pid_t pid;       /* the writer recorded in the file */
+    int in_use;      /* the GPU's lease is held by a running process ... */
+    long holder_pid; /* ... this one (from the lease record) */
+    char holder_command[256];
     fp_gpu_clock_state changed;
     int reset_locked, reset_app, power_limit_restored; /* steps performed */
+    int workload_killed; /* processes of the recorded workload group ended */
+    int gone;            /* the owner restored and removed the file while we waited */
 } fp_clockguard_report;
+
+/* flags of fp_clockguard_restore_from_state */
+enum {
+    FP_RESTORE_STOP_HOLDER = 1, /* a running lease holder is sent SIGTERM (it restores), then
+                                   waited for up to 10 s */
+    FP_RESTORE_WAIT = 2,        /* wait up to 2 s for the lease (after a second signal) */
+};
 
 /*
  * `freqpilot restore`: what is a state file path (contains '/' or ends in ".json") or a GPU
- * UUID looked up in state_dir (NULL = default). Refuses (FP_ERR_INVALID) while the recorded
- * process is alive unless force. Resets what the file records, removes the file on success.
+ * UUID looked up in state_dir (NULL = default). The folder and file must pass the strict
+ * checks of statefile.h. Takes the GPU's lease: while a running process holds it,
+ * FP_ERR_BUSY (see flags). Resets what the file records (a power limit outside the GPU's
+ * range is refused before anything changes), removes the file on success.
  */
-fp_status fp_clockguard_restore_from_state(const char *what, const char *state_dir, int force,
+fp_status fp_clockguard_restore_from_state(const char *what, const char *state_dir, int flags,
                                            fp_clockguard_report *rep, fp_error *err);
 /* Calls fn for every state file in state_dir (NULL = default); stops on nonzero return. */
 fp_status fp_clockguard_list(const char *state_dir, int (*fn)(void *user, const char *path),
                              void *user, fp_error *err);
-/* Reads a state file without acting on it. */
+/* Reads a state file (strict checks) and looks at its GPU's lease, without acting. */
 fp_status fp_clockguard_read_state(const char *path, fp_clockguard_report *rep, fp_error *err);
 
 /* ---- Signals ---- */
@@ -143,6 +173,11 @@ void fp_clockguard_release_signals(void);
 int fp_clockguard_pending_signal(void);
 /* The handler forwards caught signals to this process group (0 = none). */
 void fp_clockguard_set_child_pgid(pid_t pgid);
+/*
+ * A second signal execs `exe restore --exit-signal SIG STATE_FILE...` for the live guards'
+ * state files (exe: "/proc/self/exe" for freqpilot itself; NULL: re-raise only).
+ */
+void fp_clockguard_exec_on_second_signal(const char *exe);
 /* Restores every live guard, resets the handler of sig to default and raises it. */
 void fp_clockguard_reraise(int sig);
 

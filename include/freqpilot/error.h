@@ -24,6 +24,7 @@ typedef enum fp_status {
     FP_ERR_NOMEM = -5,
     FP_ERR_UNSUPPORTED = -6,
     FP_ERR_QUALITY = -7, /* data-quality finding promoted to an error (--strict) */
+    FP_ERR_BUSY = -8,    /* held by another process (a GPU lease, freqpilot/lease.h) */
 } fp_status;
 
 typedef struct fp_error {
@@ -36,8 +37,8 @@ fp_status fp_error_set(fp_error *err, fp_status code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Like fp_error_set with a "FILE:LINE: " prefix (line 0 = no line). */
-fp_status fp_error_at(fp_error *err, fp_status code, const char *file, long line,
-                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+fp_status fp_error_at(fp_error *err, fp_status code, const char *file, long line, const char *fmt,
+                      ...) __attribute__((format(printf, 5, 6)));
 
 void fp_error_clear(fp_error *err);
 

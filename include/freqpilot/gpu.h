@@ -25,31 +25,31 @@ extern "C" {
 #define FP_GPU_MAX_CLOCKS 512
 
 typedef struct fp_gpu_info {
-    char name[96];        /* "NVIDIA A100-PCIE-40GB" */
-    char short_name[32];  /* "A100", "V100", "H100" (derived from name) */
+    char name[96];       /* "NVIDIA A100-PCIE-40GB" */
+    char short_name[32]; /* "A100", "V100", "H100" (derived from name) */
     char uuid[96];
     char driver[80];
     unsigned index;
-    unsigned mem_clock_mhz;                 /* memory clock the graphics table belongs to */
+    unsigned mem_clock_mhz; /* memory clock the graphics table belongs to */
     unsigned graphics_clocks_mhz[FP_GPU_MAX_CLOCKS]; /* supported SM clocks, high to low */
     unsigned n_graphics_clocks;
     unsigned max_clock_mhz;
-    unsigned default_clock_mhz;             /* default applications clock, 0 when unknown */
+    unsigned default_clock_mhz; /* default applications clock, 0 when unknown */
     double power_limit_w;
     double power_limit_min_w, power_limit_max_w;
     double default_power_limit_w;
-    int mig_enabled;                        /* 1 on, 0 off, -1 unknown */
-    int simulated;                          /* 1 for the sim backend */
+    int mig_enabled; /* 1 on, 0 off, -1 unknown */
+    int simulated;   /* 1 for the sim backend */
 } fp_gpu_info;
 
 /* What was in force before freqpilot touched the GPU; written to the state file. */
 typedef struct fp_gpu_clock_state {
-    int locked;                   /* freqpilot set locked clocks */
+    int locked; /* freqpilot set locked clocks */
     unsigned locked_min_mhz, locked_max_mhz;
-    int app_clocks_set;           /* freqpilot set application clocks */
+    int app_clocks_set; /* freqpilot set application clocks */
     unsigned app_mem_mhz, app_gr_mhz;
     int power_limit_set;
-    double power_limit_w;         /* the limit to restore */
+    double power_limit_w; /* the limit to restore */
 } fp_gpu_clock_state;
 
 typedef struct fp_gpu fp_gpu; /* one opened device */
@@ -93,6 +93,17 @@ const char *fp_gpu_backend_names(void);
 
 /* Snaps mhz to the nearest supported clock of info (ties go up). */
 unsigned fp_gpu_snap_clock(const fp_gpu_info *info, double mhz);
+/*
+ * Range checks for a clock or power limit that came from a file or a user, against what the
+ * device reports (fp_gpu_info; the board table of gpu_specs.h fills only what the device left
+ * unknown): mhz within its supported clocks (lowest..highest of the table), watts within its
+ * power-limit constraints. Not finite, outside, or a GPU that does not report
+ * them: FP_ERR_INVALID naming what ("optimal.json: freq_mhz") and the range. Nothing is
+ * changed by these; callers check before they change anything.
+ */
+fp_status fp_gpu_check_clock(const fp_gpu_info *info, double mhz, const char *what, fp_error *err);
+fp_status fp_gpu_check_power_limit(const fp_gpu_info *info, double watts, const char *what,
+                                   fp_error *err);
 /* "NVIDIA A100-PCIE-40GB" -> "A100"; unknown names are copied as they are. */
 void fp_gpu_short_name(const char *name, char *out, size_t size);
 

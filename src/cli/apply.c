@@ -18,6 +18,7 @@
 #include "freqpilot/clockguard.h"
 #include "freqpilot/gpu.h"
 #include "freqpilot/optimize.h"
+#include "util/asuser.h"
 
 static const char help_text[] =
     "NAME\n"
@@ -48,7 +49,8 @@ static const char help_text[] =
     "    --clock MHZ            clock to lock\n"
     "    --from FILE --app APP  optimize's JSON and the application (case-insensitive)\n"
     "    --objective OBJ        which objective's choice (first result for APP)\n"
-    "    --state-dir DIR        state file folder (see freqpilot restore)\n"
+    "    --state-dir DIR        state file folder (see freqpilot restore); refused under\n"
+    "                           sudo\n"
     "    --force                take over an existing state file; with --from, also apply a\n"
     "                           recommendation that is not deployable\n"
     "    -v, --verbose          more messages on stderr\n"
@@ -56,8 +58,9 @@ static const char help_text[] =
     "    -h, --help             show this help\n"
     "\n"
     "EXIT STATUS\n"
-    "    0 locked; 1 failure (no backend, permissions, clock not reached: then nothing stays\n"
-    "    changed); 2 usage error.\n"
+    "    0 locked; 1 failure (no backend, permissions, a clock outside the GPU's supported\n"
+    "    range, whether from --clock or from FILE, the GPU leased by a running freqpilot:\n"
+    "    then nothing stays changed); 2 usage error.\n"
     "\n"
     "EXAMPLES\n"
     "    freqpilot apply --backend sim --gpu A100 --clock 1005\n"
@@ -146,6 +149,22 @@ static double clock_from_json(const char *path, const char *short_name, const ch
     return f;
 }
 
+typedef struct choice_args {
+    const char *path, *short_name, *app, *objective;
+    int force;
+} choice_args;
+
+/* clock_from_json as the user behind sudo (util/asuser.h): root reads no file a user named. */
+static fp_status read_choice(void *arg, void *ret, fp_error *err)
+{
+    const choice_args *a = arg;
+    double *f = ret;
+    *f = clock_from_json(a->path, a->short_name, a->app, a->objective, a->force);
+    if (isnan(*f))
+        return fp_error_set(err, FP_ERR_INVALID, "(reported)");
+    return FP_OK;
+}
+
 int cmd_apply(int argc, char **argv)
 {
     const char *backend_name = FP_GPU_BACKEND_DEFAULT, *gpu_id = "0", *from = NULL, *app = NULL,
@@ -180,6 +199,8 @@ int cmd_apply(int argc, char **argv)
             objective = optarg;
             break;
         case OPT_STATE_DIR:
+            if (cli_check_state_dir_option("apply", optarg))
+                return EXIT_USAGE;
             state_dir = optarg;
             break;
         case OPT_FORCE:
@@ -212,8 +233,29 @@ int cmd_apply(int argc, char **argv)
         cli_error("GPU %s: %s", gpu_id, err.msg);
         goto out;
     }
-    if (from && isnan(clock = clock_from_json(from, info.short_name, app, objective, force)))
+    if (from) {
+        const fp_invoker *who;
+        choice_args ca = {from, info.short_name, app, objective, force};
+        if (fp_invoker_get(&who, &err)) {
+            cli_error("%s", err.msg);
+            goto out;
+        }
+        if (fp_invoker_call(who, read_choice, &ca, &clock, sizeof clock, &err)) {
+            if (strcmp(err.msg, "(reported)") != 0)
+                cli_error("%s", err.msg);
+            goto out;
+        }
+    }
+    /* Out of the GPU's range (-1065, 0, 1e20, 2^32 + 1410): an error, nothing changed. */
+    char what[4400];
+    if (from)
+        snprintf(what, sizeof what, "%s: freq_mhz for app '%s'", from, app);
+    else
+        snprintf(what, sizeof what, "--clock");
+    if (fp_gpu_check_clock(&info, clock, what, &err)) {
+        cli_error("%s", err.msg);
         goto out;
+    }
     unsigned target = fp_gpu_snap_clock(&info, clock);
     if (target == 0) {
         cli_error("%s: no supported clock table", info.name);

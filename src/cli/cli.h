@@ -45,6 +45,19 @@ int cli_check_output(const char *cmd, const char *option, const char *path);
 /* mkdir -p DIR (mode 0777 before umask); 0 on success, -1 with errno set. */
 int cli_mkdirs(const char *dir);
 
+/*
+ * Root through sudo: a command (or part of one) that needs no root drops to the invoking user
+ * for good (util/asuser.h) before it touches any file or runs any helper. 0, or 1 after an
+ * error message.
+ */
+int cli_drop_root(void);
+/*
+ * --state-dir under sudo: refused (a usage error, message printed, returns 1). The folders
+ * root writes clock state into are the administrator's choice ($FREQPILOT_STATE_DIR, which
+ * sudo's env_reset does not pass on, or the default), not the invoking user's.
+ */
+int cli_check_state_dir_option(const char *cmd, const char *dir);
+
 /* Parses a number with a unit-free strict syntax; returns 0 on success. */
 int cli_parse_double(const char *s, double *out);
 int cli_parse_long(const char *s, long *out);

@@ -17,6 +17,7 @@
 #include "freqpilot/govern.h"
 #include "freqpilot/reader.h"
 #include "freqpilot/sim.h"
+#include "util/asuser.h"
 #include "util/input.h"
 
 static const char govern_help[] =
@@ -113,7 +114,8 @@ static const char govern_help[] =
     "                            line\n"
     "    --duration S            daemon: stop after S seconds (0: until a signal)\n"
     "    --state-dir DIR         daemon: clock state files ($FREQPILOT_STATE_DIR or the\n"
-    "                            default, see 'freqpilot restore --help')\n"
+    "                            default, see 'freqpilot restore --help'); refused\n"
+    "                            under sudo\n"
     "    --force                 daemon: start over an unrestored state file\n"
     "    --sim                   train: learn from simulated runs\n"
     "    --dataset DIR           train: learn from a profile DATASET (repeatable, up to 16)\n"
@@ -233,6 +235,10 @@ static int parse(int argc, char **argv, gov_opts *o)
         else if (cli_parse_double(v, dv))
             return cli_usage_error("govern", "%s '%s': expected a number", a, v);
     }
+    if ((o->has_static && !(o->static_mhz > 0 && o->static_mhz < 1e5)) ||
+        (o->has_fe && !(o->f_e > 0 && o->f_e < 1e5)))
+        return cli_usage_error("govern", "--static-clock / --f-e: expected a clock in MHz "
+                                         "(0 < MHZ < 100000)");
     if (!(o->budget >= 0 && o->budget < 10))
         return cli_usage_error("govern", "--budget %g: expected a fraction >= 0 (0.05 = 5 %%)",
                                o->budget);
@@ -704,6 +710,39 @@ static int cmd_replay(gov_opts *o)
 
 /* ---- daemon ---- */
 
+/* The daemon's inputs are read as the user behind sudo (util/asuser.h), then checked
+ * against the GPU's supported clocks when it starts (src/govern/daemon.c). */
+typedef struct daemon_input {
+    const gov_opts *o;
+    int which; /* 0 --optimize, 1 --phase-clocks-from */
+} daemon_input;
+
+static fp_status read_daemon_input(void *arg, void *ret, fp_error *err)
+{
+    const daemon_input *in = arg;
+    fp_policy_cfg *cfg = ret;
+    if (in->which == 0)
+        return fp_policy_static_from_json(in->o->optimize, NULL, in->o->app, NAN, &cfg->static_mhz,
+                                          err);
+    if (phase_clocks_from(in->o, in->o->sweep_gpu, cfg, NULL, NULL) != EXIT_OK)
+        return fp_error_set(err, FP_ERR_INVALID, "(reported)");
+    return FP_OK;
+}
+
+static int daemon_input_as_user(const gov_opts *o, int which, fp_policy_cfg *cfg)
+{
+    const fp_invoker *who;
+    fp_error err;
+    daemon_input in = {o, which};
+    if (fp_invoker_get(&who, &err) ||
+        fp_invoker_call(who, read_daemon_input, &in, cfg, sizeof *cfg, &err)) {
+        if (strcmp(err.msg, "(reported)") != 0)
+            cli_error("%s", err.msg);
+        return EXIT_FAIL;
+    }
+    return EXIT_OK;
+}
+
 static void daemon_log(void *user, int level, const char *msg)
 {
     (void)user;
@@ -738,6 +777,8 @@ static int cmd_daemon(gov_opts *o)
         d.interval_s = o->interval_ms / 1000;
     d.duration_s = o->duration;
     d.listen = o->listen;
+    if (o->state_dir && cli_check_state_dir_option("govern", o->state_dir))
+        return EXIT_USAGE;
     d.state_dir = o->state_dir;
     d.force = o->force;
     d.rate_file = o->rate_file;
@@ -747,12 +788,11 @@ static int cmd_daemon(gov_opts *o)
         if (o->has_static) {
             d.policy.static_mhz = (unsigned)lround(o->static_mhz);
         } else if (o->optimize) {
-            unsigned f;
-            if (fp_policy_static_from_json(o->optimize, NULL, o->app, NAN, &f, &err) != FP_OK) {
-                cli_error("%s", err.msg);
+            fp_policy_cfg tmp;
+            memset(&tmp, 0, sizeof tmp);
+            if (daemon_input_as_user(o, 0, &tmp) != EXIT_OK)
                 return EXIT_FAIL;
-            }
-            d.policy.static_mhz = f;
+            d.policy.static_mhz = tmp.static_mhz;
         } else {
             return cli_usage_error("govern", "--policy static needs --static-clock or "
                                              "--optimize");
@@ -762,7 +802,7 @@ static int cmd_daemon(gov_opts *o)
         /* Learned against a wide table; the daemon snaps to the GPU's clocks. */
         fp_policy_cfg tmp;
         memset(&tmp, 0, sizeof tmp);
-        int r = phase_clocks_from(o, o->sweep_gpu, &tmp, NULL, NULL);
+        int r = daemon_input_as_user(o, 1, &tmp);
         if (r != EXIT_OK)
             return r;
         memcpy(d.policy.phase_mhz, tmp.phase_mhz, sizeof tmp.phase_mhz);
@@ -776,6 +816,7 @@ static int cmd_daemon(gov_opts *o)
         memcpy(d.policy.phase_mhz, tmp.phase_mhz, sizeof tmp.phase_mhz);
     }
     int sig = 0;
+    fp_clockguard_exec_on_second_signal("/proc/self/exe");
     fp_status st = fp_daemon_run(&d, &sig, &err);
     if (st != FP_OK) {
         cli_error("%s", err.msg);
@@ -907,6 +948,9 @@ int cmd_govern(int argc, char **argv)
         return cmd_replay(&o);
     if (strcmp(argv[1], "daemon") == 0)
         return cmd_daemon(&o);
+    /* replay and train never touch a GPU: under sudo they run as the user. */
+    if (cli_drop_root())
+        return EXIT_FAIL;
     if (strcmp(argv[1], "train") == 0)
         return cmd_train(&o);
     return cli_usage_error("govern", "unknown subcommand '%s' (expected replay, daemon or train)",

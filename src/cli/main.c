@@ -226,5 +226,13 @@ int main(int argc, char **argv)
     const struct command *c = find_command(argv[i]);
     if (!c)
         return unknown_command(argv[i]);
+    /* Under sudo, only the commands that change a GPU keep root (each keeps only what it
+     * needs of it: docs/profile.md, security model); every other one runs as the user. */
+    static const char *const privileged[] = {"apply", "govern", "profile", "restore"};
+    int keep_root = 0;
+    for (size_t k = 0; k < sizeof privileged / sizeof privileged[0]; k++)
+        keep_root |= strcmp(c->name, privileged[k]) == 0;
+    if (!keep_root && cli_drop_root())
+        return EXIT_FAIL;
     return c->fn(argc - i, argv + i);
 }

@@ -46,11 +46,20 @@ static const char *const help_text =
     "    run, with the reason in its run.json (window_error); failed runs are left out of\n"
     "    the results. Its stdout and stderr are kept in the run folder.\n"
     "\n"
-    "    Safety: before changing a clock, profile writes a state file (--state-dir); the\n"
-    "    clocks are restored and the file removed on exit, error, SIGINT, SIGTERM and\n"
-    "    SIGHUP. After a SIGKILL or a crash run 'freqpilot restore'. Locking clocks needs\n"
+    "    Safety: profile takes the GPU's lease (one freqpilot per GPU at a time, whatever\n"
+    "    --state-dir: a lock per GPU UUID in $FREQPILOT_LOCK_DIR, /run/freqpilot/locks as\n"
+    "    root); before changing a clock it writes a state file (--state-dir); the clocks\n"
+    "    are restored and the file removed on exit, error, SIGINT, SIGTERM and SIGHUP; a\n"
+    "    second signal before that restores through 'freqpilot restore'. After a SIGKILL\n"
+    "    or a crash the workload dies with freqpilot; run 'freqpilot restore'. Clocks and\n"
+    "    power limits outside the GPU's supported range are refused. Locking clocks needs\n"
     "    root (or a driver setting that allows it); --no-clock-control only samples and\n"
     "    never changes a clock, which is safe on a shared or production GPU.\n"
+    "\n"
+    "    Under sudo, root keeps only the GPU and the state folder: the workload, dcgmi,\n"
+    "    sbatch and squeue run as the invoking user (SUDO_UID) with their HOME, USER,\n"
+    "    LOGNAME and PATH=/usr/local/bin:/usr/bin:/bin, and the dataset is written by a\n"
+    "    process acting as that user, so it is theirs (docs/profile.md, security model).\n"
     "\n"
     "OPTIONS\n"
     "    --gpu INDEX|UUID        GPU to profile (0; sim: V100, A100, H100)\n"
@@ -80,12 +89,15 @@ static const char *const help_text =
     "    --run-timeout S         kill a run's process group after S seconds (none)\n"
     "    --on-failure continue|stop\n"
     "                            after a failed run of the workload (continue)\n"
-    "    --force                 start over an unrestored state file / a different dataset\n"
+    "    --force                 take over changes left by a freqpilot that is gone (their\n"
+    "                            restore is inherited) / add to a different dataset; never\n"
+    "                            a GPU another freqpilot holds, nor a state file or folder\n"
+    "                            that fails the ownership checks\n"
     "    --sampler nvml|dcgmi    dcgmi: also run 'dcgmi dmon' for SM/tensor/DRAM activity\n"
     "                            (nvml)\n"
     "    --dcgmi PATH            dcgmi executable (dcgmi in PATH)\n"
     "    --state-dir DIR         clock state files ($FREQPILOT_STATE_DIR or the default, see\n"
-    "                            'freqpilot restore --help')\n"
+    "                            'freqpilot restore --help'); refused under sudo\n"
     "    -h, --help              show this help\n"
     "\n"
     "  Cluster (docs/cluster.md)\n"
@@ -433,6 +445,8 @@ int cmd_profile(int argc, char **argv)
             o.dcgmi_path = optarg;
             break;
         case OPT_STATE_DIR:
+            if (cli_check_state_dir_option("profile", optarg))
+                return EXIT_USAGE;
             o.state_dir = optarg;
             break;
         case OPT_SIM_NOISE:
@@ -601,6 +615,11 @@ int cmd_profile(int argc, char **argv)
         return cli_usage_error("profile", "--resume and --dry-run go with --slurm (a local "
                                           "sweep resumes by running the same command again)");
     if (co.slurm) {
+        /* Submitting needs no root: sbatch, squeue and the script run as the user. */
+        if (cli_drop_root()) {
+            free(wl);
+            return EXIT_FAIL;
+        }
         int rc = cluster_submit(&o, &co, argc, argv, optind, longopts);
         free(wl);
         return rc;
@@ -621,6 +640,7 @@ int cmd_profile(int argc, char **argv)
         free(wl);
         return EXIT_FAIL;
     }
+    fp_clockguard_exec_on_second_signal("/proc/self/exe");
     fp_sweep_summary sum;
     fp_adaptive_sweep_result *ares = adaptive ? calloc(1, sizeof *ares) : NULL;
     fp_status st;

@@ -23,6 +23,7 @@
 #include "profile/slurm.h"
 #include "profile/sweep.h"
 #include "cli/profile_cluster.h"
+#include "util/asuser.h"
 
 /* ---- cluster sweeps: Slurm job arrays and several GPUs at once (docs/cluster.md) ---- */
 
@@ -370,6 +371,29 @@ const char *find_arg(int argc, char **argv, const char *name, int *at)
 int in_cluster_child;
 
 /* --slurm-task ID: the task's state file around the sweep. */
+typedef struct task_file {
+    const char *out, *msg;
+    int id;
+    fp_task_state state;
+} task_file;
+
+static fp_status task_write_step(void *arg, void *ret, fp_error *err)
+{
+    const task_file *t = arg;
+    (void)ret;
+    return fp_slurm_task_write(t->out, t->id, t->state, t->msg, err);
+}
+
+/* DATASET/slurm/tasks/<id>.json, written as the user behind sudo (util/asuser.h). */
+static fp_status task_write(const char *out, int id, fp_task_state state, const char *msg,
+                            fp_error *err)
+{
+    const fp_invoker *who;
+    fp_status st = fp_invoker_get(&who, err);
+    task_file t = {out, msg, id, state};
+    return st ? st : fp_invoker_call(who, task_write_step, &t, NULL, 0, err);
+}
+
 int cluster_task(int argc, char **argv, const char *id_s)
 {
     long id;
@@ -380,21 +404,21 @@ int cluster_task(int argc, char **argv, const char *id_s)
     if (!out)
         return cli_usage_error("profile", "--slurm-task needs --out DATASET");
     fp_error err;
-    if (fp_slurm_task_write(out, (int)id, FP_TASK_RUNNING, NULL, &err))
+    if (task_write(out, (int)id, FP_TASK_RUNNING, NULL, &err))
         cli_warn("%s", err.msg);
     const char *fail = getenv("FREQPILOT_SLURM_FAIL_TASK");
     long fid;
     if (fail && cli_parse_long(fail, &fid) == 0 && fid == id) {
         const char *msg = "failure injected for tests (FREQPILOT_SLURM_FAIL_TASK)";
         cli_error("task %ld: %s", id, msg);
-        fp_slurm_task_write(out, (int)id, FP_TASK_FAILED, msg, &err);
+        task_write(out, (int)id, FP_TASK_FAILED, msg, &err);
         return EXIT_FAIL;
     }
     in_cluster_child = 1;
     int rc = cmd_profile(argc, argv);
     in_cluster_child = 0;
-    if (fp_slurm_task_write(out, (int)id, rc == EXIT_OK ? FP_TASK_DONE : FP_TASK_FAILED,
-                            rc == EXIT_OK ? NULL : "freqpilot profile failed (see the log)", &err))
+    if (task_write(out, (int)id, rc == EXIT_OK ? FP_TASK_DONE : FP_TASK_FAILED,
+                   rc == EXIT_OK ? NULL : "freqpilot profile failed (see the log)", &err))
         cli_warn("%s", err.msg);
     return rc;
 }

@@ -27,16 +27,29 @@ static const char *const help_text =
     "    does in ExecStopPost. A UUID names the state file of that GPU in the state\n"
     "    directory; an argument with a '/' is a state file path.\n"
     "\n"
-    "    A state file whose writer is still running is left alone (an error) unless --force\n"
-    "    is given: that freqpilot restores its clocks itself when it ends.\n"
+    "    Only trusted state files are acted on: the state folder must be owned by the user\n"
+    "    freqpilot runs as (root under sudo) and not writable by group or others, and a\n"
+    "    state file must be a regular file (not a symbolic link) of that user, parse\n"
+    "    strictly, and name the GPU its file name is made of; the GPU is opened by that UUID\n"
+    "    only, and a power limit outside the GPU's range is refused before anything changes.\n"
+    "    If the state file records the workload that ran under the lock, what is left of its\n"
+    "    process group (processes of that user, started with it) is ended first.\n"
+    "\n"
+    "    restore takes the GPU's lease (see 'freqpilot profile --help'): a GPU leased by a\n"
+    "    running freqpilot is left alone (an error), since that freqpilot restores it when\n"
+    "    it ends; --force sends it SIGTERM and waits up to 10 s for it to do so.\n"
     "\n"
     "OPTIONS\n"
     "    --state-dir DIR   where state files live ($FREQPILOT_STATE_DIR, else\n"
     "                      /var/lib/freqpilot as root, else $XDG_STATE_HOME/freqpilot or\n"
-    "                      ~/.local/state/freqpilot)\n"
+    "                      ~/.local/state/freqpilot); refused under sudo (the folder\n"
+    "                      root trusts is the administrator's choice)\n"
     "    --all             every state file in the state directory (no UUID or file given)\n"
-    "    --force           restore even while the freqpilot that wrote the file still runs\n"
+    "    --force           stop a running freqpilot that holds the GPU (SIGTERM), then\n"
+    "                      restore what it left\n"
     "    --list            only list the state files and what they record; change nothing\n"
+    "    --exit-signal SIG after restoring, end by signal SIG (freqpilot runs this itself\n"
+    "                      when a second signal arrives before it could restore)\n"
     "    -h, --help        show this help\n"
     "\n"
     "EXIT STATUS\n"
@@ -50,13 +63,19 @@ static const char *const help_text =
 
 typedef struct ctx {
     const char *state_dir;
-    int force, list, failed, restored;
+    int flags, list, failed, restored, quiet_missing;
 } ctx;
 
 static void describe(const fp_clockguard_report *r)
 {
-    printf("%s: backend %s, GPU %u %s, pid %ld (%s):", r->path, r->backend, r->gpu_index,
-           r->gpu_uuid, (long)r->pid, r->pid_alive ? "running" : "not running");
+    char who[320];
+    if (r->in_use)
+        snprintf(who, sizeof who, "in use by pid %ld (%s)", r->holder_pid,
+                 r->holder_command[0] ? r->holder_command : "freqpilot");
+    else
+        snprintf(who, sizeof who, "owner gone");
+    printf("%s: backend %s, GPU %u %s, written by pid %ld (%s):", r->path, r->backend, r->gpu_index,
+           r->gpu_uuid, (long)r->pid, who);
     if (r->changed.locked)
         printf(" locked clocks %u..%u MHz", r->changed.locked_min_mhz, r->changed.locked_max_mhz);
     if (r->changed.app_clocks_set)
@@ -82,16 +101,27 @@ static int one(void *user, const char *what)
         }
         return 0;
     }
-    if (fp_clockguard_restore_from_state(what, c->state_dir, c->force, &rep, &err)) {
-        cli_error("%s", err.msg);
-        c->failed++;
+    fp_status st = fp_clockguard_restore_from_state(what, c->state_dir, c->flags, &rep, &err);
+    if (st) {
+        if (!(c->quiet_missing && st == FP_ERR_IO && strstr(err.msg, "no state file"))) {
+            cli_error("%s", err.msg);
+            c->failed++;
+        }
         return 0;
     }
     c->restored++;
-    printf("restored GPU %u (%s, %s):%s%s%s; removed %s\n", rep.gpu_index, rep.gpu_uuid,
-           rep.backend, rep.reset_locked ? " locked clocks reset" : "",
+    if (rep.gone) {
+        printf("GPU %s: restored by the freqpilot that held it; %s is gone\n", rep.gpu_uuid,
+               rep.path);
+        return 0;
+    }
+    printf("restored GPU %u (%s, %s):%s%s%s; removed %s", rep.gpu_index, rep.gpu_uuid, rep.backend,
+           rep.reset_locked ? " locked clocks reset" : "",
            rep.reset_app ? " application clocks reset" : "",
            rep.power_limit_restored ? " power limit restored" : "", rep.path);
+    if (rep.workload_killed)
+        printf("; ended %d leftover workload process(es)", rep.workload_killed);
+    printf("\n");
     return 0;
 }
 
@@ -102,11 +132,12 @@ int cmd_restore(int argc, char **argv)
         {"force", no_argument, NULL, 'f'},
         {"list", no_argument, NULL, 'l'},
         {"all", no_argument, NULL, 'a'},
+        {"exit-signal", required_argument, NULL, 'x'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     ctx c = {0};
-    int all = 0;
+    int all = 0, exit_signal = 0;
     optind = 1;
     opterr = 0;
     int opt;
@@ -116,11 +147,25 @@ int cmd_restore(int argc, char **argv)
             cli_print_help(help_text);
             return EXIT_OK;
         case 's':
+            if (cli_check_state_dir_option("restore", optarg))
+                return EXIT_USAGE;
             c.state_dir = optarg;
             break;
         case 'f':
-            c.force = 1;
+            c.flags |= FP_RESTORE_STOP_HOLDER;
             break;
+        case 'x': {
+            long v;
+            if (cli_parse_long(optarg, &v) || v < 1 || v > 64)
+                return cli_usage_error("restore", "--exit-signal %s: expected a signal number",
+                                       optarg);
+            exit_signal = (int)v;
+            /* What a second signal interrupted: state files that do not exist any more were
+             * restored before it came; the lease may still be held by our children. */
+            c.flags |= FP_RESTORE_WAIT;
+            c.quiet_missing = 1;
+            break;
+        }
         case 'l':
             c.list = 1;
             break;
@@ -159,6 +204,10 @@ int cmd_restore(int argc, char **argv)
         }
         if (!c.restored && !c.failed && !c.list)
             cli_info("no state files: nothing to restore");
+    }
+    if (exit_signal) {
+        fflush(NULL);
+        fp_clockguard_reraise(exit_signal); /* nothing left to restore here: just the signal */
     }
     return c.failed ? EXIT_FAIL : EXIT_OK;
 }

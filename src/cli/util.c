@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "freqpilot/deploy.h"
 #include "freqpilot/optimize.h"
+#include "util/asuser.h"
 
 int cli_verbosity = 1;
 const char *cli_progname = "freqpilot";
@@ -366,4 +367,37 @@ int cli_open_constraints(const char *spec, fp_constraints *c, const fp_constrain
     }
     *out = c;
     return 0;
+}
+
+int cli_drop_root(void)
+{
+    const fp_invoker *who;
+    fp_error err;
+    if (fp_invoker_get(&who, &err)) {
+        cli_error("%s", err.msg);
+        return 1;
+    }
+    int e = fp_invoker_become(who);
+    if (e) {
+        cli_error("cannot act as uid %ld: %s", (long)who->uid, strerror(e));
+        return 1;
+    }
+    return 0;
+}
+
+int cli_check_state_dir_option(const char *cmd, const char *dir)
+{
+    const fp_invoker *who;
+    fp_error err;
+    if (fp_invoker_get(&who, &err)) {
+        cli_error("%s", err.msg);
+        return 1;
+    }
+    if (!who->drop)
+        return 0;
+    cli_usage_error(cmd,
+                    "--state-dir %s: not under sudo (root writes clock state only where the "
+                    "administrator said: $FREQPILOT_STATE_DIR or the default)",
+                    dir);
+    return 1;
 }

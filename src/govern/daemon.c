@@ -20,6 +20,7 @@
 
 #include "freqpilot/clockguard.h"
 #include "freqpilot/govern.h"
+#include "util/asuser.h"
 #include "govern/govern_int.h"
 
 void fp_daemon_opts_default(fp_daemon_opts *o)
@@ -69,29 +70,67 @@ static void rate_poll(rate_reader *r)
         gv_rate_feed(&r->lines, buf, (size_t)n);
 }
 
+/* A clock the user asked for (from the command line or a file): within the GPU's range. */
+static fp_status user_clock(const fp_gpu_info *info, unsigned mhz, const char *what, unsigned *out,
+                            fp_error *err)
+{
+    fp_status st = fp_gpu_check_clock(info, mhz, what, err);
+    if (!st)
+        *out = fp_gpu_snap_clock(info, mhz);
+    return st;
+}
+
 /* Overlays the user's choices (non-zero fields of u) on the defaults for this GPU. */
-static void merge_cfg(fp_policy_cfg *c, const fp_policy_cfg *u, const fp_gpu_info *info)
+static fp_status merge_cfg(fp_policy_cfg *c, const fp_policy_cfg *u, const fp_gpu_info *info,
+                           fp_error *err)
 {
     fp_policy_cfg_init(c, u->kind, info);
-    if (u->f_e_mhz)
-        c->f_e_mhz = fp_gpu_snap_clock(info, u->f_e_mhz);
-    c->f_floor_mhz = u->f_floor_mhz ? fp_gpu_snap_clock(info, u->f_floor_mhz) : c->f_e_mhz;
-    if (u->static_mhz)
-        c->static_mhz = fp_gpu_snap_clock(info, u->static_mhz);
+    fp_status st;
+    if (u->f_e_mhz && (st = user_clock(info, u->f_e_mhz, "--f-e", &c->f_e_mhz, err)))
+        return st;
+    c->f_floor_mhz = c->f_e_mhz;
+    if (u->f_floor_mhz &&
+        (st = user_clock(info, u->f_floor_mhz, "feedback floor", &c->f_floor_mhz, err)))
+        return st;
+    if (u->static_mhz && (st = user_clock(info, u->static_mhz,
+                                          "static clock (--static-clock or "
+                                          "--optimize)",
+                                          &c->static_mhz, err)))
+        return st;
     c->bias = u->bias;
     if (u->budget > 0)
         c->budget = u->budget;
     for (int p = 0; p < FP_PHASE_COUNT; p++) {
-        if (u->phase_mhz[p])
-            c->phase_mhz[p] = fp_gpu_snap_clock(info, u->phase_mhz[p]);
-        else if (p != FP_PHASE_COMPUTE)
+        char what[96];
+        snprintf(what, sizeof what, "%s phase clock (--phase-clocks or --phase-clocks-from)",
+                 fp_phase_name((fp_phase)p));
+        if (u->phase_mhz[p]) {
+            if ((st = user_clock(info, u->phase_mhz[p], what, &c->phase_mhz[p], err)))
+                return st;
+        } else if (p != FP_PHASE_COMPUTE) {
             c->phase_mhz[p] = c->f_e_mhz;
+        }
     }
     if (u->feedback_step_s > 0)
         c->feedback_step_s = u->feedback_step_s;
     if (u->feedback_probe_s > 0)
         c->feedback_probe_s = u->feedback_probe_s;
+    return FP_OK;
 }
+
+/*
+ * A clock change that failed after the first one (the state file could not be written, the
+ * driver said no): the clock in force stays, the change is tried again every second, and
+ * the log says so once per streak and then every 30 s. No client or full disk ends the
+ * governor; a first change the driver refuses does (wrong GPU, no permission).
+ */
+typedef struct change_retry {
+    double next_try_s, last_log_s;
+    unsigned failures;
+} change_retry;
+
+#define RETRY_S 1.0
+#define RETRY_LOG_S 30.0
 
 fp_status fp_daemon_run(const fp_daemon_opts *o, int *caught_signal, fp_error *err)
 {
@@ -124,10 +163,14 @@ fp_status fp_daemon_run(const fp_daemon_opts *o, int *caught_signal, fp_error *e
         goto out;
     fp_policy pol;
     fp_policy_cfg cfg;
-    merge_cfg(&cfg, &o->policy, &info);
+    if ((st = merge_cfg(&cfg, &o->policy, &info, err)) != FP_OK)
+        goto out;
     if ((st = fp_policy_init(&pol, &cfg, err)) != FP_OK)
         goto out;
-    fp_clockguard_opts go = {o->state_dir, o->force, sim, "freqpilot govern daemon"};
+    fp_clockguard_opts go = {.state_dir = o->state_dir,
+                             .force = o->force,
+                             .no_state_file = sim,
+                             .command = "freqpilot govern daemon"};
     if ((st = fp_clockguard_begin(&guard, be, gpu, &go, err)) != FP_OK)
         goto out;
     if ((st = fp_clockguard_catch_signals(err)) != FP_OK)
@@ -139,10 +182,14 @@ fp_status fp_daemon_run(const fp_daemon_opts *o, int *caught_signal, fp_error *e
               fp_metrics_server_port(ms));
     }
     if (o->rate_file) {
-        rr.fd = open(o->rate_file, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-        if (rr.fd < 0) {
-            st = fp_error_set(err, FP_ERR_IO, "%s: %s (the rate file or FIFO)", o->rate_file,
-                              strerror(errno));
+        /* Opened as the user behind sudo: root opens no path a user named (util/asuser.h). */
+        const fp_invoker *who;
+        fp_error e2;
+        if ((st = fp_invoker_get(&who, err)) != FP_OK ||
+            (st = fp_invoker_open(who, o->rate_file, O_RDONLY | O_NONBLOCK, 0, &rr.fd, &e2)) !=
+                FP_OK) {
+            if (rr.fd < 0 && st == FP_ERR_IO)
+                fp_error_set(err, FP_ERR_IO, "%s (the rate file or FIFO)", e2.msg);
             goto out;
         }
     }
@@ -164,6 +211,7 @@ fp_status fp_daemon_run(const fp_daemon_opts *o, int *caught_signal, fp_error *e
     double sim_t = 0;
     unsigned requested = 0;
     int first = 1;
+    change_retry retry = {0, -INFINITY, 0};
     for (;;) {
         int sig = fp_clockguard_pending_signal();
         if (sig) {
@@ -189,18 +237,36 @@ fp_status fp_daemon_run(const fp_daemon_opts *o, int *caught_signal, fp_error *e
         if (changed)
             logf_(o, 2, "phase %s%s", fp_phase_name(det.current),
                   det.fallback ? " (utilisation only)" : "");
-        if (want != requested) {
+        if (want != requested && t >= retry.next_try_s) {
             double reached = NAN;
-            if (want)
-                st = fp_clockguard_lock(guard, want, want, &reached, err);
-            else
-                st = fp_clockguard_restore(guard, err);
-            if (st != FP_OK)
+            fp_error cerr;
+            fp_status cst = want ? fp_clockguard_lock(guard, want, want, &reached, &cerr)
+                                 : fp_clockguard_restore(guard, &cerr);
+            if (cst != FP_OK && !gm.clock_changes && !fp_clockguard_state_failed(guard)) {
+                st = cst;
+                *err = cerr;
                 break;
-            logf_(o, 2, "clock %u -> %u MHz (phase %s, reached %.0f MHz)", requested, want,
-                  fp_phase_name(det.current), reached);
-            requested = want;
-            gm.clock_changes++;
+            }
+            if (cst != FP_OK) {
+                retry.failures++;
+                retry.next_try_s = t + RETRY_S;
+                if (retry.failures == 1 || t - retry.last_log_s >= RETRY_LOG_S) {
+                    logf_(o, 1,
+                          "clock %u -> %u MHz failed (%u time(s)): %s; keeping %u MHz, "
+                          "retrying every %.0f s",
+                          requested, want, retry.failures, cerr.msg, requested, RETRY_S);
+                    retry.last_log_s = t;
+                }
+            } else {
+                if (retry.failures)
+                    logf_(o, 2, "clock change works again after %u failure(s)", retry.failures);
+                retry.failures = 0;
+                retry.next_try_s = 0;
+                logf_(o, 2, "clock %u -> %u MHz (phase %s, reached %.0f MHz)", requested, want,
+                      fp_phase_name(det.current), reached);
+                requested = want;
+                gm.clock_changes++;
+            }
         }
         /* Energy: the counter when present, else power integrated over the interval. */
         double p = s.v[FP_COL_POWER_W];

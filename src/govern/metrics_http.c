@@ -4,6 +4,14 @@
  * libmicrohttpd's own thread. The control loop publishes a snapshot under a mutex; the HTTP
  * thread only formats the latest snapshot, so a slow scraper never delays a decision.
  * Loopback by default: the endpoint tells anyone who can reach it what runs on the GPU.
+ *
+ * No client can stop the governor or take its descriptors: epoll in MHD's own thread (no
+ * FD_SETSIZE limit), at most FP_HTTP_MAX_CONNECTIONS connections and FP_HTTP_MAX_PER_IP per
+ * address (more are closed at once), an idle timeout, a small per-connection memory limit,
+ * and a hard limit on a connection's whole life (FP_HTTP_HARD_TIMEOUT_S, enforced from the
+ * control loop: a client trickling one byte at a time cannot reset it), after which the
+ * socket is shut down under the connection table's lock (MHD reports the close before it
+ * closes the descriptor, so a number reused by another file is never touched).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -14,10 +22,25 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <microhttpd.h>
 
 #include "freqpilot/govern.h"
+#include "util/thread.h"
+
+#define FP_HTTP_MAX_CONNECTIONS 32
+#define FP_HTTP_MAX_PER_IP 8
+#define FP_HTTP_IDLE_TIMEOUT_S 3
+#define FP_HTTP_HARD_TIMEOUT_S 5.0
+#define FP_HTTP_MEMORY_LIMIT 16384
+
+typedef struct http_conn {
+    struct MHD_Connection *conn; /* NULL = free slot */
+    int fd;
+    double start_s;
+    int cut;
+} http_conn;
 
 struct fp_metrics_server {
     struct MHD_Daemon *mhd;
@@ -25,7 +48,57 @@ struct fp_metrics_server {
     fp_govern_metrics snap;
     int have_snap;
     unsigned port;
+    pthread_mutex_t conn_lock;
+    http_conn conns[FP_HTTP_MAX_CONNECTIONS + 8];
+    unsigned long cut_total;
 };
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* MHD's thread: a connection starts or closes (before its descriptor is closed). */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    fp_metrics_server *m = cls;
+    (void)socket_context;
+    pthread_mutex_lock(&m->conn_lock);
+    size_t n = sizeof m->conns / sizeof m->conns[0];
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        for (size_t i = 0; i < n; i++)
+            if (!m->conns[i].conn) {
+                m->conns[i] = (http_conn){conn, ci ? ci->connect_fd : -1, now_s(), 0};
+                break;
+            }
+    } else {
+        for (size_t i = 0; i < n; i++)
+            if (m->conns[i].conn == conn)
+                m->conns[i].conn = NULL;
+    }
+    pthread_mutex_unlock(&m->conn_lock);
+}
+
+/* The control loop's thread: connections older than the hard limit are cut. */
+static void cut_old_connections(fp_metrics_server *m)
+{
+    double now = now_s();
+    pthread_mutex_lock(&m->conn_lock);
+    for (size_t i = 0; i < sizeof m->conns / sizeof m->conns[0]; i++) {
+        http_conn *c = &m->conns[i];
+        if (c->conn && !c->cut && c->fd >= 0 && now - c->start_s > FP_HTTP_HARD_TIMEOUT_S) {
+            shutdown(c->fd, SHUT_RDWR);
+            c->cut = 1;
+            m->cut_total++;
+        }
+    }
+    pthread_mutex_unlock(&m->conn_lock);
+}
 
 /* A label value in the exposition format: \ " and newline escaped. */
 static void label_value(char *out, size_t size, const char *v)
@@ -189,13 +262,23 @@ fp_status fp_metrics_server_start(fp_metrics_server **out, const char *listen, f
     if (!m)
         return fp_error_set(err, FP_ERR_NOMEM, "metrics server: out of memory");
     pthread_mutex_init(&m->lock, NULL);
+    pthread_mutex_init(&m->conn_lock, NULL);
     uint16_t port = v6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
                        : ntohs(((struct sockaddr_in *)&ss)->sin_port);
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | (v6 ? MHD_USE_IPv6 : 0);
-    m->mhd = MHD_start_daemon(flags, port, NULL, NULL, handle, m, MHD_OPTION_SOCK_ADDR,
-                              (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)5,
-                              MHD_OPTION_END);
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | (v6 ? MHD_USE_IPv6 : 0);
+    sigset_t old;
+    fp_thread_block_signals(&old); /* MHD's thread inherits the mask */
+    m->mhd =
+        MHD_start_daemon(flags, port, NULL, NULL, handle, m, MHD_OPTION_SOCK_ADDR,
+                         (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT,
+                         (unsigned)FP_HTTP_MAX_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                         (unsigned)FP_HTTP_MAX_PER_IP, MHD_OPTION_CONNECTION_TIMEOUT,
+                         (unsigned)FP_HTTP_IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                         (size_t)FP_HTTP_MEMORY_LIMIT, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)16,
+                         MHD_OPTION_NOTIFY_CONNECTION, on_connection, m, MHD_OPTION_END);
+    fp_thread_restore_signals(&old);
     if (!m->mhd) {
+        pthread_mutex_destroy(&m->conn_lock);
         pthread_mutex_destroy(&m->lock);
         free(m);
         return fp_error_set(err, FP_ERR_IO,
@@ -217,6 +300,7 @@ void fp_metrics_server_update(fp_metrics_server *m, const fp_govern_metrics *g)
     m->snap = *g;
     m->have_snap = 1;
     pthread_mutex_unlock(&m->lock);
+    cut_old_connections(m);
 }
 
 unsigned fp_metrics_server_port(const fp_metrics_server *m)
@@ -229,6 +313,7 @@ void fp_metrics_server_stop(fp_metrics_server *m)
     if (!m)
         return;
     MHD_stop_daemon(m->mhd);
+    pthread_mutex_destroy(&m->conn_lock);
     pthread_mutex_destroy(&m->lock);
     free(m);
 }

@@ -21,6 +21,7 @@
 #include "freqpilot/metrics.h"
 #include "freqpilot/reader.h"
 #include "profile/adaptive_sweep.h"
+#include "util/asuser.h"
 
 /* Failed runs in a row after which the sweep stops (the strategy would ask again). */
 #define MAX_FAILED_IN_A_ROW 3
@@ -84,7 +85,7 @@ static fp_status run_dir(const ad_state *s, unsigned clock, int rep, int warmup,
 }
 
 /* A finished run read back: its record and its metrics over the window. */
-static fp_status load_run(const char *dir, fp_run_record *rec, fp_run *run, fp_error *err)
+static fp_status load_run_here(const char *dir, fp_run_record *rec, fp_run *run, fp_error *err)
 {
     char path[4400];
     snprintf(path, sizeof path, "%s/run.json", dir);
@@ -115,6 +116,31 @@ static fp_status load_run(const char *dir, fp_run_record *rec, fp_run *run, fp_e
     m.window_end_s = rec->window_end_s;
     st = fp_run_metrics(r, &m, run, NULL, err);
     fp_ts_close(r);
+    return st;
+}
+
+typedef struct loaded_run {
+    fp_run_record rec;
+    fp_run run;
+} loaded_run;
+
+static fp_status load_run_step(void *arg, void *ret, fp_error *err)
+{
+    loaded_run *l = ret;
+    return load_run_here(arg, &l->rec, &l->run, err);
+}
+
+/* The dataset is the user's: read as the user behind sudo (util/asuser.h). */
+static fp_status load_run(const char *dir, fp_run_record *rec, fp_run *run, fp_error *err)
+{
+    const fp_invoker *who;
+    loaded_run l;
+    memset(&l, 0, sizeof l);
+    fp_status st = fp_invoker_get(&who, err);
+    if (!st)
+        st = fp_invoker_call(who, load_run_step, (void *)dir, &l, sizeof l, err);
+    *rec = l.rec;
+    *run = l.run;
     return st;
 }
 
@@ -406,6 +432,14 @@ static fp_status write_adaptive_json(const ad_state *s, const fp_adaptive_sweep_
     return dump_json(root, res->adaptive_json, err);
 }
 
+typedef struct finish_args {
+    const ad_state *s;
+    fp_adaptive_sweep_result *res;
+    const fp_curve_model *m;
+} finish_args;
+
+static fp_status write_outputs(void *arg, void *ret, fp_error *err);
+
 static fp_status finish(ad_state *s, fp_adaptive_sweep_result *res, fp_error *err)
 {
     fp_curve_model m;
@@ -436,6 +470,24 @@ static fp_status finish(ad_state *s, fp_adaptive_sweep_result *res, fp_error *er
     res->gpu_time_fraction = full > 0 ? res->result.gpu_time_s / full : NAN;
     snprintf(res->adaptive_json, sizeof res->adaptive_json, "%s/adaptive.json", s->so->out_dir);
     snprintf(res->curves_json, sizeof res->curves_json, "%s/curves.json", s->so->out_dir);
+    if (!res->have_model)
+        res->curves_json[0] = 0;
+    const fp_invoker *who;
+    if ((st = fp_invoker_get(&who, err)))
+        return st;
+    finish_args fa = {s, res, &m};
+    return fp_invoker_call(who, write_outputs, &fa, NULL, 0, err);
+}
+
+/* curves.json and adaptive.json, as the user behind sudo (util/asuser.h). */
+static fp_status write_outputs(void *arg, void *ret, fp_error *err)
+{
+    (void)ret;
+    const finish_args *a = arg;
+    const ad_state *s = a->s;
+    fp_adaptive_sweep_result *res = a->res;
+    fp_curve_model m = *a->m;
+    fp_status st;
     if (res->have_model) {
         double *clk = malloc(s->nc * sizeof *clk);
         if (!clk)
@@ -461,8 +513,6 @@ static fp_status finish(ad_state *s, fp_adaptive_sweep_result *res, fp_error *er
         free(clk);
         if (st)
             return st;
-    } else {
-        res->curves_json[0] = 0;
     }
     return write_adaptive_json(s, res, err);
 }

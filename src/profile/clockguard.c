@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * Clock safety (include/freqpilot/clockguard.h): a write-ahead state file per GPU, restore on
- * every exit path, and the signal plumbing that lets the owner restore before dying.
+ * Clock safety (include/freqpilot/clockguard.h): the GPU's lease, a strict write-ahead state
+ * file, restore on every exit path, and the signal plumbing that lets the owner restore
+ * before dying.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,248 +18,191 @@
 #include <unistd.h>
 
 #include "freqpilot/clockguard.h"
+#include "freqpilot/statefile.h"
 
-#define STATE_FORMAT "freqpilot-state"
 #define MAX_GUARDS 16
 
 struct fp_clockguard {
     const fp_gpu_backend *be;
     fp_gpu *gpu;
     fp_gpu_info info;
-    char path[4096]; /* "" = no state file */
-    char command[2048];
-    double start_utc_s;
-    fp_gpu_clock_state changed;
-    /* What restore does (inherited from a forced-over state file too). */
-    int reset_locked, reset_app;
-    double restore_power_w; /* NAN = nothing to restore */
-    int power_changed;
+    fp_lease *lease;  /* NULL with no_state_file */
+    fp_state_dir dir; /* fd -1 with no_state_file */
+    char name[160];   /* state file name in dir */
+    char path[4400];  /* dir/name ("" = no state file) */
+    char abspath[4400];
+    int file_written;
+    int state_failed;
+    fp_state st;             /* identity, what was changed, what restore does */
+    char takeover_dir[4096]; /* a gone owner's state file in another folder, removed once */
+    char takeover_name[160]; /* ours records what it said to restore */
 };
 
 static fp_clockguard *volatile live[MAX_GUARDS];
 static int atexit_done;
+static void rebuild_restore_argv(void);
 
 /* ---- paths ---- */
 
-static int dir_usable(const char *dir)
-{
-    struct stat st;
-    if (stat(dir, &st) == 0)
-        return S_ISDIR(st.st_mode) && access(dir, W_OK | X_OK) == 0;
-    /* Creatable when the parent is writable. */
-    char parent[4096];
-    snprintf(parent, sizeof parent, "%s", dir);
-    char *slash = strrchr(parent, '/');
-    if (!slash || slash == parent)
-        return 0;
-    *slash = 0;
-    return access(parent, W_OK | X_OK) == 0;
-}
-
 fp_status fp_clockguard_default_dir(char *buf, size_t size, fp_error *err)
 {
-    const char *env = getenv("FREQPILOT_STATE_DIR");
-    int n;
-    if (env && *env) {
-        n = snprintf(buf, size, "%s", env);
-    } else if (geteuid() == 0 && dir_usable("/var/lib/freqpilot")) {
-        n = snprintf(buf, size, "/var/lib/freqpilot");
-    } else if ((env = getenv("XDG_STATE_HOME")) && *env == '/') {
-        n = snprintf(buf, size, "%s/freqpilot", env);
-    } else if ((env = getenv("HOME")) && *env) {
-        n = snprintf(buf, size, "%s/.local/state/freqpilot", env);
-    } else {
-        return fp_error_set(err, FP_ERR_INVALID,
-                            "no state directory: set FREQPILOT_STATE_DIR or HOME");
-    }
-    if (n < 0 || (size_t)n >= size)
-        return fp_error_set(err, FP_ERR_INVALID, "state directory path too long");
-    return FP_OK;
+    return fp_state_default_dir(buf, size, err);
 }
 
 fp_status fp_clockguard_state_path(char *buf, size_t size, const char *state_dir, const char *uuid,
                                    fp_error *err)
 {
-    char dir[4096];
+    char dir[4096], name[160];
+    fp_status st;
     if (!state_dir) {
-        fp_status st = fp_clockguard_default_dir(dir, sizeof dir, err);
-        if (st)
+        if ((st = fp_state_default_dir(dir, sizeof dir, err)))
             return st;
         state_dir = dir;
     }
-    char name[128];
-    size_t j = 0;
-    for (const char *p = uuid && *uuid ? uuid : "unknown"; *p && j < sizeof name - 1; p++) {
-        char c = *p;
-        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                 c == '.' || c == '_' || c == '-';
-        name[j++] = ok ? c : '_';
-    }
-    name[j] = 0;
-    int n = snprintf(buf, size, "%s/%s.json", state_dir, name);
+    if ((st = fp_state_file_name(name, sizeof name, uuid, err)))
+        return st;
+    int n = snprintf(buf, size, "%s/%s", state_dir, name);
     if (n < 0 || (size_t)n >= size)
         return fp_error_set(err, FP_ERR_INVALID, "state file path too long");
     return FP_OK;
 }
 
-static fp_status mkdir_p(const char *dir, fp_error *err)
+/* "dir/name" split (a bare name is in "."). */
+static fp_status split_path(const char *path, char *dir, size_t dsize, char *name, size_t nsize,
+                            fp_error *err)
 {
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", dir);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = 0;
-        if (mkdir(tmp, 0755) && errno != EEXIST)
-            return fp_error_set(err, FP_ERR_IO, "%s: cannot create folder: %s", tmp,
-                                strerror(errno));
-        *p = '/';
+    const char *slash = strrchr(path, '/');
+    int n1, n2;
+    if (!slash) {
+        n1 = snprintf(dir, dsize, ".");
+        n2 = snprintf(name, nsize, "%s", path);
+    } else {
+        n1 = snprintf(dir, dsize, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+        n2 = snprintf(name, nsize, "%s", slash + 1);
     }
-    if (mkdir(tmp, 0755) && errno != EEXIST)
-        return fp_error_set(err, FP_ERR_IO, "%s: cannot create folder: %s", tmp, strerror(errno));
+    if (n1 < 0 || (size_t)n1 >= dsize || n2 < 0 || (size_t)n2 >= nsize || !name[0])
+        return fp_error_set(err, FP_ERR_INVALID, "%s: not a state file path", path);
     return FP_OK;
 }
 
-/* ---- state file ---- */
-
-static void iso_utc(double t, char *buf, size_t size)
+/* An absolute spelling of dir/name for the lease record (no symbolic links resolved). */
+static void absolute(const char *dir, const char *name, char *buf, size_t size)
 {
-    time_t s = (time_t)t;
-    struct tm tm;
-    gmtime_r(&s, &tm);
-    int ms = (int)((t - (double)s) * 1000.0);
-    if (ms < 0 || ms > 999)
-        ms = 0;
-    char base[32];
-    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf, size, "%s.%03dZ", base, ms);
+    char cwd[4096];
+    if (dir[0] == '/' || !getcwd(cwd, sizeof cwd))
+        snprintf(buf, size, "%s/%s", dir, name);
+    else
+        snprintf(buf, size, "%s/%s/%s", cwd, dir, name);
 }
 
-static fp_status write_state(const fp_clockguard *g, fp_error *err)
+/* ---- the state file of a guard ---- */
+
+static int pending(const fp_state *s)
 {
-    if (!g->path[0])
+    return s->reset_locked || s->reset_app || isfinite(s->restore_power_w);
+}
+
+/* The state file says what is pending, or is removed when nothing is. */
+static fp_status sync_state(fp_clockguard *g, fp_error *err)
+{
+    if (g->dir.fd < 0)
         return FP_OK;
-    json_t *root = json_object();
-    char utc[40];
-    iso_utc(g->start_utc_s, utc, sizeof utc);
-    json_object_set_new(root, "format", json_string(STATE_FORMAT));
-    json_object_set_new(root, "format_version", json_integer(1));
-    json_object_set_new(root, "backend", json_string(g->be->name));
-    json_object_set_new(root, "gpu_index", json_integer(g->info.index));
-    json_object_set_new(root, "gpu_uuid", json_string(g->info.uuid));
-    json_object_set_new(root, "gpu_name", json_string(g->info.name));
-    json_object_set_new(root, "pid", json_integer(getpid()));
-    json_object_set_new(root, "start_utc", json_string(utc));
-    json_object_set_new(root, "start_utc_s", json_real(g->start_utc_s));
-    json_object_set_new(root, "command", json_string(g->command));
-    const fp_gpu_clock_state *c = &g->changed;
-    json_t *ch = json_object();
-    json_object_set_new(ch, "locked_clocks", json_boolean(c->locked));
-    json_object_set_new(ch, "locked_min_mhz", json_integer(c->locked_min_mhz));
-    json_object_set_new(ch, "locked_max_mhz", json_integer(c->locked_max_mhz));
-    json_object_set_new(ch, "app_clocks", json_boolean(c->app_clocks_set));
-    json_object_set_new(ch, "app_mem_mhz", json_integer(c->app_mem_mhz));
-    json_object_set_new(ch, "app_gr_mhz", json_integer(c->app_gr_mhz));
-    json_object_set_new(ch, "power_limit", json_boolean(c->power_limit_set));
-    json_object_set_new(ch, "power_limit_w",
-                        isfinite(c->power_limit_w) ? json_real(c->power_limit_w) : json_null());
-    json_object_set_new(root, "changed", ch);
-    json_t *rs = json_object();
-    json_object_set_new(rs, "reset_locked_clocks", json_boolean(g->reset_locked));
-    json_object_set_new(rs, "reset_app_clocks", json_boolean(g->reset_app));
-    json_object_set_new(rs, "power_limit_w",
-                        g->power_changed && isfinite(g->restore_power_w)
-                            ? json_real(g->restore_power_w)
-                            : json_null());
-    json_object_set_new(root, "restore", rs);
-
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", g->path, (long)getpid());
-    fp_status st = FP_OK;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    json_decref(root);
-    if (fd < 0 || !text) {
-        st = fp_error_set(err, FP_ERR_IO, "%s: cannot write state file: %s", tmp,
-                          fd < 0 ? strerror(errno) : "out of memory");
-    } else {
-        size_t len = strlen(text);
-        int ok = write(fd, text, len) == (ssize_t)len && write(fd, "\n", 1) == 1 && !fsync(fd);
-        ok = !close(fd) && ok;
-        fd = -1;
-        if (!ok || rename(tmp, g->path))
-            st = fp_error_set(err, FP_ERR_IO, "%s: cannot write state file: %s", g->path,
-                              strerror(errno));
+    fp_status st;
+    if (pending(&g->st)) {
+        if ((st = fp_state_write(&g->dir, &g->st, err)))
+            return st;
+        g->file_written = 1;
+        if ((st = fp_lease_set_state_file(g->lease, g->abspath, err)))
+            return st;
+        if (g->takeover_name[0]) {
+            /* Ours now records what the other owner's file said to restore. */
+            fp_state_dir od;
+            fp_error e2;
+            if (fp_state_dir_open(&od, g->takeover_dir, 0, NULL, &e2) == FP_OK) {
+                fp_state_remove(&od, g->takeover_name, &e2);
+                fp_state_dir_close(&od);
+            }
+            g->takeover_name[0] = 0;
+        }
+        return FP_OK;
     }
-    if (fd >= 0)
-        close(fd);
-    if (st)
-        unlink(tmp);
-    free(text);
-    return st;
+    if (g->file_written) {
+        if ((st = fp_state_remove(&g->dir, g->name, err)))
+            return st;
+        g->file_written = 0;
+    }
+    return fp_lease_set_state_file(g->lease, "", err);
 }
 
-static int get_bool(json_t *o, const char *key)
+/* ---- the workload left behind ---- */
+
+/* Start time (clock ticks after boot), process group and state letter of pid; -1 when
+ * unreadable. */
+static int proc_stat(long pid, long *pgrp, unsigned long long *start, char *state)
 {
-    json_t *v = json_object_get(o, key);
-    return v && json_is_true(v);
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = 0;
+    char *p = strrchr(buf, ')'); /* the command name may hold spaces and ')' */
+    if (!p)
+        return -1;
+    /* after ") ": state(3) ppid(4) pgrp(5) ... starttime(22) */
+    char *save = NULL;
+    int field = 2;
+    for (char *tok = strtok_r(p + 1, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+        field++;
+        if (field == 3)
+            *state = tok[0];
+        if (field == 5)
+            *pgrp = strtol(tok, NULL, 10);
+        if (field == 22) {
+            *start = strtoull(tok, NULL, 10);
+            return 0;
+        }
+    }
+    return -1;
 }
 
-static double get_num(json_t *o, const char *key)
+/*
+ * Ends what is left of a workload's process group after its owner died: every process of
+ * that group run by uid and started no earlier than the group (a pgid number reused by
+ * someone else's later group would not match the uid, and the kernel does not reuse it while
+ * any member lives). Returns the number of processes killed.
+ */
+static int end_workload(long pgid, long uid, unsigned long long start_ticks)
 {
-    json_t *v = json_object_get(o, key);
-    return v && json_is_number(v) ? json_number_value(v) : NAN;
-}
-
-static int pid_alive(pid_t pid)
-{
-    if (pid <= 0)
+    if (pgid <= 1)
         return 0;
-    return kill(pid, 0) == 0 || errno == EPERM;
-}
-
-fp_status fp_clockguard_read_state(const char *path, fp_clockguard_report *rep, fp_error *err)
-{
-    memset(rep, 0, sizeof *rep);
-    snprintf(rep->path, sizeof rep->path, "%s", path);
-    json_error_t je;
-    json_t *root = json_load_file(path, 0, &je);
-    if (!root)
-        return fp_error_at(err, errno == ENOENT ? FP_ERR_IO : FP_ERR_PARSE, path, je.line,
-                           "cannot read state file: %s", je.text);
-    fp_status st = FP_OK;
-    json_t *fmt = json_object_get(root, "format");
-    json_t *be = json_object_get(root, "backend");
-    json_t *ch = json_object_get(root, "changed");
-    json_t *rs = json_object_get(root, "restore");
-    if (!json_is_string(fmt) || strcmp(json_string_value(fmt), STATE_FORMAT) != 0 ||
-        !json_is_string(be) || !json_is_object(ch) || !json_is_object(rs)) {
-        st = fp_error_at(err, FP_ERR_PARSE, path, 0,
-                         "expected a freqpilot state file (format \"" STATE_FORMAT
-                         "\" with backend, changed and restore)");
-        goto out;
+    DIR *d = opendir("/proc");
+    if (!d)
+        return 0;
+    int killed = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        char *end;
+        long pid = strtol(de->d_name, &end, 10);
+        if (*end || pid <= 1 || pid == (long)getpid())
+            continue;
+        long pg = 0;
+        unsigned long long start = 0;
+        char path[64], state = 0;
+        struct stat sb;
+        snprintf(path, sizeof path, "/proc/%ld", pid);
+        if (proc_stat(pid, &pg, &start, &state) || pg != pgid || start < start_ticks ||
+            state == 'Z' || stat(path, &sb) || (long)sb.st_uid != uid)
+            continue;
+        if (kill((pid_t)pid, SIGKILL) == 0)
+            killed++;
     }
-    snprintf(rep->backend, sizeof rep->backend, "%s", json_string_value(be));
-    json_t *u = json_object_get(root, "gpu_uuid");
-    snprintf(rep->gpu_uuid, sizeof rep->gpu_uuid, "%s",
-             json_is_string(u) ? json_string_value(u) : "");
-    double idx = get_num(root, "gpu_index");
-    rep->gpu_index = isfinite(idx) && idx >= 0 ? (unsigned)idx : 0;
-    double pid = get_num(root, "pid");
-    rep->pid = isfinite(pid) ? (pid_t)pid : 0;
-    rep->pid_alive = rep->pid != getpid() && pid_alive(rep->pid);
-    fp_gpu_clock_state *c = &rep->changed;
-    c->locked = get_bool(ch, "locked_clocks") || get_bool(rs, "reset_locked_clocks");
-    c->locked_min_mhz = (unsigned)fmax(0, get_num(ch, "locked_min_mhz"));
-    c->locked_max_mhz = (unsigned)fmax(0, get_num(ch, "locked_max_mhz"));
-    c->app_clocks_set = get_bool(ch, "app_clocks") || get_bool(rs, "reset_app_clocks");
-    c->app_mem_mhz = (unsigned)fmax(0, get_num(ch, "app_mem_mhz"));
-    c->app_gr_mhz = (unsigned)fmax(0, get_num(ch, "app_gr_mhz"));
-    c->power_limit_w = get_num(rs, "power_limit_w");
-    c->power_limit_set = isfinite(c->power_limit_w);
-out:
-    json_decref(root);
-    return st;
+    closedir(d);
+    return killed;
 }
 
 /* ---- guard life cycle ---- */
@@ -282,8 +225,9 @@ static void register_live(fp_clockguard *g)
     for (int i = 0; i < MAX_GUARDS; i++)
         if (!live[i]) {
             live[i] = g;
-            return;
+            break;
         }
+    rebuild_restore_argv();
 }
 
 static void unregister_live(fp_clockguard *g)
@@ -291,6 +235,73 @@ static void unregister_live(fp_clockguard *g)
     for (int i = 0; i < MAX_GUARDS; i++)
         if (live[i] == g)
             live[i] = NULL;
+    rebuild_restore_argv();
+}
+
+static void free_guard(fp_clockguard *g)
+{
+    fp_lease_release(g->lease);
+    fp_state_dir_close(&g->dir);
+    free(g);
+}
+
+/* Reads a state file of this GPU left by a gone owner; *found = 0 when there is none. */
+static fp_status read_left(fp_clockguard *g, const char *dir, const char *name, fp_state *s,
+                           int *found, fp_error *err)
+{
+    *found = 0;
+    fp_state_dir d;
+    int missing = 0;
+    fp_status st = fp_state_dir_open(&d, dir, 0, &missing, err);
+    if (st)
+        return missing ? FP_OK : st;
+    st = fp_state_read(&d, name, s, &missing, err);
+    fp_state_dir_close(&d);
+    if (st)
+        return missing ? FP_OK : st;
+    if (strcmp(s->gpu_uuid, g->info.uuid) != 0)
+        return fp_error_set(err, FP_ERR_INVALID, "%s/%s: records GPU %s, not %s; refusing it", dir,
+                            name, s->gpu_uuid, g->info.uuid);
+    *found = 1;
+    return FP_OK;
+}
+
+/* Takes over what a gone owner's state file says to restore. */
+static fp_status inherit(fp_clockguard *g, const fp_state *s, const char *path, fp_error *err)
+{
+    if (isfinite(s->restore_power_w) && !isfinite(g->st.restore_power_w)) {
+        char what[4500];
+        snprintf(what, sizeof what, "%s: restore.power_limit_w", path);
+        fp_status st = fp_gpu_check_power_limit(&g->info, s->restore_power_w, what, err);
+        if (st)
+            return st;
+        g->st.restore_power_w = s->restore_power_w;
+        g->st.changed.power_limit_set = 1;
+        g->st.changed.power_limit_w = s->restore_power_w;
+    }
+    if (s->reset_locked) {
+        g->st.reset_locked = 1;
+        g->st.changed.locked = 1;
+    }
+    if (s->reset_app) {
+        g->st.reset_app = 1;
+        g->st.changed.app_clocks_set = 1;
+    }
+    end_workload(s->workload_pgid, s->workload_uid, s->workload_start_ticks);
+    return FP_OK;
+}
+
+static fp_status refuse_left(const char *path, const fp_state *s, const char *uuid, int other_dir,
+                             fp_error *err)
+{
+    return fp_error_set(err, FP_ERR_INVALID,
+                        "%s: an earlier freqpilot (pid %ld, no longer running) left GPU %s with "
+                        "changed clocks; run 'freqpilot restore' first, or use --force%s%s%s",
+                        path, s->pid, uuid,
+                        other_dir ? " (it is in another state folder: "
+                                    "freqpilot restore "
+                                  : "",
+                        other_dir ? path : "", other_dir ? ")" : "");
 }
 
 fp_status fp_clockguard_begin(fp_clockguard **out, const fp_gpu_backend *be, fp_gpu *gpu,
@@ -305,70 +316,87 @@ fp_status fp_clockguard_begin(fp_clockguard **out, const fp_gpu_backend *be, fp_
         return fp_error_set(err, FP_ERR_NOMEM, "clock guard: out of memory");
     g->be = be;
     g->gpu = gpu;
-    g->restore_power_w = NAN;
-    g->changed.power_limit_w = NAN;
-    snprintf(g->command, sizeof g->command, "%s", opts->command ? opts->command : "");
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    g->start_utc_s = ts.tv_sec + ts.tv_nsec * 1e-9;
+    g->dir.fd = -1;
     fp_status st = be->info(gpu, &g->info, err);
     if (st)
         goto fail;
-    if (!opts->no_state_file) {
-        char dir[4096];
-        if (opts->state_dir)
-            snprintf(dir, sizeof dir, "%s", opts->state_dir);
-        else if ((st = fp_clockguard_default_dir(dir, sizeof dir, err)))
+    fp_state_init(&g->st);
+    snprintf(g->st.backend, sizeof g->st.backend, "%s", be->name);
+    g->st.gpu_index = g->info.index;
+    snprintf(g->st.gpu_uuid, sizeof g->st.gpu_uuid, "%s", g->info.uuid);
+    snprintf(g->st.gpu_name, sizeof g->st.gpu_name, "%s", g->info.name);
+    g->st.pid = (long)getpid();
+    snprintf(g->st.command, sizeof g->st.command, "%s", opts->command ? opts->command : "");
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    g->st.start_utc_s = ts.tv_sec + ts.tv_nsec * 1e-9;
+    if (opts->no_state_file)
+        goto done;
+
+    if ((st = fp_state_dir_open(&g->dir, opts->state_dir, 1, NULL, err)) ||
+        (st = fp_state_file_name(g->name, sizeof g->name, g->info.uuid, err)))
+        goto fail;
+    snprintf(g->path, sizeof g->path, "%s/%s", g->dir.path, g->name);
+    absolute(g->dir.path, g->name, g->abspath, sizeof g->abspath);
+    fp_lease_owner own = {.command = g->st.command[0] ? g->st.command : "freqpilot", .uid = -1};
+    if (opts->owner) {
+        own = *opts->owner;
+        if (!own.command)
+            own.command = g->st.command;
+    }
+    if ((st = fp_lease_acquire(&g->lease, opts->lock_dir, g->info.uuid, &own, NULL, err)))
+        goto fail;
+    fp_state_remove_temporaries(&g->dir, g->name); /* of a writer killed mid-write */
+    {
+        const fp_lease_record *rec = fp_lease_previous(g->lease);
+        g->st.owner_uid = fp_lease_current(g->lease)->uid;
+        /* Changes left by a gone owner: in this folder, or wherever the lease says. */
+        fp_state left;
+        int found = 0;
+        if ((st = read_left(g, g->dir.path, g->name, &left, &found, err))) {
+            char msg[sizeof err->msg];
+            snprintf(msg, sizeof msg, "%s", err->msg);
+            st = fp_error_set(err, FP_ERR_INVALID,
+                              "%s (a state file of an earlier session that fails the checks; "
+                              "check the GPU and remove it, --force does not bypass this)",
+                              msg);
             goto fail;
-        if ((st = mkdir_p(dir, err)) ||
-            (st = fp_clockguard_state_path(g->path, sizeof g->path, dir, g->info.uuid, err)))
-            goto fail;
-        if (access(g->path, F_OK) == 0) {
-            fp_clockguard_report rep;
-            fp_error e2;
-            fp_status rst = fp_clockguard_read_state(g->path, &rep, &e2);
+        }
+        if (found) {
             if (!opts->force) {
-                if (rst)
-                    st = fp_error_set(err, FP_ERR_INVALID,
-                                      "%s: unreadable state file of an earlier session (%s); "
-                                      "check the GPU and remove it, or use --force",
-                                      g->path, e2.msg);
-                else if (rep.pid == getpid())
-                    st = fp_error_set(err, FP_ERR_INVALID,
-                                      "%s: GPU %s is already guarded by this process (pid "
-                                      "%ld); end that guard first",
-                                      g->path, g->info.uuid, (long)rep.pid);
-                else if (rep.pid_alive)
-                    st = fp_error_set(err, FP_ERR_INVALID,
-                                      "%s: GPU %s is in use by another freqpilot (pid %ld, "
-                                      "still running); stop it first or use --force",
-                                      g->path, g->info.uuid, (long)rep.pid);
-                else
-                    st = fp_error_set(err, FP_ERR_INVALID,
-                                      "%s: an earlier freqpilot (pid %ld, no longer running) "
-                                      "left GPU %s with changed clocks; run 'freqpilot restore' "
-                                      "first, or use --force",
-                                      g->path, (long)rep.pid, g->info.uuid);
+                st = refuse_left(g->path, &left, g->info.uuid, 0, err);
                 goto fail;
             }
-            if (!rst) {
-                /* Taking over: whatever the earlier session changed is restored by us. */
-                g->reset_locked = rep.changed.locked;
-                g->reset_app = rep.changed.app_clocks_set;
-                if (rep.changed.power_limit_set) {
-                    g->power_changed = 1;
-                    g->restore_power_w = rep.changed.power_limit_w;
-                }
+            if ((st = inherit(g, &left, g->path, err)))
+                goto fail;
+        }
+        if (rec->state_file[0] && strcmp(rec->state_file, g->abspath) != 0) {
+            char odir[4096], oname[160];
+            if ((st = split_path(rec->state_file, odir, sizeof odir, oname, sizeof oname, err)))
+                goto fail;
+            if ((st = read_left(g, odir, oname, &left, &found, err)))
+                goto fail;
+            if (found && !opts->force) {
+                st = refuse_left(rec->state_file, &left, g->info.uuid, 1, err);
+                goto fail;
+            }
+            if (found) {
+                if ((st = inherit(g, &left, rec->state_file, err)))
+                    goto fail;
+                snprintf(g->takeover_dir, sizeof g->takeover_dir, "%s", odir);
+                snprintf(g->takeover_name, sizeof g->takeover_name, "%s", oname);
             }
         }
-        if ((st = write_state(g, err)))
+        /* What was inherited is recorded as ours at once; nothing left: no file. */
+        if ((st = sync_state(g, err)))
             goto fail;
     }
+done:
     register_live(g);
     *out = g;
     return FP_OK;
 fail:
-    free(g);
+    free_guard(g);
     return st;
 }
 
@@ -384,7 +412,61 @@ const char *fp_clockguard_path(const fp_clockguard *g)
 
 void fp_clockguard_changes(const fp_clockguard *g, fp_gpu_clock_state *out)
 {
-    *out = g->changed;
+    *out = g->st.changed;
+}
+
+int fp_clockguard_state_failed(const fp_clockguard *g)
+{
+    return g->state_failed;
+}
+
+/*
+ * Records the change (saved first), applies it with apply(), and takes it back out of the
+ * record when either the state file or the driver refuses it.
+ */
+static fp_status recorded_change(fp_clockguard *g, const fp_state *before, fp_status applied_st,
+                                 fp_error *err)
+{
+    (void)err;
+    if (applied_st) {
+        g->st = *before;
+        fp_error e2;
+        sync_state(g, &e2); /* best effort: removes a file left with nothing to restore */
+    }
+    return applied_st;
+}
+
+static fp_status write_ahead(fp_clockguard *g, const fp_state *before, fp_error *err)
+{
+    fp_status st = sync_state(g, err);
+    if (st) {
+        char msg[sizeof err->msg];
+        snprintf(msg, sizeof msg, "%s", err->msg);
+        g->st = *before;
+        g->state_failed = 1;
+        return fp_error_set(err, st,
+                            "%s (the state file must record a change before it is made: "
+                            "nothing changed)",
+                            msg);
+    }
+    g->state_failed = 0;
+    return FP_OK;
+}
+
+fp_status fp_clockguard_set_app_clocks(fp_clockguard *g, unsigned mem_mhz, unsigned gr_mhz,
+                                       fp_error *err)
+{
+    fp_status st = fp_gpu_check_clock(&g->info, gr_mhz, "application clock", err);
+    if (st)
+        return st;
+    fp_state before = g->st;
+    g->st.reset_app = 1;
+    g->st.changed.app_clocks_set = 1;
+    g->st.changed.app_mem_mhz = mem_mhz;
+    g->st.changed.app_gr_mhz = gr_mhz;
+    if ((st = write_ahead(g, &before, err)))
+        return st;
+    return recorded_change(g, &before, g->be->set_app_clocks(g->gpu, mem_mhz, gr_mhz, err), err);
 }
 
 fp_status fp_clockguard_lock_ex(fp_clockguard *g, unsigned min_mhz, unsigned max_mhz,
@@ -395,22 +477,29 @@ fp_status fp_clockguard_lock_ex(fp_clockguard *g, unsigned min_mhz, unsigned max
         *used_app_clocks = 0;
     if (reached_mhz)
         *reached_mhz = NAN;
+    fp_status st;
+    if ((st = fp_gpu_check_clock(&g->info, min_mhz, "locked clock (minimum)", err)) ||
+        (st = fp_gpu_check_clock(&g->info, max_mhz, "locked clock (maximum)", err)))
+        return st;
+    if (min_mhz > max_mhz)
+        return fp_error_set(err, FP_ERR_INVALID, "locked clocks %u..%u MHz: minimum above maximum",
+                            min_mhz, max_mhz);
     /* Write-ahead: the state file says "locked" before the driver is asked. */
-    int was_locked = g->reset_locked;
-    g->reset_locked = 1;
-    g->changed.locked = 1;
-    g->changed.locked_min_mhz = min_mhz;
-    g->changed.locked_max_mhz = max_mhz;
-    fp_status st = write_state(g, err);
-    if (st)
+    fp_state before = g->st;
+    g->st.reset_locked = 1;
+    g->st.changed.locked = 1;
+    g->st.changed.locked_min_mhz = min_mhz;
+    g->st.changed.locked_max_mhz = max_mhz;
+    if ((st = write_ahead(g, &before, err)))
         return st;
     st = g->be->lock_clocks(g->gpu, min_mhz, max_mhz, err);
     if (st == FP_ERR_UNSUPPORTED && allow_app_fallback) {
-        g->reset_locked = was_locked;
-        g->changed.locked = was_locked;
+        recorded_change(g, &before, st, err);
         st = fp_clockguard_set_app_clocks(g, g->info.mem_clock_mhz, max_mhz, err);
         if (!st && used_app_clocks)
             *used_app_clocks = 1;
+    } else if ((st = recorded_change(g, &before, st, err))) {
+        return st;
     }
     if (st)
         return st;
@@ -430,79 +519,78 @@ fp_status fp_clockguard_lock(fp_clockguard *g, unsigned min_mhz, unsigned max_mh
     return fp_clockguard_lock_ex(g, min_mhz, max_mhz, 0, reached_mhz, NULL, err);
 }
 
-fp_status fp_clockguard_set_app_clocks(fp_clockguard *g, unsigned mem_mhz, unsigned gr_mhz,
-                                       fp_error *err)
-{
-    g->reset_app = 1;
-    g->changed.app_clocks_set = 1;
-    g->changed.app_mem_mhz = mem_mhz;
-    g->changed.app_gr_mhz = gr_mhz;
-    fp_status st = write_state(g, err);
-    if (st)
-        return st;
-    return g->be->set_app_clocks(g->gpu, mem_mhz, gr_mhz, err);
-}
-
 fp_status fp_clockguard_set_power_limit(fp_clockguard *g, double watts, fp_error *err)
 {
-    if (!g->power_changed) {
+    fp_status st = fp_gpu_check_power_limit(&g->info, watts, "power limit", err);
+    if (st)
+        return st;
+    fp_state before = g->st;
+    if (!isfinite(g->st.restore_power_w)) {
         /* The limit to go back to: the one in force now (re-read, not the cached info). */
         fp_gpu_info now;
-        fp_status st = g->be->info(g->gpu, &now, err);
-        if (st)
+        if ((st = g->be->info(g->gpu, &now, err)))
             return st;
-        g->restore_power_w = now.power_limit_w;
-        if (!isfinite(g->restore_power_w))
+        if (!isfinite(now.power_limit_w))
             return fp_error_set(err, FP_ERR_UNSUPPORTED,
                                 "power limit: the current limit cannot be read, so it could "
                                 "not be restored; not changing it");
-        g->power_changed = 1;
+        g->st.restore_power_w = now.power_limit_w;
     }
-    g->changed.power_limit_set = 1;
-    g->changed.power_limit_w = g->restore_power_w;
-    fp_status st = write_state(g, err);
-    if (st)
+    g->st.changed.power_limit_set = 1;
+    g->st.changed.power_limit_w = g->st.restore_power_w;
+    if ((st = write_ahead(g, &before, err)))
         return st;
-    return g->be->set_power_limit(g->gpu, watts, err);
+    return recorded_change(g, &before, g->be->set_power_limit(g->gpu, watts, err), err);
 }
 
-static int pending_changes(const fp_clockguard *g)
+static unsigned long long start_ticks_of(pid_t pid)
 {
-    return g->reset_locked || g->reset_app || g->power_changed;
+    long pg;
+    unsigned long long start = 0;
+    char state;
+    return proc_stat((long)pid, &pg, &start, &state) ? 0 : start;
+}
+
+fp_status fp_clockguard_set_workload(fp_clockguard *g, pid_t pgid, uid_t uid, fp_error *err)
+{
+    g->st.workload_pgid = pgid > 1 ? (long)pgid : 0;
+    g->st.workload_uid = (long)uid;
+    g->st.workload_start_ticks = pgid > 1 ? start_ticks_of(pgid) : 0;
+    /* Only worth a write while something is recorded to restore. */
+    return g->file_written || pending(&g->st) ? sync_state(g, err) : FP_OK;
 }
 
 /* Performs the recorded resets on gpu; counts steps done in rep (may be NULL). */
-static fp_status do_restore(const fp_gpu_backend *be, fp_gpu *gpu, int *reset_locked,
-                            int *reset_app, int *power_changed, double power_w,
+static fp_status do_restore(const fp_gpu_backend *be, fp_gpu *gpu, fp_state *s,
                             fp_clockguard_report *rep, fp_error *err)
 {
     fp_status first = FP_OK;
     fp_error e2;
     fp_error *e = err ? err : &e2;
-    if (*reset_locked) {
+    if (s->reset_locked) {
         fp_status st = be->reset_clocks(gpu, first ? &e2 : e);
         if (!st) {
-            *reset_locked = 0;
+            s->reset_locked = 0;
             if (rep)
                 rep->reset_locked = 1;
         } else if (!first) {
             first = st;
         }
     }
-    if (*reset_app) {
+    if (s->reset_app) {
         fp_status st = be->reset_app_clocks(gpu, first ? &e2 : e);
         if (!st) {
-            *reset_app = 0;
+            s->reset_app = 0;
             if (rep)
                 rep->reset_app = 1;
         } else if (!first) {
             first = st;
         }
     }
-    if (*power_changed) {
-        fp_status st = be->set_power_limit(gpu, power_w, first ? &e2 : e);
+    if (isfinite(s->restore_power_w)) {
+        fp_status st = be->set_power_limit(gpu, s->restore_power_w, first ? &e2 : e);
         if (!st) {
-            *power_changed = 0;
+            s->restore_power_w = NAN;
             if (rep)
                 rep->power_limit_restored = 1;
         } else if (!first) {
@@ -514,18 +602,14 @@ static fp_status do_restore(const fp_gpu_backend *be, fp_gpu *gpu, int *reset_lo
 
 fp_status fp_clockguard_restore(fp_clockguard *g, fp_error *err)
 {
-    fp_status st = do_restore(g->be, g->gpu, &g->reset_locked, &g->reset_app, &g->power_changed,
-                              g->restore_power_w, NULL, err);
-    if (st) {
-        write_state(g, NULL); /* what is left to restore */
-        return st;
+    fp_status st = do_restore(g->be, g->gpu, &g->st, NULL, err);
+    if (!st) {
+        memset(&g->st.changed, 0, sizeof g->st.changed);
+        g->st.changed.power_limit_w = NAN;
     }
-    memset(&g->changed, 0, sizeof g->changed);
-    g->changed.power_limit_w = NAN;
-    if (g->path[0] && unlink(g->path) && errno != ENOENT)
-        return fp_error_set(err, FP_ERR_IO, "%s: cannot remove state file: %s", g->path,
-                            strerror(errno));
-    return FP_OK;
+    fp_error e2;
+    fp_status sst = sync_state(g, st ? &e2 : err); /* removed, or what is left to restore */
+    return st ? st : sst;
 }
 
 void fp_clockguard_end(fp_clockguard *g)
@@ -533,9 +617,9 @@ void fp_clockguard_end(fp_clockguard *g)
     if (!g)
         return;
     unregister_live(g);
-    if (pending_changes(g) || (g->path[0] && access(g->path, F_OK) == 0))
+    if (pending(&g->st) || g->file_written)
         fp_clockguard_restore(g, NULL);
-    free(g);
+    free_guard(g);
 }
 
 void fp_clockguard_detach(fp_clockguard *g)
@@ -543,7 +627,7 @@ void fp_clockguard_detach(fp_clockguard *g)
     if (!g)
         return;
     unregister_live(g);
-    free(g);
+    free_guard(g); /* the lease record keeps naming the state file for the next owner */
 }
 
 /* ---- restore from a state file ---- */
@@ -554,107 +638,290 @@ static int looks_like_path(const char *s)
     return strchr(s, '/') || (n > 5 && strcmp(s + n - 5, ".json") == 0);
 }
 
-fp_status fp_clockguard_restore_from_state(const char *what, const char *state_dir, int force,
+static void fill_report(fp_clockguard_report *rep, const fp_state *s)
+{
+    snprintf(rep->backend, sizeof rep->backend, "%s", s->backend);
+    snprintf(rep->gpu_uuid, sizeof rep->gpu_uuid, "%s", s->gpu_uuid);
+    rep->gpu_index = s->gpu_index;
+    rep->pid = (pid_t)s->pid;
+    rep->changed = s->changed;
+    rep->changed.locked = s->reset_locked;
+    rep->changed.app_clocks_set = s->reset_app;
+    rep->changed.power_limit_set = isfinite(s->restore_power_w);
+    rep->changed.power_limit_w = s->restore_power_w;
+}
+
+/* Where what lives: its folder and file name. */
+static fp_status locate(const char *what, const char *state_dir, char *dir, size_t dsize,
+                        char *name, size_t nsize, fp_error *err)
+{
+    if (looks_like_path(what))
+        return split_path(what, dir, dsize, name, nsize, err);
+    fp_status st;
+    if (state_dir)
+        snprintf(dir, dsize, "%s", state_dir);
+    else if ((st = fp_state_default_dir(dir, dsize, err)))
+        return st;
+    return fp_state_file_name(name, nsize, what, err);
+}
+
+static void sleep_s(double s)
+{
+    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+    nanosleep(&ts, NULL);
+}
+
+/* Takes the GPU's lease for a restore (see FP_RESTORE_* flags). */
+static fp_status restore_lease(const char *uuid, int flags, fp_lease **lease,
+                               fp_clockguard_report *rep, fp_error *err)
+{
+    fp_lease_owner own = {.command = "freqpilot restore", .uid = -1};
+    fp_lease_record holder;
+    double waited = 0, limit = 0;
+    int stopped = 0;
+    for (;;) {
+        fp_status st = fp_lease_acquire(lease, NULL, uuid, &own, &holder, err);
+        if (st != FP_ERR_BUSY)
+            return st;
+        rep->in_use = 1;
+        rep->holder_pid = holder.pid;
+        snprintf(rep->holder_command, sizeof rep->holder_command, "%s", holder.command);
+        if (flags & FP_RESTORE_STOP_HOLDER) {
+            limit = 10;
+            if (!stopped && holder.pid > 1 && holder.pid != (long)getpid())
+                kill((pid_t)holder.pid, SIGTERM);
+            stopped = 1;
+        } else if (flags & FP_RESTORE_WAIT) {
+            limit = 2;
+        }
+        if (waited >= limit)
+            return st;
+        sleep_s(0.05);
+        waited += 0.05;
+    }
+}
+
+fp_status fp_clockguard_restore_from_state(const char *what, const char *state_dir, int flags,
                                            fp_clockguard_report *rep, fp_error *err)
 {
-    char path[4096];
-    fp_status st;
-    if (looks_like_path(what))
-        snprintf(path, sizeof path, "%s", what);
-    else if ((st = fp_clockguard_state_path(path, sizeof path, state_dir, what, err)))
-        return st;
-    if (access(path, F_OK) != 0)
-        return fp_error_set(err, FP_ERR_IO, "%s: no state file (nothing to restore for %s)", path,
-                            what);
-    if ((st = fp_clockguard_read_state(path, rep, err)))
-        return st;
-    if (rep->pid_alive && !force)
-        return fp_error_set(err, FP_ERR_INVALID,
-                            "%s: the freqpilot that wrote it (pid %ld) is still running and "
-                            "will restore the GPU itself; use --force to restore anyway",
-                            path, (long)rep->pid);
-    const fp_gpu_backend *be = fp_gpu_backend_by_name(rep->backend);
-    if (!be)
-        return fp_error_at(err, FP_ERR_PARSE, path, 0, "unknown backend \"%s\"", rep->backend);
-    if ((st = be->init(err)))
-        return st;
-    fp_gpu *gpu = NULL;
-    char index[16];
-    snprintf(index, sizeof index, "%u", rep->gpu_index);
-    if (rep->gpu_uuid[0])
-        st = be->open(rep->gpu_uuid, &gpu, err);
-    if (!gpu)
-        st = be->open(index, &gpu, err);
-    if (!st) {
-        int rl = rep->changed.locked, ra = rep->changed.app_clocks_set,
-            rp = rep->changed.power_limit_set;
-        st = do_restore(be, gpu, &rl, &ra, &rp, rep->changed.power_limit_w, rep, err);
-        be->close(gpu);
-    }
-    be->shutdown();
+    memset(rep, 0, sizeof *rep);
+    char dir[4096], name[160];
+    fp_status st = locate(what, state_dir, dir, sizeof dir, name, sizeof name, err);
     if (st)
         return st;
-    if (unlink(path) && errno != ENOENT)
-        return fp_error_set(err, FP_ERR_IO,
-                            "%s: GPU restored but the state file cannot be "
-                            "removed: %s",
-                            path, strerror(errno));
+    snprintf(rep->path, sizeof rep->path, "%s/%s", dir, name);
+    fp_state_dir d;
+    int missing = 0;
+    if ((st = fp_state_dir_open(&d, dir, 0, &missing, err)))
+        return missing
+                   ? fp_error_set(err, FP_ERR_IO, "%s: no state file (nothing to restore for %s)",
+                                  rep->path, what)
+                   : st;
+    fp_state s;
+    fp_lease *lease = NULL;
+    const fp_gpu_backend *be = NULL;
+    fp_gpu *gpu = NULL;
+    if ((st = fp_state_read(&d, name, &s, &missing, err))) {
+        if (missing)
+            st = fp_error_set(err, FP_ERR_IO, "%s: no state file (nothing to restore for %s)",
+                              rep->path, what);
+        goto out;
+    }
+    fill_report(rep, &s);
+    /* The lease proves the owner is gone; then the file is read again (it may have restored). */
+    if ((st = restore_lease(s.gpu_uuid, flags, &lease, rep, err)))
+        goto out;
+    if ((st = fp_state_read(&d, name, &s, &missing, err))) {
+        if (missing) {
+            rep->gone = 1;
+            fp_state_remove_temporaries(&d, name);
+            st = FP_OK;
+        }
+        goto out;
+    }
+    fill_report(rep, &s);
+    fp_state_remove_temporaries(&d, name);
+    if (!(be = fp_gpu_backend_by_name(s.backend))) {
+        st = fp_error_at(err, FP_ERR_PARSE, rep->path, 0, "unknown backend \"%s\"", s.backend);
+        goto out;
+    }
+    if ((st = be->init(err))) {
+        be = NULL;
+        goto out;
+    }
+    /* By UUID only: a file naming a GPU that is not here changes nothing. */
+    fp_gpu_info info;
+    if ((st = be->open(s.gpu_uuid, &gpu, err)) || (st = be->info(gpu, &info, err)))
+        goto out;
+    if (strcmp(info.uuid, s.gpu_uuid) != 0) {
+        st = fp_error_set(err, FP_ERR_INVALID, "%s: GPU %s not found (opened %s); nothing changed",
+                          rep->path, s.gpu_uuid, info.uuid);
+        goto out;
+    }
+    if (isfinite(s.restore_power_w)) {
+        char w[4500];
+        snprintf(w, sizeof w, "%s: restore.power_limit_w", rep->path);
+        if ((st = fp_gpu_check_power_limit(&info, s.restore_power_w, w, err)))
+            goto out;
+    }
+    rep->workload_killed = end_workload(s.workload_pgid, s.workload_uid, s.workload_start_ticks);
+    if ((st = do_restore(be, gpu, &s, rep, err)))
+        goto out;
+    if ((st = fp_state_remove(&d, name, err)))
+        goto out;
+    char abs[4400];
+    absolute(dir, name, abs, sizeof abs);
+    const char *recorded = fp_lease_previous(lease)->state_file;
+    if (!recorded[0] || strcmp(recorded, abs) == 0)
+        fp_lease_set_state_file(lease, "", NULL);
+out:
+    if (gpu)
+        be->close(gpu);
+    if (be)
+        be->shutdown();
+    fp_lease_release(lease);
+    fp_state_dir_close(&d);
+    return st;
+}
+
+fp_status fp_clockguard_read_state(const char *path, fp_clockguard_report *rep, fp_error *err)
+{
+    memset(rep, 0, sizeof *rep);
+    snprintf(rep->path, sizeof rep->path, "%s", path);
+    char dir[4096], name[160];
+    fp_status st = split_path(path, dir, sizeof dir, name, sizeof name, err);
+    if (st)
+        return st;
+    fp_state_dir d;
+    if ((st = fp_state_dir_open(&d, dir, 0, NULL, err)))
+        return st;
+    fp_state s;
+    st = fp_state_read(&d, name, &s, NULL, err);
+    fp_state_dir_close(&d);
+    if (st)
+        return st;
+    fill_report(rep, &s);
+    fp_lease_record r;
+    int held = 0;
+    fp_error e2;
+    if (fp_lease_read(NULL, s.gpu_uuid, &held, &r, &e2) == FP_OK && held) {
+        rep->in_use = 1;
+        rep->holder_pid = r.pid;
+        snprintf(rep->holder_command, sizeof rep->holder_command, "%s", r.command);
+    }
     return FP_OK;
+}
+
+typedef struct list_ctx {
+    const char *dir;
+    int (*fn)(void *user, const char *path);
+    void *user;
+} list_ctx;
+
+static int list_one(void *user, const char *name)
+{
+    list_ctx *c = user;
+    char path[4400];
+    snprintf(path, sizeof path, "%s/%s", c->dir, name);
+    return c->fn(c->user, path);
 }
 
 fp_status fp_clockguard_list(const char *state_dir, int (*fn)(void *user, const char *path),
                              void *user, fp_error *err)
 {
-    char dir[4096];
-    if (state_dir)
-        snprintf(dir, sizeof dir, "%s", state_dir);
-    else {
-        fp_status st = fp_clockguard_default_dir(dir, sizeof dir, err);
-        if (st)
-            return st;
-    }
-    DIR *d = opendir(dir);
-    if (!d)
-        return errno == ENOENT
-                   ? FP_OK
-                   : fp_error_set(err, FP_ERR_IO, "%s: cannot list: %s", dir, strerror(errno));
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        size_t n = strlen(de->d_name);
-        if (de->d_name[0] == '.' || n < 6 || strcmp(de->d_name + n - 5, ".json") != 0)
-            continue;
-        char path[4400];
-        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-        if (fn(user, path))
-            break;
-    }
-    closedir(d);
-    return FP_OK;
+    fp_state_dir d;
+    int missing = 0;
+    fp_status st = fp_state_dir_open(&d, state_dir, 0, &missing, err);
+    if (st)
+        return missing ? FP_OK : st;
+    list_ctx c = {d.path, fn, user};
+    st = fp_state_list(&d, list_one, &c, err);
+    fp_state_dir_close(&d);
+    return st;
 }
 
 /* ---- signals ---- */
+
+extern char **environ;
 
 static volatile sig_atomic_t pending_sig;
 static volatile pid_t child_pgid;
 static int caught;
 static struct sigaction old_int, old_term, old_hup;
 
+/*
+ * The second-signal restore: argv for `EXE restore --exit-signal SIG PATH...`, built in two
+ * buffers so that the handler always sees a complete one (the index flips after the build).
+ */
+static char restore_exe[4096];
+static char sig_text[16];
+static char *restore_argv[2][MAX_GUARDS + 5];
+static volatile sig_atomic_t restore_argv_ready = -1;
+
+static void rebuild_restore_argv(void)
+{
+    if (!restore_exe[0])
+        return;
+    int next = restore_argv_ready == 0 ? 1 : 0;
+    char **a = restore_argv[next];
+    int n = 0, paths = 0;
+    a[n++] = restore_exe;
+    a[n++] = "restore";
+    a[n++] = "--exit-signal";
+    a[n++] = sig_text;
+    for (int i = 0; i < MAX_GUARDS; i++) {
+        fp_clockguard *g = live[i];
+        if (g && g->path[0]) {
+            a[n++] = g->path;
+            paths++;
+        }
+    }
+    a[n] = NULL;
+    restore_argv_ready = paths ? next : -1;
+}
+
+void fp_clockguard_exec_on_second_signal(const char *exe)
+{
+    snprintf(restore_exe, sizeof restore_exe, "%s", exe ? exe : "");
+    if (!exe)
+        restore_argv_ready = -1;
+    else
+        rebuild_restore_argv();
+}
+
 static void on_signal(int sig)
 {
     int saved = errno;
     pid_t pg = child_pgid;
-    if (pg > 0)
-        kill(-pg, sig == SIGINT ? SIGINT : SIGTERM);
     if (pending_sig) {
         /*
-         * Second signal: the owner did not get round to restoring. Restore from here (not
-         * async-signal-safe, but the process is about to die with the GPU locked otherwise).
+         * Second signal: the owner did not get round to restoring. Only async-signal-safe
+         * calls from here: the workload group is killed, then a fresh process (same pid,
+         * so the caller still waits for it) restores from the state files, or the signal
+         * ends us and the state files are left for 'freqpilot restore'.
          */
-        run_atexit();
-        for (int i = 0; i < MAX_GUARDS; i++)
-            live[i] = NULL;
-        signal(sig, SIG_DFL);
+        if (pg > 0)
+            kill(-pg, SIGKILL);
+        int r = restore_argv_ready;
+        if (r >= 0) {
+            char digits[16];
+            int n = 0, v = sig;
+            do {
+                digits[n++] = (char)('0' + v % 10);
+                v /= 10;
+            } while (v && n < 15);
+            for (int i = 0; i < n; i++)
+                sig_text[i] = digits[n - 1 - i];
+            sig_text[n] = 0;
+            execve(restore_exe, restore_argv[r], environ);
+        }
+        struct sigaction dfl;
+        memset(&dfl, 0, sizeof dfl);
+        dfl.sa_handler = SIG_DFL;
+        sigaction(sig, &dfl, NULL);
         raise(sig);
+    } else if (pg > 0) {
+        kill(-pg, sig == SIGINT ? SIGINT : SIGTERM);
     }
     pending_sig = sig;
     errno = saved;
@@ -668,6 +935,10 @@ fp_status fp_clockguard_catch_signals(fp_error *err)
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
+    /* One handler at a time: the second signal waits for the first to be recorded. */
+    sigaddset(&sa.sa_mask, SIGINT);
+    sigaddset(&sa.sa_mask, SIGTERM);
+    sigaddset(&sa.sa_mask, SIGHUP);
     sa.sa_flags = 0; /* no SA_RESTART: blocking calls return EINTR so the owner notices */
     /* A signal ignored by our parent (nohup, a background job's SIGINT) stays ignored. */
     int sigs[] = {SIGINT, SIGTERM, SIGHUP};
@@ -707,6 +978,7 @@ void fp_clockguard_reraise(int sig)
     run_atexit();
     for (int i = 0; i < MAX_GUARDS; i++)
         live[i] = NULL;
+    restore_argv_ready = -1;
     fp_clockguard_release_signals();
     signal(sig, SIG_DFL);
     sigset_t set;

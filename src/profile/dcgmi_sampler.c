@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,6 +17,8 @@
 #include "freqpilot/reader.h"
 #include "profile/dcgmi_sampler.h"
 #include "telemetry/ts_internal.h"
+#include "util/asuser.h"
+#include "util/thread.h"
 
 struct fp_dcgmi_sampler {
     pid_t pid;
@@ -132,6 +135,16 @@ fp_status fp_dcgmi_start(fp_dcgmi_sampler **out, const char *path, unsigned gpu_
     }
     d->t0 = t0_mono;
     d->gpu_index = gpu_index;
+    /* dcgmi runs as the user behind sudo, never as root (util/asuser.h). */
+    const fp_invoker *who;
+    fp_status ist = fp_invoker_get(&who, err);
+    if (ist) {
+        close(p[0]);
+        close(p[1]);
+        free(d);
+        return ist;
+    }
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         close(p[0]);
@@ -141,6 +154,11 @@ fp_status fp_dcgmi_start(fp_dcgmi_sampler **out, const char *path, unsigned gpu_
     }
     if (pid == 0) {
         setpgid(0, 0); /* the terminal's Ctrl-C goes to freqpilot, which stops us */
+        if (fp_invoker_become(who))
+            _exit(127);
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* after the drop, which clears it */
+        if (getppid() != parent)
+            _exit(127);
         dup2(p[1], 1);
         int dn = open("/dev/null", O_RDWR);
         if (dn >= 0) {
@@ -153,7 +171,7 @@ fp_status fp_dcgmi_start(fp_dcgmi_sampler **out, const char *path, unsigned gpu_
     close(p[1]);
     d->pid = pid;
     d->fd = p[0];
-    int rc = pthread_create(&d->thread, NULL, reader_main, d);
+    int rc = fp_thread_create(&d->thread, reader_main, d);
     if (rc) {
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "profile/sampler.h"
+#include "util/thread.h"
 
 double fp_mono_now(void)
 {
@@ -140,7 +141,7 @@ fp_status fp_sampler_start(fp_sampler **out, const fp_gpu_backend *be, fp_gpu *g
     s->interval_s = interval_s;
     s->t0 = t0_mono;
     atomic_init(&s->stop, 0);
-    int rc = pthread_create(&s->thread, NULL, sampler_main, s);
+    int rc = fp_thread_create(&s->thread, sampler_main, s);
     if (rc) {
         free(s);
         return fp_error_set(err, FP_ERR_IO, "sampler thread: %s", strerror(rc));

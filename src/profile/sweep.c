@@ -2,6 +2,7 @@
 /* The sweep runner (sweep.h). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -20,6 +21,8 @@
 #include "profile/sampler.h"
 #include "profile/sweep.h"
 #include "profile/workload.h"
+#include "util/asuser.h"
+#include "util/output.h"
 
 /* Idle sampled around a simulated run, like the few samples around a real process. */
 #define SIM_IDLE_BEFORE_S 0.5
@@ -320,34 +323,32 @@ static fp_status check_manifest(const char *path, const fp_dataset_manifest *wan
     return FP_OK;
 }
 
-/* run.json through the dataset writer, then freqpilot's extra keys added (atomically). */
+/*
+ * run.json through the dataset writer, then freqpilot's extra keys added; every file under a
+ * fresh name (mkstemp / fp_atomic_open), never a fixed temporary name a link could sit on.
+ */
 static fp_status write_run_json(const char *dir, const fp_run_record *rec, json_t *extra,
                                 fp_error *err)
 {
-    char base[4200], tmp[4200], path[4200];
-    snprintf(base, sizeof base, "%s/.run.json.base", dir);
-    snprintf(tmp, sizeof tmp, "%s/.run.json.tmp", dir);
+    char base[4200], path[4200];
+    snprintf(base, sizeof base, "%s/.run.json.base.XXXXXX", dir);
     snprintf(path, sizeof path, "%s/run.json", dir);
+    int fd = mkostemp(base, O_CLOEXEC);
+    if (fd < 0)
+        return fp_error_set(err, FP_ERR_IO, "%s: cannot create: %s", base, strerror(errno));
+    close(fd);
     fp_status st = fp_dataset_write_run_json(base, rec, err);
-    if (st)
+    if (st) {
+        unlink(base);
         return st;
+    }
     json_error_t je;
     json_t *root = json_load_file(base, 0, &je);
     unlink(base);
     if (!root)
         return fp_error_at(err, FP_ERR_IO, base, je.line, "cannot read back: %s", je.text);
     json_object_update(root, extra);
-    FILE *f = fopen(tmp, "w");
-    int ok = f && json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0 &&
-             fputc('\n', f) != EOF && fflush(f) == 0 && fsync(fileno(f)) == 0;
-    if (f)
-        ok = fclose(f) == 0 && ok;
-    json_decref(root);
-    if (!ok || rename(tmp, path)) {
-        unlink(tmp);
-        return fp_error_set(err, FP_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
-    }
-    return FP_OK;
+    return fp_json_write_atomic(path, root, JSON_INDENT(2) | JSON_PRESERVE_ORDER, err);
 }
 
 static fp_status write_telemetry(const char *dir, const fp_sample_buf *b, fp_error *err)
@@ -445,18 +446,18 @@ static fp_status sim_run(const fp_sweep_opts *o, fp_gpu *gpu, size_t position, r
     return st;
 }
 
-static fp_status process_run(const fp_sweep_opts *o, fp_gpu *gpu, unsigned gpu_index,
-                             const char *dir, run_out *ro, fp_error *err)
+static fp_status process_run(const fp_sweep_opts *o, fp_gpu *gpu, fp_clockguard *guard,
+                             unsigned gpu_index, const char *dir, run_out *ro, fp_error *err)
 {
-    char out_path[4200], err_path[4200], fifo_path[4200];
+    char out_path[4200], err_path[4200];
     snprintf(out_path, sizeof out_path, "%s/stdout.txt", dir);
     snprintf(err_path, sizeof err_path, "%s/stderr.txt", dir);
-    snprintf(fifo_path, sizeof fifo_path, "%s/.mark.fifo", dir);
     fp_workload_opts wo = {
         .argv = o->argv,
         .stdout_path = out_path,
         .stderr_path = err_path,
-        .fifo_path = fifo_path,
+        .marker_fifo = 1,
+        .guard = guard,
         .timeout_s = o->run_timeout_s,
         .tick = o->tick,
         .tick_user = o->user,
@@ -581,14 +582,10 @@ static void write_lock(const fp_sweep_opts *o, const fp_gpu_info *info, const fp
         const char *v = getenv(env[i]);
         json_object_set_new(root, key[i], v && *v ? json_string(v) : json_null());
     }
-    char tmp[4400];
     snprintf(path, size, "%s/%s-%ld-%u.json", dir, host, (long)getpid(), info->index);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    if (json_dump_file(root, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) || rename(tmp, path)) {
-        unlink(tmp);
+    fp_error e2;
+    if (fp_json_write_atomic(path, root, JSON_INDENT(2) | JSON_PRESERVE_ORDER, &e2))
         path[0] = 0;
-    }
-    json_decref(root);
 }
 
 static void join_cmd(char *const *argv, char *buf, size_t size)
@@ -599,6 +596,79 @@ static void join_cmd(char *const *argv, char *buf, size_t size)
         used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? " " : "", argv[i]);
 }
 
+/*
+ * The dataset belongs to the user who ran `sudo freqpilot profile`: every step below runs in a
+ * process acting as that user (util/asuser.h; in-process when there is no one to act as), so
+ * the kernel checks each path, link and permission as it would for them, and root only keeps
+ * the GPU and the clock state.
+ */
+
+typedef struct manifest_step_args {
+    const fp_sweep_opts *o;
+    const fp_dataset_manifest *man;
+    const char *mpath;
+    const fp_gpu_info *info;
+    const fp_sweep_item *plan;
+    size_t n_plan;
+    const char *host;
+} manifest_step_args;
+
+/* The manifest (created exclusively, else compared) and the live-sweep file; returns its path. */
+static fp_status manifest_step(void *arg, void *ret, fp_error *err)
+{
+    const manifest_step_args *a = arg;
+    char *lock_path = ret;
+    lock_path[0] = 0;
+    /* Several tasks may start at once: created exclusively, else compared. */
+    int created = 0;
+    fp_status st = fp_dataset_create_manifest(a->o->out_dir, a->man, &created, err);
+    if (!st && !created)
+        st = check_manifest(a->mpath, a->man, a->o->force, a->o->task_id >= 0, err);
+    if (!st)
+        write_lock(a->o, a->info, a->plan, a->n_plan, a->host, lock_path, 4300);
+    return st;
+}
+
+typedef struct run_dir_ret {
+    char dir[4096];
+    int done; /* run.json exists: finished in an earlier session */
+} run_dir_ret;
+
+static fp_status run_dir_step(void *arg, void *ret, fp_error *err)
+{
+    const fp_sweep_opts *o = ((void **)arg)[0];
+    const fp_run_record *rec = ((void **)arg)[1];
+    run_dir_ret *r = ret;
+    fp_status st = fp_dataset_run_dir(r->dir, sizeof r->dir, o->out_dir, rec, 1, err);
+    if (st)
+        return st;
+    char rj[4200];
+    snprintf(rj, sizeof rj, "%s/run.json", r->dir);
+    r->done = access(rj, F_OK) == 0;
+    return FP_OK;
+}
+
+typedef struct write_step_args {
+    const char *dir;
+    const run_out *ro;
+} write_step_args;
+
+static fp_status write_step(void *arg, void *ret, fp_error *err)
+{
+    const write_step_args *a = arg;
+    (void)ret;
+    fp_status st = write_telemetry(a->dir, &a->ro->samples, err);
+    return st ? st : write_run_json(a->dir, &a->ro->rec, a->ro->extra, err);
+}
+
+static fp_status unlink_step(void *arg, void *ret, fp_error *err)
+{
+    (void)ret;
+    (void)err;
+    unlink((const char *)arg);
+    return FP_OK;
+}
+
 fp_status fp_sweep_run(const fp_sweep_opts *o, fp_sweep_summary *sum, fp_error *err)
 {
     memset(sum, 0, sizeof *sum);
@@ -607,8 +677,11 @@ fp_status fp_sweep_run(const fp_sweep_opts *o, fp_sweep_summary *sum, fp_error *
     if (!o->argv && !o->sim_workload)
         return fp_error_set(err, FP_ERR_INVALID, "no workload: give -- COMMAND [ARGS...]");
     snprintf(sum->dataset, sizeof sum->dataset, "%s", o->out_dir);
-    fp_status st = o->be->init(err);
+    const fp_invoker *who;
+    fp_status st = fp_invoker_get(&who, err);
     if (st)
+        return st;
+    if ((st = o->be->init(err)))
         return st;
     fp_gpu *gpu = NULL;
     fp_clockguard *guard = NULL;
@@ -710,17 +783,13 @@ fp_status fp_sweep_run(const fp_sweep_opts *o, fp_sweep_summary *sum, fp_error *
                                       : "");
     char mpath[4200];
     snprintf(mpath, sizeof mpath, "%s/manifest.json", o->out_dir);
-    {
-        /* Several tasks may start at once: created exclusively, else compared. */
-        int created = 0;
-        if ((st = fp_dataset_create_manifest(o->out_dir, man, &created, err)))
-            goto out;
-        if (!created && (st = check_manifest(mpath, man, o->force, o->task_id >= 0, err)))
-            goto out;
-    }
     char host[64] = "";
     gethostname(host, sizeof host - 1);
-    write_lock(o, info, plan, n_plan, host, lock_path, sizeof lock_path);
+    {
+        manifest_step_args ma = {o, man, mpath, info, plan, n_plan, host};
+        if ((st = fp_invoker_call(who, manifest_step, &ma, lock_path, sizeof lock_path, err)))
+            goto out;
+    }
 
     if (!o->no_clock_control) {
         fp_clockguard_opts go = {
@@ -763,11 +832,12 @@ fp_status fp_sweep_run(const fp_sweep_opts *o, fp_sweep_summary *sum, fp_error *
         snprintf(ro.rec.driver, sizeof ro.rec.driver, "%.63s", info->driver);
         snprintf(ro.rec.mig, sizeof ro.rec.mig, "%s", man->mig);
         snprintf(ro.rec.host, sizeof ro.rec.host, "%s", host);
-        char dir[4096], rj[4200];
-        if ((st = fp_dataset_run_dir(dir, sizeof dir, o->out_dir, &ro.rec, 1, err)))
+        run_dir_ret rd;
+        void *rd_args[2] = {(void *)o, &ro.rec};
+        if ((st = fp_invoker_call(who, run_dir_step, rd_args, &rd, sizeof rd, err)))
             goto out;
-        snprintf(rj, sizeof rj, "%s/run.json", dir);
-        if (access(rj, F_OK) == 0) {
+        const char *dir = rd.dir;
+        if (rd.done) {
             sum->skipped++;
             ev.skipped = ev.finished = 1;
             ev.elapsed_s = fp_mono_now() - t_start;
@@ -800,7 +870,7 @@ fp_status fp_sweep_run(const fp_sweep_opts *o, fp_sweep_summary *sum, fp_error *
         if (o->sim_workload)
             st = sim_run(o, gpu, pos, &ro, err);
         else
-            st = process_run(o, gpu, info->index, dir, &ro, err);
+            st = process_run(o, gpu, guard, info->index, dir, &ro, err);
         /*
          * The signal handler forwards SIGINT/SIGTERM/SIGHUP to the workload, which may die of
          * it before the run loop sees the flag: a run that ends with a signal pending was
@@ -828,9 +898,8 @@ fp_status fp_sweep_run(const fp_sweep_opts *o, fp_sweep_summary *sum, fp_error *
         json_object_set_new(ro.extra, "baseline_revisit", json_boolean(it->baseline_revisit));
         json_object_set_new(ro.extra, "failure",
                             ro.failure[0] ? json_string(ro.failure) : json_null());
-        st = write_telemetry(dir, &ro.samples, err);
-        if (!st)
-            st = write_run_json(dir, &ro.rec, ro.extra, err);
+        write_step_args wa = {dir, &ro};
+        st = fp_invoker_call(who, write_step, &wa, NULL, 0, err);
         fp_sample_buf_free(&ro.samples);
         json_decref(ro.extra);
         if (st)
@@ -865,8 +934,10 @@ fp_status fp_sweep_run(const fp_sweep_opts *o, fp_sweep_summary *sum, fp_error *
             goto out;
     }
 out:
-    if (lock_path[0])
-        unlink(lock_path);
+    if (lock_path[0]) {
+        fp_error e2;
+        fp_invoker_call(who, unlink_step, lock_path, NULL, 0, &e2);
+    }
     fp_status rst = FP_OK;
     fp_error rerr;
     if (guard) {

@@ -1,16 +1,16 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* One run of the user's workload (workload.h). */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <math.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,12 +18,12 @@
 #include "freqpilot/clockguard.h"
 #include "profile/sampler.h"
 #include "profile/workload.h"
+#include "util/asuser.h"
 
 extern char **environ;
 
 #define LINE_MAX_SCAN 4096
 #define KILL_GRACE_S 2.0
-#define MAX_GROUPS 256
 
 static int is_blank(char c)
 {
@@ -133,18 +133,36 @@ static void scan(linebuf *lb, const char *data, size_t n, int is_pipe, fp_worklo
     }
 }
 
-static char **make_env(const char *fifo)
+/*
+ * The workload's environment: freqpilot's own, with $FREQPILOT_MARK_FIFO for the run and,
+ * under sudo, the invoking user's HOME, USER, LOGNAME, SHELL and a plain PATH in place of
+ * root's (util/asuser.h). Built before fork; the strings live in static storage.
+ */
+static char **make_env(const char *fifo, const fp_invoker *who)
 {
+    static char user_env[FP_INVOKER_ENV_MAX][1100];
+    int n_user = fp_invoker_env(who, user_env);
     size_t n = 0;
     while (environ[n])
         n++;
-    char **env = calloc(n + 3, sizeof *env);
+    char **env = calloc(n + 3 + (size_t)n_user, sizeof *env);
     if (!env)
         return NULL;
     size_t j = 0;
-    for (size_t i = 0; i < n; i++)
-        if (!fifo || strncmp(environ[i], "FREQPILOT_MARK_FIFO=", 20) != 0)
+    for (size_t i = 0; i < n; i++) {
+        int replaced = fifo && strncmp(environ[i], "FREQPILOT_MARK_FIFO=", 20) == 0;
+        for (int k = 0; k < n_user && !replaced; k++) {
+            size_t klen = (size_t)(strchr(user_env[k], '=') - user_env[k]) + 1;
+            replaced = strncmp(environ[i], user_env[k], klen) == 0;
+        }
+        /* root's mail box is not the user's */
+        if (n_user && strncmp(environ[i], "MAIL=", 5) == 0)
+            replaced = 1;
+        if (!replaced)
             env[j++] = environ[i];
+    }
+    for (int k = 0; k < n_user; k++)
+        env[j++] = user_env[k];
     if (fifo) {
         static char var[4200];
         snprintf(var, sizeof var, "FREQPILOT_MARK_FIFO=%s", fifo);
@@ -158,47 +176,8 @@ static char **make_env(const char *fifo)
     return env;
 }
 
-typedef struct drop {
-    int on;
-    uid_t uid;
-    gid_t gid;
-    gid_t groups[MAX_GROUPS];
-    int ngroups;
-} drop;
-
-/* Root through sudo: run the workload as the user who ran sudo. */
-static fp_status plan_drop(const fp_workload_opts *o, drop *d, fp_error *err)
-{
-    memset(d, 0, sizeof *d);
-    const char *su = getenv("SUDO_UID"), *sg = getenv("SUDO_GID");
-    if (geteuid() != 0 || o->no_privilege_drop || !su || !*su)
-        return FP_OK;
-    char *end;
-    unsigned long uid = strtoul(su, &end, 10);
-    if (*end || uid == 0)
-        return FP_OK;
-    unsigned long gid = uid;
-    if (sg && *sg)
-        gid = strtoul(sg, &end, 10);
-    d->on = 1;
-    d->uid = (uid_t)uid;
-    d->gid = (gid_t)gid;
-    struct passwd pw, *ppw = NULL;
-    char pwbuf[4096];
-    d->ngroups = 1;
-    d->groups[0] = d->gid;
-    if (getpwuid_r(d->uid, &pw, pwbuf, sizeof pwbuf, &ppw) == 0 && ppw) {
-        int ng = MAX_GROUPS;
-        if (getgrouplist(ppw->pw_name, d->gid, d->groups, &ng) < 0)
-            return fp_error_set(err, FP_ERR_IO, "%s: more than %d groups", ppw->pw_name,
-                                MAX_GROUPS);
-        d->ngroups = ng;
-    }
-    return FP_OK;
-}
-
-static void child(const fp_workload_opts *o, const drop *d, char **env, int out_fd, int err_fd,
-                  int status_fd)
+static void child(const fp_workload_opts *o, const fp_invoker *who, pid_t parent, char **env,
+                  int out_fd, int err_fd, int status_fd, const int go[2])
 {
     setpgid(0, 0);
     sigset_t none;
@@ -213,17 +192,101 @@ static void child(const fp_workload_opts *o, const drop *d, char **env, int out_
         dup2(out_fd, 1);
     if (err_fd >= 0)
         dup2(err_fd, 2);
-    int e = 0;
-    if (d->on && (setgroups((size_t)d->ngroups, d->groups) || setgid(d->gid) || setuid(d->uid)))
+    int e = fp_invoker_become(who);
+    /* Dies with freqpilot. Set after the drop (a change of credentials clears it). */
+    if (!e && prctl(PR_SET_PDEATHSIG, SIGKILL))
         e = errno;
+    if (!e && getppid() != parent)
+        _exit(127);
+    /* Wait until the parent has recorded our process group (the state file is fsynced then,
+     * not while the workload's first markers are waiting to be timestamped). */
+    close(go[1]);
+    char c;
+    ssize_t r;
+    while ((r = read(go[0], &c, 1)) < 0 && errno == EINTR)
+        ;
+    if (r != 1)
+        _exit(127);
     if (!e) {
-        execvpe(o->argv[0], o->argv, env);
+        environ = env; /* execvp looks argv[0] up in this PATH */
+        execvp(o->argv[0], o->argv);
         e = errno;
     }
     if (write(status_fd, &e, sizeof e) < 0) {
         /* nothing more to do */
     }
     _exit(127);
+}
+
+/*
+ * Marker folders left by a freqpilot that was killed (SIGKILL, a second signal): named
+ * freqpilot-mark.<pid>.XXXXXX, removed once that pid is gone. Only folders of the effective
+ * user are touched, through descriptors (no path is followed).
+ */
+static void remove_stale_fifo_dirs(const char *base)
+{
+    int bfd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int lfd = bfd >= 0 ? dup(bfd) : -1;
+    DIR *d = lfd >= 0 ? fdopendir(lfd) : NULL;
+    if (!d) {
+        if (lfd >= 0)
+            close(lfd);
+        if (bfd >= 0)
+            close(bfd);
+        return;
+    }
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        long pid;
+        char *end;
+        if (strncmp(de->d_name, "freqpilot-mark.", 15) != 0)
+            continue;
+        pid = strtol(de->d_name + 15, &end, 10);
+        if (end == de->d_name + 15 || *end != '.' || pid <= 0 || kill((pid_t)pid, 0) == 0 ||
+            errno != ESRCH)
+            continue;
+        int dfd = openat(bfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        struct stat st;
+        if (dfd >= 0 && fstat(dfd, &st) == 0 && st.st_uid == geteuid()) {
+            unlinkat(dfd, "mark", 0);
+            unlinkat(bfd, de->d_name, AT_REMOVEDIR);
+        }
+        if (dfd >= 0)
+            close(dfd);
+    }
+    closedir(d);
+    close(bfd);
+}
+
+/* A folder of freqpilot's own for the marker FIFO, and the FIFO in it, opened both ways. */
+static fp_status make_fifo(const fp_invoker *who, char *dir, size_t dsize, char *path, size_t psize,
+                           int *rd, int *wr, fp_error *err)
+{
+    const char *base = geteuid() == 0 ? NULL : getenv("TMPDIR");
+    if (!base || *base != '/')
+        base = "/tmp";
+    remove_stale_fifo_dirs(base);
+    snprintf(dir, dsize, "%s/freqpilot-mark.%ld.XXXXXX", base, (long)getpid());
+    if (!mkdtemp(dir)) {
+        int e = errno;
+        dir[0] = 0;
+        return fp_error_set(err, FP_ERR_IO, "marker pipe folder: %s", strerror(e));
+    }
+    snprintf(path, psize, "%s/mark", dir);
+    /* The user may pass through the folder (0711) but not list or change it. */
+    if ((who->drop && chmod(dir, 0711)) || mkfifo(path, 0600))
+        return fp_error_set(err, FP_ERR_IO, "%s: cannot create marker pipe: %s", path,
+                            strerror(errno));
+    *rd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+    /* Our own writer keeps the pipe from reading EOF between the workload's writes. */
+    *wr = *rd >= 0 ? open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW) : -1;
+    if (*rd < 0 || *wr < 0)
+        return fp_error_set(err, FP_ERR_IO, "%s: cannot open marker pipe: %s", path,
+                            strerror(errno));
+    if (who->drop && fchown(*rd, who->uid, who->gid))
+        return fp_error_set(err, FP_ERR_IO, "%s: cannot hand the marker pipe to uid %ld: %s", path,
+                            (long)who->uid, strerror(errno));
+    return FP_OK;
 }
 
 fp_status fp_workload_run(const fp_workload_opts *o, fp_workload_result *res, fp_error *err)
@@ -234,64 +297,56 @@ fp_status fp_workload_run(const fp_workload_opts *o, fp_workload_result *res, fp
     if (!o->argv || !o->argv[0])
         return fp_error_set(err, FP_ERR_INVALID, "no workload command");
     fp_status st = FP_OK;
-    int outp[2] = {-1, -1}, stp[2] = {-1, -1};
+    int outp[2] = {-1, -1}, stp[2] = {-1, -1}, go[2] = {-1, -1};
     int out_file = -1, err_file = -1, fifo_rd = -1, fifo_wr = -1;
     char **env = NULL;
-    drop d;
-    if ((st = plan_drop(o, &d, err)))
+    char fifo_dir[4200] = "", fifo_path[4300] = "";
+    const fp_invoker *who;
+    if ((st = fp_invoker_get(&who, err)))
         return st;
+    /* The output files are the user's: opened by a process acting as the user. */
+    const int wflags = O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW;
     const char *outpath = o->stdout_path ? o->stdout_path : "/dev/null";
-    out_file = open(outpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (out_file < 0) {
-        st = fp_error_set(err, FP_ERR_IO, "%s: %s", outpath, strerror(errno));
+    if ((st = fp_invoker_open(who, outpath, o->stdout_path ? wflags : O_WRONLY, 0644, &out_file,
+                              err)) ||
+        (o->stderr_path &&
+         (st = fp_invoker_open(who, o->stderr_path, wflags, 0644, &err_file, err))))
         goto out;
-    }
-    if (o->stderr_path) {
-        err_file = open(o->stderr_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (err_file < 0) {
-            st = fp_error_set(err, FP_ERR_IO, "%s: %s", o->stderr_path, strerror(errno));
-            goto out;
-        }
-    }
-    if (o->fifo_path) {
-        unlink(o->fifo_path);
-        if (mkfifo(o->fifo_path, 0600)) {
-            st = fp_error_set(err, FP_ERR_IO, "%s: cannot create marker pipe: %s", o->fifo_path,
-                              strerror(errno));
-            goto out;
-        }
-        if (d.on && chown(o->fifo_path, d.uid, d.gid)) {
-            st = fp_error_set(err, FP_ERR_IO, "%s: chown: %s", o->fifo_path, strerror(errno));
-            goto out;
-        }
-        fifo_rd = open(o->fifo_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-        /* Our own writer keeps the pipe from reading EOF between the workload's writes. */
-        fifo_wr = fifo_rd >= 0 ? open(o->fifo_path, O_WRONLY | O_NONBLOCK | O_CLOEXEC) : -1;
-        if (fifo_rd < 0 || fifo_wr < 0) {
-            st = fp_error_set(err, FP_ERR_IO, "%s: cannot open marker pipe: %s", o->fifo_path,
-                              strerror(errno));
-            goto out;
-        }
-    }
-    if (pipe2(outp, O_CLOEXEC) || pipe2(stp, O_CLOEXEC)) {
+    if (o->marker_fifo && (st = make_fifo(who, fifo_dir, sizeof fifo_dir, fifo_path,
+                                          sizeof fifo_path, &fifo_rd, &fifo_wr, err)))
+        goto out;
+    if (pipe2(outp, O_CLOEXEC) || pipe2(stp, O_CLOEXEC) || pipe2(go, O_CLOEXEC)) {
         st = fp_error_set(err, FP_ERR_IO, "pipe: %s", strerror(errno));
         goto out;
     }
-    if (!(env = make_env(o->fifo_path))) {
+    if (!(env = make_env(fifo_path[0] ? fifo_path : NULL, who))) {
         st = fp_error_set(err, FP_ERR_NOMEM, "workload environment: out of memory");
         goto out;
     }
-    res->start_mono = fp_mono_now();
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         st = fp_error_set(err, FP_ERR_IO, "fork: %s", strerror(errno));
         goto out;
     }
     if (pid == 0)
-        child(o, &d, env, outp[1], err_file, stp[1]);
+        child(o, who, parent, env, outp[1], err_file, stp[1], go);
     res->pid = pid;
     setpgid(pid, pid); /* also in the child: whichever runs first */
     fp_clockguard_set_child_pgid(pid);
+    if (o->guard) {
+        fp_error e2;
+        fp_clockguard_set_workload(o->guard, pid, who->drop ? who->uid : geteuid(), &e2);
+    }
+    /* Our read end stays open while we write: a child that is already gone (its status
+     * says why) must not turn the write into a SIGPIPE. */
+    res->start_mono = fp_mono_now();
+    if (write(go[1], "g", 1) != 1) {
+        /* the child reads it or is gone */
+    }
+    close(go[0]);
+    close(go[1]);
+    go[0] = go[1] = -1;
     close(outp[1]);
     outp[1] = -1;
     close(stp[1]);
@@ -360,6 +415,10 @@ fp_status fp_workload_run(const fp_workload_opts *o, fp_workload_result *res, fp
     }
     res->end_mono = fp_mono_now();
     fp_clockguard_set_child_pgid(0);
+    if (o->guard) {
+        fp_error e2;
+        fp_clockguard_set_workload(o->guard, 0, 0, &e2);
+    }
     if (term_sent)
         kill(-pid, SIGKILL); /* what is left of the group */
     /* Drain what is already written (a background grandchild may hold stdout open). */
@@ -395,12 +454,15 @@ fp_status fp_workload_run(const fp_workload_opts *o, fp_workload_result *res, fp
         res->exit_status = 127;
 out:
     free(env);
-    int fds[] = {outp[0], outp[1], stp[0], stp[1], out_file, err_file, fifo_rd, fifo_wr};
+    int fds[] = {outp[0], outp[1],  stp[0],   stp[1],  go[0],
+                 go[1],   out_file, err_file, fifo_rd, fifo_wr};
     for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
         if (fds[i] >= 0)
             close(fds[i]);
-    if (o->fifo_path)
-        unlink(o->fifo_path);
+    if (fifo_path[0])
+        unlink(fifo_path);
+    if (fifo_dir[0])
+        rmdir(fifo_dir);
     return st;
 }
 

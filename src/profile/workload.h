@@ -4,12 +4,21 @@
 
 /*
  * One run of the user's workload: fork + execvp (no shell) in its own process group; as the
- * invoking user when freqpilot runs as root through sudo (SUDO_UID/SUDO_GID); stderr straight
- * to a file; stdout through a pipe that the parent tees to a file while scanning it for
+ * invoking user when freqpilot runs as root through sudo (SUDO_UID/SUDO_GID, util/asuser.h),
+ * with that user's HOME, USER, LOGNAME, SHELL and a plain PATH (FP_INVOKER_PATH); killed
+ * when freqpilot dies (PR_SET_PDEATHSIG, set after the drop); stderr straight to a file;
+ * stdout through a pipe that the parent tees to a file while scanning it for
  * `FREQPILOT_MARK begin [NAME]` / `FREQPILOT_MARK end [NAME]` lines; optionally a FIFO named
  * in $FREQPILOT_MARK_FIFO whose "begin [NAME]" / "end [NAME]" writes are timestamped too.
  * Marks carry the host CLOCK_MONOTONIC time at which freqpilot read them (marks read in one
  * read(2) share it). The workload's environment gets PYTHONUNBUFFERED=1 unless it is set.
+ *
+ * Files: stdout.txt and stderr.txt are opened by a process acting as the invoking user
+ * (O_NOFOLLOW), so they belong to the user and no link leads root anywhere. The FIFO lives in
+ * a fresh folder of freqpilot's own (mkdtemp freqpilot-mark.<pid>.* under /tmp, or $TMPDIR when
+ * not root; mode 0711) that nobody else can write, and is handed to the user by descriptor
+ * (fchown), never by path. Folders left by a freqpilot that was killed are removed by the
+ * next run once their pid is gone.
  *
  * The wait honours a timeout (the process group gets SIGTERM, then SIGKILL 2 s later) and
  * the clock guard's pending signal (fp_clockguard_pending_signal): the group is stopped the
@@ -18,6 +27,7 @@
 
 #include <sys/types.h>
 
+#include "freqpilot/clockguard.h"
 #include "freqpilot/error.h"
 
 #define FP_MARK_NAME_MAX 64
@@ -26,9 +36,9 @@ typedef struct fp_workload_opts {
     char *const *argv;       /* argv[0] looked up in PATH */
     const char *stdout_path; /* NULL = /dev/null (markers are still scanned) */
     const char *stderr_path; /* NULL = inherit */
-    const char *fifo_path;   /* created (mkfifo) and removed; NULL = no marker pipe */
+    int marker_fifo;         /* create a marker pipe ($FREQPILOT_MARK_FIFO) for the run */
     double timeout_s;        /* 0 = none */
-    int no_privilege_drop;   /* keep root even under sudo */
+    fp_clockguard *guard;    /* records the workload's process group (may be NULL) */
     /* Called about every 100 ms while the workload runs (may be NULL). */
     void (*tick)(void *user);
     void *tick_user;

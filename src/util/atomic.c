@@ -21,6 +21,12 @@ fp_status fp_atomic_open(fp_atomic_file *f, const char *path, fp_error *err)
     }
     struct stat st;
     char resolved[PATH_MAX];
+    /* Root writes through no link: one planted in a shared folder could aim anywhere. */
+    if (geteuid() == 0 && lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+        return fp_error_set(err, FP_ERR_INVALID,
+                            "%s: a symbolic link; freqpilot running as root does not write "
+                            "through one (give the path of the file itself)",
+                            path);
     if (stat(path, &st) == 0) {
         if (S_ISDIR(st.st_mode))
             return fp_error_set(err, FP_ERR_INVALID, "%s: is a folder, expected a file name", path);

@@ -8,6 +8,9 @@
 #   skip_all "why"                            # exit 77: CTest reports the test as skipped
 #   need_real_data [SUBDIR]                   # skip unless $REAL (../shared/data) has it
 #   need_fake_nvml                            # skip unless the fake libnvidia-ml.so.1 is built
+#   use_fake_gpu                              # need_fake_nvml; its call log and persistent
+#                                             # state in $tmp, clock state files in $tmp/state
+#   locked_now [GPU]                          # 1 while the fake GPU (0) is locked, else 0
 #   need_python [MODULE...]                   # PY = the system's python3; skip unless it has them
 #   fp ARGS...                                # the freqpilot under test ($FP)
 #   fp_nvml ARGS...                           # the same, loading the fake NVML
@@ -15,6 +18,11 @@
 #   csvcol FILE NAME                          # 1-based index of column NAME in FILE's header
 #   within A B TOL                            # |A - B| <= TOL (numbers, awk)
 #   done_testing                              # last line: summary, exit 0 or 1
+#   need_throwaway_user                       # root + useradd: a user for this test ($TU,
+#                                             # $TU_UID, $TU_GID, $TU_HOME, folder $tmp/u of
+#                                             # theirs), removed on exit; else skip (77)
+#   as_user CMD...                            # CMD as $TU
+#   as_sudo CMD...                            # CMD as root, as `sudo` would run it for $TU
 #
 # Set for the script: FP (binary), SRC (source tree), DATA (tests/data), REAL (shared data,
 # may be absent), BUILD (build tree), FAKE (fake NVML folder), tmp (a private folder removed
@@ -45,6 +53,9 @@ _lib_cleanup() {
     rm -rf "$tmp"
 }
 trap _lib_cleanup EXIT
+# GPU leases (include/freqpilot/lease.h) in a folder of this test's own unless CTest gave one:
+# tests running side by side share the fake GPU's UUID.
+export FREQPILOT_LOCK_DIR=${FREQPILOT_LOCK_DIR:-$tmp/locks}
 # at_exit 'shell text': run before $tmp is removed (stop daemons, restore clocks).
 at_exit() { _at_exit+=("$1"); }
 
@@ -76,6 +87,12 @@ need_real_data() {
 need_fake_nvml() {
     [ -e "$FAKE/libnvidia-ml.so.1" ] || skip_all "$FAKE/libnvidia-ml.so.1 not built (tests/fake_nvml)"
 }
+use_fake_gpu() {
+    need_fake_nvml
+    export FAKE_NVML_LOG=$tmp/nvml.log FAKE_NVML_STATE=$tmp/fake.state
+    export FREQPILOT_STATE_DIR=$tmp/state
+}
+locked_now() { awk -v g="${1:-0}" '$1==g{print $2}' "$FAKE_NVML_STATE"; }
 # The Python of the package's tests: Debian's /usr/bin/python3 (python3-pytest, python3-pandas),
 # not whichever python3 comes first on PATH; FREQPILOT_PYTHON (CMake's FP_PYTHON) overrides it.
 need_python() {
@@ -95,6 +112,29 @@ status() {
 }
 csvcol() { head -1 "$1" | tr -d '\r' | tr ',' '\n' | grep -nx "$2" | cut -d: -f1; }
 within() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t) }'; }
+need_throwaway_user() {
+    [ "$(id -u)" -eq 0 ] || skip_all "needs root: it runs freqpilot as root for a throwaway user"
+    command -v useradd >/dev/null && command -v userdel >/dev/null ||
+        skip_all "useradd/userdel not available"
+    command -v setpriv >/dev/null || skip_all "setpriv (util-linux) not available"
+    TU=fpt$$
+    local i
+    for i in 1 2 3 4 5 6; do # /etc/passwd may be locked by a test running beside us
+        useradd -m -U -s /bin/sh "$TU" 2>"$tmp/useradd.err" && break
+        sleep "0.$i"
+    done
+    id "$TU" >/dev/null 2>&1 || skip_all "useradd $TU failed: $(head -1 "$tmp/useradd.err")"
+    # the user's processes are ended (by uid: this user exists only for this test), then it goes
+    at_exit "for p in \$(pgrep -u $TU); do kill -KILL \$p; done 2>/dev/null; sleep 0.1; userdel -r $TU 2>/dev/null"
+    TU_UID=$(id -u "$TU")
+    TU_GID=$(id -g "$TU")
+    TU_HOME=$(getent passwd "$TU" | cut -d: -f6)
+    chmod 711 "$tmp" # the user may pass into the test's folder, not list it
+    mkdir "$tmp/u"
+    chown "$TU:$TU" "$tmp/u"
+}
+as_user() { setpriv --reuid="$TU_UID" --regid="$TU_GID" --init-groups -- "$@"; }
+as_sudo() { SUDO_UID=$TU_UID SUDO_GID=$TU_GID SUDO_USER=$TU "$@"; }
 done_testing() {
     if [ "$test_failures" -gt 0 ]; then
         echo "# $test_failures of $test_count check(s) failed"

@@ -110,20 +110,21 @@ LD_LIBRARY_PATH=$FAKE "$FREQPILOT" profile --clocks 1410 --runs 1 --warmup 0 --f
 check "--force sweeps over a stale state file" test $? -eq 0
 check "--force: GPU unlocked at the end" test "$(locked_now)" = 0
 check "--force: state file removed" test -z "$(ls -A "$FREQPILOT_STATE_DIR" 2>/dev/null)"
-# a state file of a process still running is refused by restore without --force
-mkdir -p "$FREQPILOT_STATE_DIR"
-sleep 5 &
-spid=$!
-cat >"$FREQPILOT_STATE_DIR/GPU-x.json" <<EOS
-{"format": "freqpilot-state", "format_version": 1, "backend": "nvml", "gpu_index": 0,
- "gpu_uuid": "GPU-fa4e0000-0000-4000-8000-000000000000", "pid": $spid,
- "changed": {"locked_clocks": true}, "restore": {"reset_locked_clocks": true, "power_limit_w": null}}
-EOS
+# a GPU whose lease a running freqpilot holds is refused by restore; --force stops that
+# freqpilot (SIGTERM), which restores the GPU itself
+rm -f "$FAKE_NVML_LOG"
+LD_LIBRARY_PATH=$FAKE "$FREQPILOT" "${SWEEP[@]}" --out "$tmp/ds-live" -- "$WL" 2>/dev/null &
+pid=$!
+wait_runs "$tmp/ds-live" 1
 LD_LIBRARY_PATH=$FAKE "$FREQPILOT" restore 2>"$tmp/err"
-check "restore refuses while the owner runs" grep -q 'is still running' "$tmp/err"
-LD_LIBRARY_PATH=$FAKE "$FREQPILOT" restore --force "$FREQPILOT_STATE_DIR/GPU-x.json" >/dev/null 2>&1
-check "restore --force" test ! -e "$FREQPILOT_STATE_DIR/GPU-x.json"
-kill $spid 2>/dev/null
+check "restore refuses while the owner runs" grep -q "is in use by pid $pid" "$tmp/err"
+check "... and leaves the GPU locked" test "$(locked_now)" = 1
+LD_LIBRARY_PATH=$FAKE "$FREQPILOT" restore --force >"$tmp/out" 2>&1
+check "restore --force: exit 0" test $? -eq 0
+wait $pid 2>/dev/null
+check "restore --force: the owner was stopped and restored" grep -q "restored by the freqpilot that held it" "$tmp/out"
+check "restore --force: GPU unlocked" test "$(locked_now)" = 0
+check "restore --force: state directory empty" test -z "$(ls -A "$FREQPILOT_STATE_DIR")"
 
 # restore --all (the systemd unit's ExecStopPost): every state file in the directory
 rm -rf "$FREQPILOT_STATE_DIR"

@@ -84,6 +84,16 @@ static void test_symlink_followed(void **state)
     assert_non_null(t);
     fclose(t);
     assert_int_equal(symlink(target, link), 0);
+    if (geteuid() == 0) {
+        /* Root writes through no link (a planted one could aim anywhere): refused. */
+        assert_int_equal(fp_atomic_open(&f, link, &err), FP_ERR_INVALID);
+        assert_non_null(strstr(err.msg, "symbolic link"));
+        struct stat st;
+        assert_int_equal(stat(target, &st), 0);
+        assert_int_equal(st.st_size, 0);
+        print_message("running as root: a symbolic link is refused, not followed\n");
+        return;
+    }
     assert_int_equal(fp_atomic_open(&f, link, &err), FP_OK);
     fputs("x\n", f.fp);
     assert_int_equal(fp_atomic_commit(&f, &err), FP_OK);

@@ -54,6 +54,14 @@ static fp_status w_lock(fp_gpu *gpu, unsigned lo, unsigned hi, fp_error *err)
     return fp_gpu_backend_sim()->lock_clocks(gpu, lo, hi, err);
 }
 
+static fp_status w_refuse(fp_gpu *gpu, unsigned lo, unsigned hi, fp_error *err)
+{
+    (void)gpu;
+    n_lock++;
+    return fp_error_set(err, FP_ERR_IO, "SetGpuLockedClocks(%u, %u): Insufficient Permissions", lo,
+                        hi);
+}
+
 static fp_status w_reset(fp_gpu *gpu, fp_error *err)
 {
     n_reset++;
@@ -116,6 +124,9 @@ static int setup(void **state)
     assert_non_null(mkdtemp(tmpdir));
     setenv("FREQPILOT_SIM_NOISE", "off", 1);
     unsetenv("FREQPILOT_SIM_WORKLOAD");
+    char locks[300];
+    snprintf(locks, sizeof locks, "%s/locks", tmpdir);
+    setenv("FREQPILOT_LOCK_DIR", locks, 1);
     return 0;
 }
 
@@ -127,7 +138,9 @@ static int teardown(void **state)
     fp_clockguard_list(sub, rm_cb, NULL, NULL);
     rmdir(sub);
     fp_clockguard_list(tmpdir, rm_cb, NULL, NULL);
-    rmdir(tmpdir);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    assert_int_equal(system(cmd), 0);
     return 0;
 }
 
@@ -223,25 +236,9 @@ static void test_write_ahead_contents_restore(void **state)
     char want[512];
     snprintf(want, sizeof want, "%s/%s.json", dir, info.uuid);
     assert_string_equal(path, want);
-    /* Written at begin, before any change: nothing changed yet. */
-    assert_true(exists(path));
+    /* No state file before the first change (nothing to restore yet). */
+    assert_false(exists(path));
     assert_int_equal(n_lock + n_app + n_power, 0);
-    json_t *root = load_state(path);
-    assert_non_null(root);
-    assert_string_equal(json_string_value(json_object_get(root, "format")), "freqpilot-state");
-    assert_int_equal(json_integer_value(json_object_get(root, "format_version")), 1);
-    assert_string_equal(json_string_value(json_object_get(root, "backend")), "sim");
-    assert_string_equal(json_string_value(json_object_get(root, "gpu_uuid")), info.uuid);
-    assert_string_equal(json_string_value(json_object_get(root, "gpu_name")), info.name);
-    assert_string_equal(json_string_value(json_object_get(root, "command")), "unit test");
-    assert_int_equal(json_integer_value(json_object_get(root, "pid")), getpid());
-    assert_non_null(strchr(json_string_value(json_object_get(root, "start_utc")), 'T'));
-    json_t *ch = json_object_get(root, "changed");
-    assert_true(json_is_false(json_object_get(ch, "locked_clocks")));
-    assert_true(json_is_false(json_object_get(ch, "app_clocks")));
-    assert_true(json_is_false(json_object_get(ch, "power_limit")));
-    assert_true(json_is_null(json_object_get(json_object_get(root, "restore"), "power_limit_w")));
-    json_decref(root);
 
     /* Lock: the state file records it before the driver is called; read back. */
     watch_path = path;
@@ -253,6 +250,33 @@ static void test_write_ahead_contents_restore(void **state)
     assert_int_equal(lock_saw_max, 900);
     assert_true(reached == 900.0);
     assert_true(sm_clock(gpu) == 900.0);
+    json_t *root = load_state(path);
+    assert_non_null(root);
+    assert_string_equal(json_string_value(json_object_get(root, "format")), "freqpilot-state");
+    assert_int_equal(json_integer_value(json_object_get(root, "format_version")), 1);
+    assert_string_equal(json_string_value(json_object_get(root, "backend")), "sim");
+    assert_string_equal(json_string_value(json_object_get(root, "gpu_uuid")), info.uuid);
+    assert_string_equal(json_string_value(json_object_get(root, "gpu_name")), info.name);
+    assert_string_equal(json_string_value(json_object_get(root, "command")), "unit test");
+    assert_int_equal(json_integer_value(json_object_get(root, "pid")), getpid());
+    assert_non_null(strchr(json_string_value(json_object_get(root, "start_utc")), 'T'));
+    json_t *ch = json_object_get(root, "changed");
+    assert_true(json_is_true(json_object_get(ch, "locked_clocks")));
+    assert_true(json_is_false(json_object_get(ch, "app_clocks")));
+    assert_true(json_is_false(json_object_get(ch, "power_limit")));
+    assert_true(json_is_null(json_object_get(json_object_get(root, "restore"), "power_limit_w")));
+    json_decref(root);
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0644);
+
+    /* Out of the GPU's range: refused before the record or the driver sees it. */
+    assert_int_equal(fp_clockguard_lock(g, 5000, 5000, NULL, &err), FP_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "outside the supported clocks"));
+    assert_int_equal(fp_clockguard_lock(g, 0, 0, NULL, &err), FP_ERR_INVALID);
+    assert_int_equal(fp_clockguard_set_power_limit(g, 1e9, &err), FP_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "outside the power-limit range"));
+    assert_int_equal(n_lock + n_power, 1);
 
     /* Application clocks and power limit: write-ahead too, with the limit to go back to. */
     assert_int_equal(fp_clockguard_set_app_clocks(g, info.mem_clock_mhz, 1005, &err), FP_OK);
@@ -269,7 +293,8 @@ static void test_write_ahead_contents_restore(void **state)
     assert_int_equal(rep.changed.app_gr_mhz, 1005);
     assert_true(rep.changed.power_limit_w == 250.0);
     assert_int_equal(rep.pid, getpid());
-    assert_false(rep.pid_alive); /* "alive" means another process */
+    assert_true(rep.in_use); /* the lease: held by this process */
+    assert_int_equal(rep.holder_pid, getpid());
     assert_string_equal(rep.backend, "sim");
 
     /* Restore: every change undone, the state file removed, the guard still usable. */
@@ -315,10 +340,15 @@ static void test_refuse_same_process(void **state)
     fp_clockguard *g1 = NULL, *g2 = NULL;
     fp_error err;
     assert_int_equal(fp_clockguard_begin(&g1, &wrap, gpu, &o, &err), FP_OK);
-    assert_int_equal(fp_clockguard_begin(&g2, &wrap, gpu, &o, &err), FP_ERR_INVALID);
+    assert_int_equal(fp_clockguard_begin(&g2, &wrap, gpu, &o, &err), FP_ERR_BUSY);
     assert_null(g2);
-    assert_non_null(strstr(err.msg, "already guarded by this process"));
-    assert_non_null(strstr(err.msg, fp_clockguard_path(g1)));
+    assert_non_null(strstr(err.msg, "already leased by this process"));
+    /* A different state folder does not help: the lease is per GPU. */
+    char other[300];
+    snprintf(other, sizeof other, "%s/other-state", tmpdir);
+    fp_clockguard_opts o2 = {.state_dir = other};
+    assert_int_equal(fp_clockguard_begin(&g2, &wrap, gpu, &o2, &err), FP_ERR_BUSY);
+    assert_null(g2);
     fp_clockguard_end(g1);
     wrap.close(gpu);
 }
@@ -355,20 +385,24 @@ static void test_refuse_while_alive(void **state)
     fp_clockguard_opts o = {.state_dir = tmpdir};
     fp_clockguard *g = NULL;
     fp_error err;
-    assert_int_equal(fp_clockguard_begin(&g, &wrap, gpu, &o, &err), FP_ERR_INVALID);
+    assert_int_equal(fp_clockguard_begin(&g, &wrap, gpu, &o, &err), FP_ERR_BUSY);
     assert_null(g);
-    assert_non_null(strstr(err.msg, "still running"));
+    assert_non_null(strstr(err.msg, "is in use by"));
     char pidtxt[32];
     snprintf(pidtxt, sizeof pidtxt, "pid %ld", (long)pid);
     assert_non_null(strstr(err.msg, pidtxt));
-    /* restore_from_state refuses a live writer unless forced */
+    /* --force does not take a GPU from a running owner. */
+    o.force = 1;
+    assert_int_equal(fp_clockguard_begin(&g, &wrap, gpu, &o, &err), FP_ERR_BUSY);
+    /* restore_from_state leaves a live owner's GPU alone */
     char path[512];
     assert_int_equal(fp_clockguard_state_path(path, sizeof path, tmpdir,
                                               "GPU-SIM-V100-0000-0000-0000-000000000000", &err),
                      FP_OK);
     fp_clockguard_report rep;
-    assert_int_equal(fp_clockguard_restore_from_state(path, NULL, 0, &rep, &err), FP_ERR_INVALID);
-    assert_non_null(strstr(err.msg, "still running"));
+    assert_int_equal(fp_clockguard_restore_from_state(path, NULL, 0, &rep, &err), FP_ERR_BUSY);
+    assert_non_null(strstr(err.msg, pidtxt));
+    assert_true(rep.in_use);
     assert_true(exists(path));
     /* SIGKILL: the file stays, now of a dead process, and restore works without force. */
     kill(pid, SIGKILL);
@@ -444,7 +478,7 @@ static void test_restore_from_state(void **state)
     fp_clockguard_report rep;
     assert_int_equal(fp_clockguard_read_state(path, &rep, &err), FP_OK);
     assert_int_equal(rep.pid, dead);
-    assert_false(rep.pid_alive);
+    assert_false(rep.in_use);
     assert_true(rep.changed.locked);
     assert_int_equal(rep.changed.locked_min_mhz, 1200);
     /* By UUID, looked up in the state directory. */
@@ -461,17 +495,110 @@ static void test_restore_from_state(void **state)
     assert_int_equal(fp_clockguard_restore_from_state(path, NULL, 0, &rep, &err), FP_ERR_IO);
     assert_non_null(strstr(err.msg, "no state file"));
 
-    /* An unknown backend in the file is a parse error naming the file; the file stays. */
-    FILE *f = fopen(path, "w");
+    /* Planted or damaged files: refused with a message, nothing restored, the file stays. */
+    static const char *const bad[][2] = {
+        {"{\"format\": \"freqpilot-state\", \"format_version\": 1, \"backend\": \"xyz\", "
+         "\"gpu_index\": 0, \"gpu_uuid\": \"GPU-SIM-H100-0000-0000-0000-000000000000\", "
+         "\"pid\": 0, \"changed\": {\"locked_clocks\": true, \"app_clocks\": false, "
+         "\"power_limit\": false}, \"restore\": {\"reset_locked_clocks\": true, "
+         "\"reset_app_clocks\": false, \"power_limit_w\": null}}",
+         "xyz"},
+        /* an empty "restore" must not pass for "nothing to do" */
+        {"{\"format\": \"freqpilot-state\", \"format_version\": 1, \"backend\": \"sim\", "
+         "\"gpu_index\": 0, \"gpu_uuid\": \"GPU-SIM-H100-0000-0000-0000-000000000000\", "
+         "\"pid\": 0, \"changed\": {\"locked_clocks\": false, \"app_clocks\": false, "
+         "\"power_limit\": false}, \"restore\": {}}",
+         "reset_locked_clocks"},
+        /* a file naming another GPU than the one it sits under */
+        {"{\"format\": \"freqpilot-state\", \"format_version\": 1, \"backend\": \"sim\", "
+         "\"gpu_index\": 0, \"gpu_uuid\": \"GPU-SIM-A100-0000-0000-0000-000000000000\", "
+         "\"pid\": 0, \"changed\": {\"locked_clocks\": false, \"app_clocks\": false, "
+         "\"power_limit\": true}, \"restore\": {\"reset_locked_clocks\": false, "
+         "\"reset_app_clocks\": false, \"power_limit_w\": 150}}",
+         "does not sit under its GPU's name"},
+        /* a power limit no GPU has */
+        {"{\"format\": \"freqpilot-state\", \"format_version\": 1, \"backend\": \"sim\", "
+         "\"gpu_index\": 0, \"gpu_uuid\": \"GPU-SIM-H100-0000-0000-0000-000000000000\", "
+         "\"pid\": 0, \"changed\": {\"locked_clocks\": false, \"app_clocks\": false, "
+         "\"power_limit\": true}, \"restore\": {\"reset_locked_clocks\": false, "
+         "\"reset_app_clocks\": false, \"power_limit_w\": 1e20}}",
+         "power_limit_w"},
+        {"{\"format\": \"freqpilot-state\", \"format_version\": 1, \"backend\": \"sim\", "
+         "\"gpu_index\": 0, \"gpu_uuid\": \"GPU-SIM-H100-0000-0000-0000-000000000000\", "
+         "\"pid\": 0, \"changed\": {\"locked_clocks\": false, \"app_clocks\": false, "
+         "\"power_limit\": true}, \"restore\": {\"reset_locked_clocks\": false, "
+         "\"reset_app_clocks\": false, \"power_limit_w\": 5}}",
+         "outside the power-limit range"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fprintf(f, "%s\n", bad[i][0]);
+        fclose(f);
+        n_reset = n_power = 0;
+        assert_int_not_equal(fp_clockguard_restore_from_state(path, NULL, 0, &rep, &err), FP_OK);
+        if (!strstr(err.msg, bad[i][1]))
+            fail_msg("case %zu: '%s' not in '%s'", i, bad[i][1], err.msg);
+        assert_true(exists(path));
+        unlink(path);
+    }
+    /* A symbolic link in place of the file, a folder others may write: refused. */
+    char target[512];
+    snprintf(target, sizeof target, "%s/target", tmpdir);
+    FILE *f = fopen(target, "w");
     assert_non_null(f);
-    fprintf(f, "{\"format\": \"freqpilot-state\", \"format_version\": 1, \"backend\": \"xyz\", "
-               "\"gpu_index\": 0, \"gpu_uuid\": \"GPU-1\", \"pid\": 0, \"changed\": "
-               "{\"locked_clocks\": true}, \"restore\": {}}\n");
     fclose(f);
+    assert_int_equal(symlink(target, path), 0);
     assert_int_not_equal(fp_clockguard_restore_from_state(path, NULL, 0, &rep, &err), FP_OK);
-    assert_non_null(strstr(err.msg, "xyz"));
-    assert_true(exists(path));
+    assert_non_null(strstr(err.msg, "symbolic link"));
     unlink(path);
+    unlink(target);
+    leave_state_file("H100", 1200);
+    assert_int_equal(chmod(tmpdir, 0777), 0);
+    assert_int_not_equal(fp_clockguard_restore_from_state(path, NULL, 0, &rep, &err), FP_OK);
+    assert_non_null(strstr(err.msg, "writable by others"));
+    fp_gpu *gpu = open_gpu("H100");
+    fp_clockguard_opts o = {.state_dir = tmpdir, .force = 1};
+    fp_clockguard *g = NULL;
+    assert_int_equal(fp_clockguard_begin(&g, &wrap, gpu, &o, &err), FP_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "writable by others"));
+    assert_int_equal(chmod(tmpdir, 0700), 0);
+    assert_int_equal(fp_clockguard_restore_from_state(path, NULL, 0, &rep, &err), FP_OK);
+    wrap.close(gpu);
+}
+
+/* A refused first change leaves no state file (and so blocks no later session). */
+static void test_refused_change_leaves_nothing(void **state)
+{
+    (void)state;
+    fp_gpu_backend refusing = wrap;
+    refusing.lock_clocks = w_refuse;
+    fp_gpu *gpu = open_gpu("A100");
+    fp_clockguard_opts o = {.state_dir = tmpdir};
+    fp_clockguard *g = NULL;
+    fp_error err;
+    /* A writer killed mid-write left a temporary file: the next owner removes it. */
+    char tmpname[600];
+    snprintf(tmpname, sizeof tmpname,
+             "%s/.GPU-SIM-A100-0000-0000-0000-000000000000.json.tmp.99999.0badf00d", tmpdir);
+    FILE *tf = fopen(tmpname, "w");
+    assert_non_null(tf);
+    fclose(tf);
+    assert_int_equal(fp_clockguard_begin(&g, &refusing, gpu, &o, &err), FP_OK);
+    assert_false(exists(tmpname));
+    char path[4096];
+    snprintf(path, sizeof path, "%s", fp_clockguard_path(g));
+    assert_int_not_equal(fp_clockguard_lock(g, 900, 900, NULL, &err), FP_OK);
+    assert_non_null(strstr(err.msg, "Insufficient Permissions"));
+    assert_false(exists(path));
+    fp_gpu_clock_state cs;
+    fp_clockguard_changes(g, &cs);
+    assert_false(cs.locked);
+    fp_clockguard_end(g);
+    assert_int_equal(n_reset, 0); /* nothing was changed, nothing to reset */
+    assert_int_equal(fp_clockguard_begin(&g, &wrap, gpu, &o, &err), FP_OK);
+    fp_clockguard_end(g);
+    wrap.close(gpu);
 }
 
 typedef struct listed {
@@ -596,6 +723,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refuse_while_alive, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuse_unrestored_and_force, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restore_from_state, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refused_change_leaves_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_detach, setup, teardown),
         cmocka_unit_test_setup_teardown(test_detach_survives_exit, setup, teardown),

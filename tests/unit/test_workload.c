@@ -71,13 +71,13 @@ static char *slurp(const char *path)
     return buf;
 }
 
-static fp_workload_result run(char *const *argv, double timeout_s, const char *fifo)
+static fp_workload_result run(char *const *argv, double timeout_s, int fifo)
 {
     fp_workload_opts o = {
         .argv = argv,
         .stdout_path = out_path,
         .stderr_path = err_path,
-        .fifo_path = fifo,
+        .marker_fifo = fifo,
         .timeout_s = timeout_s,
     };
     fp_workload_result r;
@@ -116,7 +116,7 @@ static void test_no_shell(void **state)
     /* Arguments reach the program as they are: no splitting, globbing or expansion. */
     char *argv[] = {"printf", "%s|%s|%s\\n", "a  b", "$HOME", "*", NULL};
     double t0 = mono();
-    fp_workload_result r = run(argv, 0, NULL);
+    fp_workload_result r = run(argv, 0, 0);
     assert_int_equal(r.exit_status, 0);
     assert_int_equal(r.term_signal, 0);
     assert_int_equal(r.exec_errno, 0);
@@ -132,7 +132,7 @@ static void test_exit_status_and_stderr(void **state)
 {
     (void)state;
     char *argv[] = {"sh", "-c", "echo out line; echo err line >&2; exit 3", NULL};
-    fp_workload_result r = run(argv, 0, NULL);
+    fp_workload_result r = run(argv, 0, 0);
     assert_int_equal(r.exit_status, 3);
     assert_int_equal(r.term_signal, 0);
     assert_string_equal(slurp(out_path), "out line\n");
@@ -143,7 +143,7 @@ static void test_exec_failure(void **state)
 {
     (void)state;
     char *argv[] = {"/nonexistent/freqpilot-no-such-program", NULL};
-    fp_workload_result r = run(argv, 0, NULL);
+    fp_workload_result r = run(argv, 0, 0);
     assert_int_equal(r.exec_errno, ENOENT);
     assert_int_equal(r.exit_status, 127);
 }
@@ -152,7 +152,7 @@ static void test_crash_signal(void **state)
 {
     (void)state;
     char *argv[] = {"sh", "-c", "kill -SEGV $$", NULL};
-    fp_workload_result r = run(argv, 0, NULL);
+    fp_workload_result r = run(argv, 0, 0);
     assert_int_equal(r.term_signal, SIGSEGV);
     assert_int_equal(r.exit_status, 128 + SIGSEGV);
     assert_false(r.timed_out);
@@ -183,7 +183,7 @@ static void test_timeout_kills_group(void **state)
              "sleep 60 & echo $! > '%s/pid'; trap '' TERM; while :; do sleep 0.05; done", dir);
     char *argv[] = {"sh", "-c", script, NULL};
     double t0 = mono();
-    fp_workload_result r = run(argv, 0.3, NULL);
+    fp_workload_result r = run(argv, 0.3, 0);
     double took = mono() - t0;
     assert_true(r.timed_out);
     assert_true(r.term_signal == SIGKILL || r.term_signal == SIGTERM);
@@ -206,7 +206,7 @@ static void test_stdout_markers(void **state)
                     "echo loading; sleep 0.2; echo FREQPILOT_MARK begin; sleep 0.4; "
                     "echo FREQPILOT_MARK end; echo done",
                     NULL};
-    fp_workload_result r = run(argv, 10, NULL);
+    fp_workload_result r = run(argv, 10, 0);
     assert_int_equal(r.exit_status, 0);
     assert_string_equal(r.mark_source, "marker");
     assert_true(isfinite(r.mark_begin_mono) && isfinite(r.mark_end_mono));
@@ -227,7 +227,7 @@ static void test_unpaired_marks(void **state)
                     "echo FREQPILOT_MARK end; echo FREQPILOT_MARK begin; sleep 0.1; "
                     "echo FREQPILOT_MARK end",
                     NULL};
-    fp_workload_result r = run(argv, 10, NULL);
+    fp_workload_result r = run(argv, 10, 0);
     assert_string_equal(r.mark_source, "marker");
     assert_true(isfinite(r.mark_begin_mono) && isfinite(r.mark_end_mono));
     assert_true(r.mark_end_mono > r.mark_begin_mono);
@@ -237,25 +237,40 @@ static void test_unpaired_marks(void **state)
 static void test_fifo_markers(void **state)
 {
     (void)state;
-    char *argv[] = {"sh", "-c",
-                    "test -p \"$FREQPILOT_MARK_FIFO\" || exit 9; sleep 0.1; "
-                    "echo begin > \"$FREQPILOT_MARK_FIFO\"; sleep 0.3; "
-                    "echo end > \"$FREQPILOT_MARK_FIFO\"; echo ok",
-                    NULL};
-    fp_workload_result r = run(argv, 10, fifo_path);
+    /* The FIFO sits in a folder of freqpilot's own, not in the run folder; fifo_path
+     * receives its name. */
+    snprintf(fifo_path, sizeof fifo_path, "%s/fifo-name", dir);
+    char script[600];
+    snprintf(script, sizeof script,
+             "test -p \"$FREQPILOT_MARK_FIFO\" || exit 9; echo \"$FREQPILOT_MARK_FIFO\" > %s; "
+             "sleep 0.1; echo begin > \"$FREQPILOT_MARK_FIFO\"; sleep 0.3; "
+             "echo end > \"$FREQPILOT_MARK_FIFO\"; echo ok",
+             fifo_path);
+    char *argv[] = {"sh", "-c", script, NULL};
+    fp_workload_result r = run(argv, 10, 1);
     assert_int_equal(r.exit_status, 0);
     assert_string_equal(r.mark_source, "pipe");
     double win = r.mark_end_mono - r.mark_begin_mono;
     assert_true(win >= 0.25 && win < 2.0);
     assert_true(r.mark_begin_mono >= r.start_mono && r.mark_end_mono <= r.end_mono);
     assert_string_equal(slurp(out_path), "ok\n");
-    /* the FIFO is removed afterwards */
-    assert_int_not_equal(access(fifo_path, F_OK), 0);
+    /* the FIFO and its folder are removed afterwards */
+    char name[600];
+    const char *text = slurp(fifo_path);
+    assert_non_null(text);
+    assert_true(strlen(text) < sizeof name);
+    memcpy(name, text, strlen(text) + 1);
+    name[strcspn(name, "\n")] = 0;
+    assert_non_null(strstr(name, "/freqpilot-mark."));
+    assert_null(strstr(name, dir));
+    assert_int_not_equal(access(name, F_OK), 0);
+    *strrchr(name, '/') = 0;
+    assert_int_not_equal(access(name, F_OK), 0);
 }
 
 /* ---- inference windows that cannot silently fail (issue 14) ---- */
 
-static fp_workload_result run_sh(const char *script, const char *fifo)
+static fp_workload_result run_sh(const char *script, int fifo)
 {
     char *argv[] = {"sh", "-c", (char *)script, NULL};
     fp_workload_result r = run(argv, 20, fifo);
@@ -285,10 +300,10 @@ static void test_pythonunbuffered(void **state)
     (void)state;
     char *saved = getenv("PYTHONUNBUFFERED") ? strdup(getenv("PYTHONUNBUFFERED")) : NULL;
     unsetenv("PYTHONUNBUFFERED");
-    run_sh("echo \"[$PYTHONUNBUFFERED]\"", NULL);
+    run_sh("echo \"[$PYTHONUNBUFFERED]\"", 0);
     assert_string_equal(slurp(out_path), "[1]\n");
     setenv("PYTHONUNBUFFERED", "", 1);
-    run_sh("echo \"[${PYTHONUNBUFFERED-unset}]\"", NULL);
+    run_sh("echo \"[${PYTHONUNBUFFERED-unset}]\"", 0);
     assert_string_equal(slurp(out_path), "[]\n");
     if (saved)
         setenv("PYTHONUNBUFFERED", saved, 1);
@@ -306,7 +321,7 @@ static void test_named_nested_fifo(void **state)
         run_sh("f=\"$FREQPILOT_MARK_FIFO\"; echo 'begin outer' >\"$f\"; "
                "echo 'begin inner' >\"$f\"; sleep 0.2; echo 'end inner' >\"$f\"; "
                "sleep 0.1; echo 'end outer' >\"$f\"",
-               fifo_path);
+               1);
     assert_string_equal(r.mark_source, "pipe");
     assert_string_equal(r.mark_name, "outer");
     assert_int_equal(r.marks_ignored, 0);
@@ -323,7 +338,7 @@ static void test_marks_together_at_exit(void **state)
 {
     (void)state;
     fp_workload_result r =
-        run_sh("sleep 0.2; printf 'FREQPILOT_MARK begin\\nwork\\nFREQPILOT_MARK end\\n'", NULL);
+        run_sh("sleep 0.2; printf 'FREQPILOT_MARK begin\\nwork\\nFREQPILOT_MARK end\\n'", 0);
     assert_true(isfinite(r.mark_begin_mono) && r.mark_end_mono == r.mark_begin_mono);
     char why[256];
     assert_int_equal(fp_workload_window_error(&r, 0.05, why, sizeof why), 1);
@@ -337,7 +352,7 @@ static void test_marks_together_early(void **state)
 {
     (void)state;
     fp_workload_result r =
-        run_sh("printf 'FREQPILOT_MARK begin\\nFREQPILOT_MARK end\\n'; sleep 2.5", NULL);
+        run_sh("printf 'FREQPILOT_MARK begin\\nFREQPILOT_MARK end\\n'; sleep 2.5", 0);
     char why[256];
     assert_int_equal(fp_workload_window_error(&r, 0.05, why, sizeof why), 1);
     assert_non_null(strstr(why, "markers arrived together, "));
@@ -349,7 +364,7 @@ static void test_short_window(void **state)
 {
     (void)state;
     fp_workload_result r =
-        run_sh("echo FREQPILOT_MARK begin; sleep 0.3; echo FREQPILOT_MARK end", NULL);
+        run_sh("echo FREQPILOT_MARK begin; sleep 0.3; echo FREQPILOT_MARK end", 0);
     double win = r.mark_end_mono - r.mark_begin_mono;
     assert_true(win > 0.25);
     char why[256];
@@ -376,7 +391,7 @@ static void test_python_print_markers(void **state)
                     "import time\nprint('FREQPILOT_MARK begin')\ntime.sleep(0.4)\n"
                     "print('FREQPILOT_MARK end')\ntime.sleep(0.2)\n",
                     NULL};
-    fp_workload_result r = run(argv, 20, NULL);
+    fp_workload_result r = run(argv, 20, 0);
     if (saved)
         setenv("PYTHONUNBUFFERED", saved, 1);
     free(saved);
