@@ -327,6 +327,18 @@ static const char *mark(const char *status)
     return "\xe2\x80\x93";     /* en dash: n/a */
 }
 
+/* One cell per check of v: its outcome as a mark, its finding as the cell's title. */
+static void check_cells(fp_sbuf *b, const fp_val *v)
+{
+    for (size_t k = 0; fp_check_name(k); k++) {
+        const fp_val_check *ck = fp_report_val_check(v, fp_check_name(k));
+        const char *st = ck ? ck->status : NULL;
+        fp_sbuf_printf(b, "<td class=\"ck %s\" title=\"", st ? st : "");
+        esc(b, ck ? ck->detail : "");
+        fp_sbuf_printf(b, "\">%s</td>", mark(st));
+    }
+}
+
 void fp_html_validation(fp_sbuf *b, const fp_report_ctx *c)
 {
     const fp_report_input *in = c->in;
@@ -364,12 +376,9 @@ void fp_html_validation(fp_sbuf *b, const fp_report_ctx *c)
         fp_sbuf_printf(b, "<td class=\"%s\">", vclass(v->verdict));
         esc(b, v->verdict);
         fp_sbuf_printf(b, "</td>");
+        check_cells(b, v);
         for (size_t k = 0; fp_check_name(k); k++) {
             const fp_val_check *ck = fp_report_val_check(v, fp_check_name(k));
-            const char *st = ck ? ck->status : NULL;
-            fp_sbuf_printf(b, "<td class=\"ck %s\" title=\"", st ? st : "");
-            esc(b, ck ? ck->detail : "");
-            fp_sbuf_printf(b, "\">%s</td>", mark(st));
             if (ck && (!strcmp(ck->status, "fail") || !strcmp(ck->status, "warn"))) {
                 fp_sbuf_printf(&details, "<li><b>");
                 esc(&details, d->gpu);
@@ -479,10 +488,16 @@ void fp_html_appendix(fp_sbuf *b, const fp_report_ctx *c)
     fp_sbuf_printf(b, "</table>\n");
     if (!in->vals || in->vals->len == 0)
         return;
-    fp_sbuf_printf(b, "<h3 id=\"appendix-validation\">Validation of every recommendation</h3>\n"
-                      "<table id=\"all-validations\"><tr><th>GPU</th><th>App</th><th>Objective"
-                      "</th><th>Budget</th><th>Clock (MHz)</th><th>Verdict</th><th>Checks that "
-                      "fail or warn</th></tr>\n");
+    fp_sbuf_printf(b,
+                   "<h3 id=\"appendix-validation\">Validation of every recommendation</h3>\n"
+                   "<p>Each check's outcome (%s pass, ! warns, %s fails, %s does not apply; "
+                   "hover for its finding), then the checks that fail or warn in words.</p>\n"
+                   "<table id=\"all-validations\" class=\"checks\"><tr><th>GPU</th><th>App"
+                   "</th><th>Objective</th><th>Budget</th><th>Clock (MHz)</th><th>Verdict</th>",
+                   mark("pass"), mark("fail"), mark("n/a"));
+    for (size_t k = 0; fp_check_name(k); k++)
+        fp_sbuf_printf(b, "<th>%s</th>", fp_check_name(k));
+    fp_sbuf_printf(b, "<th>Checks that fail or warn</th></tr>\n");
     for (size_t i = 0; i < in->vals->len; i++) {
         const fp_val *v = &in->vals->items[i];
         char bud[32];
@@ -493,6 +508,7 @@ void fp_html_appendix(fp_sbuf *b, const fp_report_ctx *c)
         td(b, NULL, v->objective);
         fp_sbuf_printf(b, "<td class=\"n\">%s</td><td class=\"n\">%.0f</td>", bud, v->freq_mhz);
         td(b, vclass(v->verdict), v->verdict);
+        check_cells(b, v);
         td(b, NULL, v->notes[0] ? v->notes : "none");
         fp_sbuf_printf(b, "</tr>\n");
     }

@@ -202,41 +202,58 @@ typedef struct tlayout {
     double w[32]; /* column widths */
 } tlayout;
 
+/* The widest piece of s that wrap() never breaks: between spaces, or after ';'. */
+static double widest_token(cairo_t *cr, const char *s, int after_semicolon)
+{
+    double w = 0;
+    while (*s) {
+        const char *e = s;
+        while (*e && *e != ' ' && !(after_semicolon && *e == ';'))
+            e++;
+        if (after_semicolon && *e == ';')
+            e++;
+        w = fmax(w, width_n(cr, s, (size_t)(e - s)));
+        s = e;
+        while (*s == ' ')
+            s++;
+    }
+    return w;
+}
+
+/*
+ * Column widths. Each column has a natural width (its widest cell, or its header when wider
+ * than every cell's words) and a least one (its header's longest word and, where the column
+ * may not wrap, its widest cell; where it may, its widest unbreakable piece, up to 80 pt). All
+ * natural widths fit: they are used, headers unwrapped where there is room. Else the least
+ * widths fit: what is left goes to the columns in proportion to how much they lack. Else the
+ * font shrinks, down to 5.5 pt, where the least widths are scaled to the page.
+ */
 static void layout(cairo_t *cr, const fp_pdf_table *t, char *const *cells, size_t nrows, tlayout *L)
 {
-    double avail = PAGE_W - 2 * MARGIN;
-    for (L->fs = t->fs > 0 ? t->fs : 7.5; L->fs >= 5.5; L->fs -= 0.5) {
-        fp_canvas_font(cr, L->fs, 0);
+    double avail = PAGE_W - 2 * MARGIN, nat[32], minw[32];
+    for (L->fs = t->fs > 0 ? t->fs : 7.5;; L->fs -= 0.5) {
         L->pad = L->fs * 0.8;
-        double nat[32], minw[32], sum = 0, fixed = 0, wrapnat = 0;
+        double sumnat = 0, summin = 0;
         for (size_t c = 0; c < t->ncol; c++) {
+            int wraps = t->wrap && t->wrap[c];
             fp_canvas_font(cr, L->fs, 1);
-            /* a header wraps on spaces: its longest word is its least width */
-            double hw = 0, hfull = fp_canvas_text_width(cr, t->head[c]);
-            const char *p = t->head[c];
-            while (*p) {
-                const char *e = strchr(p, ' ');
-                size_t n = e ? (size_t)(e - p) : strlen(p);
-                hw = fmax(hw, width_n(cr, p, n));
-                p += n;
-                while (*p == ' ')
-                    p++;
-            }
+            double hw = widest_token(cr, t->head[c], 0);
             fp_canvas_font(cr, L->fs, 0);
-            double cw = 0;
-            for (size_t r = 0; r < nrows; r++)
-                cw = fmax(cw, fp_canvas_text_width(cr, cells[r * t->ncol + c]));
-            nat[c] = fmax(cw, fmin(hfull, fmax(hw, cw))) + L->pad;
-            minw[c] = fmax(hw, t->wrap && t->wrap[c] ? fmin(cw, 60) : cw) + L->pad;
-            sum += nat[c];
-            if (t->wrap && t->wrap[c])
-                wrapnat += nat[c];
-            else
-                fixed += nat[c];
+            double cw = 0, tok = 0;
+            for (size_t r = 0; r < nrows; r++) {
+                const char *cell = cells[r * t->ncol + c];
+                cw = fmax(cw, fp_canvas_text_width(cr, cell));
+                if (wraps)
+                    tok = fmax(tok, widest_token(cr, cell, 1));
+            }
+            nat[c] = fmax(cw, hw) + L->pad;
+            minw[c] = fmax(hw, wraps ? fmin(tok, 80) : cw) + L->pad;
+            sumnat += nat[c];
+            summin += minw[c];
         }
-        if (sum <= avail) {
+        if (sumnat <= avail) {
             /* room to spare: headers need not wrap */
-            double extra = avail - sum;
+            double extra = avail - sumnat;
             for (size_t c = 0; c < t->ncol; c++) {
                 fp_canvas_font(cr, L->fs, 1);
                 double hfull = fp_canvas_text_width(cr, t->head[c]) + L->pad;
@@ -246,41 +263,22 @@ static void layout(cairo_t *cr, const fp_pdf_table *t, char *const *cells, size_
             }
             return;
         }
-        double left = avail - fixed, wrapmin = 0;
-        for (size_t c = 0; c < t->ncol; c++)
-            if (t->wrap && t->wrap[c])
-                wrapmin += minw[c];
-        if (left >= wrapmin && wrapnat > 0) {
+        if (summin <= avail) {
+            double lack = sumnat - summin, extra = avail - summin;
             for (size_t c = 0; c < t->ncol; c++)
-                L->w[c] = t->wrap && t->wrap[c] ? fmax(minw[c], left * nat[c] / wrapnat) : nat[c];
-            /* the proportional share may overshoot where minimums were raised */
-            double tot = 0;
-            for (size_t c = 0; c < t->ncol; c++)
-                tot += L->w[c];
-            for (size_t c = 0; tot > avail && c < t->ncol; c++)
-                if (t->wrap && t->wrap[c]) {
-                    double cut = fmin(tot - avail, L->w[c] - minw[c]);
-                    L->w[c] -= cut;
-                    tot -= cut;
-                }
-            if (tot <= avail + 0.01)
-                return;
+                L->w[c] = minw[c] + (lack > 0 ? extra * (nat[c] - minw[c]) / lack : 0);
+            return;
         }
-    }
-    /* Smallest font and still too wide: squeeze every column in proportion (cells wrap). */
-    L->fs = 5.5;
-    fp_canvas_font(cr, L->fs, 0);
-    L->pad = L->fs * 0.8;
-    double sum = 0, nat[32];
-    for (size_t c = 0; c < t->ncol; c++) {
-        nat[c] = 0;
-        for (size_t r = 0; r < nrows; r++)
-            nat[c] = fmax(nat[c], fp_canvas_text_width(cr, cells[r * t->ncol + c]));
-        nat[c] += L->pad;
-        sum += nat[c];
+        if (L->fs <= 5.5)
+            break;
     }
     for (size_t c = 0; c < t->ncol; c++)
-        L->w[c] = nat[c] * avail / sum;
+        L->w[c] = 0;
+    double summin = 0;
+    for (size_t c = 0; c < t->ncol; c++)
+        summin += minw[c];
+    for (size_t c = 0; c < t->ncol; c++)
+        L->w[c] = minw[c] * avail / summin;
 }
 
 /* Draws one row of cells (lines already wrapped) at d->y; returns its height. */

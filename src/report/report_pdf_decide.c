@@ -372,6 +372,41 @@ static const char *mark(const char *status)
     return "\xe2\x80\x93";
 }
 
+/* The header of check k's column: "clock dependence" (a space lets it wrap); short: the
+ * abbreviations of the appendix's wider table ("clock dep.", "plaus."), named in its text. */
+static const char *check_head(size_t k, int short_name)
+{
+    static char names[2][FP_VALIDATE_NCHECKS][32];
+    const char *n = fp_check_name(k);
+    if (short_name && strlen(n) > 6) {
+        const char *sp = strchr(n, '_');
+        snprintf(names[1][k], sizeof names[1][k], "%.*s%s%.3s.", sp ? (int)(sp - n) : 5, n,
+                 sp ? " " : "", sp ? sp + 1 : "");
+        return names[1][k];
+    }
+    snprintf(names[0][k], sizeof names[0][k], "%s", n);
+    for (char *p = names[0][k]; *p; p++)
+        if (*p == '_')
+            *p = ' ';
+    return names[0][k];
+}
+
+/* The marks of v's checks into the last row of g from column col, coloured by outcome. */
+static void check_marks(grid *g, const fp_val *v, size_t col)
+{
+    for (size_t k = 0; k < FP_VALIDATE_NCHECKS && fp_check_name(k); k++) {
+        const fp_val_check *ck = fp_report_val_check(v, fp_check_name(k));
+        const char *st = ck ? ck->status : NULL;
+        grid_set(g, col + k, "%s", mark(st));
+        int c = !st                   ? -1
+                : !strcmp(st, "pass") ? FP_C_GREEN
+                : !strcmp(st, "fail") ? FP_C_VERMILLION
+                : !strcmp(st, "warn") ? FP_C_ORANGE
+                                      : FP_C_GREY;
+        g->color[(g->nrows - 1) * g->ncol + col + k] = c;
+    }
+}
+
 void fp_pdf_validation(fp_pdf_doc *d)
 {
     const fp_report_ctx *c = d->ctx;
@@ -395,15 +430,8 @@ void fp_pdf_validation(fp_pdf_doc *d)
     wrap[1] = wrap[3] = 1;
     right[2] = 1;
     size_t nck = 0;
-    for (; fp_check_name(nck) && nck < FP_VALIDATE_NCHECKS; nck++) {
-        /* clock_dependence -> "clock dependence": lets the header wrap */
-        static char names[FP_VALIDATE_NCHECKS][32];
-        snprintf(names[nck], sizeof names[nck], "%s", fp_check_name(nck));
-        for (char *p = names[nck]; *p; p++)
-            if (*p == '_')
-                *p = ' ';
-        head[4 + nck] = names[nck];
-    }
+    for (; fp_check_name(nck) && nck < FP_VALIDATE_NCHECKS; nck++)
+        head[4 + nck] = check_head(nck, 0);
     grid g = {.ncol = 4 + nck};
     fp_sbuf details = {0};
     for (size_t i = 0; i < c->deploy.n; i++) {
@@ -421,15 +449,9 @@ void fp_pdf_validation(fp_pdf_doc *d)
         }
         grid_set(&g, 3, "%s", v->verdict);
         g.color[(g.nrows - 1) * g.ncol + 3] = vcolor(v->verdict);
+        check_marks(&g, v, 4);
         for (size_t k = 0; k < nck; k++) {
             const fp_val_check *ck = fp_report_val_check(v, fp_check_name(k));
-            grid_set(&g, 4 + k, "%s", mark(ck ? ck->status : NULL));
-            int col = !ck                           ? -1
-                      : !strcmp(ck->status, "pass") ? FP_C_GREEN
-                      : !strcmp(ck->status, "fail") ? FP_C_VERMILLION
-                      : !strcmp(ck->status, "warn") ? FP_C_ORANGE
-                                                    : FP_C_GREY;
-            g.color[(g.nrows - 1) * g.ncol + 4 + k] = col;
             if (ck && (!strcmp(ck->status, "fail") || !strcmp(ck->status, "warn")))
                 fp_sbuf_printf(&details, "%s %s, %s (%s): %s\n", r->gpu, r->app, ck->name,
                                ck->status, ck->detail);
@@ -529,10 +551,19 @@ void fp_pdf_appendix(fp_pdf_doc *d)
     if (!in->vals || in->vals->len == 0)
         return;
     fp_pdf_heading(d, "Validation of every recommendation", 11);
-    static const char *const vh[] = {
-        "GPU", "App", "Objective", "Budget", "Clock (MHz)", "Verdict", "Checks that fail or warn"};
-    static const int vw[] = {0, 1, 0, 0, 0, 0, 1}, vr[] = {0, 0, 0, 1, 1, 0, 0};
-    grid v = {.ncol = 7};
+    fp_pdf_para(d,
+                "Each check's outcome (\xe2\x9c\x93 pass, ! warns, \xe2\x9c\x97 fails, "
+                "\xe2\x80\x93 does not apply; the checks data, budget, saving, frontier, cv, "
+                "drift, counter, clock dependence, plausibility, shortened in the header), and "
+                "under each row the checks that fail or warn, in words.",
+                PDF_BODY_FS, 0);
+    enum { VC = 6 + FP_VALIDATE_NCHECKS };
+    const char *vh[VC] = {"GPU", "App", "Objective", "Budget", "Clock (MHz)", "Verdict"};
+    int vw[VC] = {0, 1, 0, 0, 0, 0}, vr[VC] = {0, 0, 0, 1, 1, 0};
+    for (size_t k = 0; k < FP_VALIDATE_NCHECKS; k++)
+        vh[6 + k] = check_head(k, 1);
+    grid v = {.ncol = VC};
+    const char **vnotes = calloc(in->vals->len ? in->vals->len : 1, sizeof *vnotes);
     for (size_t i = 0; i < in->vals->len; i++) {
         const fp_val *x = &in->vals->items[i];
         if (!grid_row(&v))
@@ -545,12 +576,15 @@ void fp_pdf_appendix(fp_pdf_doc *d)
         grid_set(&v, 3, "%s", bud);
         grid_set(&v, 4, "%.0f", x->freq_mhz);
         grid_set(&v, 5, "%s", x->verdict);
-        grid_set(&v, 6, "%s", x->notes[0] ? x->notes : "none");
-        v.color[(v.nrows - 1) * 7 + 5] = vcolor(x->verdict);
+        v.color[(v.nrows - 1) * VC + 5] = vcolor(x->verdict);
+        check_marks(&v, x, 6);
+        if (vnotes)
+            vnotes[v.nrows - 1] = x->notes;
     }
-    if (grid_ok(&v)) {
-        fp_pdf_table tb = {7, vh, vw, vr, 7};
-        fp_pdf_table_draw(d, &tb, v.c, v.nrows, NULL, v.color);
+    if (vnotes && grid_ok(&v)) {
+        fp_pdf_table tb = {VC, vh, vw, vr, 7};
+        fp_pdf_table_draw(d, &tb, v.c, v.nrows, vnotes, v.color);
     }
+    free(vnotes);
     grid_free(&v);
 }
