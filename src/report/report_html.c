@@ -287,8 +287,9 @@ fp_status fp_report_write_html(const fp_report_input *in, const char *path, fp_e
                    "Validation</a> &middot; <a href=\"#figures\">Figures</a>%s &middot; <a "
                    "href=\"#quality\">Data quality</a> &middot; <a href=\"#glossary\">Glossary"
                    "</a> &middot; <a href=\"#method\">Method</a> &middot; <a href=\"#appendix\">"
-                   "Appendix</a> &middot; <a href=\"#reproduce\">Reproduce</a></p>\n",
-                   in->model && in->model->len ? " &middot; <a href=\"#model\">Model</a>" : "");
+                   "Appendix</a> &middot; <a href=\"#reproduce\">Reproduce</a>%s</p>\n",
+                   in->model && in->model->len ? " &middot; <a href=\"#model\">Model</a>" : "",
+                   in->serving ? " &middot; <a href=\"#serving\">LLM serving</a>" : "");
     fp_html_decision(&b, &ctx);
     fp_html_cards(&b, &ctx);
     fp_html_validation(&b, &ctx);
@@ -327,6 +328,7 @@ fp_status fp_report_write_html(const fp_report_input *in, const char *path, fp_e
             figure(&b, &f, fp_plot_model(in->model, &po, &f, NULL), 0);
         fp_sbuf_printf(&b, "</div>\n");
     }
+    fp_report_serving_html(&b, in->serving, in->simulated);
     model_section(&b, in);
     quality(&b, in);
     fp_html_glossary(&b);

@@ -70,6 +70,12 @@ void fp_html_validation(struct fp_sbuf *b, const fp_report_ctx *c);
 void fp_html_glossary(struct fp_sbuf *b);
 void fp_html_appendix(struct fp_sbuf *b, const fp_report_ctx *c);
 
+/* The serving section (report_serving.c): a headline, then one sentence per policy. */
+#define FP_SERVING_LINE 400
+size_t fp_report_serving_lines(const fp_serving_report *s, char (*lines)[FP_SERVING_LINE],
+                               size_t cap);
+void fp_report_serving_html(struct fp_sbuf *b, const fp_serving_report *s, int simulated);
+
 /* ---- The comparison with the original project (report_original.c) ---- */
 
 #define FP_REPORT_ORIG_COLS 8

@@ -77,12 +77,12 @@ void fp_pdf_heading(fp_pdf_doc *d, const char *s, double size)
 
 /* ---- wrapping ---- */
 
-typedef struct lines {
+typedef struct linev {
     char **v;
     size_t n, cap;
-} lines;
+} linev;
 
-static void lines_free(lines *l)
+static void lines_free(linev *l)
 {
     for (size_t i = 0; i < l->n; i++)
         free(l->v[i]);
@@ -90,7 +90,7 @@ static void lines_free(lines *l)
     memset(l, 0, sizeof *l);
 }
 
-static void lines_push(lines *l, const char *s, size_t n)
+static void lines_push(linev *l, const char *s, size_t n)
 {
     while (n && s[n - 1] == ' ')
         n--;
@@ -133,7 +133,7 @@ static size_t char_len(const char *s)
  * s wrapped at maxw with the font set on cr: breaks after spaces and after ';' (flag lists),
  * and inside a token only when the token alone is wider than the line.
  */
-static void wrap(cairo_t *cr, const char *s, double maxw, lines *out)
+static void wrap(cairo_t *cr, const char *s, double maxw, linev *out)
 {
     const char *line = s, *p = s;
     size_t fit = 0; /* bytes of line known to fit, ending at a break */
@@ -181,7 +181,7 @@ void fp_pdf_para_at(fp_pdf_doc *d, const char *s, double fs, int bold, double in
     cairo_t *cr = d->cr;
     fp_canvas_font(cr, fs, bold);
     double lh = fs * 1.35;
-    lines l = {0};
+    linev l = {0};
     wrap(cr, s, PAGE_W - 2 * MARGIN - indent, &l);
     for (size_t i = 0; i < l.n; i++) {
         fp_pdf_need(d, lh);
@@ -282,7 +282,7 @@ static void layout(cairo_t *cr, const fp_pdf_table *t, char *const *cells, size_
 }
 
 /* Draws one row of cells (lines already wrapped) at d->y; returns its height. */
-static double draw_row(fp_pdf_doc *d, const fp_pdf_table *t, const tlayout *L, lines *cl,
+static double draw_row(fp_pdf_doc *d, const fp_pdf_table *t, const tlayout *L, linev *cl,
                        int header, const int *color, int measure)
 {
     cairo_t *cr = d->cr;
@@ -324,7 +324,7 @@ static void rule_below(fp_pdf_doc *d)
 }
 
 static void wrap_cells(fp_pdf_doc *d, const fp_pdf_table *t, const tlayout *L,
-                       const char *const *cells, int header, lines *cl)
+                       const char *const *cells, int header, linev *cl)
 {
     for (size_t c = 0; c < t->ncol; c++) {
         memset(&cl[c], 0, sizeof cl[c]);
@@ -333,7 +333,7 @@ static void wrap_cells(fp_pdf_doc *d, const fp_pdf_table *t, const tlayout *L,
     }
 }
 
-static void free_cells(const fp_pdf_table *t, lines *cl)
+static void free_cells(const fp_pdf_table *t, linev *cl)
 {
     for (size_t c = 0; c < t->ncol; c++)
         lines_free(&cl[c]);
@@ -341,7 +341,7 @@ static void free_cells(const fp_pdf_table *t, lines *cl)
 
 static void header_row(fp_pdf_doc *d, const fp_pdf_table *t, const tlayout *L)
 {
-    lines cl[32];
+    linev cl[32];
     wrap_cells(d, t, L, t->head, 1, cl);
     d->y += draw_row(d, t, L, cl, 1, NULL, 0) + 1;
     free_cells(t, cl);
@@ -356,17 +356,17 @@ void fp_pdf_table_draw(fp_pdf_doc *d, const fp_pdf_table *t, char *const *cells,
     memset(&L, 0, sizeof L);
     layout(d->cr, t, cells, nrows, &L);
     L.lh = L.fs * 1.3;
-    lines hl[32];
+    linev hl[32];
     wrap_cells(d, t, &L, t->head, 1, hl);
     double hh = draw_row(d, t, &L, hl, 1, NULL, 1) + 1;
     free_cells(t, hl);
     fp_pdf_need(d, hh + 2 * L.lh);
     header_row(d, t, &L);
     for (size_t r = 0; r < nrows; r++) {
-        lines cl[32];
+        linev cl[32];
         wrap_cells(d, t, &L, (const char *const *)&cells[r * t->ncol], 0, cl);
         double h = draw_row(d, t, &L, cl, 0, NULL, 1);
-        lines nl = {0};
+        linev nl = {0};
         double nh = 0, nfs = L.fs - 0.5;
         if (notes && notes[r] && notes[r][0]) {
             fp_canvas_font(d->cr, nfs, 0);
@@ -701,6 +701,16 @@ static void body(fp_pdf_doc *d)
                 }
             }
         }
+    }
+    if (in->serving) {
+        new_page(d);
+        heading(d, "LLM serving", 14);
+        char lines[16][FP_SERVING_LINE];
+        size_t nl = fp_report_serving_lines(in->serving, lines, 16);
+        for (size_t i = 0; i < nl; i++)
+            para(d, lines[i], BODY_FS, i == 0);
+        draw_fig(d, &f, fp_plot_serving_energy(in->serving, &po, &f, NULL), 5.5, 3.2);
+        draw_fig(d, &f, fp_plot_serving_clock(in->serving, &po, &f, NULL), 5.5, 3.4);
     }
     new_page(d);
     quality(d);
