@@ -22,7 +22,8 @@ static const char help_text[] =
     "    freqpilot pareto - time-energy Pareto frontier, knee and objective choices\n"
     "\n"
     "SYNOPSIS\n"
-    "    freqpilot pareto INPUT... [--objective OBJ]... [--max-slowdown X] [--frontier-only]\n"
+    "    freqpilot pareto INPUT... [--objective OBJ]... [--max-slowdown X]\n"
+    "                     [--constraints FILE|PRESET] [--frontier-only]\n"
     "                     [--format csv|json] [-o FILE] [optimize's statistics options]\n"
     "\n"
     "DESCRIPTION\n"
@@ -38,6 +39,9 @@ static const char help_text[] =
     "OPTIONS\n"
     "    --objective OBJ        objectives to place (energy,time,edp,ed2p)\n"
     "    --max-slowdown X       budget for the choices (none)\n"
+    "    --constraints FILE|PRESET\n"
+    "                           each app's own budget for the choices, as for freqpilot\n"
+    "                           optimize (e.g. ai-inference-energy); not with --max-slowdown\n"
     "    --baseline B, --confidence P, --point-estimate, --pmax W, --max-power W\n"
     "                           as for freqpilot optimize\n"
     "    --frontier-only        only frontier points\n"
@@ -57,6 +61,7 @@ static const char help_text[] =
 enum {
     OPT_OBJECTIVE = 256,
     OPT_MAX_SLOWDOWN,
+    OPT_CONSTRAINTS,
     OPT_BASELINE,
     OPT_CONFIDENCE,
     OPT_POINT,
@@ -69,6 +74,7 @@ enum {
 static const struct option long_opts[] = {
     {"objective", required_argument, NULL, OPT_OBJECTIVE},
     {"max-slowdown", required_argument, NULL, OPT_MAX_SLOWDOWN},
+    {"constraints", required_argument, NULL, OPT_CONSTRAINTS},
     {"baseline", required_argument, NULL, OPT_BASELINE},
     {"confidence", required_argument, NULL, OPT_CONFIDENCE},
     {"point-estimate", no_argument, NULL, OPT_POINT},
@@ -121,8 +127,8 @@ int cmd_pareto(int argc, char **argv)
     fp_objective objs[MAX_OBJ];
     size_t nobjs = 0;
     double budget = NAN, v;
-    int json = 0, frontier_only = 0;
-    const char *output = "-";
+    int json = 0, frontier_only = 0, have_budget = 0;
+    const char *output = "-", *constraints_spec = NULL;
     fp_error err;
     fp_error_clear(&err);
     cli_diag_state diag_state = {0};
@@ -141,7 +147,11 @@ int cmd_pareto(int argc, char **argv)
                 return rc;
             break;
         }
+        case OPT_CONSTRAINTS:
+            constraints_spec = optarg;
+            break;
         case OPT_MAX_SLOWDOWN:
+            have_budget = 1;
             if (strcmp(optarg, "none") == 0)
                 budget = NAN;
             else if (cli_parse_double(optarg, &v) || !(v >= 0.0))
@@ -183,6 +193,12 @@ int cmd_pareto(int argc, char **argv)
         return cli_usage_error("pareto", "no INPUT given (an aggregated.csv or runs)");
     if (cli_check_output("pareto", "-o", output))
         return EXIT_USAGE;
+    if (constraints_spec && have_budget)
+        return cli_usage_error("pareto", "give either --max-slowdown or --constraints");
+    fp_constraints cons;
+    const fp_constraints *consp;
+    if (cli_open_constraints(constraints_spec, &cons, &consp))
+        return EXIT_FAIL;
     if (nobjs == 0) {
         static const char *const defaults[] = {"energy", "time", "edp", "ed2p"};
         for (size_t i = 0; i < 4; i++)
@@ -198,14 +214,16 @@ int cmd_pareto(int argc, char **argv)
     json_t *root = NULL, *curves = NULL;
     fp_atomic_file f;
     int rc = EXIT_FAIL, opened = 0;
-    if (fp_optimize(&data, objs, nobjs, &budget, 1, NULL, &o, &res, &err)) {
+    if (fp_optimize(&data, objs, nobjs, &budget, 1, consp, &o, &res, &err)) {
         cli_error("%s", err.msg);
         goto out;
     }
     if (json) {
         root = json_object();
         curves = json_array();
-        if (!root || !curves || json_object_set_new(root, "curves", curves)) {
+        if (!root || !curves ||
+            (res.simulated && json_object_set_new(root, "simulated", json_true())) ||
+            json_object_set_new(root, "curves", curves)) {
             cli_error("out of memory");
             goto out;
         }

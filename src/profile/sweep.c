@@ -777,6 +777,7 @@ fp_status fp_sweep_run(const fp_sweep_opts *o, fp_sweep_summary *sum, fp_error *
     man->seed = o->seed;
     snprintf(man->tool_version, sizeof man->tool_version, "%s", FREQPILOT_VERSION);
     man->created_utc = utc_now();
+    man->simulated = info->simulated;
     snprintf(man->mig, sizeof man->mig, "%s",
              info->mig_enabled > 0    ? "enabled"
              : info->mig_enabled == 0 ? "disabled"
