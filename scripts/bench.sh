@@ -24,5 +24,7 @@ echo "== decision: the engine's choices against the simulator's truth (issue 11 
 "$build/bench/bench_decision"
 echo "== pipeline: freqpilot run, real and simulated"
 "$build/bench/bench_pipeline" "$bin"
+echo "== freqpilotd: requests per second, added latency of a clock change (fake NVML)"
+LD_LIBRARY_PATH="$build/fake_nvml${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$build/bench/bench_freqpilotd"
 echo "== fleet: freqpilot run on 10^4, 10^5, 10^6 generated runs; datasets of 5,000 and 50,000 runs (issue 17 goals)"
 "$build/bench/bench_fleet" "$bin"

@@ -22,7 +22,7 @@ static const char help_text[] =
     "\n"
     "SYNOPSIS\n"
     "    freqpilot optimize INPUT... [--objective OBJ]... [--max-slowdown X[,X...]]\n"
-    "                       [--constraints FILE] [--baseline max|default|MHZ]\n"
+    "                       [--constraints FILE|PRESET] [--baseline max|default|MHZ]\n"
     "                       [--confidence P] [--budget-confidence P] [--margin X]\n"
     "                       [--min-runs N] [--point-estimate]\n"
     "                       [--pmax W] [--max-power W] [-o FILE] [--format json|csv]\n"
@@ -72,8 +72,13 @@ static const char help_text[] =
     "    --objective OBJ          repeatable or comma-separated (energy)\n"
     "    --max-slowdown X[,X...]  budgets as fractions or percentages (0.05 or 5%), or\n"
     "                             'none'; repeatable (default 0.05 unless --constraints)\n"
-    "    --constraints FILE       per-app budgets (INI: [categories], [apps], [defaults];\n"
-    "                             see contrib/constraints.ini)\n"
+    "    --constraints FILE|PRESET\n"
+    "                             per-app budgets (INI: [categories], [apps],\n"
+    "                             [defaults]; see contrib/constraints.ini), or a preset by\n"
+    "                             name: ai-inference-energy (the original project's\n"
+    "                             budgets: LLaMA 15 %, Stable Diffusion 30 %, ViT 50 %,\n"
+    "                             Whisper 40 %); 'none' in --max-slowdown is then the\n"
+    "                             app's budget\n"
     "    --baseline B             max (default), default or a clock in MHz\n"
     "    --confidence P           interval level, 0 < P < 1 (0.95)\n"
     "    --budget-confidence P    one-sided level of the budget's test, 0.5 <= P < 1 (0.90)\n"
@@ -250,17 +255,12 @@ int cmd_optimize(int argc, char **argv)
     if (nobjs == 0)
         fp_objective_parse("energy", &objs[nobjs++], NULL);
 
-    fp_constraints cons, *consp = NULL;
-    if (constraints_path) {
-        fp_constraints_init(&cons);
-        if (fp_constraints_load(constraints_path, &cons, &err)) {
-            cli_error("%s", err.msg);
-            return EXIT_FAIL;
-        }
-        consp = &cons;
-    } else if (nbudgets == 0) {
+    fp_constraints cons;
+    const fp_constraints *consp;
+    if (cli_open_constraints(constraints_path, &cons, &consp))
+        return EXIT_FAIL;
+    if (!consp && nbudgets == 0)
         budgets[nbudgets++] = 0.05;
-    }
 
     fp_opt_data data;
     int borrowed;

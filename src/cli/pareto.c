@@ -24,7 +24,8 @@ static const char help_text[] =
     "    freqpilot pareto - time-energy Pareto frontier, knee and objective choices\n"
     "\n"
     "SYNOPSIS\n"
-    "    freqpilot pareto INPUT... [--objective OBJ]... [--max-slowdown X] [--frontier-only]\n"
+    "    freqpilot pareto INPUT... [--objective OBJ]... [--max-slowdown X]\n"
+    "                     [--constraints FILE|PRESET] [--frontier-only]\n"
     "                     [--format csv|json] [-o FILE] [optimize's statistics options]\n"
     "\n"
     "DESCRIPTION\n"
@@ -40,6 +41,9 @@ static const char help_text[] =
     "OPTIONS\n"
     "    --objective OBJ        objectives to place (energy,time,edp,ed2p)\n"
     "    --max-slowdown X       budget for the choices (none)\n"
+    "    --constraints FILE|PRESET\n"
+    "                           each app's own budget for the choices, as for freqpilot\n"
+    "                           optimize (e.g. ai-inference-energy); not with --max-slowdown\n"
     "    --baseline B, --confidence P, --point-estimate, --pmax W, --max-power W\n"
     "                           as for freqpilot optimize\n"
     "    --frontier-only        only frontier points\n"
@@ -59,6 +63,7 @@ static const char help_text[] =
 enum {
     OPT_OBJECTIVE = 256,
     OPT_MAX_SLOWDOWN,
+    OPT_CONSTRAINTS,
     OPT_BASELINE,
     OPT_CONFIDENCE,
     OPT_POINT,
@@ -71,6 +76,7 @@ enum {
 static const struct option long_opts[] = {
     {"objective", required_argument, NULL, OPT_OBJECTIVE},
     {"max-slowdown", required_argument, NULL, OPT_MAX_SLOWDOWN},
+    {"constraints", required_argument, NULL, OPT_CONSTRAINTS},
     {"baseline", required_argument, NULL, OPT_BASELINE},
     {"confidence", required_argument, NULL, OPT_CONFIDENCE},
     {"point-estimate", no_argument, NULL, OPT_POINT},
@@ -241,8 +247,8 @@ int cmd_pareto(int argc, char **argv)
     fp_objective objs[MAX_OBJ];
     size_t nobjs = 0;
     double budget = NAN, v;
-    int json = 0, frontier_only = 0;
-    const char *output = "-";
+    int json = 0, frontier_only = 0, have_budget = 0;
+    const char *output = "-", *constraints_spec = NULL;
     fp_error err;
     fp_error_clear(&err);
     cli_diag_state diag_state = {0};
@@ -261,7 +267,11 @@ int cmd_pareto(int argc, char **argv)
                 return rc;
             break;
         }
+        case OPT_CONSTRAINTS:
+            constraints_spec = optarg;
+            break;
         case OPT_MAX_SLOWDOWN:
+            have_budget = 1;
             if (strcmp(optarg, "none") == 0)
                 budget = NAN;
             else if (cli_parse_double(optarg, &v) || !(v >= 0.0))
@@ -303,6 +313,12 @@ int cmd_pareto(int argc, char **argv)
         return cli_usage_error("pareto", "no INPUT given (an aggregated.csv or runs)");
     if (cli_check_output("pareto", "-o", output))
         return EXIT_USAGE;
+    if (constraints_spec && have_budget)
+        return cli_usage_error("pareto", "give either --max-slowdown or --constraints");
+    fp_constraints cons;
+    const fp_constraints *consp;
+    if (cli_open_constraints(constraints_spec, &cons, &consp))
+        return EXIT_FAIL;
     if (nobjs == 0) {
         static const char *const defaults[] = {"energy", "time", "edp", "ed2p"};
         for (size_t i = 0; i < 4; i++)
@@ -319,7 +335,7 @@ int cmd_pareto(int argc, char **argv)
     fp_atomic_file f;
     int rc = EXIT_FAIL, opened = 0;
     fp_keyidx *by_clock = NULL, *by_curve = NULL;
-    if (fp_optimize(&data, objs, nobjs, &budget, 1, NULL, &o, &res, &err)) {
+    if (fp_optimize(&data, objs, nobjs, &budget, 1, consp, &o, &res, &err)) {
         cli_error("%s", err.msg);
         goto out;
     }
@@ -331,6 +347,8 @@ int cmd_pareto(int argc, char **argv)
     if (json) {
         /* One curve at a time: a fleet has thousands (util/json_stream.h). */
         json_t *root = json_object();
+        if (root && res.simulated)
+            json_object_set_new(root, "simulated", json_true());
         if (root)
             json_object_set_new(root, "curves", json_null());
         if (fp_json_write_stream(output, root, "curves", data.ncurves, curve_json, &px,

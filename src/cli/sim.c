@@ -9,11 +9,12 @@
 #include <jansson.h>
 
 #include "cli/cli.h"
+#include "freqpilot/serving.h"
 #include "freqpilot/sim.h"
 
 static const char sim_help[] =
     "NAME\n"
-    "    freqpilot sim - simulated GPU: true optimum, noise-free curve, simulated runs\n"
+    "    freqpilot sim - simulated GPU: true optimum, curves, simulated runs, request traces\n"
     "\n"
     "SYNOPSIS\n"
     "    freqpilot sim list\n"
@@ -23,6 +24,9 @@ static const char sim_help[] =
     "    freqpilot sim run --gpu GPU --workload W --clock MHZ [--seed N] [--run-position N]\n"
     "                      [--interval S] [--drift X] [--cold-start X] [--no-noise]\n"
     "                      [--power-limit W] [-o telemetry.csv]\n"
+    "    freqpilot sim trace [--duration S] [--peak R] [--trough R] [--period S]\n"
+    "                        [--prompt-mean N] [--output-mean N] [--sigma X] [--seed N]\n"
+    "                        [-o trace.csv]\n"
     "\n"
     "DESCRIPTION\n"
     "    The simulated GPU (docs/simulated-gpu.md): clock tables and limits of real V100,\n"
@@ -41,6 +45,10 @@ static const char sim_help[] =
     "    run       one simulated run with the clock locked: telemetry.csv on stdout (or\n"
     "              -o), columns as docs/formats.md (an empty cell = not available); the\n"
     "              inference window and the true energy go to stderr with -v\n"
+    "    trace     a synthetic LLM request trace (docs/simulated-gpu.md, 'LLM serving'):\n"
+    "              Poisson arrivals whose rate follows a day, trough at the start and peak\n"
+    "              at half the period, lognormal prompt and output lengths; CSV\n"
+    "              t_s,prompt_tokens,output_tokens for 'govern replay --serving'\n"
     "\n"
     "OPTIONS\n"
     "    --gpu GPU           V100, A100 or H100 (also sim:A100, NVIDIA A100-PCIE-40GB)\n"
@@ -61,6 +69,13 @@ static const char sim_help[] =
     "    --cold-start X      run: extra time fraction of run position 0 (default 0)\n"
     "    --no-noise          run: no run-to-run or sample noise\n"
     "    --power-limit W     run: power limit in watts (default the GPU's)\n"
+    "    --duration S        trace: seconds of arrivals (3600)\n"
+    "    --peak R            trace: requests per second at the peak (8)\n"
+    "    --trough R          trace: requests per second at the trough (the peak / 4)\n"
+    "    --period S          trace: period of the daily curve in seconds (the duration)\n"
+    "    --prompt-mean N     trace: mean prompt tokens (1000; at most 4096)\n"
+    "    --output-mean N     trace: mean output tokens (200; at most 2048)\n"
+    "    --sigma X           trace: sigma of the lognormal lengths' logarithm (0.8)\n"
     "    -o, --output FILE   write to FILE instead of stdout\n"
     "    -h, --help          show this help\n"
     "\n"
@@ -73,11 +88,14 @@ static const char sim_help[] =
     "    freqpilot sim optimum --gpu H100 --workload llama --objective edp\n"
     "    freqpilot sim optimum --gpu A100 --workload sd --objective energy --max-slowdown 0.05 \\\n"
     "        --json\n"
-    "    freqpilot sim run --gpu A100 --workload whisper --clock 1005 --seed 7 -o t.csv\n";
+    "    freqpilot sim run --gpu A100 --workload whisper --clock 1005 --seed 7 -o t.csv\n"
+    "    freqpilot sim trace --duration 3600 --peak 3.8 --trough 0.95 -o day.csv\n";
 
 typedef struct sim_opts {
     const char *gpu, *workload, *objective, *out;
     double max_slowdown, clock, interval, drift, cold_start, power_limit;
+    double duration, peak, trough, period, prompt_mean, output_mean, sigma;
+    int has_peak, has_trough;
     long seed, run_position;
     int json, no_noise, has_seed;
 } sim_opts;
@@ -126,6 +144,22 @@ static int parse_opts(int argc, char **argv, sim_opts *o)
             dv = &o->cold_start;
         else if (strcmp(a, "--power-limit") == 0)
             dv = &o->power_limit;
+        else if (strcmp(a, "--duration") == 0)
+            dv = &o->duration;
+        else if (strcmp(a, "--peak") == 0) {
+            dv = &o->peak;
+            o->has_peak = 1;
+        } else if (strcmp(a, "--trough") == 0) {
+            dv = &o->trough;
+            o->has_trough = 1;
+        } else if (strcmp(a, "--period") == 0)
+            dv = &o->period;
+        else if (strcmp(a, "--prompt-mean") == 0)
+            dv = &o->prompt_mean;
+        else if (strcmp(a, "--output-mean") == 0)
+            dv = &o->output_mean;
+        else if (strcmp(a, "--sigma") == 0)
+            dv = &o->sigma;
         else if (strcmp(a, "--seed") == 0) {
             lv = &o->seed;
             o->has_seed = 1;
@@ -322,6 +356,44 @@ static int sim_run(const sim_opts *o)
     return close_out(f, o->out);
 }
 
+static int sim_trace(const sim_opts *o)
+{
+    fp_arrival_opts ao;
+    fp_arrival_opts_default(&ao);
+    if (o->duration != 0)
+        ao.duration_s = o->duration;
+    if (o->has_peak)
+        ao.peak_rps = o->peak;
+    if (o->has_trough)
+        ao.trough_rps = o->trough;
+    else
+        ao.trough_rps = ao.peak_rps / 4;
+    ao.period_s = o->period;
+    if (o->prompt_mean != 0)
+        ao.prompt_mean = o->prompt_mean;
+    if (o->output_mean != 0)
+        ao.output_mean = o->output_mean;
+    if (o->sigma != 0)
+        ao.sigma = o->sigma;
+    if (o->has_seed)
+        ao.seed = (uint64_t)o->seed;
+    if (o->out && cli_check_output("sim", "-o", o->out))
+        return EXIT_USAGE;
+    fp_request_list l;
+    fp_error err;
+    if (fp_arrivals_generate(&ao, &l, &err) != FP_OK)
+        return cli_usage_error("sim", "%s", err.msg);
+    fp_status st = fp_serving_trace_write(o->out ? o->out : "-", &l, &err);
+    cli_info("%zu requests over %.0f s, %.3g..%.3g requests/s", l.n, ao.duration_s, ao.trough_rps,
+             ao.peak_rps);
+    fp_request_list_free(&l);
+    if (st != FP_OK) {
+        cli_error("%s", err.msg);
+        return EXIT_FAIL;
+    }
+    return EXIT_OK;
+}
+
 int cmd_sim(int argc, char **argv)
 {
     if (argc < 2) {
@@ -351,6 +423,9 @@ int cmd_sim(int argc, char **argv)
         return sim_curve(&o);
     if (strcmp(sub, "run") == 0)
         return sim_run(&o);
-    return cli_usage_error("sim", "unknown subcommand '%s' (expected list, optimum, curve, run)",
+    if (strcmp(sub, "trace") == 0)
+        return sim_trace(&o);
+    return cli_usage_error("sim",
+                           "unknown subcommand '%s' (expected list, optimum, curve, run, trace)",
                            sub);
 }

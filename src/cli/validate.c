@@ -140,9 +140,12 @@ static json_t *validation_json(void *ctx, size_t i)
 }
 
 /* One validation at a time: a fleet has hundreds of thousands (util/json_stream.h). */
-static fp_status write_json(const fp_validation *vs, size_t n, const char *path, fp_error *err)
+static fp_status write_json(const fp_validation *vs, size_t n, int simulated, const char *path,
+                            fp_error *err)
 {
     json_t *root = json_object();
+    if (root && simulated)
+        json_object_set_new(root, "simulated", json_true());
     if (root)
         json_object_set_new(root, "validations", json_null());
     return fp_json_write_stream(path, root, "validations", n, validation_json, (void *)vs,
@@ -319,8 +322,8 @@ int cmd_validate(int argc, char **argv)
                    strstr(ck->detail, "p = ") ? "" : p);
         }
     }
-    if (output &&
-        (csv ? write_csv(vs, recs.len, output, &err) : write_json(vs, recs.len, output, &err))) {
+    if (output && (csv ? write_csv(vs, recs.len, output, &err)
+                       : write_json(vs, recs.len, fp_agg_simulated(&data.agg), output, &err))) {
         cli_error("%s", err.msg);
         goto out;
     }

@@ -78,7 +78,9 @@ fp_status fp_opt_write_json(const fp_opt_results *r, const char *path, fp_error 
     if (!root || set(root, "baseline", json_string(r->baseline)) ||
         set(root, "confidence", num_json(r->confidence)) ||
         set(root, "budget_confidence", num_json(r->budget_confidence)) ||
-        set(root, "margin", num_json(r->margin)) || set(root, "results", json_null())) {
+        set(root, "margin", num_json(r->margin)) ||
+        (r->simulated && set(root, "simulated", json_true())) ||
+        set(root, "results", json_null())) {
         json_decref(root);
         return fp_error_set(err, FP_ERR_NOMEM, "optimize: out of memory");
     }
@@ -151,6 +153,8 @@ static void pct(char *buf, size_t n, double v, double lo, double hi)
 
 void fp_opt_print_table(const fp_opt_results *r, FILE *fp)
 {
+    if (r->simulated)
+        fprintf(fp, "# SIMULATED DATA: measured on freqpilot's simulated GPU, not on hardware\n");
     fprintf(fp,
             "# choice: lowest estimated objective; a faster clock is kept unless a slower one is "
             "better by more than %.1f %%;\n# budget: the slowdown's %.0f %% one-sided bound "
@@ -332,6 +336,8 @@ static fp_status opt_member(void *ctx, const char *key, json_t *v)
         x->out->budget_confidence = num_of(v);
     else if (!strcmp(key, "margin"))
         x->out->margin = num_of(v);
+    else if (!strcmp(key, "simulated"))
+        x->out->simulated = json_is_true(v);
     return FP_OK;
 }
 

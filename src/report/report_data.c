@@ -18,6 +18,7 @@
 #include "util/input.h"
 #include "util/json_stream.h"
 #include "util/output.h"
+#include "util/utf8.h"
 
 void fp_rec_init(fp_rec *r)
 {
@@ -59,7 +60,7 @@ static void jstr(json_t *o, const char *k, char *dst, size_t n)
 {
     json_t *v = json_object_get(o, k);
     if (json_is_string(v)) {
-        snprintf(dst, n, "%s", json_string_value(v));
+        fp_utf8_copy(dst, n, json_string_value(v), json_string_length(v));
     } else if (json_is_array(v)) {
         /* flags may come as a list */
         size_t i, off = 0;
@@ -84,9 +85,11 @@ static fp_status recs_member(void *ctx, const char *key, json_t *v)
 {
     read_ctx *x = ctx;
     fp_rec_list *out = x->out;
-    if (!strcmp(key, "baseline"))
-        snprintf(out->baseline, sizeof out->baseline, "%s",
-                 json_is_string(v) ? json_string_value(v) : "");
+    if (!strcmp(key, "baseline") && json_is_string(v))
+        fp_utf8_copy(out->baseline, sizeof out->baseline, json_string_value(v),
+                     json_string_length(v));
+    else if (!strcmp(key, "simulated"))
+        out->simulated |= json_is_true(v);
     return FP_OK;
 }
 
@@ -115,6 +118,7 @@ static fp_status recs_elem(void *ctx, size_t i, json_t *o)
     jstr(o, "flags", r.flags, sizeof r.flags);
     jstr(o, "verdict", r.verdict, sizeof r.verdict);
     jstr(o, "verdict_reason", r.verdict_reason, sizeof r.verdict_reason);
+    jstr(o, "category", r.category, sizeof r.category);
     if (!r.gpu[0] || !r.app[0])
         return fp_error_at(x->err, FP_ERR_FORMAT, x->path, 0, "results[%zu]: expected gpu and app",
                            i);
@@ -166,11 +170,12 @@ void fp_val_list_free(fp_val_list *l)
     memset(l, 0, sizeof *l);
 }
 
-static fp_status no_member(void *ctx, const char *key, json_t *v)
+static fp_status vals_member(void *ctx, const char *key, json_t *v)
 {
-    (void)ctx;
-    (void)key;
-    (void)v;
+    read_ctx *x = ctx;
+    fp_val_list *out = x->out;
+    if (!strcmp(key, "simulated"))
+        out->simulated |= json_is_true(v);
     return FP_OK;
 }
 
@@ -205,6 +210,12 @@ static fp_status vals_elem(void *ctx, size_t i, json_t *o)
     {
         const char *st = json_string_value(json_object_get(c, "status"));
         const char *det = json_string_value(json_object_get(c, "detail"));
+        if (st && v->nchecks < FP_VAL_MAX_CHECKS) {
+            fp_val_check *vc = &v->checks[v->nchecks++];
+            fp_utf8_copy(vc->name, sizeof vc->name, name, strlen(name));
+            fp_utf8_copy(vc->status, sizeof vc->status, st, strlen(st));
+            fp_utf8_copy(vc->detail, sizeof vc->detail, det ? det : "", det ? strlen(det) : 0);
+        }
         if (!st || (strcmp(st, "fail") && strcmp(st, "warn")) || off >= sizeof v->notes)
             continue;
         int w = snprintf(v->notes + off, sizeof v->notes - off, "%s%s (%s): %s", off ? "; " : "",
@@ -224,7 +235,7 @@ fp_status fp_vals_read_json(const char *path, fp_val_list *out, fp_error *err)
 {
     read_ctx x = {path, out, err};
     int have = 0;
-    fp_status st = fp_json_read_stream(path, "validations", no_member, vals_elem, &x, &have, err);
+    fp_status st = fp_json_read_stream(path, "validations", vals_member, vals_elem, &x, &have, err);
     if (!st && !have)
         st = fp_error_at(err, FP_ERR_FORMAT, path, 0,
                          "expected an object with a \"validations\" array (freqpilot "
@@ -244,6 +255,7 @@ static double as_json(double v)
 fp_status fp_recs_from_opt(const fp_opt_results *res, fp_rec_list *out, fp_error *err)
 {
     snprintf(out->baseline, sizeof out->baseline, "%s", res->baseline);
+    out->simulated |= res->simulated;
     for (size_t i = 0; i < res->len; i++) {
         const fp_opt_result *x = &res->items[i];
         fp_rec r;
@@ -266,6 +278,7 @@ fp_status fp_recs_from_opt(const fp_opt_results *res, fp_rec_list *out, fp_error
         r.feasible = x->feasible;
         snprintf(r.verdict, sizeof r.verdict, "%s", fp_verdict_name(x->verdict));
         snprintf(r.verdict_reason, sizeof r.verdict_reason, "%s", x->verdict_reason);
+        snprintf(r.category, sizeof r.category, "%s", x->category);
         char flags[1024]; /* as opt_io.c writes them, then cut like fp_recs_read_json */
         fp_opt_flags_format(x->data_flags, x->opt_flags, flags, (int)sizeof flags);
         size_t fl = strnlen(flags, sizeof r.flags - 1);
@@ -279,8 +292,8 @@ fp_status fp_recs_from_opt(const fp_opt_results *res, fp_rec_list *out, fp_error
 }
 
 fp_status fp_recs_optimize(const char *const *paths, size_t n, const char *objective,
-                           double max_slowdown, const fp_diag *diag, fp_rec_list *out,
-                           fp_error *err)
+                           double max_slowdown, const fp_constraints *constraints,
+                           const fp_diag *diag, fp_rec_list *out, fp_error *err)
 {
     const char **data = malloc((n ? n : 1) * sizeof *data);
     if (!data)
@@ -305,7 +318,8 @@ fp_status fp_recs_optimize(const char *const *paths, size_t n, const char *objec
     o.diag = diag;
     double budgets[2] = {NAN, max_slowdown};
     fp_opt_results res = {0};
-    st = fp_optimize(&od, &obj, 1, budgets, isfinite(max_slowdown) ? 2 : 1, NULL, &o, &res, err);
+    st = fp_optimize(&od, &obj, 1, budgets, isfinite(max_slowdown) ? 2 : 1, constraints, &o, &res,
+                     err);
     if (!st)
         st = fp_recs_from_opt(&res, out, err);
     fp_opt_results_free(&res);
@@ -608,6 +622,7 @@ void fp_report_data_free(fp_report_data *d)
     fp_rec_list_free(&d->original_ours);
     if (d->have_model)
         fp_model_set_free(&d->model);
+    fp_serving_report_free(d->serving);
     memset(d, 0, sizeof *d);
 }
 
@@ -654,7 +669,10 @@ fp_status fp_report_data_load(fp_report_data *d, const char *const *paths, size_
     lo.ts.diag = diag;
     for (size_t i = 0; i < n && !st; i++) {
         int jk = json_kind(paths[i]);
-        if (jk == 1) {
+        if (fp_serving_report_detect(paths[i])) {
+            fp_serving_report_free(d->serving);
+            st = fp_serving_report_load(paths[i], &d->serving, err);
+        } else if (jk == 1) {
             st = fp_recs_read_json(paths[i], &d->recs, err);
         } else if (jk == 3) {
             st = fp_vals_read_json(paths[i], &d->vals, err);
@@ -707,7 +725,7 @@ fp_status fp_report_data_load(fp_report_data *d, const char *const *paths, size_
         for (size_t k = 0; k < i && !seen; k++)
             seen = strcmp(d->original.items[k].objective, obj) == 0;
         if (!seen && d->have_agg && runs_given(paths, n))
-            st = fp_recs_optimize(paths, n, obj, NAN, diag, &d->original_ours, err);
+            st = fp_recs_optimize(paths, n, obj, NAN, NULL, diag, &d->original_ours, err);
     }
     if (st)
         fp_report_data_free(d);
