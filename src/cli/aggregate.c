@@ -490,6 +490,7 @@ int cmd_aggregate(int argc, char **argv)
     if (pre && (!cli_preload_defaults(&lopt, &aopt) || (runs_path && !pre->runs)))
         pre = NULL;
     if (pre) {
+        cli_preload_replay(pre, &diag, &drop_diag);
         res = *pre->agg;
         if (pre->runs)
             runs = *pre->runs;

@@ -248,6 +248,11 @@ static int do_fit(int n, char **in, const model_args *a)
      */
     const cli_preload *pre = cli_preload_for((const char *const *)in, (size_t)n);
     const fp_agg_result *rows = pre ? pre->agg : &agg;
+    if (pre) { /* what load_data would have said; aggregate_runs says nothing */
+        cli_diag_state ds = {0};
+        fp_diag diag = cli_diag(&ds);
+        cli_preload_replay(pre, &diag, NULL);
+    }
     if ((!pre && (load_data(in, n, &runs, &err) || aggregate_runs(&runs, &agg, &err))) ||
         fp_model_fit_all(rows, &co, &mf, &err)) {
         cli_error("%s", err.msg);

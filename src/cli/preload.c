@@ -37,6 +37,18 @@ static int same(double a, double b)
     return a == b || (isnan(a) && isnan(b));
 }
 
+void cli_preload_replay(const cli_preload *p, const fp_diag *load, const fp_diag *agg)
+{
+    for (size_t i = 0; p && i < p->nmsgs; i++) {
+        const fp_diag *diag = p->msgs[i].aggregating ? agg : load;
+        if (!diag)
+            continue;
+        fp_warn_fn fn = p->msgs[i].info ? diag->info : diag->warn;
+        if (fn)
+            fn(diag->user, p->msgs[i].text);
+    }
+}
+
 int cli_preload_defaults(const fp_load_options *lo, const fp_agg_options *ao)
 {
     fp_load_options l;
@@ -64,6 +76,7 @@ fp_status cli_opt_data(const char *const *paths, size_t n, const fp_diag *diag, 
     const cli_preload *p = cli_preload_for(paths, n);
     *borrowed = p && p->opt;
     if (*borrowed) {
+        cli_preload_replay(p, diag, diag);
         *out = *p->opt;
         return FP_OK;
     }

@@ -227,6 +227,7 @@ static int stage_start(stage *s)
             dup2(fileno(s->err_to), STDERR_FILENO);
         cli_verbosity = s->quiet ? 0 : 1;
         int rc = s->fn(s->argc - s->cmd_at, s->argv + s->cmd_at);
+        cli_diag_summary(); /* what its exit would have said */
         fflush(NULL);
         _exit(rc);
     }
@@ -726,35 +727,74 @@ static void print_decision(const fp_report_input *in)
 }
 
 /*
- * The inputs, loaded and aggregated once (aggregate's default options; warnings counted, not
- * printed: the stages run quietly too), and optimize's data built from them once: the stages
- * inherit all three (cli_preload). The runs are freed afterwards: what the stages and the
- * report need of them is in the aggregation and the optimize data.
+ * The inputs, loaded and aggregated once (aggregate's default options), and optimize's data
+ * built from them once: the stages inherit all three (cli_preload). What loading and
+ * aggregating said is kept, not printed: each stage that takes the preload says it again, as
+ * it would alone. The runs are freed afterwards: what the stages and the report need of them
+ * is in the aggregation and the optimize data.
  */
 typedef struct loaded {
     fp_agg_result agg;
     fp_opt_data opt;
     size_t nruns;
+    cli_preload_msg *msgs;
+    size_t nmsgs, cap;
+    int aggregating;
 } loaded;
 
-static fp_status load_once(const char *const *inputs, size_t ninputs, const fp_diag *diag,
-                           loaded *l, fp_error *err)
+static void keep_msg(loaded *l, int info, const char *msg)
+{
+    if (l->nmsgs == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 64;
+        cli_preload_msg *v = realloc(l->msgs, cap * sizeof *v);
+        if (!v)
+            return; /* out of memory: the message is lost, never the run */
+        l->msgs = v;
+        l->cap = cap;
+    }
+    char *t = strdup(msg);
+    if (t)
+        l->msgs[l->nmsgs++] = (cli_preload_msg){l->aggregating, info, t};
+}
+static void keep_warn(void *user, const char *msg)
+{
+    keep_msg(user, 0, msg);
+}
+static void keep_info(void *user, const char *msg)
+{
+    keep_msg(user, 1, msg);
+}
+
+static void loaded_free(loaded *l)
+{
+    fp_opt_data_free(&l->opt);
+    fp_agg_result_free(&l->agg);
+    for (size_t i = 0; i < l->nmsgs; i++)
+        free(l->msgs[i].text);
+    free(l->msgs);
+    l->msgs = NULL;
+    l->nmsgs = l->cap = 0;
+}
+
+static fp_status load_once(const char *const *inputs, size_t ninputs, loaded *l, fp_error *err)
 {
     memset(l, 0, sizeof *l);
+    fp_diag keep = {keep_warn, l, keep_info};
     fp_run_list runs = {0};
     fp_load_options lo;
     fp_load_options_init(&lo);
-    lo.diag = diag;
-    lo.ts.diag = diag;
+    lo.diag = &keep;
+    lo.ts.diag = &keep;
     fp_status st = FP_OK;
     for (size_t i = 0; i < ninputs && !st; i++)
         st = fp_runs_load(inputs[i], &lo, &runs, err);
     if (!st && runs.len == 0)
         st = fp_error_set(err, FP_ERR_INVALID, "no runs found in the input%s",
                           ninputs > 1 ? "s" : "");
+    l->aggregating = 1;
     fp_agg_options ao;
     fp_agg_options_init(&ao);
-    ao.diag = diag;
+    ao.diag = &keep;
     if (!st && !(st = fp_aggregate(&runs, &ao, &l->agg, err)) &&
         (st = fp_opt_data_build(&l->agg, &runs, &l->opt, err)))
         fp_agg_result_free(&l->agg);
@@ -966,17 +1006,19 @@ int cmd_run(int argc, char **argv)
     timing tm[8];
     size_t ntm = 0;
     double t_load = now_s(), c_load = self_cpu();
-    cli_diag_state ds = {0};
-    fp_diag quiet = {NULL, &ds, NULL};
     loaded ld;
-    if (load_once(inputs, ninputs, &quiet, &ld, &err)) {
+    if (load_once(inputs, ninputs, &ld, &err)) {
         cli_progress_stop(pr);
+        for (size_t k = 0; k < ld.nmsgs; k++) /* what the load said before it failed */
+            if (!ld.msgs[k].info)
+                cli_warn("%s", ld.msgs[k].text);
         cli_error("%s", err.msg);
+        loaded_free(&ld);
         for (size_t k = 0; k < log.n; k++)
             free(log.lines[k]);
         return EXIT_FAIL;
     }
-    cli_preload pre = {inputs, ninputs, NULL, ld.nruns, &ld.agg, &ld.opt};
+    cli_preload pre = {inputs, ninputs, NULL, ld.nruns, &ld.agg, &ld.opt, ld.msgs, ld.nmsgs};
     cli_preload_set(&pre);
     tm[ntm++] = (timing){"load", now_s() - t_load, self_cpu() - c_load, self_rss_mib()};
     cli_debug("%.2f s: %zu runs loaded and aggregated", now_s() - t0, ld.nruns);
@@ -1037,14 +1079,16 @@ int cmd_run(int argc, char **argv)
     if (run_stages(stg, S_N, jobs, pr, &step) != 0) {
         cli_error("cannot run the pipeline's stages: %s", strerror(errno));
         cli_preload_set(NULL);
-        fp_opt_data_free(&ld.opt);
-        fp_agg_result_free(&ld.agg);
+        loaded_free(&ld);
         for (size_t k = 0; k < log.n; k++)
             free(log.lines[k]);
         return EXIT_FAIL;
     }
     cli_preload_set(NULL);
     fp_opt_data_free(&ld.opt);
+    for (size_t k = 0; k < ld.nmsgs; k++) /* the aggregation goes on, to the report */
+        free(ld.msgs[k].text);
+    free(ld.msgs);
     cli_debug("%.2f s: stages done", now_s() - t0);
     if (opt_warnings) {
         print_stage_messages(opt_warnings);
