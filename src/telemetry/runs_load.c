@@ -205,6 +205,24 @@ fp_status fp_load_raw(const char *path, fp_format fmt, const fp_load_options *op
     fp_run_set_source(&run, path, 0);
     if ((st = fp_run_from_telemetry(path, fmt, &mopt, opt, &run, err)) != FP_OK)
         return st;
+    /* Nothing names the run: the file's stem is the app, the GPU "unknown" unless the file
+     * names its device, the clock the SM clock the GPU ran at — said once, never left empty. */
+    if (!run.app[0] || !run.gpu[0] || !isfinite(run.freq_mhz)) {
+        const char *base = strrchr(path, '/');
+        base = base ? base + 1 : path;
+        if (!run.app[0]) {
+            size_t n = strcspn(base, ".");
+            snprintf(run.app, sizeof run.app, "%.*s", (int)(n ? n : strlen(base)), base);
+        }
+        if (!run.gpu[0])
+            snprintf(run.gpu, sizeof run.gpu, "unknown");
+        if (!isfinite(run.freq_mhz) && isfinite(run.sm_clock_mhz))
+            run.freq_mhz = round(run.sm_clock_mhz);
+        fp_warn(opt->diag,
+                "%s: a raw telemetry file given alone is named gpu '%s', app '%s', clock %.0f MHz "
+                "(the SM clock reached); --gpu, --app and --freq name it",
+                path, run.gpu, run.app, run.freq_mhz);
+    }
     return fp_run_list_push(out, &run, err);
 }
 
