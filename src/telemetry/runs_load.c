@@ -232,6 +232,24 @@ fp_status fp_load_raw(const char *path, fp_format fmt, const fp_load_options *op
     fp_run_set_source(&rb, path, 0);
     if ((st = fp_run_from_telemetry(path, fmt, &mopt, opt, &rb, err)) != FP_OK)
         return st;
+    /* Nothing names the run: the file's stem is the app, the GPU "unknown" unless the file
+     * names its device, the clock the SM clock the GPU ran at — said once, never left empty. */
+    if (!rb.app[0] || !rb.gpu[0] || !isfinite(rb.run.freq_mhz)) {
+        const char *base = strrchr(path, '/');
+        base = base ? base + 1 : path;
+        if (!rb.app[0]) {
+            size_t n = strcspn(base, ".");
+            snprintf(rb.app, sizeof rb.app, "%.*s", (int)(n ? n : strlen(base)), base);
+        }
+        if (!rb.gpu[0])
+            snprintf(rb.gpu, sizeof rb.gpu, "unknown");
+        if (!isfinite(rb.run.freq_mhz) && isfinite(rb.run.sm_clock_mhz))
+            rb.run.freq_mhz = round(rb.run.sm_clock_mhz);
+        fp_warn(opt->diag,
+                "%s: a raw telemetry file given alone is named gpu '%s', app '%s', clock %.0f MHz "
+                "(the SM clock reached); --gpu, --app and --freq name it",
+                path, rb.gpu, rb.app, rb.run.freq_mhz);
+    }
     return fp_run_list_push(out, &rb.run, err);
 }
 
