@@ -25,62 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* Pins this process to the first n CPUs it may use; returns how many it got. */
-static int pin(int n)
-{
-    cpu_set_t have, want;
-    CPU_ZERO(&want);
-    if (sched_getaffinity(0, sizeof have, &have) != 0)
-        return 0;
-    int got = 0;
-    for (int c = 0; c < CPU_SETSIZE && got < n; c++)
-        if (CPU_ISSET(c, &have)) {
-            CPU_SET(c, &want);
-            got++;
-        }
-    return sched_setaffinity(0, sizeof want, &want) == 0 ? got : 0;
-}
-
-typedef struct result {
-    double wall_s, cpu_s, maxrss_mb;
-    int rc;
-} result;
-
-static result run(char *const *argv, int cpus)
-{
-    result r = {0, 0, 0, -1};
-    fflush(NULL);
-    double t0 = now_s();
-    pid_t pid = fork();
-    if (pid < 0)
-        return r;
-    if (pid == 0) {
-        if (cpus > 0)
-            pin(cpus);
-        if (!freopen("/dev/null", "w", stdout))
-            _exit(127);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    int status;
-    struct rusage ru;
-    while (wait4(pid, &status, 0, &ru) < 0)
-        if (errno != EINTR)
-            return r;
-    r.wall_s = now_s() - t0;
-    r.cpu_s = (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec +
-              (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec;
-    r.maxrss_mb = (double)ru.ru_maxrss / 1024.0;
-    r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-    return r;
-}
+#define BENCH_NAME "bench_pipeline"
+#include "bench_gen.h"
 
 static int rm_rf(const char *dir)
 {
@@ -96,26 +42,7 @@ static int rm_rf(const char *dir)
 int main(int argc, char **argv)
 {
     char bin[PATH_MAX];
-    if (argc > 1) {
-        snprintf(bin, sizeof bin, "%s", argv[1]);
-    } else {
-        char self[PATH_MAX];
-        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-        if (n <= 0) {
-            fprintf(stderr, "bench_pipeline: give the freqpilot binary\n");
-            return 1;
-        }
-        self[n] = '\0';
-        char *slash = strrchr(self, '/');
-        if (slash)
-            *slash = '\0';
-        if ((size_t)snprintf(bin, sizeof bin, "%.4000s/../bin/freqpilot", self) >= sizeof bin)
-            return 1;
-    }
-    if (access(bin, X_OK) != 0) {
-        fprintf(stderr, "bench_pipeline: %s: not an executable freqpilot\n", bin);
-        return 1;
-    }
+    freqpilot_bin(argc > 1 ? argv[1] : NULL, bin, sizeof bin);
     int cpus = getenv("FP_BENCH_CPUS") ? atoi(getenv("FP_BENCH_CPUS")) : 2;
     int repeat = getenv("FP_BENCH_REPEAT") ? atoi(getenv("FP_BENCH_REPEAT")) : 1;
     if (repeat < 1)
@@ -159,9 +86,9 @@ int main(int argc, char **argv)
                    cases[i].name);
             continue;
         }
-        result best = {0, 0, 0, -1};
+        bench_result best = {0, 0, 0, -1};
         for (int k = 0; k < repeat; k++) {
-            result r = run(cases[i].argv, cpus);
+            bench_result r = bench_run(cases[i].argv, cpus, 3600, 0);
             if (r.rc != 0) {
                 best = r;
                 break;
@@ -179,7 +106,7 @@ int main(int argc, char **argv)
             snprintf(target, sizeof target, "< %.0f s: %s", cases[i].target_s,
                      best.wall_s < cases[i].target_s ? "met" : "MISSED");
         printf("%-52s %8.2f %8.2f %10.1f  %s\n", cases[i].name, best.wall_s, best.cpu_s,
-               best.maxrss_mb, target);
+               best.maxrss_mib, target);
         fflush(stdout);
     }
     rm_rf(dir);

@@ -2,15 +2,15 @@
 # Runs every benchmark of an existing build (builds nothing); each prints its figures and
 # its ratio against a reference measured in the same run.
 #   scripts/bench.sh [BUILD_DIR] [SIZE_MB]
-# BUILD defaults to ./build; SIZE_MB (ingest file size) to 1024. Generated files live in
-# $TMPDIR and are removed.
+# BUILD defaults to ./build; SIZE_MB (ingest file size) to 300. Generated files live in
+# $TMPDIR (the fleet's datasets in /dev/shm when there is one) and are removed.
 set -eu
 build=${1:-${BUILD:-build}}
-size=${2:-1024}
+size=${2:-300}
 bin="$build/bin/freqpilot"
 [ -x "$build/bench/bench_ingest" ] && [ -x "$bin" ] ||
     { echo "bench.sh: $build has no benchmarks or binary: build first (make build)" >&2; exit 1; }
-echo "== ingest: freqpilot aggregate and the readers vs wc -l on the same file"
+echo "== ingest: freqpilot aggregate and the readers vs wc -l on the same file (issue 17 goals)"
 "$build/bench/bench_ingest" "$size" "$bin"
 echo "== replay: govern replay of a long nvidia-smi trace, streamed (peak RSS vs 64 MB)"
 "$build/bench/bench_replay" "$size" "$bin"
@@ -26,3 +26,5 @@ echo "== pipeline: freqpilot run, real and simulated"
 "$build/bench/bench_pipeline" "$bin"
 echo "== freqpilotd: requests per second, added latency of a clock change (fake NVML)"
 LD_LIBRARY_PATH="$build/fake_nvml${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$build/bench/bench_freqpilotd"
+echo "== fleet: freqpilot run on 10^4, 10^5, 10^6 generated runs; datasets of 5,000 and 50,000 runs (issue 17 goals)"
+"$build/bench/bench_fleet" "$bin"

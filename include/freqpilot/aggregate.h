@@ -73,6 +73,37 @@ fp_status fp_aggregate(const fp_run_list *runs, const fp_agg_options *opt, fp_ag
                        fp_error *err);
 void fp_agg_result_free(fp_agg_result *res);
 
+/*
+ * Rows by (gpu, app) (by_app 1) or by gpu (0), found once in O(n): group k (in the order the
+ * groups first appear) holds rows row[start[k]] .. row[start[k + 1] - 1], in row order; of[i] is
+ * the group of row i.
+ */
+typedef struct fp_agg_groups {
+    size_t ngroups;
+    size_t *start; /* ngroups + 1 */
+    size_t *row;   /* nrows */
+    size_t *of;    /* nrows */
+} fp_agg_groups;
+fp_status fp_agg_groups_build(const fp_agg_row *rows, size_t nrows, int by_app, fp_agg_groups *out,
+                              fp_error *err);
+void fp_agg_groups_free(fp_agg_groups *g);
+/* The first row of each (gpu, app) pair of rows, in order of first appearance, at most cap of
+ * them; returns how many were stored. */
+size_t fp_agg_pairs(const fp_agg_row *rows, size_t nrows, size_t *first, size_t cap);
+
+/*
+ * Which runs fp_aggregate dropped (res->dropped holds copies): the copies indexed by (gpu, app,
+ * clock), a run matched by what identifies it (gpu, app, clock, sweep position, repetition, time
+ * and source). res must outlive the index.
+ */
+typedef struct fp_agg_dropped_index fp_agg_dropped_index;
+fp_status fp_agg_dropped_index_new(const fp_agg_result *res, fp_agg_dropped_index **out,
+                                   fp_error *err);
+/* fp_aggregate's copy of run r among the dropped ones (its flags say why), NULL when r was kept.
+ * idx NULL: nothing was dropped. */
+const fp_run *fp_agg_dropped_find(const fp_agg_dropped_index *idx, const fp_run *r);
+void fp_agg_dropped_index_free(fp_agg_dropped_index *idx);
+
 /* Writes aggregated.csv / JSON atomically (temporary file, then rename). path "-" = stdout. */
 fp_status fp_agg_write_csv(const fp_agg_result *res, const char *path, fp_error *err);
 fp_status fp_agg_write_json(const fp_agg_result *res, const char *path, fp_error *err);

@@ -99,7 +99,7 @@ typedef struct fp_val {
 
 typedef struct fp_val_list {
     fp_val *items;
-    size_t len;
+    size_t len, cap;
     int simulated; /* the validate JSON says "simulated": true */
 } fp_val_list;
 
@@ -288,6 +288,16 @@ fp_status fp_figure_svg(const fp_figure *f, const fp_render_opts *o, const char 
                         char **svg, fp_error *err);
 
 /* ---- Builders: the numbers behind each figure ---- */
+
+/*
+ * A report (HTML and PDF) and `run`'s figures folder draw the per-(gpu, app) figures (sweep,
+ * Pareto, model) of at most FP_REPORT_PAIRS_MAX pairs and a heatmap for each of at most
+ * FP_REPORT_GPUS_MAX GPUs, the first in the data's order, and say how many they left out: a
+ * fleet's thousands of pairs would cost minutes and gigabytes of figures nobody reads one by
+ * one. `freqpilot plot KIND DATA --gpu G --app A` draws any of them.
+ */
+#define FP_REPORT_PAIRS_MAX 100
+#define FP_REPORT_GPUS_MAX 64
 
 typedef struct fp_plot_opts {
     const char *gpu, *app; /* selection; NULL = first (or all for savings/optima) */

@@ -48,10 +48,12 @@ const char *fp_flag_name(unsigned flag_bit);
 int fp_flags_format(uint32_t flags, char *buf, int size);
 
 typedef struct fp_run {
-    char gpu[64];             /* short name: V100, A100, H100, or the device name */
-    char gpu_name[64];        /* the device's full name where the input states it
+    /* The strings are never NULL ("" when unknown). In a run list they belong to the list
+     * (fp_run_list_push copies them); a run being built may point anywhere (fp_run_buf). */
+    const char *gpu;          /* short name: V100, A100, H100, or the device name */
+    const char *gpu_name;     /* the device's full name where the input states it
                                  ("NVIDIA A100-SXM4-80GB"), "" when unknown: gpu_specs.h facts */
-    char app[64];             /* workload name as given (case kept) */
+    const char *app;          /* workload name as given (case kept) */
     double freq_mhz;          /* requested SM clock */
     long run_index;           /* position in the sweep (1 = first), -1 when unknown */
     int repetition;           /* repetition at this clock (1..), -1 when unknown */
@@ -71,17 +73,33 @@ typedef struct fp_run {
     double throttled_frac; /* fraction of window samples with power/thermal reasons set */
     long samples;          /* telemetry samples in the window (0 for table rows) */
     uint32_t flags;        /* fp_flag bits */
-    char source[256];      /* file (and line) the run came from */
+    const char *source;    /* file (and line) the run came from */
 } fp_run;
 
 /* Initialises every numeric field to NAN / -1 and strings to "". */
 void fp_run_init(fp_run *run);
 
+/*
+ * A run with room for its strings, for building one: fp_run_buf_init does fp_run_init and
+ * points the run's strings at the (empty) buffers; fill them (snprintf(b.gpu, sizeof b.gpu,
+ * ...)), then fp_run_list_push(list, &b.run, err) copies them into the list.
+ */
+typedef struct fp_run_buf {
+    fp_run run;
+    char gpu[64], gpu_name[64], app[64], source[256];
+} fp_run_buf;
+void fp_run_buf_init(fp_run_buf *b);
+
+/* The list owns its runs' strings: one copy of each distinct gpu, gpu_name and app (a fleet's
+ * million runs name a few hundred), one of each source. A list zeroed ({0}) is empty. */
+struct fp_strtab;
 typedef struct fp_run_list {
     fp_run *items;
     size_t len, cap;
+    struct fp_strtab *strings; /* the runs' strings (src/util/strtab.h) */
 } fp_run_list;
 
+/* Appends a copy of run, its strings copied into the list. */
 fp_status fp_run_list_push(fp_run_list *list, const fp_run *run, fp_error *err);
 void fp_run_list_free(fp_run_list *list);
 

@@ -5,8 +5,9 @@
 /*
  * Writer of freqpilot's telemetry.csv (docs/formats.md): a header with every
  * fp_col name in enum order, then one row per sample; NAN is an empty cell.
- * Numbers are written in the shortest fixed form that reads back to the same
- * double (integers exactly, "43.454", "0.05"), else with 17 significant digits.
+ * Each value is first rounded to the digits its source has (fp_telemetry_quantize:
+ * power to the mW, energy to the mJ, t_s to the microsecond, ...), then written in the
+ * shortest fixed form that reads back to the same double ("43.454", "0.05").
  * The file appears only on commit (temporary file + rename, see atomic.h);
  * path "-" writes to stdout. Read it back with fp_ts_open(..., FP_FMT_TELEMETRY).
  */
@@ -30,10 +31,13 @@ fp_status fp_telemetry_writer_commit(fp_telemetry_writer *w, fp_error *err);
 void fp_telemetry_writer_abort(fp_telemetry_writer *w);
 
 /*
- * Formats v as written in telemetry.csv into buf (at least 32 bytes); returns the length.
- * NAN gives "" (length 0).
+ * Formats v into buf (at least 32 bytes) in the shortest fixed form that reads back to the
+ * same double, else with 17 significant digits; returns the length. NAN gives "" (length 0).
  */
 int fp_telemetry_format_value(double v, char *buf);
+/* v rounded to the decimals column c is written with (t_s 6, power 3, energy 0, activities 5,
+ * ...: no more than the source has); not finite: v. */
+double fp_telemetry_quantize(fp_col c, double v);
 
 #ifdef __cplusplus
 }

@@ -55,7 +55,7 @@ void fp_agg_result_free(fp_agg_result *res)
         return;
     free(res->rows);
     free(res->findings);
-    free(res->dropped.items);
+    fp_run_list_free(&res->dropped);
     memset(res, 0, sizeof *res);
 }
 
@@ -71,6 +71,7 @@ typedef struct ctx {
     const fp_agg_options *opt;
     fp_agg_result *res;
     size_t rows_cap, findings_cap;
+    fp_stats_boot *boot; /* the bootstrap of every interval (NULL with --ci t) */
     fp_error *err;
 } ctx;
 
@@ -164,20 +165,12 @@ static fp_status add_finding(ctx *c, const fp_run *combo, uint32_t flag, const c
     return FP_OK;
 }
 
+/* A copy of a dropped run, its strings copied too (the result may outlive the runs). */
 static fp_status push_dropped(ctx *c, const fp_run *run, uint32_t reason)
 {
-    fp_run_list *l = &c->res->dropped;
-    if (l->len == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 16;
-        fp_run *p = realloc(l->items, cap * sizeof *p);
-        if (!p)
-            return fp_error_set(c->err, FP_ERR_NOMEM, "aggregate: out of memory");
-        l->items = p;
-        l->cap = cap;
-    }
-    l->items[l->len] = *run;
-    l->items[l->len++].flags |= reason;
-    return FP_OK;
+    fp_run r = *run;
+    r.flags |= reason;
+    return fp_run_list_push(&c->res->dropped, &r, c->err);
 }
 
 /*
@@ -370,9 +363,7 @@ static fp_status interval(ctx *c, const double *x, size_t n, double *lo, double 
     if (o->ci == FP_CI_T)
         rc = fp_stats_t_ci(x, n, o->confidence, lo, hi);
     else
-        rc =
-            fp_stats_bootstrap_ci(x, n, o->center == FP_CENTER_MEAN ? FP_STAT_MEAN : FP_STAT_MEDIAN,
-                                  o->confidence, o->bootstrap_samples, o->seed, lo, hi);
+        rc = fp_stats_boot_ci(c->boot, x, n, lo, hi);
     if (rc < 0)
         return fp_error_set(c->err, FP_ERR_NOMEM, "aggregate: out of memory in the interval");
     return FP_OK;
@@ -718,8 +709,12 @@ fp_status fp_aggregate(const fp_run_list *runs, const fp_agg_options *opt, fp_ag
     double *buf = calloc(n, sizeof *buf), *buf2 = calloc(n, sizeof *buf2);
     clockref *clocks = calloc(n, sizeof *clocks);
     devidx *dv = calloc(n, sizeof *dv);
-    ctx c = {opt, out, 0, 0, err};
-    if (!it || !sweep || !buf || !buf2 || !clocks || !dv) {
+    ctx c = {opt, out, 0, 0, NULL, err};
+    if (opt->ci == FP_CI_BOOTSTRAP)
+        c.boot = fp_stats_boot_new(opt->center == FP_CENTER_MEAN ? FP_STAT_MEAN : FP_STAT_MEDIAN,
+                                   opt->confidence, opt->bootstrap_samples, opt->seed);
+    if (!it || !sweep || !buf || !buf2 || !clocks || !dv ||
+        (opt->ci == FP_CI_BOOTSTRAP && !c.boot)) {
         st = fp_error_set(err, FP_ERR_NOMEM, "aggregate: out of memory for %zu runs", n);
         goto done;
     }
@@ -737,6 +732,7 @@ fp_status fp_aggregate(const fp_run_list *runs, const fp_agg_options *opt, fp_ag
     if (opt->strict)
         st = strict_check(out, err);
 done:
+    fp_stats_boot_free(c.boot);
     free(it);
     free(sweep);
     free(buf);

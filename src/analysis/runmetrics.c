@@ -6,6 +6,9 @@
  * histogram for the idle quantile, activity-based active stretch; (2) only
  * when the file has no activity metric: the power-based active stretch,
  * which needs the idle level from pass 1; (3) reductions over the window.
+ * A marked window (the run's own marks, as a dataset's run.json gives them) is
+ * known before the file is read: then pass 3 runs inside pass 1 and pass 2 is
+ * not needed, and the file is read once.
  *
  * Pass 1 also reduces, speculatively, the stretch from the first to the last
  * active sample (snapshotting the reductions at each active sample). When the
@@ -264,6 +267,44 @@ static void edge_counter(const acc *a, const edges *x, double start, double end,
         *e_end = lerp_at(a->e_last_t, a->e_last, x->ea_t, x->ea, end);
 }
 
+/*
+ * One sample of pass 3 (t not NAN): before the window it may be an edge sample, inside it is
+ * reduced, after it the first valid power and counter are edge samples. Returns 1 when the
+ * rest of the file cannot matter to the window any more.
+ */
+static inline int window_sample(acc *a, edges *ed, const fp_sample *s, double lo, double hi,
+                                int extend)
+{
+    double t = s->v[FP_COL_T_S], p = s->v[FP_COL_POWER_W], e = s->v[FP_COL_ENERGY_MJ];
+    if (t < lo) {
+        if (!isnan(p) && !(t < ed->pb_t)) {
+            ed->pb_t = t;
+            ed->pb = p;
+        }
+        if (!isnan(e) && !(t < ed->eb_t)) {
+            ed->eb_t = t;
+            ed->eb = e;
+        }
+        return 0;
+    }
+    if (t > hi) {
+        if (!extend)
+            return 1;
+        /* The first valid power and counter after the window. */
+        if (!isnan(p) && isnan(ed->pa)) {
+            ed->pa_t = t;
+            ed->pa = p;
+        }
+        if (!isnan(e) && isnan(ed->ea)) {
+            ed->ea_t = t;
+            ed->ea = e;
+        }
+        return !isnan(ed->pa) && !isnan(ed->ea);
+    }
+    acc_add(a, s);
+    return 0;
+}
+
 static fp_status metrics_core(src *in, const fp_metrics_options *opt_in, fp_run *run,
                               fp_window_info *win_out, fp_error *err)
 {
@@ -297,9 +338,18 @@ static fp_status metrics_core(src *in, const fp_metrics_options *opt_in, fp_run 
         return fp_error_set(err, FP_ERR_NOMEM, "%s: out of memory", in->name);
     }
     /* A marked or timing window is not the detected stretch: no speculation. */
-    int speculate = !(!isnan(opt->window_start_s) && !isnan(opt->window_end_s) &&
-                      opt->window_end_s >= opt->window_start_s) &&
-                    !(!isnan(opt->duration_s) && opt->duration_s > 0);
+    int marked = !isnan(opt->window_start_s) && !isnan(opt->window_end_s) &&
+                 opt->window_end_s >= opt->window_start_s;
+    int speculate = !marked && !(!isnan(opt->duration_s) && opt->duration_s > 0);
+    /* A marked window is known before the file is read: pass 3 runs inside pass 1, and the
+     * file is read once (the window reductions see the samples in the same order). */
+    acc a;
+    edges ed;
+    acc_init(&a);
+    edges_init(&ed);
+    int window_done = 0;
+    double m_eps = marked ? 1e-9 * (fabs(opt->window_end_s) + 1.0) : 0.0;
+    double m_lo = opt->window_start_s - m_eps, m_hi = opt->window_end_s + m_eps;
     acc_init(&sp->run);
     sp->started = 0;
     sp->run_is_snap = 0;
@@ -323,6 +373,8 @@ static fp_status metrics_core(src *in, const fp_metrics_options *opt_in, fp_run 
             if (p > p1.p_max)
                 p1.p_max = p;
         }
+        if (marked && !window_done)
+            window_done = window_sample(&a, &ed, &s, m_lo, m_hi, 1);
         if (has_activity_value(&s))
             p1.activity_metric = 1;
         int active = active_by_activity(&s);
@@ -379,12 +431,15 @@ static fp_status metrics_core(src *in, const fp_metrics_options *opt_in, fp_run 
     }
     free(hist);
 
-    /* Pass 2: power-based activity when the file has no utilisation/activity metric. */
+    /* Pass 2: power-based activity when the file has no utilisation/activity metric (not
+     * needed to place a marked window). */
     if (!p1.activity_metric && p1.n_power > 0) {
         double margin = FP_ACTIVE_REL_MARGIN * (p1.p_max - win.idle_power_w);
         if (margin < FP_ACTIVE_MIN_MARGIN_W)
             margin = FP_ACTIVE_MIN_MARGIN_W;
         win.threshold_w = win.idle_power_w + margin;
+    }
+    if (!p1.activity_metric && p1.n_power > 0 && !marked) {
         if ((st = in->rewind(in->ctx, err)) != FP_OK) {
             free(sp);
             return st;
@@ -437,14 +492,11 @@ static fp_status metrics_core(src *in, const fp_metrics_options *opt_in, fp_run 
     }
 
     /* Pass 3: reductions over the window, unless pass 1 already did them. */
-    acc a;
     double eps = 1e-9 * (fabs(win.end_s) + 1.0);
     double lo = win.start_s - eps, hi = win.end_s + eps;
     const acc *done = NULL;
     /* Marked and timing windows have edges between samples: energy is extended to them. */
     int extend = win.method == FP_WINDOW_MARKED || win.method == FP_WINDOW_TIMING;
-    edges ed;
-    edges_init(&ed);
     if (speculate && win.method == FP_WINDOW_DETECTED && p1.activity_metric && sp->started) {
         /* Pass 3 skips samples below lo, stops at the first above hi: the speculative
          * stretch is its sample set when nothing before it reaches lo, everything in it
@@ -454,7 +506,9 @@ static fp_status metrics_core(src *in, const fp_metrics_options *opt_in, fp_run 
             (!sp->have_after || sp->t_after > hi))
             done = c;
     }
-    if (done) {
+    if (marked) {
+        /* reduced in pass 1 */
+    } else if (done) {
         a = *done;
     } else {
         if ((st = in->rewind(in->ctx, err)) != FP_OK) {
@@ -462,39 +516,9 @@ static fp_status metrics_core(src *in, const fp_metrics_options *opt_in, fp_run 
             return st;
         }
         acc_init(&a);
-        while ((rc = in->next(in->ctx, &s, err)) == 1) {
-            double t = s.v[FP_COL_T_S], p = s.v[FP_COL_POWER_W], e = s.v[FP_COL_ENERGY_MJ];
-            if (isnan(t))
-                continue;
-            if (t < lo) {
-                if (!isnan(p) && !(t < ed.pb_t)) {
-                    ed.pb_t = t;
-                    ed.pb = p;
-                }
-                if (!isnan(e) && !(t < ed.eb_t)) {
-                    ed.eb_t = t;
-                    ed.eb = e;
-                }
-                continue;
-            }
-            if (t > hi) {
-                if (!extend)
-                    break;
-                /* The first valid power and counter after the window. */
-                if (!isnan(p) && isnan(ed.pa)) {
-                    ed.pa_t = t;
-                    ed.pa = p;
-                }
-                if (!isnan(e) && isnan(ed.ea)) {
-                    ed.ea_t = t;
-                    ed.ea = e;
-                }
-                if (!isnan(ed.pa) && !isnan(ed.ea))
-                    break;
-                continue;
-            }
-            acc_add(&a, &s);
-        }
+        while ((rc = in->next(in->ctx, &s, err)) == 1)
+            if (!isnan(s.v[FP_COL_T_S]) && window_sample(&a, &ed, &s, lo, hi, extend))
+                break;
         if (rc < 0) {
             free(sp);
             return (fp_status)rc;

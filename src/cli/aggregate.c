@@ -206,29 +206,11 @@ static const char *drop_reason(uint32_t flags)
     return "dropped";
 }
 
-static int same_num(double a, double b)
-{
-    return a == b || (isnan(a) && isnan(b));
-}
-
-/* fp_aggregate's copy of run r among the dropped ones, NULL when r was kept. */
-static const fp_run *dropped_copy(const fp_run_list *dropped, const fp_run *r)
-{
-    for (size_t i = 0; i < dropped->len; i++) {
-        const fp_run *x = &dropped->items[i];
-        if (x->run_index == r->run_index && x->repetition == r->repetition &&
-            same_num(x->freq_mhz, r->freq_mhz) && strcmp(x->source, r->source) == 0 &&
-            strcmp(x->app, r->app) == 0 && strcmp(x->gpu, r->gpu) == 0)
-            return x;
-    }
-    return NULL;
-}
-
 /*
  * --dropped FILE: the dropped runs (columns up to source). --runs FILE (all != NULL): every
  * run loaded, in input order, reason empty for a kept run, then sm_clock_mhz and flags.
  */
-static fp_status write_runs(const fp_run_list *d, const fp_run_list *all, const char *path,
+static fp_status write_runs(const fp_agg_result *res, const fp_run_list *all, const char *path,
                             fp_error *err)
 {
     fp_atomic_file f;
@@ -237,10 +219,15 @@ static fp_status write_runs(const fp_run_list *d, const fp_run_list *all, const 
         return st;
     fputs("gpu,app,freq_mhz,run_index,repetition,time_s,energy_j,power_w,reason,source", f.fp);
     fputs(all ? ",sm_clock_mhz,flags\n" : "\n", f.fp);
-    const fp_run_list *list = all ? all : d;
+    const fp_run_list *list = all ? all : &res->dropped;
+    fp_agg_dropped_index *idx = NULL;
+    if (all && (st = fp_agg_dropped_index_new(res, &idx, err))) {
+        fp_atomic_abort(&f);
+        return st;
+    }
     for (size_t i = 0; i < list->len; i++) {
         const fp_run *r = &list->items[i];
-        const fp_run *drop = all ? dropped_copy(d, r) : r;
+        const fp_run *drop = all ? fp_agg_dropped_find(idx, r) : r;
         fp_csv_put_str(f.fp, r->gpu);
         fputc(',', f.fp);
         fp_csv_put_str(f.fp, r->app);
@@ -261,12 +248,13 @@ static fp_status write_runs(const fp_run_list *d, const fp_run_list *all, const 
         }
         fputc('\n', f.fp);
     }
+    fp_agg_dropped_index_free(idx);
     st = fp_atomic_commit(&f, err);
     fp_atomic_abort(&f);
     return st;
 }
 
-static void report(const fp_run_list *runs, const fp_agg_result *res)
+static void report(size_t nruns, const fp_agg_result *res)
 {
     size_t cold = 0, outl = 0, failed = 0;
     for (size_t i = 0; i < res->dropped.len; i++) {
@@ -298,8 +286,8 @@ static void report(const fp_run_list *runs, const fp_agg_result *res)
                  cold, outl);
     cli_info("%zu runs loaded, %zu kept, %zu dropped (%zu cold starts, %zu outliers, %zu failed); "
              "%zu rows, %zu findings",
-             runs->len, runs->len - res->dropped.len, res->dropped.len, cold, outl, failed,
-             res->nrows, res->nfindings);
+             nruns, nruns - res->dropped.len, res->dropped.len, cold, outl, failed, res->nrows,
+             res->nfindings);
 }
 
 /* Per-run drop explanations from fp_aggregate: info level, summarised by report(). */
@@ -308,6 +296,34 @@ static void drop_info(void *user, const char *msg)
     cli_diag_state *st = user;
     st->count++;
     cli_info("%s", msg);
+}
+
+/* Every INPUT's runs, aggregated (a progress bar while loading). */
+static fp_status load_and_aggregate(char **inputs, int ninputs, const fp_load_options *lopt,
+                                    const fp_agg_options *aopt, const cli_diag_state *diag,
+                                    fp_run_list *runs, fp_agg_result *res, fp_error *err)
+{
+    fp_status st = FP_OK;
+    cli_progress *prog = cli_progress_start("loading", (double)ninputs);
+    for (int i = 0; i < ninputs && !st; i++) {
+        size_t before = runs->len;
+        if (!(st = fp_runs_load(inputs[i], lopt, runs, err))) {
+            cli_progress_update(prog, (double)(i + 1));
+            cli_debug("%s: %zu runs", inputs[i], runs->len - before);
+        }
+    }
+    cli_progress_stop(prog);
+    if (!st && aopt->strict && diag->count > 0)
+        st = fp_error_set(err, FP_ERR_QUALITY, "--strict: %ld input warning%s (above)", diag->count,
+                          diag->count > 1 ? "s" : "");
+    if (!st && runs->len == 0)
+        st = fp_error_set(err, FP_ERR_INVALID, "no runs found in the input%s",
+                          ninputs > 1 ? "s" : "");
+    if (!st)
+        st = fp_aggregate(runs, aopt, res, err);
+    if (st)
+        fp_run_list_free(runs);
+    return st;
 }
 
 int cmd_aggregate(int argc, char **argv)
@@ -469,44 +485,29 @@ int cmd_aggregate(int argc, char **argv)
     fp_error err;
     fp_error_clear(&err);
     int rc = EXIT_FAIL;
-    cli_progress *prog = cli_progress_start("loading", (double)ninputs);
-    for (int i = 0; i < ninputs; i++) {
-        size_t before = runs.len;
-        if (fp_runs_load(argv[optind + i], &lopt, &runs, &err)) {
-            cli_progress_stop(prog);
-            cli_error("%s", err.msg);
-            fp_run_list_free(&runs);
-            return EXIT_FAIL;
-        }
-        cli_progress_update(prog, (double)(i + 1));
-        cli_debug("%s: %zu runs", argv[optind + i], runs.len - before);
-    }
-    cli_progress_stop(prog);
-    if (aopt.strict && diag_state.count > 0) {
-        cli_error("--strict: %ld input warning%s (above)", diag_state.count,
-                  diag_state.count > 1 ? "s" : "");
-        fp_run_list_free(&runs);
-        return EXIT_FAIL;
-    }
-    if (runs.len == 0) {
-        cli_error("no runs found in the input%s", ninputs > 1 ? "s" : "");
-        fp_run_list_free(&runs);
-        return EXIT_FAIL;
-    }
-    if (fp_aggregate(&runs, &aopt, &res, &err)) {
+    /* Inputs `run` has loaded and aggregated already (with these default options). */
+    const cli_preload *pre = cli_preload_for((const char *const *)argv + optind, (size_t)ninputs);
+    if (pre && (!cli_preload_defaults(&lopt, &aopt) || (runs_path && !pre->runs)))
+        pre = NULL;
+    if (pre) {
+        cli_preload_replay(pre, &diag, &drop_diag);
+        res = *pre->agg;
+        if (pre->runs)
+            runs = *pre->runs;
+    } else if (load_and_aggregate(argv + optind, ninputs, &lopt, &aopt, &diag_state, &runs, &res,
+                                  &err)) {
         cli_error("%s", err.msg);
-        fp_run_list_free(&runs);
         return EXIT_FAIL;
     }
-    report(&runs, &res);
+    report(pre ? pre->nruns : runs.len, &res);
     if ((json == 2   ? fp_agg_write_aie_csv(&res, output, &err)
          : json == 1 ? fp_agg_write_json(&res, output, &err)
                      : fp_agg_write_csv(&res, output, &err))) {
         cli_error("%s", err.msg);
         goto out;
     }
-    if ((dropped_path && write_runs(&res.dropped, NULL, dropped_path, &err)) ||
-        (runs_path && write_runs(&res.dropped, &runs, runs_path, &err))) {
+    if ((dropped_path && write_runs(&res, NULL, dropped_path, &err)) ||
+        (runs_path && write_runs(&res, &runs, runs_path, &err))) {
         cli_error("%s", err.msg);
         if (strcmp(output, "-") != 0)
             unlink(output);
@@ -516,7 +517,9 @@ int cmd_aggregate(int argc, char **argv)
     }
     rc = EXIT_OK;
 out:
-    fp_agg_result_free(&res);
-    fp_run_list_free(&runs);
+    if (!pre) {
+        fp_agg_result_free(&res);
+        fp_run_list_free(&runs);
+    }
     return rc;
 }

@@ -30,6 +30,9 @@ typedef struct cli_diag_state {
     long count;
 } cli_diag_state;
 fp_diag cli_diag(cli_diag_state *state);
+/* Says now what cli_diag's info callback counted (the "run(s) dropped" summary), once; it is
+ * otherwise said when the process exits normally (not after _exit: a forked stage calls it). */
+void cli_diag_summary(void);
 
 /* Prints a command's help text (a man-page style block) to stdout. */
 void cli_print_help(const char *text);
@@ -156,6 +159,47 @@ cli_progress *cli_progress_start(const char *title, double total);
 void cli_progress_update(cli_progress *p, double done);
 void cli_progress_set_label(cli_progress *p, const char *text); /* shown after the bar */
 void cli_progress_stop(cli_progress *p);
+
+/*
+ * Inputs loaded once (src/cli/preload.c): `run` loads and aggregates its inputs, then runs
+ * each stage's command in a forked child; a command given the same inputs with the default
+ * load and aggregate options takes them from this memory.
+ */
+struct fp_run_list;
+struct fp_agg_result;
+struct fp_opt_data;
+struct fp_load_options;
+struct fp_agg_options;
+typedef struct cli_preload {
+    const char *const *paths; /* the INPUT arguments, as given */
+    size_t npaths;
+    const struct fp_run_list *runs;  /* NULL when only the aggregation was kept */
+    size_t nruns;                    /* runs loaded */
+    const struct fp_agg_result *agg; /* fp_aggregate with fp_agg_options_init's defaults */
+    const struct fp_opt_data *opt;   /* fp_opt_data_build(agg, runs) */
+    /* What loading and aggregating said, in order; a command that takes the preload says it
+     * again (cli_preload_replay), so its messages are those of the command run alone. */
+    const struct cli_preload_msg *msgs;
+    size_t nmsgs;
+} cli_preload;
+typedef struct cli_preload_msg {
+    int aggregating; /* 0: said while loading; 1: while aggregating */
+    int info;        /* 0: a warning; 1: an info-level detail (a dropped run) */
+    char *text;
+} cli_preload_msg;
+/* Says the preload's messages again: the loader's through load, the aggregation's through agg
+ * (either NULL: not said), each through its warn or info callback. */
+void cli_preload_replay(const cli_preload *p, const struct fp_diag *load,
+                        const struct fp_diag *agg);
+void cli_preload_set(const cli_preload *p); /* NULL: none */
+/* The preload when paths are its inputs (the same strings in the same order), else NULL. */
+const cli_preload *cli_preload_for(const char *const *paths, size_t n);
+/* 1 when the options (either may be NULL) are the defaults the preload was made with. */
+int cli_preload_defaults(const struct fp_load_options *lo, const struct fp_agg_options *ao);
+/* optimize, pareto and validate's data: the preload's (*borrowed = 1: not to be freed) or
+ * fp_opt_data_load's. */
+fp_status cli_opt_data(const char *const *paths, size_t n, const fp_diag *diag,
+                       struct fp_opt_data *out, int *borrowed, fp_error *err);
 
 /* Commands. */
 int cmd_aggregate(int argc, char **argv);

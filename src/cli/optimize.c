@@ -263,8 +263,9 @@ int cmd_optimize(int argc, char **argv)
         budgets[nbudgets++] = 0.05;
 
     fp_opt_data data;
-    if (fp_opt_data_load((const char *const *)(argv + optind), (size_t)ninputs, NULL, &diag, &data,
-                         &err)) {
+    int borrowed;
+    if (cli_opt_data((const char *const *)(argv + optind), (size_t)ninputs, &diag, &data, &borrowed,
+                     &err)) {
         cli_error("%s", err.msg);
         return EXIT_FAIL;
     }
@@ -303,6 +304,7 @@ int cmd_optimize(int argc, char **argv)
     rc = EXIT_OK;
 out:
     fp_opt_results_free(&res);
-    fp_opt_data_free(&data);
+    if (!borrowed)
+        fp_opt_data_free(&data);
     return rc;
 }

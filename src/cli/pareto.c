@@ -16,6 +16,8 @@
 #include "cli/cli.h"
 #include "freqpilot/atomic.h"
 #include "freqpilot/optimize.h"
+#include "util/json_stream.h"
+#include "util/keyidx.h"
 
 static const char help_text[] =
     "NAME\n"
@@ -103,21 +105,139 @@ static json_t *jnum(double v)
     return isfinite(v) ? json_real(v) : json_null();
 }
 
-/* The objectives whose choice for curve c is clock f, ';'-separated. */
-static void choices_at(const fp_opt_results *res, const fp_opt_curve *c, double f, char *buf,
-                       size_t n)
+/* The results by (gpu, app, chosen clock) and by (gpu, app) (clock NAN), in result order. */
+static int index_results(const fp_opt_results *res, fp_keyidx **by_clock, fp_keyidx **by_curve)
 {
-    size_t len = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < res->len; i++) {
+    *by_clock = fp_keyidx_new(res->len);
+    *by_curve = fp_keyidx_new(res->len);
+    for (size_t i = 0; *by_clock && *by_curve && i < res->len; i++) {
         const fp_opt_result *r = &res->items[i];
-        if (strcmp(r->gpu, c->gpu) || strcmp(r->app, c->app) || fabs(r->freq_mhz - f) >= 0.5)
-            continue;
-        int w = snprintf(buf + len, n - len, "%s%s", len ? ";" : "", r->objective);
+        if (fp_keyidx_add(*by_clock, r->gpu, r->app, r->freq_mhz, i) < 0 ||
+            fp_keyidx_add(*by_curve, r->gpu, r->app, NAN, i) < 0)
+            break;
+    }
+    if (*by_clock && *by_curve && fp_keyidx_len(*by_curve) == res->len)
+        return 0;
+    fp_keyidx_free(*by_clock);
+    fp_keyidx_free(*by_curve);
+    *by_clock = *by_curve = NULL;
+    return -1;
+}
+
+/* The objectives whose choice for curve c is clock f, ';'-separated. */
+static void choices_at(const fp_opt_results *res, const fp_keyidx *by_clock, const fp_opt_curve *c,
+                       double f, char *buf, size_t n)
+{
+    size_t len = 0, i;
+    buf[0] = '\0';
+    fp_keyidx_iter it;
+    fp_keyidx_find(by_clock, c->gpu, c->app, f, &it);
+    while (fp_keyidx_next(&it, &i)) {
+        int w = snprintf(buf + len, n - len, "%s%s", len ? ";" : "", res->items[i].objective);
         if (w < 0 || len + (size_t)w >= n)
             break;
         len += (size_t)w;
     }
+}
+
+/* What the curves are written from, in either format. */
+typedef struct pareto_out {
+    const fp_opt_data *data;
+    const fp_opt_results *res;
+    const fp_keyidx *by_clock, *by_curve;
+    int frontier_only;
+} pareto_out;
+
+/* The frontier of curve ci: c->n points (NULL on no memory) and the knee's index (-1: none). */
+static fp_pareto_point *frontier(const fp_opt_curve *cv, long *knee)
+{
+    fp_pareto_point *pts = calloc(cv->n ? cv->n : 1, sizeof *pts);
+    if (pts)
+        *knee = fp_pareto(cv, pts);
+    return pts;
+}
+
+static int shown(const pareto_out *px, const fp_opt_curve *cv, const fp_pareto_point *pts, size_t j)
+{
+    return fp_opt_point_ok(&cv->pts[j]) && !(px->frontier_only && !pts[j].on_frontier);
+}
+
+static json_t *curve_json(void *ctx, size_t ci)
+{
+    const pareto_out *px = ctx;
+    const fp_opt_curve *cv = &px->data->curves[ci];
+    long knee;
+    fp_pareto_point *pts = frontier(cv, &knee);
+    if (!pts)
+        return NULL;
+    json_t *jc = json_object(), *jp = json_array(), *jch = json_object();
+    json_object_set_new(jc, "gpu", json_string(cv->gpu));
+    json_object_set_new(jc, "app", json_string(cv->app));
+    json_object_set_new(jc, "knee_mhz",
+                        knee >= 0 ? json_real(cv->pts[knee].row->freq_mhz) : json_null());
+    fp_keyidx_iter it;
+    size_t i;
+    fp_keyidx_find(px->by_curve, cv->gpu, cv->app, NAN, &it);
+    while (fp_keyidx_next(&it, &i))
+        json_object_set_new(jch, px->res->items[i].objective,
+                            json_real(px->res->items[i].freq_mhz));
+    json_object_set_new(jc, "choices", jch);
+    json_object_set_new(jc, "points", jp);
+    for (size_t j = 0; j < cv->n; j++) {
+        if (!shown(px, cv, pts, j))
+            continue;
+        const fp_agg_row *r = cv->pts[j].row;
+        char ch[256];
+        choices_at(px->res, px->by_clock, cv, r->freq_mhz, ch, sizeof ch);
+        json_t *p = json_object();
+        json_object_set_new(p, "freq_mhz", json_real(r->freq_mhz));
+        json_object_set_new(p, "time_s", jnum(r->time_s));
+        json_object_set_new(p, "time_s_lo", jnum(r->time_s_lo));
+        json_object_set_new(p, "time_s_hi", jnum(r->time_s_hi));
+        json_object_set_new(p, "energy_j", jnum(r->energy_j));
+        json_object_set_new(p, "energy_j_lo", jnum(r->energy_j_lo));
+        json_object_set_new(p, "energy_j_hi", jnum(r->energy_j_hi));
+        json_object_set_new(p, "power_w", jnum(r->power_w));
+        json_object_set_new(p, "on_frontier", json_boolean(pts[j].on_frontier));
+        json_object_set_new(p, "knee", json_boolean(pts[j].knee));
+        json_object_set_new(p, "dominated_by_mhz", jnum(pts[j].dominated_by_mhz));
+        json_object_set_new(p, "knee_distance", jnum(pts[j].knee_distance));
+        json_object_set_new(p, "choices", json_string(ch));
+        json_array_append_new(jp, p);
+    }
+    free(pts);
+    return jc;
+}
+
+static int curve_csv(FILE *fp, const pareto_out *px, size_t ci)
+{
+    const fp_opt_curve *cv = &px->data->curves[ci];
+    long knee;
+    fp_pareto_point *pts = frontier(cv, &knee);
+    if (!pts)
+        return -1;
+    for (size_t j = 0; j < cv->n; j++) {
+        if (!shown(px, cv, pts, j))
+            continue;
+        const fp_agg_row *r = cv->pts[j].row;
+        char ch[256];
+        choices_at(px->res, px->by_clock, cv, r->freq_mhz, ch, sizeof ch);
+        fprintf(fp, "%s,%s", cv->gpu, cv->app);
+        num(fp, r->freq_mhz);
+        num(fp, r->time_s);
+        num(fp, r->time_s_lo);
+        num(fp, r->time_s_hi);
+        num(fp, r->energy_j);
+        num(fp, r->energy_j_lo);
+        num(fp, r->energy_j_hi);
+        num(fp, r->power_w);
+        fprintf(fp, ",%d,%d", pts[j].on_frontier, pts[j].knee);
+        num(fp, pts[j].dominated_by_mhz);
+        num(fp, pts[j].knee_distance);
+        fprintf(fp, ",%s\n", ch);
+    }
+    free(pts);
+    return 0;
 }
 
 int cmd_pareto(int argc, char **argv)
@@ -205,26 +325,35 @@ int cmd_pareto(int argc, char **argv)
             fp_objective_parse(defaults[i], &objs[nobjs++], NULL);
     }
     fp_opt_data data;
-    if (fp_opt_data_load((const char *const *)(argv + optind), (size_t)(argc - optind), NULL, &diag,
-                         &data, &err)) {
+    int borrowed;
+    if (cli_opt_data((const char *const *)(argv + optind), (size_t)(argc - optind), &diag, &data,
+                     &borrowed, &err)) {
         cli_error("%s", err.msg);
         return EXIT_FAIL;
     }
     fp_opt_results res = {0};
-    json_t *root = NULL, *curves = NULL;
     fp_atomic_file f;
     int rc = EXIT_FAIL, opened = 0;
+    fp_keyidx *by_clock = NULL, *by_curve = NULL;
     if (fp_optimize(&data, objs, nobjs, &budget, 1, consp, &o, &res, &err)) {
         cli_error("%s", err.msg);
         goto out;
     }
+    if (index_results(&res, &by_clock, &by_curve)) {
+        cli_error("out of memory");
+        goto out;
+    }
+    pareto_out px = {&data, &res, by_clock, by_curve, frontier_only};
     if (json) {
-        root = json_object();
-        curves = json_array();
-        if (!root || !curves ||
-            (res.simulated && json_object_set_new(root, "simulated", json_true())) ||
-            json_object_set_new(root, "curves", curves)) {
-            cli_error("out of memory");
+        /* One curve at a time: a fleet has thousands (util/json_stream.h). */
+        json_t *root = json_object();
+        if (root && res.simulated)
+            json_object_set_new(root, "simulated", json_true());
+        if (root)
+            json_object_set_new(root, "curves", json_null());
+        if (fp_json_write_stream(output, root, "curves", data.ncurves, curve_json, &px,
+                                 JSON_INDENT(2) | JSON_REAL_PRECISION(10), &err)) {
+            cli_error("%s", err.msg);
             goto out;
         }
     } else {
@@ -236,94 +365,24 @@ int cmd_pareto(int argc, char **argv)
         fputs("gpu,app,freq_mhz,time_s,time_s_lo,time_s_hi,energy_j,energy_j_lo,energy_j_hi,"
               "power_w,on_frontier,knee,dominated_by_mhz,knee_distance,choices\n",
               f.fp);
-    }
-    for (size_t ci = 0; ci < data.ncurves; ci++) {
-        const fp_opt_curve *cv = &data.curves[ci];
-        fp_pareto_point *pts = calloc(cv->n ? cv->n : 1, sizeof *pts);
-        if (!pts) {
-            cli_error("out of memory");
-            goto out;
-        }
-        long knee = fp_pareto(cv, pts);
-        json_t *jc = NULL, *jp = NULL;
-        if (json) {
-            jc = json_object();
-            jp = json_array();
-            json_object_set_new(jc, "gpu", json_string(cv->gpu));
-            json_object_set_new(jc, "app", json_string(cv->app));
-            json_object_set_new(jc, "knee_mhz",
-                                knee >= 0 ? json_real(cv->pts[knee].row->freq_mhz) : json_null());
-            json_t *jch = json_object();
-            for (size_t i = 0; i < res.len; i++)
-                if (!strcmp(res.items[i].gpu, cv->gpu) && !strcmp(res.items[i].app, cv->app))
-                    json_object_set_new(jch, res.items[i].objective,
-                                        json_real(res.items[i].freq_mhz));
-            json_object_set_new(jc, "choices", jch);
-            json_object_set_new(jc, "points", jp);
-            json_array_append_new(curves, jc);
-        }
-        for (size_t j = 0; j < cv->n; j++) {
-            const fp_agg_row *r = cv->pts[j].row;
-            if (!fp_opt_point_ok(&cv->pts[j]) || (frontier_only && !pts[j].on_frontier))
-                continue;
-            char ch[256];
-            choices_at(&res, cv, r->freq_mhz, ch, sizeof ch);
-            if (json) {
-                json_t *p = json_object();
-                json_object_set_new(p, "freq_mhz", json_real(r->freq_mhz));
-                json_object_set_new(p, "time_s", jnum(r->time_s));
-                json_object_set_new(p, "time_s_lo", jnum(r->time_s_lo));
-                json_object_set_new(p, "time_s_hi", jnum(r->time_s_hi));
-                json_object_set_new(p, "energy_j", jnum(r->energy_j));
-                json_object_set_new(p, "energy_j_lo", jnum(r->energy_j_lo));
-                json_object_set_new(p, "energy_j_hi", jnum(r->energy_j_hi));
-                json_object_set_new(p, "power_w", jnum(r->power_w));
-                json_object_set_new(p, "on_frontier", json_boolean(pts[j].on_frontier));
-                json_object_set_new(p, "knee", json_boolean(pts[j].knee));
-                json_object_set_new(p, "dominated_by_mhz", jnum(pts[j].dominated_by_mhz));
-                json_object_set_new(p, "knee_distance", jnum(pts[j].knee_distance));
-                json_object_set_new(p, "choices", json_string(ch));
-                json_array_append_new(jp, p);
-                continue;
+        for (size_t ci = 0; ci < data.ncurves; ci++)
+            if (curve_csv(f.fp, &px, ci)) {
+                cli_error("out of memory");
+                goto out;
             }
-            fprintf(f.fp, "%s,%s", cv->gpu, cv->app);
-            num(f.fp, r->freq_mhz);
-            num(f.fp, r->time_s);
-            num(f.fp, r->time_s_lo);
-            num(f.fp, r->time_s_hi);
-            num(f.fp, r->energy_j);
-            num(f.fp, r->energy_j_lo);
-            num(f.fp, r->energy_j_hi);
-            num(f.fp, r->power_w);
-            fprintf(f.fp, ",%d,%d", pts[j].on_frontier, pts[j].knee);
-            num(f.fp, pts[j].dominated_by_mhz);
-            num(f.fp, pts[j].knee_distance);
-            fprintf(f.fp, ",%s\n", ch);
-        }
-        free(pts);
-    }
-    if (json) {
-        if (fp_atomic_open(&f, output, &err)) {
+        if (fp_atomic_commit(&f, &err)) {
             cli_error("%s", err.msg);
             goto out;
         }
-        opened = 1;
-        if (json_dumpf(root, f.fp, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) < 0) {
-            cli_error("%s: write failed", output);
-            goto out;
-        }
-        fputc('\n', f.fp);
-    }
-    if (fp_atomic_commit(&f, &err)) {
-        cli_error("%s", err.msg);
-        goto out;
     }
     rc = EXIT_OK;
 out:
     if (opened)
         fp_atomic_abort(&f);
-    json_decref(root);
+    fp_keyidx_free(by_clock);
+    fp_keyidx_free(by_curve);
     fp_opt_results_free(&res);
-    fp_opt_data_free(&data);
+    if (!borrowed)
+        fp_opt_data_free(&data);
     return rc;
 }

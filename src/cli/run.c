@@ -2,14 +2,17 @@
 /*
  * freqpilot run [INPUT...] [-o DIR] [--config FILE]: the whole pipeline in one command.
  *
- * Each stage that has its own command (aggregate, optimize, pareto, validate, model) runs as
- * that command, `freqpilot STAGE ...`, in a child process of this same binary: the results are
- * then exactly what a user gets by typing the command lines listed under "Reproduce" in the
- * report, and each stage keeps its own options and rules. The independent stages run side by
- * side (--jobs, the number of CPUs), validate once optimize is done; meanwhile this process
- * loads the inputs for the report. The report, the PDF and the figures are then drawn by this
- * process and jobs - 1 forked children. Without input the simulated GPUs (V100, A100, H100)
- * sweep the built-in workloads first, one thread per (gpu, workload) up to --jobs.
+ * The inputs are read and aggregated once, here, and optimize's data built from them. Each
+ * stage that has its own command (aggregate, optimize, pareto, validate, model) then runs as
+ * that command's function, with the argv of `freqpilot STAGE ...`, in a forked child that
+ * inherits this memory (src/cli/preload.c): it parses its own options and applies its own rules
+ * and writes its own outputs, so they are exactly what a user gets by typing the command lines
+ * listed under "Reproduce" in the report, without reading and aggregating the inputs once per
+ * stage. The independent stages run side by side (--jobs, the number of CPUs), validate once
+ * optimize is done. The report, the PDF and the figures are then drawn by this process and
+ * jobs - 1 forked children, from the aggregation in memory and the stages' outputs. Without input
+ * the simulated GPUs (V100, A100, H100) sweep the built-in workloads first, one thread per (gpu,
+ * workload) up to --jobs.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -21,16 +24,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "freqpilot/run_config.h"
+#include "freqpilot/aggregate.h"
 #include "freqpilot/atomic.h"
 #include "freqpilot/deploy.h"
+#include "freqpilot/optimize.h"
 #include "freqpilot/plot.h"
+#include "freqpilot/run_config.h"
 #include "freqpilot/sim.h"
 
 static const char help_text[] =
@@ -41,6 +47,7 @@ static const char help_text[] =
     "    freqpilot run [INPUT...] [-o DIR] [--config FILE] [--title TEXT] [--runs N]\n"
     "                  [--constraints FILE|PRESET] [--utilisation X] [--price X]\n"
     "                  [--currency C] [--grid-intensity G] [--gpus N] [-j N]\n"
+    "                  [--timings FILE]\n"
     "\n"
     "DESCRIPTION\n"
     "    aggregate -> optimize (every objective and budget of the config) -> pareto ->\n"
@@ -49,10 +56,11 @@ static const char help_text[] =
     "    measured_runs.csv, ...). Without INPUT: a simulated sweep of V100, A100 and H100 over\n"
     "    the built-in workloads (every supported clock, 3 runs each, seeded), written to\n"
     "    DIR/runs.csv, then the same pipeline; everything is labelled SIMULATED DATA.\n"
-    "    Each stage runs as its own freqpilot command (independent ones side by side, see\n"
-    "    --jobs); the report lists the exact command lines, so its recommendations are those\n"
-    "    of `freqpilot optimize` on the same data. The model section and figures appear when\n"
-    "    `freqpilot model fit` succeeds (its --curves output).\n"
+    "    The inputs are read and aggregated once; each stage then runs as its own freqpilot\n"
+    "    command (independent ones side by side, see --jobs) on that data in memory, so its\n"
+    "    outputs are those of the command lines the report lists (commands.txt), and its\n"
+    "    recommendations are those of `freqpilot optimize` on the same data. The model\n"
+    "    section and figures appear when `freqpilot model fit` succeeds (its --curves output).\n"
     "    On stdout: the deploy table of the report's page one (per (gpu, app) the clock to\n"
     "    set: the lowest estimated headline_objective within the app's budget from\n"
     "    --constraints, else within headline_slowdown; optimize's verdict and, where it is\n"
@@ -83,6 +91,10 @@ static const char help_text[] =
     "                          for optimize, pareto and the deploy choice; 'none' in\n"
     "                          max_slowdown is then each app's budget\n" CLI_IMPACT_HELP
     "    -j, --jobs N          stages run side by side (number of CPUs, at most 4)\n"
+    "    --timings FILE        write each stage's wall and CPU seconds and peak memory\n"
+    "                          (CSV: stage, wall_s, cpu_s, peak_rss_mib; load = reading and\n"
+    "                          aggregating the inputs, report = the figures, report.html\n"
+    "                          and report.pdf, deploy = the table on stdout)\n"
     "    -q, --quiet           errors only\n"
     "    -v, --verbose         more messages\n"
     "    -h, --help            show this help\n"
@@ -136,23 +148,35 @@ static char *format_cmd(char *const *argv)
 
 #define STAGE_MAX_ARGS 300
 
-/* One `freqpilot STAGE ...` child; dep = index of the stage it needs (its output), -1 none. */
+/*
+ * One stage: `freqpilot STAGE ...` as commands.txt lists it, run as that command's function in
+ * a forked child (no exec), so it inherits the inputs this process loaded (cli_preload) and
+ * neither reads nor aggregates them again. dep = index of the stage it needs (its output), -1
+ * none.
+ */
 typedef struct stage {
     char *argv[STAGE_MAX_ARGS];
     int argc;
+    int (*fn)(int argc, char **argv);
+    int cmd_at; /* argv[cmd_at] is the command's name */
+    int quiet;
     int dep;
     pid_t pid;
     int state; /* 0 waiting, 1 running, 2 finished, 3 skipped (its dependency failed) */
     int rc;
     FILE *err_to;     /* the child's stderr (NULL: this process's) */
     const char *name; /* the command */
+    double t0, wall_s, cpu_s, rss_mib;
 } stage;
 
 /* quiet: the stage runs with -q (errors only); else with its warnings. */
-static void stage_init(stage *s, const char *cmd, const char *sub, const char *const *inputs,
-                       size_t ninputs, int dep, int quiet)
+static void stage_init(stage *s, int (*fn)(int, char **), const char *cmd, const char *sub,
+                       const char *const *inputs, size_t ninputs, int dep, int quiet)
 {
     memset(s, 0, sizeof *s);
+    s->fn = fn;
+    s->quiet = quiet;
+    s->cmd_at = quiet ? 2 : 1;
     s->dep = dep;
     s->name = cmd;
     s->argv[s->argc++] = "freqpilot";
@@ -172,13 +196,27 @@ static void stage_arg(stage *s, const char *a)
     s->argv[s->argc] = NULL;
 }
 
-/* Starts `freqpilot ARGV...` (this binary) with stdout to /dev/null. */
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static double cpu_of(const struct rusage *ru)
+{
+    return (double)ru->ru_utime.tv_sec + 1e-6 * (double)ru->ru_utime.tv_usec +
+           (double)ru->ru_stime.tv_sec + 1e-6 * (double)ru->ru_stime.tv_usec;
+}
+
+/* Starts the stage's command in a child process, stdout to /dev/null; -q: errors only. */
 static int stage_start(stage *s)
 {
     char *line = format_cmd(s->argv);
     cli_debug("running %s", line ? line : s->name);
     free(line);
     fflush(NULL);
+    s->t0 = now_s();
     pid_t pid = fork();
     if (pid < 0)
         return -1;
@@ -187,8 +225,11 @@ static int stage_start(stage *s)
         (void)devnull;
         if (s->err_to)
             dup2(fileno(s->err_to), STDERR_FILENO);
-        execv("/proc/self/exe", s->argv);
-        _exit(127);
+        cli_verbosity = s->quiet ? 0 : 1;
+        int rc = s->fn(s->argc - s->cmd_at, s->argv + s->cmd_at);
+        cli_diag_summary(); /* what its exit would have said */
+        fflush(NULL);
+        _exit(rc);
     }
     s->pid = pid;
     s->state = 1;
@@ -196,12 +237,10 @@ static int stage_start(stage *s)
 }
 
 /*
- * Runs the stages, at most jobs at a time, each once its dependency has succeeded. idle (may
- * be NULL) runs in this process once the first stages are started, while they work.
+ * Runs the stages, at most jobs at a time, each once its dependency has succeeded.
  * Returns 0, or -1 when a child could not be started or waited for.
  */
-static int run_stages(stage *st, int n, int jobs, cli_progress *pr, int *step, void (*idle)(void *),
-                      void *idle_arg)
+static int run_stages(stage *st, int n, int jobs, cli_progress *pr, int *step)
 {
     int left = n, running = 0;
     while (left > 0) {
@@ -221,14 +260,11 @@ static int run_stages(stage *st, int n, int jobs, cli_progress *pr, int *step, v
                 return -1;
             running++;
         }
-        if (idle) {
-            idle(idle_arg);
-            idle = NULL;
-        }
         if (running == 0)
             continue; /* only skipped stages were left */
         int status;
-        pid_t pid = waitpid(-1, &status, 0);
+        struct rusage ru;
+        pid_t pid = wait4(-1, &status, 0, &ru);
         if (pid < 0) {
             if (errno == EINTR)
                 continue;
@@ -238,6 +274,9 @@ static int run_stages(stage *st, int n, int jobs, cli_progress *pr, int *step, v
             if (st[i].state == 1 && st[i].pid == pid) {
                 st[i].state = 2;
                 st[i].rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+                st[i].wall_s = now_s() - st[i].t0;
+                st[i].cpu_s = cpu_of(&ru);
+                st[i].rss_mib = (double)ru.ru_maxrss / 1024.0;
                 running--;
                 left--;
                 cli_progress_update(pr, ++*step);
@@ -459,7 +498,8 @@ static int save_fig(const char *dir, const fig_task *t, const fp_report_input *i
 }
 
 /* The figures of the report's data: overview, a heatmap per GPU, per (gpu, app) sweep,
- * Pareto and model. Returns their count (at most cap). */
+ * Pareto and model, of the GPUs and pairs the report draws (FP_REPORT_GPUS_MAX,
+ * FP_REPORT_PAIRS_MAX). Returns their count (at most cap). */
 static size_t list_figures(const fp_report_input *in, fig_task *t, size_t cap)
 {
     size_t n = 0;
@@ -468,27 +508,28 @@ static size_t list_figures(const fp_report_input *in, fig_task *t, size_t cap)
         t[n++] = (fig_task){1, NULL, NULL, "optima"};
     }
     const fp_agg_result *a = in->agg;
-    for (size_t i = 0; i < a->nrows && n + 4 <= cap; i++) {
-        const fp_agg_row *r = &a->rows[i];
-        int first_gpu = 1, first_pair = 1;
-        for (size_t k = 0; k < i; k++) {
-            first_gpu &= strcmp(a->rows[k].gpu, r->gpu) != 0;
-            first_pair &=
-                !(strcmp(a->rows[k].gpu, r->gpu) == 0 && strcmp(a->rows[k].app, r->app) == 0);
+    fp_agg_groups gpus;
+    if (fp_agg_groups_build(a->rows, a->nrows, 0, &gpus, NULL) == FP_OK) {
+        for (size_t g = 0; g < gpus.ngroups && g < FP_REPORT_GPUS_MAX && n < cap; g++) {
+            const fp_agg_row *r = &a->rows[gpus.row[gpus.start[g]]];
+            char name[64];
+            safe_name(name, sizeof name, r->gpu);
+            t[n] = (fig_task){2, r->gpu, r->app, ""};
+            snprintf(t[n++].name, sizeof t->name, "heatmap-%s", name);
         }
+        fp_agg_groups_free(&gpus);
+    }
+    size_t first[FP_REPORT_PAIRS_MAX];
+    size_t np = fp_agg_pairs(a->rows, a->nrows, first, FP_REPORT_PAIRS_MAX);
+    for (size_t i = 0; i < np && n + 3 <= cap; i++) {
+        const fp_agg_row *r = &a->rows[first[i]];
         char g[64], ap[64];
         safe_name(g, sizeof g, r->gpu);
         safe_name(ap, sizeof ap, r->app);
-        if (first_gpu) {
-            t[n] = (fig_task){2, r->gpu, r->app, ""};
-            snprintf(t[n++].name, sizeof t->name, "heatmap-%s", g);
-        }
-        if (first_pair) {
-            static const char *const pre[3] = {"sweep", "pareto", "model"};
-            for (int k = 0; k < (in->model ? 3 : 2); k++) {
-                t[n] = (fig_task){3 + k, r->gpu, r->app, ""};
-                snprintf(t[n++].name, sizeof t->name, "%s-%s-%s", pre[k], g, ap);
-            }
+        static const char *const pre[3] = {"sweep", "pareto", "model"};
+        for (int k = 0; k < (in->model ? 3 : 2); k++) {
+            t[n] = (fig_task){3 + k, r->gpu, r->app, ""};
+            snprintf(t[n++].name, sizeof t->name, "%s-%s-%s", pre[k], g, ap);
         }
     }
     return n;
@@ -501,6 +542,8 @@ typedef struct draw_job {
     fig_task *figs;
     size_t nfigs;
     int pages;
+    double kids_cpu_s;   /* CPU seconds of the children that drew */
+    double kids_rss_mib; /* and the peak resident memory of the largest */
 } draw_job;
 
 /* Output i (0 = the PDF, 1 = the HTML, then the figures); 0 when written. */
@@ -551,11 +594,15 @@ static int draw_all(draw_job *j, int jobs)
         rc |= draw_one(j, i);
     for (int k = 0; k < nk; k++) {
         int status;
-        while (waitpid(kids[k], &status, 0) < 0)
+        struct rusage ru;
+        memset(&ru, 0, sizeof ru);
+        while (wait4(kids[k], &status, 0, &ru) < 0)
             if (errno != EINTR) {
                 status = 1 << 8;
                 break;
             }
+        j->kids_cpu_s += cpu_of(&ru);
+        j->kids_rss_mib = fmax(j->kids_rss_mib, (double)ru.ru_maxrss / 1024.0);
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
             rc = -1;
     }
@@ -573,13 +620,6 @@ static fp_status write_commands(const char *dir, const cmdlog *log, fp_error *er
     for (size_t i = 0; i < log->n; i++)
         fprintf(af.fp, "%s\n", log->lines[i]);
     return fp_atomic_commit(&af, err);
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* A stage's messages (its stderr, captured in f), each distinct line once, on stderr. */
@@ -686,20 +726,115 @@ static void print_decision(const fp_report_input *in)
     fp_deploy_free(&t);
 }
 
-/* Loading the inputs for the report, done while the stages run. */
-typedef struct load_job {
-    const char *const *inputs;
-    size_t ninputs;
-    const fp_diag *diag;
-    fp_status st;
-    fp_error err;
-    fp_report_data d;
-} load_job;
+/*
+ * The inputs, loaded and aggregated once (aggregate's default options), and optimize's data
+ * built from them once: the stages inherit all three (cli_preload). What loading and
+ * aggregating said is kept, not printed: each stage that takes the preload says it again, as
+ * it would alone. The runs are freed afterwards: what the stages and the report need of them
+ * is in the aggregation and the optimize data.
+ */
+typedef struct loaded {
+    fp_agg_result agg;
+    fp_opt_data opt;
+    size_t nruns;
+    cli_preload_msg *msgs;
+    size_t nmsgs, cap;
+    int aggregating;
+} loaded;
 
-static void load_inputs(void *arg)
+static void keep_msg(loaded *l, int info, const char *msg)
 {
-    load_job *j = arg;
-    j->st = fp_report_data_load(&j->d, j->inputs, j->ninputs, j->diag, &j->err);
+    if (l->nmsgs == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 64;
+        cli_preload_msg *v = realloc(l->msgs, cap * sizeof *v);
+        if (!v)
+            return; /* out of memory: the message is lost, never the run */
+        l->msgs = v;
+        l->cap = cap;
+    }
+    char *t = strdup(msg);
+    if (t)
+        l->msgs[l->nmsgs++] = (cli_preload_msg){l->aggregating, info, t};
+}
+static void keep_warn(void *user, const char *msg)
+{
+    keep_msg(user, 0, msg);
+}
+static void keep_info(void *user, const char *msg)
+{
+    keep_msg(user, 1, msg);
+}
+
+static void loaded_free(loaded *l)
+{
+    fp_opt_data_free(&l->opt);
+    fp_agg_result_free(&l->agg);
+    for (size_t i = 0; i < l->nmsgs; i++)
+        free(l->msgs[i].text);
+    free(l->msgs);
+    l->msgs = NULL;
+    l->nmsgs = l->cap = 0;
+}
+
+static fp_status load_once(const char *const *inputs, size_t ninputs, loaded *l, fp_error *err)
+{
+    memset(l, 0, sizeof *l);
+    fp_diag keep = {keep_warn, l, keep_info};
+    fp_run_list runs = {0};
+    fp_load_options lo;
+    fp_load_options_init(&lo);
+    lo.diag = &keep;
+    lo.ts.diag = &keep;
+    fp_status st = FP_OK;
+    for (size_t i = 0; i < ninputs && !st; i++)
+        st = fp_runs_load(inputs[i], &lo, &runs, err);
+    if (!st && runs.len == 0)
+        st = fp_error_set(err, FP_ERR_INVALID, "no runs found in the input%s",
+                          ninputs > 1 ? "s" : "");
+    l->aggregating = 1;
+    fp_agg_options ao;
+    fp_agg_options_init(&ao);
+    ao.diag = &keep;
+    if (!st && !(st = fp_aggregate(&runs, &ao, &l->agg, err)) &&
+        (st = fp_opt_data_build(&l->agg, &runs, &l->opt, err)))
+        fp_agg_result_free(&l->agg);
+    l->nruns = runs.len;
+    fp_run_list_free(&runs);
+    return st;
+}
+
+/* --timings FILE: stage,wall_s,cpu_s,peak_rss_mib per line (CPU of every process of the stage;
+ * the peak resident memory of its largest process, for load and report this process's peak
+ * so far). */
+typedef struct timing {
+    const char *stage;
+    double wall_s, cpu_s, rss_mib;
+} timing;
+
+static fp_status write_timings(const char *path, const timing *t, size_t n, fp_error *err)
+{
+    fp_atomic_file af;
+    fp_status st = fp_atomic_open(&af, path, err);
+    if (st)
+        return st;
+    fprintf(af.fp, "stage,wall_s,cpu_s,peak_rss_mib\n");
+    for (size_t i = 0; i < n; i++)
+        fprintf(af.fp, "%s,%.3f,%.3f,%.1f\n", t[i].stage, t[i].wall_s, t[i].cpu_s, t[i].rss_mib);
+    return fp_atomic_commit(&af, err);
+}
+
+static double self_cpu(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return cpu_of(&ru);
+}
+
+static double self_rss_mib(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_maxrss / 1024.0;
 }
 
 int cmd_run(int argc, char **argv)
@@ -710,6 +845,7 @@ int cmd_run(int argc, char **argv)
         {"title", required_argument, NULL, 't'},
         {"runs", required_argument, NULL, 'r'},
         {"jobs", required_argument, NULL, 'j'},
+        {"timings", required_argument, NULL, 'T'},
         {"constraints", required_argument, NULL, 'C'},
         CLI_IMPACT_LONGOPTS,
         {"quiet", no_argument, NULL, 'q'},
@@ -717,7 +853,8 @@ int cmd_run(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *out = "out/run", *config = NULL, *title = NULL, *constraints_opt = NULL;
+    const char *out = "out/run", *config = NULL, *title = NULL, *constraints_opt = NULL,
+               *timings_path = NULL;
     long runs_opt = 0, jobs = 0;
     /* impact options, applied over the config's [impact] once it is read */
     struct {
@@ -756,6 +893,9 @@ int cmd_run(int argc, char **argv)
             break;
         case 'C':
             constraints_opt = optarg;
+            break;
+        case 'T':
+            timings_path = optarg;
             break;
         case CLI_OPT_UTILISATION:
         case CLI_OPT_PRICE:
@@ -862,20 +1002,41 @@ int cmd_run(int argc, char **argv)
     snprintf(model, sizeof model, "%s/model.json", out);
     snprintf(curves, sizeof curves, "%s/model-curves.json", out);
 
+    /* The inputs, loaded and aggregated once; every stage inherits them. */
+    timing tm[8];
+    size_t ntm = 0;
+    double t_load = now_s(), c_load = self_cpu();
+    loaded ld;
+    if (load_once(inputs, ninputs, &ld, &err)) {
+        cli_progress_stop(pr);
+        for (size_t k = 0; k < ld.nmsgs; k++) /* what the load said before it failed */
+            if (!ld.msgs[k].info)
+                cli_warn("%s", ld.msgs[k].text);
+        cli_error("%s", err.msg);
+        loaded_free(&ld);
+        for (size_t k = 0; k < log.n; k++)
+            free(log.lines[k]);
+        return EXIT_FAIL;
+    }
+    cli_preload pre = {inputs, ninputs, NULL, ld.nruns, &ld.agg, &ld.opt, ld.msgs, ld.nmsgs};
+    cli_preload_set(&pre);
+    tm[ntm++] = (timing){"load", now_s() - t_load, self_cpu() - c_load, self_rss_mib()};
+    cli_debug("%.2f s: %zu runs loaded and aggregated", now_s() - t0, ld.nruns);
+
     /*
      * The stages, each its own command in a child process; the independent ones run side by
      * side (--jobs), validate once optimize has written optimal.json.
      */
-    /* In the order they start: the longest first (optimize and pareto bootstrap). */
+    /* In the order they start: the longest first. */
     enum { S_OPT = 0, S_PARETO, S_AGG, S_MODEL, S_VALID, S_N };
     stage stg[S_N];
-    stage_init(&stg[S_AGG], "aggregate", NULL, inputs, ninputs, -1, 1);
+    stage_init(&stg[S_AGG], cmd_aggregate, "aggregate", NULL, inputs, ninputs, -1, 1);
     stage_arg(&stg[S_AGG], "-o");
     stage_arg(&stg[S_AGG], agg_csv);
     stage_arg(&stg[S_AGG], "--dropped");
     stage_arg(&stg[S_AGG], dropped);
     /* optimize: every objective and budget (JSON; `--format csv` gives the same rows) */
-    stage_init(&stg[S_OPT], "optimize", NULL, inputs, ninputs, -1, 0);
+    stage_init(&stg[S_OPT], cmd_optimize, "optimize", NULL, inputs, ninputs, -1, 0);
     stage_arg(&stg[S_OPT], "--objective");
     stage_arg(&stg[S_OPT], cfg.objectives);
     stage_arg(&stg[S_OPT], "--max-slowdown");
@@ -892,7 +1053,7 @@ int cmd_run(int argc, char **argv)
      * stages, once, whatever runs beside it */
     FILE *opt_warnings = tmpfile();
     stg[S_OPT].err_to = opt_warnings;
-    stage_init(&stg[S_PARETO], "pareto", NULL, inputs, ninputs, -1, 1);
+    stage_init(&stg[S_PARETO], cmd_pareto, "pareto", NULL, inputs, ninputs, -1, 1);
     stage_arg(&stg[S_PARETO], "--format");
     stage_arg(&stg[S_PARETO], "json");
     stage_arg(&stg[S_PARETO], "-o");
@@ -902,7 +1063,7 @@ int cmd_run(int argc, char **argv)
         stage_arg(&stg[S_PARETO], cfg.constraints);
     }
     /* validate: findings are expected on real data, so warnings only */
-    stage_init(&stg[S_VALID], "validate", NULL, inputs, ninputs, S_OPT, 1);
+    stage_init(&stg[S_VALID], cmd_validate, "validate", NULL, inputs, ninputs, S_OPT, 1);
     stage_arg(&stg[S_VALID], optimal);
     stage_arg(&stg[S_VALID], "--warn-only");
     stage_arg(&stg[S_VALID], "--format");
@@ -910,44 +1071,44 @@ int cmd_run(int argc, char **argv)
     stage_arg(&stg[S_VALID], "-o");
     stage_arg(&stg[S_VALID], valid);
     /* model: best effort (too few clocks is not an error of the pipeline) */
-    stage_init(&stg[S_MODEL], "model", "fit", inputs, ninputs, -1, 1);
+    stage_init(&stg[S_MODEL], cmd_model, "model", "fit", inputs, ninputs, -1, 1);
     stage_arg(&stg[S_MODEL], "-o");
     stage_arg(&stg[S_MODEL], model);
     stage_arg(&stg[S_MODEL], "--curves");
     stage_arg(&stg[S_MODEL], curves);
-    /* Meanwhile this process loads the inputs for the report (findings, dropped runs). */
-    cli_diag_state ds = {0};
-    fp_diag quiet = {NULL, &ds, NULL};
-    load_job lj;
-    memset(&lj, 0, sizeof lj);
-    lj.inputs = inputs;
-    lj.ninputs = ninputs;
-    lj.diag = &quiet;
-    if (run_stages(stg, S_N, jobs, pr, &step, load_inputs, &lj) != 0) {
+    if (run_stages(stg, S_N, jobs, pr, &step) != 0) {
         cli_error("cannot run the pipeline's stages: %s", strerror(errno));
-        if (lj.st == FP_OK)
-            fp_report_data_free(&lj.d);
+        cli_preload_set(NULL);
+        loaded_free(&ld);
+        for (size_t k = 0; k < log.n; k++)
+            free(log.lines[k]);
         return EXIT_FAIL;
     }
+    cli_preload_set(NULL);
+    fp_opt_data_free(&ld.opt);
+    for (size_t k = 0; k < ld.nmsgs; k++) /* the aggregation goes on, to the report */
+        free(ld.msgs[k].text);
+    free(ld.msgs);
     cli_debug("%.2f s: stages done", now_s() - t0);
     if (opt_warnings) {
         print_stage_messages(opt_warnings);
         fclose(opt_warnings);
     }
+    static const int log_order[S_N] = {S_AGG, S_OPT, S_PARETO, S_VALID, S_MODEL};
+    for (int k = 0; k < S_N; k++)
+        tm[ntm++] = (timing){stg[log_order[k]].name, stg[log_order[k]].wall_s,
+                             stg[log_order[k]].cpu_s, stg[log_order[k]].rss_mib};
     int have_model_file = stg[S_MODEL].rc == 0;
     /* Listed in the order a user would type them. */
-    static const int log_order[S_N] = {S_AGG, S_OPT, S_PARETO, S_VALID, S_MODEL};
     for (int k = 0; k < S_N; k++)
         if ((log_order[k] != S_MODEL || have_model_file) && log.n < 32)
             log.lines[log.n++] = format_cmd(stg[log_order[k]].argv);
-    fp_report_data d = lj.d;
-    fp_status st = lj.st;
-    if (st) {
-        cli_error("%s", lj.err.msg);
-        for (size_t k = 0; k < log.n; k++)
-            free(log.lines[k]);
-        return EXIT_FAIL;
-    }
+    /* The report's data: the aggregation in memory (rows, findings, dropped runs). */
+    fp_report_data d;
+    memset(&d, 0, sizeof d);
+    d.agg = ld.agg;
+    d.have_agg = 1;
+    fp_status st;
     for (int i = 0; i < S_N; i++) {
         if (stg[i].rc == 0)
             continue;
@@ -972,6 +1133,8 @@ int cmd_run(int argc, char **argv)
     if (st) {
         cli_error("%s", err.msg);
         fp_report_data_free(&d);
+        for (size_t k = 0; k < log.n; k++)
+            free(log.lines[k]);
         return EXIT_FAIL;
     }
     /* ... and validate's checks of them, with the same verdicts. */
@@ -1043,10 +1206,13 @@ int cmd_run(int argc, char **argv)
     char html[4300], pdf[4300];
     snprintf(html, sizeof html, "%s/report.html", out);
     snprintf(pdf, sizeof pdf, "%s/report.pdf", out);
-    size_t cap = 2 + 4 * (d.agg.nrows + 1);
+    size_t cap = 2 + FP_REPORT_GPUS_MAX + 3 * FP_REPORT_PAIRS_MAX;
     fig_task *figs = malloc(cap * sizeof *figs);
-    draw_job dj = {&in, figdir, html, pdf, figs, figs ? list_figures(&in, figs, cap) : 0, 0};
+    draw_job dj = {&in, figdir, html, pdf, figs, figs ? list_figures(&in, figs, cap) : 0, 0, 0, 0};
+    double t_draw = now_s(), c_draw = self_cpu();
     int rc = figs ? draw_all(&dj, (int)jobs) : -1;
+    tm[ntm++] = (timing){"report", now_s() - t_draw, self_cpu() - c_draw + dj.kids_cpu_s,
+                         fmax(self_rss_mib(), dj.kids_rss_mib)};
     free(figs);
     int pages = dj.pages;
     cli_progress_update(pr, ++step);
@@ -1055,8 +1221,13 @@ int cmd_run(int argc, char **argv)
     st = write_commands(out, &log, &err);
     cli_progress_update(pr, ++step);
     cli_progress_stop(pr);
-    if (cli_verbosity >= 1 && !st && !rc)
+    if (cli_verbosity >= 1 && !st && !rc) {
+        double t_dec = now_s(), c_dec = self_cpu();
         print_decision(&in);
+        tm[ntm++] = (timing){"deploy", now_s() - t_dec, self_cpu() - c_dec, self_rss_mib()};
+    }
+    if (!st && timings_path)
+        st = write_timings(timings_path, tm, ntm, &err);
     fp_report_data_free(&d);
     if (have_model)
         fp_model_set_free(&mset);

@@ -93,13 +93,22 @@ static void info_summary(void)
                 "warning: %ld run(s) dropped as cold starts or outliers while aggregating (each "
                 "explained with -v)\n",
                 info_total);
+    info_total = 0; /* said once */
+}
+
+void cli_diag_summary(void)
+{
+    info_summary();
 }
 
 static void diag_info(void *user, const char *msg)
 {
     (void)user;
-    if (info_total++ == 0)
+    static int registered;
+    if (info_total++ == 0 && !registered) {
+        registered = 1;
         atexit(info_summary);
+    }
     cli_info("%s", msg);
 }
 

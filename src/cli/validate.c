@@ -17,6 +17,7 @@
 #include "freqpilot/aie_results.h"
 #include "freqpilot/atomic.h"
 #include "freqpilot/optimize.h"
+#include "util/json_stream.h"
 #include "util/output.h"
 
 static const char help_text[] =
@@ -106,44 +107,49 @@ static json_t *jnum(double v)
     return isfinite(v) ? json_real(v) : json_null();
 }
 
+static json_t *validation_json(void *ctx, size_t i)
+{
+    const fp_validation *v = &((const fp_validation *)ctx)[i];
+    const fp_opt_compare *m = &v->a.cmp;
+    json_t *o = json_object(), *checks = json_object();
+    json_object_set_new(o, "gpu", json_string(v->rec.gpu));
+    json_object_set_new(o, "app", json_string(v->rec.app));
+    json_object_set_new(o, "objective", json_string(v->rec.objective));
+    json_object_set_new(o, "max_slowdown", jnum(v->rec.max_slowdown));
+    json_object_set_new(o, "freq_mhz", jnum(v->rec.freq_mhz));
+    json_object_set_new(o, "baseline_mhz", jnum(v->rec.baseline_mhz));
+    json_object_set_new(o, "energy_saving", jnum(m->energy_saving));
+    json_object_set_new(o, "energy_saving_lo", jnum(m->energy_saving_lo));
+    json_object_set_new(o, "energy_saving_hi", jnum(m->energy_saving_hi));
+    json_object_set_new(o, "slowdown", jnum(m->slowdown));
+    json_object_set_new(o, "slowdown_lo", jnum(m->slowdown_lo));
+    json_object_set_new(o, "slowdown_hi", jnum(m->slowdown_hi));
+    json_object_set_new(o, "status", json_string(fp_check_status_name(v->a.worst)));
+    json_object_set_new(o, "verdict", json_string(fp_verdict_name(v->a.verdict)));
+    json_object_set_new(o, "verdict_reason", json_string(v->a.reason));
+    for (int k = 0; k < FP_VALIDATE_NCHECKS; k++) {
+        const fp_check *ck = &v->a.checks[k];
+        json_t *c = json_object();
+        json_object_set_new(c, "status", json_string(fp_check_status_name(ck->status)));
+        json_object_set_new(c, "p_value", jnum(ck->p_value));
+        json_object_set_new(c, "detail", json_string(ck->detail));
+        json_object_set_new(checks, ck->name, c);
+    }
+    json_object_set_new(o, "checks", checks);
+    return o;
+}
+
+/* One validation at a time: a fleet has hundreds of thousands (util/json_stream.h). */
 static fp_status write_json(const fp_validation *vs, size_t n, int simulated, const char *path,
                             fp_error *err)
 {
-    json_t *root = json_object(), *arr = json_array();
-    if (simulated)
+    json_t *root = json_object();
+    if (root && simulated)
         json_object_set_new(root, "simulated", json_true());
-    json_object_set_new(root, "validations", arr);
-    for (size_t i = 0; i < n; i++) {
-        const fp_validation *v = &vs[i];
-        const fp_opt_compare *m = &v->a.cmp;
-        json_t *o = json_object(), *checks = json_object();
-        json_object_set_new(o, "gpu", json_string(v->rec.gpu));
-        json_object_set_new(o, "app", json_string(v->rec.app));
-        json_object_set_new(o, "objective", json_string(v->rec.objective));
-        json_object_set_new(o, "max_slowdown", jnum(v->rec.max_slowdown));
-        json_object_set_new(o, "freq_mhz", jnum(v->rec.freq_mhz));
-        json_object_set_new(o, "baseline_mhz", jnum(v->rec.baseline_mhz));
-        json_object_set_new(o, "energy_saving", jnum(m->energy_saving));
-        json_object_set_new(o, "energy_saving_lo", jnum(m->energy_saving_lo));
-        json_object_set_new(o, "energy_saving_hi", jnum(m->energy_saving_hi));
-        json_object_set_new(o, "slowdown", jnum(m->slowdown));
-        json_object_set_new(o, "slowdown_lo", jnum(m->slowdown_lo));
-        json_object_set_new(o, "slowdown_hi", jnum(m->slowdown_hi));
-        json_object_set_new(o, "status", json_string(fp_check_status_name(v->a.worst)));
-        json_object_set_new(o, "verdict", json_string(fp_verdict_name(v->a.verdict)));
-        json_object_set_new(o, "verdict_reason", json_string(v->a.reason));
-        for (int k = 0; k < FP_VALIDATE_NCHECKS; k++) {
-            const fp_check *ck = &v->a.checks[k];
-            json_t *c = json_object();
-            json_object_set_new(c, "status", json_string(fp_check_status_name(ck->status)));
-            json_object_set_new(c, "p_value", jnum(ck->p_value));
-            json_object_set_new(c, "detail", json_string(ck->detail));
-            json_object_set_new(checks, ck->name, c);
-        }
-        json_object_set_new(o, "checks", checks);
-        json_array_append_new(arr, o);
-    }
-    return fp_json_write_atomic(path, root, FP_JSON_FLAGS, err);
+    if (root)
+        json_object_set_new(root, "validations", json_null());
+    return fp_json_write_stream(path, root, "validations", n, validation_json, (void *)vs,
+                                FP_JSON_FLAGS, err);
 }
 
 static fp_status write_csv(const fp_validation *vs, size_t n, const char *path, fp_error *err)
@@ -277,8 +283,9 @@ int cmd_validate(int argc, char **argv)
                  json_path);
     }
     fp_opt_data data;
-    if (fp_opt_data_load((const char *const *)(argv + optind), (size_t)(argc - optind - 1), NULL,
-                         &diag, &data, &err)) {
+    int borrowed;
+    if (cli_opt_data((const char *const *)(argv + optind), (size_t)(argc - optind - 1), &diag,
+                     &data, &borrowed, &err)) {
         cli_error("%s", err.msg);
         fp_opt_results_free(&recs);
         return EXIT_FAIL;
@@ -329,7 +336,8 @@ int cmd_validate(int argc, char **argv)
     rc = nbad && !warn_only ? EXIT_FAIL : EXIT_OK;
 out:
     free(vs);
-    fp_opt_data_free(&data);
+    if (!borrowed)
+        fp_opt_data_free(&data);
     fp_opt_results_free(&recs);
     return rc;
 }

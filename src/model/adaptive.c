@@ -451,19 +451,6 @@ void fp_replay_results_free(fp_replay_results *r)
     r->len = 0;
 }
 
-static int is_dropped(const fp_run *r, const fp_run_list *d)
-{
-    for (size_t i = 0; i < d->len; i++) {
-        const fp_run *x = &d->items[i];
-        if (x->freq_mhz == r->freq_mhz && x->run_index == r->run_index &&
-            x->repetition == r->repetition && x->time_s == r->time_s &&
-            strcmp(x->gpu, r->gpu) == 0 && strcmp(x->app, r->app) == 0 &&
-            strcmp(x->source, r->source) == 0)
-            return 1;
-    }
-    return 0;
-}
-
 static fp_status replay_one(const fp_run_list *runs, const char *keep, const fp_agg_result *agg,
                             size_t first, const fp_adaptive_options *o, fp_replay_result *res,
                             fp_error *err)
@@ -590,17 +577,19 @@ fp_status fp_model_replay(const fp_run_list *runs, const fp_adaptive_options *o,
         return st;
     char *keep = malloc(runs->len ? runs->len : 1);
     size_t *first = calloc(agg.nrows ? agg.nrows : 1, sizeof *first);
-    if (!keep || !first) {
+    fp_agg_dropped_index *dropped = NULL;
+    if (!keep || !first || (st = fp_agg_dropped_index_new(&agg, &dropped, err))) {
         free(keep);
         free(first);
         fp_agg_result_free(&agg);
-        return fp_error_set(err, FP_ERR_NOMEM, "out of memory");
+        return st ? st : fp_error_set(err, FP_ERR_NOMEM, "out of memory");
     }
     for (size_t i = 0; i < runs->len; i++) {
         const fp_run *r = &runs->items[i];
-        keep[i] = !is_dropped(r, &agg.dropped) && r->time_s > 0 && !(r->flags & FP_FLAG_FAILED);
+        keep[i] = !fp_agg_dropped_find(dropped, r) && r->time_s > 0 && !(r->flags & FP_FLAG_FAILED);
     }
-    size_t ng = fp_model_groups(agg.rows, agg.nrows, first, agg.nrows);
+    fp_agg_dropped_index_free(dropped);
+    size_t ng = fp_agg_pairs(agg.rows, agg.nrows, first, agg.nrows);
     out->items = calloc(ng ? ng : 1, sizeof *out->items);
     if (!out->items)
         st = fp_error_set(err, FP_ERR_NOMEM, "out of memory");

@@ -42,20 +42,6 @@ double fp_model_pmax(const char *gpu)
     return s ? s->power_limit_w : NAN;
 }
 
-size_t fp_model_groups(const fp_agg_row *rows, size_t nrows, size_t *first, size_t cap)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < nrows; i++) {
-        int seen = 0;
-        for (size_t j = 0; j < k && !seen; j++)
-            seen = strcmp(rows[first[j]].gpu, rows[i].gpu) == 0 &&
-                   strcmp(rows[first[j]].app, rows[i].app) == 0;
-        if (!seen && k < cap)
-            first[k++] = i;
-    }
-    return k;
-}
-
 /* ---- errors ---- */
 
 typedef struct err_acc {
@@ -382,7 +368,7 @@ fp_status fp_model_evaluate(const fp_agg_result *agg, const fp_eval_options *o,
     size_t *first = calloc(agg->nrows ? agg->nrows : 1, sizeof *first);
     if (!first)
         return fp_error_set(err, FP_ERR_NOMEM, "out of memory");
-    size_t ng = fp_model_groups(agg->rows, agg->nrows, first, agg->nrows);
+    size_t ng = fp_agg_pairs(agg->rows, agg->nrows, first, agg->nrows);
     out->items = calloc(ng ? ng : 1, sizeof *out->items);
     if (!out->items) {
         free(first);
@@ -457,15 +443,16 @@ fp_status fp_model_sim_runs(const char *gpu, const char *workload, int runs_per_
         st = fp_sim_expected(g, &wl, f, &t, &e, &p, err);
         if (st)
             break;
-        fp_run r;
-        fp_run_init(&r);
-        snprintf(r.gpu, sizeof r.gpu, "%s", g->short_name);
-        snprintf(r.app, sizeof r.app, "%s", wl.name);
+        fp_run_buf b;
+        fp_run_buf_init(&b);
+        fp_run r = b.run;
+        r.gpu = g->short_name;
+        r.app = wl.name;
         r.freq_mhz = f;
         r.sm_clock_mhz = f;
         sim_features(g, &wl, f, &r);
         r.flags = 0;
-        snprintf(r.source, sizeof r.source, "sim:%s/%s", g->short_name, wl.name);
+        snprintf(b.source, sizeof b.source, "sim:%s/%s", g->short_name, wl.name);
         for (int k = 0; k < runs_per_clock && !st; k++) {
             double nt = sigma > 0 ? exp(gsl_ran_gaussian(rng, sigma)) : 1.0;
             double np = sigma > 0 ? exp(gsl_ran_gaussian(rng, sigma)) : 1.0;

@@ -19,6 +19,4 @@ double fp_model_pmax(const char *gpu);
 /* Voltage-curve priors of gpu's architecture: 1 with *knee_mhz and *v_ratio set, or 0 with the
  * generic 0.64 f_max and 0.712 when the architecture is unknown. */
 int fp_model_knee_prior(const char *gpu, double fmax, double *knee_mhz, double *v_ratio);
-/* Groups: distinct (gpu, app) pairs of rows in order of first appearance. */
-size_t fp_model_groups(const fp_agg_row *rows, size_t nrows, size_t *first, size_t cap);
 #endif

@@ -16,6 +16,8 @@
 #include "freqpilot/atomic.h"
 #include "freqpilot/model.h"
 #include "model/model_internal.h"
+#include "util/json_stream.h"
+#include "util/keyidx.h"
 #include "util/output.h"
 #include "util/input.h"
 
@@ -249,67 +251,79 @@ done:
     return st;
 }
 
+/* The model points of the rows rows[idx[0..n)] (fp_model_points_from_rows on a group). */
+static size_t points_of(const fp_agg_row *rows, const size_t *idx, size_t n, fp_model_point *out)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const fp_agg_row *r = &rows[idx[i]];
+        k += fp_model_points_from_rows(r, 1, r->gpu, r->app, out + k, 1);
+    }
+    return k;
+}
+
 fp_status fp_model_fit_all(const fp_agg_result *agg, const fp_curve_options *o, fp_model_file *out,
                            fp_error *err)
 {
     memset(out, 0, sizeof *out);
     size_t n = agg->nrows ? agg->nrows : 1;
-    size_t *first = calloc(n, sizeof *first);
+    fp_agg_groups pairs = {0}, gpus = {0};
     fp_model_point *pts = calloc(n, sizeof *pts);
-    out->curves = calloc(n, sizeof *out->curves);
-    out->activity = calloc(2 * n, sizeof *out->activity);
+    const fp_agg_row **top = NULL;
     fp_activity_row *tr = calloc(n, sizeof *tr);
     fp_status st = FP_OK;
-    if (!first || !pts || !out->curves || !out->activity || !tr) {
+    if ((st = fp_agg_groups_build(agg->rows, agg->nrows, 1, &pairs, err)) ||
+        (st = fp_agg_groups_build(agg->rows, agg->nrows, 0, &gpus, err)))
+        goto done;
+    out->curves = calloc(pairs.ngroups + 1, sizeof *out->curves);
+    out->activity = calloc(2 * gpus.ngroups + 1, sizeof *out->activity);
+    top = calloc(pairs.ngroups + 1, sizeof *top);
+    if (!pts || !out->curves || !out->activity || !tr || !top) {
         st = fp_error_set(err, FP_ERR_NOMEM, "out of memory");
         goto done;
     }
-    size_t ng = fp_model_groups(agg->rows, agg->nrows, first, n);
-    for (size_t g = 0; g < ng; g++) {
-        const char *gpu = agg->rows[first[g]].gpu, *app = agg->rows[first[g]].app;
-        size_t k = fp_model_points_from_rows(agg->rows, agg->nrows, gpu, app, pts, n);
+    for (size_t g = 0; g < pairs.ngroups; g++) {
+        const size_t *idx = pairs.row + pairs.start[g], m = pairs.start[g + 1] - pairs.start[g];
+        const char *gpu = agg->rows[idx[0]].gpu, *app = agg->rows[idx[0]].app;
+        /* The pair's top clock with runs: its activity features. */
+        for (size_t i = 0; i < m; i++) {
+            const fp_agg_row *q = &agg->rows[idx[i]];
+            if (q->runs > 0 && (!top[g] || q->freq_mhz > top[g]->freq_mhz))
+                top[g] = q;
+        }
+        size_t k = points_of(agg->rows, idx, m, pts);
         if (k < 2)
             continue;
         if (fp_curve_fit(gpu, app, pts, k, o, &out->curves[out->ncurves], NULL) == FP_OK)
             out->ncurves++;
     }
     /* Activity models per GPU where every needed feature exists. */
-    for (size_t g = 0; g < ng; g++) {
-        const char *gpu = agg->rows[first[g]].gpu;
-        int done_gpu = 0;
-        for (size_t h = 0; h < g; h++)
-            done_gpu |= strcmp(agg->rows[first[h]].gpu, gpu) == 0;
-        if (done_gpu)
-            continue;
+    for (size_t g = 0; g < gpus.ngroups; g++) {
+        const size_t *idx = gpus.row + gpus.start[g];
+        const char *gpu = agg->rows[idx[0]].gpu;
         size_t m = 0;
         double hi = 0;
-        for (size_t i = 0; i < agg->nrows; i++) {
-            const fp_agg_row *r = &agg->rows[i];
-            if (strcmp(r->gpu, gpu) || r->runs <= 0 || !(r->time_s > 0))
+        for (size_t i = 0; i < gpus.start[g + 1] - gpus.start[g]; i++) {
+            const fp_agg_row *r = &agg->rows[idx[i]];
+            if (r->runs <= 0 || !(r->time_s > 0))
                 continue;
             hi = fmax(hi, r->freq_mhz);
             /* Features of the row's app at its top clock. */
-            const fp_agg_row *top = NULL;
-            for (size_t j = 0; j < agg->nrows; j++) {
-                const fp_agg_row *q = &agg->rows[j];
-                if (!strcmp(q->gpu, gpu) && !strcmp(q->app, r->app) && q->runs > 0 &&
-                    (!top || q->freq_mhz > top->freq_mhz))
-                    top = q;
-            }
-            if (!top || !isfinite(top->fp_active) || !isfinite(top->dram_active))
+            const fp_agg_row *t = top[pairs.of[idx[i]]];
+            if (!t || !isfinite(t->fp_active) || !isfinite(t->dram_active))
                 continue;
-            fp_activity_row *t = &tr[m++];
-            t->x.fp_active = top->fp_active;
-            t->x.dram_active = top->dram_active;
-            t->x.sm_active = isfinite(top->sm_active) ? top->sm_active : 0;
-            t->x.tensor_active = isfinite(top->tensor_active) ? top->tensor_active : 0;
-            t->x.gpu_util_pct = isfinite(top->gpu_util_pct) ? top->gpu_util_pct : 0;
-            t->x.power_w = top->power_w > 0 ? top->power_w : top->energy_j / top->time_s;
-            t->x.time_s = top->time_s;
-            t->freq_mhz = r->freq_mhz;
-            t->time_s = r->time_s;
-            t->power_w = r->power_w > 0 ? r->power_w : r->energy_j / r->time_s;
-            t->app = r->app;
+            fp_activity_row *a = &tr[m++];
+            a->x.fp_active = t->fp_active;
+            a->x.dram_active = t->dram_active;
+            a->x.sm_active = isfinite(t->sm_active) ? t->sm_active : 0;
+            a->x.tensor_active = isfinite(t->tensor_active) ? t->tensor_active : 0;
+            a->x.gpu_util_pct = isfinite(t->gpu_util_pct) ? t->gpu_util_pct : 0;
+            a->x.power_w = t->power_w > 0 ? t->power_w : t->energy_j / t->time_s;
+            a->x.time_s = t->time_s;
+            a->freq_mhz = r->freq_mhz;
+            a->time_s = r->time_s;
+            a->power_w = r->power_w > 0 ? r->power_w : r->energy_j / r->time_s;
+            a->app = r->app;
         }
         double fmax = fp_model_gpu_fmax(gpu, o, hi);
         if (fp_activity_fit(FP_ACT_PHYSICAL, gpu, fmax, tr, m, &out->activity[out->nactivity],
@@ -320,7 +334,9 @@ fp_status fp_model_fit_all(const fp_agg_result *agg, const fp_curve_options *o, 
             out->nactivity++;
     }
 done:
-    free(first);
+    fp_agg_groups_free(&pairs);
+    fp_agg_groups_free(&gpus);
+    free(top);
     free(pts);
     free(tr);
     if (st)
@@ -328,55 +344,97 @@ done:
     return st;
 }
 
+/* What the curves JSON is written from, one curve at a time. */
+typedef struct curves_out {
+    const fp_model_file *m;
+    const fp_agg_result *agg;
+    const double *clocks;
+    size_t nclocks;
+    const fp_agg_groups *pairs;
+    const fp_keyidx *pidx;
+} curves_out;
+
+static json_t *curve_points_json(void *ctx, size_t i)
+{
+    const curves_out *x = ctx;
+    const fp_curve_model *c = &x->m->curves[i];
+    json_t *o = json_object(), *pts = json_array(), *meas = json_array();
+    json_object_set_new(o, "gpu", json_string(c->gpu));
+    json_object_set_new(o, "app", json_string(c->app));
+    json_object_set_new(o, "clock_bound", json_boolean(c->clock_bound));
+    json_object_set_new(o, "note", json_string(c->note));
+    size_t n = x->nclocks ? x->nclocks : 40;
+    for (size_t k = 0; k < n; k++) {
+        double f = x->nclocks ? x->clocks[k]
+                              : c->meas_hi_mhz -
+                                    (c->meas_hi_mhz - c->meas_lo_mhz) * (double)k / (double)(n - 1);
+        fp_curve_pred p;
+        fp_curve_predict(c, f, 0.95, &p);
+        json_t *q = json_object();
+        json_object_set_new(q, "freq_mhz", num(f));
+        json_object_set_new(q, "power_w", num(p.power_w));
+        json_object_set_new(q, "power_w_lo", num(p.power_lo));
+        json_object_set_new(q, "power_w_hi", num(p.power_hi));
+        json_object_set_new(q, "time_s", num(p.time_s));
+        json_object_set_new(q, "time_s_lo", num(p.time_lo));
+        json_object_set_new(q, "time_s_hi", num(p.time_hi));
+        json_object_set_new(q, "energy_j", num(p.energy_j));
+        json_object_set_new(q, "energy_j_lo", num(p.energy_lo));
+        json_object_set_new(q, "energy_j_hi", num(p.energy_hi));
+        json_object_set_new(q, "extrapolated", json_boolean(p.extrapolated));
+        json_array_append_new(pts, q);
+    }
+    /* The measured rows of the curve: its (gpu, app) group of rows, by the keyed index. */
+    long g = x->pidx ? fp_keyidx_get(x->pidx, c->gpu, c->app, NAN) : -1;
+    for (size_t k = g >= 0 ? x->pairs->start[g] : 0; g >= 0 && k < x->pairs->start[g + 1]; k++) {
+        const fp_agg_row *r = &x->agg->rows[x->pairs->row[k]];
+        if (r->runs <= 0)
+            continue;
+        json_t *q = json_object();
+        json_object_set_new(q, "freq_mhz", num(r->freq_mhz));
+        json_object_set_new(q, "power_w",
+                            num(r->power_w > 0 ? r->power_w : r->energy_j / r->time_s));
+        json_object_set_new(q, "time_s", num(r->time_s));
+        json_array_append_new(meas, q);
+    }
+    json_object_set_new(o, "points", pts);
+    json_object_set_new(o, "measured", meas);
+    return o;
+}
+
 fp_status fp_model_write_curves(const fp_model_file *m, const fp_agg_result *agg,
                                 const double *clocks, size_t nclocks, const char *path,
                                 fp_error *err)
 {
-    json_t *root = json_object(), *cs = json_array();
-    json_object_set_new(root, "format", json_string("freqpilot-model-curves"));
-    for (size_t i = 0; i < m->ncurves; i++) {
-        const fp_curve_model *c = &m->curves[i];
-        json_t *o = json_object(), *pts = json_array(), *meas = json_array();
-        json_object_set_new(o, "gpu", json_string(c->gpu));
-        json_object_set_new(o, "app", json_string(c->app));
-        json_object_set_new(o, "clock_bound", json_boolean(c->clock_bound));
-        json_object_set_new(o, "note", json_string(c->note));
-        size_t n = nclocks ? nclocks : 40;
-        for (size_t k = 0; k < n; k++) {
-            double f = nclocks ? clocks[k]
-                               : c->meas_hi_mhz - (c->meas_hi_mhz - c->meas_lo_mhz) * (double)k /
-                                                      (double)(n - 1);
-            fp_curve_pred p;
-            fp_curve_predict(c, f, 0.95, &p);
-            json_t *q = json_object();
-            json_object_set_new(q, "freq_mhz", num(f));
-            json_object_set_new(q, "power_w", num(p.power_w));
-            json_object_set_new(q, "power_w_lo", num(p.power_lo));
-            json_object_set_new(q, "power_w_hi", num(p.power_hi));
-            json_object_set_new(q, "time_s", num(p.time_s));
-            json_object_set_new(q, "time_s_lo", num(p.time_lo));
-            json_object_set_new(q, "time_s_hi", num(p.time_hi));
-            json_object_set_new(q, "energy_j", num(p.energy_j));
-            json_object_set_new(q, "energy_j_lo", num(p.energy_lo));
-            json_object_set_new(q, "energy_j_hi", num(p.energy_hi));
-            json_object_set_new(q, "extrapolated", json_boolean(p.extrapolated));
-            json_array_append_new(pts, q);
+    fp_agg_groups pairs = {0};
+    fp_keyidx *pidx = NULL;
+    if (agg) {
+        fp_status st = fp_agg_groups_build(agg->rows, agg->nrows, 1, &pairs, err);
+        if (st)
+            return st;
+        pidx = fp_keyidx_new(pairs.ngroups);
+        for (size_t g = 0; pidx && g < pairs.ngroups; g++) {
+            const fp_agg_row *r0 = &agg->rows[pairs.row[pairs.start[g]]];
+            if (fp_keyidx_add(pidx, r0->gpu, r0->app, NAN, g) < 0) {
+                fp_keyidx_free(pidx);
+                pidx = NULL;
+            }
         }
-        for (size_t k = 0; agg && k < agg->nrows; k++) {
-            const fp_agg_row *r = &agg->rows[k];
-            if (strcmp(r->gpu, c->gpu) || strcmp(r->app, c->app) || r->runs <= 0)
-                continue;
-            json_t *q = json_object();
-            json_object_set_new(q, "freq_mhz", num(r->freq_mhz));
-            json_object_set_new(q, "power_w",
-                                num(r->power_w > 0 ? r->power_w : r->energy_j / r->time_s));
-            json_object_set_new(q, "time_s", num(r->time_s));
-            json_array_append_new(meas, q);
+        if (!pidx) {
+            fp_agg_groups_free(&pairs);
+            return fp_error_set(err, FP_ERR_NOMEM, "%s: out of memory", path);
         }
-        json_object_set_new(o, "points", pts);
-        json_object_set_new(o, "measured", meas);
-        json_array_append_new(cs, o);
     }
-    json_object_set_new(root, "curves", cs);
-    return dump(root, path, err);
+    /* One curve at a time: a fleet has thousands (util/json_stream.h). */
+    curves_out x = {m, agg, clocks, nclocks, &pairs, pidx};
+    json_t *root = json_object();
+    if (root) {
+        json_object_set_new(root, "format", json_string("freqpilot-model-curves"));
+        json_object_set_new(root, "curves", json_null());
+    }
+    fp_status st = fp_json_write_stream(path, root, "curves", m->ncurves, curve_points_json, &x,
+                                        FP_JSON_FLAGS, err);
+    fp_keyidx_free(pidx);
+    fp_agg_groups_free(&pairs);
+    return st;
 }

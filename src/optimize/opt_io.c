@@ -15,7 +15,7 @@
 #include "freqpilot/aie_results.h"
 #include "freqpilot/atomic.h"
 #include "freqpilot/optimize.h"
-#include "util/input.h"
+#include "util/json_stream.h"
 #include "util/output.h"
 
 static json_t *num_json(double v)
@@ -66,28 +66,26 @@ static json_t *result_json(const fp_opt_result *r)
     return o;
 }
 
+static json_t *result_item(void *ctx, size_t i)
+{
+    return result_json(&((const fp_opt_results *)ctx)->items[i]);
+}
+
+/* One result at a time: a fleet has hundreds of thousands (util/json_stream.h). */
 fp_status fp_opt_write_json(const fp_opt_results *r, const char *path, fp_error *err)
 {
-    json_t *root = json_object(), *arr = json_array();
-    if (!root || !arr || set(root, "baseline", json_string(r->baseline)) ||
+    json_t *root = json_object();
+    if (!root || set(root, "baseline", json_string(r->baseline)) ||
         set(root, "confidence", num_json(r->confidence)) ||
         set(root, "budget_confidence", num_json(r->budget_confidence)) ||
         set(root, "margin", num_json(r->margin)) ||
         (r->simulated && set(root, "simulated", json_true())) ||
-        json_object_set(root, "results", arr)) {
-        json_decref(arr);
+        set(root, "results", json_null())) {
         json_decref(root);
         return fp_error_set(err, FP_ERR_NOMEM, "optimize: out of memory");
     }
-    json_decref(arr);
-    for (size_t i = 0; i < r->len; i++) {
-        json_t *o = result_json(&r->items[i]);
-        if (!o || json_array_append_new(arr, o)) {
-            json_decref(root);
-            return fp_error_set(err, FP_ERR_NOMEM, "optimize: out of memory");
-        }
-    }
-    return fp_json_write_atomic(path, root, FP_JSON_FLAGS, err);
+    return fp_json_write_stream(path, root, "results", r->len, result_item, (void *)r,
+                                FP_JSON_FLAGS, err);
 }
 
 fp_status fp_opt_write_csv(const fp_opt_results *r, const char *path, fp_error *err)
@@ -315,105 +313,118 @@ static void parse_flags(const char *s, uint32_t *data, uint32_t *opt)
     }
 }
 
+typedef struct opt_read {
+    const char *path;
+    fp_opt_results *out;
+    fp_error *err;
+} opt_read;
+
+static double num_of(json_t *v)
+{
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static fp_status opt_member(void *ctx, const char *key, json_t *v)
+{
+    opt_read *x = ctx;
+    if (!strcmp(key, "baseline"))
+        snprintf(x->out->baseline, sizeof x->out->baseline, "%s",
+                 json_is_string(v) ? json_string_value(v) : "");
+    else if (!strcmp(key, "confidence"))
+        x->out->confidence = num_of(v);
+    else if (!strcmp(key, "budget_confidence"))
+        x->out->budget_confidence = num_of(v);
+    else if (!strcmp(key, "margin"))
+        x->out->margin = num_of(v);
+    else if (!strcmp(key, "simulated"))
+        x->out->simulated = json_is_true(v);
+    return FP_OK;
+}
+
+static fp_status opt_result(void *ctx, size_t i, json_t *o)
+{
+    opt_read *x = ctx;
+    fp_opt_results *out = x->out;
+    fp_opt_result r;
+    memset(&r, 0, sizeof r);
+    if (!json_is_object(o))
+        return fp_error_at(x->err, FP_ERR_FORMAT, x->path, 0, "results[%zu]: expected an object",
+                           i);
+    jstr(o, "gpu", r.gpu, sizeof r.gpu);
+    jstr(o, "app", r.app, sizeof r.app);
+    jstr(o, "objective", r.objective, sizeof r.objective);
+    jstr(o, "category", r.category, sizeof r.category);
+    jstr(o, "message", r.message, sizeof r.message);
+    r.max_slowdown = jnum(o, "max_slowdown");
+    r.freq_mhz = jnum(o, "freq_mhz");
+    r.baseline_mhz = jnum(o, "baseline_mhz");
+    r.time_s = jnum(o, "time_s");
+    r.energy_j = jnum(o, "energy_j");
+    r.power_w = jnum(o, "power_w");
+    r.objective_value = jnum(o, "objective_value");
+    r.cmp.energy_saving = jnum(o, "energy_saving");
+    r.cmp.energy_saving_lo = jnum(o, "energy_saving_lo");
+    r.cmp.energy_saving_hi = jnum(o, "energy_saving_hi");
+    r.cmp.slowdown = jnum(o, "slowdown");
+    r.cmp.slowdown_lo = jnum(o, "slowdown_lo");
+    r.cmp.slowdown_hi = jnum(o, "slowdown_hi");
+    r.cmp.slowdown_bound = jnum(o, "slowdown_bound");
+    r.feasible = json_is_true(json_object_get(o, "feasible"));
+    char verdict[64];
+    jstr(o, "verdict", verdict, sizeof verdict);
+    jstr(o, "verdict_reason", r.verdict_reason, sizeof r.verdict_reason);
+    int vd = fp_verdict_from_name(verdict);
+    if (vd < 0) {
+        /* An older file without verdicts: nothing in it may be deployed unchecked. */
+        vd = FP_VERDICT_INSUFFICIENT;
+        snprintf(r.verdict_reason, sizeof r.verdict_reason,
+                 "%s: no verdict in the file (written by an older freqpilot optimize): run "
+                 "optimize again",
+                 verdict[0] ? verdict : "unknown");
+    }
+    r.verdict = (fp_verdict)vd;
+    char flags[1024];
+    jstr(o, "flags", flags, sizeof flags);
+    parse_flags(flags, &r.data_flags, &r.opt_flags);
+    if (!r.gpu[0] || !r.app[0] || !isfinite(r.freq_mhz))
+        return fp_error_at(x->err, FP_ERR_FORMAT, x->path, 0,
+                           "results[%zu]: expected gpu, app and freq_mhz", i);
+    /* What no recommendation can be (docs/formats.md, "Impossible values"). */
+    if (!(r.freq_mhz > 0 && r.freq_mhz <= 10000) ||
+        (isfinite(r.baseline_mhz) && !(r.baseline_mhz > 0 && r.baseline_mhz <= 10000)) ||
+        r.time_s < 0 || r.energy_j < 0 || r.power_w < 0 || r.power_w > 5000)
+        return fp_error_at(x->err, FP_ERR_PARSE, x->path, 0,
+                           "results[%zu]: impossible values (expected freq_mhz and baseline_mhz of "
+                           "1..10000 MHz, time_s and energy_j >= 0, power_w of 0..5000 W)",
+                           i);
+    if (out->len == out->cap) {
+        size_t cap = out->cap ? 2 * out->cap : 16;
+        fp_opt_result *p = realloc(out->items, cap * sizeof *p);
+        if (!p)
+            return fp_error_set(x->err, FP_ERR_NOMEM, "out of memory");
+        out->items = p;
+        out->cap = cap;
+    }
+    out->items[out->len++] = r;
+    return FP_OK;
+}
+
+/* One result at a time (util/json_stream.h): a fleet's file has hundreds of thousands. */
 fp_status fp_opt_read_json(const char *path, fp_opt_results *out, fp_error *err)
 {
     memset(out, 0, sizeof *out);
     /* The original project's optimal_frequencies.json: its numbers, labelled as such. */
     if (fp_aie_results_detect(path))
         return fp_aie_results_read(path, out, err);
-    json_t *root = fp_json_load_input(path, 0, err);
-    if (!root)
-        return err ? err->code : FP_ERR_PARSE;
-    json_t *res = json_object_get(root, "results");
-    if (!json_is_object(root) || !json_is_array(res)) {
-        json_decref(root);
-        return fp_error_at(err, FP_ERR_FORMAT, path, 0,
-                           "expected an object with a \"results\" array (freqpilot optimize "
-                           "output)");
-    }
-    jstr(root, "baseline", out->baseline, sizeof out->baseline);
-    out->confidence = jnum(root, "confidence");
-    out->budget_confidence = jnum(root, "budget_confidence");
-    out->margin = jnum(root, "margin");
-    out->simulated = json_is_true(json_object_get(root, "simulated"));
-    size_t i;
-    json_t *o;
-    json_array_foreach(res, i, o)
-    {
-        fp_opt_result r;
-        memset(&r, 0, sizeof r);
-        if (!json_is_object(o)) {
-            json_decref(root);
-            fp_opt_results_free(out);
-            return fp_error_at(err, FP_ERR_FORMAT, path, 0, "results[%zu]: expected an object", i);
-        }
-        jstr(o, "gpu", r.gpu, sizeof r.gpu);
-        jstr(o, "app", r.app, sizeof r.app);
-        jstr(o, "objective", r.objective, sizeof r.objective);
-        jstr(o, "category", r.category, sizeof r.category);
-        jstr(o, "message", r.message, sizeof r.message);
-        r.max_slowdown = jnum(o, "max_slowdown");
-        r.freq_mhz = jnum(o, "freq_mhz");
-        r.baseline_mhz = jnum(o, "baseline_mhz");
-        r.time_s = jnum(o, "time_s");
-        r.energy_j = jnum(o, "energy_j");
-        r.power_w = jnum(o, "power_w");
-        r.objective_value = jnum(o, "objective_value");
-        r.cmp.energy_saving = jnum(o, "energy_saving");
-        r.cmp.energy_saving_lo = jnum(o, "energy_saving_lo");
-        r.cmp.energy_saving_hi = jnum(o, "energy_saving_hi");
-        r.cmp.slowdown = jnum(o, "slowdown");
-        r.cmp.slowdown_lo = jnum(o, "slowdown_lo");
-        r.cmp.slowdown_hi = jnum(o, "slowdown_hi");
-        r.cmp.slowdown_bound = jnum(o, "slowdown_bound");
-        r.feasible = json_is_true(json_object_get(o, "feasible"));
-        char verdict[64];
-        jstr(o, "verdict", verdict, sizeof verdict);
-        jstr(o, "verdict_reason", r.verdict_reason, sizeof r.verdict_reason);
-        int vd = fp_verdict_from_name(verdict);
-        if (vd < 0) {
-            /* An older file without verdicts: nothing in it may be deployed unchecked. */
-            vd = FP_VERDICT_INSUFFICIENT;
-            snprintf(r.verdict_reason, sizeof r.verdict_reason,
-                     "%s: no verdict in the file (written by an older freqpilot optimize): run "
-                     "optimize again",
-                     verdict[0] ? verdict : "unknown");
-        }
-        r.verdict = (fp_verdict)vd;
-        char flags[1024];
-        jstr(o, "flags", flags, sizeof flags);
-        parse_flags(flags, &r.data_flags, &r.opt_flags);
-        if (!r.gpu[0] || !r.app[0] || !isfinite(r.freq_mhz)) {
-            json_decref(root);
-            fp_opt_results_free(out);
-            return fp_error_at(err, FP_ERR_FORMAT, path, 0,
-                               "results[%zu]: expected gpu, app and freq_mhz", i);
-        }
-        /* What no recommendation can be (docs/formats.md, "Impossible values"). */
-        if (!(r.freq_mhz > 0 && r.freq_mhz <= 10000) ||
-            (isfinite(r.baseline_mhz) && !(r.baseline_mhz > 0 && r.baseline_mhz <= 10000)) ||
-            r.time_s < 0 || r.energy_j < 0 || r.power_w < 0 || r.power_w > 5000) {
-            json_decref(root);
-            fp_opt_results_free(out);
-            return fp_error_at(err, FP_ERR_PARSE, path, 0,
-                               "results[%zu]: impossible values (expected freq_mhz and "
-                               "baseline_mhz of 1..10000 MHz, time_s and energy_j >= 0, power_w "
-                               "of 0..5000 W)",
-                               i);
-        }
-        if (out->len == out->cap) {
-            size_t cap = out->cap ? 2 * out->cap : 16;
-            fp_opt_result *p = realloc(out->items, cap * sizeof *p);
-            if (!p) {
-                json_decref(root);
-                fp_opt_results_free(out);
-                return fp_error_set(err, FP_ERR_NOMEM, "out of memory");
-            }
-            out->items = p;
-            out->cap = cap;
-        }
-        out->items[out->len++] = r;
-    }
-    json_decref(root);
-    return FP_OK;
+    out->confidence = out->budget_confidence = out->margin = NAN; /* absent: unknown */
+    opt_read x = {path, out, err};
+    int have = 0;
+    fp_status st = fp_json_read_stream(path, "results", opt_member, opt_result, &x, &have, err);
+    if (!st && !have)
+        st = fp_error_at(err, FP_ERR_FORMAT, path, 0,
+                         "expected an object with a \"results\" array (freqpilot optimize "
+                         "output)");
+    if (st)
+        fp_opt_results_free(out);
+    return st;
 }

@@ -14,6 +14,7 @@
 
 #include "freqpilot/optimize.h"
 #include "freqpilot/gpu_specs.h"
+#include "util/keyidx.h"
 #include "util/output.h"
 #include "util/input.h"
 
@@ -98,24 +99,6 @@ static void quantize_row(fp_agg_row *r)
         *v[i] = fp_num_as_written(*v[i]);
 }
 
-static int same_double(double a, double b)
-{
-    return (isnan(a) && isnan(b)) || a == b;
-}
-
-static int is_dropped(const fp_run_list *dropped, const fp_run *r)
-{
-    for (size_t i = 0; i < dropped->len; i++) {
-        const fp_run *x = &dropped->items[i];
-        if (x->run_index == r->run_index && x->repetition == r->repetition &&
-            same_double(x->freq_mhz, r->freq_mhz) && same_double(x->time_s, r->time_s) &&
-            strcmp(x->gpu, r->gpu) == 0 && strcmp(x->app, r->app) == 0 &&
-            strcmp(x->source, r->source) == 0)
-            return 1;
-    }
-    return 0;
-}
-
 static int cmp_point_desc(const void *a, const void *b)
 {
     double fa = ((const fp_opt_point *)a)->row->freq_mhz;
@@ -123,17 +106,62 @@ static int cmp_point_desc(const void *a, const void *b)
     return (fa < fb) - (fa > fb);
 }
 
-static fp_opt_point *find_point(fp_opt_data *d, const char *gpu, const char *app, double f)
+/* Attaches the kept runs to their points: (gpu, app, clock) -> point through the keyed index of
+ * the points, dropped runs through aggregate's index of them. Two passes: count, then fill. */
+static fp_status attach_runs(fp_opt_data *out, const fp_agg_result *agg, const fp_run_list *runs,
+                             fp_error *err)
 {
-    for (size_t i = 0; i < d->ncurves; i++) {
-        fp_opt_curve *c = &d->curves[i];
-        if (strcmp(c->gpu, gpu) != 0 || strcmp(c->app, app) != 0)
-            continue;
-        for (size_t j = 0; j < c->n; j++)
-            if (fabs(c->pts[j].row->freq_mhz - f) < 0.5)
-                return &c->pts[j];
+    size_t npts = 0;
+    for (size_t k = 0; k < out->ncurves; k++)
+        npts += out->curves[k].n;
+    fp_opt_point **pts = malloc((npts ? npts : 1) * sizeof *pts);
+    fp_keyidx *idx = fp_keyidx_new(npts);
+    fp_agg_dropped_index *dropped = NULL;
+    fp_status st = fp_agg_dropped_index_new(agg, &dropped, err);
+    if (!st && (!pts || !idx))
+        st = fp_error_set(err, FP_ERR_NOMEM, "optimize: out of memory");
+    /* In curve order, each curve's clocks descending: a lookup finds what a scan found first. */
+    npts = 0;
+    for (size_t k = 0; !st && k < out->ncurves; k++)
+        for (size_t j = 0; j < out->curves[k].n && !st; j++) {
+            fp_opt_curve *c = &out->curves[k];
+            pts[npts] = &c->pts[j];
+            if (fp_keyidx_add(idx, c->gpu, c->app, c->pts[j].row->freq_mhz, npts++) < 0)
+                st = fp_error_set(err, FP_ERR_NOMEM, "optimize: out of memory");
+        }
+    for (int pass = 0; pass < 2 && !st; pass++) {
+        for (size_t i = 0; i < runs->len; i++) {
+            const fp_run *r = &runs->items[i];
+            if (!isfinite(r->time_s) || !isfinite(r->energy_j) || fp_agg_dropped_find(dropped, r))
+                continue;
+            long at = fp_keyidx_get(idx, r->gpu, r->app, r->freq_mhz);
+            if (at < 0)
+                continue;
+            fp_opt_point *p = pts[at];
+            if (pass == 0) {
+                p->nruns++;
+                continue;
+            }
+            p->time_runs[p->nruns] = r->time_s;
+            p->energy_runs[p->nruns] = r->energy_j;
+            p->run_index[p->nruns++] = r->run_index;
+        }
+        for (size_t k = 0; pass == 0 && k < npts; k++) {
+            fp_opt_point *p = pts[k];
+            if (!p->nruns)
+                continue;
+            p->time_runs = malloc(p->nruns * sizeof(double));
+            p->energy_runs = malloc(p->nruns * sizeof(double));
+            p->run_index = malloc(p->nruns * sizeof(long));
+            if (!p->time_runs || !p->energy_runs || !p->run_index)
+                st = fp_error_set(err, FP_ERR_NOMEM, "optimize: out of memory");
+            p->nruns = 0;
+        }
     }
-    return NULL;
+    free(pts);
+    fp_keyidx_free(idx);
+    fp_agg_dropped_index_free(dropped);
+    return st;
 }
 
 fp_status fp_opt_data_build(const fp_agg_result *agg, const fp_run_list *runs, fp_opt_data *out,
@@ -141,10 +169,11 @@ fp_status fp_opt_data_build(const fp_agg_result *agg, const fp_run_list *runs, f
 {
     memset(out, 0, sizeof *out);
     size_t n = agg->nrows;
+    fp_agg_groups g = {0};
+    fp_status st;
     if (n) {
         out->agg.rows = malloc(n * sizeof *out->agg.rows);
-        out->curves = calloc(n, sizeof *out->curves);
-        if (!out->agg.rows || !out->curves)
+        if (!out->agg.rows)
             goto nomem;
         memcpy(out->agg.rows, agg->rows, n * sizeof *agg->rows);
         out->agg.nrows = n;
@@ -158,67 +187,36 @@ fp_status fp_opt_data_build(const fp_agg_result *agg, const fp_run_list *runs, f
         memcpy(out->agg.findings, agg->findings, agg->nfindings * sizeof *agg->findings);
         out->agg.nfindings = agg->nfindings;
     }
-    for (size_t i = 0; i < n; i++) {
-        const fp_agg_row *r = &out->agg.rows[i];
-        size_t k;
-        for (k = 0; k < out->ncurves; k++)
-            if (strcmp(out->curves[k].gpu, r->gpu) == 0 && strcmp(out->curves[k].app, r->app) == 0)
-                break;
-        fp_opt_curve *c = &out->curves[k];
-        if (k == out->ncurves) {
-            out->ncurves++;
-            snprintf(c->gpu, sizeof c->gpu, "%s", r->gpu);
-            snprintf(c->app, sizeof c->app, "%s", r->app);
-            c->pts = calloc(n, sizeof *c->pts); /* trimmed below */
-            if (!c->pts)
-                goto nomem;
-        }
-        c->pts[c->n++].row = r;
+    /* One curve per (gpu, app), in the order of their first rows. */
+    if ((st = fp_agg_groups_build(out->agg.rows, n, 1, &g, err))) {
+        fp_opt_data_free(out);
+        return st;
     }
-    for (size_t k = 0; k < out->ncurves; k++) {
-        fp_opt_curve *c = &out->curves[k];
-        fp_opt_point *p = realloc(c->pts, c->n * sizeof *p);
-        if (p)
-            c->pts = p;
+    out->curves = calloc(g.ngroups ? g.ngroups : 1, sizeof *out->curves);
+    if (!out->curves)
+        goto nomem;
+    for (size_t k = 0; k < g.ngroups; k++) {
+        fp_opt_curve *c = &out->curves[out->ncurves++];
+        const fp_agg_row *r0 = &out->agg.rows[g.row[g.start[k]]];
+        snprintf(c->gpu, sizeof c->gpu, "%s", r0->gpu);
+        snprintf(c->app, sizeof c->app, "%s", r0->app);
+        size_t np = g.start[k + 1] - g.start[k];
+        if (!(c->pts = calloc(np, sizeof *c->pts)))
+            goto nomem;
+        c->n = np;
+        for (size_t j = 0; j < c->n; j++)
+            c->pts[j].row = &out->agg.rows[g.row[g.start[k] + j]];
         qsort(c->pts, c->n, sizeof *c->pts, cmp_point_desc);
     }
+    fp_agg_groups_free(&g);
     if (!runs)
         return FP_OK;
     out->have_runs = 1;
-    /* Two passes: count the kept runs of each point, then fill. */
-    for (int pass = 0; pass < 2; pass++) {
-        for (size_t i = 0; i < runs->len; i++) {
-            const fp_run *r = &runs->items[i];
-            if (!isfinite(r->time_s) || !isfinite(r->energy_j) || is_dropped(&agg->dropped, r))
-                continue;
-            fp_opt_point *p = find_point(out, r->gpu, r->app, r->freq_mhz);
-            if (!p)
-                continue;
-            if (pass == 0) {
-                p->nruns++;
-                continue;
-            }
-            p->time_runs[p->nruns] = r->time_s;
-            p->energy_runs[p->nruns] = r->energy_j;
-            p->run_index[p->nruns++] = r->run_index;
-        }
-        if (pass == 1)
-            break;
-        for (size_t k = 0; k < out->ncurves; k++)
-            for (size_t j = 0; j < out->curves[k].n; j++) {
-                fp_opt_point *p = &out->curves[k].pts[j];
-                if (!p->nruns)
-                    continue;
-                p->time_runs = malloc(p->nruns * sizeof(double));
-                p->energy_runs = malloc(p->nruns * sizeof(double));
-                p->run_index = malloc(p->nruns * sizeof(long));
-                if (!p->time_runs || !p->energy_runs || !p->run_index)
-                    goto nomem;
-                p->nruns = 0;
-            }
-    }
-    return FP_OK;
+    if ((st = attach_runs(out, agg, runs, err)))
+        fp_opt_data_free(out);
+    return st;
 nomem:
+    fp_agg_groups_free(&g);
     fp_opt_data_free(out);
     return fp_error_set(err, FP_ERR_NOMEM, "optimize: out of memory");
 }

@@ -15,6 +15,7 @@
 
 #include "freqpilot/optimize.h"
 #include "freqpilot/stats.h"
+#include "util/keyidx.h"
 
 /* The clock-dependence rule of aggregate (docs/method.md B.8), here on the clock medians. */
 #define NCB_MIN_CV 0.05
@@ -395,49 +396,70 @@ void fp_opt_assess(const fp_opt_curve *c, const fp_opt_estimate *e, const fp_opt
     decide_verdict(out, rec, i, b, o->point_estimate ? 0.0 : o->margin);
 }
 
-static const fp_opt_curve *find_curve(const fp_opt_data *d, const char *gpu, const char *app)
+/* Recommendation indices ordered by their curve (then as given): each curve's estimate is made
+ * once and freed before the next, so memory holds one curve's estimate, not every curve's. */
+static int cmp_by_curve(const void *pa, const void *pb, void *arg)
 {
-    for (size_t i = 0; i < d->ncurves; i++)
-        if (strcmp(d->curves[i].gpu, gpu) == 0 && strcmp(d->curves[i].app, app) == 0)
-            return &d->curves[i];
-    return NULL;
+    const long *curve = arg;
+    size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+    if (curve[a] != curve[b])
+        return curve[a] < curve[b] ? -1 : 1;
+    return (a > b) - (a < b);
 }
 
 fp_status fp_validate(const fp_opt_data *d, const fp_opt_results *recs, const fp_opt_options *o,
                       fp_validation **out, fp_error *err)
 {
     *out = NULL;
-    fp_validation *vs = calloc(recs->len ? recs->len : 1, sizeof *vs);
-    fp_opt_estimate *est = calloc(d->ncurves ? d->ncurves : 1, sizeof *est);
-    char *have = calloc(d->ncurves ? d->ncurves : 1, 1);
+    size_t n = recs->len;
+    fp_validation *vs = calloc(n ? n : 1, sizeof *vs);
+    long *curve = calloc(n ? n : 1, sizeof *curve);
+    size_t *order = calloc(n ? n : 1, sizeof *order);
+    fp_keyidx *idx = fp_keyidx_new(d->ncurves);
     fp_status st = FP_OK;
-    if (!vs || !est || !have) {
+    if (!vs || !curve || !order || !idx) {
         st = fp_error_set(err, FP_ERR_NOMEM, "validate: out of memory");
         goto out;
     }
-    for (size_t r = 0; r < recs->len && !st; r++) {
+    for (size_t k = 0; k < d->ncurves; k++)
+        if (fp_keyidx_get(idx, d->curves[k].gpu, d->curves[k].app, NAN) < 0 &&
+            fp_keyidx_add(idx, d->curves[k].gpu, d->curves[k].app, NAN, k) < 0) {
+            st = fp_error_set(err, FP_ERR_NOMEM, "validate: out of memory");
+            goto out;
+        }
+    for (size_t r = 0; r < n; r++) {
+        curve[r] = fp_keyidx_get(idx, recs->items[r].gpu, recs->items[r].app, NAN);
+        order[r] = r;
+    }
+    qsort_r(order, n, sizeof *order, cmp_by_curve, curve);
+    fp_opt_estimate est = {0};
+    long have = -1; /* the curve whose estimate est holds */
+    for (size_t k = 0; k < n && !st; k++) {
+        size_t r = order[k];
         fp_validation *v = &vs[r];
         v->rec = recs->items[r];
-        const fp_opt_curve *c = find_curve(d, v->rec.gpu, v->rec.app);
-        size_t ci = c ? (size_t)(c - d->curves) : 0;
-        if (c && !have[ci]) {
+        const fp_opt_curve *c = curve[r] >= 0 ? &d->curves[curve[r]] : NULL;
+        if (c && have != curve[r]) {
             /* One estimate per curve, shared by its recommendations. */
-            if ((st = fp_opt_estimate_curve(c, o, &est[ci], err)))
+            if (have >= 0)
+                fp_opt_estimate_free(&est);
+            have = -1;
+            if ((st = fp_opt_estimate_curve(c, o, &est, err)))
                 break;
-            have[ci] = 1;
+            have = curve[r];
         }
         static const fp_opt_estimate none = {0};
         long i = c ? find_idx(c, v->rec.freq_mhz) : -1,
              b = c ? find_idx(c, v->rec.baseline_mhz) : -1;
-        v->found = i >= 0 && b >= 0 && isfinite(est[ci].time_s[i]) && isfinite(est[ci].time_s[b]);
-        fp_opt_assess(c, c ? &est[ci] : &none, &v->rec, o, &v->a);
+        v->found = i >= 0 && b >= 0 && isfinite(est.time_s[i]) && isfinite(est.time_s[b]);
+        fp_opt_assess(c, c ? &est : &none, &v->rec, o, &v->a);
     }
+    if (have >= 0)
+        fp_opt_estimate_free(&est);
 out:
-    for (size_t k = 0; est && have && k < d->ncurves; k++)
-        if (have[k])
-            fp_opt_estimate_free(&est[k]);
-    free(est);
-    free(have);
+    free(curve);
+    free(order);
+    fp_keyidx_free(idx);
     if (st) {
         free(vs);
         return st;

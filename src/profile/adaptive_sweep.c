@@ -85,16 +85,17 @@ static fp_status run_dir(const ad_state *s, unsigned clock, int rep, int warmup,
 }
 
 /* A finished run read back: its record and its metrics over the window. */
-static fp_status load_run_here(const char *dir, fp_run_record *rec, fp_run *run, fp_error *err)
+static fp_status load_run_here(const char *dir, fp_run_record *rec, fp_run_buf *b, fp_error *err)
 {
     char path[4400];
     snprintf(path, sizeof path, "%s/run.json", dir);
     fp_status st = fp_dataset_read_run_json(path, rec, err);
     if (st)
         return st;
-    fp_run_init(run);
-    snprintf(run->gpu, sizeof run->gpu, "%s", rec->gpu);
-    snprintf(run->app, sizeof run->app, "%s", rec->app);
+    fp_run_buf_init(b);
+    fp_run *run = &b->run;
+    snprintf(b->gpu, sizeof b->gpu, "%s", rec->gpu);
+    snprintf(b->app, sizeof b->app, "%s", rec->app);
     run->freq_mhz = rec->requested_clock_mhz;
     run->run_index = rec->sweep_position;
     run->repetition = rec->repetition;
@@ -102,7 +103,7 @@ static fp_status load_run_here(const char *dir, fp_run_record *rec, fp_run *run,
     if (fp_run_record_failed(rec))
         run->flags |= FP_FLAG_FAILED;
     snprintf(path, sizeof path, "%s/%s", dir, rec->telemetry[0] ? rec->telemetry : "telemetry.csv");
-    snprintf(run->source, sizeof run->source, "%.255s", path);
+    snprintf(b->source, sizeof b->source, "%.255s", path);
     fp_ts_options to;
     memset(&to, 0, sizeof to);
     to.gpu_index = -1;
@@ -121,7 +122,7 @@ static fp_status load_run_here(const char *dir, fp_run_record *rec, fp_run *run,
 
 typedef struct loaded_run {
     fp_run_record rec;
-    fp_run run;
+    fp_run_buf run; /* the strings inside: the struct comes back whole from the user's side */
 } loaded_run;
 
 static fp_status load_run_step(void *arg, void *ret, fp_error *err)
@@ -131,7 +132,7 @@ static fp_status load_run_step(void *arg, void *ret, fp_error *err)
 }
 
 /* The dataset is the user's: read as the user behind sudo (util/asuser.h). */
-static fp_status load_run(const char *dir, fp_run_record *rec, fp_run *run, fp_error *err)
+static fp_status load_run(const char *dir, fp_run_record *rec, fp_run_buf *run, fp_error *err)
 {
     const fp_invoker *who;
     loaded_run l;
@@ -141,6 +142,10 @@ static fp_status load_run(const char *dir, fp_run_record *rec, fp_run *run, fp_e
         st = fp_invoker_call(who, load_run_step, (void *)dir, &l, sizeof l, err);
     *rec = l.rec;
     *run = l.run;
+    run->run.gpu = run->gpu; /* its strings, in its own buffers */
+    run->run.gpu_name = run->gpu_name;
+    run->run.app = run->app;
+    run->run.source = run->source;
     return st;
 }
 
@@ -221,7 +226,7 @@ static fp_status scan_existing(ad_state *s, fp_error *err)
             if (rep > *hi)
                 *hi = rep;
             fp_run_record rec;
-            fp_run run;
+            fp_run_buf run;
             fp_error e;
             if (load_run(rdir, &rec, &run, &e)) {
                 fp_warn(&s->so->diag, "adaptive sweep: ignored %s", e.msg);
@@ -229,7 +234,7 @@ static fp_status scan_existing(ad_state *s, fp_error *err)
             }
             if (rec.sweep_position > maxpos)
                 maxpos = rec.sweep_position;
-            if (!warmup && (st = take_measured(s, &rec, &run, 1, err))) {
+            if (!warmup && (st = take_measured(s, &rec, &run.run, 1, err))) {
                 closedir(d);
                 return st;
             }
@@ -251,17 +256,17 @@ static fp_status take_last(ad_state *s, fp_error *err)
     if (st)
         return st;
     fp_run_record rec;
-    fp_run run;
+    fp_run_buf run;
     if ((st = load_run(dir, &rec, &run, err)))
         return st;
     if (s->last.warmup) {
         s->nwarm++;
-        if (run.time_s > 0)
-            s->warm_time += run.time_s;
+        if (run.run.time_s > 0)
+            s->warm_time += run.run.time_s;
         return FP_OK;
     }
     size_t before = s->runs.len;
-    if ((st = take_measured(s, &rec, &run, 0, err)))
+    if ((st = take_measured(s, &rec, &run.run, 0, err)))
         return st;
     if (s->runs.len > before) {
         s->failed_in_a_row = 0;

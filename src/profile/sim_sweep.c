@@ -59,10 +59,11 @@ fp_status fp_sim_sweep_runs(const fp_sim_gpu *gpu, const fp_sim_workload *wl, in
             continue;
         double ws, we;
         fp_sim_device_window(dev, &ws, &we);
-        fp_run r;
-        fp_run_init(&r);
-        snprintf(r.gpu, sizeof r.gpu, "%s", gpu->short_name);
-        snprintf(r.app, sizeof r.app, "%s", wl->name);
+        fp_run_buf b;
+        fp_run_buf_init(&b);
+        fp_run r = b.run;
+        r.gpu = gpu->short_name;
+        r.app = wl->name;
         r.freq_mhz = it->clock_mhz;
         r.run_index = (long)i;
         r.repetition = it->repetition;
@@ -70,7 +71,7 @@ fp_status fp_sim_sweep_runs(const fp_sim_gpu *gpu, const fp_sim_workload *wl, in
         r.energy_j = fp_sim_device_window_energy_j(dev);
         r.energy_counter_j = r.energy_j;
         r.power_w = r.energy_j / r.time_s;
-        snprintf(r.source, sizeof r.source, "sim sweep %s %s seed %llu", gpu->short_name, wl->name,
+        snprintf(b.source, sizeof b.source, "sim sweep %s %s seed %llu", gpu->short_name, wl->name,
                  (unsigned long long)seed);
         st = fp_run_list_push(out, &r, err);
     }

@@ -363,12 +363,19 @@ fp_status fp_figure_render(const fp_figure *f, const char *path, fp_plot_format 
 static int prefix_ids(const char *in, const char *prefix, fp_sbuf *out)
 {
     static const char *const pats[] = {"id=\"", "href=\"#", "url(#"};
-    const char *p = in;
+    const char *p = in, *next[3] = {in, in, in}; /* each pattern's next match (NULL: none) */
+    int stale[3] = {1, 1, 1};
     while (*p) {
         size_t best = (size_t)-1;
         int which = -1;
+        /* A pattern is searched again only once p has passed its last match: one pass over
+         * the SVG, where searching all three from p each time was quadratic. */
         for (int i = 0; i < 3; i++) {
-            const char *q = strstr(p, pats[i]);
+            if (stale[i] || (next[i] && next[i] < p)) {
+                next[i] = strstr(p, pats[i]);
+                stale[i] = 0;
+            }
+            const char *q = next[i];
             if (q && (size_t)(q - p) < best) {
                 best = (size_t)(q - p);
                 which = i;

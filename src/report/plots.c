@@ -14,6 +14,8 @@
 #include "freqpilot/optimize.h"
 #include "freqpilot/plot.h"
 #include "freqpilot/reader.h"
+#include "report/report_int.h"
+#include "util/keyidx.h"
 
 void fp_plot_opts_init(fp_plot_opts *o)
 {
@@ -362,8 +364,34 @@ fp_status fp_plot_pareto(const fp_agg_result *agg, const fp_rec_list *recs, cons
     return ok ? FP_OK : oom(out, err);
 }
 
-/* Distinct (gpu, app) pairs of recs in first-seen order, as "gpu\napp" labels. */
-static size_t rec_pairs(const fp_rec_list *recs, const fp_plot_opts *o, size_t *first)
+/* The recommendations of recs by (gpu, app) (clock NAN), in list order; NULL on no memory. */
+static fp_keyidx *index_recs(const fp_rec_list *recs)
+{
+    fp_keyidx *idx = fp_keyidx_new(recs->len);
+    for (size_t i = 0; idx && i < recs->len; i++)
+        if (fp_keyidx_add(idx, recs->items[i].gpu, recs->items[i].app, NAN, i) < 0) {
+            fp_keyidx_free(idx);
+            idx = NULL;
+        }
+    return idx;
+}
+
+/* fp_recs_find through the index of recs (the same first match). */
+static const fp_rec *find_rec(const fp_rec_list *recs, const fp_keyidx *idx, const char *gpu,
+                              const char *app, const char *objective, double max_slowdown)
+{
+    fp_keyidx_iter it;
+    size_t i;
+    fp_keyidx_find(idx, gpu, app, NAN, &it);
+    while (fp_keyidx_next(&it, &i))
+        if (fp_rec_is(&recs->items[i], gpu, app, objective, max_slowdown))
+            return &recs->items[i];
+    return NULL;
+}
+
+/* Distinct (gpu, app) pairs of recs in first-seen order (first[k]: a rec of pair k). */
+static size_t rec_pairs(const fp_rec_list *recs, const fp_keyidx *idx, const fp_plot_opts *o,
+                        size_t *first)
 {
     size_t n = 0;
     for (size_t i = 0; i < recs->len; i++) {
@@ -372,11 +400,7 @@ static size_t rec_pairs(const fp_rec_list *recs, const fp_plot_opts *o, size_t *
             continue;
         if (o->app && strcmp(r->app, o->app))
             continue;
-        int seen = 0;
-        for (size_t k = 0; k < n && !seen; k++)
-            seen = strcmp(recs->items[first[k]].gpu, r->gpu) == 0 &&
-                   strcmp(recs->items[first[k]].app, r->app) == 0;
-        if (!seen)
+        if (fp_keyidx_get(idx, r->gpu, r->app, NAN) == (long)i) /* the pair's first */
             first[n++] = i;
     }
     return n;
@@ -406,11 +430,16 @@ fp_status fp_plot_savings(const fp_rec_list *recs, const fp_plot_opts *o, fp_fig
 {
     const char *obj = o->objective ? o->objective : "energy";
     size_t *first = calloc(recs->len ? recs->len : 1, sizeof *first);
-    if (!first)
+    fp_keyidx *ridx = index_recs(recs);
+    if (!first || !ridx) {
+        free(first);
+        fp_keyidx_free(ridx);
         return fp_error_set(err, FP_ERR_NOMEM, "out of memory");
-    size_t n = rec_pairs(recs, o, first);
+    }
+    size_t n = rec_pairs(recs, ridx, o, first);
     if (n == 0) {
         free(first);
+        fp_keyidx_free(ridx);
         return fp_error_set(err, FP_ERR_INVALID, "no recommendations to plot");
     }
     char title[160];
@@ -435,8 +464,8 @@ fp_status fp_plot_savings(const fp_rec_list *recs, const fp_plot_opts *o, fp_fig
             double *d = buf + 4 * n, *dl = buf + 5 * n, *dh = buf + 6 * n;
             for (size_t i = 0; i < n; i++) {
                 const fp_rec *pr = &recs->items[first[i]];
-                const fp_rec *r = fp_recs_find(recs, pr->gpu, pr->app, obj,
-                                               c ? fp_plot_budget(o, pr->app, NULL) : NAN);
+                const fp_rec *r = find_rec(recs, ridx, pr->gpu, pr->app, obj,
+                                           c ? fp_plot_budget(o, pr->app, NULL) : NAN);
                 x[i] = (double)i;
                 s[i] = r ? r->energy_saving : NAN;
                 sl[i] = r ? r->energy_saving_lo : NAN;
@@ -468,6 +497,7 @@ fp_status fp_plot_savings(const fp_rec_list *recs, const fp_plot_opts *o, fp_fig
         ok = ok && set_pair_cats(p0, recs, first, n) == 0 && set_pair_cats(p1, recs, first, n) == 0;
     }
     free(first);
+    fp_keyidx_free(ridx);
     free(buf);
     return ok ? FP_OK : oom(out, err);
 }
@@ -483,15 +513,38 @@ static void budget_series(char *buf, size_t n, const fp_rec *r)
         snprintf(buf, n, "no budget");
 }
 
+/* The groups of rows by gpu, by gpu (clock NAN); NULL on no memory. */
+static fp_keyidx *index_gpus(const fp_agg_result *agg, const fp_agg_groups *g)
+{
+    fp_keyidx *idx = fp_keyidx_new(g->ngroups);
+    for (size_t k = 0; idx && k < g->ngroups; k++)
+        if (fp_keyidx_add(idx, agg->rows[g->row[g->start[k]]].gpu, "", NAN, k) < 0) {
+            fp_keyidx_free(idx);
+            idx = NULL;
+        }
+    return idx;
+}
+
 fp_status fp_plot_optima(const fp_agg_result *agg, const fp_rec_list *recs, const fp_plot_opts *o,
                          fp_figure *out, fp_error *err)
 {
     size_t *first = calloc(recs->len ? recs->len : 1, sizeof *first);
-    if (!first)
+    fp_keyidx *ridx = index_recs(recs), *gidx = NULL;
+    fp_agg_groups gpus = {0};
+    if (!first || !ridx ||
+        (agg && (fp_agg_groups_build(agg->rows, agg->nrows, 0, &gpus, NULL) ||
+                 !(gidx = index_gpus(agg, &gpus))))) {
+        free(first);
+        fp_keyidx_free(ridx);
+        fp_agg_groups_free(&gpus);
         return fp_error_set(err, FP_ERR_NOMEM, "out of memory");
-    size_t n = rec_pairs(recs, o, first);
+    }
+    size_t n = rec_pairs(recs, ridx, o, first);
     if (n == 0) {
         free(first);
+        fp_keyidx_free(ridx);
+        fp_keyidx_free(gidx);
+        fp_agg_groups_free(&gpus);
         return fp_error_set(err, FP_ERR_INVALID, "no recommendations to plot");
     }
     fp_figure_init(out, "optima", "Chosen SM clock within each GPU's clock range");
@@ -532,11 +585,12 @@ fp_status fp_plot_optima(const fp_agg_result *agg, const fp_rec_list *recs, cons
         for (size_t i = 0; i < n; i++) {
             const char *g = recs->items[first[i]].gpu;
             double fmin = INFINITY, fmax = -INFINITY;
-            for (size_t k = 0; agg && k < agg->nrows; k++)
-                if (strcmp(agg->rows[k].gpu, g) == 0) {
-                    fmin = fmin < agg->rows[k].freq_mhz ? fmin : agg->rows[k].freq_mhz;
-                    fmax = fmax > agg->rows[k].freq_mhz ? fmax : agg->rows[k].freq_mhz;
-                }
+            long gi = gidx ? fp_keyidx_get(gidx, g, "", NAN) : -1;
+            for (size_t k = gi >= 0 ? gpus.start[gi] : 0; gi >= 0 && k < gpus.start[gi + 1]; k++) {
+                const fp_agg_row *ar = &agg->rows[gpus.row[k]];
+                fmin = fmin < ar->freq_mhz ? fmin : ar->freq_mhz;
+                fmax = fmax > ar->freq_mhz ? fmax : ar->freq_mhz;
+            }
             x[i] = (double)i;
             lo[i] = isfinite(fmin) ? fmin : NAN;
             hi[i] = isfinite(fmax) ? fmax : NAN;
@@ -551,12 +605,16 @@ fp_status fp_plot_optima(const fp_agg_result *agg, const fp_rec_list *recs, cons
                 const fp_rec *pr = &recs->items[first[k]];
                 x[k] = (double)k + off;
                 y[k] = NAN;
-                for (size_t i = 0; i < recs->len; i++) {
+                /* The pair's recommendations (keyed index), in list order: the first that
+                 * matches, as a scan of every recommendation finds it. */
+                fp_keyidx_iter it;
+                size_t i;
+                fp_keyidx_find(ridx, pr->gpu, pr->app, NAN, &it);
+                while (fp_keyidx_next(&it, &i)) {
                     const fp_rec *r = &recs->items[i];
                     char lab[48];
                     budget_series(lab, sizeof lab, r);
-                    if (!strcmp(r->gpu, pr->gpu) && !strcmp(r->app, pr->app) &&
-                        !strcmp(r->objective, objs[oi]) && !strcmp(lab, buds[bi])) {
+                    if (!strcmp(r->objective, objs[oi]) && !strcmp(lab, buds[bi])) {
                         y[k] = r->freq_mhz;
                         any = 1;
                         break;
@@ -574,6 +632,9 @@ fp_status fp_plot_optima(const fp_agg_result *agg, const fp_rec_list *recs, cons
         ok = ok && set_pair_cats(p, recs, first, n) == 0;
     }
     free(first);
+    fp_keyidx_free(ridx);
+    fp_keyidx_free(gidx);
+    fp_agg_groups_free(&gpus);
     free(buf);
     return ok ? FP_OK : oom(out, err);
 }
@@ -582,6 +643,60 @@ static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
+}
+
+/*
+ * The usable rows of gpu, indexed by (gpu, app, clock), with the distinct apps and clocks in
+ * order of appearance and each app's energy at its highest clock (base; the first row there):
+ * one pass over the rows, where a scan per cell cost one per cell. NULL on no memory.
+ */
+static fp_keyidx *heatmap_rows(const fp_agg_result *agg, const char *gpu, const char **apps,
+                               size_t *na, double *clk, size_t *nc, double *base, double *bf)
+{
+    fp_keyidx *cells = fp_keyidx_new(64), *seen = fp_keyidx_new(64);
+    int ok = cells && seen;
+    for (size_t i = 0; ok && i < agg->nrows; i++) {
+        const fp_agg_row *r = &agg->rows[i];
+        if (strcmp(r->gpu, gpu) || !usable(r))
+            continue;
+        long a = fp_keyidx_get(seen, "", r->app, NAN);
+        if (a < 0) {
+            ok = fp_keyidx_add(seen, "", r->app, NAN, *na) == 0;
+            a = (long)*na;
+            apps[(*na)++] = r->app;
+            bf[a] = -1;
+        }
+        if (r->freq_mhz > bf[a]) {
+            bf[a] = r->freq_mhz;
+            base[a] = r->energy_j;
+        }
+        if (fp_keyidx_get(seen, "", "", r->freq_mhz) < 0) {
+            ok = ok && fp_keyidx_add(seen, "", "", r->freq_mhz, *nc) == 0;
+            clk[(*nc)++] = r->freq_mhz;
+        }
+        ok = ok && fp_keyidx_add(cells, gpu, r->app, r->freq_mhz, i) == 0;
+    }
+    fp_keyidx_free(seen);
+    if (!ok) {
+        fp_keyidx_free(cells);
+        return NULL;
+    }
+    return cells;
+}
+
+/* The energy of the last usable row of (gpu, app) at clock f; 0 when there is none. */
+static int heatmap_cell(const fp_keyidx *cells, const fp_agg_result *agg, const char *gpu,
+                        const char *app, double f, double *energy_j)
+{
+    fp_keyidx_iter it;
+    size_t i;
+    int found = 0;
+    fp_keyidx_find(cells, gpu, app, f, &it);
+    while (fp_keyidx_next(&it, &i)) {
+        *energy_j = agg->rows[i].energy_j;
+        found = 1;
+    }
+    return found;
 }
 
 fp_status fp_plot_heatmap(const fp_agg_result *agg, const fp_plot_opts *o, fp_figure *out,
@@ -595,31 +710,20 @@ fp_status fp_plot_heatmap(const fp_agg_result *agg, const fp_plot_opts *o, fp_fi
     if (!gpu)
         return fp_error_set(err, FP_ERR_INVALID, "no aggregated rows");
     const char **apps = calloc(agg->nrows + 1, sizeof *apps);
-    double *clk = calloc(agg->nrows + 1, sizeof *clk);
-    if (!apps || !clk) {
+    double *clk = calloc(3 * (agg->nrows + 1), sizeof *clk), *base = clk + agg->nrows + 1,
+           *bf = base + agg->nrows + 1;
+    fp_keyidx *cells = NULL;
+    size_t na = 0, nc = 0;
+    /* The usable rows of gpu by (app, clock), for the cells below. */
+    if (!apps || !clk || !(cells = heatmap_rows(agg, gpu, apps, &na, clk, &nc, base, bf))) {
         free(apps);
         free(clk);
         return fp_error_set(err, FP_ERR_NOMEM, "out of memory");
     }
-    size_t na = 0, nc = 0;
-    for (size_t i = 0; i < agg->nrows; i++) {
-        const fp_agg_row *r = &agg->rows[i];
-        if (strcmp(r->gpu, gpu) || !usable(r))
-            continue;
-        int seen = 0;
-        for (size_t k = 0; k < na && !seen; k++)
-            seen = strcmp(apps[k], r->app) == 0;
-        if (!seen)
-            apps[na++] = r->app;
-        seen = 0;
-        for (size_t k = 0; k < nc && !seen; k++)
-            seen = fabs(clk[k] - r->freq_mhz) < 0.5;
-        if (!seen)
-            clk[nc++] = r->freq_mhz;
-    }
     if (na == 0) {
         free(apps);
         free(clk);
+        fp_keyidx_free(cells);
         return fp_error_set(err, FP_ERR_INVALID, "no aggregated rows with runs for gpu %s", gpu);
     }
     qsort(clk, nc, sizeof *clk, cmp_double);
@@ -644,22 +748,12 @@ fp_status fp_plot_heatmap(const fp_agg_result *agg, const fp_plot_opts *o, fp_fi
     for (size_t a = 0; ok && a < na; a++) {
         p->hm_rowlab[a] = strdup(apps[a]);
         ok = p->hm_rowlab[a] != NULL;
-        double base = NAN, bf = -1;
-        for (size_t i = 0; i < agg->nrows; i++) {
-            const fp_agg_row *r = &agg->rows[i];
-            if (!strcmp(r->gpu, gpu) && !strcmp(r->app, apps[a]) && usable(r) && r->freq_mhz > bf) {
-                bf = r->freq_mhz;
-                base = r->energy_j;
-            }
-        }
         for (size_t c = 0; c < nc; c++) {
-            double v = NAN;
-            for (size_t i = 0; i < agg->nrows; i++) {
-                const fp_agg_row *r = &agg->rows[i];
-                if (!strcmp(r->gpu, gpu) && !strcmp(r->app, apps[a]) && usable(r) &&
-                    fabs(r->freq_mhz - clk[c]) < 0.5)
-                    v = r->energy_j / base;
-            }
+            double v;
+            if (heatmap_cell(cells, agg, gpu, apps[a], clk[c], &v))
+                v /= base[a];
+            else
+                v = NAN;
             p->hm[a * nc + c] = v;
         }
     }
@@ -667,6 +761,7 @@ fp_status fp_plot_heatmap(const fp_agg_result *agg, const fp_plot_opts *o, fp_fi
         memcpy(p->hm_colx, clk, nc * sizeof *clk);
     free(apps);
     free(clk);
+    fp_keyidx_free(cells);
     return ok ? FP_OK : oom(out, err);
 }
 

@@ -14,7 +14,9 @@
 #include "freqpilot/aie_results.h"
 #include "freqpilot/optimize.h"
 #include "freqpilot/plot.h"
+#include "report/report_int.h"
 #include "util/input.h"
+#include "util/json_stream.h"
 #include "util/output.h"
 #include "util/utf8.h"
 
@@ -73,61 +75,70 @@ static void jstr(json_t *o, const char *k, char *dst, size_t n)
     }
 }
 
+typedef struct read_ctx {
+    const char *path;
+    void *out;
+    fp_error *err;
+} read_ctx;
+
+static fp_status recs_member(void *ctx, const char *key, json_t *v)
+{
+    read_ctx *x = ctx;
+    fp_rec_list *out = x->out;
+    if (!strcmp(key, "baseline") && json_is_string(v))
+        fp_utf8_copy(out->baseline, sizeof out->baseline, json_string_value(v),
+                     json_string_length(v));
+    else if (!strcmp(key, "simulated"))
+        out->simulated |= json_is_true(v);
+    return FP_OK;
+}
+
+static fp_status recs_elem(void *ctx, size_t i, json_t *o)
+{
+    read_ctx *x = ctx;
+    fp_rec r;
+    fp_rec_init(&r);
+    jstr(o, "gpu", r.gpu, sizeof r.gpu);
+    jstr(o, "app", r.app, sizeof r.app);
+    jstr(o, "objective", r.objective, sizeof r.objective);
+    r.max_slowdown = jnum(o, "max_slowdown");
+    r.freq_mhz = jnum(o, "freq_mhz");
+    r.baseline_mhz = jnum(o, "baseline_mhz");
+    r.time_s = jnum(o, "time_s");
+    r.energy_j = jnum(o, "energy_j");
+    r.power_w = jnum(o, "power_w");
+    r.energy_saving = jnum(o, "energy_saving");
+    r.energy_saving_lo = jnum(o, "energy_saving_lo");
+    r.energy_saving_hi = jnum(o, "energy_saving_hi");
+    r.slowdown = jnum(o, "slowdown");
+    r.slowdown_lo = jnum(o, "slowdown_lo");
+    r.slowdown_hi = jnum(o, "slowdown_hi");
+    json_t *fe = json_object_get(o, "feasible");
+    r.feasible = fe ? json_is_true(fe) : 1;
+    jstr(o, "flags", r.flags, sizeof r.flags);
+    jstr(o, "verdict", r.verdict, sizeof r.verdict);
+    jstr(o, "verdict_reason", r.verdict_reason, sizeof r.verdict_reason);
+    jstr(o, "category", r.category, sizeof r.category);
+    if (!r.gpu[0] || !r.app[0])
+        return fp_error_at(x->err, FP_ERR_FORMAT, x->path, 0, "results[%zu]: expected gpu and app",
+                           i);
+    if (isfinite(r.freq_mhz) && !(r.freq_mhz > 0 && r.freq_mhz <= 10000))
+        return fp_error_at(x->err, FP_ERR_PARSE, x->path, 0,
+                           "results[%zu]: freq_mhz %.10g is impossible (expected 1..10000 MHz)", i,
+                           r.freq_mhz);
+    return fp_rec_list_push(x->out, &r, x->err);
+}
+
+/* One recommendation at a time (util/json_stream.h): a fleet's file has hundreds of
+ * thousands. */
 fp_status fp_recs_read_json(const char *path, fp_rec_list *out, fp_error *err)
 {
-    json_t *root = fp_json_load_input(path, 0, err);
-    if (!root)
-        return err ? err->code : FP_ERR_PARSE;
-    json_t *res = json_object_get(root, "results");
-    if (!json_is_array(res)) {
-        json_decref(root);
-        return fp_error_at(err, FP_ERR_FORMAT, path, 0,
-                           "expected an object with a \"results\" array (freqpilot optimize)");
-    }
-    jstr(root, "baseline", out->baseline, sizeof out->baseline);
-    out->simulated |= json_is_true(json_object_get(root, "simulated"));
-    size_t i;
-    json_t *o;
-    fp_status st = FP_OK;
-    json_array_foreach(res, i, o)
-    {
-        fp_rec r;
-        fp_rec_init(&r);
-        jstr(o, "gpu", r.gpu, sizeof r.gpu);
-        jstr(o, "app", r.app, sizeof r.app);
-        jstr(o, "objective", r.objective, sizeof r.objective);
-        r.max_slowdown = jnum(o, "max_slowdown");
-        r.freq_mhz = jnum(o, "freq_mhz");
-        r.baseline_mhz = jnum(o, "baseline_mhz");
-        r.time_s = jnum(o, "time_s");
-        r.energy_j = jnum(o, "energy_j");
-        r.power_w = jnum(o, "power_w");
-        r.energy_saving = jnum(o, "energy_saving");
-        r.energy_saving_lo = jnum(o, "energy_saving_lo");
-        r.energy_saving_hi = jnum(o, "energy_saving_hi");
-        r.slowdown = jnum(o, "slowdown");
-        r.slowdown_lo = jnum(o, "slowdown_lo");
-        r.slowdown_hi = jnum(o, "slowdown_hi");
-        json_t *fe = json_object_get(o, "feasible");
-        r.feasible = fe ? json_is_true(fe) : 1;
-        jstr(o, "flags", r.flags, sizeof r.flags);
-        jstr(o, "verdict", r.verdict, sizeof r.verdict);
-        jstr(o, "verdict_reason", r.verdict_reason, sizeof r.verdict_reason);
-        jstr(o, "category", r.category, sizeof r.category);
-        if (!r.gpu[0] || !r.app[0]) {
-            st = fp_error_at(err, FP_ERR_FORMAT, path, 0, "results[%zu]: expected gpu and app", i);
-            break;
-        }
-        if (isfinite(r.freq_mhz) && !(r.freq_mhz > 0 && r.freq_mhz <= 10000)) {
-            st = fp_error_at(err, FP_ERR_PARSE, path, 0,
-                             "results[%zu]: freq_mhz %.10g is impossible (expected 1..10000 MHz)",
-                             i, r.freq_mhz);
-            break;
-        }
-        if ((st = fp_rec_list_push(out, &r, err)))
-            break;
-    }
-    json_decref(root);
+    read_ctx x = {path, out, err};
+    int have = 0;
+    fp_status st = fp_json_read_stream(path, "results", recs_member, recs_elem, &x, &have, err);
+    if (!st && !have)
+        st = fp_error_at(err, FP_ERR_FORMAT, path, 0,
+                         "expected an object with a \"results\" array (freqpilot optimize)");
     return st;
 }
 
@@ -136,16 +147,19 @@ const fp_rec *fp_recs_find(const fp_rec_list *l, const char *gpu, const char *ap
 {
     if (!l)
         return NULL;
-    for (size_t i = 0; i < l->len; i++) {
-        const fp_rec *r = &l->items[i];
-        if (strcmp(r->gpu, gpu) || strcmp(r->app, app) || strcmp(r->objective, objective))
-            continue;
-        int a = isfinite(r->max_slowdown), b = isfinite(max_slowdown);
-        if (a != b || (a && fabs(r->max_slowdown - max_slowdown) > 1e-9))
-            continue;
-        return r;
-    }
+    for (size_t i = 0; i < l->len; i++)
+        if (fp_rec_is(&l->items[i], gpu, app, objective, max_slowdown))
+            return &l->items[i];
     return NULL;
+}
+
+int fp_rec_is(const fp_rec *r, const char *gpu, const char *app, const char *objective,
+              double max_slowdown)
+{
+    if (strcmp(r->gpu, gpu) || strcmp(r->app, app) || strcmp(r->objective, objective))
+        return 0;
+    int a = isfinite(r->max_slowdown), b = isfinite(max_slowdown);
+    return a == b && !(a && fabs(r->max_slowdown - max_slowdown) > 1e-9);
 }
 
 /* ---- validation results ---- */
@@ -156,71 +170,77 @@ void fp_val_list_free(fp_val_list *l)
     memset(l, 0, sizeof *l);
 }
 
+static fp_status vals_member(void *ctx, const char *key, json_t *v)
+{
+    read_ctx *x = ctx;
+    fp_val_list *out = x->out;
+    if (!strcmp(key, "simulated"))
+        out->simulated |= json_is_true(v);
+    return FP_OK;
+}
+
+static fp_status vals_elem(void *ctx, size_t i, json_t *o)
+{
+    read_ctx *x = ctx;
+    fp_val_list *out = x->out;
+    if (out->len >= out->cap) {
+        size_t cap = out->len > 32 ? 2 * out->len : 64;
+        fp_val *p = realloc(out->items, cap * sizeof *p);
+        if (!p)
+            return fp_error_set(x->err, FP_ERR_NOMEM, "out of memory");
+        out->items = p;
+        out->cap = cap;
+    }
+    fp_val *v = &out->items[out->len];
+    memset(v, 0, sizeof *v);
+    jstr(o, "gpu", v->gpu, sizeof v->gpu);
+    jstr(o, "app", v->app, sizeof v->app);
+    jstr(o, "objective", v->objective, sizeof v->objective);
+    v->max_slowdown = jnum(o, "max_slowdown");
+    v->freq_mhz = jnum(o, "freq_mhz");
+    v->baseline_mhz = jnum(o, "baseline_mhz");
+    jstr(o, "verdict", v->verdict, sizeof v->verdict);
+    jstr(o, "verdict_reason", v->verdict_reason, sizeof v->verdict_reason);
+    jstr(o, "status", v->status, sizeof v->status);
+    json_t *checks = json_object_get(o, "checks");
+    const char *name;
+    json_t *c;
+    size_t off = 0;
+    json_object_foreach(checks, name, c)
+    {
+        const char *st = json_string_value(json_object_get(c, "status"));
+        const char *det = json_string_value(json_object_get(c, "detail"));
+        if (st && v->nchecks < FP_VAL_MAX_CHECKS) {
+            fp_val_check *vc = &v->checks[v->nchecks++];
+            fp_utf8_copy(vc->name, sizeof vc->name, name, strlen(name));
+            fp_utf8_copy(vc->status, sizeof vc->status, st, strlen(st));
+            fp_utf8_copy(vc->detail, sizeof vc->detail, det ? det : "", det ? strlen(det) : 0);
+        }
+        if (!st || (strcmp(st, "fail") && strcmp(st, "warn")) || off >= sizeof v->notes)
+            continue;
+        int w = snprintf(v->notes + off, sizeof v->notes - off, "%s%s (%s): %s", off ? "; " : "",
+                         name, st, det ? det : "");
+        if (w > 0)
+            off += (size_t)w;
+    }
+    if (!v->gpu[0] || !v->app[0])
+        return fp_error_at(x->err, FP_ERR_FORMAT, x->path, 0,
+                           "validations[%zu]: expected gpu and app", i);
+    out->len++;
+    return FP_OK;
+}
+
+/* One validation at a time (util/json_stream.h). */
 fp_status fp_vals_read_json(const char *path, fp_val_list *out, fp_error *err)
 {
-    json_t *root = fp_json_load_input(path, 0, err);
-    if (!root)
-        return err ? err->code : FP_ERR_PARSE;
-    json_t *arr = json_object_get(root, "validations");
-    if (!json_is_array(arr)) {
-        json_decref(root);
-        return fp_error_at(err, FP_ERR_FORMAT, path, 0,
-                           "expected an object with a \"validations\" array (freqpilot "
-                           "validate)");
-    }
-    out->simulated |= json_is_true(json_object_get(root, "simulated"));
-    size_t n = json_array_size(arr);
-    fp_val *p = realloc(out->items, (out->len + n + 1) * sizeof *p);
-    if (!p) {
-        json_decref(root);
-        return fp_error_set(err, FP_ERR_NOMEM, "out of memory");
-    }
-    out->items = p;
-    size_t i;
-    json_t *o;
-    json_array_foreach(arr, i, o)
-    {
-        fp_val *v = &out->items[out->len];
-        memset(v, 0, sizeof *v);
-        jstr(o, "gpu", v->gpu, sizeof v->gpu);
-        jstr(o, "app", v->app, sizeof v->app);
-        jstr(o, "objective", v->objective, sizeof v->objective);
-        v->max_slowdown = jnum(o, "max_slowdown");
-        v->freq_mhz = jnum(o, "freq_mhz");
-        v->baseline_mhz = jnum(o, "baseline_mhz");
-        jstr(o, "verdict", v->verdict, sizeof v->verdict);
-        jstr(o, "verdict_reason", v->verdict_reason, sizeof v->verdict_reason);
-        jstr(o, "status", v->status, sizeof v->status);
-        json_t *checks = json_object_get(o, "checks");
-        const char *name;
-        json_t *c;
-        size_t off = 0;
-        json_object_foreach(checks, name, c)
-        {
-            const char *st = json_string_value(json_object_get(c, "status"));
-            const char *det = json_string_value(json_object_get(c, "detail"));
-            if (st && v->nchecks < FP_VAL_MAX_CHECKS) {
-                fp_val_check *vc = &v->checks[v->nchecks++];
-                fp_utf8_copy(vc->name, sizeof vc->name, name, strlen(name));
-                fp_utf8_copy(vc->status, sizeof vc->status, st, strlen(st));
-                fp_utf8_copy(vc->detail, sizeof vc->detail, det ? det : "", det ? strlen(det) : 0);
-            }
-            if (!st || (strcmp(st, "fail") && strcmp(st, "warn")) || off >= sizeof v->notes)
-                continue;
-            int w = snprintf(v->notes + off, sizeof v->notes - off, "%s%s (%s): %s",
-                             off ? "; " : "", name, st, det ? det : "");
-            if (w > 0)
-                off += (size_t)w;
-        }
-        if (!v->gpu[0] || !v->app[0]) {
-            json_decref(root);
-            return fp_error_at(err, FP_ERR_FORMAT, path, 0,
-                               "validations[%zu]: expected gpu and app", i);
-        }
-        out->len++;
-    }
-    json_decref(root);
-    return FP_OK;
+    read_ctx x = {path, out, err};
+    int have = 0;
+    fp_status st = fp_json_read_stream(path, "validations", vals_member, vals_elem, &x, &have, err);
+    if (!st && !have)
+        st = fp_error_at(err, FP_ERR_FORMAT, path, 0,
+                         "expected an object with a \"validations\" array (freqpilot "
+                         "validate)");
+    return st;
 }
 
 /* ---- recommendations from the optimize library ---- */
@@ -360,63 +380,52 @@ static double *alloc_nan(size_t n)
 
 /* {"format": "freqpilot-model-curves", "curves": [{gpu, app, clock_bound, note, points: [...],
  * measured: [...]}]} (docs/model.md §6). */
-static fp_status read_curves(const char *path, json_t *curves, fp_model_set *out, fp_error *err)
+static fp_status read_curve(const char *path, size_t i, json_t *o, fp_model_curve *c, fp_error *err)
 {
-    size_t n = json_array_size(curves);
-    out->items = calloc(n ? n : 1, sizeof *out->items);
-    if (!out->items)
-        return fp_error_set(err, FP_ERR_NOMEM, "out of memory");
-    out->len = n;
-    size_t i;
-    json_t *o;
-    json_array_foreach(curves, i, o)
-    {
-        fp_model_curve *c = &out->items[i];
-        if (!json_is_object(o))
-            return fp_error_at(err, FP_ERR_FORMAT, path, 0, "curves[%zu]: expected an object", i);
-        jstr(o, "gpu", c->gpu, sizeof c->gpu);
-        jstr(o, "app", c->app, sizeof c->app);
-        jstr(o, "note", c->note, sizeof c->note);
-        json_t *cb = json_object_get(o, "clock_bound");
-        c->clock_bound = cb ? json_is_true(cb) : 1;
-        if (!c->gpu[0] || !c->app[0])
-            return fp_error_at(err, FP_ERR_FORMAT, path, 0, "curves[%zu]: expected gpu and app", i);
-        json_t *pts = json_object_get(o, "points"), *meas = json_object_get(o, "measured");
-        if (!json_is_array(pts) || (meas && !json_is_null(meas) && !json_is_array(meas)))
-            return fp_error_at(err, FP_ERR_FORMAT, path, 0,
-                               "curves[%zu]: expected a \"points\" array (and \"measured\" as an "
-                               "array)",
-                               i);
-        c->n = json_array_size(pts);
-        double **cols[7] = {&c->freq_mhz, &c->power_w,   &c->power_w_lo, &c->power_w_hi,
-                            &c->time_s,   &c->time_s_lo, &c->time_s_hi};
-        static const char *const keys[7] = {"freq_mhz", "power_w",   "power_w_lo", "power_w_hi",
-                                            "time_s",   "time_s_lo", "time_s_hi"};
-        for (int k = 0; k < 7; k++)
-            if (!(*cols[k] = alloc_nan(c->n)))
-                return fp_error_set(err, FP_ERR_NOMEM, "out of memory");
-        size_t j;
-        json_t *p;
-        json_array_foreach(pts, j, p)
-        {
-            for (int k = 0; k < 7; k++)
-                (*cols[k])[j] = jnum(p, keys[k]);
-            if (!isfinite(c->freq_mhz[j]))
-                return fp_error_at(err, FP_ERR_FORMAT, path, 0,
-                                   "curves[%zu].points[%zu]: expected a number freq_mhz", i, j);
-            if (!c->clock_bound) /* no time prediction, whatever the file holds */
-                c->time_s[j] = c->time_s_lo[j] = c->time_s_hi[j] = NAN;
-        }
-        c->n_meas = json_is_array(meas) ? json_array_size(meas) : 0;
-        if (!(c->meas_freq_mhz = alloc_nan(c->n_meas)) ||
-            !(c->meas_power_w = alloc_nan(c->n_meas)) || !(c->meas_time_s = alloc_nan(c->n_meas)))
+    if (!json_is_object(o))
+        return fp_error_at(err, FP_ERR_FORMAT, path, 0, "curves[%zu]: expected an object", i);
+    jstr(o, "gpu", c->gpu, sizeof c->gpu);
+    jstr(o, "app", c->app, sizeof c->app);
+    jstr(o, "note", c->note, sizeof c->note);
+    json_t *cb = json_object_get(o, "clock_bound");
+    c->clock_bound = cb ? json_is_true(cb) : 1;
+    if (!c->gpu[0] || !c->app[0])
+        return fp_error_at(err, FP_ERR_FORMAT, path, 0, "curves[%zu]: expected gpu and app", i);
+    json_t *pts = json_object_get(o, "points"), *meas = json_object_get(o, "measured");
+    if (!json_is_array(pts) || (meas && !json_is_null(meas) && !json_is_array(meas)))
+        return fp_error_at(err, FP_ERR_FORMAT, path, 0,
+                           "curves[%zu]: expected a \"points\" array (and \"measured\" as an "
+                           "array)",
+                           i);
+    c->n = json_array_size(pts);
+    double **cols[7] = {&c->freq_mhz, &c->power_w,   &c->power_w_lo, &c->power_w_hi,
+                        &c->time_s,   &c->time_s_lo, &c->time_s_hi};
+    static const char *const keys[7] = {"freq_mhz", "power_w",   "power_w_lo", "power_w_hi",
+                                        "time_s",   "time_s_lo", "time_s_hi"};
+    for (int k = 0; k < 7; k++)
+        if (!(*cols[k] = alloc_nan(c->n)))
             return fp_error_set(err, FP_ERR_NOMEM, "out of memory");
-        for (j = 0; j < c->n_meas; j++) {
-            p = json_array_get(meas, j);
-            c->meas_freq_mhz[j] = jnum(p, "freq_mhz");
-            c->meas_power_w[j] = jnum(p, "power_w");
-            c->meas_time_s[j] = jnum(p, "time_s");
-        }
+    size_t j;
+    json_t *p;
+    json_array_foreach(pts, j, p)
+    {
+        for (int k = 0; k < 7; k++)
+            (*cols[k])[j] = jnum(p, keys[k]);
+        if (!isfinite(c->freq_mhz[j]))
+            return fp_error_at(err, FP_ERR_FORMAT, path, 0,
+                               "curves[%zu].points[%zu]: expected a number freq_mhz", i, j);
+        if (!c->clock_bound) /* no time prediction, whatever the file holds */
+            c->time_s[j] = c->time_s_lo[j] = c->time_s_hi[j] = NAN;
+    }
+    c->n_meas = json_is_array(meas) ? json_array_size(meas) : 0;
+    if (!(c->meas_freq_mhz = alloc_nan(c->n_meas)) || !(c->meas_power_w = alloc_nan(c->n_meas)) ||
+        !(c->meas_time_s = alloc_nan(c->n_meas)))
+        return fp_error_set(err, FP_ERR_NOMEM, "out of memory");
+    for (j = 0; j < c->n_meas; j++) {
+        p = json_array_get(meas, j);
+        c->meas_freq_mhz[j] = jnum(p, "freq_mhz");
+        c->meas_power_w[j] = jnum(p, "power_w");
+        c->meas_time_s[j] = jnum(p, "time_s");
     }
     return FP_OK;
 }
@@ -485,27 +494,91 @@ static int is_model_params_json(json_t *root)
            !json_is_array(json_object_get(root, "models"));
 }
 
+/* The curves one at a time (util/json_stream.h); the other members kept to classify the file. */
+typedef struct model_read {
+    const char *path;
+    fp_model_set *out;
+    size_t cap;
+    json_t *members; /* every member but "curves" */
+    int skipped;     /* curves met before a "format" saying they are model curves */
+    fp_error *err;
+} model_read;
+
+static int is_curves_format(json_t *members)
+{
+    json_t *f = json_object_get(members, "format");
+    return json_is_string(f) && !strcmp(json_string_value(f), "freqpilot-model-curves");
+}
+
+static fp_status model_member(void *ctx, const char *key, json_t *v)
+{
+    model_read *x = ctx;
+    return json_object_set(x->members, key, v) ? fp_error_set(x->err, FP_ERR_NOMEM, "out of memory")
+                                               : FP_OK;
+}
+
+static fp_status model_curve(void *ctx, size_t i, json_t *o)
+{
+    model_read *x = ctx;
+    fp_model_set *out = x->out;
+    if (!is_curves_format(x->members)) { /* a model.json's "curves" are not these */
+        x->skipped = 1;
+        return FP_OK;
+    }
+    if (out->len == x->cap) {
+        size_t cap = x->cap ? 2 * x->cap : 16;
+        fp_model_curve *p = realloc(out->items, cap * sizeof *p);
+        if (!p)
+            return fp_error_set(x->err, FP_ERR_NOMEM, "out of memory");
+        out->items = p;
+        x->cap = cap;
+    }
+    fp_model_curve *c = &out->items[out->len++];
+    memset(c, 0, sizeof *c);
+    return read_curve(x->path, i, o, c, x->err);
+}
+
 fp_status fp_model_read_json(const char *path, fp_model_set *out, fp_error *err)
 {
     memset(out, 0, sizeof *out);
-    json_t *root = fp_json_load_input(path, 0, err);
-    if (!root)
-        return err ? err->code : FP_ERR_PARSE;
-    fp_status st;
-    json_t *models = json_object_get(root, "models");
-    if (is_curves_json(root))
-        st = read_curves(path, json_object_get(root, "curves"), out, err);
-    else if (json_is_array(models))
-        st = read_models(path, models, out, err);
-    else if (is_model_params_json(root))
-        st = fp_error_at(err, FP_ERR_FORMAT, path, 0,
-                         "this is a model.json (fitted parameters); the report reads the "
-                         "curves: freqpilot model fit DATA -o model.json --curves curves.json");
-    else
-        st = fp_error_at(err, FP_ERR_FORMAT, path, 0,
-                         "expected {\"format\": \"freqpilot-model-curves\", \"curves\": [...]} "
-                         "(freqpilot model fit|predict --curves FILE)");
-    json_decref(root);
+    model_read x = {path, out, 0, json_object(), 0, err};
+    int have_curves = 0;
+    if (!x.members)
+        return fp_error_set(err, FP_ERR_NOMEM, "out of memory");
+    fp_status st =
+        fp_json_read_stream(path, "curves", model_member, model_curve, &x, &have_curves, err);
+    json_t *f = json_object_get(x.members, "format"),
+           *models = json_object_get(x.members, "models");
+    int curves_format = is_curves_format(x.members);
+    if (!st && have_curves && curves_format && x.skipped) {
+        /* "format" came after the curves: read the whole file. */
+        fp_model_set_free(out);
+        memset(out, 0, sizeof *out);
+        json_t *root = fp_json_load_input(path, 0, err);
+        json_t *cs = root ? json_object_get(root, "curves") : NULL;
+        size_t i, n = json_array_size(cs);
+        if (!root)
+            st = err ? err->code : FP_ERR_PARSE;
+        else if (!(out->items = calloc(n ? n : 1, sizeof *out->items)))
+            st = fp_error_set(err, FP_ERR_NOMEM, "out of memory");
+        for (i = 0; !st && i < n; i++, out->len++)
+            st = read_curve(path, i, json_array_get(cs, i), &out->items[i], err);
+        json_decref(root);
+    } else if (!st && !(have_curves && curves_format)) {
+        fp_model_set_free(out);
+        memset(out, 0, sizeof *out);
+        if (json_is_array(models))
+            st = read_models(path, models, out, err);
+        else if (json_is_string(f) && !strcmp(json_string_value(f), "freqpilot-model"))
+            st = fp_error_at(err, FP_ERR_FORMAT, path, 0,
+                             "this is a model.json (fitted parameters); the report reads the "
+                             "curves: freqpilot model fit DATA -o model.json --curves curves.json");
+        else
+            st = fp_error_at(err, FP_ERR_FORMAT, path, 0,
+                             "expected {\"format\": \"freqpilot-model-curves\", \"curves\": "
+                             "[...]} (freqpilot model fit|predict --curves FILE)");
+    }
+    json_decref(x.members);
     if (st)
         fp_model_set_free(out);
     return st;

@@ -274,12 +274,14 @@ fp_status fp_report_write_html(const fp_report_input *in, const char *path, fp_e
     fp_sbuf_printf(&b, "<h1>");
     esc(&b, title);
     fp_sbuf_printf(&b, "</h1>\n<p class=\"muted meta\">");
-    size_t first[1024];
-    size_t np = fp_report_pairs(in->agg, first, 1024);
-    const char *gpus[64];
-    size_t ng = fp_report_gpus(in->agg, gpus, 64);
-    fp_sbuf_printf(&b, "%zu GPU(s), %zu (GPU, app) pairs, %zu clock rows, %zu dropped runs.", ng,
-                   np, in->agg->nrows, in->agg->dropped.len);
+    size_t first[FP_REPORT_PAIRS_MAX], ng_all, np_all;
+    size_t np = fp_report_pairs(in->agg, first, FP_REPORT_PAIRS_MAX);
+    const char *gpus[FP_REPORT_GPUS_MAX];
+    size_t ng = fp_report_gpus(in->agg, gpus, FP_REPORT_GPUS_MAX);
+    fp_report_counts(in->agg, &ng_all, &np_all);
+    fp_sbuf_printf(&b, "%zu GPU(s), %zu (GPU, app) pairs, %zu clock rows, %zu dropped runs.",
+                   ng_all > ng ? ng_all : ng, np_all > np ? np_all : np, in->agg->nrows,
+                   in->agg->dropped.len);
     if (in->generated_utc)
         fp_sbuf_printf(&b, " Generated %s.", in->generated_utc);
     fp_sbuf_printf(&b,
@@ -313,6 +315,13 @@ fp_status fp_report_write_html(const fp_report_input *in, const char *path, fp_e
         figure(&b, &f, fp_plot_heatmap(in->agg, &po, &f, NULL), 5.0);
     }
     fp_sbuf_printf(&b, "</div>\n");
+    char left_out[400];
+    fp_report_figures_left_out(left_out, sizeof left_out, np, np_all, ng, ng_all);
+    if (left_out[0]) {
+        fp_sbuf_printf(&b, "<p class=\"muted\">");
+        esc(&b, left_out);
+        fp_sbuf_printf(&b, "</p>\n");
+    }
     for (size_t i = 0; i < np; i++) {
         const fp_agg_row *r = &in->agg->rows[first[i]];
         po.gpu = r->gpu;

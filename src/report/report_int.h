@@ -12,6 +12,14 @@
 size_t fp_report_pairs(const fp_agg_result *agg, size_t *first_row, size_t cap);
 /* Distinct GPUs of the aggregated rows in row order. */
 size_t fp_report_gpus(const fp_agg_result *agg, const char **gpus, size_t cap);
+/* How many GPUs and (gpu, app) pairs the rows hold in all (0 and 0 when out of memory). */
+void fp_report_counts(const fp_agg_result *agg, size_t *ngpus, size_t *npairs);
+/* The sentence a report shows when it drew the figures of fewer pairs or GPUs than it has. */
+void fp_report_figures_left_out(char *buf, size_t n, size_t drawn_pairs, size_t npairs,
+                                size_t drawn_gpus, size_t ngpus);
+/* 1 when r is the recommendation for (gpu, app, objective, budget) (fp_recs_find's test). */
+int fp_rec_is(const fp_rec *r, const char *gpu, const char *app, const char *objective,
+              double max_slowdown);
 /* A slowdown budget as the report shows it: "5 %" or "none" (NAN). */
 void fp_report_budget(char *buf, size_t n, double max_slowdown);
 /* "67.25 USD" (whole units from 100 up), "-" when not finite. */

@@ -439,10 +439,8 @@ static void front(fp_pdf_doc *d)
              "GPU, not from hardware.",
              BODY_FS, 1);
     char buf[512];
-    size_t first[1024];
-    size_t np = fp_report_pairs(in->agg, first, 1024);
-    const char *gpus[64];
-    size_t ng = fp_report_gpus(in->agg, gpus, 64);
+    size_t ng, np;
+    fp_report_counts(in->agg, &ng, &np);
     snprintf(buf, sizeof buf,
              "%zu GPU(s), %zu (GPU, app) pairs, %zu clock rows, %zu dropped runs, %zu "
              "findings.%s%s",
@@ -662,16 +660,21 @@ static void body(fp_pdf_doc *d)
         draw_fig(d, &f, fp_plot_savings(in->recs, &po, &f, NULL), fw, 4.3);
         draw_fig(d, &f, fp_plot_optima(in->agg, in->recs, &po, &f, NULL), fw, 0);
     }
-    const char *gpus[64];
-    size_t ng = fp_report_gpus(in->agg, gpus, 64);
+    const char *gpus[FP_REPORT_GPUS_MAX];
+    size_t ng = fp_report_gpus(in->agg, gpus, FP_REPORT_GPUS_MAX), ng_all, np_all;
+    size_t first[FP_REPORT_PAIRS_MAX];
+    size_t np = fp_report_pairs(in->agg, first, FP_REPORT_PAIRS_MAX);
+    fp_report_counts(in->agg, &ng_all, &np_all);
     new_page(d);
     heading(d, "Energy per app and clock", 14);
+    char left_out[400];
+    fp_report_figures_left_out(left_out, sizeof left_out, np, np_all, ng, ng_all);
+    if (left_out[0])
+        para(d, left_out, BODY_FS, 0);
     for (size_t g = 0; g < ng; g++) {
         po.gpu = gpus[g];
         draw_fig(d, &f, fp_plot_heatmap(in->agg, &po, &f, NULL), fw, 2.8);
     }
-    size_t first[1024];
-    size_t np = fp_report_pairs(in->agg, first, 1024);
     for (size_t i = 0; i < np; i++) {
         const fp_agg_row *r = &in->agg->rows[first[i]];
         po.gpu = r->gpu;

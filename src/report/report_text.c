@@ -7,32 +7,62 @@
 
 #include "report/report_int.h"
 #include "freqpilot/optimize.h"
+#include "util/keyidx.h"
 
 size_t fp_report_pairs(const fp_agg_result *agg, size_t *first_row, size_t cap)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < agg->nrows; i++) {
-        int seen = 0;
-        for (size_t k = 0; k < n && !seen; k++)
-            seen = !strcmp(agg->rows[first_row[k]].gpu, agg->rows[i].gpu) &&
-                   !strcmp(agg->rows[first_row[k]].app, agg->rows[i].app);
-        if (!seen && n < cap)
-            first_row[n++] = i;
-    }
-    return n;
+    return fp_agg_pairs(agg->rows, agg->nrows, first_row, cap);
 }
 
 size_t fp_report_gpus(const fp_agg_result *agg, const char **gpus, size_t cap)
 {
     size_t n = 0;
-    for (size_t i = 0; i < agg->nrows; i++) {
+    fp_keyidx *idx = fp_keyidx_new(cap);
+    for (size_t i = 0; i < agg->nrows && n < cap; i++) {
+        const char *g = agg->rows[i].gpu;
         int seen = 0;
-        for (size_t k = 0; k < n && !seen; k++)
-            seen = !strcmp(gpus[k], agg->rows[i].gpu);
-        if (!seen && n < cap)
-            gpus[n++] = agg->rows[i].gpu;
+        if (idx) {
+            seen = fp_keyidx_get(idx, g, "", NAN) >= 0;
+            if (!seen && fp_keyidx_add(idx, g, "", NAN, n) < 0) {
+                fp_keyidx_free(idx); /* no memory: the scan below */
+                idx = NULL;
+            }
+        }
+        for (size_t k = 0; !idx && k < n && !seen; k++)
+            seen = !strcmp(gpus[k], g);
+        if (!seen)
+            gpus[n++] = g;
     }
+    fp_keyidx_free(idx);
     return n;
+}
+
+void fp_report_counts(const fp_agg_result *agg, size_t *ngpus, size_t *npairs)
+{
+    fp_agg_groups g;
+    *ngpus = *npairs = 0;
+    if (fp_agg_groups_build(agg->rows, agg->nrows, 0, &g, NULL) == FP_OK) {
+        *ngpus = g.ngroups;
+        fp_agg_groups_free(&g);
+    }
+    if (fp_agg_groups_build(agg->rows, agg->nrows, 1, &g, NULL) == FP_OK) {
+        *npairs = g.ngroups;
+        fp_agg_groups_free(&g);
+    }
+}
+
+void fp_report_figures_left_out(char *buf, size_t n, size_t drawn_pairs, size_t npairs,
+                                size_t drawn_gpus, size_t ngpus)
+{
+    buf[0] = '\0';
+    if (drawn_pairs >= npairs && drawn_gpus >= ngpus)
+        return;
+    snprintf(buf, n,
+             "Figures of the first %zu of %zu (GPU, app) pairs and heatmaps of the first %zu of "
+             "%zu GPUs are shown; `freqpilot plot sweep|pareto|heatmap DATA --gpu G --app A "
+             "-o FILE` draws any other.",
+             drawn_pairs < npairs ? drawn_pairs : npairs, npairs,
+             drawn_gpus < ngpus ? drawn_gpus : ngpus, ngpus);
 }
 
 void fp_report_pct_ci(char *buf, size_t n, double v, double lo, double hi)

@@ -632,7 +632,7 @@ fp_status fp_aie_results_load(const char *dir, const fp_load_options *opt, fp_ru
         char key[64], path[4096];
         double duration = NAN;
         int whole_s = 0;
-        fp_run run;
+        fp_run_buf rb;
         fp_metrics_options m;
         fp_error e;
         if (!fp_aie_parse_profile_name(ns.name[i], &an))
@@ -657,13 +657,13 @@ fp_status fp_aie_results_load(const char *dir, const fp_load_options *opt, fp_ru
         if (isnan(duration))
             fp_warn(diag, "%s: no timing for iteration %d in %s; window from the detector", path,
                     an.iter, found ? "its perf.csv" : "a perf.csv (none found)");
-        fp_run_init(&run);
-        snprintf(run.gpu, sizeof run.gpu, "%s", an.gpu);
-        app_key(an.app, run.app, sizeof run.app);
-        run.freq_mhz = an.freq_mhz;
-        run.repetition = an.iter + 1;
-        run.flags |= coarse(whole_s, duration);
-        fp_run_set_source(&run, path, 0);
+        fp_run_buf_init(&rb);
+        snprintf(rb.gpu, sizeof rb.gpu, "%s", an.gpu);
+        app_key(an.app, rb.app, sizeof rb.app);
+        rb.run.freq_mhz = an.freq_mhz;
+        rb.run.repetition = an.iter + 1;
+        rb.run.flags |= coarse(whole_s, duration);
+        fp_run_set_source(&rb, path, 0);
         metrics_opts(opt, an.freq_mhz, duration, &m);
         fp_error_clear(&e);
         {
@@ -671,7 +671,7 @@ fp_status fp_aie_results_load(const char *dir, const fp_load_options *opt, fp_ru
             other_gpu(path, an.gpu, other, sizeof other);
             if (other[0]) {
                 /* Name every reason: a mixed-up file is often corrupt as well. */
-                fp_run probe = run;
+                fp_run_buf probe = rb;
                 fp_error pe;
                 fp_error_clear(&pe);
                 int unreadable = fp_run_from_telemetry(path, FP_FMT_AUTO, &m, opt, &probe, &pe);
@@ -683,11 +683,11 @@ fp_status fp_aie_results_load(const char *dir, const fp_load_options *opt, fp_ru
                 continue;
             }
         }
-        if (fp_run_from_telemetry(path, FP_FMT_AUTO, &m, opt, &run, &e) != FP_OK) {
+        if (fp_run_from_telemetry(path, FP_FMT_AUTO, &m, opt, &rb, &e) != FP_OK) {
             fp_warn(diag, "skipped %s", e.msg);
             continue;
         }
-        if ((s = fp_run_list_push(out, &run, err)) != FP_OK)
+        if ((s = fp_run_list_push(out, &rb.run, err)) != FP_OK)
             break;
     }
     free(perfs);
@@ -703,16 +703,16 @@ fp_status fp_aie_results_load(const char *dir, const fp_load_options *opt, fp_ru
 }
 
 /* A run of the timing log, its profile found or not. */
-static void job_run(fp_run *run, const char *gpu, const char *app, const fp_aie_job_name *jn,
+static void job_run(fp_run_buf *b, const char *gpu, const char *app, const fp_aie_job_name *jn,
                     const char *path)
 {
-    fp_run_init(run);
-    snprintf(run->gpu, sizeof run->gpu, "%s", gpu);
-    snprintf(run->app, sizeof run->app, "%s", app);
-    run->freq_mhz = jn->freq_mhz;
-    run->run_index = jn->run_no;
-    run->repetition = jn->rep;
-    fp_run_set_source(run, path, 0);
+    fp_run_buf_init(b);
+    snprintf(b->gpu, sizeof b->gpu, "%s", gpu);
+    snprintf(b->app, sizeof b->app, "%s", app);
+    b->run.freq_mhz = jn->freq_mhz;
+    b->run.run_index = jn->run_no;
+    b->run.repetition = jn->rep;
+    fp_run_set_source(b, path, 0);
 }
 
 /* The failed / timeout flags of a timing row. */
@@ -765,7 +765,7 @@ fp_status fp_aie_job_load(const char *dir, const fp_load_options *opt, fp_run_li
         fp_aie_job_name jn;
         double duration = NAN;
         const fp_timing_row *row = NULL;
-        fp_run run;
+        fp_run_buf rb;
         fp_metrics_options m;
         fp_error e;
         if (!fp_aie_parse_job_profile(ns.name[i], &jn))
@@ -778,32 +778,32 @@ fp_status fp_aie_job_load(const char *dir, const fp_load_options *opt, fp_run_li
                 row = &rows[k];
                 used[k] = 1;
             }
-        job_run(&run, gpu, app, &jn, path);
+        job_run(&rb, gpu, app, &jn, path);
         if (row) {
             duration = row->duration_s;
             if (!isnan(row->freq_mhz) && fabs(row->freq_mhz - jn.freq_mhz) > 0.5)
                 fp_warn(diag,
                         "%s: timing_summary.log:%ld says %g MHz for run %s, the file name %g MHz",
                         path, row->line, row->freq_mhz, jn.run_id, jn.freq_mhz);
-            run.flags |= row_flags(row) | coarse(whole_s, duration);
+            rb.run.flags |= row_flags(row) | coarse(whole_s, duration);
         } else if (n_rows) {
             fp_warn(diag, "%s: run %s is not in timing_summary.log; window from the detector", path,
                     jn.run_id);
         }
         metrics_opts(opt, jn.freq_mhz, duration, &m);
         fp_error_clear(&e);
-        if (fp_run_from_telemetry(path, FP_FMT_AUTO, &m, opt, &run, &e) != FP_OK) {
-            if (run.flags & FP_FLAG_FAILED) {
+        if (fp_run_from_telemetry(path, FP_FMT_AUTO, &m, opt, &rb, &e) != FP_OK) {
+            if (rb.run.flags & FP_FLAG_FAILED) {
                 /* A failed run's broken profile: still dropped as failed, for its reason. */
-                job_run(&run, gpu, app, &jn, path);
-                run.flags |= row_flags(row);
-                s = fp_run_list_push(out, &run, err);
+                job_run(&rb, gpu, app, &jn, path);
+                rb.run.flags |= row_flags(row);
+                s = fp_run_list_push(out, &rb.run, err);
             } else {
                 fp_warn(diag, "skipped %s", e.msg);
             }
             continue;
         }
-        s = fp_run_list_push(out, &run, err);
+        s = fp_run_list_push(out, &rb.run, err);
     }
     /* Timing rows without a profile: a failed run is dropped for its reason; a successful one
      * must have left its telemetry. */
@@ -821,12 +821,12 @@ fp_status fp_aie_job_load(const char *dir, const fp_load_options *opt, fp_run_li
                             "missing: expected the telemetry of every successful run",
                             row->line, row->run_id, name);
         else if (fp_aie_parse_job_profile(name, &jn)) {
-            fp_run run;
+            fp_run_buf rb;
             snprintf(path, sizeof path, "%s/timing_summary.log", dir);
-            job_run(&run, gpu, app, &jn, path);
-            fp_run_set_source(&run, path, row->line); /* no profile: the row says why */
-            run.flags |= row_flags(row);
-            s = fp_run_list_push(out, &run, err);
+            job_run(&rb, gpu, app, &jn, path);
+            fp_run_set_source(&rb, path, row->line); /* no profile: the row says why */
+            rb.run.flags |= row_flags(row);
+            s = fp_run_list_push(out, &rb.run, err);
         }
     }
     free(used);

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -88,6 +89,71 @@ int fp_simd_level_set(int level);
 
 /* fp_tail_ones[16 + k] .. : a 16-byte load at fp_tail_ones + n has its last n bytes 0xFF. */
 extern const unsigned char fp_tail_ones[32];
+
+/*
+ * [p, e) when it is 1 to 8 digits and nothing else: 1 with *out the exact value, else 0. SWAR
+ * (eight digits in one 64-bit word); loads the 8 bytes at p, so the caller's buffer must be
+ * readable up to p + 8 (an fp_linebuf line is, through its padding).
+ */
+static inline __attribute__((always_inline)) int fp_parse_digits8(const char *p, const char *e,
+                                                                  double *out)
+{
+    size_t len = (size_t)(e - p);
+    if (len - 1 >= 8)
+        return 0;
+    uint64_t w;
+    memcpy(&w, p, 8);
+    /* The digits moved to the top of the word, '0's before them: "00001410". */
+    w = (w << ((8 - len) * 8)) | (len == 8 ? 0 : 0x3030303030303030ull >> (len * 8));
+    if (((w & 0xF0F0F0F0F0F0F0F0ull) | (((w + 0x0606060606060606ull) & 0xF0F0F0F0F0F0F0F0ull) >>
+                                        4)) != 0x3333333333333333ull)
+        return 0; /* not all digits */
+    w -= 0x3030303030303030ull;
+    w = w * 10 + (w >> 8); /* pairs */
+    w = (((w & 0x000000FF000000FFull) * (100 + (1000000ull << 32))) +
+         (((w >> 16) & 0x000000FF000000FFull) * (1 + (10000ull << 32)))) >>
+        32;
+    *out = (double)(uint32_t)w;
+    return 1;
+}
+
+/*
+ * [p, e) when it is "DIGITS" or "DIGITS.DIGITS", 1 to 8 digits on each side and 15 at most in
+ * all: 1 with *mant the digits as one exact integer and *nfrac the digits after the '.', else
+ * 0. The value is *mant / 10^*nfrac, as fp_parse_num computes it. Reads up to 16 bytes from p
+ * (an fp_linebuf line's padding).
+ */
+static inline __attribute__((always_inline)) int fp_parse_dec8(const char *p, const char *e,
+                                                               double *mant, int *nfrac)
+{
+    const char *dot = p;
+#if defined(__SSE2__)
+    size_t len = (size_t)(e - p);
+    if (len - 1 >= 16)
+        return 0;
+    unsigned md = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+                      _mm_loadu_si128((const __m128i *)(const void *)p), _mm_set1_epi8('.'))) &
+                  ((1u << len) - 1);
+    dot = md ? p + __builtin_ctz(md) : e;
+#else
+    while (dot < e && *dot != '.')
+        dot++;
+#endif
+    double ip, fp;
+    if (!fp_parse_digits8(p, dot, &ip))
+        return 0;
+    if (dot == e) {
+        *mant = ip;
+        *nfrac = 0;
+        return 1;
+    }
+    int nf = (int)(e - dot - 1);
+    if ((dot - p) + nf > 15 || !fp_parse_digits8(dot + 1, e, &fp))
+        return 0;
+    *mant = ip * fp_pow10_tab[nf] + fp; /* < 10^15: exact */
+    *nfrac = nf;
+    return 1;
+}
 
 /*
  * Branch-light parse of the token [p, e) when it is only digits with at most

@@ -559,7 +559,7 @@ static fp_status load_run_dir(const char *dir, const fp_dataset_manifest *man,
 {
     char path[4096];
     fp_run_record rec;
-    fp_run run;
+    fp_run_buf rb;
     fp_metrics_options m;
     fp_status st;
     const fp_diag *diag = opt ? opt->diag : NULL;
@@ -584,32 +584,32 @@ static fp_status load_run_dir(const char *dir, const fp_dataset_manifest *man,
         return fp_error_at(err, FP_ERR_PARSE, path, 0,
                            "key \"requested_clock_mhz\": expected the clock of the run, found "
                            "null");
-    fp_run_init(&run);
-    snprintf(run.gpu, sizeof run.gpu, "%s", rec.gpu[0] ? rec.gpu : man->gpu_short);
-    snprintf(run.gpu_name, sizeof run.gpu_name, "%.63s", man->gpu_name);
+    fp_run_buf_init(&rb);
+    snprintf(rb.gpu, sizeof rb.gpu, "%s", rec.gpu[0] ? rec.gpu : man->gpu_short);
+    snprintf(rb.gpu_name, sizeof rb.gpu_name, "%.63s", man->gpu_name);
     /* The label follows the data: a simulated dataset's runs say so in their device name. */
-    if (man->simulated && !fp_gpu_name_simulated(run.gpu_name)) {
-        size_t l = strnlen(run.gpu_name, sizeof run.gpu_name - 13);
-        snprintf(run.gpu_name + l, sizeof run.gpu_name - l, " (simulated)");
+    if (man->simulated && !fp_gpu_name_simulated(rb.gpu_name)) {
+        size_t l = strnlen(rb.gpu_name, sizeof rb.gpu_name - 13);
+        snprintf(rb.gpu_name + l, sizeof rb.gpu_name - l, " (simulated)");
     }
-    snprintf(run.app, sizeof run.app, "%s", rec.app[0] ? rec.app : man->app);
-    run.freq_mhz = rec.requested_clock_mhz;
-    run.run_index = rec.sweep_position;
-    run.repetition = rec.repetition;
-    run.start_utc = rec.start_utc_s;
+    snprintf(rb.app, sizeof rb.app, "%s", rec.app[0] ? rec.app : man->app);
+    rb.run.freq_mhz = rec.requested_clock_mhz;
+    rb.run.run_index = rec.sweep_position;
+    rb.run.repetition = rec.repetition;
+    rb.run.start_utc = rec.start_utc_s;
     if (fp_run_record_failed(&rec))
-        run.flags |= FP_FLAG_FAILED;
+        rb.run.flags |= FP_FLAG_FAILED;
     if (rec.window_error[0])
         fp_warn(diag, "%s: %s; the run is dropped", dir, rec.window_error);
     if (rec.exit_status == 124)
-        run.flags |= FP_FLAG_TIMEOUT;
+        rb.run.flags |= FP_FLAG_TIMEOUT;
     snprintf(path, sizeof path, "%s/%s", dir, rec.telemetry);
-    fp_run_set_source(&run, path, 0);
+    fp_run_set_source(&rb, path, 0);
     struct stat sb;
     if (stat(path, &sb) != 0 && errno == ENOENT) {
         /* A failed run may have no telemetry: it is dropped as failed. A successful one must. */
         if (fp_run_record_failed(&rec))
-            return fp_run_list_push(out, &run, err);
+            return fp_run_list_push(out, &rb.run, err);
         return fp_error_set(err, FP_ERR_PARSE,
                             "%s/run.json: the run succeeded (exit_status 0) but its telemetry %s "
                             "is missing: expected both files (remove the run folder, or run "
@@ -624,16 +624,16 @@ static fp_status load_run_dir(const char *dir, const fp_dataset_manifest *man,
         m.counter_tolerance = opt->counter_tolerance;
         m.clock_tolerance_mhz = opt->clock_tolerance_mhz;
     }
-    if ((st = fp_run_from_telemetry(path, FP_FMT_TELEMETRY, &m, opt, &run, err)) != FP_OK)
+    if ((st = fp_run_from_telemetry(path, FP_FMT_TELEMETRY, &m, opt, &rb, err)) != FP_OK)
         return st;
     /* Without an SM clock column, the clock read back at run time is the evidence. */
-    if (isnan(run.sm_clock_mhz) && isfinite(rec.achieved_clock_mhz)) {
-        run.sm_clock_mhz = rec.achieved_clock_mhz;
+    if (isnan(rb.run.sm_clock_mhz) && isfinite(rec.achieved_clock_mhz)) {
+        rb.run.sm_clock_mhz = rec.achieved_clock_mhz;
         if (isfinite(rec.requested_clock_mhz) && opt &&
             fabs(rec.achieved_clock_mhz - rec.requested_clock_mhz) > opt->clock_tolerance_mhz)
-            run.flags |= FP_FLAG_CLOCK_NOT_HELD;
+            rb.run.flags |= FP_FLAG_CLOCK_NOT_HELD;
     }
-    return fp_run_list_push(out, &run, err);
+    return fp_run_list_push(out, &rb.run, err);
 }
 
 static fp_status walk(const char *dir, int depth, const fp_dataset_manifest *man,

@@ -16,16 +16,16 @@
 /* ---- runs_load.c ---- */
 
 /*
- * One run from one telemetry file: opens it (fmt may be FP_FMT_AUTO), computes
- * the metrics with mopt, ORs the reader's findings into run->flags and checks
- * the GPU named in the data against run->gpu (FP_FLAG_GPU_MISMATCH). Fills
- * run->start_utc from the data when it is unknown.
+ * One run (b->run, its strings in b's buffers when it sets them) from one telemetry file:
+ * opens it (fmt may be FP_FMT_AUTO), computes the metrics with mopt, ORs the reader's
+ * findings into run->flags and checks the GPU named in the data against run->gpu
+ * (FP_FLAG_GPU_MISMATCH). Fills run->start_utc, and gpu and gpu_name when empty, from the data.
  */
 fp_status fp_run_from_telemetry(const char *path, fp_format fmt, const fp_metrics_options *mopt,
-                                const fp_load_options *opt, fp_run *run, fp_error *err);
+                                const fp_load_options *opt, fp_run_buf *b, fp_error *err);
 
-/* Sets run->source to path (":line" appended when line > 0), keeping the end of a long path. */
-void fp_run_set_source(fp_run *run, const char *path, long line);
+/* Sets b's source to path (":line" appended when line > 0), keeping the end of a long path. */
+void fp_run_set_source(fp_run_buf *b, const char *path, long line);
 
 /* Short GPU name from a device or architecture name: "NVIDIA A100-PCIE-40GB" -> "A100",
  * "GV100" -> "V100", "h100" -> "H100"; otherwise a copy of name. */

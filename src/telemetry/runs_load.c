@@ -18,6 +18,7 @@
 #include "telemetry/detect_file.h"
 #include "telemetry/format.h"
 #include "telemetry/layouts.h"
+#include "util/strtab.h"
 #include "util/input.h"
 
 static const char *const flag_names[FP_FLAG_COUNT_] = {
@@ -59,6 +60,7 @@ int fp_flags_format(uint32_t flags, char *buf, int size)
 void fp_run_init(fp_run *run)
 {
     memset(run, 0, sizeof *run);
+    run->gpu = run->gpu_name = run->app = run->source = "";
     run->freq_mhz = NAN;
     run->run_index = -1;
     run->repetition = -1;
@@ -80,6 +82,16 @@ void fp_run_init(fp_run *run)
     run->flags = 0;
 }
 
+void fp_run_buf_init(fp_run_buf *b)
+{
+    fp_run_init(&b->run);
+    b->gpu[0] = b->gpu_name[0] = b->app[0] = b->source[0] = '\0';
+    b->run.gpu = b->gpu;
+    b->run.gpu_name = b->gpu_name;
+    b->run.app = b->app;
+    b->run.source = b->source;
+}
+
 fp_status fp_run_list_push(fp_run_list *list, const fp_run *run, fp_error *err)
 {
     if (list->len == list->cap) {
@@ -90,14 +102,24 @@ fp_status fp_run_list_push(fp_run_list *list, const fp_run *run, fp_error *err)
         list->items = items;
         list->cap = cap;
     }
-    list->items[list->len++] = *run;
+    if (!list->strings && !(list->strings = fp_strtab_new()))
+        return fp_error_set(err, FP_ERR_NOMEM, "out of memory");
+    fp_run r = *run;
+    if (!(r.gpu = fp_strtab_intern(list->strings, run->gpu ? run->gpu : "")) ||
+        !(r.gpu_name = fp_strtab_intern(list->strings, run->gpu_name ? run->gpu_name : "")) ||
+        !(r.app = fp_strtab_intern(list->strings, run->app ? run->app : "")) ||
+        !(r.source = fp_strtab_add(list->strings, run->source ? run->source : "")))
+        return fp_error_set(err, FP_ERR_NOMEM, "out of memory (%zu runs)", list->len + 1);
+    list->items[list->len++] = r;
     return FP_OK;
 }
 
 void fp_run_list_free(fp_run_list *list)
 {
     free(list->items);
+    fp_strtab_free(list->strings);
     list->items = NULL;
+    list->strings = NULL;
     list->len = list->cap = 0;
 }
 
@@ -116,17 +138,18 @@ void fp_load_options_init(fp_load_options *opt)
     opt->diag = NULL;
 }
 
-void fp_run_set_source(fp_run *run, const char *path, long line)
+void fp_run_set_source(fp_run_buf *b, const char *path, long line)
 {
     char tail[32] = "";
     size_t len = strlen(path), room;
     if (line > 0)
         snprintf(tail, sizeof tail, ":%ld", line);
-    room = sizeof run->source - 1 - strlen(tail);
+    room = sizeof b->source - 1 - strlen(tail);
     if (len > room) /* the file name matters more than the folders above it */
-        snprintf(run->source, sizeof run->source, "...%s%s", path + len - (room - 3), tail);
+        snprintf(b->source, sizeof b->source, "...%s%s", path + len - (room - 3), tail);
     else
-        snprintf(run->source, sizeof run->source, "%s%s", path, tail);
+        snprintf(b->source, sizeof b->source, "%s%s", path, tail);
+    b->run.source = b->source;
 }
 
 /* fp_gpu_short_name lives in src/gpu/gpu_common.c (one implementation). */
@@ -141,8 +164,9 @@ static fp_load_options default_opts(const fp_load_options *opt)
 }
 
 fp_status fp_run_from_telemetry(const char *path, fp_format fmt, const fp_metrics_options *mopt,
-                                const fp_load_options *opt_in, fp_run *run, fp_error *err)
+                                const fp_load_options *opt_in, fp_run_buf *b, fp_error *err)
 {
+    fp_run *run = &b->run;
     fp_load_options opt = default_opts(opt_in);
     fp_ts_reader *r = NULL;
     fp_ts_options ts = opt.ts;
@@ -163,12 +187,15 @@ fp_status fp_run_from_telemetry(const char *path, fp_format fmt, const fp_metric
         if (info->gpu_name[0]) {
             char short_name[64];
             fp_gpu_short_name(info->gpu_name, short_name, sizeof short_name);
-            if (!run->gpu_name[0])
-                snprintf(run->gpu_name, sizeof run->gpu_name, "%.63s", info->gpu_name);
-            if (!run->gpu[0])
-                snprintf(run->gpu, sizeof run->gpu, "%s", short_name);
-            else if (strcmp(short_name, info->gpu_name) != 0 &&
-                     strcasecmp(short_name, run->gpu) != 0)
+            if (!run->gpu_name[0]) {
+                snprintf(b->gpu_name, sizeof b->gpu_name, "%.63s", info->gpu_name);
+                run->gpu_name = b->gpu_name;
+            }
+            if (!run->gpu[0]) {
+                snprintf(b->gpu, sizeof b->gpu, "%s", short_name);
+                run->gpu = b->gpu;
+            } else if (strcmp(short_name, info->gpu_name) != 0 &&
+                       strcasecmp(short_name, run->gpu) != 0)
                 run->flags |= FP_FLAG_GPU_MISMATCH; /* a V100 job profiled on an A100 node */
         }
     }
@@ -188,42 +215,42 @@ static int is_dir(const char *path)
 fp_status fp_load_raw(const char *path, fp_format fmt, const fp_load_options *opt, fp_run_list *out,
                       fp_error *err)
 {
-    fp_run run;
+    fp_run_buf rb;
     fp_metrics_options mopt;
     fp_status st;
 
-    fp_run_init(&run);
+    fp_run_buf_init(&rb);
     fp_metrics_options_init(&mopt);
     mopt.counter_tolerance = opt->counter_tolerance;
     mopt.clock_tolerance_mhz = opt->clock_tolerance_mhz;
     mopt.requested_mhz = opt->freq_override_mhz;
     if (opt->gpu_override)
-        snprintf(run.gpu, sizeof run.gpu, "%s", opt->gpu_override);
+        snprintf(rb.gpu, sizeof rb.gpu, "%s", opt->gpu_override);
     if (opt->app_override)
-        snprintf(run.app, sizeof run.app, "%s", opt->app_override);
-    run.freq_mhz = opt->freq_override_mhz;
-    fp_run_set_source(&run, path, 0);
-    if ((st = fp_run_from_telemetry(path, fmt, &mopt, opt, &run, err)) != FP_OK)
+        snprintf(rb.app, sizeof rb.app, "%s", opt->app_override);
+    rb.run.freq_mhz = opt->freq_override_mhz;
+    fp_run_set_source(&rb, path, 0);
+    if ((st = fp_run_from_telemetry(path, fmt, &mopt, opt, &rb, err)) != FP_OK)
         return st;
     /* Nothing names the run: the file's stem is the app, the GPU "unknown" unless the file
      * names its device, the clock the SM clock the GPU ran at — said once, never left empty. */
-    if (!run.app[0] || !run.gpu[0] || !isfinite(run.freq_mhz)) {
+    if (!rb.app[0] || !rb.gpu[0] || !isfinite(rb.run.freq_mhz)) {
         const char *base = strrchr(path, '/');
         base = base ? base + 1 : path;
-        if (!run.app[0]) {
+        if (!rb.app[0]) {
             size_t n = strcspn(base, ".");
-            snprintf(run.app, sizeof run.app, "%.*s", (int)(n ? n : strlen(base)), base);
+            snprintf(rb.app, sizeof rb.app, "%.*s", (int)(n ? n : strlen(base)), base);
         }
-        if (!run.gpu[0])
-            snprintf(run.gpu, sizeof run.gpu, "unknown");
-        if (!isfinite(run.freq_mhz) && isfinite(run.sm_clock_mhz))
-            run.freq_mhz = round(run.sm_clock_mhz);
+        if (!rb.gpu[0])
+            snprintf(rb.gpu, sizeof rb.gpu, "unknown");
+        if (!isfinite(rb.run.freq_mhz) && isfinite(rb.run.sm_clock_mhz))
+            rb.run.freq_mhz = round(rb.run.sm_clock_mhz);
         fp_warn(opt->diag,
                 "%s: a raw telemetry file given alone is named gpu '%s', app '%s', clock %.0f MHz "
                 "(the SM clock reached); --gpu, --app and --freq name it",
-                path, run.gpu, run.app, run.freq_mhz);
+                path, rb.gpu, rb.app, rb.run.freq_mhz);
     }
-    return fp_run_list_push(out, &run, err);
+    return fp_run_list_push(out, &rb.run, err);
 }
 
 static fp_status load_one(const char *path, fp_format fmt, const fp_load_options *opt,

@@ -195,22 +195,23 @@ static fp_status range_cell(const rt_state *st, char **f, size_t *l, int col, in
                        st->hdr_names[i] ? st->hdr_names[i] : "?", *out, what);
 }
 
-static fp_status parse_row(const rt_state *st, char **f, size_t *l, int n, long line, fp_run *run,
+static fp_status parse_row(const rt_state *st, char **f, size_t *l, int n, long line, fp_run_buf *b,
                            fp_error *err)
 {
+    fp_run *run = &b->run;
     double freq, time_s, energy, power, v;
     fp_status s;
 
     if (n != st->ncols)
         return fp_error_at(err, FP_ERR_PARSE, st->name, line, "expected %d columns, found %d",
                            st->ncols, n);
-    fp_run_init(run);
+    fp_run_buf_init(b);
     if (l[st->idx[RT_GPU]] == 0 || l[st->idx[RT_APP]] == 0)
         return fp_error_at(err, FP_ERR_PARSE, st->name, line, "empty gpu or app cell");
-    copy_field(run->gpu, sizeof run->gpu, f[st->idx[RT_GPU]], l[st->idx[RT_GPU]]);
-    copy_field(run->app, sizeof run->app, f[st->idx[RT_APP]], l[st->idx[RT_APP]]);
+    copy_field(b->gpu, sizeof b->gpu, f[st->idx[RT_GPU]], l[st->idx[RT_GPU]]);
+    copy_field(b->app, sizeof b->app, f[st->idx[RT_APP]], l[st->idx[RT_APP]]);
     if (st->idx[RT_GPU_NAME] >= 0)
-        copy_field(run->gpu_name, sizeof run->gpu_name, f[st->idx[RT_GPU_NAME]],
+        copy_field(b->gpu_name, sizeof b->gpu_name, f[st->idx[RT_GPU_NAME]],
                    l[st->idx[RT_GPU_NAME]]);
     if ((s = range_cell(st, f, l, RT_FREQ, 1, 1, RT_MHZ_MAX, "a clock of 1..10000 MHz", line, &freq,
                         err)) ||
@@ -291,7 +292,7 @@ static fp_status parse_row(const rt_state *st, char **f, size_t *l, int n, long 
         if (strcasecmp(f[i], "timeout") == 0)
             run->flags |= FP_FLAG_TIMEOUT;
     }
-    fp_run_set_source(run, st->name, line);
+    fp_run_set_source(b, st->name, line);
     return FP_OK;
 }
 
@@ -350,10 +351,10 @@ static fp_status runtable_parse(fp_linebuf *lb, const char *name, const fp_load_
                             st.ncols, RT_MAX_FIELDS);
             break;
         }
-        fp_run run;
+        fp_run_buf run;
         if ((s = parse_row(&st, f, l, n, lineno, &run, err)) != FP_OK)
             break;
-        if ((s = fp_run_list_push(out, &run, err)) != FP_OK)
+        if ((s = fp_run_list_push(out, &run.run, err)) != FP_OK)
             break;
     }
     if (r < 0)

@@ -87,6 +87,13 @@ struct fp_ts_reader {
     unsigned short tpl_head_off, tpl_head_len; /* "GPU 0": entity type to id, bytes kept */
     char tpl_head[32];
 
+    /* telemetry.csv fast path: each column's last plain cell (its bytes, zero-padded, and
+     * its value). A run's clocks, P-state, limits and most counters repeat row after row: the
+     * same bytes are the same number, found by one 16-byte compare instead of a parse. */
+    unsigned char tc_text[FP_COL_COUNT][16] __attribute__((aligned(16)));
+    unsigned char tc_len[FP_COL_COUNT]; /* 0: nothing cached */
+    double tc_val[FP_COL_COUNT];
+
     /* fp_ts_next_batch: an error met after samples were filled, returned by the next call */
     int pending_rc;
     fp_error pending_err;

@@ -61,8 +61,8 @@ static void make_result(fp_agg_result *res)
     snprintf(res->findings[0].detail, 256, "R^2 = 0.11");
     fp_run r;
     fp_run_init(&r);
-    snprintf(r.gpu, 64, "A100");
-    snprintf(r.app, 64, "vit");
+    r.gpu = "A100";
+    r.app = "vit";
     r.freq_mhz = 1410;
     r.run_index = 1;
     r.time_s = 671.55;

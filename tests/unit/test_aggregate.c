@@ -21,18 +21,24 @@
 #include "freqpilot/stats.h"
 #include "testutil.h"
 
+/* A run (its strings: gpu and app as given, the source in a ring of buffers that outlives the
+ * few runs built before each is pushed, which copies them). */
 static fp_run mk(const char *gpu, const char *app, double f, long idx, double t, double e)
 {
+    static char sources[64][32];
+    static unsigned next;
+    char *src = sources[next++ % 64];
     fp_run r;
     fp_run_init(&r);
-    snprintf(r.gpu, sizeof r.gpu, "%s", gpu);
-    snprintf(r.app, sizeof r.app, "%s", app);
+    r.gpu = gpu;
+    r.app = app;
     r.freq_mhz = f;
     r.run_index = idx;
     r.time_s = t;
     r.energy_j = e;
     r.power_w = e / t;
-    snprintf(r.source, sizeof r.source, "test:%ld", idx);
+    snprintf(src, sizeof sources[0], "test:%ld", idx);
+    r.source = src;
     return r;
 }
 

@@ -283,6 +283,68 @@ static void test_parse_short_random(void **state)
     assert_true(taken > 50000);
 }
 
+/* fp_parse_dec8 (and fp_parse_digits8 under it) against strtod and fp_parse_num on random
+ * tokens followed by random bytes: its domain is "DIGITS[.DIGITS]", 1..8 digits a side, 15 in
+ * all; the value is the same double. */
+static void test_parse_dec8_random(void **state)
+{
+    (void)state;
+    char buf[64];
+    long taken = 0;
+    for (int it = 0; it < 200000; it++) {
+        char tok[40];
+        size_t k = 0;
+        int kind = (int)rnd(6);
+        if (kind == 0) {
+            static const char alpha[] = "0123456789..-+eE/ ,";
+            size_t n = 1 + rnd(18);
+            for (size_t i = 0; i < n; i++)
+                tok[k++] = alpha[rnd(sizeof alpha - 1)];
+        } else {
+            int nint = (int)rnd(kind == 1 ? 12 : 9), nfrac = (int)rnd(kind == 2 ? 12 : 9);
+            for (int i = 0; i < nint; i++)
+                tok[k++] = (char)('0' + rnd(10));
+            if (rnd(2))
+                tok[k++] = '.';
+            for (int i = 0; i < nfrac; i++)
+                tok[k++] = (char)('0' + rnd(10));
+        }
+        tok[k] = '\0';
+        for (size_t i = 0; i < sizeof buf; i++)
+            buf[i] = (char)("0123456789. ,x"[rnd(14)]);
+        memcpy(buf, tok, k);
+        double m = -1;
+        int nfrac = -1;
+        int ok = fp_parse_dec8(buf, buf + k, &m, &nfrac);
+        const char *dot = memchr(tok, '.', k);
+        size_t ni = dot ? (size_t)(dot - tok) : k, nf = dot ? k - ni - 1 : 0;
+        int plain = k > 0 && strspn(tok, "0123456789.") == k && (!dot || !memchr(dot + 1, '.', nf));
+        int want_ok =
+            plain && ni >= 1 && ni <= 8 && (!dot || (nf >= 1 && nf <= 8)) && ni + nf <= 15;
+#if defined(__SSE2__)
+        if (ok != want_ok)
+            fail_msg("'%s': fp_parse_dec8 returned %d, want %d", tok, ok, want_ok);
+#endif
+        if (!ok)
+            continue;
+        taken++;
+        double got = nfrac ? m / fp_pow10_tab[nfrac] : m, ref, pn;
+        char *end;
+        ref = strtod(tok, &end);
+        assert_true(*end == '\0');
+        if (memcmp(&got, &ref, sizeof got) != 0)
+            fail_msg("'%s': got %.17g, strtod %.17g", tok, got, ref);
+        assert_int_equal(fp_parse_num(tok, k, &pn), 0);
+        assert_memory_equal(&got, &pn, sizeof got);
+        if (!dot) { /* an integer of up to 8 digits: fp_parse_digits8 alone */
+            double d;
+            assert_int_equal(fp_parse_digits8(buf, buf + k, &d), 1);
+            assert_memory_equal(&d, &ref, sizeof d);
+        }
+    }
+    assert_true(taken > 50000);
+}
+
 /* fp_ts_next_batch returns the samples fp_ts_next would, an error after them. */
 static void test_batch_matches_next(void **state)
 {
@@ -476,9 +538,10 @@ static void test_dcgmi_all_levels(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_smi_all_levels),     cmocka_unit_test(test_dcgmi_all_levels),
-        cmocka_unit_test(test_parse_short_random), cmocka_unit_test(test_batch_matches_next),
-        cmocka_unit_test(test_smi_huge_index),     cmocka_unit_test(test_dcgmi_blank_after_header),
+        cmocka_unit_test(test_smi_all_levels),           cmocka_unit_test(test_dcgmi_all_levels),
+        cmocka_unit_test(test_parse_short_random),       cmocka_unit_test(test_parse_dec8_random),
+        cmocka_unit_test(test_batch_matches_next),       cmocka_unit_test(test_smi_huge_index),
+        cmocka_unit_test(test_dcgmi_blank_after_header),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,10 +6,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
 
 #include "freqpilot/stats.h"
 #include "testutil.h"
@@ -156,6 +159,156 @@ static void test_bootstrap_reproducible(void **state)
 }
 
 /*
+ * The textbook bootstrap that stats.c must reproduce bit for bit: GSL's generator, each resample
+ * copied and sorted for its median (gsl_stats_mean for a mean), the B centres sorted for their
+ * quantiles. This was fp_stats_bootstrap_ci and fp_stats_bootstrap_ratio before the counting
+ * implementation replaced it.
+ */
+static double *ref_sorted_finite(const double *x, size_t n, size_t *m)
+{
+    double *v = malloc((n ? n : 1) * sizeof *v);
+    *m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (isfinite(x[i]))
+            v[(*m)++] = x[i];
+    gsl_sort(v, 1, *m);
+    return v;
+}
+
+static void ref_centres(const double *x, size_t n, fp_stat_center c, int B, gsl_rng *rng,
+                        double *out)
+{
+    size_t m;
+    double *v = ref_sorted_finite(x, n, &m), *r = malloc(m * sizeof *r);
+    for (int b = 0; b < B; b++) {
+        for (size_t i = 0; i < m; i++)
+            r[i] = v[gsl_rng_uniform_int(rng, m)];
+        if (c == FP_STAT_MEAN) {
+            out[b] = gsl_stats_mean(r, 1, m);
+        } else {
+            gsl_sort(r, 1, m);
+            out[b] = gsl_stats_median_from_sorted_data(r, 1, m);
+        }
+    }
+    free(r);
+    free(v);
+}
+
+static void ref_ci(const double *x, size_t n, fp_stat_center c, double conf, int B,
+                   unsigned long seed, double *lo, double *hi)
+{
+    *lo = *hi = NAN;
+    if (fp_stats_count(x, n) < 2)
+        return;
+    double *cent = malloc((size_t)B * sizeof *cent);
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, seed);
+    ref_centres(x, n, c, B, rng, cent);
+    gsl_sort(cent, 1, (size_t)B);
+    *lo = gsl_stats_quantile_from_sorted_data(cent, 1, (size_t)B, (1.0 - conf) / 2.0);
+    *hi = gsl_stats_quantile_from_sorted_data(cent, 1, (size_t)B, (1.0 + conf) / 2.0);
+    gsl_rng_free(rng);
+    free(cent);
+}
+
+static void ref_ratio(const double *num, size_t nn, const double *den, size_t nd, fp_stat_center c,
+                      double conf, int B, unsigned long seed, double *lo, double *hi)
+{
+    *lo = *hi = NAN;
+    size_t kn = fp_stats_count(num, nn), kd = fp_stats_count(den, nd);
+    if (kn == 0 || kd == 0 || (kn < 2 && kd < 2))
+        return;
+    double *a = malloc((size_t)B * sizeof *a), *b = malloc((size_t)B * sizeof *b);
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, seed);
+    ref_centres(num, nn, c, B, rng, a);
+    ref_centres(den, nd, c, B, rng, b);
+    size_t k = 0;
+    for (int i = 0; i < B; i++)
+        if (b[i] != 0.0)
+            a[k++] = a[i] / b[i];
+    if (k >= 10) {
+        gsl_sort(a, 1, k);
+        *lo = gsl_stats_quantile_from_sorted_data(a, 1, k, (1.0 - conf) / 2.0);
+        *hi = gsl_stats_quantile_from_sorted_data(a, 1, k, (1.0 + conf) / 2.0);
+    }
+    gsl_rng_free(rng);
+    free(a);
+    free(b);
+}
+
+/* The same number: equal finite values have the same bits, except -0.0 and 0.0, which the
+ * reference's sorts may order either way. */
+static int same_bits(double a, double b)
+{
+    return (isnan(a) && isnan(b)) || (a == b && (a == 0.0 || memcmp(&a, &b, sizeof a) == 0));
+}
+
+/* Random samples of 1 to 40 values (ties, NANs, negative values, zeros of both signs), several
+ * centres, confidences, resample counts and seeds: the one implementation (direct, through a
+ * plan reused across samples, and the ratio) gives the reference's bounds bit for bit. */
+static void test_bootstrap_identical_to_reference(void **state)
+{
+    (void)state;
+    gsl_rng *g = gsl_rng_alloc(gsl_rng_taus2);
+    gsl_rng_set(g, 42);
+    static const double confs[] = {0.95, 0.9, 0.5, 0.99};
+    static const int Bs[] = {2000, 10, 11, 137, 500};
+    fp_stats_boot *plans[2][4][5];
+    for (int c = 0; c < 2; c++)
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 5; j++)
+                assert_non_null(plans[c][i][j] = fp_stats_boot_new((fp_stat_center)c, confs[i],
+                                                                   Bs[j], FP_STATS_DEFAULT_SEED));
+    int cases = 0;
+    for (int it = 0; it < 4000; it++) {
+        size_t n = 1 + gsl_rng_uniform_int(g, it % 10 ? 8 : 40), nd = 1 + gsl_rng_uniform_int(g, 8);
+        double x[48], d[48];
+        int kind = it % 6;
+        for (size_t i = 0; i < n; i++)
+            x[i] = kind == 0   ? 10.0 + (double)gsl_rng_uniform_int(g, 3) /* ties */
+                   : kind == 1 ? gsl_rng_uniform(g) - 0.5                 /* signs */
+                   : kind == 2 ? (double)gsl_rng_uniform_int(g, 3) - 1.0  /* zeros */
+                   : kind == 3 ? (gsl_rng_uniform_int(g, 2) ? 0.0 : -0.0) /* +-0 */
+                               : 10.0 * (1 + 0.2 * gsl_rng_uniform(g));
+        for (size_t i = 0; i < nd; i++)
+            d[i] = kind == 2 ? (double)gsl_rng_uniform_int(g, 3)
+                             : 12.0 * (1 + 0.2 * gsl_rng_uniform(g));
+        if (it % 7 == 0)
+            x[0] = NAN;
+        int ci = it % 4, bi = (it / 4) % 5;
+        fp_stat_center c = (fp_stat_center)(it % 3 == 0);
+        unsigned long seed = it % 2 ? FP_STATS_DEFAULT_SEED : (unsigned long)it;
+        double l0, h0, l1, h1, l2, h2;
+        ref_ci(x, n, c, confs[ci], Bs[bi], seed, &l0, &h0);
+        assert_int_equal(fp_stats_bootstrap_ci(x, n, c, confs[ci], Bs[bi], seed, &l1, &h1), 0);
+        assert_true(same_bits(l0, l1) && same_bits(h0, h1));
+        if (seed == FP_STATS_DEFAULT_SEED) {
+            assert_int_equal(fp_stats_boot_ci(plans[c][ci][bi], x, n, &l2, &h2), 0);
+            assert_true(same_bits(l0, l2) && same_bits(h0, h2));
+        }
+        cases += isfinite(l0);
+        double e;
+        ref_ratio(x, n, d, nd, c, confs[ci], Bs[bi], seed, &l0, &h0);
+        assert_int_equal(
+            fp_stats_bootstrap_ratio(x, n, d, nd, c, confs[ci], Bs[bi], seed, &e, &l1, &h1), 0);
+        assert_true(same_bits(l0, l1) && same_bits(h0, h1));
+    }
+    assert_true(cases > 3000); /* most cases have an interval to compare */
+    for (int c = 0; c < 2; c++)
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 5; j++)
+                fp_stats_boot_free(plans[c][i][j]);
+    gsl_rng_free(g);
+    /* Arguments refused alike. */
+    assert_null(fp_stats_boot_new(FP_STAT_MEDIAN, 1.5, 100, 1));
+    assert_null(fp_stats_boot_new(FP_STAT_MEDIAN, 0.95, 5, 1));
+    double lo, hi;
+    double one = 1.0;
+    assert_int_equal(fp_stats_boot_ci(NULL, &one, 1, &lo, &hi), -1);
+}
+
+/*
  * Coverage by simulation: for normal samples of 30 with known mean, the 95 %
  * intervals must contain the truth in roughly 95 % of 400 trials (binomial
  * sd 1.1 %, so 0.89..0.99 fails only on a real defect).
@@ -223,6 +376,7 @@ int main(void)
         cmocka_unit_test(test_bootstrap_reproducible),
         cmocka_unit_test(test_coverage),
         cmocka_unit_test(test_bootstrap_ratio),
+        cmocka_unit_test(test_bootstrap_identical_to_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -92,7 +92,7 @@ static void test_format_value(void **state)
     assert_int_equal(fp_telemetry_format_value(NAN, buf), 0);
 }
 
-/* Every value written reads back as the same double. */
+/* Every value written reads back as the same double as fp_telemetry_quantize gives it. */
 static void test_writer_round_trip(void **state)
 {
     char path[256];
@@ -127,7 +127,7 @@ static void test_writer_round_trip(void **state)
     while (fp_ts_next(r, &s, &err) == 1) {
         assert_true(i < N);
         for (int c = 0; c < FP_COL_COUNT; c++) {
-            double a = in[i].v[c], b = s.v[c];
+            double a = fp_telemetry_quantize((fp_col)c, in[i].v[c]), b = s.v[c];
             if (!(isnan(a) && isnan(b)) && memcmp(&a, &b, sizeof a) != 0)
                 fail_msg("row %d %s: wrote %.17g read %.17g", i, fp_col_name(c), a, b);
         }
@@ -150,13 +150,94 @@ static void test_writer_round_trip(void **state)
     assert_int_equal(access(path, F_OK), -1);
 }
 
+/* Written with no more digits than the source has: NVML's mW, mJ, MHz; microseconds. */
+static void test_quantize(void **state)
+{
+    (void)state;
+    static const struct {
+        fp_col c;
+        double v;
+        const char *s;
+    } cases[] = {
+        {FP_COL_T_S, 12.345678901234, "12.345679"}, /* a monotonic clock's nanoseconds */
+        {FP_COL_T_S, 0.1 + 0.2, "0.3"},
+        {FP_COL_POWER_W, 70123 / 1000.0, "70.123"}, /* NVML mW */
+        {FP_COL_POWER_W, 123.456789, "123.457"},
+        {FP_COL_ENERGY_MJ, 313324248219.4, "313324248219"},
+        {FP_COL_SM_CLOCK_MHZ, 1410, "1410"},
+        {FP_COL_SM_ACTIVE, 1.0 / 3.0, "0.33333"},
+        {FP_COL_FB_USED_MIB, 123456789 / 1048576.0, "117.738"}, /* bytes / 2^20 */
+        {FP_COL_THROTTLE_REASONS, (double)0x8000000000ULL, "549755813888"},
+        {FP_COL_TEMP_C, -0.2, "0"},                         /* never "-0" */
+        {FP_COL_POWER_W, 1e300, "1.0000000000000001e+300"}, /* beyond 2^53 mW: as it is */
+    };
+    char buf[40];
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        int n = fp_telemetry_format_value(fp_telemetry_quantize(cases[i].c, cases[i].v), buf);
+        buf[n] = '\0';
+        if (strcmp(buf, cases[i].s) != 0)
+            fail_msg("%s %.17g: got '%s' want '%s'", fp_col_name(cases[i].c), cases[i].v, buf,
+                     cases[i].s);
+    }
+    assert_true(isnan(fp_telemetry_quantize(FP_COL_POWER_W, NAN)));
+}
+
+/* The bitmap fast path gives the general path's samples bit for bit: the same random rows
+ * read plain (fast path) and with a blank after every comma (the general path: blanks are
+ * trimmed there, the fast path leaves such rows to it), signs, empty cells and 15-digit
+ * numbers included. */
+static void test_fast_path_same_values(void **state)
+{
+    (void)state;
+    enum { N = 3000 };
+    char *plain = malloc(N * 400 + 1024), *spaced = malloc(N * 500 + 1024);
+    size_t pn = 0, sn = 0;
+    static const char header[] = "t_s,power_w,energy_mj,sm_active,temp_c,throttle_reasons\n";
+    pn += (size_t)sprintf(plain + pn, "%s", header);
+    sn += (size_t)sprintf(spaced + sn, "%s", header);
+    srand(11);
+    for (int i = 0; i < N; i++) {
+        char cells[6][40];
+        snprintf(cells[0], 40, "%d.%06d", i, rand() % 1000000); /* in time order */
+        snprintf(cells[1], 40, i % 17 ? "%d.%03d" : "", rand() % 5000, rand() % 1000);
+        snprintf(cells[2], 40, "%lld", 313324248219LL + (long long)i * 2271);
+        snprintf(cells[3], 40, i % 5 ? "0.%05d" : "%d", rand() % (i % 5 ? 100000 : 2));
+        snprintf(cells[4], 40, "%d", rand() % 80 - 20);
+        snprintf(cells[5], 40, i % 3 ? "%d" : "123456789012345", rand() % 64);
+        for (int c = 0; c < 6; c++) {
+            pn += (size_t)sprintf(plain + pn, "%s%s", c ? "," : "", cells[c]);
+            sn += (size_t)sprintf(spaced + sn, "%s%s", c ? ", " : " ", cells[c]);
+        }
+        plain[pn++] = '\n';
+        spaced[sn++] = '\n';
+    }
+    fp_ts_reader *a, *b;
+    fp_error err;
+    assert_int_equal(fp_ts_open_mem(plain, pn, "plain", FP_FMT_TELEMETRY, NULL, &a, &err), FP_OK);
+    assert_int_equal(fp_ts_open_mem(spaced, sn, "spaced", FP_FMT_TELEMETRY, NULL, &b, &err), FP_OK);
+    fp_sample x, y;
+    int rows = 0, ra, rb;
+    while ((ra = fp_ts_next(a, &x, &err)) == 1) {
+        rb = fp_ts_next(b, &y, &err);
+        assert_int_equal(rb, 1);
+        assert_memory_equal(&x, &y, sizeof x);
+        rows++;
+    }
+    assert_int_equal(ra, 0);
+    assert_int_equal(fp_ts_next(b, &y, &err), 0);
+    assert_int_equal(rows, N);
+    fp_ts_close(a);
+    fp_ts_close(b);
+    free(plain);
+    free(spaced);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_subset_any_order),
-        cmocka_unit_test(test_bad_inputs),
-        cmocka_unit_test(test_format_value),
-        cmocka_unit_test(test_writer_round_trip),
+        cmocka_unit_test(test_subset_any_order), cmocka_unit_test(test_bad_inputs),
+        cmocka_unit_test(test_format_value),     cmocka_unit_test(test_writer_round_trip),
+        cmocka_unit_test(test_quantize),         cmocka_unit_test(test_fast_path_same_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
