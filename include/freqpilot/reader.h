@@ -45,6 +45,8 @@ typedef enum fp_format {
 
 /* "smi-csv", "dcgmi", "telemetry", "dataset", "aie-results", "aie-job", "run-table". */
 const char *fp_format_name(fp_format f);
+/* Registered formats: values 1 .. fp_format_count() - 1 (0 is FP_FMT_AUTO). */
+int fp_format_count(void);
 /* Returns FP_FMT_AUTO for "auto", the format of a name or an alias ("nvidia-smi"), and -1
  * for an unknown name. */
 int fp_format_from_name(const char *name);

@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 
+#include "cli/parse_options.h"
 #include "freqpilot/error.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
@@ -104,6 +105,36 @@ int cli_parse_budgets(const char *cmd, const char *arg, double *budgets, size_t 
 /* --baseline max|default|MHZ into o->baseline (and o->baseline_mhz); -1 when malformed. */
 struct fp_opt_options;
 int cli_parse_baseline(const char *arg, struct fp_opt_options *o);
+
+/*
+ * Option values several commands share, as parse_options callbacks (common_options.c). Each
+ * stores into opt->value:
+ *   cli_opt_objectives   cli_objectives: comma-separated objectives, appended (repeatable)
+ *   cli_opt_objective    fp_objective: one objective
+ *   cli_opt_budgets      cli_budgets: comma-separated fractions, percentages or 'none' (NAN)
+ *   cli_opt_budget       double: one budget (NAN for 'none')
+ *   cli_opt_baseline     fp_opt_options: max, default or a clock in MHz
+ *   cli_opt_input_format fp_format: a name of the format registry or "auto"
+ *   cli_opt_backend      const char *: a name of the GPU backend registry
+ */
+struct fp_objective;
+typedef struct cli_objectives {
+    struct fp_objective *objs;
+    size_t n, max;
+} cli_objectives;
+typedef struct cli_budgets {
+    double *v;
+    size_t n, max;
+} cli_budgets;
+int cli_opt_objectives(const cli_option *o, const char *arg, char *why, size_t n);
+int cli_opt_objective(const cli_option *o, const char *arg, char *why, size_t n);
+int cli_opt_budgets(const cli_option *o, const char *arg, char *why, size_t n);
+int cli_opt_budget(const cli_option *o, const char *arg, char *why, size_t n);
+int cli_opt_baseline(const cli_option *o, const char *arg, char *why, size_t n);
+int cli_opt_input_format(const cli_option *o, const char *arg, char *why, size_t n);
+int cli_opt_backend(const cli_option *o, const char *arg, char *why, size_t n);
+/* The help of an --input-format option, listing the registered formats; returns buf. */
+const char *cli_input_format_help(char *buf, size_t n);
 
 /*
  * Progress bar with ETA on stderr, only when stderr is a terminal and not -q;

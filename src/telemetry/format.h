@@ -75,8 +75,6 @@ typedef struct fp_format_ops {
 
 /* The ops of a format value; NULL for FP_FMT_AUTO and values outside the table. */
 const fp_format_ops *fp_format_get(fp_format f);
-/* Registered formats: values 1 .. fp_format_count() - 1 (0 is FP_FMT_AUTO). */
-int fp_format_count(void);
 
 /* Files: every format's sniff_file over the first lines (detect_file.h, fp_detect_file_format).
  * Folders: every format's sniff_dir over the entries; FP_FMT_AUTO when none claims it. */
