@@ -214,6 +214,8 @@ int cmd_apply(int argc, char **argv)
         return cli_usage_error("apply", "give either --clock MHZ or --from FILE --app APP");
     if (from && !app)
         return cli_usage_error("apply", "--from needs --app APP");
+    if (cli_sim_configure_from_env())
+        return EXIT_FAIL;
     const fp_gpu_backend *be = fp_gpu_backend_by_name(backend_name);
     if (!be)
         return cli_usage_error("apply", "--backend: expected %s, got '%s'", fp_gpu_backend_names(),

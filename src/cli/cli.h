@@ -133,6 +133,20 @@ int cli_opt_budget(const cli_option *o, const char *arg, char *why, size_t n);
 int cli_opt_baseline(const cli_option *o, const char *arg, char *why, size_t n);
 int cli_opt_input_format(const cli_option *o, const char *arg, char *why, size_t n);
 int cli_opt_backend(const cli_option *o, const char *arg, char *why, size_t n);
+/* --sim-noise off|on|FACTOR (0..100) into a double noise scale. */
+int cli_opt_sim_noise(const cli_option *o, const char *arg, char *why, size_t n);
+int cli_parse_sim_noise(const char *s, double *scale);
+/*
+ * The simulated GPU's settings: the documented FREQPILOT_SIM_* variables (GPU, SEED, WORKLOAD,
+ * NOISE, REALTIME; docs/simulated-gpu.md) are the user's interface to them, read here, in the
+ * command line, and handed to the library as fp_sim_backend_options. 0, or EXIT_FAIL after
+ * naming the malformed variable; noise, when not NULL, replaces FREQPILOT_SIM_NOISE (profile's
+ * --sim-noise). _configure_from_env also installs them
+ * (fp_sim_backend_configure) for the commands that open GPUs through a backend.
+ */
+struct fp_sim_backend_options;
+int cli_sim_options_from_env(struct fp_sim_backend_options *o, const char *noise);
+int cli_sim_configure_from_env(void);
 /* The help of an --input-format option, listing the registered formats; returns buf. */
 const char *cli_input_format_help(char *buf, size_t n);
 

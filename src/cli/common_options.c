@@ -5,15 +5,18 @@
  * from the registry that defines it, so a format or backend added there shows up here.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli/cli.h"
 #include "freqpilot/gpu.h"
 #include "freqpilot/optimize.h"
 #include "freqpilot/reader.h"
+#include "freqpilot/sim.h"
 
 /*
  * Calls item() on each comma-separated item of list (empty items skipped) until it returns
@@ -152,6 +155,73 @@ int cli_opt_input_format(const cli_option *o, const char *arg, char *why, size_t
     format_names(names, sizeof names);
     snprintf(why, n, "expected a format: %s", names);
     return -1;
+}
+
+int cli_parse_sim_noise(const char *s, double *scale)
+{
+    double v;
+    if (strcasecmp(s, "on") == 0)
+        *scale = 1.0;
+    else if (strcasecmp(s, "off") == 0)
+        *scale = 0.0;
+    else if (cli_parse_double(s, &v) == 0 && v >= 0.0 && v <= 100.0)
+        *scale = v;
+    else
+        return -1;
+    return 0;
+}
+
+int cli_opt_sim_noise(const cli_option *o, const char *arg, char *why, size_t n)
+{
+    if (cli_parse_sim_noise(arg, o->value) == 0)
+        return 0;
+    snprintf(why, n, "expected off, on or a factor 0..100");
+    return -1;
+}
+
+/* The value of a set, non-empty variable, else NULL. */
+static const char *env(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : NULL;
+}
+
+int cli_sim_options_from_env(fp_sim_backend_options *o, const char *noise)
+{
+    fp_sim_backend_options_init(o);
+    const char *v;
+    if ((v = env("FREQPILOT_SIM_GPU")))
+        o->gpu = v;
+    if ((v = env("FREQPILOT_SIM_WORKLOAD")))
+        o->workload = v;
+    if ((v = env("FREQPILOT_SIM_SEED"))) {
+        char *end;
+        errno = 0;
+        unsigned long long s = strtoull(v, &end, 0);
+        if (*end || errno) {
+            cli_error("FREQPILOT_SIM_SEED=%s: expected an unsigned integer", v);
+            return EXIT_FAIL;
+        }
+        o->seed = s;
+    }
+    if (noise) {
+        if (cli_parse_sim_noise(noise, &o->noise_scale))
+            return cli_usage_error("profile", "--sim-noise: expected off, on or a factor 0..100");
+    } else if ((v = env("FREQPILOT_SIM_NOISE")) && cli_parse_sim_noise(v, &o->noise_scale)) {
+        cli_error("FREQPILOT_SIM_NOISE=%s: expected off, on or a factor 0..100", v);
+        return EXIT_FAIL;
+    }
+    o->realtime = (v = env("FREQPILOT_SIM_REALTIME")) && strcmp(v, "1") == 0;
+    return 0;
+}
+
+int cli_sim_configure_from_env(void)
+{
+    fp_sim_backend_options o;
+    int rc = cli_sim_options_from_env(&o, NULL);
+    if (rc == 0)
+        fp_sim_backend_configure(&o);
+    return rc;
 }
 
 int cli_opt_backend(const cli_option *o, const char *arg, char *why, size_t n)

@@ -756,6 +756,8 @@ static int cmd_daemon(gov_opts *o)
 {
     if (o->npos)
         return cli_usage_error("govern", "daemon takes no arguments");
+    if (cli_sim_configure_from_env())
+        return EXIT_FAIL;
     fp_daemon_opts d;
     fp_daemon_opts_default(&d);
     if (o->backend)

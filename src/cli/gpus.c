@@ -131,6 +131,8 @@ int cmd_gpus(int argc, char **argv)
         return rc;
     if (nargs > 0)
         return cli_usage_error("gpus", "unexpected argument '%s'", argv[0]);
+    if (cli_sim_configure_from_env())
+        return EXIT_FAIL;
     const fp_gpu_backend *b = fp_gpu_backend_by_name(backend_name);
     fp_error err = {0};
     if (b->init(&err) != FP_OK) {

@@ -176,6 +176,8 @@ int cmd_restore(int argc, char **argv)
             return cli_usage_error("restore", "unknown option '%s'", argv[optind - 1]);
         }
     }
+    if (cli_sim_configure_from_env())
+        return EXIT_FAIL;
     if (all && optind < argc)
         return cli_usage_error("restore",
                                "--all restores every state file; give no UUID or "

@@ -120,6 +120,8 @@ int cmd_sample(int argc, char **argv)
         return cli_usage_error("sample", "unexpected argument '%s'", argv[0]);
     if (o.count > 0 && o.duration_s >= 0)
         return cli_usage_error("sample", "--count and --duration exclude each other");
+    if (cli_sim_configure_from_env())
+        return EXIT_FAIL;
     const fp_gpu_backend *b = fp_gpu_backend_by_name(o.backend);
     fp_error err = {0};
     if (b->init(&err) != FP_OK) {
@@ -132,8 +134,7 @@ int cmd_sample(int argc, char **argv)
         b->shutdown();
         return EXIT_FAIL;
     }
-    const char *rt = getenv("FREQPILOT_SIM_REALTIME");
-    int simulated_time = b->simulated && !(rt && strcmp(rt, "1") == 0);
+    int simulated_time = b->simulated && !fp_sim_backend_config()->realtime;
     fp_atomic_file out;
     if (fp_atomic_open(&out, o.output, &err) != FP_OK) {
         cli_error("%s", err.msg);

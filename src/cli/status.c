@@ -14,8 +14,8 @@
 
 #include "cli/cli.h"
 #include "freqpilot/dataset.h"
-#include "profile/slurm.h"
-#include "profile/sweep.h"
+#include "freqpilot/slurm.h"
+#include "freqpilot/sweep.h"
 
 static const cli_command status_cmd = {
     .name = "status",

@@ -13,10 +13,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "telemetry/csvcore.h"
+#include "util/csvcore.h"
 #include "telemetry/detect_file.h"
 #include "telemetry/format.h"
-#include "telemetry/linebuf.h"
+#include "util/linebuf.h"
 #include "util/input.h"
 
 /* The registry: a format's position is its fp_format value (0 is FP_FMT_AUTO). */

@@ -15,10 +15,10 @@
 #include <strings.h>
 #include <time.h>
 
-#include "telemetry/csvcore.h"
+#include "util/csvcore.h"
 #include "telemetry/format.h"
 #include "telemetry/layouts.h"
-#include "telemetry/linebuf.h"
+#include "util/linebuf.h"
 
 #define RT_MAX_FIELDS 128
 /* |energy_j / (avg_power_w * time_s) - 1| beyond this: energy and time cover different windows. */
