@@ -30,13 +30,13 @@ static const char govern_help[] =
     "                            [--format table|json] [--trace FILE]\n"
     "                            [--phase-clocks-from DATASET|MODEL [--app APP]\n"
     "                            [--sweep-gpu NAME]] [--phase-clocks SPEC] [--static-clock MHZ]\n"
-    "                            [--f-e MHZ] WORKLOAD|all|TELEMETRY|DATASET\n"
+    "                            [--f-e MHZ | --predictor FILE] WORKLOAD|all|TELEMETRY|DATASET\n"
     "    freqpilot govern daemon [--backend nvml|sim] [--gpu N|UUID] [--policy P]\n"
     "                            [--interval-ms N] [--listen HOST:PORT] [--budget X]\n"
     "                            [--static-clock MHZ | --optimize FILE [--app APP]]\n"
     "                            [--phase-clocks idle=M,compute=M,memory=M,host=M]\n"
     "                            [--phase-clocks-from DATASET|MODEL [--app APP]\n"
-    "                            [--sweep-gpu NAME]] [--f-e MHZ] [--bias B]\n"
+    "                            [--sweep-gpu NAME]] [--f-e MHZ | --predictor FILE] [--bias B]\n"
     "                            [--rate-file FIFO] [--duration S] [--state-dir DIR] [--force]\n"
     "    freqpilot govern train [--sim] [--dataset DIR]... [--window S] [--budget X]\n"
     "                           [-o model.json]\n"
@@ -105,6 +105,11 @@ static const char govern_help[] =
     "    --phase-clocks SPEC     phase policy: idle=M,compute=M,memory=M,host=M (MHz)\n"
     "    --phase-clocks-from SRC phase policy: clocks from a DATASET sweep or a train MODEL\n"
     "    --sweep-gpu NAME        the GPU of the sweep or model entry to use\n"
+    "    --predictor FILE        activity policy: f_e from a 'govern train -o' model, for\n"
+    "                            the features of the workload's first window (replay:\n"
+    "                            each workload's first seconds at the default clocks;\n"
+    "                            daemon: the GPU watched until busy and for that window\n"
+    "                            (at most 10 min idle) before governing)\n"
     "    --seed N                replay: simulation seed (the simulator's default)\n"
     "    --format table|json     replay: output format (table)\n"
     "    --trace FILE            replay of one workload: write the per-sample trace as CSV\n"
@@ -137,7 +142,7 @@ static const char govern_help[] =
 
 typedef struct gov_opts {
     const char *policy, *gpu, *format, *trace, *backend, *listen, *optimize, *app;
-    const char *phase_clocks, *rate_file, *state_dir, *out, *phase_from, *sweep_gpu;
+    const char *phase_clocks, *rate_file, *state_dir, *out, *phase_from, *sweep_gpu, *predictor;
     const char *datasets[16];
     int n_datasets, force, sim, has_static, has_fe;
     double budget, interval_ms, latency_ms, bias, static_mhz, duration, window, f_e;
@@ -192,6 +197,8 @@ static int parse(int argc, char **argv, gov_opts *o)
             sv = &o->phase_from;
         else if (strcmp(a, "--sweep-gpu") == 0)
             sv = &o->sweep_gpu;
+        else if (strcmp(a, "--predictor") == 0)
+            sv = &o->predictor;
         else if (strcmp(a, "--rate-file") == 0)
             sv = &o->rate_file;
         else if (strcmp(a, "--state-dir") == 0)
@@ -589,6 +596,46 @@ static int replay_recorded(const gov_opts *o, const char *path)
     return EXIT_OK;
 }
 
+/*
+ * --predictor FILE: the predictor `govern train -o` saved (fp_pred_load), for the activity
+ * policy's f_e. Usage errors when it cannot be used; 0, else the exit code (printed).
+ */
+static int predictor_check(const gov_opts *o, int kind)
+{
+    if (!o->predictor)
+        return 0;
+    if (o->has_fe)
+        return cli_usage_error("govern", "give --f-e or --predictor, not both");
+    if (kind != FP_POLICY_ACTIVITY)
+        return cli_usage_error("govern", "--predictor sets the activity policy's f_e: it needs "
+                                         "--policy activity");
+    return 0;
+}
+
+static fp_status read_predictor(void *arg, void *ret, fp_error *err)
+{
+    return fp_pred_load(ret, arg, err);
+}
+
+/* Loads --predictor as the user behind sudo (the daemon's inputs are the user's). */
+static fp_predictor *load_predictor(const gov_opts *o)
+{
+    fp_predictor *p = calloc(1, sizeof *p);
+    const fp_invoker *who;
+    fp_error err;
+    if (!p) {
+        cli_error("out of memory");
+        return NULL;
+    }
+    if (fp_invoker_get(&who, &err) ||
+        fp_invoker_call(who, read_predictor, (void *)o->predictor, p, sizeof *p, &err)) {
+        cli_error("%s", err.msg);
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
 static int cmd_replay(gov_opts *o)
 {
     if (o->npos != 1)
@@ -598,6 +645,9 @@ static int cmd_replay(gov_opts *o)
                                "--policy '%s': expected static, activity, phase or "
                                "feedback",
                                o->policy);
+    int prc = predictor_check(o, o->policy ? fp_policy_from_name(o->policy) : -1);
+    if (prc)
+        return prc;
     int json = o->format && strcmp(o->format, "json") == 0;
     if (o->format && !json && strcmp(o->format, "table") != 0)
         return cli_usage_error("govern", "--format '%s': expected table or json", o->format);
@@ -613,6 +663,8 @@ static int cmd_replay(gov_opts *o)
         ro.switch_latency_s = o->latency_ms / 1000;
     if (o->seed >= 0)
         ro.seed = (uint64_t)o->seed;
+    if (o->has_fe)
+        ro.f_e_mhz = (unsigned)lround(o->f_e);
     const fp_sim_gpu *g = fp_sim_gpu_find(ro.gpu);
     if (!g)
         return cli_usage_error("govern", "--gpu '%s': expected V100, A100 or H100", ro.gpu);
@@ -639,6 +691,11 @@ static int cmd_replay(gov_opts *o)
         ro.sweep = sweep;
     }
     unsigned nwl = strcmp(what, "all") == 0 ? fp_sim_workload_count() : 1;
+    fp_predictor *pred = NULL;
+    if (o->predictor && !(pred = load_predictor(o))) {
+        free(sweep);
+        return EXIT_FAIL;
+    }
     json_t *arr = json_array();
     int rc = EXIT_OK;
     for (unsigned w = 0; w < nwl && rc == EXIT_OK; w++) {
@@ -650,6 +707,18 @@ static int cmd_replay(gov_opts *o)
             cli_error("%s", err.msg);
             rc = EXIT_FAIL;
             break;
+        }
+        if (pred) {
+            /* What a governor that starts watching sees: the first seconds at default clocks. */
+            double feat[FP_PRED_NFEAT];
+            if (fp_pred_features_sim(g, &wl, pred->window_s, ro.seed, feat, &err) != FP_OK) {
+                cli_error("%s", err.msg);
+                rc = EXIT_FAIL;
+                break;
+            }
+            ro.f_e_mhz = fp_pred_f_e_mhz(pred, feat, fp_sim_gpu_fmax(g));
+            cli_info("%s: activity f_e = %u MHz from the predictor %s (first %.1f s)", wl.name,
+                     ro.f_e_mhz, o->predictor, pred->window_s);
         }
         fp_replay_result res[5];
         size_t n;
@@ -704,6 +773,7 @@ static int cmd_replay(gov_opts *o)
     } else {
         json_decref(arr);
     }
+    free(pred);
     free(sweep);
     return rc;
 }
@@ -752,6 +822,47 @@ static void daemon_log(void *user, int level, const char *msg)
         cli_info("%s", msg);
 }
 
+/*
+ * --predictor on the daemon: the GPU is watched, at the clocks it runs, for the predictor's
+ * window before the loop starts, and the predicted clock becomes the activity policy's f_e.
+ */
+#define PREDICT_MAX_WAIT_S 600.0
+static int predict_f_e(const gov_opts *o, fp_daemon_opts *d)
+{
+    fp_predictor *p = load_predictor(o);
+    if (!p)
+        return EXIT_FAIL;
+    const fp_gpu_backend *be = fp_gpu_backend_by_name(d->backend);
+    fp_gpu *gpu = NULL;
+    fp_gpu_info info;
+    double feat[FP_PRED_NFEAT];
+    fp_error err;
+    int rc = EXIT_FAIL;
+    if (!be) {
+        cli_usage_error("govern", "--backend: expected %s", fp_gpu_backend_names());
+        free(p);
+        return EXIT_USAGE;
+    }
+    if (be->init(&err) == FP_OK) {
+        if (be->open(d->gpu ? d->gpu : "0", &gpu, &err) == FP_OK &&
+            be->info(gpu, &info, &err) == FP_OK &&
+            fp_pred_observe(be, gpu, p->window_s, d->interval_s, PREDICT_MAX_WAIT_S, feat,
+                            &err) == FP_OK) {
+            unsigned fmax = info.max_clock_mhz ? info.max_clock_mhz : info.graphics_clocks_mhz[0];
+            d->policy.f_e_mhz = fp_pred_f_e_mhz(p, feat, fmax);
+            cli_info("activity f_e = %u MHz from the predictor %s (GPU busy for %.1f s)",
+                     d->policy.f_e_mhz, o->predictor, p->window_s);
+            rc = EXIT_OK;
+        }
+        be->close(gpu);
+        be->shutdown();
+    }
+    if (rc != EXIT_OK)
+        cli_error("%s", err.msg);
+    free(p);
+    return rc;
+}
+
 static int cmd_daemon(gov_opts *o)
 {
     if (o->npos)
@@ -770,6 +881,9 @@ static int cmd_daemon(gov_opts *o)
                                "--policy '%s': expected default, static, activity, "
                                "phase or feedback",
                                o->policy);
+    int prc = predictor_check(o, kind);
+    if (prc)
+        return prc;
     d.policy.kind = (fp_policy_kind)kind;
     d.policy.budget = o->budget;
     d.policy.bias = o->bias;
@@ -817,6 +931,8 @@ static int cmd_daemon(gov_opts *o)
             return cli_usage_error("govern", "%s", err.msg);
         memcpy(d.policy.phase_mhz, tmp.phase_mhz, sizeof tmp.phase_mhz);
     }
+    if (o->predictor && predict_f_e(o, &d) != EXIT_OK)
+        return EXIT_FAIL;
     int sig = 0;
     fp_clockguard_exec_on_second_signal("/proc/self/exe");
     fp_status st = fp_daemon_run(&d, &sig, &err);

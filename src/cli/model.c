@@ -495,7 +495,7 @@ static int do_replay(int n, char **in, const model_args *a)
 {
     fp_error err;
     fp_run_list runs = {0};
-    fp_replay_results res = {0};
+    fp_model_replay_results res = {0};
     fp_adaptive_options ao;
     fp_adaptive_options_init(&ao);
     ao.objective = a->objective;
@@ -512,7 +512,7 @@ static int do_replay(int n, char **in, const model_args *a)
     if (a->json) {
         json_t *arr = json_array();
         for (size_t i = 0; i < res.len; i++) {
-            const fp_replay_result *r = &res.items[i];
+            const fp_model_replay_result *r = &res.items[i];
             json_t *o = json_object();
             json_object_set_new(o, "gpu", json_string(r->gpu));
             json_object_set_new(o, "app", json_string(r->app));
@@ -540,7 +540,7 @@ static int do_replay(int n, char **in, const model_args *a)
     printf("%-5s %-16s %8s %8s %8s %8s %5s %6s %s\n", "gpu", "app", "chosen", "best", "regret%",
            "gpu_time", "runs", "clocks", "stop");
     for (size_t i = 0; i < res.len; i++) {
-        const fp_replay_result *r = &res.items[i];
+        const fp_model_replay_result *r = &res.items[i];
         char rg[16], gt[16];
         pct(rg, sizeof rg, r->regret);
         pct(gt, sizeof gt, r->gpu_time_fraction);
@@ -549,7 +549,7 @@ static int do_replay(int n, char **in, const model_args *a)
     }
     rc = EXIT_OK;
 out:
-    fp_replay_results_free(&res);
+    fp_model_replay_results_free(&res);
     fp_run_list_free(&runs);
     return rc;
 }

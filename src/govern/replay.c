@@ -295,7 +295,7 @@ fp_status fp_replay_compare(const fp_sim_workload *wl, const fp_replay_opts *o,
      */
     fp_policy_cfg_init(&cfg, FP_POLICY_ACTIVITY, &info);
     cfg.bias = o->bias;
-    cfg.f_e_mhz = best.static_mhz;
+    cfg.f_e_mhz = o->f_e_mhz ? o->f_e_mhz : best.static_mhz;
     if ((st = fp_replay_run(wl, &cfg, &ro, &res[2], err)) != FP_OK)
         return st;
     relate(&res[2], &base);
