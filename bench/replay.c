@@ -69,9 +69,13 @@ int main(int argc, char **argv)
     /* (a) in process */
     fp_gpu_info info;
     fp_sim_gpu_info(fp_sim_gpu_find("A100"), 0, &info);
-    fp_policy_cfg cfg;
-    fp_policy_cfg_init(&cfg, FP_POLICY_PHASE, &info);
     fp_error err;
+    fp_policy *pol = NULL;
+    if (fp_policy_new("phase", &info, &pol, &err) != FP_OK) {
+        fprintf(stderr, "bench_replay: %s\n", err.msg);
+        rc = 1;
+        goto out;
+    }
     src s = {NULL};
     long before_kb = self_rss_kb();
     t0 = now_s();
@@ -82,7 +86,7 @@ int main(int argc, char **argv)
     }
     fp_sample_source source = {src_next, src_rewind, &s};
     fp_recorded_result res;
-    fp_status st = fp_replay_recorded_stream(&source, NAN, NAN, &cfg, NULL, &res, &err);
+    fp_status st = fp_replay_recorded_stream(&source, NAN, NAN, pol, NULL, &res, &err);
     fp_ts_close(s.r);
     if (st != FP_OK) {
         fprintf(stderr, "bench_replay: %s\n", err.msg);
@@ -113,6 +117,7 @@ int main(int argc, char **argv)
             rc = 1;
     }
 out:
+    fp_policy_free(pol);
     unlink(path);
     rmdir(dir);
     return rc;

@@ -16,6 +16,7 @@
 #include "freqpilot/error.h"
 #include "freqpilot/gpu.h"
 #include "freqpilot/sample.h"
+#include "freqpilot/serving.h"
 #include "freqpilot/sim.h"
 
 #ifdef __cplusplus
@@ -82,37 +83,30 @@ void fp_phase_init(fp_phase_detector *d, const fp_phase_opts *o); /* o NULL = de
 /* Feeds the sample taken at t_s; returns 1 when the detected phase changed. */
 int fp_phase_update(fp_phase_detector *d, double t_s, const fp_sample *s);
 
-/* ---- Policies (src/govern/policy.c) ---- */
+/* ---- Policies: a registry of governors (src/govern/policy*.c; docs/govern.md, "Adding a policy")
+ * ----
+ *
+ * A policy is built like a Linux cpufreq governor: its own file holds an fp_policy_ops (name,
+ * its settings = "tunables", and hooks) and a struct that starts with the shared part,
+ * struct fp_policy, followed by the policy's tunables and state. src/govern/policies.def
+ * lists the policies (one line each). Everything outside that file reaches a policy through
+ * this interface: created by name, configured by "key=value" settings, started, asked.
+ */
 
-typedef enum fp_policy_kind {
-    FP_POLICY_DEFAULT = 0, /* leave the clocks alone (the driver's default) */
-    FP_POLICY_STATIC,      /* one clock all the time */
-    FP_POLICY_ACTIVITY,    /* GEOPM: f = f_e + (f_max - f_e) * activity */
-    FP_POLICY_PHASE,       /* one clock per detected phase */
-    FP_POLICY_FEEDBACK,    /* lowest clock that keeps the measured slowdown within the budget */
-    FP_POLICY_COUNT
-} fp_policy_kind;
-
-const char *fp_policy_name(fp_policy_kind k); /* "default", "static", ... */
-int fp_policy_from_name(const char *name);    /* -1 when unknown */
-
-typedef struct fp_policy_cfg {
-    fp_policy_kind kind;
-    unsigned clocks_mhz[FP_GPU_MAX_CLOCKS]; /* supported clocks, high to low */
-    unsigned n_clocks;
-    unsigned f_max_mhz;
-    unsigned f_e_mhz;     /* energy-efficient clock (activity policy; default: the knee) */
-    unsigned f_floor_mhz; /* feedback: never below (the unconstrained energy optimum; f_e) */
-    unsigned static_mhz;  /* static policy */
-    double bias;          /* activity policy: activity' = clamp(activity * (1 - bias)), -1..1 */
-    unsigned phase_mhz[FP_PHASE_COUNT]; /* phase policy; 0 = f_max */
-    double budget;                      /* feedback: allowed slowdown (fraction) */
-    double feedback_step_s;             /* feedback: minimum time between two steps (0.2) */
-    double feedback_probe_s; /* feedback: time spent at f_max to learn a phase's rate (0.3) */
-} fp_policy_cfg;
-
-/* Fills clocks from info and defaults (f_e = 0.64 f_max snapped, budget 0.05). */
-void fp_policy_cfg_init(fp_policy_cfg *c, fp_policy_kind kind, const fp_gpu_info *info);
+/* What the serving engine reports (docs/govern.md, "Serving signals"); NAN = not known. */
+typedef struct fp_serving_signals {
+    int valid;                    /* 0: no fresh scrape (missing, stale, unparseable) */
+    double waiting;               /* requests queued, not yet scheduled */
+    double running;               /* requests in the batch */
+    double waiting_prompt_tokens; /* prompt tokens not yet prefilled (NAN: unknown) */
+    double prompt_tok_s;          /* prompt (prefill) tokens per second, last interval */
+    double gen_tok_s;             /* generated tokens per second, last interval */
+    double requests_s;            /* requests per second (arrivals or completions) */
+    double ttft_p99_s;            /* p99 time to first token in the last interval */
+    double tbt_p99_s;             /* p99 time between tokens in the last interval */
+    double kv_tokens;             /* tokens held in the KV cache */
+    double kv_usage;              /* or the share of the cache in use, 0..1 (NAN: unknown) */
+} fp_serving_signals;
 
 /* What the policy sees at each decision. */
 typedef struct fp_policy_input {
@@ -121,21 +115,92 @@ typedef struct fp_policy_input {
     int phase_changed;
     const fp_sample *sample;
     double rate; /* throughput the workload reports (work units per second); NAN when none */
+    const fp_serving_signals *serving; /* NULL: no serving engine is watched */
 } fp_policy_input;
 
-typedef struct fp_policy {
-    fp_policy_cfg cfg;
-    /* feedback state */
-    unsigned cur_idx;                   /* index into clocks_mhz of the current request */
-    unsigned class_idx[FP_PHASE_COUNT]; /* last index that held per phase class */
-    double ref_rate[FP_PHASE_COUNT];    /* rate at f_max per phase (NAN = not learned) */
-    double probe_until_s, last_step_s;
-    double probe_sum, probe_n;
-    double lost_s, elapsed_s, last_t_s; /* accumulated slowdown accounting */
-} fp_policy;
+typedef struct fp_policy fp_policy;
 
-fp_status fp_policy_init(fp_policy *p, const fp_policy_cfg *cfg, fp_error *err);
-/* The SM clock to request now (0 = reset to the default clocks). */
+typedef enum fp_tunable_type {
+    FP_TUNE_MHZ = 0, /* unsigned, MHz > 0, snapped to the nearest supported clock */
+    FP_TUNE_NUM,     /* double within [min, max] */
+    FP_TUNE_SECONDS, /* double seconds within [min, max]; "2", "2s", "100ms", "1.5 s" */
+    FP_TUNE_STR,     /* char[FP_TUNE_STR_MAX] */
+} fp_tunable_type;
+
+#define FP_TUNE_STR_MAX 256
+
+typedef struct fp_policy_tunable {
+    const char *name;
+    fp_tunable_type type;
+    size_t offset; /* of the field in the policy's struct */
+    double min, max;
+    const char *help; /* one line for --help and docs */
+} fp_policy_tunable;
+
+typedef struct fp_policy_ops {
+    const char *name;    /* "phase" */
+    const char *summary; /* one line */
+    size_t size;         /* of the policy's struct, which starts with struct fp_policy */
+    const fp_policy_tunable *tunables; /* ends with {NULL} */
+    /* Fills the tunables' defaults from the shared part (clocks, f_max, f_e). */
+    void (*defaults)(fp_policy *p);
+    /* Checks the tunables and resets the state (called by fp_policy_start). May be NULL. */
+    fp_status (*start)(fp_policy *p, fp_error *err);
+    /* The SM clock to request now (0 = the default clocks). */
+    unsigned (*decide)(fp_policy *p, const fp_policy_input *in);
+    /* Frees what start allocated. May be NULL. */
+    void (*release)(fp_policy *p);
+} fp_policy_ops;
+
+/* The shared part every policy's struct starts with. */
+struct fp_policy {
+    const fp_policy_ops *ops;
+    unsigned clocks_mhz[FP_GPU_MAX_CLOCKS]; /* supported clocks, high to low (may be empty) */
+    unsigned n_clocks;
+    unsigned f_max_mhz;
+    /*
+     * The energy-efficient clock the defaults derive from (setting "f_e"): 0.64 x f_max
+     * snapped unless set, the voltage knee of the parts in docs/simulated-gpu.md.
+     */
+    unsigned f_e_mhz;
+    unsigned long set_mask; /* tunables set by the user (bit i = tunables[i]) */
+    int started;
+};
+
+/* The registry, in policies.def order. */
+size_t fp_policy_count(void);
+const fp_policy_ops *fp_policy_at(size_t i);
+/* By name (case-insensitive); NULL when unknown. */
+const fp_policy_ops *fp_policy_find(const char *name);
+/* "default, static, activity, ..." for messages. */
+const char *fp_policy_names(void);
+
+/*
+ * A policy for a GPU's clock table (info NULL: no table; MHz settings are then kept as
+ * given, which the CLI uses to check settings before a GPU is opened).
+ */
+fp_status fp_policy_new(const char *name, const fp_gpu_info *info, fp_policy **out, fp_error *err);
+void fp_policy_free(fp_policy *p);
+const char *fp_policy_name(const fp_policy *p);
+/*
+ * One setting: a tunable of the policy or "f_e" (every policy: moves the defaults of the
+ * tunables not set by the user). Errors name the policy, the key and what was expected.
+ */
+fp_status fp_policy_set(fp_policy *p, const char *key, const char *value, fp_error *err);
+fp_status fp_policy_set_num(fp_policy *p, const char *key, double value, fp_error *err);
+/* "key=value[,key=value...]" through fp_policy_set. */
+fp_status fp_policy_configure(fp_policy *p, const char *spec, fp_error *err);
+/* 1 when the policy has this tunable (or key is "f_e"). */
+int fp_policy_has(const fp_policy *p, const char *key);
+/* A numeric or MHz tunable's value (NAN when absent or a string). */
+double fp_policy_get_num(const fp_policy *p, const char *key);
+/* "key=value,..." of every tunable (current values) into buf. */
+void fp_policy_describe(const fp_policy *p, char *buf, size_t size);
+/* "2", "2s", "2 s", "100ms", "50us", "1min" into seconds: 0, or -1 when not a duration. */
+int fp_parse_duration(const char *text, double *seconds);
+/* Checks the settings and resets the state; call again to restart from scratch. */
+fp_status fp_policy_start(fp_policy *p, fp_error *err);
+/* The SM clock to request now (0 = reset to the default clocks). Needs fp_policy_start. */
 unsigned fp_policy_decide(fp_policy *p, const fp_policy_input *in);
 
 /*
@@ -147,16 +212,24 @@ unsigned fp_policy_decide(fp_policy *p, const fp_policy_input *in);
  */
 fp_status fp_policy_static_from_json(const char *path, const char *gpu, const char *app,
                                      double max_slowdown, unsigned *freq_mhz, fp_error *err);
-/* "idle=210,compute=1410,memory=900,host=600" into cfg->phase_mhz (snapped). */
-fp_status fp_policy_parse_phase_clocks(fp_policy_cfg *c, const char *spec, fp_error *err);
+
+/* ---- Phase clocks (src/govern/phase_plan.c) ---- */
 
 /*
- * Learns phase clocks from the simulated GPU's model curves for wl: every inference phase
- * of wl is classified from its activities at f_max, and one clock per class is chosen to
- * minimise the window energy subject to a total slowdown <= budget (vs f_max), by Lagrangian
- * search over the supported clocks. Idle phases get the lowest clock.
+ * Sets the phase policy's clocks (its tunables idle, compute, memory, host; snapped). An
+ * error when p is not a policy with those tunables.
  */
-fp_status fp_policy_learn_phase_clocks_sim(fp_policy_cfg *c, const fp_sim_gpu *gpu,
+fp_status fp_policy_set_phase_clocks(fp_policy *p, const unsigned mhz[FP_PHASE_COUNT],
+                                     fp_error *err);
+
+/*
+ * Learns phase clocks from the simulated GPU's model curves for wl into p (a phase policy):
+ * every inference phase of wl is classified from its activities at f_max, and one clock per
+ * class is chosen by fp_phase_plan to minimise the window energy subject to a total slowdown
+ * <= budget (vs f_max). Classes wl never shows: idle and host keep f_e, compute f_max,
+ * memory the compute clock.
+ */
+fp_status fp_policy_learn_phase_clocks_sim(fp_policy *p, const fp_sim_gpu *gpu,
                                            const fp_sim_workload *wl, double budget,
                                            const fp_phase_opts *popts, fp_error *err);
 
@@ -204,10 +277,10 @@ fp_status fp_phase_sweep_load(const char *dataset, const char *gpu, const char *
  * Phase clocks from a sweep: fp_phase_plan over the sweep's per-class seconds and joules,
  * limit = window time at the highest swept clock x (1 + budget). Classes with under 1 % of
  * the window at every clock keep their defaults (idle/host: f_e, memory: as compute,
- * compute: f_max). Clocks are snapped to c's table.
+ * compute: f_max). Clocks are snapped to p's table.
  */
-fp_status fp_policy_learn_phase_clocks_sweep(fp_policy_cfg *c, const fp_phase_sweep *sw,
-                                             double budget, fp_error *err);
+fp_status fp_policy_learn_phase_clocks_sweep(fp_policy *p, const fp_phase_sweep *sw, double budget,
+                                             fp_error *err);
 
 /*
  * A recorded run replayed through the detector and a policy. Without a sweep nothing can be
@@ -230,8 +303,8 @@ typedef struct fp_recorded_result {
 } fp_recorded_result;
 
 fp_status fp_replay_recorded(const fp_sample *s, size_t n, double win_start_s, double win_end_s,
-                             const fp_policy_cfg *cfg, const fp_phase_sweep *sw,
-                             fp_recorded_result *out, fp_error *err);
+                             fp_policy *policy, const fp_phase_sweep *sw, fp_recorded_result *out,
+                             fp_error *err);
 
 /* Where a streamed replay reads its samples: next gives 1 (a sample), 0 (the end) or a
  * negative fp_status; rewind goes back to the first sample. */
@@ -247,7 +320,7 @@ typedef struct fp_sample_source {
  * uses on a trace. The same result as fp_replay_recorded on the same samples.
  */
 fp_status fp_replay_recorded_stream(const fp_sample_source *src, double win_start_s,
-                                    double win_end_s, const fp_policy_cfg *cfg,
+                                    double win_end_s, fp_policy *policy,
                                     const fp_phase_sweep *sw, fp_recorded_result *out,
                                     fp_error *err);
 
@@ -294,12 +367,13 @@ typedef struct fp_replay_result {
 void fp_replay_result_free(fp_replay_result *r);
 
 /*
- * One replay of wl under cfg (kind FP_POLICY_DEFAULT = default clocks). The workload's
- * throughput signal for feedback is its progress rate (work of the current phase per second),
- * as a workload reporting tokens/s on a pipe would give.
+ * One replay of wl under policy (restarted first, so one policy can be replayed several
+ * times; "default" = default clocks). The workload's throughput signal for feedback is its
+ * progress rate (work of the current phase per second), as a workload reporting tokens/s on
+ * a pipe would give.
  */
-fp_status fp_replay_run(const fp_sim_workload *wl, const fp_policy_cfg *cfg,
-                        const fp_replay_opts *o, fp_replay_result *res, fp_error *err);
+fp_status fp_replay_run(const fp_sim_workload *wl, fp_policy *policy, const fp_replay_opts *o,
+                        fp_replay_result *res, fp_error *err);
 
 /*
  * The comparison of docs/govern.md: default clocks, the best static clock within the budget
@@ -308,6 +382,78 @@ fp_status fp_replay_run(const fp_sim_workload *wl, const fp_policy_cfg *cfg,
  */
 fp_status fp_replay_compare(const fp_sim_workload *wl, const fp_replay_opts *o,
                             fp_replay_result *res, size_t res_cap, size_t *n_res, fp_error *err);
+
+/* ---- Serving replay on the simulated GPU (src/govern/serving_replay.c) ---- */
+
+typedef struct fp_serving_opts {
+    const char *gpu;         /* "A100" (default), "V100", "H100" */
+    double interval_s;       /* control period (0.5) */
+    double switch_latency_s; /* a clock request takes effect this much later (0.03) */
+    double ttft_s, tbt_s;    /* the SLO: p99 time to first token (2), between tokens (0.1) */
+    double attainment;       /* share of requests that must meet both (0.99) */
+    double budget;           /* slowdown budget of the phase and feedback policies (0.05) */
+    double drain_s;          /* after the last arrival, time given to finish (900) */
+    unsigned max_batch, chunk_tokens; /* 0 = the server model's (256, 512) */
+    /* slo policy: latency model file (NULL = learned from the simulator) and extra settings */
+    const char *latency_model;
+    const char *slo_settings;
+    int keep_trace;    /* fill fp_serving_result.trace */
+    int keep_requests; /* fill fp_serving_result.req */
+} fp_serving_opts;
+
+void fp_serving_opts_default(fp_serving_opts *o);
+
+/* One control interval of a serving replay. */
+typedef struct fp_serving_point {
+    double t_s;
+    unsigned requested_mhz; /* 0 = default clocks */
+    double sm_clock_mhz, power_w, arrivals_s, waiting, running, ttft_p99_s, tbt_p99_s;
+} fp_serving_point;
+
+typedef struct fp_serving_result {
+    char policy[32];     /* default, static-best, static, activity, phase, feedback, slo */
+    unsigned static_mhz; /* static and static-best: the clock */
+    double energy_j, time_s, busy_s;
+    unsigned long requests, finished, rejected;
+    unsigned long long prompt_tokens, output_tokens;
+    double energy_per_token_j;     /* energy / output tokens (idle time included) */
+    double energy_per_request_j;   /* energy / requests */
+    double energy_saving;          /* 1 - energy per token / default clocks' */
+    double ttft_p50_s, ttft_p99_s; /* over requests (unfinished: infinite) */
+    double tbt_p50_s, tbt_p99_s;   /* over every token gap (within 0.1 %) */
+    double attainment;             /* share of requests with TTFT <= ttft and mean TBT <= tbt */
+    int meets_slo;                 /* attainment >= target, p99 TTFT <= ttft and p99 TBT <= tbt */
+    unsigned long clock_changes;
+    double mean_clock_mhz; /* SM clock averaged over busy time */
+    fp_serving_point *trace;
+    size_t n_trace;
+    fp_request_result *req; /* keep_requests: per request, trace order */
+} fp_serving_result;
+
+void fp_serving_result_free(fp_serving_result *r);
+
+/*
+ * The trace served on the simulated GPU under policy (restarted first): every interval the
+ * engine's signals and the interval's telemetry go through the phase detector and the policy,
+ * and a changed clock takes effect switch_latency_s later. Runs until every request finished
+ * or drain_s after the last arrival. Deterministic: no noise, the same trace gives the same
+ * result.
+ */
+fp_status fp_serving_run(const fp_request *req, size_t n, fp_policy *policy,
+                         const fp_serving_opts *o, fp_serving_result *res, fp_error *err);
+
+/*
+ * The comparison of docs/govern.md ("Serving"): default clocks, every supported clock static
+ * (sweep[], n_sweep = the GPU's clock count, high to low), the best static clock meeting the
+ * SLO ("static-best": least energy per token among them; absent when none does), activity
+ * (f_e = static-best), phase (clocks learned from the llama workload for the budget), feedback
+ * (the token rate, floor = llama's energy optimum) and slo (floor the same). rows[] receives
+ * up to 6 results (row_cap), *n_rows how many; free each with fp_serving_result_free.
+ */
+fp_status fp_serving_compare(const fp_request *req, size_t n, const fp_serving_opts *o,
+                             fp_serving_result *rows, size_t row_cap, size_t *n_rows,
+                             fp_serving_result *sweep, size_t sweep_cap, size_t *n_sweep,
+                             fp_error *err);
 
 /* ---- Workload predictor (src/govern/predictor.c) ---- */
 
@@ -424,19 +570,42 @@ void fp_metrics_server_stop(fp_metrics_server *m);
 size_t fp_govern_metrics_format(const fp_govern_metrics *g, const char *gpu, char *buf,
                                 size_t size);
 
+/* ---- The serving engine's signals (src/govern/engine_scrape.c) ---- */
+
+/*
+ * A scraper of a serving engine's Prometheus endpoint on this host: url
+ * "http://127.0.0.1:PORT/PATH" ([::1] and localhost too; any other host is refused), map
+ * "KEY=METRIC,..." over vLLM's names (keys waiting, running, kv_usage, prompt_tokens,
+ * generation_tokens, requests, ttft, tbt; NULL = vLLM's).
+ */
+typedef struct fp_engine_scraper fp_engine_scraper;
+fp_status fp_engine_scraper_new(const char *url, const char *map, fp_engine_scraper **out,
+                                fp_error *err);
+void fp_engine_scraper_free(fp_engine_scraper *s);
+/*
+ * One scrape within timeout_s: gauges as read, rates and the p99 of the histograms over the
+ * time since the previous scrape. 0 with sig->valid = 1; -1 with sig->valid = 0 and the reason
+ * in why (no answer, an HTTP error, a required metric missing, a counter reset, the first
+ * scrape).
+ */
+int fp_engine_scraper_poll(fp_engine_scraper *s, double timeout_s, fp_serving_signals *sig,
+                           char *why, size_t why_size);
+
 typedef void (*fp_govern_log_fn)(void *user, int level, const char *msg); /* level 1 warn, 2 info */
 
 typedef struct fp_daemon_opts {
     const char *backend;   /* "nvml" (default) or "sim" */
     const char *gpu;       /* "0" */
-    fp_policy_cfg policy;  /* kind + knobs; clocks are filled from the GPU at start */
-    int policy_clocks_set; /* cfg.phase_mhz / static_mhz given by the user */
+    const char *policy;    /* a registered policy's name ("phase") */
+    const char *settings;  /* its settings, "key=value,..." (fp_policy_configure); NULL none */
     double interval_s;     /* 0.05 (20..1000 ms) */
     double duration_s;     /* stop after (0 = until a signal) */
     const char *listen;    /* NULL = no exporter */
     const char *state_dir; /* clockguard */
     int force;
     const char *rate_file; /* a file or FIFO where the workload writes its rate, one per line */
+    const char *engine_metrics; /* the serving engine's Prometheus URL (slo policy); NULL none */
+    const char *engine_map;     /* its metric names, fp_engine_scraper_new's map */
     fp_govern_log_fn log;
     void *log_user;
 } fp_daemon_opts;

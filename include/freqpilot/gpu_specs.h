@@ -36,6 +36,8 @@ typedef struct fp_gpu_spec {
     double power_limit_w;       /* default power limit (TDP); NAN when unknown */
     double power_limit_min_w, power_limit_max_w; /* settable range; NAN when unknown */
     double mem_total_mib; /* frame buffer as NVML reports it; NAN when unknown */
+    double mem_bandwidth_gbs; /* memory bandwidth, GB/s (datasheet) */
+    double fp16_tflops;       /* dense FP16 tensor throughput at the boost clock (datasheet) */
     const char *source;   /* where these numbers come from */
 } fp_gpu_spec;
 

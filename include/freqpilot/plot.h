@@ -129,6 +129,8 @@ void fp_model_set_free(fp_model_set *m);
  * runs (fp_runs_load) and aggregated with the default options, which also gives the
  * findings and dropped runs that aggregated.csv does not carry.
  */
+typedef struct fp_serving_report fp_serving_report; /* below, "LLM serving" */
+
 typedef struct fp_report_data {
     fp_agg_result agg;
     int have_agg;
@@ -142,6 +144,7 @@ typedef struct fp_report_data {
     fp_rec_list original_ours;
     fp_model_set model;
     int have_model;
+    fp_serving_report *serving; /* a `govern replay --serving --format json` input, or NULL */
 } fp_report_data;
 
 fp_status fp_report_data_load(fp_report_data *d, const char *const *paths, size_t n,
@@ -329,6 +332,24 @@ typedef struct fp_ts_plot_input {
 fp_status fp_plot_timeseries(const fp_ts_plot_input *in, size_t n, const char *column,
                              const fp_plot_opts *o, fp_figure *out, fp_error *err);
 
+/* ---- LLM serving (src/report/report_serving.c) ---- */
+
+/* 1 when path is a `freqpilot govern replay --serving --format json` file. */
+int fp_serving_report_detect(const char *path);
+fp_status fp_serving_report_load(const char *path, fp_serving_report **out, fp_error *err);
+void fp_serving_report_free(fp_serving_report *s);
+/*
+ * serving energy: energy per token (y) against SLO attainment (x, %) of every policy (one
+ * series each, named after it, " (misses)" when it misses the SLO) and of the static clocks
+ * within 10 points of the target ("Static clocks"); the target is a vertical mark.
+ */
+fp_status fp_plot_serving_energy(const fp_serving_report *s, const fp_plot_opts *o, fp_figure *out,
+                                 fp_error *err);
+/* serving clock: arrivals per second (panel 0) and the governed policy's requested clock with
+ * the best static clock (panel 1) over the trace, in minutes. */
+fp_status fp_plot_serving_clock(const fp_serving_report *s, const fp_plot_opts *o, fp_figure *out,
+                                fp_error *err);
+
 /* ---- Reports ---- */
 
 typedef struct fp_report_input {
@@ -346,6 +367,7 @@ typedef struct fp_report_input {
     double max_slowdown;       /* headline budget (0.05) */
     const char *method_path;   /* docs/method.md to summarise; NULL or absent = built-in text */
     const char *generated_utc; /* shown in the header; NULL = none (reproducible output) */
+    const fp_serving_report *serving; /* LLM serving section; NULL = none */
 } fp_report_input;
 
 void fp_report_input_init(fp_report_input *in);

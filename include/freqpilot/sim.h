@@ -127,6 +127,8 @@ fp_status fp_sim_workload_resolve(const char *name, fp_sim_workload *out, fp_err
 void fp_sim_phase_secs(const fp_sim_gpu *gpu, const fp_sim_workload *wl, unsigned i,
                        double secs[3]);
 double fp_sim_overlap_k(const fp_sim_gpu *gpu, const fp_sim_workload *wl);
+/* Device part of a phase: memory and compute seconds overlapped with exponent k. */
+double fp_sim_overlap_time(double mem_s, double comp_s, double k);
 double fp_sim_act_scale(const fp_sim_gpu *gpu, const fp_sim_workload *wl);
 
 /* ---- Noise-free truth ---- */

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "cli/cli.h"
+#include "cli/govern_cli.h"
 #include "freqpilot/clockguard.h"
 #include "freqpilot/dataset.h"
 #include "freqpilot/govern.h"
@@ -20,236 +21,158 @@
 #include "util/asuser.h"
 #include "util/input.h"
 
-static const char govern_help[] =
-    "NAME\n"
-    "    freqpilot govern - adapt the SM clock online: replay, daemon, predictor training\n"
-    "\n"
-    "SYNOPSIS\n"
-    "    freqpilot govern replay [--policy P] [--gpu GPU] [--budget X] [--interval-ms N]\n"
-    "                            [--switch-latency-ms N] [--bias B] [--seed N]\n"
-    "                            [--format table|json] [--trace FILE]\n"
-    "                            [--phase-clocks-from DATASET|MODEL [--app APP]\n"
-    "                            [--sweep-gpu NAME]] [--phase-clocks SPEC] [--static-clock MHZ]\n"
-    "                            [--f-e MHZ | --predictor FILE] WORKLOAD|all|TELEMETRY|DATASET\n"
-    "    freqpilot govern daemon [--backend nvml|sim] [--gpu N|UUID] [--policy P]\n"
-    "                            [--interval-ms N] [--listen HOST:PORT] [--budget X]\n"
-    "                            [--static-clock MHZ | --optimize FILE [--app APP]]\n"
-    "                            [--phase-clocks idle=M,compute=M,memory=M,host=M]\n"
-    "                            [--phase-clocks-from DATASET|MODEL [--app APP]\n"
-    "                            [--sweep-gpu NAME]] [--f-e MHZ | --predictor FILE] [--bias B]\n"
-    "                            [--rate-file FIFO] [--duration S] [--state-dir DIR] [--force]\n"
-    "    freqpilot govern train [--sim] [--dataset DIR]... [--window S] [--budget X]\n"
-    "                           [-o model.json]\n"
-    "\n"
-    "DESCRIPTION\n"
-    "    Adapts the SM clock online (docs/govern.md). A phase detector classifies the GPU's\n"
-    "    state as idle, compute-, memory- or host-bound from SM, DRAM and tensor activity,\n"
-    "    utilisation and power (utilisation alone when activities are absent), with\n"
-    "    hysteresis and a minimum dwell; a policy turns it into a clock.\n"
-    "\n"
-    "    Policies (--policy; default, the driver's own clocks, is the reference):\n"
-    "    static     one clock (--static-clock, or freq_mhz from an optimize JSON)\n"
-    "    activity   GEOPM's law f = f_e + (f_max - f_e) * activity, activity' = a * (1 - bias)\n"
-    "    phase      one clock per phase (learned from the model in replay; --phase-clocks)\n"
-    "    feedback   the lowest clock keeping the slowdown measured on the workload's rate\n"
-    "               (--rate-file: numbers, one per line) within --budget\n"
-    "\n"
-    "    --phase-clocks-from: per phase class, the clocks minimising the sweep's total energy\n"
-    "    with total time within --budget (exact knapsack over classes), from a DATASET, or\n"
-    "    the phase_clocks[] a 'govern train -o' model stored for the GPU and --app.\n"
-    "\n"
-    "    Safety: only the daemon changes clocks. It writes a clockguard state file first and\n"
-    "    restores the clocks on exit and on SIGINT, SIGTERM and SIGHUP; after a SIGKILL or a\n"
-    "    crash run 'freqpilot restore'. replay and train never touch a GPU.\n"
-    "\n"
-    "COMMANDS\n"
-    "    replay   runs WORKLOAD (llama, stablediffusion, vit, whisper, lstm, an INI file, or\n"
-    "             all) on the simulated GPU under default clocks, every static clock,\n"
-    "             activity, phase and feedback, with the clock-switching latency; prints\n"
-    "             energy, time, saving and slowdown against the default clocks and the best\n"
-    "             static clock within the budget (--policy P: only P beside those two).\n"
-    "             --format json: {\"results\": [{workload, gpu, policy, energy_j, time_s,\n"
-    "             energy_saving, slowdown, budget, ...}]}. A telemetry file or DATASET\n"
-    "             replays its recorded samples through detector and policy (phase shares,\n"
-    "             clock decisions). Energy and time are only ESTIMATED, and only with a sweep\n"
-    "             (the DATASET itself, or --phase-clocks-from DATASET): each sample's class\n"
-    "             takes the sweep's time and power ratios between the decided and recorded\n"
-    "             clock. A single-clock recording alone gives no energy (\"estimate\": null):\n"
-    "             it cannot show how the workload would react to another clock.\n"
-    "    daemon   the control loop (20..1000 ms) through NVML; Prometheus text on\n"
-    "             http://HOST:PORT/metrics with --listen (127.0.0.1 only unless another\n"
-    "             address is given); clock changes logged at info level (-v).\n"
-    "    train    the workload predictor: features of the first --window seconds ->\n"
-    "             category (the dominant phase class of the window) and starting clock,\n"
-    "             k-NN on simulated runs (--sim) and/or DATASETs (runs at the highest swept\n"
-    "             clock; target = least-energy swept clock within --budget); prints the\n"
-    "             leave-one-application-out evaluation; -o also stores each dataset's phase\n"
-    "             clocks (phase_clocks[]) for --phase-clocks-from.\n"
-    "\n"
-    "OPTIONS\n"
-    "    --policy P              default, static, activity, phase or feedback (daemon:\n"
-    "                            phase; replay: all of them)\n"
-    "    --budget X              allowed slowdown vs default clocks, a fraction (0.05)\n"
-    "    --gpu GPU               replay: V100, A100 (default) or H100; daemon: index (0) or\n"
-    "                            UUID\n"
-    "    --interval-ms N         control period in ms (50)\n"
-    "    --switch-latency-ms N   replay: delay before a requested clock holds (30)\n"
-    "    --bias B                activity policy: bias of the activity law (0)\n"
-    "    --f-e MHZ               activity policy: the energy-efficient clock f_e (replay:\n"
-    "                            the best static clock; daemon: 0.64 x f_max)\n"
-    "    --static-clock MHZ      static policy: the clock\n"
-    "    --optimize FILE         daemon, static policy: freq_mhz from optimize's JSON, a\n"
-    "                            deployable recommendation or one keeping the baseline (for\n"
-    "                            --app)\n"
-    "    --app APP               the application in --optimize or --phase-clocks-from\n"
-    "    --phase-clocks SPEC     phase policy: idle=M,compute=M,memory=M,host=M (MHz)\n"
-    "    --phase-clocks-from SRC phase policy: clocks from a DATASET sweep or a train MODEL\n"
-    "    --sweep-gpu NAME        the GPU of the sweep or model entry to use\n"
-    "    --predictor FILE        activity policy: f_e from a 'govern train -o' model, for\n"
-    "                            the features of the workload's first window (replay:\n"
-    "                            each workload's first seconds at the default clocks;\n"
-    "                            daemon: the GPU watched until busy and for that window\n"
-    "                            (at most 10 min idle) before governing)\n"
-    "    --seed N                replay: simulation seed (the simulator's default)\n"
-    "    --format table|json     replay: output format (table)\n"
-    "    --trace FILE            replay of one workload: write the per-sample trace as CSV\n"
-    "    --backend nvml|sim      daemon: GPU backend (nvml)\n"
-    "    --listen HOST:PORT      daemon: serve Prometheus metrics (off)\n"
-    "    --rate-file FIFO        daemon, feedback policy: the workload's rate, one number a\n"
-    "                            line\n"
-    "    --duration S            daemon: stop after S seconds (0: until a signal)\n"
-    "    --state-dir DIR         daemon: clock state files ($FREQPILOT_STATE_DIR or the\n"
-    "                            default, see 'freqpilot restore --help'); refused\n"
-    "                            under sudo\n"
-    "    --force                 daemon: start over an unrestored state file\n"
-    "    --sim                   train: learn from simulated runs\n"
-    "    --dataset DIR           train: learn from a profile DATASET (repeatable, up to 16)\n"
-    "    --window S              train: seconds of the run the features use (5)\n"
-    "    -o, --output FILE       train: write the model JSON here\n"
-    "    -h, --help              show this help\n"
-    "\n"
-    "EXIT STATUS\n"
-    "    0 success (the daemon: --duration reached); 1 failure (NVML or driver error,\n"
-    "    unreadable input, a write error); 2 usage error. On SIGINT, SIGTERM or SIGHUP the\n"
-    "    daemon restores the clocks, then ends by that signal (a shell shows 128 + its\n"
-    "    number).\n"
-    "\n"
-    "EXAMPLES\n"
-    "    freqpilot govern replay all\n"
-    "    freqpilot govern replay --gpu H100 --budget 0.02 --format json llama\n"
-    "    freqpilot govern train --sim -o model.json\n"
-    "    sudo freqpilot -v govern daemon --gpu 0 --policy phase --listen 127.0.0.1:9464\n";
+static const cli_section govern_sections[] = {
+    {"COMMANDS",
+     "replay   runs WORKLOAD (llama, stablediffusion, vit, whisper, lstm, an INI file, or\n"
+     "         all) on the simulated GPU under default clocks, every static clock,\n"
+     "         activity, phase and feedback, with the clock-switching latency; prints\n"
+     "         energy, time, saving and slowdown against the default clocks and the best\n"
+     "         static clock within the budget (--policy P: only P beside those two).\n"
+     "         --format json: {\"results\": [{workload, gpu, policy, energy_j, time_s,\n"
+     "         energy_saving, slowdown, budget, ...}]}. A telemetry file or DATASET\n"
+     "         replays its recorded samples through detector and policy (phase shares,\n"
+     "         clock decisions). Energy and time are only ESTIMATED, and only with a sweep\n"
+     "         (the DATASET itself, or --phase-clocks-from DATASET): each sample's class\n"
+     "         takes the sweep's time and power ratios between the decided and recorded\n"
+     "         clock. A single-clock recording alone gives no energy (\"estimate\": null):\n"
+     "         it cannot show how the workload would react to another clock.\n"
+     "         --serving TRACE (t_s,prompt_tokens,output_tokens or the Azure LLM\n"
+     "         inference trace's TIMESTAMP,ContextTokens,GeneratedTokens; 'freqpilot sim\n"
+     "         trace' makes one) serves the requests on a simulated LLaMA-7B server under\n"
+     "         every policy and every static clock: energy per token and per request,\n"
+     "         p50/p99 TTFT and TBT, SLO attainment and whether each meets the SLO, against\n"
+     "         the best static clock meeting the same SLO and the default clocks.\n"
+     "daemon   the control loop (20..1000 ms) through NVML; Prometheus text on\n"
+     "         http://HOST:PORT/metrics with --listen (127.0.0.1 only unless another\n"
+     "         address is given); clock changes logged at info level (-v). With\n"
+     "         --engine-metrics the serving engine's Prometheus endpoint on this host is\n"
+     "         scraped every interval for the slo policy.\n"
+     "policies the registered policies, each with its settings (--set KEY=VALUE) and\n"
+     "         their defaults on the simulated --gpu (A100)\n"
+     "train    the workload predictor: features of the first --window seconds ->\n"
+     "         category (the dominant phase class of the window) and starting clock,\n"
+     "         k-NN on simulated runs (--sim) and/or DATASETs (runs at the highest swept\n"
+     "         clock; target = least-energy swept clock within --budget); prints the\n"
+     "         leave-one-application-out evaluation; -o also stores each dataset's phase\n"
+     "         clocks (phase_clocks[]) for --phase-clocks-from.\n"},
+    {NULL, NULL},
+};
 
-typedef struct gov_opts {
-    const char *policy, *gpu, *format, *trace, *backend, *listen, *optimize, *app;
-    const char *phase_clocks, *rate_file, *state_dir, *out, *phase_from, *sweep_gpu, *predictor;
-    const char *datasets[16];
-    int n_datasets, force, sim, has_static, has_fe;
-    double budget, interval_ms, latency_ms, bias, static_mhz, duration, window, f_e;
-    long seed;
-    const char *positional[8];
-    int npos;
-} gov_opts;
+static const cli_command govern_cmd = {
+    .name = "govern",
+    .summary = "adapt the SM clock online: replay, daemon, predictor training",
+    .synopsis =
+        "freqpilot govern replay [--policy P] [--gpu GPU] [--budget X] [--interval-ms N]\n"
+        "                        [--switch-latency-ms N] [--bias B] [--seed N]\n"
+        "                        [--format table|json] [--trace FILE]\n"
+        "                        [--phase-clocks-from DATASET|MODEL [--app APP]\n"
+        "                        [--sweep-gpu NAME]] [--phase-clocks SPEC] [--static-clock MHZ]\n"
+        "                        [--f-e MHZ | --predictor FILE] WORKLOAD|all|TELEMETRY|DATASET\n"
+        "freqpilot govern replay --serving TRACE [--slo ttft=2s,tbt=100ms[,attainment=0.99]]\n"
+        "                        [--gpu GPU] [--policy P] [--set KEY=VALUE,...]\n"
+        "                        [--interval-ms N] [--switch-latency-ms N] [--budget X]\n"
+        "                        [--max-batch N] [--chunk-tokens N] [--latency-model FILE]\n"
+        "                        [--save-latency-model FILE] [--format table|json] [-o FILE]\n"
+        "                        [--trace FILE] [--requests FILE]\n"
+        "freqpilot govern daemon [--backend nvml|sim] [--gpu N|UUID] [--policy P]\n"
+        "                        [--interval-ms N] [--listen HOST:PORT] [--budget X]\n"
+        "                        [--static-clock MHZ | --optimize FILE [--app APP]]\n"
+        "                        [--phase-clocks idle=M,compute=M,memory=M,host=M]\n"
+        "                        [--phase-clocks-from DATASET|MODEL [--app APP]\n"
+        "                        [--sweep-gpu NAME]] [--f-e MHZ | --predictor FILE] [--bias B]\n"
+        "                        [--rate-file FIFO] [--engine-metrics URL]\n"
+        "                        [--engine-map KEY=METRIC,...] [--set KEY=VALUE,...]\n"
+        "                        [--duration S] [--state-dir DIR] [--force]\n"
+        "freqpilot govern train [--sim] [--dataset DIR]... [--window S] [--budget X]\n"
+        "                       [-o model.json]\n"
+        "freqpilot govern policies [--gpu GPU]\n",
+    .description =
+        "Adapts the SM clock online (docs/govern.md). A phase detector classifies the GPU's\n"
+        "state as idle, compute-, memory- or host-bound from SM, DRAM and tensor activity,\n"
+        "utilisation and power (utilisation alone when activities are absent), with\n"
+        "hysteresis and a minimum dwell; a policy turns it into a clock.\n"
+        "\n"
+        "Policies (--policy; default, the driver's own clocks, is the reference):\n"
+        "static     one clock (--static-clock, or freq_mhz from an optimize JSON)\n"
+        "performance the highest clock, locked\n"
+        "activity   GEOPM's law f = f_e + (f_max - f_e) * activity, activity' = a * (1 - bias)\n"
+        "phase      one clock per phase (learned from the model in replay; --phase-clocks)\n"
+        "feedback   the lowest clock keeping the slowdown measured on the workload's rate\n"
+        "           (--rate-file: numbers, one per line) within --budget\n"
+        "slo        LLM serving: the lowest clock (of least predicted power) whose predicted\n"
+        "           p99 time to first token and time between tokens meet an SLO, from the\n"
+        "           serving engine's queue, batch and rates (--engine-metrics) and a per-clock\n"
+        "           latency model; default clocks when the engine's signals are missing\n"
+        "\n"
+        "--phase-clocks-from: per phase class, the clocks minimising the sweep's total energy\n"
+        "with total time within --budget (exact knapsack over classes), from a DATASET, or\n"
+        "the phase_clocks[] a 'govern train -o' model stored for the GPU and --app.\n"
+        "\n"
+        "Safety: only the daemon changes clocks. It writes a clockguard state file first and\n"
+        "restores the clocks on exit and on SIGINT, SIGTERM and SIGHUP; after a SIGKILL or a\n"
+        "crash run 'freqpilot restore'. replay and train never touch a GPU.\n",
+    .sections = govern_sections,
+    .exit_status =
+        "0 success (the daemon: --duration reached); 1 failure (NVML or driver error,\n"
+        "unreadable input, a write error); 2 usage error. On SIGINT, SIGTERM or SIGHUP the\n"
+        "daemon restores the clocks, then ends by that signal (a shell shows 128 + its\n"
+        "number).\n",
+    .subcommands = (const char *const[]){"replay", "daemon", "train", "policies", NULL},
+    .examples = "freqpilot govern replay all\n"
+                "freqpilot govern replay --gpu H100 --budget 0.02 --format json llama\n"
+                "freqpilot govern train --sim -o model.json\n"
+                "freqpilot sim trace --duration 3600 --peak 3.8 -o day.csv\n"
+                "freqpilot govern replay --serving day.csv --slo ttft=2s,tbt=100ms\n"
+                "sudo freqpilot -v govern daemon --gpu 0 --policy phase --listen 127.0.0.1:9464\n",
+};
 
-static int parse(int argc, char **argv, gov_opts *o)
+/*
+ * The settings the options give policy p: --f-e, --budget, --bias and --static-clock where
+ * p has them, then extra (learned phase clocks), --phase-clocks (phase) and --set verbatim.
+ */
+static void cli_settings(const gov_opts *o, const fp_policy *p, const char *extra, char *buf,
+                         size_t size)
 {
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i];
-        const char **sv = NULL;
-        double *dv = NULL;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            cli_print_help(govern_help);
-            return -1;
-        }
-        if (strcmp(a, "--force") == 0) {
-            o->force = 1;
-            continue;
-        }
-        if (strcmp(a, "--sim") == 0) {
-            o->sim = 1;
-            continue;
-        }
-        if (a[0] != '-') {
-            if (o->npos >= 8)
-                return cli_usage_error("govern", "too many arguments");
-            o->positional[o->npos++] = a;
-            continue;
-        }
-        if (strcmp(a, "--policy") == 0)
-            sv = &o->policy;
-        else if (strcmp(a, "--gpu") == 0)
-            sv = &o->gpu;
-        else if (strcmp(a, "--format") == 0)
-            sv = &o->format;
-        else if (strcmp(a, "--trace") == 0)
-            sv = &o->trace;
-        else if (strcmp(a, "--backend") == 0)
-            sv = &o->backend;
-        else if (strcmp(a, "--listen") == 0)
-            sv = &o->listen;
-        else if (strcmp(a, "--optimize") == 0)
-            sv = &o->optimize;
-        else if (strcmp(a, "--app") == 0)
-            sv = &o->app;
-        else if (strcmp(a, "--phase-clocks") == 0)
-            sv = &o->phase_clocks;
-        else if (strcmp(a, "--phase-clocks-from") == 0)
-            sv = &o->phase_from;
-        else if (strcmp(a, "--sweep-gpu") == 0)
-            sv = &o->sweep_gpu;
-        else if (strcmp(a, "--predictor") == 0)
-            sv = &o->predictor;
-        else if (strcmp(a, "--rate-file") == 0)
-            sv = &o->rate_file;
-        else if (strcmp(a, "--state-dir") == 0)
-            sv = &o->state_dir;
-        else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0)
-            sv = &o->out;
-        else if (strcmp(a, "--dataset") == 0) {
-            if (o->n_datasets >= 16)
-                return cli_usage_error("govern", "at most 16 --dataset");
-            sv = &o->datasets[o->n_datasets++];
-        } else if (strcmp(a, "--budget") == 0)
-            dv = &o->budget;
-        else if (strcmp(a, "--interval-ms") == 0)
-            dv = &o->interval_ms;
-        else if (strcmp(a, "--switch-latency-ms") == 0)
-            dv = &o->latency_ms;
-        else if (strcmp(a, "--bias") == 0)
-            dv = &o->bias;
-        else if (strcmp(a, "--static-clock") == 0) {
-            dv = &o->static_mhz;
-            o->has_static = 1;
-        } else if (strcmp(a, "--f-e") == 0) {
-            dv = &o->f_e;
-            o->has_fe = 1;
-        } else if (strcmp(a, "--duration") == 0)
-            dv = &o->duration;
-        else if (strcmp(a, "--window") == 0)
-            dv = &o->window;
-        else if (strcmp(a, "--seed") == 0) {
-            if (i + 1 >= argc || cli_parse_long(argv[i + 1], &o->seed) || o->seed < 0)
-                return cli_usage_error("govern", "--seed: expected a non-negative integer");
-            i++;
-            continue;
-        } else
-            return cli_usage_error("govern", "unknown option '%s'", a);
-        if (i + 1 >= argc)
-            return cli_usage_error("govern", "option '%s' needs a value", a);
-        const char *v = argv[++i];
-        if (sv)
-            *sv = v;
-        else if (cli_parse_double(v, dv))
-            return cli_usage_error("govern", "%s '%s': expected a number", a, v);
+    size_t n = 0;
+    buf[0] = 0;
+#define ADD(...)                                                                                   \
+    do {                                                                                           \
+        if (n < size)                                                                              \
+            n += (size_t)snprintf(buf + n, size - n, __VA_ARGS__);                                 \
+    } while (0)
+    if (o->has_fe)
+        ADD("%sf_e=%.17g", n ? "," : "", o->f_e);
+    if (fp_policy_has(p, "budget"))
+        ADD("%sbudget=%.17g", n ? "," : "", o->budget);
+    if (fp_policy_has(p, "bias"))
+        ADD("%sbias=%.17g", n ? "," : "", o->bias);
+    if (o->has_static && fp_policy_has(p, "clock"))
+        ADD("%sclock=%.17g", n ? "," : "", o->static_mhz);
+    if (extra && *extra)
+        ADD("%s%s", n ? "," : "", extra);
+    if (o->phase_clocks && fp_policy_has(p, "compute"))
+        ADD("%s%s", n ? "," : "", o->phase_clocks);
+    if (o->set)
+        ADD("%s%s", n ? "," : "", o->set);
+#undef ADD
+}
+
+/* Policy name for info's clocks (NULL: no table yet), configured from the options. */
+static int make_policy(const gov_opts *o, const char *name, const fp_gpu_info *info,
+                       const char *extra, fp_policy **out)
+{
+    fp_error err;
+    *out = NULL;
+    if (fp_policy_new(name, info, out, &err) != FP_OK)
+        return cli_usage_error("govern", "--policy: %s", err.msg);
+    char set[2048];
+    cli_settings(o, *out, extra, set, sizeof set);
+    if (fp_policy_configure(*out, set, &err) != FP_OK) {
+        fp_policy_free(*out);
+        *out = NULL;
+        return cli_usage_error("govern", "%s", err.msg);
     }
-    if ((o->has_static && !(o->static_mhz > 0 && o->static_mhz < 1e5)) ||
-        (o->has_fe && !(o->f_e > 0 && o->f_e < 1e5)))
-        return cli_usage_error("govern", "--static-clock / --f-e: expected a clock in MHz "
-                                         "(0 < MHZ < 100000)");
-    if (!(o->budget >= 0 && o->budget < 10))
-        return cli_usage_error("govern", "--budget %g: expected a fraction >= 0 (0.05 = 5 %%)",
-                               o->budget);
-    return 0;
+    return EXIT_OK;
 }
 
 /*
@@ -257,8 +180,8 @@ static int parse(int argc, char **argv, gov_opts *o)
  * or a `govern train` model JSON (its phase_clocks[] entry for the GPU and app). sw, when
  * not NULL and the source is a DATASET, receives the sweep.
  */
-static int phase_clocks_from(const gov_opts *o, const char *gpu, fp_policy_cfg *cfg,
-                             fp_phase_sweep *sw, int *have_sw)
+static int phase_clocks_from(const gov_opts *o, const char *gpu, fp_policy *pol, fp_phase_sweep *sw,
+                             int *have_sw)
 {
     fp_error err;
     cli_diag_state ds = {0};
@@ -274,7 +197,7 @@ static int phase_clocks_from(const gov_opts *o, const char *gpu, fp_policy_cfg *
         }
         int rc = EXIT_OK;
         if (fp_phase_sweep_load(o->phase_from, gpu, o->app, NULL, tmp, &diag, &err) != FP_OK ||
-            fp_policy_learn_phase_clocks_sweep(cfg, tmp, o->budget, &err) != FP_OK) {
+            fp_policy_learn_phase_clocks_sweep(pol, tmp, o->budget, &err) != FP_OK) {
             cli_error("%s", err.msg);
             rc = EXIT_FAIL;
         } else if (have_sw) {
@@ -315,7 +238,7 @@ static int phase_clocks_from(const gov_opts *o, const char *gpu, fp_policy_cfg *
             char spec[64];
             snprintf(spec, sizeof spec, "%s=%.0f", fp_phase_name((fp_phase)p),
                      json_number_value(v));
-            if (fp_policy_parse_phase_clocks(cfg, spec, &err) != FP_OK) {
+            if (fp_policy_configure(pol, spec, &err) != FP_OK) {
                 cli_error("%s: %s", o->phase_from, err.msg);
                 rc = EXIT_FAIL;
             }
@@ -360,23 +283,25 @@ static int write_trace(const gov_opts *o, const fp_sim_workload *wl, const fp_re
     const fp_sim_gpu *g = fp_sim_gpu_find(ro->gpu);
     fp_gpu_info info;
     fp_sim_gpu_info(g, 0, &info);
-    int kind = fp_policy_from_name(o->policy ? o->policy : "phase");
-    fp_policy_cfg cfg;
-    fp_policy_cfg_init(&cfg, (fp_policy_kind)kind, &info);
-    cfg.budget = ro->budget;
-    cfg.bias = ro->bias;
+    fp_policy *pol;
+    int rc = make_policy(o, o->policy ? o->policy : "phase", &info, NULL, &pol);
+    if (rc != EXIT_OK)
+        return rc;
     fp_error err;
-    if (kind == FP_POLICY_PHASE &&
-        (ro->sweep ? fp_policy_learn_phase_clocks_sweep(&cfg, ro->sweep, ro->budget * 0.8, &err)
-                   : fp_policy_learn_phase_clocks_sim(&cfg, g, wl, ro->budget * 0.8, NULL, &err)) !=
+    if (strcmp(fp_policy_name(pol), "phase") == 0 &&
+        (ro->sweep ? fp_policy_learn_phase_clocks_sweep(pol, ro->sweep, ro->budget * 0.8, &err)
+                   : fp_policy_learn_phase_clocks_sim(pol, g, wl, ro->budget * 0.8, NULL, &err)) !=
             FP_OK) {
         cli_error("%s", err.msg);
+        fp_policy_free(pol);
         return EXIT_FAIL;
     }
     fp_replay_opts r2 = *ro;
     r2.keep_trace = 1;
     fp_replay_result res;
-    if (fp_replay_run(wl, &cfg, &r2, &res, &err) != FP_OK) {
+    fp_status st = fp_replay_run(wl, pol, &r2, &res, &err);
+    fp_policy_free(pol);
+    if (st != FP_OK) {
         cli_error("%s", err.msg);
         return EXIT_FAIL;
     }
@@ -500,28 +425,27 @@ static int replay_recorded(const gov_opts *o, const char *path)
         const fp_sim_gpu *g = fp_sim_gpu_find(o->gpu ? o->gpu : "A100");
         fp_sim_gpu_info(g ? g : fp_sim_gpu_find("A100"), 0, &info);
     }
-    int kind = fp_policy_from_name(o->policy ? o->policy : "phase");
-    fp_policy_cfg cfg;
-    fp_policy_cfg_init(&cfg, (fp_policy_kind)kind, &info);
-    cfg.budget = o->budget;
-    cfg.bias = o->bias;
-    if (o->has_static)
-        cfg.static_mhz = (unsigned)lround(o->static_mhz);
-    if (o->has_fe)
-        cfg.f_e_mhz = (unsigned)lround(o->f_e);
+    fp_policy *pol;
+    if ((rc = make_policy(o, o->policy ? o->policy : "phase", &info, NULL, &pol)) != EXIT_OK) {
+        fp_ts_close(ts.r);
+        free(sw);
+        return rc;
+    }
+    int is_phase = strcmp(fp_policy_name(pol), "phase") == 0;
     const char *clocks_from = "defaults (compute = f_max, other classes f_e)";
-    if (kind == FP_POLICY_PHASE && have_sw) {
-        if (fp_policy_learn_phase_clocks_sweep(&cfg, sw, o->budget, &err) != FP_OK) {
+    if (is_phase && have_sw) {
+        if (fp_policy_learn_phase_clocks_sweep(pol, sw, o->budget, &err) != FP_OK) {
             cli_error("%s", err.msg);
             rc = EXIT_FAIL;
         }
         clocks_from = "learned from the sweep";
-    } else if (kind == FP_POLICY_PHASE && o->phase_from) {
-        rc = phase_clocks_from(o, o->sweep_gpu ? o->sweep_gpu : o->gpu, &cfg, NULL, NULL);
+    } else if (is_phase && o->phase_from) {
+        rc = phase_clocks_from(o, o->sweep_gpu ? o->sweep_gpu : o->gpu, pol, NULL, NULL);
         clocks_from = "from the model file";
     }
-    if (kind == FP_POLICY_PHASE && o->phase_clocks && rc == EXIT_OK) {
-        if (fp_policy_parse_phase_clocks(&cfg, o->phase_clocks, &err) != FP_OK) {
+    if (is_phase && o->phase_clocks && rc == EXIT_OK) {
+        /* given clocks win over learned ones */
+        if (fp_policy_configure(pol, o->phase_clocks, &err) != FP_OK) {
             cli_error("%s", err.msg);
             rc = EXIT_FAIL;
         }
@@ -529,28 +453,30 @@ static int replay_recorded(const gov_opts *o, const char *path)
     }
     fp_recorded_result res;
     if (rc == EXIT_OK &&
-        fp_replay_recorded_stream(&source, ws, we, &cfg, have_sw ? sw : NULL, &res, &err) !=
-            FP_OK) {
+        fp_replay_recorded_stream(&source, ws, we, pol, have_sw ? sw : NULL, &res, &err) != FP_OK) {
         cli_error("%s", err.msg);
         rc = EXIT_FAIL;
     }
     fp_ts_close(ts.r);
     if (rc != EXIT_OK) {
+        fp_policy_free(pol);
         free(sw);
         return rc;
     }
     json_t *j = json_object();
     json_object_set_new(j, "input", json_string(path));
     json_object_set_new(j, "telemetry", json_string(trace));
-    json_object_set_new(j, "policy", json_string(fp_policy_name(cfg.kind)));
+    json_object_set_new(j, "policy", json_string(fp_policy_name(pol)));
     json_object_set_new(j, "budget", json_real(o->budget));
     json_object_set_new(j, "samples", json_integer((json_int_t)res.samples));
     json_object_set_new(j, "clock_changes", json_integer((json_int_t)res.clock_changes));
     json_object_set_new(j, "mean_requested_mhz", jnum(res.mean_requested_mhz));
-    if (kind == FP_POLICY_PHASE) {
+    if (is_phase) {
         json_t *pc = json_object();
         for (int p = 0; p < FP_PHASE_COUNT; p++)
-            json_object_set_new(pc, fp_phase_name((fp_phase)p), json_integer(cfg.phase_mhz[p]));
+            json_object_set_new(
+                pc, fp_phase_name((fp_phase)p),
+                json_integer((json_int_t)fp_policy_get_num(pol, fp_phase_name((fp_phase)p))));
         json_object_set_new(j, "phase_clocks_mhz", pc);
         json_object_set_new(j, "phase_clocks_source", json_string(clocks_from));
     }
@@ -592,21 +518,22 @@ static int replay_recorded(const gov_opts *o, const char *path)
     puts(txt);
     free(txt);
     json_decref(j);
+    fp_policy_free(pol);
     free(sw);
     return EXIT_OK;
 }
 
 /*
  * --predictor FILE: the predictor `govern train -o` saved (fp_pred_load), for the activity
- * policy's f_e. Usage errors when it cannot be used; 0, else the exit code (printed).
+ * policy's f_e. 0 when it can be used, else the exit code (printed).
  */
-static int predictor_check(const gov_opts *o, int kind)
+static int predictor_check(const gov_opts *o)
 {
     if (!o->predictor)
         return 0;
     if (o->has_fe)
         return cli_usage_error("govern", "give --f-e or --predictor, not both");
-    if (kind != FP_POLICY_ACTIVITY)
+    if (!o->policy || strcasecmp(o->policy, "activity") != 0)
         return cli_usage_error("govern", "--predictor sets the activity policy's f_e: it needs "
                                          "--policy activity");
     return 0;
@@ -638,19 +565,21 @@ static fp_predictor *load_predictor(const gov_opts *o)
 
 static int cmd_replay(gov_opts *o)
 {
-    if (o->npos != 1)
-        return cli_usage_error("govern", "replay needs one WORKLOAD, 'all' or a file");
-    if (o->policy && fp_policy_from_name(o->policy) < 0)
-        return cli_usage_error("govern",
-                               "--policy '%s': expected static, activity, phase or "
-                               "feedback",
-                               o->policy);
-    int prc = predictor_check(o, o->policy ? fp_policy_from_name(o->policy) : -1);
-    if (prc)
-        return prc;
+    if (o->policy && !fp_policy_find(o->policy))
+        return cli_usage_error("govern", "--policy '%s': expected %s", o->policy,
+                               fp_policy_names());
     int json = o->format && strcmp(o->format, "json") == 0;
     if (o->format && !json && strcmp(o->format, "table") != 0)
         return cli_usage_error("govern", "--format '%s': expected table or json", o->format);
+    int prc = predictor_check(o);
+    if (prc)
+        return prc;
+    if (o->serving && o->predictor)
+        return cli_usage_error("govern", "--predictor is for workload replays, not --serving");
+    if (o->serving)
+        return govern_replay_serving(o, json);
+    if (o->npos != 1)
+        return cli_usage_error("govern", "replay needs one WORKLOAD, 'all' or a file");
     fp_replay_opts ro;
     fp_replay_opts_default(&ro);
     if (o->gpu)
@@ -781,31 +710,48 @@ static int cmd_replay(gov_opts *o)
 /* ---- daemon ---- */
 
 /* The daemon's inputs are read as the user behind sudo (util/asuser.h), then checked
- * against the GPU's supported clocks when it starts (src/govern/daemon.c). */
+ * against the GPU's supported clocks when it starts (the policy's settings, src/govern). */
 typedef struct daemon_input {
     const gov_opts *o;
     int which; /* 0 --optimize, 1 --phase-clocks-from */
 } daemon_input;
 
+/* What comes back from the user's side: plain numbers (0 = not given). */
+typedef struct daemon_clocks {
+    unsigned static_mhz;
+    unsigned phase_mhz[FP_PHASE_COUNT];
+} daemon_clocks;
+
 static fp_status read_daemon_input(void *arg, void *ret, fp_error *err)
 {
     const daemon_input *in = arg;
-    fp_policy_cfg *cfg = ret;
+    daemon_clocks *c = ret;
+    memset(c, 0, sizeof *c);
     if (in->which == 0)
-        return fp_policy_static_from_json(in->o->optimize, NULL, in->o->app, NAN, &cfg->static_mhz,
+        return fp_policy_static_from_json(in->o->optimize, NULL, in->o->app, NAN, &c->static_mhz,
                                           err);
-    if (phase_clocks_from(in->o, in->o->sweep_gpu, cfg, NULL, NULL) != EXIT_OK)
-        return fp_error_set(err, FP_ERR_INVALID, "(reported)");
-    return FP_OK;
+    /* learned against no clock table; the daemon checks and snaps them on the GPU's */
+    fp_policy *p;
+    fp_status st = fp_policy_new("phase", NULL, &p, err);
+    if (st != FP_OK)
+        return st;
+    if (phase_clocks_from(in->o, in->o->sweep_gpu, p, NULL, NULL) != EXIT_OK)
+        st = fp_error_set(err, FP_ERR_INVALID, "(reported)");
+    for (int k = 0; st == FP_OK && k < FP_PHASE_COUNT; k++) {
+        double v = fp_policy_get_num(p, fp_phase_name((fp_phase)k));
+        c->phase_mhz[k] = v > 0 ? (unsigned)lround(v) : 0;
+    }
+    fp_policy_free(p);
+    return st;
 }
 
-static int daemon_input_as_user(const gov_opts *o, int which, fp_policy_cfg *cfg)
+static int daemon_input_as_user(const gov_opts *o, int which, daemon_clocks *c)
 {
     const fp_invoker *who;
     fp_error err;
     daemon_input in = {o, which};
     if (fp_invoker_get(&who, &err) ||
-        fp_invoker_call(who, read_daemon_input, &in, cfg, sizeof *cfg, &err)) {
+        fp_invoker_call(who, read_daemon_input, &in, c, sizeof *c, &err)) {
         if (strcmp(err.msg, "(reported)") != 0)
             cli_error("%s", err.msg);
         return EXIT_FAIL;
@@ -823,42 +769,43 @@ static void daemon_log(void *user, int level, const char *msg)
 }
 
 /*
- * --predictor on the daemon: the GPU is watched, at the clocks it runs, for the predictor's
- * window before the loop starts, and the predicted clock becomes the activity policy's f_e.
+ * --predictor on the daemon: the GPU is watched, at the clocks it runs, until it has been busy
+ * for the predictor's window, before the loop starts; the predicted clock becomes the activity
+ * policy's f_e ("f_e=MHZ" in its settings).
  */
 #define PREDICT_MAX_WAIT_S 600.0
-static int predict_f_e(const gov_opts *o, fp_daemon_opts *d)
+static int predict_f_e(const gov_opts *o, char *extra, size_t size)
 {
     fp_predictor *p = load_predictor(o);
     if (!p)
         return EXIT_FAIL;
-    const fp_gpu_backend *be = fp_gpu_backend_by_name(d->backend);
+    fp_daemon_opts d;
+    fp_daemon_opts_default(&d);
+    const fp_gpu_backend *be = fp_gpu_backend_by_name(o->backend ? o->backend : d.backend);
     fp_gpu *gpu = NULL;
     fp_gpu_info info;
     double feat[FP_PRED_NFEAT];
+    double interval_s = o->interval_ms > 0 ? o->interval_ms / 1000 : d.interval_s;
     fp_error err;
     int rc = EXIT_FAIL;
-    if (!be) {
-        cli_usage_error("govern", "--backend: expected %s", fp_gpu_backend_names());
-        free(p);
-        return EXIT_USAGE;
-    }
-    if (be->init(&err) == FP_OK) {
-        if (be->open(d->gpu ? d->gpu : "0", &gpu, &err) == FP_OK &&
+    if (be && be->init(&err) == FP_OK) {
+        if (be->open(o->gpu ? o->gpu : d.gpu, &gpu, &err) == FP_OK &&
             be->info(gpu, &info, &err) == FP_OK &&
-            fp_pred_observe(be, gpu, p->window_s, d->interval_s, PREDICT_MAX_WAIT_S, feat,
-                            &err) == FP_OK) {
+            fp_pred_observe(be, gpu, p->window_s, interval_s, PREDICT_MAX_WAIT_S, feat, &err) ==
+                FP_OK) {
             unsigned fmax = info.max_clock_mhz ? info.max_clock_mhz : info.graphics_clocks_mhz[0];
-            d->policy.f_e_mhz = fp_pred_f_e_mhz(p, feat, fmax);
-            cli_info("activity f_e = %u MHz from the predictor %s (GPU busy for %.1f s)",
-                     d->policy.f_e_mhz, o->predictor, p->window_s);
+            unsigned f_e = fp_pred_f_e_mhz(p, feat, fmax);
+            size_t n = strlen(extra);
+            snprintf(extra + n, size - n, "%sf_e=%u", n ? "," : "", f_e);
+            cli_info("activity f_e = %u MHz from the predictor %s (GPU busy for %.1f s)", f_e,
+                     o->predictor, p->window_s);
             rc = EXIT_OK;
         }
         be->close(gpu);
         be->shutdown();
     }
     if (rc != EXIT_OK)
-        cli_error("%s", err.msg);
+        cli_error("%s", be ? err.msg : "no such backend");
     free(p);
     return rc;
 }
@@ -867,72 +814,78 @@ static int cmd_daemon(gov_opts *o)
 {
     if (o->npos)
         return cli_usage_error("govern", "daemon takes no arguments");
+    if (o->state_dir && cli_check_state_dir_option("govern", o->state_dir))
+        return EXIT_USAGE;
+    int prc = predictor_check(o);
+    if (prc)
+        return prc;
     if (cli_sim_configure_from_env())
         return EXIT_FAIL;
+    if (o->engine_map && !o->engine_metrics)
+        return cli_usage_error("govern", "--engine-map needs --engine-metrics");
+    fp_error err;
+    if (o->engine_metrics) { /* checked here: a bad URL or map is a usage error */
+        fp_engine_scraper *scr;
+        if (fp_engine_scraper_new(o->engine_metrics, o->engine_map, &scr, &err) != FP_OK)
+            return cli_usage_error("govern", "%s", err.msg);
+        fp_engine_scraper_free(scr);
+    }
+    /*
+     * The settings are checked here (usage errors) against no clock table; the daemon checks
+     * the clocks against the GPU's range and snaps them when it starts, before any change.
+     */
+    const char *name = o->policy ? o->policy : "phase";
+    fp_policy *probe;
+    int rc = make_policy(o, name, NULL, NULL, &probe);
+    if (rc != EXIT_OK)
+        return rc;
+    char extra[256] = "";
+    daemon_clocks dc;
+    if (strcmp(fp_policy_name(probe), "static") == 0 && !o->has_static) {
+        if (!o->optimize)
+            rc = cli_usage_error("govern", "--policy static needs --static-clock or --optimize");
+        else if ((rc = daemon_input_as_user(o, 0, &dc)) == EXIT_OK)
+            snprintf(extra, sizeof extra, "clock=%u", dc.static_mhz);
+    }
+    if (rc == EXIT_OK && o->phase_from && strcmp(fp_policy_name(probe), "phase") == 0 &&
+        (rc = daemon_input_as_user(o, 1, &dc)) == EXIT_OK) {
+        size_t n = 0;
+        for (int k = 0; k < FP_PHASE_COUNT && n < sizeof extra; k++)
+            if (dc.phase_mhz[k])
+                n += (size_t)snprintf(extra + n, sizeof extra - n, "%s%s=%u", n ? "," : "",
+                                      fp_phase_name((fp_phase)k), dc.phase_mhz[k]);
+    }
+    if (rc == EXIT_OK && o->predictor)
+        rc = predict_f_e(o, extra, sizeof extra);
+    static char settings[2048];
+    if (rc == EXIT_OK) {
+        cli_settings(o, probe, extra, settings, sizeof settings);
+        fp_policy_free(probe);
+        /* the extra settings too are checked before the GPU is opened */
+        if ((rc = make_policy(o, name, NULL, extra, &probe)) != EXIT_OK)
+            return rc;
+    }
+    fp_policy_free(probe);
+    if (rc != EXIT_OK)
+        return rc;
     fp_daemon_opts d;
     fp_daemon_opts_default(&d);
     if (o->backend)
         d.backend = o->backend;
     if (o->gpu)
         d.gpu = o->gpu;
-    int kind = fp_policy_from_name(o->policy ? o->policy : "phase");
-    if (kind < 0)
-        return cli_usage_error("govern",
-                               "--policy '%s': expected default, static, activity, "
-                               "phase or feedback",
-                               o->policy);
-    int prc = predictor_check(o, kind);
-    if (prc)
-        return prc;
-    d.policy.kind = (fp_policy_kind)kind;
-    d.policy.budget = o->budget;
-    d.policy.bias = o->bias;
-    if (o->has_fe)
-        d.policy.f_e_mhz = (unsigned)lround(o->f_e);
+    d.policy = name;
+    d.settings = settings;
     if (o->interval_ms > 0)
         d.interval_s = o->interval_ms / 1000;
     d.duration_s = o->duration;
     d.listen = o->listen;
-    if (o->state_dir && cli_check_state_dir_option("govern", o->state_dir))
-        return EXIT_USAGE;
     d.state_dir = o->state_dir;
     d.force = o->force;
     d.rate_file = o->rate_file;
+    d.engine_metrics = o->engine_metrics;
+    d.engine_map = o->engine_map;
     d.log = daemon_log;
-    fp_error err;
-    if (kind == FP_POLICY_STATIC) {
-        if (o->has_static) {
-            d.policy.static_mhz = (unsigned)lround(o->static_mhz);
-        } else if (o->optimize) {
-            fp_policy_cfg tmp;
-            memset(&tmp, 0, sizeof tmp);
-            if (daemon_input_as_user(o, 0, &tmp) != EXIT_OK)
-                return EXIT_FAIL;
-            d.policy.static_mhz = tmp.static_mhz;
-        } else {
-            return cli_usage_error("govern", "--policy static needs --static-clock or "
-                                             "--optimize");
-        }
-    }
-    if (o->phase_from) {
-        /* Learned against a wide table; the daemon snaps to the GPU's clocks. */
-        fp_policy_cfg tmp;
-        memset(&tmp, 0, sizeof tmp);
-        int r = daemon_input_as_user(o, 1, &tmp);
-        if (r != EXIT_OK)
-            return r;
-        memcpy(d.policy.phase_mhz, tmp.phase_mhz, sizeof tmp.phase_mhz);
-    }
-    if (o->phase_clocks) {
-        /* Parsed against a wide table; the daemon snaps to the GPU's clocks. */
-        fp_policy_cfg tmp;
-        memset(&tmp, 0, sizeof tmp);
-        if (fp_policy_parse_phase_clocks(&tmp, o->phase_clocks, &err) != FP_OK)
-            return cli_usage_error("govern", "%s", err.msg);
-        memcpy(d.policy.phase_mhz, tmp.phase_mhz, sizeof tmp.phase_mhz);
-    }
-    if (o->predictor && predict_f_e(o, &d) != EXIT_OK)
-        return EXIT_FAIL;
     int sig = 0;
     fp_clockguard_exec_on_second_signal("/proc/self/exe");
     fp_status st = fp_daemon_run(&d, &sig, &err);
@@ -972,21 +925,25 @@ static int add_phase_clocks(const gov_opts *o, const fp_diag *diag)
         info.n_graphics_clocks = sw->n_clocks;
         memcpy(info.graphics_clocks_mhz, sw->clocks_mhz, sw->n_clocks * sizeof sw->clocks_mhz[0]);
         info.max_clock_mhz = sw->clocks_mhz[0];
-        fp_policy_cfg cfg;
-        fp_policy_cfg_init(&cfg, FP_POLICY_PHASE, &info);
-        if (fp_policy_learn_phase_clocks_sweep(&cfg, sw, o->budget, &err) != FP_OK) {
+        fp_policy *pol;
+        if (fp_policy_new("phase", &info, &pol, &err) != FP_OK ||
+            fp_policy_learn_phase_clocks_sweep(pol, sw, o->budget, &err) != FP_OK) {
             cli_warn("%s: %s", o->datasets[i], err.msg);
+            fp_policy_free(pol);
             continue;
         }
+        unsigned mhz[FP_PHASE_COUNT];
+        for (int p = 0; p < FP_PHASE_COUNT; p++)
+            mhz[p] = (unsigned)fp_policy_get_num(pol, fp_phase_name((fp_phase)p));
+        fp_policy_free(pol);
         json_t *e = json_pack("{s:s,s:s,s:f}", "gpu", sw->gpu, "app", sw->app, "budget", o->budget);
         for (int p = 0; p < FP_PHASE_COUNT; p++)
-            json_object_set_new(e, fp_phase_name((fp_phase)p), json_integer(cfg.phase_mhz[p]));
+            json_object_set_new(e, fp_phase_name((fp_phase)p), json_integer(mhz[p]));
         json_array_append_new(arr, e);
         printf("phase clocks %s/%s (budget %.1f %%): idle %u, compute %u, memory %u, host %u "
                "MHz\n",
-               sw->gpu, sw->app, o->budget * 100, cfg.phase_mhz[FP_PHASE_IDLE],
-               cfg.phase_mhz[FP_PHASE_COMPUTE], cfg.phase_mhz[FP_PHASE_MEMORY],
-               cfg.phase_mhz[FP_PHASE_HOST]);
+               sw->gpu, sw->app, o->budget * 100, mhz[FP_PHASE_IDLE], mhz[FP_PHASE_COMPUTE],
+               mhz[FP_PHASE_MEMORY], mhz[FP_PHASE_HOST]);
     }
     json_object_set_new(root, "phase_clocks", arr);
     int rc = json_dump_file(root, o->out, JSON_INDENT(1) | JSON_REAL_PRECISION(6)) == 0 ? EXIT_OK
@@ -1044,6 +1001,46 @@ static int cmd_train(gov_opts *o)
     return rc;
 }
 
+/* ---- policies ---- */
+
+static int cmd_policies(const gov_opts *o)
+{
+    if (o->npos)
+        return cli_usage_error("govern", "policies takes no arguments");
+    const fp_sim_gpu *g = fp_sim_gpu_find(o->gpu ? o->gpu : "A100");
+    if (!g)
+        return cli_usage_error("govern", "--gpu '%s': expected V100, A100 or H100", o->gpu);
+    fp_gpu_info info;
+    fp_sim_gpu_info(g, 0, &info);
+    for (size_t i = 0; i < fp_policy_count(); i++) {
+        const fp_policy_ops *ops = fp_policy_at(i);
+        fp_policy *p;
+        fp_error err;
+        if (fp_policy_new(ops->name, &info, &p, &err) != FP_OK) {
+            cli_error("%s", err.msg);
+            return EXIT_FAIL;
+        }
+        if (i == 0)
+            printf("Settings with their defaults on the simulated %s. Every policy also takes\n"
+                   "f_e=MHZ, the energy-efficient clock its defaults derive from (here %u).\n",
+                   g->short_name, p->f_e_mhz);
+        printf("\n%-10s %s\n", ops->name, ops->summary);
+        for (const fp_policy_tunable *t = ops->tunables; t->name; t++) {
+            char v[FP_TUNE_STR_MAX + 32];
+            double x = fp_policy_get_num(p, t->name);
+            if (t->type == FP_TUNE_STR)
+                snprintf(v, sizeof v, "%s=%s", t->name, (const char *)p + t->offset);
+            else if (t->type == FP_TUNE_SECONDS)
+                snprintf(v, sizeof v, "%s=%gs", t->name, x);
+            else
+                snprintf(v, sizeof v, "%s=%g", t->name, x);
+            printf("    %-22s %s\n", v, t->help);
+        }
+        fp_policy_free(p);
+    }
+    return EXIT_OK;
+}
+
 int cmd_govern(int argc, char **argv)
 {
     gov_opts o;
@@ -1051,26 +1048,140 @@ int cmd_govern(int argc, char **argv)
     o.budget = 0.05;
     o.latency_ms = -1;
     o.seed = -1;
-    if (argc < 2)
-        return cli_usage_error("govern", "expected replay, daemon or train");
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        cli_print_help(govern_help);
-        return EXIT_OK;
+    size_t ndatasets = 0;
+    const cli_option opts[] = {
+        CLI_STRING("policy", &o.policy, "P",
+                   "a registered policy: default, static, activity, phase, feedback, slo, "
+                   "performance ('govern policies'; daemon: phase; replay: all of them)"),
+        CLI_DOUBLE("budget", &o.budget, "X", "a fraction (0.05 = 5 %)", "[0, 10)",
+                   "allowed slowdown vs default clocks, a fraction (0.05)"),
+        CLI_STRING("gpu", &o.gpu, "GPU",
+                   "replay: V100, A100 (default) or H100; daemon: index (0) or UUID"),
+        {.type = CLI_OPT_DOUBLE,
+         .long_name = "interval-ms",
+         .value = &o.interval_ms,
+         .argh = "N",
+         .seen = &o.has_interval,
+         .help = "control period in ms (50; replay --serving: 500)"},
+        CLI_DOUBLE("switch-latency-ms", &o.latency_ms, "N", NULL, NULL,
+                   "replay: delay before a requested clock holds (30)"),
+        CLI_DOUBLE("bias", &o.bias, "B", NULL, NULL,
+                   "activity policy: bias of the activity law (0)"),
+        {.type = CLI_OPT_DOUBLE,
+         .long_name = "f-e",
+         .value = &o.f_e,
+         .argh = "MHZ",
+         .what = "a clock in MHz",
+         .range = "(0, 100000)",
+         .seen = &o.has_fe,
+         .help = "activity policy: the energy-efficient clock f_e (replay: the best static "
+                 "clock; daemon: 0.64 x f_max)"},
+        CLI_STRING("predictor", &o.predictor, "FILE",
+                   "activity policy: f_e from a 'govern train -o' model, for the features of "
+                   "the workload's first window (replay: each workload's first seconds at the "
+                   "default clocks; daemon: the GPU watched until busy and for that window, at "
+                   "most 10 min idle, before governing)"),
+        {.type = CLI_OPT_DOUBLE,
+         .long_name = "static-clock",
+         .value = &o.static_mhz,
+         .argh = "MHZ",
+         .what = "a clock in MHz",
+         .range = "(0, 100000)",
+         .seen = &o.has_static,
+         .help = "static policy: the clock"},
+        CLI_STRING("optimize", &o.optimize, "FILE",
+                   "daemon, static policy: freq_mhz from optimize's JSON, a deployable "
+                   "recommendation or one keeping the baseline (for --app)"),
+        CLI_STRING("app", &o.app, "APP", "the application in --optimize or --phase-clocks-from"),
+        CLI_STRING("phase-clocks", &o.phase_clocks, "SPEC",
+                   "phase policy: idle=M,compute=M,memory=M,host=M (MHz)"),
+        CLI_STRING("set", &o.set, "KEY=VALUE[,...]",
+                   "settings of the policy (its tunables: 'freqpilot govern policies'); after "
+                   "the options above, so they win"),
+        CLI_STRING("phase-clocks-from", &o.phase_from, "SRC",
+                   "phase policy: clocks from a DATASET sweep or a train MODEL"),
+        CLI_STRING("sweep-gpu", &o.sweep_gpu, "NAME", "the GPU of the sweep or model entry to use"),
+        CLI_LONG("seed", &o.seed, "N", ">= 0", "replay: simulation seed (the simulator's default)"),
+        CLI_STRING("format", &o.format, "table|json", "replay: output format (table)"),
+        CLI_OUTFILE("trace", &o.trace, "FILE",
+                    "replay of one workload: write the per-sample trace as CSV; --serving: the "
+                    "slo (or --policy) clock every interval"),
+        CLI_STRING("serving", &o.serving, "TRACE",
+                   "replay: serve this request trace (see replay above)"),
+        CLI_STRING("slo", &o.slo, "SPEC",
+                   "--serving: ttft=DURATION,tbt=DURATION[,attainment=SHARE] "
+                   "(ttft=2s,tbt=100ms,attainment=0.99)"),
+        CLI_OUTFILE("requests", &o.requests, "FILE",
+                    "--serving: per-request CSV of the slo (or --policy) run"),
+        CLI_DOUBLE("max-batch", &o.max_batch, "N", NULL, NULL,
+                   "--serving: requests in a batch at most (256)"),
+        CLI_DOUBLE("chunk-tokens", &o.chunk_tokens, "N", NULL, NULL,
+                   "--serving: tokens per step at most (512)"),
+        CLI_STRING("latency-model", &o.latency_model, "FILE",
+                   "--serving: the slo policy's latency model (the simulator's)"),
+        CLI_OUTFILE("save-latency-model", &o.save_latency_model, "FILE",
+                    "--serving: write the simulator's latency model of --gpu (for the daemon's "
+                    "--set model=FILE)"),
+        CLI_CALLBACK("backend", &o.backend, "nvml|sim", NULL, cli_opt_backend,
+                     "daemon: GPU backend (nvml)"),
+        CLI_STRING("listen", &o.listen, "HOST:PORT", "daemon: serve Prometheus metrics (off)"),
+        CLI_STRING("rate-file", &o.rate_file, "FIFO",
+                   "daemon, feedback policy: the workload's rate, one number a line"),
+        CLI_STRING("engine-metrics", &o.engine_metrics, "URL",
+                   "daemon, slo policy: the serving engine's Prometheus endpoint, "
+                   "http://127.0.0.1:PORT/metrics (this host only)"),
+        CLI_STRING("engine-map", &o.engine_map, "SPEC",
+                   "daemon: metric names, KEY=NAME,... (vLLM's by default; keys in "
+                   "docs/govern.md, 'Daemon: serving signals')"),
+        CLI_DOUBLE("duration", &o.duration, "S", "seconds", ">= 0",
+                   "daemon: stop after S seconds (0: until a signal)"),
+        CLI_STRING("state-dir", &o.state_dir, "DIR",
+                   "daemon: clock state files ($FREQPILOT_STATE_DIR or the default, see "
+                   "'freqpilot restore --help'); refused under sudo"),
+        CLI_FLAG("force", &o.force, "daemon: start over an unrestored state file"),
+        CLI_FLAG("sim", &o.sim, "train: learn from simulated runs"),
+        CLI_LIST("dataset", o.datasets, &ndatasets, 16, "DIR",
+                 "train: learn from a profile DATASET (repeatable, up to 16)"),
+        CLI_DOUBLE("window", &o.window, "S", "seconds", ">= 0",
+                   "train: seconds of the run the features use (5)"),
+        CLI_OUTPUT(&o.out, "train: write the model JSON here; replay --serving: the table or "
+                           "JSON (stdout)"),
+        CLI_END,
+    };
+    static const char *const subs[] = {"replay", "daemon", "train", "policies"};
+    const char *sub = argc > 1 ? argv[1] : "";
+    int known = 0;
+    for (size_t i = 0; i < sizeof subs / sizeof *subs; i++)
+        known |= strcmp(sub, subs[i]) == 0;
+    if (known) {
+        argc--;
+        argv++;
+    } else if (sub[0] != '-') {
+        return argc < 2 ? cli_usage_error("govern", "expected replay, daemon, train or policies")
+                        : cli_usage_error("govern",
+                                          "unknown subcommand '%s' (expected replay, daemon, "
+                                          "train or policies)",
+                                          sub);
     }
-    int r = parse(argc, argv, &o);
-    if (r < 0)
-        return EXIT_OK;
-    if (r)
-        return r;
-    if (strcmp(argv[1], "replay") == 0)
+    int rc, npos = cli_parse_options(&govern_cmd, opts, argc, argv, &rc);
+    if (npos < 0)
+        return rc;
+    if (!known)
+        return cli_usage_error("govern", "expected replay, daemon, train or policies");
+    if (npos > 8)
+        return cli_usage_error("govern", "too many arguments");
+    o.n_datasets = (int)ndatasets;
+    o.npos = npos;
+    for (int i = 0; i < npos; i++)
+        o.positional[i] = argv[i];
+    if (strcmp(sub, "replay") == 0)
         return cmd_replay(&o);
-    if (strcmp(argv[1], "daemon") == 0)
+    if (strcmp(sub, "daemon") == 0)
         return cmd_daemon(&o);
     /* replay and train never touch a GPU: under sudo they run as the user. */
     if (cli_drop_root())
         return EXIT_FAIL;
-    if (strcmp(argv[1], "train") == 0)
+    if (strcmp(sub, "train") == 0)
         return cmd_train(&o);
-    return cli_usage_error("govern", "unknown subcommand '%s' (expected replay, daemon or train)",
-                           argv[1]);
+    return cmd_policies(&o);
 }

@@ -160,6 +160,7 @@ int cmd_report(int argc, char **argv)
     in.original = &d.original; /* the original project's recommendations, if given */
     in.original_ours = &d.original_ours;
     in.model = d.have_model ? &d.model : NULL;
+    in.serving = d.serving;
     char html[4200], pdf[4200];
     snprintf(html, sizeof html, "%s/report.html", out);
     snprintf(pdf, sizeof pdf, "%s/report.pdf", out);

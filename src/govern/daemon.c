@@ -29,8 +29,7 @@ void fp_daemon_opts_default(fp_daemon_opts *o)
     memset(o, 0, sizeof *o);
     o->backend = FP_GPU_BACKEND_DEFAULT;
     o->gpu = "0";
-    o->policy.kind = FP_POLICY_PHASE;
-    o->policy.budget = 0.05;
+    o->policy = "phase";
     o->interval_s = 0.05;
 }
 
@@ -71,52 +70,21 @@ static void rate_poll(rate_reader *r)
         gv_rate_feed(&r->lines, buf, (size_t)n);
 }
 
-/* A clock the user asked for (from the command line or a file): within the GPU's range. */
-static fp_status user_clock(const fp_gpu_info *info, unsigned mhz, const char *what, unsigned *out,
-                            fp_error *err)
+/* One scrape of the serving engine (src/govern/engine_scrape.c), half an interval at most;
+ * a change between answering and not is logged once. */
+static void engine_poll(const fp_daemon_opts *o, fp_engine_scraper *scr, fp_serving_signals *sig,
+                        int *ok)
 {
-    fp_status st = fp_gpu_check_clock(info, mhz, what, err);
-    if (!st)
-        *out = fp_gpu_snap_clock(info, mhz);
-    return st;
-}
-
-/* Overlays the user's choices (non-zero fields of u) on the defaults for this GPU. */
-static fp_status merge_cfg(fp_policy_cfg *c, const fp_policy_cfg *u, const fp_gpu_info *info,
-                           fp_error *err)
-{
-    fp_policy_cfg_init(c, u->kind, info);
-    fp_status st;
-    if (u->f_e_mhz && (st = user_clock(info, u->f_e_mhz, "--f-e", &c->f_e_mhz, err)))
-        return st;
-    c->f_floor_mhz = c->f_e_mhz;
-    if (u->f_floor_mhz &&
-        (st = user_clock(info, u->f_floor_mhz, "feedback floor", &c->f_floor_mhz, err)))
-        return st;
-    if (u->static_mhz && (st = user_clock(info, u->static_mhz,
-                                          "static clock (--static-clock or "
-                                          "--optimize)",
-                                          &c->static_mhz, err)))
-        return st;
-    c->bias = u->bias;
-    if (u->budget > 0)
-        c->budget = u->budget;
-    for (int p = 0; p < FP_PHASE_COUNT; p++) {
-        char what[96];
-        snprintf(what, sizeof what, "%s phase clock (--phase-clocks or --phase-clocks-from)",
-                 fp_phase_name((fp_phase)p));
-        if (u->phase_mhz[p]) {
-            if ((st = user_clock(info, u->phase_mhz[p], what, &c->phase_mhz[p], err)))
-                return st;
-        } else if (p != FP_PHASE_COMPUTE) {
-            c->phase_mhz[p] = c->f_e_mhz;
-        }
-    }
-    if (u->feedback_step_s > 0)
-        c->feedback_step_s = u->feedback_step_s;
-    if (u->feedback_probe_s > 0)
-        c->feedback_probe_s = u->feedback_probe_s;
-    return FP_OK;
+    char why[256] = "";
+    int now = fp_engine_scraper_poll(scr, o->interval_s / 2, sig, why, sizeof why) == 0;
+    if (!now && strstr(why, "first scrape")) /* expected: rates need two scrapes */
+        return;
+    if (now && *ok != 1)
+        logf_(o, 2, "engine metrics: signals from %s", o->engine_metrics);
+    else if (!now && *ok != 0)
+        logf_(o, 1, "engine metrics %s: %s (default clocks until it answers)", o->engine_metrics,
+              why);
+    *ok = now;
 }
 
 /*
@@ -154,6 +122,9 @@ fp_status fp_daemon_run(const fp_daemon_opts *o, int *caught_signal, fp_error *e
     fp_metrics_server *ms = NULL;
     rate_reader rr = {.fd = -1};
     gv_rate_init(&rr.lines);
+    fp_policy *pol = NULL;
+    fp_engine_scraper *scr = NULL;
+    int engine_ok = -1;
     int sim = be->simulated;
     int realtime = !sim || fp_sim_backend_config()->realtime;
     fp_gpu_info info;
@@ -161,11 +132,16 @@ fp_status fp_daemon_run(const fp_daemon_opts *o, int *caught_signal, fp_error *e
         goto out;
     if ((st = be->info(gpu, &info, err)) != FP_OK)
         goto out;
-    fp_policy pol;
-    fp_policy_cfg cfg;
-    if ((st = merge_cfg(&cfg, &o->policy, &info, err)) != FP_OK)
+    /*
+     * The policy for this GPU's clocks: clocks in its settings outside the GPU's supported
+     * range are an error here, before anything changes; the others are snapped to them.
+     */
+    if ((st = fp_policy_new(o->policy ? o->policy : "phase", &info, &pol, err)) != FP_OK ||
+        (st = fp_policy_configure(pol, o->settings, err)) != FP_OK ||
+        (st = fp_policy_start(pol, err)) != FP_OK)
         goto out;
-    if ((st = fp_policy_init(&pol, &cfg, err)) != FP_OK)
+    if (o->engine_metrics &&
+        (st = fp_engine_scraper_new(o->engine_metrics, o->engine_map, &scr, err)) != FP_OK)
         goto out;
     fp_clockguard_opts go = {.state_dir = o->state_dir,
                              .force = o->force,
@@ -193,12 +169,12 @@ fp_status fp_daemon_run(const fp_daemon_opts *o, int *caught_signal, fp_error *e
             goto out;
         }
     }
+    char desc[512];
+    fp_policy_describe(pol, desc, sizeof desc);
     logf_(o, 2, "governing GPU %u (%s), policy %s, every %.0f ms", info.index, info.name,
-          fp_policy_name(cfg.kind), o->interval_s * 1000);
-    if (cfg.kind == FP_POLICY_PHASE)
-        logf_(o, 2, "phase clocks: idle %u, compute %u, memory %u, host %u MHz",
-              cfg.phase_mhz[FP_PHASE_IDLE], cfg.phase_mhz[FP_PHASE_COMPUTE],
-              cfg.phase_mhz[FP_PHASE_MEMORY], cfg.phase_mhz[FP_PHASE_HOST]);
+          fp_policy_name(pol), o->interval_s * 1000);
+    if (desc[0])
+        logf_(o, 2, "policy %s: %s", fp_policy_name(pol), desc);
 
     fp_phase_detector det;
     fp_phase_init(&det, NULL);
@@ -230,9 +206,13 @@ fp_status fp_daemon_run(const fp_daemon_opts *o, int *caught_signal, fp_error *e
         s.v[FP_COL_T_S] = t;
         int changed = fp_phase_update(&det, t, &s);
         rate_poll(&rr);
-        fp_policy_input in = {t, det.current, changed || first, &s, rr.lines.rate};
+        fp_serving_signals esig;
+        if (scr)
+            engine_poll(o, scr, &esig, &engine_ok);
+        fp_policy_input in = {t,  det.current,   changed || first,
+                              &s, rr.lines.rate, scr ? &esig : NULL};
         first = 0;
-        unsigned want = fp_policy_decide(&pol, &in);
+        unsigned want = fp_policy_decide(pol, &in);
         gm.decisions++;
         if (changed)
             logf_(o, 2, "phase %s%s", fp_phase_name(det.current),
@@ -315,6 +295,7 @@ fp_status fp_daemon_run(const fp_daemon_opts *o, int *caught_signal, fp_error *e
         }
     }
 out:
+    fp_engine_scraper_free(scr);
     if (rr.fd >= 0)
         close(rr.fd);
     fp_metrics_server_stop(ms);
@@ -338,5 +319,6 @@ out:
     if (gpu)
         be->close(gpu);
     be->shutdown();
+    fp_policy_free(pol);
     return st;
 }

@@ -1,239 +1,446 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * Clock policies of the governor: default, static, activity (GEOPM), phase and feedback.
- * A policy turns what the detector and the workload report into one requested SM clock;
- * it never touches the GPU itself (the daemon and the replay do, through clockguard or the
- * simulated device), so each policy is a pure function of its inputs and state.
+ * The policy registry: policies are found by name in policies.def, created for a GPU's clock
+ * table, configured through their tunables ("key=value"), started and asked for a clock.
+ * A policy never touches the GPU itself (the daemon and the replays do, through clockguard or
+ * the simulated device), so each one is a pure function of its inputs, tunables and state.
+ * Also here: the static clock from an optimize JSON.
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include <jansson.h>
 
-#include "freqpilot/govern.h"
 #include "freqpilot/optimize.h"
+#include "govern/policy_int.h"
 #include "util/input.h"
 
-static const char *const policy_names[FP_POLICY_COUNT] = {"default", "static", "activity", "phase",
-                                                          "feedback"};
+#define FP_POLICY(n) extern const fp_policy_ops fp_policy_##n##_ops;
+#include "govern/policies.def"
+#undef FP_POLICY
 
-const char *fp_policy_name(fp_policy_kind k)
+static const fp_policy_ops *const registry[] = {
+#define FP_POLICY(n) &fp_policy_##n##_ops,
+#include "govern/policies.def"
+#undef FP_POLICY
+};
+#define NPOL (sizeof registry / sizeof registry[0])
+
+size_t fp_policy_count(void)
 {
-    return (unsigned)k < FP_POLICY_COUNT ? policy_names[k] : "unknown";
+    return NPOL;
 }
 
-int fp_policy_from_name(const char *name)
+const fp_policy_ops *fp_policy_at(size_t i)
 {
-    for (int i = 0; name && i < FP_POLICY_COUNT; i++)
-        if (strcasecmp(name, policy_names[i]) == 0)
-            return i;
-    return -1;
+    return i < NPOL ? registry[i] : NULL;
 }
 
-/* Nearest supported clock (ties go up); clocks are high to low. */
-static unsigned snap(const fp_policy_cfg *c, double mhz)
+const fp_policy_ops *fp_policy_find(const char *name)
 {
-    if (c->n_clocks == 0)
+    for (size_t i = 0; name && i < NPOL; i++)
+        if (strcasecmp(name, registry[i]->name) == 0)
+            return registry[i];
+    return NULL;
+}
+
+const char *fp_policy_names(void)
+{
+    static char buf[256];
+    if (!buf[0]) {
+        size_t n = 0;
+        for (size_t i = 0; i < NPOL && n < sizeof buf; i++)
+            n +=
+                (size_t)snprintf(buf + n, sizeof buf - n, "%s%s", i ? ", " : "", registry[i]->name);
+    }
+    return buf;
+}
+
+/* ---- clock table ---- */
+
+unsigned gv_snap(const fp_policy *p, double mhz)
+{
+    if (p->n_clocks == 0)
         return (unsigned)lround(mhz);
-    unsigned best = c->clocks_mhz[0];
+    unsigned best = p->clocks_mhz[0];
     double bd = fabs(best - mhz);
-    for (unsigned i = 1; i < c->n_clocks; i++) {
-        double d = fabs(c->clocks_mhz[i] - mhz);
+    for (unsigned i = 1; i < p->n_clocks; i++) {
+        double d = fabs(p->clocks_mhz[i] - mhz);
         if (d < bd) {
             bd = d;
-            best = c->clocks_mhz[i];
+            best = p->clocks_mhz[i];
         }
     }
     return best;
 }
 
-/* Lowest supported clock >= mhz (the top one when mhz is above the table). */
-static unsigned snap_up(const fp_policy_cfg *c, double mhz)
+unsigned gv_snap_up(const fp_policy *p, double mhz)
 {
-    unsigned best = c->n_clocks ? c->clocks_mhz[0] : (unsigned)ceil(mhz);
-    for (unsigned i = 0; i < c->n_clocks; i++)
-        if (c->clocks_mhz[i] + 1e-9 >= mhz)
-            best = c->clocks_mhz[i];
+    unsigned best = p->n_clocks ? p->clocks_mhz[0] : (unsigned)ceil(mhz);
+    for (unsigned i = 0; i < p->n_clocks; i++)
+        if (p->clocks_mhz[i] + 1e-9 >= mhz)
+            best = p->clocks_mhz[i];
     return best;
 }
 
-static unsigned index_of(const fp_policy_cfg *c, unsigned mhz)
+unsigned gv_index_of(const fp_policy *p, unsigned mhz)
 {
-    for (unsigned i = 0; i < c->n_clocks; i++)
-        if (c->clocks_mhz[i] <= mhz)
+    for (unsigned i = 0; i < p->n_clocks; i++)
+        if (p->clocks_mhz[i] <= mhz)
             return i;
-    return c->n_clocks ? c->n_clocks - 1 : 0;
+    return p->n_clocks ? p->n_clocks - 1 : 0;
 }
 
-void fp_policy_cfg_init(fp_policy_cfg *c, fp_policy_kind kind, const fp_gpu_info *info)
+fp_status gv_need_clocks(const fp_policy *p, fp_error *err)
 {
-    memset(c, 0, sizeof *c);
-    c->kind = kind;
+    if (p->n_clocks == 0 || p->f_max_mhz == 0)
+        return fp_error_set(err, FP_ERR_INVALID, "policy %s: expected the GPU's clock table",
+                            p->ops->name);
+    return FP_OK;
+}
+
+/* ---- instances ---- */
+
+fp_status fp_policy_new(const char *name, const fp_gpu_info *info, fp_policy **out, fp_error *err)
+{
+    *out = NULL;
+    const fp_policy_ops *ops = fp_policy_find(name);
+    if (!ops)
+        return fp_error_set(err, FP_ERR_INVALID, "unknown policy '%s' (expected %s)",
+                            name ? name : "", fp_policy_names());
+    fp_policy *p = calloc(1, ops->size);
+    if (!p)
+        return fp_error_set(err, FP_ERR_NOMEM, "policy %s: out of memory", ops->name);
+    p->ops = ops;
     if (info) {
-        c->n_clocks = info->n_graphics_clocks;
-        memcpy(c->clocks_mhz, info->graphics_clocks_mhz, c->n_clocks * sizeof c->clocks_mhz[0]);
-        c->f_max_mhz =
-            info->max_clock_mhz ? info->max_clock_mhz : (c->n_clocks ? c->clocks_mhz[0] : 0);
+        p->n_clocks = info->n_graphics_clocks < FP_GPU_MAX_CLOCKS ? info->n_graphics_clocks
+                                                                  : FP_GPU_MAX_CLOCKS;
+        memcpy(p->clocks_mhz, info->graphics_clocks_mhz, p->n_clocks * sizeof p->clocks_mhz[0]);
+        p->f_max_mhz =
+            info->max_clock_mhz ? info->max_clock_mhz : (p->n_clocks ? p->clocks_mhz[0] : 0);
     }
     /*
      * Without a measured curve, the energy-efficient clock is taken at 64 % of f_max: the
      * voltage knee of the parts in docs/simulated-gpu.md (900/1410, 1050/1785 MHz), below
      * which the voltage stops falling and only static energy grows.
      */
-    c->f_e_mhz = snap(c, 0.64 * c->f_max_mhz);
-    c->f_floor_mhz = c->f_e_mhz;
-    c->static_mhz = c->f_max_mhz;
-    c->budget = 0.05;
-    c->feedback_step_s = 0.2;
-    c->feedback_probe_s = 0.3;
-    /* Without learned clocks: full speed where the clock matters, f_e elsewhere. */
-    for (int p = 0; p < FP_PHASE_COUNT; p++)
-        c->phase_mhz[p] = p == FP_PHASE_COMPUTE ? c->f_max_mhz : c->f_e_mhz;
-}
-
-fp_status fp_policy_init(fp_policy *p, const fp_policy_cfg *cfg, fp_error *err)
-{
-    memset(p, 0, sizeof *p);
-    if (cfg->kind >= FP_POLICY_COUNT)
-        return fp_error_set(err, FP_ERR_INVALID, "policy: unknown kind %d", (int)cfg->kind);
-    if (cfg->kind != FP_POLICY_DEFAULT && (cfg->n_clocks == 0 || cfg->f_max_mhz == 0))
-        return fp_error_set(err, FP_ERR_INVALID, "policy %s: expected the GPU's clock table",
-                            fp_policy_name(cfg->kind));
-    if (cfg->kind == FP_POLICY_ACTIVITY && !(cfg->bias >= -1 && cfg->bias <= 1))
-        return fp_error_set(err, FP_ERR_INVALID, "policy activity: bias %g: expected -1..1",
-                            cfg->bias);
-    if (cfg->kind == FP_POLICY_FEEDBACK && !(cfg->budget >= 0 && cfg->budget < 10))
-        return fp_error_set(err, FP_ERR_INVALID, "policy feedback: budget %g: expected 0..10",
-                            cfg->budget);
-    p->cfg = *cfg;
-    for (int i = 0; i < FP_PHASE_COUNT; i++)
-        p->ref_rate[i] = NAN;
-    p->probe_until_s = -INFINITY;
-    p->last_step_s = -INFINITY;
-    p->last_t_s = NAN;
-    p->cur_idx = 0;
+    p->f_e_mhz = gv_snap(p, 0.64 * p->f_max_mhz);
+    if (ops->defaults)
+        ops->defaults(p);
+    *out = p;
     return FP_OK;
 }
 
-static double clamp01(double x)
+void fp_policy_free(fp_policy *p)
 {
-    return x < 0 ? 0 : (x > 1 ? 1 : x);
+    if (!p)
+        return;
+    if (p->ops->release)
+        p->ops->release(p);
+    free(p);
 }
 
-static unsigned decide_activity(const fp_policy *p, const fp_policy_input *in)
+const char *fp_policy_name(const fp_policy *p)
 {
-    const fp_policy_cfg *c = &p->cfg;
-    const fp_sample *s = in->sample;
-    /* GEOPM's scalability signal: how busy the SMs are (tensor cores count as SM work). */
-    double a = s ? s->v[FP_COL_SM_ACTIVE] : NAN;
-    if (s && !isnan(s->v[FP_COL_TENSOR_ACTIVE]) && !(s->v[FP_COL_TENSOR_ACTIVE] <= a))
-        a = s->v[FP_COL_TENSOR_ACTIVE];
-    if (isnan(a))
-        a = s && !isnan(s->v[FP_COL_GPU_UTIL_PCT]) ? s->v[FP_COL_GPU_UTIL_PCT] / 100 : 1;
-    a = clamp01(clamp01(a) * (1 - c->bias));
-    double f = c->f_e_mhz + ((double)c->f_max_mhz - c->f_e_mhz) * a;
-    return snap_up(c, f);
+    return p ? p->ops->name : "none";
+}
+
+static int tunable_index(const fp_policy *p, const char *key)
+{
+    const fp_policy_tunable *t = p->ops->tunables;
+    for (int i = 0; t && t[i].name; i++)
+        if (strcasecmp(key, t[i].name) == 0)
+            return i;
+    return -1;
+}
+
+int fp_policy_has(const fp_policy *p, const char *key)
+{
+    return key && (strcasecmp(key, "f_e") == 0 || tunable_index(p, key) >= 0);
+}
+
+static void *field(fp_policy *p, const fp_policy_tunable *t)
+{
+    return (char *)p + t->offset;
+}
+
+static size_t field_size(const fp_policy_tunable *t)
+{
+    switch (t->type) {
+    case FP_TUNE_MHZ:
+        return sizeof(unsigned);
+    case FP_TUNE_STR:
+        return FP_TUNE_STR_MAX;
+    default:
+        return sizeof(double);
+    }
+}
+
+/* "expected KEY, ..." for messages. */
+static void keys_of(const fp_policy *p, char *buf, size_t size)
+{
+    size_t n = (size_t)snprintf(buf, size, "f_e");
+    for (const fp_policy_tunable *t = p->ops->tunables; t && t->name && n < size; t++)
+        n += (size_t)snprintf(buf + n, size - n, ", %s", t->name);
+}
+
+/* The defaults of every tunable the user has not set, recomputed (after f_e moved). */
+static fp_status redefault(fp_policy *p, fp_error *err)
+{
+    if (!p->ops->defaults)
+        return FP_OK;
+    fp_policy *tmp = malloc(p->ops->size);
+    if (!tmp)
+        return fp_error_set(err, FP_ERR_NOMEM, "policy %s: out of memory", p->ops->name);
+    memcpy(tmp, p, p->ops->size);
+    p->ops->defaults(tmp);
+    const fp_policy_tunable *t = p->ops->tunables;
+    for (int i = 0; t && t[i].name; i++)
+        if (!(p->set_mask & (1ul << i)))
+            memcpy(field(p, &t[i]), field(tmp, &t[i]), field_size(&t[i]));
+    free(tmp);
+    return FP_OK;
 }
 
 /*
- * Feedback: the workload's rate at f_max is learned per phase class by a short probe at
- * f_max; afterwards the clock walks down while the measured slowdown (instantaneous and
- * accumulated since start) stays under the budget, and up as soon as it does not. The clock
- * that held last in each class is remembered and resumed when the class comes back. It
- * never goes below f_floor (the energy-optimal clock): lower clocks cost time and energy.
+ * A clock setting on a policy with a clock table must lie within it (the GPU's supported range:
+ * a clock from a user or a file is refused, never moved into range); inside, it is snapped.
+ * The wording names the setting as "STATIC clock", "COMPUTE phase clock", ....
  */
-static unsigned decide_feedback(fp_policy *p, const fp_policy_input *in)
+static fp_status check_clock(const fp_policy *p, const char *key, double v, fp_error *err)
 {
-    const fp_policy_cfg *c = &p->cfg;
-    unsigned lo_idx = index_of(c, c->f_floor_mhz ? c->f_floor_mhz : c->f_e_mhz);
-    double dt = isnan(p->last_t_s) ? 0 : in->t_s - p->last_t_s;
-    p->last_t_s = in->t_s;
-    fp_phase ph = in->phase < FP_PHASE_COUNT ? in->phase : FP_PHASE_COMPUTE;
-    if (isnan(in->rate) || in->rate < 0) /* no signal: nothing can be kept within a budget */
-        return c->f_max_mhz;
-    if (ph == FP_PHASE_IDLE && !(in->rate > 0)) {
-        p->cur_idx = lo_idx;
-        return c->clocks_mhz[lo_idx];
+    if (p->n_clocks == 0)
+        return FP_OK;
+    unsigned lo = p->clocks_mhz[p->n_clocks - 1], hi = p->clocks_mhz[0];
+    if (v >= lo && v <= hi)
+        return FP_OK;
+    char what[96];
+    if (strcasecmp(key, "clock") == 0)
+        snprintf(what, sizeof what, "%s clock", p->ops->name);
+    else
+        snprintf(what, sizeof what, "%s %s clock", key, p->ops->name);
+    return fp_error_set(err, FP_ERR_INVALID,
+                        "policy %s: %s: %.10g MHz is outside the supported clocks (%u..%u MHz); "
+                        "nothing changed",
+                        p->ops->name, what, v, lo, hi);
+}
+
+static fp_status set_number(fp_policy *p, const char *key, double v, const char *text,
+                            fp_error *err)
+{
+    const char *pn = p->ops->name;
+    fp_status st;
+    if (strcasecmp(key, "f_e") == 0) {
+        if (!(v > 0 && v < 1e5))
+            return fp_error_set(err, FP_ERR_INVALID, "policy %s: f_e=%s: expected a clock in MHz",
+                                pn, text);
+        if ((st = check_clock(p, key, v, err)) != FP_OK)
+            return st;
+        p->f_e_mhz = gv_snap(p, v);
+        p->started = 0;
+        return redefault(p, err);
     }
-    if (in->phase_changed) {
-        if (isnan(p->ref_rate[ph])) {
-            p->probe_until_s = in->t_s + c->feedback_probe_s;
-            p->probe_sum = p->probe_n = 0;
-            p->cur_idx = 0;
-        } else {
-            p->cur_idx = p->class_idx[ph];
+    int i = tunable_index(p, key);
+    if (i < 0) {
+        char keys[512];
+        keys_of(p, keys, sizeof keys);
+        return fp_error_set(err, FP_ERR_INVALID, "policy %s: unknown setting '%s' (expected %s)",
+                            pn, key, keys);
+    }
+    const fp_policy_tunable *t = &p->ops->tunables[i];
+    switch (t->type) {
+    case FP_TUNE_MHZ:
+        if (!(v > 0 && v < 1e5))
+            return fp_error_set(err, FP_ERR_INVALID, "policy %s: %s=%s: expected a clock in MHz",
+                                pn, t->name, text);
+        if ((st = check_clock(p, t->name, v, err)) != FP_OK)
+            return st;
+        *(unsigned *)field(p, t) = gv_snap(p, v);
+        break;
+    case FP_TUNE_NUM:
+    case FP_TUNE_SECONDS:
+        if (!(v >= t->min && v <= t->max))
+            return fp_error_set(err, FP_ERR_INVALID, "policy %s: %s=%s: expected %g..%g%s", pn,
+                                t->name, text, t->min, t->max,
+                                t->type == FP_TUNE_SECONDS ? " s (\"2s\", \"100ms\")" : "");
+        *(double *)field(p, t) = v;
+        break;
+    case FP_TUNE_STR:
+        return fp_error_set(err, FP_ERR_INVALID, "policy %s: %s: expected text, not a number", pn,
+                            t->name);
+    }
+    p->set_mask |= 1ul << i;
+    p->started = 0;
+    return FP_OK;
+}
+
+int fp_parse_duration(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s)
+        return -1;
+    while (*end == ' ')
+        end++;
+    double mul = 1;
+    if (*end == 0 || strcmp(end, "s") == 0)
+        mul = 1;
+    else if (strcmp(end, "ms") == 0)
+        mul = 1e-3;
+    else if (strcmp(end, "us") == 0)
+        mul = 1e-6;
+    else if (strcmp(end, "min") == 0)
+        mul = 60;
+    else
+        return -1;
+    *out = v * mul;
+    return isfinite(*out) ? 0 : -1;
+}
+
+fp_status fp_policy_set(fp_policy *p, const char *key, const char *value, fp_error *err)
+{
+    const char *pn = p->ops->name;
+    if (!key || !value)
+        return fp_error_set(err, FP_ERR_INVALID, "policy %s: expected KEY=VALUE", pn);
+    int i = tunable_index(p, key);
+    if (i >= 0 && p->ops->tunables[i].type == FP_TUNE_STR) {
+        const fp_policy_tunable *t = &p->ops->tunables[i];
+        if (strlen(value) >= FP_TUNE_STR_MAX)
+            return fp_error_set(err, FP_ERR_INVALID, "policy %s: %s: longer than %d characters", pn,
+                                t->name, FP_TUNE_STR_MAX - 1);
+        snprintf((char *)field(p, t), FP_TUNE_STR_MAX, "%s", value);
+        p->set_mask |= 1ul << i;
+        p->started = 0;
+        return FP_OK;
+    }
+    double v;
+    if (i >= 0 && p->ops->tunables[i].type == FP_TUNE_SECONDS) {
+        if (fp_parse_duration(value, &v) != 0)
+            return fp_error_set(err, FP_ERR_INVALID,
+                                "policy %s: %s='%s': expected a duration (\"2s\", \"100ms\")", pn,
+                                key, value);
+    } else if (i >= 0 || strcasecmp(key, "f_e") == 0) {
+        char *end;
+        errno = 0;
+        v = strtod(value, &end);
+        if (errno || end == value || *end)
+            return fp_error_set(err, FP_ERR_INVALID, "policy %s: %s='%s': expected a number", pn,
+                                key, value);
+    } else {
+        v = NAN; /* unknown key: set_number names the keys */
+    }
+    return set_number(p, key, v, value, err);
+}
+
+fp_status fp_policy_set_num(fp_policy *p, const char *key, double value, fp_error *err)
+{
+    char text[64];
+    snprintf(text, sizeof text, "%g", value);
+    return set_number(p, key, value, text, err);
+}
+
+fp_status fp_policy_configure(fp_policy *p, const char *spec, fp_error *err)
+{
+    if (!spec)
+        return FP_OK;
+    char *buf = strdup(spec);
+    if (!buf)
+        return fp_error_set(err, FP_ERR_NOMEM, "policy %s: out of memory", p->ops->name);
+    fp_status st = FP_OK;
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ",", &save); tok && st == FP_OK;
+         tok = strtok_r(NULL, ",", &save)) {
+        while (isspace((unsigned char)*tok))
+            tok++;
+        char *eq = strchr(tok, '=');
+        if (!eq || eq == tok) {
+            st = fp_error_set(err, FP_ERR_INVALID, "policy %s: '%s': expected KEY=VALUE",
+                              p->ops->name, tok);
+            break;
         }
-        p->last_step_s = in->t_s;
+        char *ke = eq;
+        while (ke > tok && isspace((unsigned char)ke[-1]))
+            ke--;
+        *ke = 0;
+        char *v = eq + 1;
+        while (isspace((unsigned char)*v))
+            v++;
+        char *ve = v + strlen(v);
+        while (ve > v && isspace((unsigned char)ve[-1]))
+            *--ve = 0;
+        st = fp_policy_set(p, tok, v, err);
     }
-    if (isnan(p->ref_rate[ph]) && !(in->t_s < p->probe_until_s)) {
-        if (p->probe_until_s == -INFINITY) { /* first sample of a class never seen */
-            p->probe_until_s = in->t_s + c->feedback_probe_s;
-            p->probe_sum = p->probe_n = 0;
-            p->cur_idx = 0;
-        } else if (p->probe_n > 0) {
-            p->ref_rate[ph] = p->probe_sum / p->probe_n;
-            p->last_step_s = in->t_s;
-        } else {
-            p->probe_until_s = in->t_s + c->feedback_probe_s;
+    free(buf);
+    return st;
+}
+
+double fp_policy_get_num(const fp_policy *p, const char *key)
+{
+    if (key && strcasecmp(key, "f_e") == 0)
+        return p->f_e_mhz;
+    int i = tunable_index(p, key ? key : "");
+    if (i < 0)
+        return NAN;
+    const fp_policy_tunable *t = &p->ops->tunables[i];
+    const void *f = (const char *)p + t->offset;
+    switch (t->type) {
+    case FP_TUNE_MHZ:
+        return *(const unsigned *)f;
+    case FP_TUNE_NUM:
+    case FP_TUNE_SECONDS:
+        return *(const double *)f;
+    default:
+        return NAN;
+    }
+}
+
+void fp_policy_describe(const fp_policy *p, char *buf, size_t size)
+{
+    size_t n = 0;
+    if (size)
+        buf[0] = 0;
+    for (const fp_policy_tunable *t = p->ops->tunables; t && t->name && n < size; t++) {
+        const void *f = (const char *)p + t->offset;
+        const char *sep = n ? "," : "";
+        switch (t->type) {
+        case FP_TUNE_MHZ:
+            n += (size_t)snprintf(buf + n, size - n, "%s%s=%u", sep, t->name, *(const unsigned *)f);
+            break;
+        case FP_TUNE_NUM:
+            n += (size_t)snprintf(buf + n, size - n, "%s%s=%g", sep, t->name, *(const double *)f);
+            break;
+        case FP_TUNE_SECONDS:
+            n += (size_t)snprintf(buf + n, size - n, "%s%s=%gs", sep, t->name, *(const double *)f);
+            break;
+        case FP_TUNE_STR:
+            if (*(const char *)f)
+                n += (size_t)snprintf(buf + n, size - n, "%s%s=%s", sep, t->name, (const char *)f);
+            break;
         }
     }
-    if (in->t_s < p->probe_until_s) {
-        /* The first half of the probe waits for the clock switch to settle. */
-        if (in->t_s >= p->probe_until_s - c->feedback_probe_s / 2) {
-            p->probe_sum += in->rate;
-            p->probe_n++;
-        }
-        p->cur_idx = 0;
-        return c->clocks_mhz[0];
-    }
-    double ref = p->ref_rate[ph];
-    if (!(ref > 0))
-        return c->clocks_mhz[p->cur_idx];
-    double ratio = in->rate / ref;
-    if (ratio > 1)
-        ratio = 1;
-    double inst = ratio > 0 ? 1 / ratio - 1 : INFINITY;
-    p->elapsed_s += dt;
-    p->lost_s += dt * (1 - ratio);
-    double work = p->elapsed_s - p->lost_s;
-    double acc = work > 0 ? p->lost_s / work : 0;
-    double target = c->budget * 0.85;
-    if (in->t_s - p->last_step_s >= c->feedback_step_s) {
-        p->last_step_s = in->t_s;
-        if (inst > target || acc > target) {
-            unsigned up = p->cur_idx >= 4 ? 4 : p->cur_idx;
-            p->cur_idx -= up;
-        } else if (inst < target * 0.5 && acc < target) {
-            p->cur_idx = p->cur_idx + 2 <= lo_idx ? p->cur_idx + 2 : lo_idx;
-        }
-    }
-    p->class_idx[ph] = p->cur_idx;
-    return c->clocks_mhz[p->cur_idx];
+}
+
+fp_status fp_policy_start(fp_policy *p, fp_error *err)
+{
+    p->started = 0;
+    if (p->ops->release)
+        p->ops->release(p);
+    fp_status st = p->ops->start ? p->ops->start(p, err) : FP_OK;
+    p->started = st == FP_OK;
+    return st;
 }
 
 unsigned fp_policy_decide(fp_policy *p, const fp_policy_input *in)
 {
-    const fp_policy_cfg *c = &p->cfg;
-    switch (c->kind) {
-    case FP_POLICY_DEFAULT:
-        return 0;
-    case FP_POLICY_STATIC:
-        return snap(c, c->static_mhz);
-    case FP_POLICY_ACTIVITY:
-        return decide_activity(p, in);
-    case FP_POLICY_PHASE: {
-        unsigned f = in->phase < FP_PHASE_COUNT ? c->phase_mhz[in->phase] : 0;
-        return f ? snap(c, f) : c->f_max_mhz;
-    }
-    case FP_POLICY_FEEDBACK:
-        return decide_feedback(p, in);
-    default:
-        return 0;
-    }
+    /* Not started (or settings changed since): the safe answer is the default clocks. */
+    return p->started ? p->ops->decide(p, in) : 0;
 }
 
 fp_status fp_policy_static_from_json(const char *path, const char *gpu, const char *app,
@@ -300,270 +507,4 @@ fp_status fp_policy_static_from_json(const char *path, const char *gpu, const ch
 out:
     json_decref(root);
     return st;
-}
-
-fp_status fp_policy_parse_phase_clocks(fp_policy_cfg *c, const char *spec, fp_error *err)
-{
-    char buf[256];
-    if (!spec || strlen(spec) >= sizeof buf)
-        return fp_error_set(err, FP_ERR_INVALID, "phase clocks: expected PHASE=MHZ[,...]");
-    strcpy(buf, spec);
-    char *save = NULL;
-    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        char *eq = strchr(tok, '=');
-        if (!eq)
-            return fp_error_set(err, FP_ERR_INVALID, "phase clocks: '%s': expected PHASE=MHZ", tok);
-        *eq = 0;
-        int ph = fp_phase_from_name(tok);
-        if (ph < 0)
-            return fp_error_set(err, FP_ERR_INVALID,
-                                "phase clocks: unknown phase '%s' (expected idle, compute, "
-                                "memory or host)",
-                                tok);
-        char *end;
-        errno = 0;
-        double v = strtod(eq + 1, &end);
-        if (errno || end == eq + 1 || *end || !(v > 0 && v < 1e5))
-            return fp_error_set(err, FP_ERR_INVALID,
-                                "phase clocks: %s='%s': expected a clock in MHz", tok, eq + 1);
-        c->phase_mhz[ph] = snap(c, v);
-    }
-    return FP_OK;
-}
-
-typedef struct plan_pt {
-    double t, e;
-    unsigned pick[FP_PHASE_COUNT];
-} plan_pt;
-
-static int plan_cmp(const void *a, const void *b)
-{
-    const plan_pt *x = a, *y = b;
-    if (x->t != y->t)
-        return x->t < y->t ? -1 : 1;
-    return (x->e > y->e) - (x->e < y->e);
-}
-
-int fp_phase_plan(const double *T, const double *E, const int used[FP_PHASE_COUNT], unsigned n,
-                  double limit_s, unsigned pick[FP_PHASE_COUNT])
-{
-    memset(pick, 0, FP_PHASE_COUNT * sizeof pick[0]);
-    if (n == 0)
-        return 0;
-    /* The fallback: the fastest clock of every class. */
-    unsigned fast[FP_PHASE_COUNT] = {0};
-    for (int c = 0; c < FP_PHASE_COUNT; c++)
-        for (unsigned k = 1; used[c] && k < n; k++)
-            if (T[c * n + k] < T[c * n + fast[c]] - 1e-12)
-                fast[c] = k;
-    /*
-     * Pareto front of (time, energy) over the classes planned so far; each class multiplies
-     * it by its n options, the result is sorted by time and only points that lower the energy
-     * are kept (every other point is beaten by a faster, cheaper one), and points over the
-     * limit are dropped (times only add up). Exact, and small: the front stays a few hundred
-     * points for tables of ~100 clocks.
-     */
-    size_t nf = 1, cap = 0, front_cap = 1;
-    plan_pt *front = calloc(1, sizeof *front), *next = NULL;
-    if (!front)
-        return -1;
-    for (int c = 0; c < FP_PHASE_COUNT; c++) {
-        if (!used[c])
-            continue;
-        size_t need = nf * n;
-        if (need > cap) {
-            plan_pt *t = realloc(next, need * sizeof *t);
-            if (!t) {
-                free(front);
-                free(next);
-                return -1;
-            }
-            next = t;
-            cap = need;
-        }
-        size_t m = 0;
-        for (size_t i = 0; i < nf; i++)
-            for (unsigned k = 0; k < n; k++) {
-                plan_pt q = front[i];
-                q.t += T[c * n + k];
-                q.e += E[c * n + k];
-                q.pick[c] = k;
-                if (q.t <= limit_s + 1e-9)
-                    next[m++] = q;
-            }
-        qsort(next, m, sizeof *next, plan_cmp);
-        size_t kept = 0;
-        for (size_t i = 0; i < m; i++)
-            if (kept == 0 || next[i].e < next[kept - 1].e - 1e-12)
-                next[kept++] = next[i];
-        plan_pt *sw = front;
-        front = next;
-        next = sw;
-        size_t sc = front_cap;
-        front_cap = cap;
-        cap = sc;
-        nf = kept;
-        if (nf == 0)
-            break;
-    }
-    int ok = nf > 0;
-    if (ok) { /* least energy: the last point of the front */
-        memcpy(pick, front[nf - 1].pick, FP_PHASE_COUNT * sizeof pick[0]);
-    } else {
-        memcpy(pick, fast, sizeof fast);
-    }
-    free(front);
-    free(next);
-    return ok;
-}
-
-/* Time and energy of phase i when f is requested, at the steady temperature and default cap. */
-static void phase_te(const fp_sim_gpu *g, const fp_sim_workload *wl, unsigned i, unsigned f,
-                     double *t, double *e)
-{
-    int capped;
-    unsigned fr = fp_sim_reached_clock(g, wl, i, f, 0, &capped);
-    fp_sim_point pt;
-    double temp = g->ambient_c;
-    for (int k = 0; k < 30; k++) {
-        fp_sim_phase_point(g, wl, i, fr, temp, &pt);
-        double nt = fp_sim_steady_temp(g, pt.power_w);
-        if (fabs(nt - temp) < 1e-6)
-            break;
-        temp = nt;
-    }
-    *t = pt.time_s;
-    *e = pt.time_s * pt.power_w;
-}
-
-fp_status fp_policy_learn_phase_clocks_sim(fp_policy_cfg *c, const fp_sim_gpu *gpu,
-                                           const fp_sim_workload *wl, double budget,
-                                           const fp_phase_opts *popts, fp_error *err)
-{
-    fp_phase_opts po;
-    if (popts)
-        po = *popts;
-    else
-        fp_phase_opts_default(&po);
-    unsigned n = gpu->n_clocks;
-    if (n == 0 || n > FP_GPU_MAX_CLOCKS)
-        return fp_error_set(err, FP_ERR_INVALID, "learn phase clocks: no clock table");
-    if (!(budget >= 0))
-        return fp_error_set(err, FP_ERR_INVALID, "learn phase clocks: budget %g: expected >= 0",
-                            budget);
-    double *T = calloc((size_t)FP_PHASE_COUNT * n, sizeof *T);
-    double *E = calloc((size_t)FP_PHASE_COUNT * n, sizeof *E);
-    if (!T || !E) {
-        free(T);
-        free(E);
-        return fp_error_set(err, FP_ERR_NOMEM, "learn phase clocks: out of memory");
-    }
-    int used[FP_PHASE_COUNT] = {0};
-    double t_base = 0;
-    /* The baseline is the untouched device: f_max (the default ceiling of the sim). */
-    unsigned fdef = fp_sim_gpu_fmax(gpu);
-    for (unsigned i = 0; i < wl->n_phases; i++) {
-        const fp_sim_phase *ph = &wl->phases[i];
-        if (!ph->inference)
-            continue;
-        fp_phase cls;
-        if (ph->idle) {
-            cls = FP_PHASE_IDLE;
-        } else {
-            fp_sim_point pt;
-            fp_sim_phase_point(gpu, wl, i, fp_sim_gpu_fmax(gpu), gpu->ambient_c, &pt);
-            fp_phase_features f = {pt.sm_active,    pt.tensor_active, pt.dram_active,
-                                   pt.gpu_util_pct, pt.mem_util_pct,  pt.power_w};
-            cls = fp_phase_classify(&po, &f, FP_PHASE_COUNT, NULL);
-        }
-        used[cls] = 1;
-        double t, e;
-        phase_te(gpu, wl, i, fdef, &t, &e);
-        t_base += t;
-        for (unsigned k = 0; k < n; k++) {
-            phase_te(gpu, wl, i, gpu->clocks_mhz[k], &t, &e);
-            T[cls * n + k] += t;
-            E[cls * n + k] += e;
-        }
-    }
-    /* Exact knapsack over the classes: least total energy with total time within budget. */
-    double limit = t_base * (1 + budget);
-    unsigned pick[FP_PHASE_COUNT] = {0};
-    if (fp_phase_plan(T, E, used, n, limit, pick) < 0) {
-        free(T);
-        free(E);
-        return fp_error_set(err, FP_ERR_NOMEM, "learn phase clocks: out of memory");
-    }
-    for (int p = 0; p < FP_PHASE_COUNT; p++)
-        c->phase_mhz[p] = used[p] ? gpu->clocks_mhz[pick[p]] : 0;
-    /* Unused classes (seen online only by mistake or outside the window): safe defaults. */
-    if (!used[FP_PHASE_IDLE])
-        c->phase_mhz[FP_PHASE_IDLE] = c->f_e_mhz ? c->f_e_mhz : gpu->clocks_mhz[n - 1];
-    if (!used[FP_PHASE_COMPUTE])
-        c->phase_mhz[FP_PHASE_COMPUTE] = fp_sim_gpu_fmax(gpu);
-    if (!used[FP_PHASE_MEMORY])
-        c->phase_mhz[FP_PHASE_MEMORY] =
-            used[FP_PHASE_COMPUTE] ? c->phase_mhz[FP_PHASE_COMPUTE] : fp_sim_gpu_fmax(gpu);
-    if (!used[FP_PHASE_HOST])
-        c->phase_mhz[FP_PHASE_HOST] = c->f_e_mhz ? c->f_e_mhz : fp_sim_gpu_fmax(gpu);
-    free(T);
-    free(E);
-    return FP_OK;
-}
-
-fp_status fp_policy_learn_phase_clocks_sweep(fp_policy_cfg *c, const fp_phase_sweep *sw,
-                                             double budget, fp_error *err)
-{
-    unsigned n = sw->n_clocks;
-    if (n == 0 || n > FP_SWEEP_MAX_CLOCKS)
-        return fp_error_set(err, FP_ERR_INVALID, "learn phase clocks: empty sweep");
-    if (!(budget >= 0))
-        return fp_error_set(err, FP_ERR_INVALID, "learn phase clocks: budget %g: expected >= 0",
-                            budget);
-    double *T = calloc((size_t)FP_PHASE_COUNT * n, sizeof *T);
-    double *E = calloc((size_t)FP_PHASE_COUNT * n, sizeof *E);
-    if (!T || !E) {
-        free(T);
-        free(E);
-        return fp_error_set(err, FP_ERR_NOMEM, "learn phase clocks: out of memory");
-    }
-    int used[FP_PHASE_COUNT] = {0};
-    for (int p = 0; p < FP_PHASE_COUNT; p++) {
-        for (unsigned k = 0; k < n; k++)
-            if (sw->time_s[k] > 0 && sw->t_s[p][k] >= 0.01 * sw->time_s[k])
-                used[p] = 1;
-        for (unsigned k = 0; used[p] && k < n; k++) {
-            /*
-             * A class the detector did not see at this clock (its samples went to another
-             * class there) cannot be planned at it: the option is ruled out rather than
-             * counted as free.
-             */
-            int seen = sw->t_s[p][k] > 0;
-            T[p * n + k] = seen ? sw->t_s[p][k] : 1e30;
-            E[p * n + k] = seen ? sw->e_j[p][k] : 1e30;
-        }
-    }
-    /* Time of the classes left out (under 1 %) at the highest clock counts as fixed. */
-    double fixed = 0;
-    for (int p = 0; p < FP_PHASE_COUNT; p++)
-        if (!used[p])
-            fixed += sw->t_s[p][0];
-    unsigned pick[FP_PHASE_COUNT];
-    int r = fp_phase_plan(T, E, used, n, sw->time_s[0] * (1 + budget) - fixed, pick);
-    free(T);
-    free(E);
-    if (r < 0)
-        return fp_error_set(err, FP_ERR_NOMEM, "learn phase clocks: out of memory");
-    for (int p = 0; p < FP_PHASE_COUNT; p++)
-        if (used[p])
-            c->phase_mhz[p] = snap(c, sw->clocks_mhz[pick[p]]);
-    if (!used[FP_PHASE_COMPUTE])
-        c->phase_mhz[FP_PHASE_COMPUTE] = c->f_max_mhz;
-    if (!used[FP_PHASE_MEMORY])
-        c->phase_mhz[FP_PHASE_MEMORY] = c->phase_mhz[FP_PHASE_COMPUTE];
-    if (!used[FP_PHASE_IDLE])
-        c->phase_mhz[FP_PHASE_IDLE] = c->f_e_mhz;
-    if (!used[FP_PHASE_HOST])
-        c->phase_mhz[FP_PHASE_HOST] = c->f_e_mhz;
-    return FP_OK;
 }

@@ -114,8 +114,8 @@ static int push_trace(fp_replay_result *r, size_t *cap, const fp_replay_point *p
     return 0;
 }
 
-fp_status fp_replay_run(const fp_sim_workload *wl, const fp_policy_cfg *cfg,
-                        const fp_replay_opts *o, fp_replay_result *res, fp_error *err)
+fp_status fp_replay_run(const fp_sim_workload *wl, fp_policy *pol, const fp_replay_opts *o,
+                        fp_replay_result *res, fp_error *err)
 {
     memset(res, 0, sizeof *res);
     const fp_sim_gpu *gpu = fp_sim_gpu_find(o->gpu ? o->gpu : "A100");
@@ -130,8 +130,7 @@ fp_status fp_replay_run(const fp_sim_workload *wl, const fp_policy_cfg *cfg,
                             "replay: interval %g s, switch latency %g s: expected an interval "
                             "of 0.001..10 s and a latency >= 0 below it",
                             o->interval_s, o->switch_latency_s);
-    fp_policy pol;
-    fp_status st = fp_policy_init(&pol, cfg, err);
+    fp_status st = fp_policy_start(pol, err);
     if (st != FP_OK)
         return st;
     fp_sim_knobs k;
@@ -165,9 +164,10 @@ fp_status fp_replay_run(const fp_sim_workload *wl, const fp_policy_cfg *cfg,
         fp_sim_device_sample(dev, &s);
         double t = fp_sim_device_time(dev);
         int changed = fp_phase_update(&det, t, &s);
-        fp_policy_input in = {t, det.current, changed || first, &s, shadow_rate(&sh, applied)};
+        fp_policy_input in = {t,   det.current, changed || first, &s, shadow_rate(&sh, applied),
+                              NULL};
         first = 0;
-        unsigned want = fp_policy_decide(&pol, &in);
+        unsigned want = fp_policy_decide(pol, &in);
         if (want != requested) {
             requested = want;
             pending = want;
@@ -208,9 +208,9 @@ fp_status fp_replay_run(const fp_sim_workload *wl, const fp_policy_cfg *cfg,
     res->time_s = we - ws;
     res->energy_j = fp_sim_device_window_energy_j(dev);
     res->mean_clock_mhz = clock_time > 0 ? clock_area / clock_time : NAN;
-    res->budget = cfg->kind == FP_POLICY_DEFAULT ? NAN : o->budget;
+    res->budget = strcmp(fp_policy_name(pol), "default") == 0 ? NAN : o->budget;
     res->energy_saving = res->slowdown = NAN;
-    snprintf(res->policy, sizeof res->policy, "%s", fp_policy_name(cfg->kind));
+    snprintf(res->policy, sizeof res->policy, "%s", fp_policy_name(pol));
     int busy = fp_sim_device_busy(dev);
     fp_sim_device_free(dev);
     if (busy || isnan(res->time_s)) {
@@ -242,11 +242,14 @@ fp_status fp_replay_compare(const fp_sim_workload *wl, const fp_replay_opts *o,
     fp_replay_opts ro = *o;
     ro.keep_trace = 0;
     fp_status st;
-    fp_policy_cfg cfg;
+    fp_policy *pol = NULL;
 
-    fp_policy_cfg_init(&cfg, FP_POLICY_DEFAULT, &info);
+    if ((st = fp_policy_new("default", &info, &pol, err)) != FP_OK)
+        return st;
     fp_replay_result base;
-    if ((st = fp_replay_run(wl, &cfg, &ro, &base, err)) != FP_OK)
+    st = fp_replay_run(wl, pol, &ro, &base, err);
+    fp_policy_free(pol);
+    if (st != FP_OK)
         return st;
     relate(&base, &base);
     res[0] = base;
@@ -257,28 +260,30 @@ fp_status fp_replay_compare(const fp_sim_workload *wl, const fp_replay_opts *o,
     unsigned nclk = info.n_graphics_clocks;
     fp_replay_result *all = calloc(nclk ? nclk : 1, sizeof *all);
     fp_opt_cand *cand = calloc(nclk ? nclk : 1, sizeof *cand);
-    if (!all || !cand) {
+    if (!all || !cand || (st = fp_policy_new("static", &info, &pol, err)) != FP_OK) {
         free(all);
         free(cand);
-        return fp_error_set(err, FP_ERR_NOMEM, "replay: out of memory");
+        return all && cand ? st : fp_error_set(err, FP_ERR_NOMEM, "replay: out of memory");
     }
     long start = -1;
     for (unsigned i = 0; i < nclk; i++) {
-        fp_policy_cfg_init(&cfg, FP_POLICY_STATIC, &info);
-        cfg.static_mhz = info.graphics_clocks_mhz[i];
-        if ((st = fp_replay_run(wl, &cfg, &ro, &all[i], err)) != FP_OK) {
+        unsigned f = info.graphics_clocks_mhz[i];
+        if ((st = fp_policy_set_num(pol, "clock", f, err)) != FP_OK ||
+            (st = fp_replay_run(wl, pol, &ro, &all[i], err)) != FP_OK) {
+            fp_policy_free(pol);
             free(all);
             free(cand);
             return st;
         }
         relate(&all[i], &base);
-        all[i].static_mhz = cfg.static_mhz;
-        cand[i] = (fp_opt_cand){cfg.static_mhz, all[i].energy_j, all[i].slowdown, 1};
+        all[i].static_mhz = f;
+        cand[i] = (fp_opt_cand){f, all[i].energy_j, all[i].slowdown, 1};
         /* the rule starts from the fastest clock within the budget */
         if (all[i].slowdown <= o->budget + 1e-12 &&
             (start < 0 || all[i].slowdown < cand[start].slowdown_bound))
             start = (long)i;
     }
+    fp_policy_free(pol);
     unsigned e_min_mhz =
         nclk ? cand[fp_opt_decide(cand, nclk, 0, NAN, 0.0)].freq_mhz : info.graphics_clocks_mhz[0];
     if (start >= 0)
@@ -293,10 +298,14 @@ fp_status fp_replay_compare(const fp_sim_workload *wl, const fp_replay_opts *o,
      * it, here the best static clock just measured); the law only raises the clock from
      * there, so it stays within the budget.
      */
-    fp_policy_cfg_init(&cfg, FP_POLICY_ACTIVITY, &info);
-    cfg.bias = o->bias;
-    cfg.f_e_mhz = o->f_e_mhz ? o->f_e_mhz : best.static_mhz;
-    if ((st = fp_replay_run(wl, &cfg, &ro, &res[2], err)) != FP_OK)
+    if ((st = fp_policy_new("activity", &info, &pol, err)) != FP_OK)
+        return st;
+    if ((st = fp_policy_set_num(pol, "bias", o->bias, err)) == FP_OK &&
+        (st = fp_policy_set_num(pol, "f_e", o->f_e_mhz ? o->f_e_mhz : best.static_mhz, err)) ==
+            FP_OK)
+        st = fp_replay_run(wl, pol, &ro, &res[2], err);
+    fp_policy_free(pol);
+    if (st != FP_OK)
         return st;
     relate(&res[2], &base);
 
@@ -308,26 +317,31 @@ fp_status fp_replay_compare(const fp_sim_workload *wl, const fp_replay_opts *o,
     static const double margins[] = {0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0};
     int have_phase = 0;
     for (size_t m = 0; m < sizeof margins / sizeof margins[0] && !have_phase; m++) {
-        fp_policy_cfg_init(&cfg, FP_POLICY_PHASE, &info);
+        if ((st = fp_policy_new("phase", &info, &pol, err)) != FP_OK)
+            return st;
         double margin = margins[m] > o->margin ? margins[m] : o->margin;
         if (o->sweep)
-            st = fp_policy_learn_phase_clocks_sweep(&cfg, o->sweep, o->budget * (1 - margin), err);
+            st = fp_policy_learn_phase_clocks_sweep(pol, o->sweep, o->budget * (1 - margin), err);
         else
-            st = fp_policy_learn_phase_clocks_sim(&cfg, gpu, wl, o->budget * (1 - margin), NULL,
-                                                  err);
+            st =
+                fp_policy_learn_phase_clocks_sim(pol, gpu, wl, o->budget * (1 - margin), NULL, err);
+        if (st == FP_OK)
+            st = fp_replay_run(wl, pol, &ro, &res[3], err);
+        fp_policy_free(pol);
         if (st != FP_OK)
-            return st;
-        if ((st = fp_replay_run(wl, &cfg, &ro, &res[3], err)) != FP_OK)
             return st;
         relate(&res[3], &base);
         have_phase = res[3].slowdown <= o->budget + 1e-12 || margins[m] >= 1.0;
     }
 
     /* feedback: no model beyond the energy-optimal clock as its floor. */
-    fp_policy_cfg_init(&cfg, FP_POLICY_FEEDBACK, &info);
-    cfg.budget = o->budget;
-    cfg.f_floor_mhz = e_min_mhz;
-    if ((st = fp_replay_run(wl, &cfg, &ro, &res[4], err)) != FP_OK)
+    if ((st = fp_policy_new("feedback", &info, &pol, err)) != FP_OK)
+        return st;
+    if ((st = fp_policy_set_num(pol, "budget", o->budget, err)) == FP_OK &&
+        (st = fp_policy_set_num(pol, "floor", e_min_mhz, err)) == FP_OK)
+        st = fp_replay_run(wl, pol, &ro, &res[4], err);
+    fp_policy_free(pol);
+    if (st != FP_OK)
         return st;
     relate(&res[4], &base);
     *n_res = 5;

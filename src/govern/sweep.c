@@ -471,13 +471,11 @@ done:
 }
 
 fp_status fp_replay_recorded_stream(const fp_sample_source *src, double win_start_s,
-                                    double win_end_s, const fp_policy_cfg *cfg,
-                                    const fp_phase_sweep *sw, fp_recorded_result *out,
-                                    fp_error *err)
+                                    double win_end_s, fp_policy *pol, const fp_phase_sweep *sw,
+                                    fp_recorded_result *out, fp_error *err)
 {
     memset(out, 0, sizeof *out);
-    fp_policy pol;
-    fp_status st = fp_policy_init(&pol, cfg, err);
+    fp_status st = fp_policy_start(pol, err);
     if (st != FP_OK)
         return st;
     if (sw && sw->n_clocks == 0)
@@ -512,8 +510,8 @@ fp_status fp_replay_recorded_stream(const fp_sample_source *src, double win_star
         double t = si->v[FP_COL_T_S];
         if (!isnan(t)) {
             int ch = fp_phase_update(&det, t, si);
-            fp_policy_input in = {t, det.current, ch || out->samples == 0, si, NAN};
-            unsigned f = fp_policy_decide(&pol, &in);
+            fp_policy_input in = {t, det.current, ch || out->samples == 0, si, NAN, NULL};
+            unsigned f = fp_policy_decide(pol, &in);
             if (out->samples > 0 && f != req)
                 out->clock_changes++;
             req = f;
@@ -527,7 +525,7 @@ fp_status fp_replay_recorded_stream(const fp_sample_source *src, double win_star
                     p = 0;
                 fp_phase c = det.current;
                 out->share[c] += dt;
-                unsigned fe = f ? f : cfg->f_max_mhz;
+                unsigned fe = f ? f : pol->f_max_mhz;
                 clock_area += fe * dt;
                 total += dt;
                 out->recorded_time_s += dt;
@@ -579,10 +577,10 @@ static fp_status array_rewind(void *ctx, fp_error *err)
 }
 
 fp_status fp_replay_recorded(const fp_sample *s, size_t n, double win_start_s, double win_end_s,
-                             const fp_policy_cfg *cfg, const fp_phase_sweep *sw,
-                             fp_recorded_result *out, fp_error *err)
+                             fp_policy *pol, const fp_phase_sweep *sw, fp_recorded_result *out,
+                             fp_error *err)
 {
     array_src a = {s, n, 0};
     fp_sample_source src = {array_next, array_rewind, &a};
-    return fp_replay_recorded_stream(&src, win_start_s, win_end_s, cfg, sw, out, err);
+    return fp_replay_recorded_stream(&src, win_start_s, win_end_s, pol, sw, out, err);
 }

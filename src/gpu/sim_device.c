@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "freqpilot/sim.h"
+#include "gpu/sim_rng.h"
 
 #define STEP_S 0.01
 #define POWER_AVG_TAU_S 1.0
@@ -38,19 +39,9 @@ struct fp_sim_device {
     int throttled;
 };
 
-static uint64_t splitmix(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 static double gauss(uint64_t *s)
 {
-    double u1 = ((splitmix(s) >> 11) + 0.5) / 9007199254740992.0;
-    double u2 = (splitmix(s) >> 11) / 9007199254740992.0;
-    return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
+    return sim_gauss(s);
 }
 
 void fp_sim_knobs_default(fp_sim_knobs *k)
@@ -416,7 +407,7 @@ fp_status fp_sim_run(const fp_sim_gpu *gpu, const fp_sim_workload *wl, const fp_
     fp_sim_knobs k = opts->knobs;
     /* Independent noise per (seed, run position, clock), reproducible. */
     uint64_t mix = k.seed ^ ((uint64_t)opts->run_position << 32) ^ (uint64_t)opts->clock_mhz;
-    k.seed = splitmix(&mix);
+    k.seed = sim_splitmix(&mix);
     fp_sim_device *d = fp_sim_device_new(gpu, &k);
     if (!d)
         return fp_error_set(err, FP_ERR_NOMEM, "fp_sim_run: out of memory");

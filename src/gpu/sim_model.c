@@ -212,8 +212,7 @@ double fp_sim_act_scale(const fp_sim_gpu *gpu, const fp_sim_workload *wl)
     return 1.0;
 }
 
-/* Device part of a phase: memory and compute overlapped with exponent k. */
-static double device_time(double mem_s, double comp_s, double k)
+double fp_sim_overlap_time(double mem_s, double comp_s, double k)
 {
     if (mem_s <= 0)
         return comp_s;
@@ -248,7 +247,8 @@ void fp_sim_phase_point(const fp_sim_gpu *gpu, const fp_sim_workload *wl, unsign
     fp_sim_phase_secs(gpu, wl, i, secs);
     double fmax = fp_sim_gpu_fmax(gpu), k = fp_sim_overlap_k(gpu, wl);
     double r = fmax / f_mhz;
-    double dev1 = device_time(secs[1], secs[2], k), devf = device_time(secs[1], secs[2] * r, k);
+    double dev1 = fp_sim_overlap_time(secs[1], secs[2], k),
+           devf = fp_sim_overlap_time(secs[1], secs[2] * r, k);
     double t1 = secs[0] + dev1, tf = secs[0] + devf;
     memset(out, 0, sizeof *out);
     out->time_s = tf;

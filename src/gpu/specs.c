@@ -12,6 +12,9 @@
  *   (the default limit), boost (maximum) clock and memory clock. Clock floors and steps are
  *   those of the same die in the captures (GV100 135 MHz in 7.5 MHz steps rounded down,
  *   GA100 210 MHz and GH100 345 MHz in 15 MHz steps).
+ * - [ds] also memory bandwidth and dense FP16 tensor throughput (half the "with sparsity"
+ *   figure where only that is given: H100 PCIe 1513, SXM5 1979, NVL 1671 TFLOPS), which the
+ *   simulated LLM server (src/gpu/sim_server.c) takes its step times from.
  * Settable power-limit ranges are not in either source and are left unknown (NAN): NVML
  * reports them at run time, and range checks use what the device reports.
  */
@@ -43,18 +46,18 @@ static const char *const h100_nvl_aliases[] = {"H100-NVL", "H100 NVL 94GB", NULL
 
 /* clang-format off */
 static const fp_gpu_spec specs[] = {
-    /* name                      family  arch      form   aliases               mem   max   min  step default  TDP     min  max   fb     source */
-    {"Tesla V100-PCIE-16GB",   "V100", "Volta",  "PCIe", v100_pcie_16_aliases,  877, 1380, 135, 7.5, 0,     250.0, NAN, NAN, NAN,     DS},
-    {"Tesla V100-PCIE-32GB",   "V100", "Volta",  "PCIe", v100_pcie_32_aliases,  877, 1380, 135, 7.5, 1230,  250.0, NAN, NAN, 32510.0, CAP},
-    {"Tesla V100-SXM2-16GB",   "V100", "Volta",  "SXM2", v100_sxm2_16_aliases,  877, 1530, 135, 7.5, 0,     300.0, NAN, NAN, NAN,     DS},
-    {"Tesla V100-SXM2-32GB",   "V100", "Volta",  "SXM2", v100_sxm2_32_aliases,  877, 1530, 135, 7.5, 0,     300.0, NAN, NAN, NAN,     DS},
-    {"NVIDIA A100-PCIE-40GB",  "A100", "Ampere", "PCIe", a100_pcie_40_aliases, 1215, 1410, 210, 15,  1410,  250.0, NAN, NAN, 40536.0, CAP},
-    {"NVIDIA A100 80GB PCIe",  "A100", "Ampere", "PCIe", a100_pcie_80_aliases, 1512, 1410, 210, 15,  0,     300.0, NAN, NAN, NAN,     DS},
-    {"NVIDIA A100-SXM4-40GB",  "A100", "Ampere", "SXM4", a100_sxm4_40_aliases, 1215, 1410, 210, 15,  0,     400.0, NAN, NAN, NAN,     DS},
-    {"NVIDIA A100-SXM4-80GB",  "A100", "Ampere", "SXM4", a100_sxm4_80_aliases, 1593, 1410, 210, 15,  0,     400.0, NAN, NAN, NAN,     DS},
-    {"NVIDIA H100 PCIe",       "H100", "Hopper", "PCIe", h100_pcie_aliases,    1593, 1755, 345, 15,  0,     350.0, NAN, NAN, NAN,     DS},
-    {"NVIDIA H100 80GB HBM3",  "H100", "Hopper", "SXM5", h100_sxm5_aliases,    2619, 1980, 345, 15,  0,     700.0, NAN, NAN, NAN,     DS},
-    {"NVIDIA H100 NVL",        "H100", "Hopper", "NVL",  h100_nvl_aliases,     2619, 1785, 345, 15,  1785,  400.0, NAN, NAN, 95830.0, CAP},
+    /* name                      family  arch      form   aliases               mem   max   min  step default  TDP     min  max   fb       GB/s  TFLOPS  source */
+    {"Tesla V100-PCIE-16GB",   "V100", "Volta",  "PCIe", v100_pcie_16_aliases,  877, 1380, 135, 7.5, 0,     250.0, NAN, NAN, NAN,       900,   112, DS},
+    {"Tesla V100-PCIE-32GB",   "V100", "Volta",  "PCIe", v100_pcie_32_aliases,  877, 1380, 135, 7.5, 1230,  250.0, NAN, NAN, 32510.0,   900,   112, CAP},
+    {"Tesla V100-SXM2-16GB",   "V100", "Volta",  "SXM2", v100_sxm2_16_aliases,  877, 1530, 135, 7.5, 0,     300.0, NAN, NAN, NAN,       900,   125, DS},
+    {"Tesla V100-SXM2-32GB",   "V100", "Volta",  "SXM2", v100_sxm2_32_aliases,  877, 1530, 135, 7.5, 0,     300.0, NAN, NAN, NAN,       900,   125, DS},
+    {"NVIDIA A100-PCIE-40GB",  "A100", "Ampere", "PCIe", a100_pcie_40_aliases, 1215, 1410, 210, 15,  1410,  250.0, NAN, NAN, 40536.0,  1555,   312, CAP},
+    {"NVIDIA A100 80GB PCIe",  "A100", "Ampere", "PCIe", a100_pcie_80_aliases, 1512, 1410, 210, 15,  0,     300.0, NAN, NAN, NAN,      1935,   312, DS},
+    {"NVIDIA A100-SXM4-40GB",  "A100", "Ampere", "SXM4", a100_sxm4_40_aliases, 1215, 1410, 210, 15,  0,     400.0, NAN, NAN, NAN,      1555,   312, DS},
+    {"NVIDIA A100-SXM4-80GB",  "A100", "Ampere", "SXM4", a100_sxm4_80_aliases, 1593, 1410, 210, 15,  0,     400.0, NAN, NAN, NAN,      2039,   312, DS},
+    {"NVIDIA H100 PCIe",       "H100", "Hopper", "PCIe", h100_pcie_aliases,    1593, 1755, 345, 15,  0,     350.0, NAN, NAN, NAN,      2000,   756, DS},
+    {"NVIDIA H100 80GB HBM3",  "H100", "Hopper", "SXM5", h100_sxm5_aliases,    2619, 1980, 345, 15,  0,     700.0, NAN, NAN, NAN,      3350,   989, DS},
+    {"NVIDIA H100 NVL",        "H100", "Hopper", "NVL",  h100_nvl_aliases,     2619, 1785, 345, 15,  1785,  400.0, NAN, NAN, 95830.0,  3900, 835.5, CAP},
 };
 /* clang-format on */
 #define NSPECS (sizeof specs / sizeof specs[0])

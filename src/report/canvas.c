@@ -641,6 +641,9 @@ static void draw_panel(cairo_t *cr, const fp_panel *p, double x, double y, doubl
         double vmin = INFINITY, vmax = -INFINITY;
         for (size_t k = 0; k < p->hm_rows * p->hm_cols; k++)
             grow(&vmin, &vmax, p->hm[k]);
+        int any = isfinite(vmin) && isfinite(vmax);
+        if (!any) /* every cell empty: grey cells, a colour bar without ticks */
+            vmin = 0, vmax = 1;
         if (!(vmax > vmin))
             vmax = vmin + 1;
         for (size_t r = 0; r < p->hm_rows; r++)
@@ -677,7 +680,7 @@ static void draw_panel(cairo_t *cr, const fp_panel *p, double x, double y, doubl
         fp_canvas_font(cr, FS_TICK, 0);
         cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
         double t0 = ceil(vmin / cb.step - 1e-9) * cb.step;
-        for (double t = t0; t <= vmax + 1e-9 * cb.step; t += cb.step) {
+        for (double t = t0; any && t <= vmax + 1e-9 * cb.step; t += cb.step) {
             double yy = fr.y + fr.h - (t - vmin) / (vmax - vmin) * fr.h;
             fmt_tick(buf, sizeof buf, t, cb.step, 0);
             fp_canvas_text(cr, bx + bw + 2, yy, buf, 0, 0.5);

@@ -536,6 +536,7 @@ void fp_report_data_free(fp_report_data *d)
     fp_rec_list_free(&d->original_ours);
     if (d->have_model)
         fp_model_set_free(&d->model);
+    fp_serving_report_free(d->serving);
     memset(d, 0, sizeof *d);
 }
 
@@ -582,7 +583,10 @@ fp_status fp_report_data_load(fp_report_data *d, const char *const *paths, size_
     lo.ts.diag = diag;
     for (size_t i = 0; i < n && !st; i++) {
         int jk = json_kind(paths[i]);
-        if (jk == 1) {
+        if (fp_serving_report_detect(paths[i])) {
+            fp_serving_report_free(d->serving);
+            st = fp_serving_report_load(paths[i], &d->serving, err);
+        } else if (jk == 1) {
             st = fp_recs_read_json(paths[i], &d->recs, err);
         } else if (jk == 3) {
             st = fp_vals_read_json(paths[i], &d->vals, err);

@@ -36,6 +36,11 @@ static void esc(fp_sbuf *b, const char *s)
     }
 }
 
+void fp_report_html_esc(fp_sbuf *b, const char *s)
+{
+    esc(b, s);
+}
+
 static const char css[] =
     "body{font-family:'DejaVu Sans',Verdana,sans-serif;max-width:1100px;margin:1.5em auto;"
     "padding:0 1em;color:#222;line-height:1.4}"
@@ -355,6 +360,8 @@ fp_status fp_report_write_html(const fp_report_input *in, const char *path, fp_e
                    "quality</a> &middot; <a href=\"#method\">Method</a> &middot; <a "
                    "href=\"#reproduce\">Reproduce</a></p>\n",
                    in->model && in->model->len ? " &middot; <a href=\"#model\">Model</a>" : "");
+    if (in->serving)
+        fp_sbuf_printf(&b, "<p><a href=\"#serving\">LLM serving</a></p>\n");
     summary(&b, in);
     validation(&b, in);
     fp_report_original_html(&b, in);
@@ -391,6 +398,7 @@ fp_status fp_report_write_html(const fp_report_input *in, const char *path, fp_e
             figure(&b, &f, fp_plot_model(in->model, &po, &f, NULL), 0);
         fp_sbuf_printf(&b, "</div>\n");
     }
+    fp_report_serving_html(&b, in->serving, in->simulated);
     model_section(&b, in);
     quality(&b, in);
     method(&b, in);

@@ -24,6 +24,15 @@ extern const char fp_report_method_text[];
 /* Reads the "## " headings of a method file into buf as lines ("" when unreadable). */
 void fp_report_method_headings(const char *path, char *buf, size_t n);
 
+/* The serving section (report_serving.c): a headline, then one sentence per policy. */
+#define FP_SERVING_LINE 400
+size_t fp_report_serving_lines(const fp_serving_report *s, char (*lines)[FP_SERVING_LINE],
+                               size_t cap);
+struct fp_sbuf;
+void fp_report_serving_html(struct fp_sbuf *b, const fp_serving_report *s, int simulated);
+/* Text escaped for HTML (report_html.c). */
+void fp_report_html_esc(struct fp_sbuf *b, const char *s);
+
 /* ---- The comparison with the original project (report_original.c) ---- */
 
 #define FP_REPORT_ORIG_COLS 8

@@ -443,6 +443,16 @@ static void body(doc *d)
             }
         }
     }
+    if (in->serving) {
+        new_page(d);
+        heading(d, "LLM serving", 14);
+        char lines[16][FP_SERVING_LINE];
+        size_t nl = fp_report_serving_lines(in->serving, lines, 16);
+        for (size_t i = 0; i < nl; i++)
+            para(d, lines[i], BODY_FS, i == 0);
+        draw_fig(d, &f, fp_plot_serving_energy(in->serving, &po, &f, NULL), 5.5, 3.2);
+        draw_fig(d, &f, fp_plot_serving_clock(in->serving, &po, &f, NULL), 5.5, 3.4);
+    }
     new_page(d);
     quality(d);
     new_page(d);

@@ -412,11 +412,11 @@ static void test_replay_stream(void **state)
         }
     fp_gpu_info info;
     fp_sim_gpu_info(fp_sim_gpu_find("A100"), 0, &info);
-    fp_policy_cfg cfg;
-    fp_policy_cfg_init(&cfg, FP_POLICY_PHASE, &info);
-    fp_recorded_result a;
+    fp_policy *pol;
     fp_error err;
-    assert_int_equal(fp_replay_recorded(s, N, NAN, NAN, &cfg, NULL, &a, &err), FP_OK);
+    assert_int_equal(fp_policy_new("phase", &info, &pol, &err), FP_OK);
+    fp_recorded_result a;
+    assert_int_equal(fp_replay_recorded(s, N, NAN, NAN, pol, NULL, &a, &err), FP_OK);
     /* The upper median, exactly. */
     assert_true(a.recorded_clock_mhz == sorted[nc / 2]);
     assert_int_equal(a.samples, N);
@@ -424,9 +424,10 @@ static void test_replay_stream(void **state)
     assert_float_equal(a.recorded_time_s, (N - 1) * 0.05, 1e-9);
     /* A window: the median of the clocks inside it. */
     fp_recorded_result w;
-    assert_int_equal(fp_replay_recorded(s, N, 10.0, 20.0, &cfg, NULL, &w, &err), FP_OK);
+    assert_int_equal(fp_replay_recorded(s, N, 10.0, 20.0, pol, NULL, &w, &err), FP_OK);
     assert_float_equal(w.recorded_time_s, 10.0, 1e-9);
     assert_true(w.recorded_clock_mhz >= 1410 && w.recorded_clock_mhz < 1411);
+    fp_policy_free(pol);
 }
 
 int main(void)

@@ -10,52 +10,67 @@
 #include "freqpilot/govern.h"
 #include "testutil.h"
 
-static void a100(fp_policy_cfg *c, fp_policy_kind k)
+static fp_policy *a100(const char *name)
 {
     fp_gpu_info info;
     fp_sim_gpu_info(fp_sim_gpu_find("A100"), 0, &info);
-    fp_policy_cfg_init(c, k, &info);
+    fp_policy *p = NULL;
+    assert_int_equal(fp_policy_new(name, &info, &p, NULL), FP_OK);
+    return p;
 }
 
 static void test_activity_law(void **state)
 {
     (void)state;
-    fp_policy_cfg c;
-    a100(&c, FP_POLICY_ACTIVITY);
-    c.f_e_mhz = 900;
-    fp_policy p;
-    assert_int_equal(fp_policy_init(&p, &c, NULL), FP_OK);
+    fp_policy *p = a100("activity");
+    fp_error err;
+    assert_int_equal(fp_policy_configure(p, "f_e=900", &err), FP_OK);
+    assert_int_equal(fp_policy_start(p, &err), FP_OK);
     fp_sample s;
     fp_sample_clear(&s);
-    fp_policy_input in = {0, FP_PHASE_COMPUTE, 0, &s, NAN};
+    fp_policy_input in = {0, FP_PHASE_COMPUTE, 0, &s, NAN, NULL};
     s.v[FP_COL_SM_ACTIVE] = 0.5; /* 900 + 510 * 0.5 = 1155: a supported clock */
-    assert_int_equal(fp_policy_decide(&p, &in), 1155);
+    assert_int_equal(fp_policy_decide(p, &in), 1155);
     s.v[FP_COL_SM_ACTIVE] = 1.0;
-    assert_int_equal(fp_policy_decide(&p, &in), 1410);
+    assert_int_equal(fp_policy_decide(p, &in), 1410);
     s.v[FP_COL_SM_ACTIVE] = 0.0;
-    assert_int_equal(fp_policy_decide(&p, &in), 900);
-    p.cfg.bias = 0.5; /* a' = 0.25 -> 1027.5, next supported clock up: 1035 */
+    assert_int_equal(fp_policy_decide(p, &in), 900);
+    /* a' = 0.25 -> 1027.5, next supported clock up: 1035 */
+    assert_int_equal(fp_policy_set(p, "bias", "0.5", &err), FP_OK);
+    assert_int_equal(fp_policy_decide(p, &in), 0); /* changed settings: restart first */
+    assert_int_equal(fp_policy_start(p, &err), FP_OK);
     s.v[FP_COL_SM_ACTIVE] = 0.5;
-    assert_int_equal(fp_policy_decide(&p, &in), 1035);
-    c.bias = 2;
-    assert_int_equal(fp_policy_init(&p, &c, NULL), FP_ERR_INVALID);
+    assert_int_equal(fp_policy_decide(p, &in), 1035);
+    assert_int_equal(fp_policy_set(p, "bias", "2", &err), FP_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "bias=2: expected -1..1"));
+    fp_policy_free(p);
 }
 
 static void test_phase_and_static(void **state)
 {
     (void)state;
-    fp_policy_cfg c;
-    a100(&c, FP_POLICY_PHASE);
+    fp_policy *p = a100("phase");
     fp_error err;
-    assert_int_equal(fp_policy_parse_phase_clocks(&c, "memory=903,compute=1410", &err), FP_OK);
-    assert_int_equal(c.phase_mhz[FP_PHASE_MEMORY], 900);
-    assert_int_equal(fp_policy_parse_phase_clocks(&c, "warp=9", &err), FP_ERR_INVALID);
-    fp_policy p;
-    fp_policy_init(&p, &c, NULL);
-    fp_policy_input in = {0, FP_PHASE_MEMORY, 1, NULL, NAN};
-    assert_int_equal(fp_policy_decide(&p, &in), 900);
+    assert_int_equal(fp_policy_configure(p, "memory=903, compute = 1410", &err), FP_OK);
+    assert_int_equal(fp_policy_get_num(p, "memory"), 900);
+    assert_int_equal(fp_policy_configure(p, "warp=9", &err), FP_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "unknown setting 'warp' (expected f_e, idle, compute"));
+    assert_int_equal(fp_policy_configure(p, "memory", &err), FP_ERR_INVALID);
+    assert_int_equal(fp_policy_configure(p, "memory=fast", &err), FP_ERR_INVALID);
+    assert_int_equal(fp_policy_start(p, &err), FP_OK);
+    fp_policy_input in = {0, FP_PHASE_MEMORY, 1, NULL, NAN, NULL};
+    assert_int_equal(fp_policy_decide(p, &in), 900);
     in.phase = FP_PHASE_COMPUTE;
-    assert_int_equal(fp_policy_decide(&p, &in), 1410);
+    assert_int_equal(fp_policy_decide(p, &in), 1410);
+    fp_policy_free(p);
+
+    p = a100("static");
+    assert_int_equal(fp_policy_start(p, &err), FP_OK);
+    assert_int_equal(fp_policy_decide(p, &in), 1410); /* default: f_max */
+    assert_int_equal(fp_policy_set_num(p, "clock", 1003, &err), FP_OK);
+    assert_int_equal(fp_policy_start(p, &err), FP_OK);
+    assert_int_equal(fp_policy_decide(p, &in), 1005);
+    fp_policy_free(p);
 
     const char *js = "{\"baseline\":\"max\",\"results\":[{\"gpu\":\"A100\",\"app\":\"vit\","
                      "\"objective\":\"energy\",\"max_slowdown\":0.05,\"freq_mhz\":900,"
@@ -74,6 +89,65 @@ static void test_phase_and_static(void **state)
     assert_non_null(strstr(err.msg, "suspect: not a DVFS effect"));
 }
 
+/*
+ * The registry: every policy is found by its name, has a summary and distinct tunables that
+ * take their own default back through fp_policy_set; f_e moves the defaults of the settings
+ * not given, never those given; a policy without a clock table refuses to start (but default).
+ */
+static void test_registry(void **state)
+{
+    (void)state;
+    fp_gpu_info info;
+    fp_sim_gpu_info(fp_sim_gpu_find("A100"), 0, &info);
+    assert_true(fp_policy_count() >= 5);
+    assert_null(fp_policy_find("powersave"));
+    fp_error err;
+    fp_policy *p = NULL;
+    assert_int_equal(fp_policy_new("powersave", &info, &p, &err), FP_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "expected default, static, activity, phase, feedback"));
+    for (size_t i = 0; i < fp_policy_count(); i++) {
+        const fp_policy_ops *ops = fp_policy_at(i);
+        assert_ptr_equal(fp_policy_find(ops->name), ops);
+        assert_true(ops->summary && *ops->summary && ops->decide && ops->size >= sizeof(fp_policy));
+        assert_int_equal(fp_policy_new(ops->name, &info, &p, &err), FP_OK);
+        for (const fp_policy_tunable *t = ops->tunables; t->name; t++) {
+            assert_true(t->help && *t->help);
+            for (const fp_policy_tunable *u = t + 1; u->name; u++)
+                assert_true(strcmp(t->name, u->name) != 0);
+            if (t->type == FP_TUNE_STR)
+                continue;
+            double v = fp_policy_get_num(p, t->name);
+            assert_false(isnan(v));
+            assert_int_equal(fp_policy_set_num(p, t->name, v, &err), FP_OK);
+            assert_true(fp_policy_get_num(p, t->name) == v);
+        }
+        assert_int_equal(fp_policy_start(p, &err), FP_OK);
+        fp_policy_free(p);
+        if (strcmp(ops->name, "default") != 0) {
+            assert_int_equal(fp_policy_new(ops->name, NULL, &p, &err), FP_OK);
+            assert_int_equal(fp_policy_start(p, &err), FP_ERR_INVALID);
+            fp_policy_free(p);
+        }
+    }
+    p = a100("phase");
+    assert_int_equal(fp_policy_get_num(p, "idle"), 900); /* f_e = 0.64 f_max, snapped */
+    assert_int_equal(fp_policy_configure(p, "host=600,f_e=1005", &err), FP_OK);
+    assert_int_equal(fp_policy_get_num(p, "idle"), 1005);
+    assert_int_equal(fp_policy_get_num(p, "memory"), 1005);
+    assert_int_equal(fp_policy_get_num(p, "host"), 600);
+    assert_int_equal(fp_policy_get_num(p, "compute"), 1410);
+    char d[256];
+    fp_policy_describe(p, d, sizeof d);
+    assert_string_equal(d, "idle=1005,compute=1410,memory=1005,host=600");
+    fp_policy_free(p);
+    p = a100("feedback");
+    assert_int_equal(fp_policy_configure(p, "step=100ms,probe=0.5 s", &err), FP_OK);
+    assert_true(fabs(fp_policy_get_num(p, "step") - 0.1) < 1e-12);
+    assert_true(fabs(fp_policy_get_num(p, "probe") - 0.5) < 1e-12);
+    assert_int_equal(fp_policy_configure(p, "step=soon", &err), FP_ERR_INVALID);
+    fp_policy_free(p);
+}
+
 /* Learned clocks on A100 llama: decode (memory-bound) runs lower than prefill (compute-bound),
  * and the model-predicted window time stays within the budget. */
 static void test_learn(void **state)
@@ -81,17 +155,22 @@ static void test_learn(void **state)
     (void)state;
     const fp_sim_gpu *g = fp_sim_gpu_find("A100");
     const fp_sim_workload *wl = fp_sim_workload_find("llama");
-    fp_policy_cfg c;
-    a100(&c, FP_POLICY_PHASE);
-    assert_int_equal(fp_policy_learn_phase_clocks_sim(&c, g, wl, 0.01, NULL, NULL), FP_OK);
-    assert_true(c.phase_mhz[FP_PHASE_MEMORY] < c.phase_mhz[FP_PHASE_COMPUTE]);
+    fp_policy *p = a100("phase");
+    assert_int_equal(fp_policy_learn_phase_clocks_sim(p, g, wl, 0.01, NULL, NULL), FP_OK);
+    unsigned fc = (unsigned)fp_policy_get_num(p, "compute");
+    unsigned fm = (unsigned)fp_policy_get_num(p, "memory");
+    assert_true(fm < fc);
     double t0;
     fp_sim_expected(g, wl, 1410, &t0, NULL, NULL, NULL);
     double tc, tm;
-    fp_sim_expected(g, wl, c.phase_mhz[FP_PHASE_COMPUTE], &tc, NULL, NULL, NULL);
-    fp_sim_expected(g, wl, c.phase_mhz[FP_PHASE_MEMORY], &tm, NULL, NULL, NULL);
+    fp_sim_expected(g, wl, fc, &tc, NULL, NULL, NULL);
+    fp_sim_expected(g, wl, fm, &tm, NULL, NULL, NULL);
     assert_true(tc <= t0 * 1.01 + 1e-9); /* each alone at least as fast as the slower */
     assert_true(tm > tc);
+    fp_policy_free(p);
+    p = a100("static");
+    assert_int_equal(fp_policy_learn_phase_clocks_sim(p, g, wl, 0.01, NULL, NULL), FP_ERR_INVALID);
+    fp_policy_free(p);
 }
 
 /* The knapsack plan equals a brute-force search over every combination of clocks. */
@@ -139,9 +218,8 @@ static void test_plan_exact(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_activity_law),
-        cmocka_unit_test(test_phase_and_static),
-        cmocka_unit_test(test_learn),
+        cmocka_unit_test(test_activity_law), cmocka_unit_test(test_phase_and_static),
+        cmocka_unit_test(test_registry),     cmocka_unit_test(test_learn),
         cmocka_unit_test(test_plan_exact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

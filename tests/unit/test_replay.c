@@ -18,14 +18,18 @@ static void test_static_matches_truth(void **state)
     const fp_sim_workload *wl = fp_sim_workload_find("llama");
     fp_gpu_info info;
     fp_sim_gpu_info(g, 0, &info);
-    fp_policy_cfg c;
-    fp_policy_cfg_init(&c, FP_POLICY_STATIC, &info);
-    c.static_mhz = 1005;
+    fp_policy *c;
+    fp_error err;
+    assert_int_equal(fp_policy_new("static", &info, &c, &err), FP_OK);
+    assert_int_equal(fp_policy_set_num(c, "clock", 1005, &err), FP_OK);
     fp_replay_opts o;
     fp_replay_opts_default(&o);
     fp_replay_result r;
-    fp_error err;
-    assert_int_equal(fp_replay_run(wl, &c, &o, &r, &err), FP_OK);
+    assert_int_equal(fp_replay_run(wl, c, &o, &r, &err), FP_OK);
+    fp_replay_result r2; /* a policy replays again from a fresh start: the same result */
+    assert_int_equal(fp_replay_run(wl, c, &o, &r2, &err), FP_OK);
+    assert_true(r2.energy_j == r.energy_j && r2.time_s == r.time_s);
+    fp_policy_free(c);
     double t, e;
     fp_sim_expected(g, wl, 1005, &t, &e, NULL, NULL);
     assert_true(fabs(r.time_s / t - 1) < 0.01);
@@ -67,14 +71,15 @@ static void test_bad_opts(void **state)
     fp_replay_opts o;
     fp_replay_opts_default(&o);
     o.switch_latency_s = 1; /* longer than the control period */
-    fp_policy_cfg c;
-    memset(&c, 0, sizeof c);
-    fp_replay_result r;
+    fp_policy *c;
     fp_error err;
-    assert_int_equal(fp_replay_run(fp_sim_workload_find("vit"), &c, &o, &r, &err), FP_ERR_INVALID);
+    assert_int_equal(fp_policy_new("default", NULL, &c, &err), FP_OK);
+    fp_replay_result r;
+    assert_int_equal(fp_replay_run(fp_sim_workload_find("vit"), c, &o, &r, &err), FP_ERR_INVALID);
     o.switch_latency_s = 0.03;
     o.gpu = "P100";
-    assert_int_equal(fp_replay_run(fp_sim_workload_find("vit"), &c, &o, &r, &err), FP_ERR_INVALID);
+    assert_int_equal(fp_replay_run(fp_sim_workload_find("vit"), c, &o, &r, &err), FP_ERR_INVALID);
+    fp_policy_free(c);
 }
 
 int main(void)
