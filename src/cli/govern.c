@@ -21,7 +21,8 @@
 #include "util/asuser.h"
 #include "util/input.h"
 
-static const cli_section govern_sections[] = {
+static cli_section govern_sections[] = {
+    {"POLICIES (--policy; default, the driver's own clocks, is the reference)", NULL},
     {"COMMANDS",
      "replay   runs WORKLOAD (llama, stablediffusion, vit, whisper, lstm, an INI file, or\n"
      "         all) on the simulated GPU under default clocks, every static clock,\n"
@@ -91,18 +92,6 @@ static const cli_command govern_cmd = {
         "state as idle, compute-, memory- or host-bound from SM, DRAM and tensor activity,\n"
         "utilisation and power (utilisation alone when activities are absent), with\n"
         "hysteresis and a minimum dwell; a policy turns it into a clock.\n"
-        "\n"
-        "Policies (--policy; default, the driver's own clocks, is the reference):\n"
-        "static     one clock (--static-clock, or freq_mhz from an optimize JSON)\n"
-        "performance the highest clock, locked\n"
-        "activity   GEOPM's law f = f_e + (f_max - f_e) * activity, activity' = a * (1 - bias)\n"
-        "phase      one clock per phase (learned from the model in replay; --phase-clocks)\n"
-        "feedback   the lowest clock keeping the slowdown measured on the workload's rate\n"
-        "           (--rate-file: numbers, one per line) within --budget\n"
-        "slo        LLM serving: the lowest clock (of least predicted power) whose predicted\n"
-        "           p99 time to first token and time between tokens meet an SLO, from the\n"
-        "           serving engine's queue, batch and rates (--engine-metrics) and a per-clock\n"
-        "           latency model; default clocks when the engine's signals are missing\n"
         "\n"
         "--phase-clocks-from: per phase class, the clocks minimising the sweep's total energy\n"
         "with total time within --budget (exact knapsack over classes), from a DATASET, or\n"
@@ -1041,8 +1030,28 @@ static int cmd_policies(const gov_opts *o)
     return EXIT_OK;
 }
 
+/* The POLICIES section and --policy's help, from the policy registry (policies.def). */
+static void describe_policies(char *help, size_t help_size)
+{
+    static char text[4096];
+    size_t n = 0;
+    for (size_t i = 0; i < fp_policy_count() && n < sizeof text; i++) {
+        const fp_policy_ops *ops = fp_policy_at(i);
+        n += (size_t)snprintf(text + n, sizeof text - n, "%-12s %s\n", ops->name, ops->summary);
+    }
+    if (n < sizeof text)
+        snprintf(text + n, sizeof text - n,
+                 "'freqpilot govern policies' lists the settings of each (--set KEY=VALUE).\n");
+    govern_sections[0].body = text;
+    snprintf(help, help_size,
+             "a registered policy: %s ('govern policies'; daemon: phase; replay: all of them)",
+             fp_policy_names());
+}
+
 int cmd_govern(int argc, char **argv)
 {
+    char policy_help[512];
+    describe_policies(policy_help, sizeof policy_help);
     gov_opts o;
     memset(&o, 0, sizeof o);
     o.budget = 0.05;
@@ -1050,9 +1059,7 @@ int cmd_govern(int argc, char **argv)
     o.seed = -1;
     size_t ndatasets = 0;
     const cli_option opts[] = {
-        CLI_STRING("policy", &o.policy, "P",
-                   "a registered policy: default, static, activity, phase, feedback, slo, "
-                   "performance ('govern policies'; daemon: phase; replay: all of them)"),
+        CLI_STRING("policy", &o.policy, "P", policy_help),
         CLI_DOUBLE("budget", &o.budget, "X", "a fraction (0.05 = 5 %)", "[0, 10)",
                    "allowed slowdown vs default clocks, a fraction (0.05)"),
         CLI_STRING("gpu", &o.gpu, "GPU",
