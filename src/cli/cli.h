@@ -147,6 +147,9 @@ int cli_parse_sim_noise(const char *s, double *scale);
 struct fp_sim_backend_options;
 int cli_sim_options_from_env(struct fp_sim_backend_options *o, const char *noise);
 int cli_sim_configure_from_env(void);
+/* The help of a --backend option: prefix, then each registered backend with its description
+ * (the default marked); returns buf. */
+const char *cli_backend_help(const char *prefix, char *buf, size_t n);
 /* The help of an --input-format option, listing the registered formats; returns buf. */
 const char *cli_input_format_help(char *buf, size_t n);
 

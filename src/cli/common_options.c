@@ -224,6 +224,18 @@ int cli_sim_configure_from_env(void)
     return rc;
 }
 
+const char *cli_backend_help(const char *prefix, char *buf, size_t n)
+{
+    size_t len = (size_t)snprintf(buf, n, "%s", prefix ? prefix : "");
+    for (size_t i = 0; i < fp_gpu_backend_count() && len < n; i++) {
+        const fp_gpu_backend *b = fp_gpu_backend_at(i);
+        len += (size_t)snprintf(buf + len, n - len, "%s%s%s: %s", i ? "; " : "", b->name,
+                                strcmp(b->name, FP_GPU_BACKEND_DEFAULT) == 0 ? " (default)" : "",
+                                b->description);
+    }
+    return buf;
+}
+
 int cli_opt_backend(const cli_option *o, const char *arg, char *why, size_t n)
 {
     if (fp_gpu_backend_by_name(arg)) {

@@ -1050,7 +1050,7 @@ static void describe_policies(char *help, size_t help_size)
 
 int cmd_govern(int argc, char **argv)
 {
-    char policy_help[512];
+    char policy_help[512], backends[512];
     describe_policies(policy_help, sizeof policy_help);
     gov_opts o;
     memset(&o, 0, sizeof o);
@@ -1129,8 +1129,8 @@ int cmd_govern(int argc, char **argv)
         CLI_OUTFILE("save-latency-model", &o.save_latency_model, "FILE",
                     "--serving: write the simulator's latency model of --gpu (for the daemon's "
                     "--set model=FILE)"),
-        CLI_CALLBACK("backend", &o.backend, "nvml|sim", NULL, cli_opt_backend,
-                     "daemon: GPU backend (nvml)"),
+        CLI_CALLBACK("backend", &o.backend, "NAME", NULL, cli_opt_backend,
+                     cli_backend_help("daemon: the GPU backend; ", backends, sizeof backends)),
         CLI_STRING("listen", &o.listen, "HOST:PORT", "daemon: serve Prometheus metrics (off)"),
         CLI_STRING("rate-file", &o.rate_file, "FIFO",
                    "daemon, feedback policy: the workload's rate, one number a line"),

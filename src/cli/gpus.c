@@ -23,6 +23,7 @@ static const cli_command gpus_cmd = {
         "clocks, the default applications clock, the power limit with its allowed range,\n"
         "and the MIG mode. Values the driver does not report are shown as '-' (null in\n"
         "JSON). Never changes anything on the GPU: safe beside a running job, no root needed.\n",
+    .options_note = "FREQPILOT_SIM_GPU=V100|A100|H100 picks the simulated model (docs/simulated-gpu.md).\n",
     .exit_status =
         "0 success (also when no GPU is found); 1 no NVML or a driver error; 2 usage error.\n",
     .examples = "freqpilot gpus\n"
@@ -116,11 +117,10 @@ int cmd_gpus(int argc, char **argv)
 {
     const char *backend_name = FP_GPU_BACKEND_DEFAULT;
     int as_json = 0;
+    char backends[512];
     const cli_option opts[] = {
         CLI_CALLBACK("backend", &backend_name, "NAME", NULL, cli_opt_backend,
-                     "nvml (default): the NVIDIA driver's libnvidia-ml.so.1, loaded at run "
-                     "time; sim: the simulated GPU (FREQPILOT_SIM_GPU=V100|A100|H100 picks the "
-                     "model)"),
+                     cli_backend_help("", backends, sizeof backends)),
         CLI_FLAG("json", &as_json,
                  "one JSON object {\"backend\", \"gpus\": [...]} on stdout, with the full SM "
                  "clock table of each GPU"),

@@ -31,6 +31,9 @@ static const cli_command sample_cmd = {
         "first sample. Never changes clocks or limits, so it is safe beside a running job.\n"
         "With neither --count nor --duration it samples until interrupted (Ctrl-C or\n"
         "SIGTERM end it cleanly, keeping the rows taken).\n",
+    .options_note = "The sim backend runs in simulated time (no real waiting) unless\n"
+                    "FREQPILOT_SIM_REALTIME=1; FREQPILOT_SIM_GPU, _WORKLOAD, _SEED and _NOISE set\n"
+                    "what it simulates (docs/simulated-gpu.md).\n",
     .exit_status =
         "0 success; 1 no NVML, a driver error or a write error (rows sampled before the\n"
         "error are kept); 2 usage error.\n",
@@ -99,10 +102,10 @@ struct sample_opts {
 int cmd_sample(int argc, char **argv)
 {
     struct sample_opts o = {FP_GPU_BACKEND_DEFAULT, "0", "-", 100, 0, -1.0};
+    char backends[512];
     const cli_option opts[] = {
         CLI_CALLBACK("backend", &o.backend, "NAME", NULL, cli_opt_backend,
-                     "nvml (default) or sim (the simulated GPU; it runs in simulated time, so no "
-                     "real waiting, unless FREQPILOT_SIM_REALTIME=1)"),
+                     cli_backend_help("", backends, sizeof backends)),
         CLI_STRING("gpu", &o.gpu, "ID", "index (default 0) or UUID as listed by 'freqpilot gpus'"),
         CLI_LONG("interval-ms", &o.interval_ms, "MS", "1..3600000",
                  "time between samples, 1..3600000 (default 100); NVML energy updates every "
