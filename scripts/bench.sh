@@ -24,3 +24,5 @@ echo "== decision: the engine's choices against the simulator's truth (issue 11 
 "$build/bench/bench_decision"
 echo "== pipeline: freqpilot run, real and simulated"
 "$build/bench/bench_pipeline" "$bin"
+echo "== freqpilotd: requests per second, added latency of a clock change (fake NVML)"
+LD_LIBRARY_PATH="$build/fake_nvml${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$build/bench/bench_freqpilotd"

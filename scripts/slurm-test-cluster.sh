@@ -5,6 +5,10 @@
 #   eval "$(scripts/slurm-test-cluster.sh start DIR)"   # prints SLURM_CONF=...; exit 77 = cannot
 #   scripts/slurm-test-cluster.sh stop DIR
 #
+# FP_SLURM_TEST_GPUS=N gives the node N GPUs as GRES (gres.conf File= character devices made
+# in DIR with the numbers of /dev/null: Slurm hands out their indices, nothing opens them);
+# FP_SLURM_TEST_CONF is appended to slurm.conf (Prolog=, Epilog=, ...).
+#
 # start: exit 0 with the node idle; 77 when Slurm cannot be started here (not root, packages
 # missing, a daemon fails), with the reason on stderr. It never touches /etc/slurm: the
 # config, state, spool, logs and pid files live in DIR. The munge key is only created when
@@ -80,6 +84,20 @@ fi
 for _ in $(seq 1 50); do [ -s "$dir/munge/munged.pid" ] && break; sleep 0.1; done
 cp "$dir/munge/munged.pid" "$dir/munged.pid" 2>/dev/null
 
+gres_node=""
+gres_types=""
+ngpus=${FP_SLURM_TEST_GPUS:-0}
+if [ "$ngpus" -gt 0 ]; then
+    i=0
+    while [ "$i" -lt "$ngpus" ]; do
+        [ -c "$dir/gpu$i" ] || mknod "$dir/gpu$i" c 1 3 2>/dev/null ||
+            skip "cannot make the character devices of test GPUs (mknod) in $dir"
+        i=$((i + 1))
+    done
+    echo "Name=gpu File=$dir/gpu[0-$((ngpus - 1))]" >"$dir/gres.conf"
+    gres_node=" Gres=gpu:$ngpus"
+    gres_types="GresTypes=gpu"
+fi
 host=$(hostname -s)
 cpus=$(nproc)
 mem=$(free -m | awk '/^Mem:/ {print $2}')
@@ -117,8 +135,10 @@ SlurmctldTimeout=30
 SlurmdTimeout=30
 InactiveLimit=0
 KillWait=5
-NodeName=$host CPUs=$cpus RealMemory=$mem State=UNKNOWN
+NodeName=$host CPUs=$cpus RealMemory=$mem$gres_node State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
+$gres_types
+${FP_SLURM_TEST_CONF:-}
 CONF
 export SLURM_CONF="$dir/slurm.conf"
 slurmctld -c -f "$SLURM_CONF" 2>"$dir/log/slurmctld.err" || {

@@ -86,6 +86,14 @@ fp_status fp_agg_write_aie_csv(const fp_agg_result *res, const char *path, fp_er
 /* Reads an aggregated.csv back (for optimize, pareto, plots). */
 fp_status fp_agg_read_csv(const char *path, fp_agg_result *out, fp_error *err);
 
+/* The simulated backend names its devices "... (simulated)" (profile --backend sim, run's
+ * sweep; a dataset whose manifest says "simulated": true gets the suffix when loaded): 1 when
+ * gpu_name is such a name. */
+int fp_gpu_name_simulated(const char *gpu_name);
+/* 1 when a row of res comes from the simulated GPU: every output made from it is then
+ * labelled SIMULATED DATA. */
+int fp_agg_simulated(const fp_agg_result *res);
+
 #ifdef __cplusplus
 }
 #endif

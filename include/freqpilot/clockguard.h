@@ -115,6 +115,13 @@ void fp_clockguard_changes(const fp_clockguard *g, fp_gpu_clock_state *out);
  * returned) and removes the state file when all steps succeeded. The guard stays usable.
  */
 fp_status fp_clockguard_restore(fp_clockguard *g, fp_error *err);
+/*
+ * Partial restores for freqpilotd's reset and reset_power_limit: the locked and application
+ * clocks only, or the power limit only (back to the value found at its first change). The
+ * state file keeps what is still changed and goes when nothing is.
+ */
+fp_status fp_clockguard_reset_clocks(fp_clockguard *g, fp_error *err);
+fp_status fp_clockguard_reset_power_limit(fp_clockguard *g, fp_error *err);
 /* Restores when anything is still changed (errors ignored), then frees g. NULL is a no-op. */
 void fp_clockguard_end(fp_clockguard *g);
 /*

@@ -85,6 +85,9 @@ typedef struct fp_dataset_manifest {
     double created_utc; /* epoch seconds, NAN = unknown */
     /* Added for cluster sweeps (docs/cluster.md): "gpu": {"mig": ...}; "" = unknown. */
     char mig[32]; /* "disabled", "enabled", "" (unknown) */
+    /* "simulated": true: recorded by the simulated backend (profile --backend sim); every output
+     * made from the dataset is labelled SIMULATED DATA. Absent (0) for hardware. */
+    int simulated;
 } fp_dataset_manifest;
 
 typedef struct fp_run_record {

@@ -53,6 +53,8 @@ typedef struct fp_constraints {
         double max_slowdown;
     } apps[FP_CONSTRAINTS_MAX_APPS];
     char default_category[32]; /* [defaults] category=...; "" = none */
+    char name[64];             /* fp_constraints_open: the preset's name or the file's, no .ini */
+    char source[256];          /* fp_constraints_open: the file read, or "preset NAME (built in)" */
 } fp_constraints;
 
 /* The default categories: latency-sensitive 0.05, interactive 0.10, balanced 0.20,
@@ -69,6 +71,16 @@ fp_status fp_constraints_load(const char *path, fp_constraints *c, fp_error *err
 /* The same from a string; name is used in messages. */
 fp_status fp_constraints_parse(const char *text, const char *name, fp_constraints *c,
                                fp_error *err);
+/*
+ * --constraints SPEC: SPEC is a file, or the name of a preset (contrib/constraints/NAME.ini:
+ * "ai-inference-energy", the original project's budgets), looked for as
+ * $FREQPILOT_CONSTRAINTS_DIR/NAME.ini, then share/freqpilot/constraints/NAME.ini beside the
+ * running program's bin/ (make install), then in the copies built into the library. Starts
+ * from fp_constraints_init; sets c->name and c->source.
+ */
+fp_status fp_constraints_open(const char *spec, fp_constraints *c, fp_error *err);
+/* Names of the presets built into the library; NULL past the end. */
+const char *fp_constraints_preset_at(size_t i);
 /* Budget of app: 0 and *max_slowdown (and *category, may be NULL) set, or -1 when unmapped. */
 int fp_constraints_lookup(const fp_constraints *c, const char *app, double *max_slowdown,
                           const char **category);
@@ -265,6 +277,8 @@ typedef struct fp_opt_results {
     double confidence;        /* interval level (NAN when read from a file without it) */
     double budget_confidence; /* one-sided level of the budget's test (NAN: not in the file) */
     double margin;            /* practical-equivalence margin of the choice */
+    int simulated;            /* the data come from the simulated GPU (fp_agg_simulated): the
+                                 JSON says "simulated": true, the table SIMULATED DATA */
 } fp_opt_results;
 void fp_opt_results_free(fp_opt_results *r);
 
@@ -332,6 +346,8 @@ typedef enum fp_check_status {
 const char *fp_check_status_name(fp_check_status s);
 
 #define FP_VALIDATE_NCHECKS 9
+/* Name of check k (0 <= k < FP_VALIDATE_NCHECKS, in fp_assessment.checks order); NULL after. */
+const char *fp_check_name(size_t k);
 typedef struct fp_check {
     const char *name; /* data, budget, saving, frontier, cv, drift, counter, clock_dependence,
                          plausibility */

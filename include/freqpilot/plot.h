@@ -36,13 +36,15 @@ typedef struct fp_rec {
     char flags[256];
     char verdict[32];         /* optimize's verdict (fp_verdict_name); "" when the file has none */
     char verdict_reason[320]; /* its reason in words */
+    char category[32];        /* the budget's category from --constraints ("" otherwise) */
 } fp_rec;
 
 typedef struct fp_rec_list {
     fp_rec *items;
     size_t len, cap;
     char baseline[32];
-    int fallback; /* unused (always 0): recommendations come from the optimize library */
+    int fallback;  /* unused (always 0): recommendations come from the optimize library */
+    int simulated; /* the optimize JSON says "simulated": true (fp_opt_results.simulated) */
 } fp_rec_list;
 
 void fp_rec_init(fp_rec *r);
@@ -61,16 +63,25 @@ fp_status fp_recs_from_opt(const struct fp_opt_results *res, fp_rec_list *out, f
  * (fp_opt_data_load + fp_optimize with the default options) on the data inputs among paths
  * (JSON files are skipped), for objective with no budget and with max_slowdown (NAN = only
  * the unconstrained one). The results are those of
- * `freqpilot optimize DATA... --objective OBJ --max-slowdown none,X`.
+ * `freqpilot optimize DATA... --objective OBJ --max-slowdown none,X`; with constraints (may be
+ * NULL) those of `... --constraints C`, where 'none' is each app's own budget.
  */
+struct fp_constraints;
 fp_status fp_recs_optimize(const char *const *paths, size_t n, const char *objective,
-                           double max_slowdown, const fp_diag *diag, fp_rec_list *out,
-                           fp_error *err);
+                           double max_slowdown, const struct fp_constraints *constraints,
+                           const fp_diag *diag, fp_rec_list *out, fp_error *err);
 /* The recommendation for (gpu, app, objective, budget); budget NAN = unconstrained. */
 const fp_rec *fp_recs_find(const fp_rec_list *l, const char *gpu, const char *app,
                            const char *objective, double max_slowdown);
 
 /* ---- Validation results (freqpilot validate -o FILE.json) ---- */
+
+#define FP_VAL_MAX_CHECKS 16
+typedef struct fp_val_check {
+    char name[24];    /* data, budget, saving, ... (fp_check_name) */
+    char status[8];   /* pass, warn, fail, n/a */
+    char detail[320]; /* the check's finding in words */
+} fp_val_check;
 
 typedef struct fp_val {
     char gpu[64];
@@ -82,11 +93,14 @@ typedef struct fp_val {
     char verdict_reason[320];
     char status[8];   /* worst check status: pass, warn, fail */
     char notes[1024]; /* the checks that fail or warn: "name (status): detail; ..." */
+    fp_val_check checks[FP_VAL_MAX_CHECKS]; /* every check, in the file's order */
+    size_t nchecks;
 } fp_val;
 
 typedef struct fp_val_list {
     fp_val *items;
     size_t len;
+    int simulated; /* the validate JSON says "simulated": true */
 } fp_val_list;
 
 /* Appends the "validations" of a validate JSON file. */
@@ -189,6 +203,8 @@ typedef struct fp_series {
     double bar_offset, bar_width;
     size_t n;
     double *x, *y, *lo, *hi; /* lo, hi may be NULL; NAN values are gaps */
+    char **labels;           /* NULL, or n direct labels beside the points (NULL: none); one
+                                that would overlap another or leave the plot is left out */
 } fp_series;
 
 typedef struct fp_vmark {
@@ -243,6 +259,8 @@ fp_panel *fp_figure_add_panel(fp_figure *f, const char *title, const char *xlabe
 fp_series *fp_panel_add_series(fp_panel *p, const char *name, fp_series_kind kind, int color,
                                size_t n, const double *x, const double *y, const double *lo,
                                const double *hi);
+/* Copies n labels (NULL entries: no label) onto s; -1 when out of memory. */
+int fp_series_set_labels(fp_series *s, char *const *labels);
 int fp_panel_add_mark(fp_panel *p, double x, const char *label, int color);
 int fp_panel_add_span(fp_panel *p, double x0, double x1, const char *label);
 int fp_panel_set_cats(fp_panel *p, char *const *cats, size_t n);
@@ -275,9 +293,14 @@ typedef struct fp_plot_opts {
     const char *gpu, *app; /* selection; NULL = first (or all for savings/optima) */
     const char *objective; /* savings, pareto: the objective shown ("energy") */
     double max_slowdown;   /* budget of the constrained choice (0.05); NAN = none */
+    const struct fp_constraints *constraints; /* each app's own budget instead, where it has
+                                                 one (NULL: max_slowdown for all) */
     int simulated;
 } fp_plot_opts;
 void fp_plot_opts_init(fp_plot_opts *o);
+/* The budget of app's constrained choice: its budget in o->constraints, else o->max_slowdown;
+ * *category (may be NULL) gets the constraints' category or "". */
+double fp_plot_budget(const fp_plot_opts *o, const char *app, const char **category);
 
 /*
  * sweep: energy, time, power, EDP and ED2P of one (gpu, app) vs clock, each divided by its
@@ -287,6 +310,13 @@ void fp_plot_opts_init(fp_plot_opts *o);
  */
 fp_status fp_plot_sweep(const fp_agg_result *agg, const fp_rec_list *recs, const fp_plot_opts *o,
                         fp_figure *out, fp_error *err);
+/*
+ * card: a thumbnail of one (gpu, app) for the report's workload cards: energy and time vs clock,
+ * each divided by its value at the baseline (as sweep), and the clock of rec (may be NULL)
+ * marked "set N MHz". Series names: "Energy", "Time".
+ */
+fp_status fp_plot_card(const fp_agg_result *agg, const fp_rec *rec, const fp_plot_opts *o,
+                       fp_figure *out, fp_error *err);
 /*
  * pareto: normalized time (x) vs normalized energy (y) of every clock ("Clocks"), the
  * non-dominated frontier ("Frontier", by increasing time), the knee ("Knee": frontier point
@@ -363,8 +393,13 @@ typedef struct fp_report_input {
     int simulated;
     const char *const *commands; /* command lines that reproduce the report */
     size_t ncommands;
-    const char *objective;     /* headline objective ("energy") */
-    double max_slowdown;       /* headline budget (0.05) */
+    const char *objective; /* objective of the deploy choice and the figures ("energy") */
+    double max_slowdown;   /* budget of the deploy choice for apps without one of their own
+                              in constraints (0.05); NAN: none */
+    const struct fp_constraints *constraints; /* per-app budgets of the deploy choice (may be
+                                                 NULL; freqpilot/deploy.h) */
+    const struct fp_impact_opts *impact;      /* assumptions of what the savings are worth
+                                                 (freqpilot/deploy.h); NULL: the defaults */
     const char *method_path;   /* docs/method.md to summarise; NULL or absent = built-in text */
     const char *generated_utc; /* shown in the header; NULL = none (reproducible output) */
     const fp_serving_report *serving; /* LLM serving section; NULL = none */

@@ -8,6 +8,9 @@
  *
  *   [run]       objectives = energy,edp,ed2p,time   max_slowdown = none,0.05,0.10
  *               title = TEXT   headline_objective = energy   headline_slowdown = 0.05
+ *               constraints = FILE|PRESET (per-app budgets, fp_constraints_open)
+ *   [impact]    utilisation = 0.5   price_per_kwh = 0.15   currency = USD
+ *               grid_gco2_per_kwh = 400   gpus = 1 (what savings are worth, deploy.h)
  *   [simulate]  gpus = V100,A100,H100   workloads = llama,stablediffusion,vit,whisper,lstm
  *               runs = 3   clock_step = 1   seed = N
  *
@@ -19,6 +22,7 @@
 
 #include <stddef.h>
 
+#include "freqpilot/deploy.h"
 #include "freqpilot/error.h"
 
 #ifdef __cplusplus
@@ -39,6 +43,8 @@ typedef struct fp_run_config {
     int runs;
     int clock_step;
     unsigned long long seed;
+    char constraints[256]; /* [run] constraints: a file or a preset name; "" = none */
+    fp_impact_opts impact; /* [impact] */
 } fp_run_config;
 
 /* The defaults (every objective, budgets none/5 %/10 %, the three GPUs, all workloads). */

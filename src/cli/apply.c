@@ -15,6 +15,7 @@
 
 #include "cli/cli.h"
 #include "freqpilot/aie_results.h"
+#include "freqpilot/clockctl.h"
 #include "freqpilot/clockguard.h"
 #include "freqpilot/gpu.h"
 #include "freqpilot/optimize.h"
@@ -42,6 +43,9 @@ static const char help_text[] =
     "    needs --force (the earlier restore is inherited).\n"
     "    With --backend sim the simulated GPU lives only in this process: the state file is\n"
     "    the only thing that persists (useful for tests and rehearsals).\n"
+    "    Run by a user who is not root where freqpilotd listens, the lock goes through the\n"
+    "    service, which keeps it for that user until 'freqpilot restore' (no state file);\n"
+    "    the first line on stderr says which way (docs/freqpilotd.md).\n"
     "\n"
     "OPTIONS\n"
     "    --backend nvml|sim     GPU backend (nvml)\n"
@@ -228,7 +232,7 @@ int cmd_apply(int argc, char **argv)
         return EXIT_FAIL;
     }
     fp_gpu *gpu = NULL;
-    fp_clockguard *g = NULL;
+    fp_clockctl *g = NULL;
     fp_gpu_info info;
     int rc = EXIT_FAIL;
     if (be->open(gpu_id, &gpu, &err) || be->info(gpu, &info, &err)) {
@@ -268,21 +272,27 @@ int cmd_apply(int argc, char **argv)
     char cmdline[512];
     snprintf(cmdline, sizeof cmdline, "freqpilot apply --backend %s --gpu %s --clock %u", be->name,
              gpu_id, target);
-    fp_clockguard_opts gopts = {.state_dir = state_dir, .force = force, .command = cmdline};
-    if (fp_clockguard_begin(&g, be, gpu, &gopts, &err)) {
+    if ((rc = cli_clock_path("apply", be)) != 0)
+        goto out;
+    rc = EXIT_FAIL;
+    fp_clockctl_opts gopts = {
+        .guard = {.state_dir = state_dir, .force = force, .command = cmdline}};
+    if (fp_clockctl_begin(&g, be, gpu, &gopts, &err)) {
         cli_error("%s", err.msg);
         goto out;
     }
     double reached = NAN;
-    if (fp_clockguard_lock(g, target, target, &reached, &err)) {
+    if (fp_clockctl_lock(g, target, target, &reached, &err)) {
         cli_error("%s: locking %u MHz failed: %s", info.name, target, err.msg);
-        goto out; /* fp_clockguard_end restores and removes the state file */
+        goto out; /* fp_clockctl_end restores (and removes the state file) */
     }
-    /* The state file must say what to restore before we leave the clock locked. */
+    /* Directly: the state file must say what to restore before we leave the clock locked. */
+    fp_clockguard *guard = fp_clockctl_guard(g);
     fp_clockguard_report rep;
-    if (fp_clockguard_read_state(fp_clockguard_path(g), &rep, &err) || !rep.changed.locked) {
-        cli_error("state file %s does not record the lock (%s); restoring", fp_clockguard_path(g),
-                  err.msg[0] ? err.msg : "locked_clocks false");
+    if (guard &&
+        (fp_clockguard_read_state(fp_clockguard_path(guard), &rep, &err) || !rep.changed.locked)) {
+        cli_error("state file %s does not record the lock (%s); restoring",
+                  fp_clockguard_path(guard), err.msg[0] ? err.msg : "locked_clocks false");
         goto out;
     }
     if (isfinite(reached) && fabs(reached - target) > 30.0)
@@ -292,13 +302,20 @@ int cmd_apply(int argc, char **argv)
     printf("locked %s (GPU %s) at %u MHz", info.name, gpu_id, target);
     if (isfinite(reached))
         printf(", reached %.0f MHz", reached);
-    printf("; state file %s; undo with 'freqpilot restore'\n", fp_clockguard_path(g));
-    /* apply's whole point is a lock that outlives it: the state file stays for restore. */
-    fp_clockguard_detach(g);
+    /* apply's whole point is a lock that outlives it: the state file stays for restore, or
+     * freqpilotd keeps the lease for this user. */
+    char where[600];
+    fp_status dst = fp_clockctl_detach(g, where, sizeof where, &err);
     g = NULL;
+    if (dst) {
+        printf("\n");
+        cli_error("%s; the clock was restored", err.msg);
+        goto out;
+    }
+    printf("; %s\n", where);
     rc = EXIT_OK;
 out:
-    fp_clockguard_end(g);
+    fp_clockctl_end(g);
     if (gpu)
         be->close(gpu);
     be->shutdown();

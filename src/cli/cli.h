@@ -154,6 +154,48 @@ const char *cli_backend_help(const char *prefix, char *buf, size_t n);
 const char *cli_input_format_help(char *buf, size_t n);
 
 /*
+ * What the deployable savings are worth (report, run; freqpilot/deploy.h): the long options
+ * below, parsed by cli_impact_option; CLI_IMPACT_HELP is their part of the help text.
+ */
+enum {
+    CLI_OPT_UTILISATION = 0x4000,
+    CLI_OPT_PRICE,
+    CLI_OPT_CURRENCY,
+    CLI_OPT_GRID,
+    CLI_OPT_GPUS,
+};
+/* clang-format off */
+#define CLI_IMPACT_LONGOPTS                                                                        \
+    {"utilisation", required_argument, NULL, CLI_OPT_UTILISATION},                                 \
+    {"price", required_argument, NULL, CLI_OPT_PRICE},                                             \
+    {"currency", required_argument, NULL, CLI_OPT_CURRENCY},                                       \
+    {"grid-intensity", required_argument, NULL, CLI_OPT_GRID},                                     \
+    {"gpus", required_argument, NULL, CLI_OPT_GPUS}
+/* clang-format on */
+#define CLI_IMPACT_HELP                                                                            \
+    "    --utilisation X       fraction of the year each workload runs at the baseline clock,\n"   \
+    "                          for what the savings are worth (0.5; also 50%)\n"                   \
+    "    --price X             electricity price per kWh (0.15)\n"                                 \
+    "    --currency C          its unit (USD)\n"                                                   \
+    "    --grid-intensity G    grid carbon intensity, g CO2e per kWh (400)\n"                      \
+    "    --gpus N              GPUs running each (gpu, app) workload (1)\n"
+struct fp_impact_opts;
+/* c one of CLI_OPT_UTILISATION..CLI_OPT_GPUS: arg into o; 0, or EXIT_USAGE after the message. */
+int cli_impact_option(const char *cmd, int c, const char *arg, struct fp_impact_opts *o);
+/* --constraints SPEC (a file or a preset): *out = c read from it (NULL when spec is NULL or
+ * ""). Returns 0, or EXIT_FAIL after printing why it cannot be read. */
+struct fp_constraints;
+int cli_open_constraints(const char *spec, struct fp_constraints *c,
+                         const struct fp_constraints **out);
+/* --constraints of report, run, pareto and plot: documented with the same words. */
+#define CLI_CONSTRAINTS_HELP                                                                       \
+    "    --constraints FILE|PRESET\n"                                                              \
+    "                          per-app slowdown budgets (INI, see contrib/constraints.ini), or\n"  \
+    "                          a preset by name: ai-inference-energy (the original project's\n"    \
+    "                          budgets: LLaMA 15 %, Stable Diffusion 30 %, ViT 50 %, Whisper\n"    \
+    "                          40 %)\n"
+
+/*
  * Progress bar with ETA on stderr, only when stderr is a terminal and not -q;
  * appears after a short delay and redraws at most 5 times a second.
  */
@@ -178,9 +220,25 @@ int cmd_report(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_sample(int argc, char **argv);
+int cmd_service(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+
+/* The binary called as freqpilotd: `freqpilot service run` (src/cli/service.c). */
+int cmd_freqpilotd(int argc, char **argv);
+
+/*
+ * Prints (stderr, unless -q) how `freqpilot CMD` will change clocks on backend be: directly or
+ * through freqpilotd (freqpilot/clockctl.h). Returns 0, or EXIT_USAGE after printing a bad
+ * $FREQPILOT_CLOCK_CONTROL.
+ */
+struct fp_gpu_backend;
+int cli_clock_path(const char *cmd, const struct fp_gpu_backend *be);
+/* Gives back freqpilotd leases (the restore request; NULL/-1/0 for what is not given). */
+int cli_service_restore(const char *socket, const char *gpu, long uid, int all, int force);
+/* Prints freqpilotd's leases (`freqpilot service status`). */
+int cli_service_status(const char *socket);
 
 #endif

@@ -99,7 +99,9 @@ static const cli_command govern_cmd = {
         "\n"
         "Safety: only the daemon changes clocks. It writes a clockguard state file first and\n"
         "restores the clocks on exit and on SIGINT, SIGTERM and SIGHUP; after a SIGKILL or a\n"
-        "crash run 'freqpilot restore'. replay and train never touch a GPU.\n",
+        "crash run 'freqpilot restore'. replay and train never touch a GPU. Run by a user\n"
+        "who is not root where freqpilotd listens, its clock changes go through the service,\n"
+        "which restores them when the daemon ends however it ends (docs/freqpilotd.md).\n",
     .sections = govern_sections,
     .exit_status =
         "0 success (the daemon: --duration reached); 1 failure (NVML or driver error,\n"
@@ -875,6 +877,11 @@ static int cmd_daemon(gov_opts *o)
     d.engine_metrics = o->engine_metrics;
     d.engine_map = o->engine_map;
     d.log = daemon_log;
+    const fp_gpu_backend *be =
+        fp_gpu_backend_by_name(d.backend ? d.backend : FP_GPU_BACKEND_DEFAULT);
+    int path_rc = be ? cli_clock_path("govern daemon", be) : 0;
+    if (path_rc)
+        return path_rc;
     int sig = 0;
     fp_clockguard_exec_on_second_signal("/proc/self/exe");
     fp_status st = fp_daemon_run(&d, &sig, &err);

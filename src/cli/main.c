@@ -34,6 +34,7 @@ static const struct command commands[] = {
     {"restore", cmd_restore, "reset clocks left changed by a killed freqpilot (state files)"},
     {"run", cmd_run, "the whole pipeline in one command (simulated GPUs without input)"},
     {"sample", cmd_sample, "print telemetry.csv rows from a GPU (read-only)"},
+    {"service", cmd_service, "freqpilotd: clock control for users who are not root"},
     {"sim", cmd_sim, "simulated GPU: true optimum, noise-free curve, simulated runs"},
     {"status", cmd_status, "what a sweep (local, several GPUs, Slurm array) has done and lacks"},
     {"validate", cmd_validate, "check optimize's recommendations against the data"},
@@ -210,6 +211,11 @@ int cmd_help(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    /* The same binary under the name freqpilotd is the service (`freqpilot service run`). */
+    const char *base = argc > 0 ? strrchr(argv[0], '/') : NULL;
+    base = base ? base + 1 : argc > 0 ? argv[0] : "";
+    if (strcmp(base, "freqpilotd") == 0)
+        return cmd_freqpilotd(argc, argv);
     main_sections[0].body = commands_text();
     int rc, n = cli_parse_options(&main_cmd, main_options, argc, argv, &rc);
     if (n < 0)

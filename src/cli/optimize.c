@@ -51,7 +51,7 @@ static const cli_command optimize_cmd = {
     .name = "optimize",
     .summary = "choose energy-efficient SM clocks within a slowdown budget",
     .synopsis = "freqpilot optimize INPUT... [--objective OBJ]... [--max-slowdown X[,X...]]\n"
-                "                   [--constraints FILE] [--baseline max|default|MHZ]\n"
+                "                   [--constraints FILE|PRESET] [--baseline max|default|MHZ]\n"
                 "                   [--confidence P] [--budget-confidence P] [--margin X]\n"
                 "                   [--min-runs N] [--point-estimate]\n"
                 "                   [--pmax W] [--max-power W] [-o FILE] [--format json|csv]\n"
@@ -92,9 +92,11 @@ int cmd_optimize(int argc, char **argv)
         CLI_CALLBACK("max-slowdown", &budgets, "X[,X...]", NULL, cli_opt_budgets,
                      "budgets as fractions or percentages (0.05 or 5%), or 'none'; repeatable "
                      "(default 0.05 unless --constraints)"),
-        CLI_STRING("constraints", &constraints_path, "FILE",
+        CLI_STRING("constraints", &constraints_path, "FILE|PRESET",
                    "per-app budgets (INI: [categories], [apps], [defaults]; see "
-                   "contrib/constraints.ini)"),
+                   "contrib/constraints.ini), or a preset by name: ai-inference-energy (the "
+                   "original project's budgets: LLaMA 15 %, Stable Diffusion 30 %, ViT 50 %, "
+                   "Whisper 40 %); 'none' in --max-slowdown is then the app's budget"),
         CLI_ENGINE_OPTIONS(&e),
         CLI_DOUBLE("budget-confidence", &e.o.budget_confidence, "P", NULL, "[0.5, 1)",
                    "one-sided level of the budget's test, 0.5 <= P < 1 (0.90)"),
@@ -117,17 +119,12 @@ int cmd_optimize(int argc, char **argv)
         return rc;
     if (ninputs < 1)
         return cli_usage_error("optimize", "no INPUT given (an aggregated.csv or runs)");
-    fp_constraints cons, *consp = NULL;
-    if (constraints_path) {
-        fp_constraints_init(&cons);
-        if (fp_constraints_load(constraints_path, &cons, &err)) {
-            cli_error("%s", err.msg);
-            return EXIT_FAIL;
-        }
-        consp = &cons;
-    } else if (budgets.n == 0) {
+    fp_constraints cons;
+    const fp_constraints *consp;
+    if (cli_open_constraints(constraints_path, &cons, &consp))
+        return EXIT_FAIL;
+    if (!consp && budgets.n == 0)
         budget_v[budgets.n++] = 0.05;
-    }
     static const char *const default_objectives[] = {"energy", NULL};
     if ((rc = cli_engine_load(&e, "optimize", argv, ninputs, default_objectives)))
         return rc;

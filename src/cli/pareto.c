@@ -20,7 +20,8 @@ static const cli_command pareto_cmd = {
     .name = "pareto",
     .summary = "time-energy Pareto frontier, knee and objective choices",
     .synopsis =
-        "freqpilot pareto INPUT... [--objective OBJ]... [--max-slowdown X] [--frontier-only]\n"
+        "freqpilot pareto INPUT... [--objective OBJ]... [--max-slowdown X]\n"
+        "                 [--constraints FILE|PRESET] [--frontier-only]\n"
         "                 [--format csv|json] [-o FILE] [optimize's statistics options]\n",
     .description =
         "INPUT as for freqpilot optimize (aggregated.csv or runs). For every (gpu, app) and\n"
@@ -70,14 +71,22 @@ int cmd_pareto(int argc, char **argv)
     cli_engine e;
     cli_engine_init(&e);
     double budget = NAN;
-    int json = 0, frontier_only = 0;
-    const char *output = "-";
+    int json = 0, frontier_only = 0, have_budget = 0;
+    const char *output = "-", *constraints_spec = NULL;
     fp_error err;
     fp_error_clear(&err);
     const cli_option opts[] = {
         CLI_ENGINE_OBJECTIVES(&e, "objectives to place (energy,time,edp,ed2p)"),
-        CLI_CALLBACK("max-slowdown", &budget, "X", NULL, cli_opt_budget,
-                     "budget for the choices (none)"),
+        {.type = CLI_OPT_CALLBACK,
+         .long_name = "max-slowdown",
+         .value = &budget,
+         .argh = "X",
+         .cb = cli_opt_budget,
+         .seen = &have_budget,
+         .help = "budget for the choices (none)"},
+        CLI_STRING("constraints", &constraints_spec, "FILE|PRESET",
+                   "each app's own budget for the choices, as for freqpilot optimize (e.g. "
+                   "ai-inference-energy); not with --max-slowdown"),
         CLI_ENGINE_OPTIONS(&e),
         CLI_FLAG("frontier-only", &frontier_only, "only frontier points"),
         CLI_CHOICE("format", &json, CLI_CHOICES("csv", "json"), "(csv)"),
@@ -87,6 +96,12 @@ int cmd_pareto(int argc, char **argv)
     int rc, ninputs = cli_parse_options(&pareto_cmd, opts, argc, argv, &rc);
     if (ninputs < 0)
         return rc;
+    if (constraints_spec && have_budget)
+        return cli_usage_error("pareto", "give either --max-slowdown or --constraints");
+    fp_constraints cons;
+    const fp_constraints *consp;
+    if (cli_open_constraints(constraints_spec, &cons, &consp))
+        return EXIT_FAIL;
     static const char *const default_objectives[] = {"energy", "time", "edp", "ed2p", NULL};
     if ((rc = cli_engine_load(&e, "pareto", argv, ninputs, default_objectives)))
         return rc;
@@ -96,12 +111,14 @@ int cmd_pareto(int argc, char **argv)
     fp_atomic_file f;
     int opened = 0;
     rc = EXIT_FAIL;
-    if (cli_engine_run(&e, &budget, 1, NULL, &res))
+    if (cli_engine_run(&e, &budget, 1, consp, &res))
         goto out;
     if (json) {
         root = json_object();
         curves = json_array();
-        if (!root || !curves || json_object_set_new(root, "curves", curves)) {
+        if (!root || !curves ||
+            (res.simulated && json_object_set_new(root, "simulated", json_true())) ||
+            json_object_set_new(root, "curves", curves)) {
             cli_error("out of memory");
             goto out;
         }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "freqpilot/optimize.h"
 #include "freqpilot/plot.h"
 
 static const char help_text[] =
@@ -19,11 +20,13 @@ static const char help_text[] =
     "\n"
     "SYNOPSIS\n"
     "    freqpilot plot KIND INPUT... -o FILE.png|FILE.svg|FILE.pdf [--gpu NAME] [--app NAME]\n"
-    "                   [--objective OBJ] [--max-slowdown X] [--column COL] [--width IN]\n"
+    "                   [--objective OBJ] [--max-slowdown X] [--constraints FILE|PRESET]\n"
+    "                   [--column COL] [--width IN]\n"
     "                   [--height IN] [--dpi N] [--simulated] [--data]\n"
     "\n"
     "DESCRIPTION\n"
-    "    Draws one figure a person would put in a paper: axis labels with units, a colour-blind-safe\n"
+    "    Draws one figure a person would put in a paper: axis labels with units, a "
+    "colour-blind-safe\n"
     "    palette (Okabe-Ito), DejaVu fonts, 95 % interval bands, legends off the data. The format\n"
     "    follows the extension of -o. --data prints the numbers behind the figure instead.\n"
     "\n"
@@ -32,7 +35,8 @@ static const char help_text[] =
     "                their value at the highest clock; 95% bands on energy and time; the clocks\n"
     "                chosen by every recommendation given (optimize JSON) are marked on top.\n"
     "    pareto      time vs energy of every clock (both relative to the highest clock), the\n"
-    "                non-dominated frontier, its knee and the choice under --max-slowdown.\n"
+    "                non-dominated frontier with each point's clock, its knee and optimize's\n"
+    "                choice under --max-slowdown (or each app's --constraints budget).\n"
     "    savings     energy saving and slowdown per (gpu, app) with 95% intervals, unconstrained\n"
     "                vs constrained (--max-slowdown), for --objective.\n"
     "    optima      clock chosen per (gpu, app) and objective within the GPU's clock range.\n"
@@ -47,20 +51,23 @@ static const char help_text[] =
     "INPUTS\n"
     "    Classified by content: optimize JSON (\"results\"), model curves JSON\n"
     "    (\"freqpilot-model-curves\"), an aggregated.csv, or anything `freqpilot aggregate`\n"
-    "    reads (aggregated on the fly). savings and optima without an optimize JSON run the\n"
-    "    optimize library on the data: the same results as `freqpilot optimize DATA\n"
-    "    --objective OBJ --max-slowdown none,X`.\n"
+    "    reads (aggregated on the fly). pareto, savings and optima without an optimize JSON\n"
+    "    run the optimize library on the data: the same results as `freqpilot optimize DATA\n"
+    "    --objective OBJ --max-slowdown none,X` (with --constraints C: also that option).\n"
     "\n"
     "OPTIONS\n"
     "    -o, --output FILE     output; the format comes from the extension\n"
     "    --gpu NAME, --app NAME  which (gpu, app) (default: the first in the data)\n"
     "    --objective OBJ       energy (default), time, edp, ed2p\n"
-    "    --max-slowdown X      budget of the constrained choice, a fraction (0.05)\n"
+    "    --max-slowdown X      budget of the constrained choice, a fraction "
+    "(0.05)\n" CLI_CONSTRAINTS_HELP
+    "                          (the constrained choice then takes each app's own budget)\n"
     "    --column COL          timeseries column (power_w)\n"
     "    --width IN, --height IN  size in inches (3.5 wide: one paper column; 7 for many\n"
     "                          categories; height from the panels)\n"
     "    --dpi N               PNG resolution (300)\n"
-    "    --simulated           label the figure SIMULATED DATA\n"
+    "    --simulated           label the figure SIMULATED DATA (data from the simulated GPU\n"
+    "                          is labelled without it)\n"
     "    --data                print the numbers behind the figure as CSV on stdout\n"
     "                          (panel,series,x,y,lo,hi)\n"
     "    -h, --help            show this help\n"
@@ -84,7 +91,8 @@ enum {
     OPT_H,
     OPT_DPI,
     OPT_SIM,
-    OPT_DATA
+    OPT_DATA,
+    OPT_CONSTRAINTS
 };
 
 static const struct option long_opts[] = {
@@ -99,6 +107,7 @@ static const struct option long_opts[] = {
     {"dpi", required_argument, NULL, OPT_DPI},
     {"simulated", no_argument, NULL, OPT_SIM},
     {"data", no_argument, NULL, OPT_DATA},
+    {"constraints", required_argument, NULL, OPT_CONSTRAINTS},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -141,7 +150,7 @@ static void print_data(const fp_figure *f)
 
 int cmd_plot(int argc, char **argv)
 {
-    const char *out = NULL, *column = "power_w";
+    const char *out = NULL, *column = "power_w", *constraints = NULL;
     fp_plot_opts po;
     fp_plot_opts_init(&po);
     fp_render_opts ro;
@@ -195,6 +204,9 @@ int cmd_plot(int argc, char **argv)
         case OPT_DATA:
             want_data = 1;
             break;
+        case OPT_CONSTRAINTS:
+            constraints = optarg;
+            break;
         case 'h':
             cli_print_help(help_text);
             return EXIT_OK;
@@ -224,6 +236,9 @@ int cmd_plot(int argc, char **argv)
 
     fp_error err;
     fp_error_clear(&err);
+    fp_constraints cons;
+    if (cli_open_constraints(constraints, &cons, &po.constraints))
+        return EXIT_FAIL;
     fp_figure fig;
     memset(&fig, 0, sizeof fig);
     fp_status st;
@@ -248,7 +263,7 @@ int cmd_plot(int argc, char **argv)
         if (!st && k != 5 && !d.have_agg && k != 2)
             st = fp_error_set(&err, FP_ERR_INVALID,
                               "%s needs aggregated data (aggregated.csv or runs)", kind);
-        if (!st && (k == 2 || k == 3) && d.recs.len == 0) {
+        if (!st && (k == 1 || k == 2 || k == 3) && d.recs.len == 0) {
             if (!d.have_agg) {
                 st = fp_error_set(&err, FP_ERR_INVALID, "%s needs an optimize JSON", kind);
             } else {
@@ -256,13 +271,16 @@ int cmd_plot(int argc, char **argv)
                          "data",
                          kind);
                 st = fp_recs_optimize((const char *const *)argv + optind, (size_t)(argc - optind),
-                                      po.objective, po.max_slowdown, &diag, &d.recs, &err);
+                                      po.objective, po.max_slowdown, po.constraints, &diag, &d.recs,
+                                      &err);
             }
         }
         if (!st && k == 5 && !d.have_model)
             st = fp_error_set(&err, FP_ERR_INVALID,
                               "model needs a model curves JSON (freqpilot model fit DATA -o "
                               "model.json --curves curves.json; docs/report.md)");
+        /* The label follows the data: simulated data are labelled without --simulated. */
+        po.simulated |= fp_agg_simulated(&d.agg) || d.recs.simulated || d.vals.simulated;
         if (!st) {
             switch (k) {
             case 0:

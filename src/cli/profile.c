@@ -54,7 +54,10 @@ static const char *const help_text =
     "    or a crash the workload dies with freqpilot; run 'freqpilot restore'. Clocks and\n"
     "    power limits outside the GPU's supported range are refused. Locking clocks needs\n"
     "    root (or a driver setting that allows it); --no-clock-control only samples and\n"
-    "    never changes a clock, which is safe on a shared or production GPU.\n"
+    "    never changes a clock, which is safe on a shared or production GPU. A user who is\n"
+    "    not root changes clocks through freqpilotd where its socket exists (the first line\n"
+    "    on stderr says which way; docs/freqpilotd.md); the service restores them when the\n"
+    "    sweep ends, SIGKILL included.\n"
     "\n"
     "    Under sudo, root keeps only the GPU and the state folder: the workload, dcgmi,\n"
     "    sbatch and squeue run as the invoking user (SUDO_UID) with their HOME, USER,\n"
@@ -629,6 +632,11 @@ int cmd_profile(int argc, char **argv)
     }
     o.task_id = co.task_id;
     o.clocks_per_task = co.clocks_per_task;
+    int prc = o.no_clock_control ? 0 : cli_clock_path("profile", o.be);
+    if (prc) {
+        free(wl);
+        return prc;
+    }
 
     cli_diag_state ds = {0};
     o.diag = cli_diag(&ds);

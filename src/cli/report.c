@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "freqpilot/deploy.h"
 #include "freqpilot/plot.h"
 
 static const char help_text[] =
@@ -22,7 +23,9 @@ static const char help_text[] =
     "\n"
     "SYNOPSIS\n"
     "    freqpilot report INPUT... -o DIR [--title TEXT] [--simulated] [--command LINE]...\n"
-    "                     [--objective OBJ] [--max-slowdown X] [--method FILE]\n"
+    "                     [--objective OBJ] [--max-slowdown X] [--constraints FILE|PRESET]\n"
+    "                     [--utilisation X] [--price X] [--currency C] [--grid-intensity G]\n"
+    "                     [--gpus N] [--method FILE]\n"
     "\n"
     "DESCRIPTION\n"
     "    Reads every INPUT, classified by content: optimize JSON (recommendations, shown with\n"
@@ -30,20 +33,31 @@ static const char help_text[] =
     "    (docs/report.md), aggregated.csv, or anything `freqpilot aggregate` reads (runs are\n"
     "    aggregated here, which also lists every dropped run and finding). Writes\n"
     "    DIR/report.html, one file with inline CSS and SVG and no external reference, and\n"
-    "    DIR/report.pdf: recommendations with 95% intervals, overview figures, energy heatmaps\n"
-    "    per GPU, sweep and Pareto figures per (gpu, app), data quality (every finding, flagged\n"
-    "    clock and dropped run), the method, and the command lines that reproduce it.\n"
+    "    DIR/report.pdf. Page one is the decision: per (gpu, app) the clock to set (the\n"
+    "    lowest estimated OBJ within the app's budget from --constraints, else within\n"
+    "    --max-slowdown), its energy saving and slowdown with 95% intervals, the budget and\n"
+    "    optimize's verdict, with the reason in words where it is not deployable; then the\n"
+    "    deployable choices across configurations (mean +- sd, range, best, worst) and what\n"
+    "    they are worth a year (kWh, cost, CO2e at the stated assumptions). Then a card per\n"
+    "    workload, the validation of each choice, overview figures, energy heatmaps per GPU,\n"
+    "    sweep and Pareto figures per (gpu, app), data quality (every finding, flagged clock\n"
+    "    and dropped run), a glossary of every flag and verdict, the method, an appendix of\n"
+    "    every objective and budget, and the command lines that reproduce it. Data from the\n"
+    "    simulated GPU is labelled SIMULATED DATA whether or not --simulated is given.\n"
     "    Without an optimize JSON the recommendations are computed here by the optimize\n"
     "    library, exactly as `freqpilot optimize DATA --objective OBJ --max-slowdown\n"
-    "    none,X` would (X = --max-slowdown).\n"
+    "    none,X` would (X = --max-slowdown; with --constraints also that option, 'none'\n"
+    "    then being each app's budget).\n"
     "\n"
     "OPTIONS\n"
     "    -o, --output DIR      output folder (created)\n"
     "    --title TEXT          report title (freqpilot report)\n"
     "    --simulated           label every page SIMULATED DATA\n"
     "    --command LINE        a command line to list under Reproduce (repeatable)\n"
-    "    --objective OBJ       objective of the overview figures (energy)\n"
-    "    --max-slowdown X      budget of the constrained choice in the figures (0.05)\n"
+    "    --objective OBJ       objective of the deploy choice and the figures (energy)\n"
+    "    --max-slowdown X      budget of the deploy choice for apps without one of their\n"
+    "                          own, and of the figures' constrained choice "
+    "(0.05)\n" CLI_CONSTRAINTS_HELP CLI_IMPACT_HELP
     "    --method FILE         method text to outline (docs/method.md when found)\n"
     "    -h, --help            show this help\n"
     "\n"
@@ -54,7 +68,7 @@ static const char help_text[] =
     "EXAMPLE\n"
     "    freqpilot report aggregated.csv optimal.json validation.json -o out/report\n";
 
-enum { OPT_TITLE = 256, OPT_SIM, OPT_CMD, OPT_OBJ, OPT_SLOW, OPT_METHOD };
+enum { OPT_TITLE = 256, OPT_SIM, OPT_CMD, OPT_OBJ, OPT_SLOW, OPT_METHOD, OPT_CONSTRAINTS };
 
 static const struct option long_opts[] = {
     {"output", required_argument, NULL, 'o'},
@@ -64,13 +78,17 @@ static const struct option long_opts[] = {
     {"objective", required_argument, NULL, OPT_OBJ},
     {"max-slowdown", required_argument, NULL, OPT_SLOW},
     {"method", required_argument, NULL, OPT_METHOD},
+    {"constraints", required_argument, NULL, OPT_CONSTRAINTS},
+    CLI_IMPACT_LONGOPTS,
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
 
 int cmd_report(int argc, char **argv)
 {
-    const char *out = NULL, *method = NULL;
+    const char *out = NULL, *method = NULL, *constraints = NULL;
+    fp_impact_opts impact;
+    fp_impact_opts_init(&impact);
     const char *cmds[64];
     size_t ncmds = 0;
     fp_report_input in;
@@ -105,6 +123,19 @@ int cmd_report(int argc, char **argv)
         case OPT_METHOD:
             method = optarg;
             break;
+        case OPT_CONSTRAINTS:
+            constraints = optarg;
+            break;
+        case CLI_OPT_UTILISATION:
+        case CLI_OPT_PRICE:
+        case CLI_OPT_CURRENCY:
+        case CLI_OPT_GRID:
+        case CLI_OPT_GPUS: {
+            int rc = cli_impact_option("report", c, optarg, &impact);
+            if (rc)
+                return rc;
+            break;
+        }
         case 'h':
             cli_print_help(help_text);
             return EXIT_OK;
@@ -125,9 +156,13 @@ int cmd_report(int argc, char **argv)
     in.method_path = method;
     in.commands = cmds;
     in.ncommands = ncmds;
+    in.impact = &impact;
 
     fp_error err;
     fp_error_clear(&err);
+    fp_constraints cons;
+    if (cli_open_constraints(constraints, &cons, &in.constraints))
+        return EXIT_FAIL;
     cli_diag_state ds = {0};
     fp_diag diag = cli_diag(&ds);
     fp_report_data d;
@@ -147,7 +182,7 @@ int cmd_report(int argc, char **argv)
          * --max-slowdown none,X`: the optimize library itself, on the data inputs. */
         cli_info("no optimize JSON given: running freqpilot optimize's rules on the data");
         st = fp_recs_optimize((const char *const *)argv + optind, (size_t)(argc - optind),
-                              in.objective, in.max_slowdown, &diag, &d.recs, &err);
+                              in.objective, in.max_slowdown, in.constraints, &diag, &d.recs, &err);
         if (st) {
             fp_report_data_free(&d);
             cli_error("%s", err.msg);

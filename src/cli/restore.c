@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "freqpilot/clockctl.h"
 #include "freqpilot/clockguard.h"
 
 static const char *const help_text =
@@ -38,6 +39,11 @@ static const char *const help_text =
     "    restore takes the GPU's lease (see 'freqpilot profile --help'): a GPU leased by a\n"
     "    running freqpilot is left alone (an error), since that freqpilot restores it when\n"
     "    it ends; --force sends it SIGTERM and waits up to 10 s for it to do so.\n"
+    "\n"
+    "    A user who is not root, where freqpilotd's socket exists, also gets back through it\n"
+    "    what the service keeps for them after 'freqpilot apply' (a UUID: that GPU; --force:\n"
+    "    also GPUs another connection of theirs holds); --list shows its leases too\n"
+    "    ('freqpilot service --help', docs/freqpilotd.md).\n"
     "\n"
     "OPTIONS\n"
     "    --state-dir DIR   where state files live ($FREQPILOT_STATE_DIR, else\n"
@@ -183,9 +189,20 @@ int cmd_restore(int argc, char **argv)
                                "--all restores every state file; give no UUID or "
                                "file with it (got '%s')",
                                argv[optind]);
+    /* A user who is not root gets back what freqpilotd keeps for them (clockctl.h). */
+    fp_clockctl_via via = FP_CLOCKCTL_DIRECT;
+    const fp_gpu_backend *nvml = fp_gpu_backend_by_name(FP_GPU_BACKEND_DEFAULT);
+    if (nvml && fp_clockctl_resolve(nvml, NULL, &via, NULL, 0, NULL) == FP_OK &&
+        via == FP_CLOCKCTL_SERVICE && cli_clock_path("restore", nvml))
+        return EXIT_USAGE;
+    int svc = via == FP_CLOCKCTL_SERVICE && !exit_signal;
+    int force = (c.flags & FP_RESTORE_STOP_HOLDER) != 0;
     if (optind < argc) {
         for (int i = optind; i < argc; i++) {
-            if (c.list) {
+            if (svc && !strchr(argv[i], '/') && !c.list) {
+                if (cli_service_restore(NULL, argv[i], -1, 0, force))
+                    c.failed++;
+            } else if (c.list) {
                 char path[4200];
                 fp_error err;
                 if (!strchr(argv[i], '/') &&
@@ -206,6 +223,9 @@ int cmd_restore(int argc, char **argv)
         }
         if (!c.restored && !c.failed && !c.list)
             cli_info("no state files: nothing to restore");
+        if (svc &&
+            (c.list ? cli_service_status(NULL) : cli_service_restore(NULL, NULL, -1, 1, force)))
+            c.failed++;
     }
     if (exit_signal) {
         fflush(NULL);

@@ -29,6 +29,7 @@
 #include "cli/cli.h"
 #include "freqpilot/run_config.h"
 #include "freqpilot/atomic.h"
+#include "freqpilot/deploy.h"
 #include "freqpilot/plot.h"
 #include "freqpilot/sim.h"
 
@@ -38,7 +39,8 @@ static const char help_text[] =
     "\n"
     "SYNOPSIS\n"
     "    freqpilot run [INPUT...] [-o DIR] [--config FILE] [--title TEXT] [--runs N]\n"
-    "                  [-j N]\n"
+    "                  [--constraints FILE|PRESET] [--utilisation X] [--price X]\n"
+    "                  [--currency C] [--grid-intensity G] [--gpus N] [-j N]\n"
     "\n"
     "DESCRIPTION\n"
     "    aggregate -> optimize (every objective and budget of the config) -> pareto ->\n"
@@ -51,6 +53,11 @@ static const char help_text[] =
     "    --jobs); the report lists the exact command lines, so its recommendations are those\n"
     "    of `freqpilot optimize` on the same data. The model section and figures appear when\n"
     "    `freqpilot model fit` succeeds (its --curves output).\n"
+    "    On stdout: the deploy table of the report's page one (per (gpu, app) the clock to\n"
+    "    set: the lowest estimated headline_objective within the app's budget from\n"
+    "    --constraints, else within headline_slowdown; optimize's verdict and, where it is\n"
+    "    not deployable, why), then what the deployable choices add up to. On stderr: the\n"
+    "    warnings `freqpilot optimize` gives on the same data.\n"
     "\n"
     "OUTPUT (in DIR)\n"
     "    runs.csv (simulated only), aggregated.csv, dropped.csv, optimal.json,\n"
@@ -61,18 +68,24 @@ static const char help_text[] =
     "CONFIG (INI, see contrib/freqpilot-run.ini)\n"
     "    [run]       objectives = energy,edp,ed2p,time   max_slowdown = none,0.05,0.10\n"
     "                title = TEXT   headline_objective = energy   headline_slowdown = 0.05\n"
+    "                constraints = FILE|PRESET (as --constraints)\n"
+    "    [impact]    utilisation = 0.5   price_per_kwh = 0.15   currency = USD\n"
+    "                grid_gco2_per_kwh = 400   gpus = 1 (as the options below)\n"
     "    [simulate]  gpus = V100,A100,H100   workloads = llama,stablediffusion,vit,whisper,lstm\n"
     "                runs = 3   clock_step = 1 (every Nth supported clock)   seed = N\n"
     "\n"
     "OPTIONS\n"
-    "    -o, --output DIR   output folder (out/run)\n"
-    "    --config FILE      settings (defaults above)\n"
-    "    --title TEXT       report title\n"
-    "    --runs N           runs per clock of the simulated sweep (overrides the config)\n"
-    "    -j, --jobs N       stages run side by side (number of CPUs, at most 4)\n"
-    "    -q, --quiet        errors only\n"
-    "    -v, --verbose      more messages\n"
-    "    -h, --help         show this help\n"
+    "    -o, --output DIR      output folder (out/run)\n"
+    "    --config FILE         settings (defaults above)\n"
+    "    --title TEXT          report title\n"
+    "    --runs N              runs per clock of the simulated sweep (overrides the "
+    "config)\n" CLI_CONSTRAINTS_HELP
+    "                          for optimize, pareto and the deploy choice; 'none' in\n"
+    "                          max_slowdown is then each app's budget\n" CLI_IMPACT_HELP
+    "    -j, --jobs N          stages run side by side (number of CPUs, at most 4)\n"
+    "    -q, --quiet           errors only\n"
+    "    -v, --verbose         more messages\n"
+    "    -h, --help            show this help\n"
     "\n"
     "EXIT STATUS\n"
     "    0 the report was written (validation findings are warnings here, listed in the report\n"
@@ -80,10 +93,25 @@ static const char help_text[] =
     "\n"
     "EXAMPLES\n"
     "    freqpilot run -o out/demo\n"
-    "    freqpilot run shared/data/ai-inference-energy/measured_runs.csv -o out/real\n";
+    "    freqpilot run shared/data/ai-inference-energy/measured_runs.csv -o out/real\n"
+    "    freqpilot run --constraints ai-inference-energy -o out/demo\n";
 
 /* The config (INI): freqpilot/run_config.h reads and checks it. */
 typedef fp_run_config run_cfg;
+
+/* 1 when the comma-separated budget list (fractions, percentages, none) holds b. */
+static int budget_listed(const char *list, double b)
+{
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", list);
+    char *save = NULL;
+    for (char *t = strtok_r(buf, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+        double v;
+        if (cli_parse_fraction(t, &v) == 0 && fabs(v - b) < 1e-12)
+            return 1;
+    }
+    return 0;
+}
 
 /* ---- child stages ---- */
 
@@ -116,15 +144,20 @@ typedef struct stage {
     pid_t pid;
     int state; /* 0 waiting, 1 running, 2 finished, 3 skipped (its dependency failed) */
     int rc;
+    FILE *err_to;     /* the child's stderr (NULL: this process's) */
+    const char *name; /* the command */
 } stage;
 
+/* quiet: the stage runs with -q (errors only); else with its warnings. */
 static void stage_init(stage *s, const char *cmd, const char *sub, const char *const *inputs,
-                       size_t ninputs, int dep)
+                       size_t ninputs, int dep, int quiet)
 {
     memset(s, 0, sizeof *s);
     s->dep = dep;
+    s->name = cmd;
     s->argv[s->argc++] = "freqpilot";
-    s->argv[s->argc++] = "-q";
+    if (quiet)
+        s->argv[s->argc++] = "-q";
     s->argv[s->argc++] = (char *)cmd;
     if (sub)
         s->argv[s->argc++] = (char *)sub;
@@ -143,7 +176,7 @@ static void stage_arg(stage *s, const char *a)
 static int stage_start(stage *s)
 {
     char *line = format_cmd(s->argv);
-    cli_debug("running %s", line ? line : s->argv[2]);
+    cli_debug("running %s", line ? line : s->name);
     free(line);
     fflush(NULL);
     pid_t pid = fork();
@@ -152,6 +185,8 @@ static int stage_start(stage *s)
     if (pid == 0) {
         FILE *devnull = freopen("/dev/null", "w", stdout);
         (void)devnull;
+        if (s->err_to)
+            dup2(fileno(s->err_to), STDERR_FILENO);
         execv("/proc/self/exe", s->argv);
         _exit(127);
     }
@@ -547,6 +582,110 @@ static double now_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* A stage's messages (its stderr, captured in f), each distinct line once, on stderr. */
+static void print_stage_messages(FILE *f)
+{
+    if (fflush(f) != 0 || fseek(f, 0, SEEK_SET) != 0)
+        return;
+    char line[2048], *seen[512];
+    size_t nseen = 0;
+    while (fgets(line, sizeof line, f)) {
+        int dup = 0;
+        for (size_t i = 0; i < nseen && !dup; i++)
+            dup = strcmp(seen[i], line) == 0;
+        if (dup)
+            continue;
+        if (nseen < 512)
+            seen[nseen++] = strdup(line);
+        if (cli_verbosity >= 1)
+            fputs(line, stderr);
+    }
+    for (size_t i = 0; i < nseen; i++)
+        free(seen[i]);
+}
+
+/* The report's options that differ from its defaults, as `freqpilot report` takes them. */
+static void report_options(FILE *m, const run_cfg *cfg)
+{
+    if (strcmp(cfg->headline_objective, "energy") != 0)
+        fprintf(m, " --objective %s", cfg->headline_objective);
+    if (cfg->headline_slowdown != 0.05)
+        fprintf(m, " --max-slowdown %g", cfg->headline_slowdown);
+    if (cfg->constraints[0])
+        fprintf(m, strpbrk(cfg->constraints, " \"'$") ? " --constraints '%s'" : " --constraints %s",
+                cfg->constraints);
+    fp_impact_opts def;
+    fp_impact_opts_init(&def);
+    const fp_impact_opts *o = &cfg->impact;
+    if (o->utilisation != def.utilisation)
+        fprintf(m, " --utilisation %g", o->utilisation);
+    if (o->price_per_kwh != def.price_per_kwh)
+        fprintf(m, " --price %g", o->price_per_kwh);
+    if (strcmp(o->currency, def.currency) != 0)
+        fprintf(m, " --currency '%s'", o->currency);
+    if (o->grid_g_per_kwh != def.grid_g_per_kwh)
+        fprintf(m, " --grid-intensity %g", o->grid_g_per_kwh);
+    if (o->gpus != def.gpus)
+        fprintf(m, " --gpus %g", o->gpus);
+}
+
+/* The report's page one on stdout: the deploy table, then what the deployable choices add up
+ * to and are worth. */
+static void print_decision(const fp_report_input *in)
+{
+    fp_deploy_rule rule;
+    fp_deploy_rule_init(&rule);
+    rule.objective = in->objective;
+    rule.default_budget = in->max_slowdown;
+    rule.constraints = in->constraints;
+    fp_deploy_table t;
+    fp_error err;
+    if (fp_deploy_build(in->agg, in->recs, &rule, &t, &err)) {
+        cli_error("%s", err.msg);
+        return;
+    }
+    if (in->simulated)
+        printf("# SIMULATED DATA: measured on freqpilot's simulated GPU, not on hardware\n");
+    fp_deploy_print(&t, &rule, stdout);
+    fp_deploy_stats st[65];
+    size_t ns = fp_deploy_summary(&t, st, 65);
+    const fp_deploy_stats *all = &st[ns - 1];
+    if (t.n && t.nsingle != t.n) {
+        if (all->n == 0)
+            printf("# across configurations: no deployable choice (%zu not deployable)\n",
+                   all->nother);
+        else
+            printf("# across configurations (deployable only): energy saving %.1f %%%s%.1f%s "
+                   "(range %.1f to %.1f %%, best %s %s, worst %s %s); %zu not deployable\n",
+                   100 * all->mean, isfinite(all->sd) ? " +- " : "",
+                   isfinite(all->sd) ? 100 * all->sd : 0.0, isfinite(all->sd) ? " %" : "",
+                   100 * all->min, 100 * all->max, all->best->gpu, all->best->app, all->worst->gpu,
+                   all->worst->app, all->nother);
+        double kwh = 0, cost = 0, co2 = 0;
+        fp_impact_opts io;
+        if (in->impact)
+            io = *in->impact;
+        else
+            fp_impact_opts_init(&io);
+        for (size_t i = 0; i < t.n; i++) {
+            fp_impact im;
+            if (t.rows[i].deployable && fp_impact_of(t.rows[i].rec, &io, &im) == 0) {
+                kwh += im.kwh_year;
+                cost += im.cost_year;
+                co2 += im.co2_kg_year;
+            }
+        }
+        if (all->n)
+            printf("# worth a year: %.0f kWh, %.2f %s, %.0f kg CO2e (at %g %% utilisation, %g "
+                   "%s/kWh, %g g CO2e/kWh, %g GPU(s) per workload: assumptions, see the "
+                   "report)\n",
+                   kwh, cost, io.currency, co2, 100 * io.utilisation, io.price_per_kwh, io.currency,
+                   io.grid_g_per_kwh, io.gpus);
+    }
+    fflush(stdout);
+    fp_deploy_free(&t);
+}
+
 /* Loading the inputs for the report, done while the stages run. */
 typedef struct load_job {
     const char *const *inputs;
@@ -571,13 +710,23 @@ int cmd_run(int argc, char **argv)
         {"title", required_argument, NULL, 't'},
         {"runs", required_argument, NULL, 'r'},
         {"jobs", required_argument, NULL, 'j'},
+        {"constraints", required_argument, NULL, 'C'},
+        CLI_IMPACT_LONGOPTS,
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *out = "out/run", *config = NULL, *title = NULL;
+    const char *out = "out/run", *config = NULL, *title = NULL, *constraints_opt = NULL;
     long runs_opt = 0, jobs = 0;
+    /* impact options, applied over the config's [impact] once it is read */
+    struct {
+        int c;
+        const char *arg;
+    } impact_opts[16];
+    size_t nimpact = 0;
+    fp_impact_opts probe;
+    fp_impact_opts_init(&probe);
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:j:qvh", long_opts, NULL)) != -1) {
@@ -605,6 +754,21 @@ int cmd_run(int argc, char **argv)
         case 't':
             title = optarg;
             break;
+        case 'C':
+            constraints_opt = optarg;
+            break;
+        case CLI_OPT_UTILISATION:
+        case CLI_OPT_PRICE:
+        case CLI_OPT_CURRENCY:
+        case CLI_OPT_GRID:
+        case CLI_OPT_GPUS: {
+            int rc = cli_impact_option("run", c, optarg, &probe); /* checked now */
+            if (rc)
+                return rc;
+            if (nimpact < 16)
+                impact_opts[nimpact++] = (typeof(impact_opts[0])){c, optarg};
+            break;
+        }
         case 'h':
             cli_print_help(help_text);
             return EXIT_OK;
@@ -624,6 +788,21 @@ int cmd_run(int argc, char **argv)
     }
     if (runs_opt)
         cfg.runs = (int)runs_opt;
+    for (size_t i = 0; i < nimpact; i++)
+        cli_impact_option("run", impact_opts[i].c, impact_opts[i].arg, &cfg.impact);
+    if (constraints_opt)
+        snprintf(cfg.constraints, sizeof cfg.constraints, "%s", constraints_opt);
+    fp_constraints cons;
+    const fp_constraints *consp;
+    if (cli_open_constraints(cfg.constraints, &cons, &consp))
+        return EXIT_FAIL;
+    /* The deploy choice of an app without a budget of its own is the headline budget's: make
+     * sure optimize computes it. */
+    if (isfinite(cfg.headline_slowdown) &&
+        !budget_listed(cfg.max_slowdown, cfg.headline_slowdown)) {
+        size_t l = strlen(cfg.max_slowdown);
+        snprintf(cfg.max_slowdown + l, sizeof cfg.max_slowdown - l, ",%g", cfg.headline_slowdown);
+    }
     if (!jobs) {
         long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
         jobs = ncpu < 1 ? 1 : ncpu > 4 ? 4 : ncpu;
@@ -690,13 +869,13 @@ int cmd_run(int argc, char **argv)
     /* In the order they start: the longest first (optimize and pareto bootstrap). */
     enum { S_OPT = 0, S_PARETO, S_AGG, S_MODEL, S_VALID, S_N };
     stage stg[S_N];
-    stage_init(&stg[S_AGG], "aggregate", NULL, inputs, ninputs, -1);
+    stage_init(&stg[S_AGG], "aggregate", NULL, inputs, ninputs, -1, 1);
     stage_arg(&stg[S_AGG], "-o");
     stage_arg(&stg[S_AGG], agg_csv);
     stage_arg(&stg[S_AGG], "--dropped");
     stage_arg(&stg[S_AGG], dropped);
     /* optimize: every objective and budget (JSON; `--format csv` gives the same rows) */
-    stage_init(&stg[S_OPT], "optimize", NULL, inputs, ninputs, -1);
+    stage_init(&stg[S_OPT], "optimize", NULL, inputs, ninputs, -1, 0);
     stage_arg(&stg[S_OPT], "--objective");
     stage_arg(&stg[S_OPT], cfg.objectives);
     stage_arg(&stg[S_OPT], "--max-slowdown");
@@ -705,13 +884,25 @@ int cmd_run(int argc, char **argv)
     stage_arg(&stg[S_OPT], optimal);
     stage_arg(&stg[S_OPT], "--format");
     stage_arg(&stg[S_OPT], "json");
-    stage_init(&stg[S_PARETO], "pareto", NULL, inputs, ninputs, -1);
+    if (cfg.constraints[0]) {
+        stage_arg(&stg[S_OPT], "--constraints");
+        stage_arg(&stg[S_OPT], cfg.constraints);
+    }
+    /* optimize's warnings (what `freqpilot optimize` says about the data) are shown after the
+     * stages, once, whatever runs beside it */
+    FILE *opt_warnings = tmpfile();
+    stg[S_OPT].err_to = opt_warnings;
+    stage_init(&stg[S_PARETO], "pareto", NULL, inputs, ninputs, -1, 1);
     stage_arg(&stg[S_PARETO], "--format");
     stage_arg(&stg[S_PARETO], "json");
     stage_arg(&stg[S_PARETO], "-o");
     stage_arg(&stg[S_PARETO], pareto);
+    if (cfg.constraints[0]) {
+        stage_arg(&stg[S_PARETO], "--constraints");
+        stage_arg(&stg[S_PARETO], cfg.constraints);
+    }
     /* validate: findings are expected on real data, so warnings only */
-    stage_init(&stg[S_VALID], "validate", NULL, inputs, ninputs, S_OPT);
+    stage_init(&stg[S_VALID], "validate", NULL, inputs, ninputs, S_OPT, 1);
     stage_arg(&stg[S_VALID], optimal);
     stage_arg(&stg[S_VALID], "--warn-only");
     stage_arg(&stg[S_VALID], "--format");
@@ -719,7 +910,7 @@ int cmd_run(int argc, char **argv)
     stage_arg(&stg[S_VALID], "-o");
     stage_arg(&stg[S_VALID], valid);
     /* model: best effort (too few clocks is not an error of the pipeline) */
-    stage_init(&stg[S_MODEL], "model", "fit", inputs, ninputs, -1);
+    stage_init(&stg[S_MODEL], "model", "fit", inputs, ninputs, -1, 1);
     stage_arg(&stg[S_MODEL], "-o");
     stage_arg(&stg[S_MODEL], model);
     stage_arg(&stg[S_MODEL], "--curves");
@@ -739,6 +930,10 @@ int cmd_run(int argc, char **argv)
         return EXIT_FAIL;
     }
     cli_debug("%.2f s: stages done", now_s() - t0);
+    if (opt_warnings) {
+        print_stage_messages(opt_warnings);
+        fclose(opt_warnings);
+    }
     int have_model_file = stg[S_MODEL].rc == 0;
     /* Listed in the order a user would type them. */
     static const int log_order[S_N] = {S_AGG, S_OPT, S_PARETO, S_VALID, S_MODEL};
@@ -758,7 +953,7 @@ int cmd_run(int argc, char **argv)
             continue;
         if (i == S_AGG || i == S_OPT) {
             char *line = format_cmd(stg[i].argv);
-            cli_error("%s failed (exit %d): %s", stg[i].argv[2], stg[i].rc, line ? line : "");
+            cli_error("%s failed (exit %d): %s", stg[i].name, stg[i].rc, line ? line : "");
             free(line);
             fp_report_data_free(&d);
             for (size_t k = 0; k < log.n; k++)
@@ -807,6 +1002,7 @@ int cmd_run(int argc, char **argv)
                 fprintf(m, " %s", inputs[i]);
             fprintf(m, " %s%s%s%s%s -o %s", optimal, have_valid ? " " : "", have_valid ? valid : "",
                     have_model ? " " : "", have_model ? curves : "", out);
+            report_options(m, &cfg);
             fclose(m);
         }
         if (buf && log.n < 32)
@@ -826,7 +1022,11 @@ int cmd_run(int argc, char **argv)
         snprintf(ttl, sizeof ttl, "%s",
                  simulated ? "freqpilot report (simulated GPUs)" : "freqpilot report");
     in.title = ttl;
+    /* The label follows the data: a dataset recorded on the simulated GPU is labelled too. */
+    simulated |= fp_agg_simulated(&d.agg) || d.recs.simulated;
     in.simulated = simulated;
+    in.constraints = consp;
+    in.impact = &cfg.impact;
     in.agg = &d.agg;
     in.recs = &d.recs;
     in.vals = &d.vals;
@@ -855,6 +1055,8 @@ int cmd_run(int argc, char **argv)
     st = write_commands(out, &log, &err);
     cli_progress_update(pr, ++step);
     cli_progress_stop(pr);
+    if (cli_verbosity >= 1 && !st && !rc)
+        print_decision(&in);
     fp_report_data_free(&d);
     if (have_model)
         fp_model_set_free(&mset);

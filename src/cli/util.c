@@ -10,8 +10,9 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
-#include "util/asuser.h"
+#include "freqpilot/deploy.h"
 #include "freqpilot/optimize.h"
+#include "util/asuser.h"
 
 int cli_verbosity = 1;
 const char *cli_progname = "freqpilot";
@@ -329,6 +330,42 @@ int cli_parse_baseline(const char *arg, fp_opt_options *o)
         o->baseline_mhz = v;
     } else
         return -1;
+    return 0;
+}
+
+int cli_impact_option(const char *cmd, int c, const char *arg, fp_impact_opts *o)
+{
+    static const struct {
+        int opt;
+        const char *key, *name, *expect;
+    } keys[] = {
+        {CLI_OPT_UTILISATION, "utilisation", "--utilisation", "a fraction in (0, 1] or a %"},
+        {CLI_OPT_PRICE, "price_per_kwh", "--price", "a price >= 0"},
+        {CLI_OPT_CURRENCY, "currency", "--currency", "a unit of at most 15 bytes"},
+        {CLI_OPT_GRID, "grid_gco2_per_kwh", "--grid-intensity", "g CO2e per kWh >= 0"},
+        {CLI_OPT_GPUS, "gpus", "--gpus", "a number > 0"},
+    };
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (keys[i].opt == c) {
+            if (fp_impact_set(o, keys[i].key, arg) == 0)
+                return 0;
+            return cli_usage_error(cmd, "%s: expected %s, got '%s'", keys[i].name, keys[i].expect,
+                                   arg);
+        }
+    return cli_usage_error(cmd, "unknown option");
+}
+
+int cli_open_constraints(const char *spec, fp_constraints *c, const fp_constraints **out)
+{
+    *out = NULL;
+    if (!spec || !spec[0])
+        return 0;
+    fp_error err;
+    if (fp_constraints_open(spec, c, &err) != FP_OK) {
+        cli_error("%s", err.msg);
+        return EXIT_FAIL;
+    }
+    *out = c;
     return 0;
 }
 

@@ -63,9 +63,12 @@ static json_t *jnum(double v)
     return isfinite(v) ? json_real(v) : json_null();
 }
 
-static fp_status write_json(const fp_validation *vs, size_t n, const char *path, fp_error *err)
+static fp_status write_json(const fp_validation *vs, size_t n, int simulated, const char *path,
+                            fp_error *err)
 {
     json_t *root = json_object(), *arr = json_array();
+    if (simulated)
+        json_object_set_new(root, "simulated", json_true());
     json_object_set_new(root, "validations", arr);
     for (size_t i = 0; i < n; i++) {
         const fp_validation *v = &vs[i];
@@ -250,8 +253,8 @@ int cmd_validate(int argc, char **argv)
                    strstr(ck->detail, "p = ") ? "" : p);
         }
     }
-    if (output &&
-        (csv ? write_csv(vs, recs.len, output, &err) : write_json(vs, recs.len, output, &err))) {
+    if (output && (csv ? write_csv(vs, recs.len, output, &err)
+                       : write_json(vs, recs.len, fp_agg_simulated(&data.agg), output, &err))) {
         cli_error("%s", err.msg);
         goto out;
     }

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "freqpilot/clockctl.h"
 #include "freqpilot/clockguard.h"
 #include "freqpilot/govern.h"
 #include "freqpilot/sim.h"
@@ -118,7 +119,7 @@ fp_status fp_daemon_run(const fp_daemon_opts *o, int *caught_signal, fp_error *e
     if (st != FP_OK)
         return st;
     fp_gpu *gpu = NULL;
-    fp_clockguard *guard = NULL;
+    fp_clockctl *guard = NULL;
     fp_metrics_server *ms = NULL;
     rate_reader rr = {.fd = -1};
     gv_rate_init(&rr.lines);
@@ -143,11 +144,12 @@ fp_status fp_daemon_run(const fp_daemon_opts *o, int *caught_signal, fp_error *e
     if (o->engine_metrics &&
         (st = fp_engine_scraper_new(o->engine_metrics, o->engine_map, &scr, err)) != FP_OK)
         goto out;
-    fp_clockguard_opts go = {.state_dir = o->state_dir,
-                             .force = o->force,
-                             .no_state_file = sim,
-                             .command = "freqpilot govern daemon"};
-    if ((st = fp_clockguard_begin(&guard, be, gpu, &go, err)) != FP_OK)
+    /* Directly or through freqpilotd (freqpilot/clockctl.h). */
+    fp_clockctl_opts go = {.guard = {.state_dir = o->state_dir,
+                                     .force = o->force,
+                                     .no_state_file = sim,
+                                     .command = "freqpilot govern daemon"}};
+    if ((st = fp_clockctl_begin(&guard, be, gpu, &go, err)) != FP_OK)
         goto out;
     if ((st = fp_clockguard_catch_signals(err)) != FP_OK)
         goto out;
@@ -220,9 +222,9 @@ fp_status fp_daemon_run(const fp_daemon_opts *o, int *caught_signal, fp_error *e
         if (want != requested && t >= retry.next_try_s) {
             double reached = NAN;
             fp_error cerr;
-            fp_status cst = want ? fp_clockguard_lock(guard, want, want, &reached, &cerr)
-                                 : fp_clockguard_restore(guard, &cerr);
-            if (cst != FP_OK && !gm.clock_changes && !fp_clockguard_state_failed(guard)) {
+            fp_status cst = want ? fp_clockctl_lock(guard, want, want, &reached, &cerr)
+                                 : fp_clockctl_restore(guard, &cerr);
+            if (cst != FP_OK && !gm.clock_changes && !fp_clockctl_state_failed(guard)) {
                 st = cst;
                 *err = cerr;
                 break;
@@ -301,7 +303,7 @@ out:
     fp_metrics_server_stop(ms);
     if (guard) {
         fp_error rerr;
-        fp_status rst = fp_clockguard_restore(guard, &rerr);
+        fp_status rst = fp_clockctl_restore(guard, &rerr);
         if (rst != FP_OK) {
             if (st == FP_OK) {
                 st = rst;
@@ -313,7 +315,7 @@ out:
         } else {
             logf_(o, 2, "clocks restored");
         }
-        fp_clockguard_end(guard);
+        fp_clockctl_end(guard);
     }
     fp_clockguard_release_signals();
     if (gpu)

@@ -72,7 +72,9 @@ fp_status fp_opt_write_json(const fp_opt_results *r, const char *path, fp_error 
     if (!root || !arr || set(root, "baseline", json_string(r->baseline)) ||
         set(root, "confidence", num_json(r->confidence)) ||
         set(root, "budget_confidence", num_json(r->budget_confidence)) ||
-        set(root, "margin", num_json(r->margin)) || json_object_set(root, "results", arr)) {
+        set(root, "margin", num_json(r->margin)) ||
+        (r->simulated && set(root, "simulated", json_true())) ||
+        json_object_set(root, "results", arr)) {
         json_decref(arr);
         json_decref(root);
         return fp_error_set(err, FP_ERR_NOMEM, "optimize: out of memory");
@@ -153,6 +155,8 @@ static void pct(char *buf, size_t n, double v, double lo, double hi)
 
 void fp_opt_print_table(const fp_opt_results *r, FILE *fp)
 {
+    if (r->simulated)
+        fprintf(fp, "# SIMULATED DATA: measured on freqpilot's simulated GPU, not on hardware\n");
     fprintf(fp,
             "# choice: lowest estimated objective; a faster clock is kept unless a slower one is "
             "better by more than %.1f %%;\n# budget: the slowdown's %.0f %% one-sided bound "
@@ -331,6 +335,7 @@ fp_status fp_opt_read_json(const char *path, fp_opt_results *out, fp_error *err)
     out->confidence = jnum(root, "confidence");
     out->budget_confidence = jnum(root, "budget_confidence");
     out->margin = jnum(root, "margin");
+    out->simulated = json_is_true(json_object_get(root, "simulated"));
     size_t i;
     json_t *o;
     json_array_foreach(res, i, o)

@@ -444,6 +444,7 @@ fp_status fp_optimize(const fp_opt_data *d, const fp_objective *objs, size_t nob
     out->confidence = o->confidence;
     out->budget_confidence = o->point_estimate ? NAN : o->budget_confidence;
     out->margin = o->point_estimate ? 0.0 : o->margin;
+    out->simulated = fp_agg_simulated(&d->agg);
     int warned_no_interval = 0;
     for (size_t ci = 0; ci < d->ncurves; ci++) {
         const fp_opt_curve *c = &d->curves[ci];

@@ -41,6 +41,11 @@ static const char *const verdict_names[FP_VERDICT_COUNT_] = {"deployable", "no s
                                                              "suspect: not a DVFS effect",
                                                              "insufficient data", "infeasible"};
 
+const char *fp_check_name(size_t k)
+{
+    return k < FP_VALIDATE_NCHECKS ? check_names[k] : NULL;
+}
+
 const char *fp_verdict_name(fp_verdict v)
 {
     return (unsigned)v < FP_VERDICT_COUNT_ ? verdict_names[v] : NULL;

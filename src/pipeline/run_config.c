@@ -30,6 +30,7 @@ void fp_run_config_init(fp_run_config *c)
     c->runs = 3;
     c->clock_step = 1;
     c->seed = FP_SIM_DEFAULT_SEED;
+    fp_impact_opts_init(&c->impact);
 }
 
 typedef struct cfg_ctx {
@@ -43,10 +44,22 @@ typedef struct cfg_ctx {
 static const struct {
     const char *section, *key;
 } keys[] = {
-    {"run", "objectives"},         {"run", "max_slowdown"},      {"run", "title"},
-    {"run", "headline_objective"}, {"run", "headline_slowdown"}, {"simulate", "gpus"},
-    {"simulate", "workloads"},     {"simulate", "runs"},         {"simulate", "clock_step"},
+    {"run", "objectives"},
+    {"run", "max_slowdown"},
+    {"run", "title"},
+    {"run", "headline_objective"},
+    {"run", "headline_slowdown"},
+    {"simulate", "gpus"},
+    {"simulate", "workloads"},
+    {"simulate", "runs"},
+    {"simulate", "clock_step"},
     {"simulate", "seed"},
+    {"run", "constraints"},
+    {"impact", "utilisation"},
+    {"impact", "price_per_kwh"},
+    {"impact", "currency"},
+    {"impact", "grid_gco2_per_kwh"},
+    {"impact", "gpus"},
 };
 #define NKEYS (sizeof keys / sizeof *keys)
 
@@ -174,8 +187,9 @@ static int handler(void *user, const char *section, const char *name, const char
     if (k == NKEYS)
         return fail(x,
                     "unknown key '%s' in [%s] (expected [run] objectives, max_slowdown, title, "
-                    "headline_objective, headline_slowdown; [simulate] gpus, workloads, runs, "
-                    "clock_step, seed)",
+                    "headline_objective, headline_slowdown, constraints; [simulate] gpus, "
+                    "workloads, runs, clock_step, seed; [impact] utilisation, price_per_kwh, "
+                    "currency, grid_gco2_per_kwh, gpus)",
                     name, section);
     if (x->seen & (1u << k))
         return fail(x, "key '%s' given twice in [%s]: expected each key once", name, section);
@@ -244,10 +258,29 @@ static int handler(void *user, const char *section, const char *name, const char
                         FP_RUN_CONFIG_MAX_CLOCK_STEP);
         c->clock_step = (int)n;
         return 1;
-    default: /* seed */
+    case 9: /* seed */
         if (whole(value, 0, UINT64_MAX, &n))
             return fail(x, "seed = '%s': expected a whole number 0..18446744073709551615", value);
         c->seed = n;
+        return 1;
+    case 10: { /* constraints: a file or a preset, opened now so a bad one stops the run here */
+        fp_constraints cons;
+        fp_error cerr;
+        if (strlen(value) >= sizeof c->constraints)
+            return fail(x, "constraints: expected at most %zu characters",
+                        sizeof c->constraints - 1);
+        if (fp_constraints_open(value, &cons, &cerr) != FP_OK)
+            return fail(x, "constraints = '%s': %s", value, cerr.msg);
+        snprintf(c->constraints, sizeof c->constraints, "%s", value);
+        return 1;
+    }
+    default: /* [impact] */
+        if (fp_impact_set(&c->impact, name, value))
+            return fail(x, "%s = '%s': expected %s", name, value,
+                        !strcmp(name, "utilisation") ? "a fraction in (0, 1] or a percentage"
+                        : !strcmp(name, "currency")  ? "a unit of 1 to 15 characters"
+                        : !strcmp(name, "gpus")      ? "a number > 0"
+                                                     : "a number >= 0");
         return 1;
     }
 }

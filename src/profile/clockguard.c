@@ -612,6 +612,42 @@ fp_status fp_clockguard_restore(fp_clockguard *g, fp_error *err)
     return st ? st : sst;
 }
 
+/* freqpilotd's reset and reset_power_limit: part of what fp_clockguard_restore does. */
+fp_status fp_clockguard_reset_clocks(fp_clockguard *g, fp_error *err)
+{
+    fp_state part = g->st;
+    part.restore_power_w = NAN; /* the power limit stays as it is */
+    fp_status st = do_restore(g->be, g->gpu, &part, NULL, err);
+    g->st.reset_locked = part.reset_locked;
+    g->st.reset_app = part.reset_app;
+    if (!g->st.reset_locked) {
+        g->st.changed.locked = 0;
+        g->st.changed.locked_min_mhz = g->st.changed.locked_max_mhz = 0;
+    }
+    if (!g->st.reset_app) {
+        g->st.changed.app_clocks_set = 0;
+        g->st.changed.app_mem_mhz = g->st.changed.app_gr_mhz = 0;
+    }
+    fp_error e2;
+    fp_status sst = sync_state(g, st ? &e2 : err);
+    return st ? st : sst;
+}
+
+fp_status fp_clockguard_reset_power_limit(fp_clockguard *g, fp_error *err)
+{
+    fp_state part = g->st;
+    part.reset_locked = part.reset_app = 0; /* the clocks stay as they are */
+    fp_status st = do_restore(g->be, g->gpu, &part, NULL, err);
+    g->st.restore_power_w = part.restore_power_w;
+    if (!isfinite(g->st.restore_power_w)) {
+        g->st.changed.power_limit_set = 0;
+        g->st.changed.power_limit_w = NAN;
+    }
+    fp_error e2;
+    fp_status sst = sync_state(g, st ? &e2 : err);
+    return st ? st : sst;
+}
+
 void fp_clockguard_end(fp_clockguard *g)
 {
     if (!g)

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "freqpilot/clockctl.h"
 #include "freqpilot/clockguard.h"
 #include "freqpilot/dataset.h"
 #include "freqpilot/telemetry_io.h"
@@ -684,7 +685,7 @@ fp_status fp_sweep_run(const fp_sweep_opts *o, fp_sweep_summary *sum, fp_error *
     if ((st = o->be->init(err)))
         return st;
     fp_gpu *gpu = NULL;
-    fp_clockguard *guard = NULL;
+    fp_clockctl *guard = NULL;
     char lock_path[4300] = "";
     fp_sweep_item *plan = NULL;
     size_t n_plan = 0;
@@ -776,6 +777,7 @@ fp_status fp_sweep_run(const fp_sweep_opts *o, fp_sweep_summary *sum, fp_error *
     man->seed = o->seed;
     snprintf(man->tool_version, sizeof man->tool_version, "%s", FREQPILOT_VERSION);
     man->created_utc = utc_now();
+    man->simulated = info->simulated;
     snprintf(man->mig, sizeof man->mig, "%s",
              info->mig_enabled > 0    ? "enabled"
              : info->mig_enabled == 0 ? "disabled"
@@ -791,13 +793,15 @@ fp_status fp_sweep_run(const fp_sweep_opts *o, fp_sweep_summary *sum, fp_error *
     }
 
     if (!o->no_clock_control) {
-        fp_clockguard_opts go = {
-            .state_dir = o->state_dir,
-            .force = o->force,
-            .no_state_file = info->simulated,
-            .command = man->command,
-        };
-        if ((st = fp_clockguard_begin(&guard, o->be, gpu, &go, err)))
+        /* Directly or through freqpilotd (freqpilot/clockctl.h): the sampler reads NVML here
+         * either way. */
+        fp_clockctl_opts go = {.guard = {
+                                   .state_dir = o->state_dir,
+                                   .force = o->force,
+                                   .no_state_file = info->simulated,
+                                   .command = man->command,
+                               }};
+        if ((st = fp_clockctl_begin(&guard, o->be, gpu, &go, err)))
             goto out;
     }
 
@@ -853,8 +857,8 @@ fp_status fp_sweep_run(const fp_sweep_opts *o, fp_sweep_summary *sum, fp_error *
         if (guard) {
             /* Application clocks (a ceiling) only where locking is unsupported. */
             int used_app = 0;
-            if ((st = fp_clockguard_lock_ex(guard, it->clock_mhz, it->clock_mhz, 1, &readback,
-                                            &used_app, err))) {
+            if ((st = fp_clockctl_lock_ex(guard, it->clock_mhz, it->clock_mhz, 1, &readback,
+                                          &used_app, err))) {
                 json_decref(ro.extra);
                 goto out;
             }
@@ -869,7 +873,8 @@ fp_status fp_sweep_run(const fp_sweep_opts *o, fp_sweep_summary *sum, fp_error *
         if (o->sim_workload)
             st = sim_run(o, gpu, pos, &ro, err);
         else
-            st = process_run(o, gpu, guard, info->index, dir, &ro, err);
+            st = process_run(o, gpu, guard ? fp_clockctl_guard(guard) : NULL, info->index, dir, &ro,
+                             err);
         /*
          * The signal handler forwards SIGINT/SIGTERM/SIGHUP to the workload, which may die of
          * it before the run loop sees the flag: a run that ends with a signal pending was
@@ -940,8 +945,8 @@ out:
     fp_status rst = FP_OK;
     fp_error rerr;
     if (guard) {
-        rst = fp_clockguard_restore(guard, &rerr);
-        fp_clockguard_end(guard);
+        rst = fp_clockctl_restore(guard, &rerr);
+        fp_clockctl_end(guard);
     }
     if (rst && !st)
         st = fp_error_set(err, rst, "restoring the clocks: %s", rerr.msg);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "report/canvas.h"
+#include "util/utf8.h"
 
 #define FS_TEXT 7.0
 #define FS_TICK 6.5
@@ -28,15 +29,36 @@ void fp_canvas_font(cairo_t *cr, double size_pt, int bold)
     cairo_set_font_size(cr, size_pt);
 }
 
+/*
+ * cairo puts the whole surface in an error state on a string that is not valid UTF-8 (a name
+ * from a Latin-1 file, or cut inside a character), and the PDF is lost. Such text is drawn
+ * with '?' for the bytes that are not UTF-8; valid text is drawn as it is.
+ */
+static const char *drawable(const char *s, char **tmp)
+{
+    *tmp = NULL;
+    if (fp_utf8_valid(s))
+        return s;
+    size_t n = strlen(s) + 1;
+    *tmp = malloc(n);
+    if (!*tmp)
+        return "?";
+    return fp_utf8_sanitize(*tmp, n, s);
+}
+
 double fp_canvas_text_width(cairo_t *cr, const char *s)
 {
+    char *tmp;
     cairo_text_extents_t te;
-    cairo_text_extents(cr, s, &te);
+    cairo_text_extents(cr, drawable(s, &tmp), &te);
+    free(tmp);
     return te.x_advance;
 }
 
 void fp_canvas_text(cairo_t *cr, double x, double y, const char *s, double ha, double va)
 {
+    char *tmp;
+    s = drawable(s, &tmp);
     cairo_font_extents_t fe;
     cairo_font_extents(cr, &fe);
     double w = fp_canvas_text_width(cr, s);
@@ -45,6 +67,7 @@ void fp_canvas_text(cairo_t *cr, double x, double y, const char *s, double ha, d
     cairo_move_to(cr, x - w * ha, y + dy);
     cairo_show_text(cr, s);
     cairo_new_path(cr);
+    free(tmp);
 }
 
 void fp_canvas_set_color(cairo_t *cr, int i, double alpha)
@@ -459,6 +482,57 @@ static void draw_series(cairo_t *cr, const frame *fr, const fp_series *s)
     }
 }
 
+/*
+ * Direct labels of points (fp_series.labels), on top of everything: each tries the right of
+ * its point, then the left, above and below, and is left out when every place overlaps a
+ * label already drawn or leaves the plot area, so no label hides another.
+ */
+static void point_labels(cairo_t *cr, const fp_panel *p, const frame *fr)
+{
+    enum { MAXL = 256 };
+    double box[MAXL][4];
+    size_t nb = 0;
+    fp_canvas_font(cr, FS_MARK, 0);
+    cairo_font_extents_t fe;
+    cairo_font_extents(cr, &fe);
+    double th = fe.ascent * 0.8 + 1;
+    /* later series first: the choice and the baseline win a contested place */
+    for (size_t si = p->nseries; si-- > 0;) {
+        const fp_series *s = &p->series[si];
+        if (!s->labels)
+            continue;
+        for (size_t k = 0; k < s->n && nb < MAXL; k++) {
+            if (!s->labels[k] || !isfinite(s->x[k]) || !isfinite(s->y[k]))
+                continue;
+            double px = fx(fr, s->x[k]), py = fy(fr, s->y[k]);
+            double w = fp_canvas_text_width(cr, s->labels[k]);
+            const double cand[4][2] = {{px + 3.5, py - th / 2},
+                                       {px - 3.5 - w, py - th / 2},
+                                       {px - w / 2, py - 3.5 - th},
+                                       {px - w / 2, py + 3.5}};
+            for (int c = 0; c < 4; c++) {
+                double x0 = cand[c][0], y0 = cand[c][1], x1 = x0 + w, y1 = y0 + th;
+                if (x0 < fr->x + 1 || x1 > fr->x + fr->w - 1 || y0 < fr->y + 1 ||
+                    y1 > fr->y + fr->h - 1)
+                    continue;
+                int clash = 0;
+                for (size_t b = 0; b < nb && !clash; b++)
+                    clash = x0 < box[b][2] && box[b][0] < x1 && y0 < box[b][3] && box[b][1] < y1;
+                if (clash)
+                    continue;
+                box[nb][0] = x0;
+                box[nb][1] = y0;
+                box[nb][2] = x1;
+                box[nb][3] = y1;
+                nb++;
+                fp_canvas_set_color(cr, s->color == FP_C_SKYBLUE ? FP_C_BLUE : s->color, 1);
+                fp_canvas_text(cr, x0, y0, s->labels[k], 0, 0);
+                break;
+            }
+        }
+    }
+}
+
 /* Height of the labels of marks above the plot area: staggered rows so none overlap. */
 static int mark_rows(cairo_t *cr, const fp_panel *p, const frame *fr, int *row_of, int draw)
 {
@@ -722,6 +796,7 @@ static void draw_panel(cairo_t *cr, const fp_panel *p, double x, double y, doubl
                 if (ps == pass)
                     draw_series(cr, &fr, s);
             }
+        point_labels(cr, p, &fr);
     }
     cairo_restore(cr);
 
@@ -845,6 +920,7 @@ void fp_canvas_draw_figure(cairo_t *cr, const fp_figure *f, double w, double h)
         while (strlen(t) > 4 && fp_canvas_text_width(cr, t) > w - 8 - sw) {
             size_t l = strlen(t);
             t[l - 4] = '\0';
+            t[fp_utf8_valid_prefix(t, strlen(t))] = '\0'; /* never inside a character */
             strcat(t, "...");
         }
         fp_canvas_text(cr, 4, y, t, 0, 0);

@@ -110,6 +110,7 @@ void fp_figure_free(fp_figure *f)
             free(p->series[j].y);
             free(p->series[j].lo);
             free(p->series[j].hi);
+            free_strv(p->series[j].labels, p->series[j].labels ? p->series[j].n : 0);
         }
         free(p->series);
         free(p->marks);
@@ -182,6 +183,21 @@ fp_series *fp_panel_add_series(fp_panel *p, const char *name, fp_series_kind kin
         s->marker = FP_MK_CIRCLE;
     p->nseries++;
     return s;
+}
+
+int fp_series_set_labels(fp_series *s, char *const *labels)
+{
+    char **v = calloc(s->n ? s->n : 1, sizeof *v);
+    if (!v)
+        return -1;
+    for (size_t i = 0; i < s->n; i++)
+        if (labels[i] && !(v[i] = strdup(labels[i]))) {
+            free_strv(v, s->n);
+            return -1;
+        }
+    free_strv(s->labels, s->labels ? s->n : 0);
+    s->labels = v;
+    return 0;
 }
 
 int fp_panel_add_mark(fp_panel *p, double x, const char *label, int color)

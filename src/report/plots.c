@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "freqpilot/dataset.h"
+#include "freqpilot/optimize.h"
 #include "freqpilot/plot.h"
 #include "freqpilot/reader.h"
 
@@ -19,6 +20,20 @@ void fp_plot_opts_init(fp_plot_opts *o)
     memset(o, 0, sizeof *o);
     o->objective = "energy";
     o->max_slowdown = 0.05;
+}
+
+double fp_plot_budget(const fp_plot_opts *o, const char *app, const char **category)
+{
+    double b;
+    const char *cat = NULL;
+    if (category)
+        *category = "";
+    if (o->constraints && fp_constraints_lookup(o->constraints, app, &b, &cat) == 0) {
+        if (category && cat)
+            *category = cat;
+        return b;
+    }
+    return o->max_slowdown;
 }
 
 static int usable(const fp_agg_row *r)
@@ -173,6 +188,33 @@ fp_status fp_plot_sweep(const fp_agg_result *agg, const fp_rec_list *recs, const
     return ok ? FP_OK : oom(out, err);
 }
 
+fp_status fp_plot_card(const fp_agg_result *agg, const fp_rec *rec, const fp_plot_opts *o,
+                       fp_figure *out, fp_error *err)
+{
+    fp_status st = fp_plot_sweep(agg, NULL, o, out, err);
+    if (st)
+        return st;
+    /* The sweep's energy and time only: a thumbnail reads at a glance. */
+    fp_panel *p = &out->panels[0];
+    for (size_t j = 2; j < p->nseries; j++) {
+        free(p->series[j].x);
+        free(p->series[j].y);
+        free(p->series[j].lo);
+        free(p->series[j].hi);
+    }
+    if (p->nseries > 2)
+        p->nseries = 2;
+    snprintf(out->kind, sizeof out->kind, "card");
+    out->title[0] = '\0'; /* the card's heading names the pair */
+    if (rec && isfinite(rec->freq_mhz)) {
+        char lab[64];
+        snprintf(lab, sizeof lab, "set %.0f MHz", rec->freq_mhz);
+        if (fp_panel_add_mark(p, rec->freq_mhz, lab, FP_C_BLACK))
+            return oom(out, err);
+    }
+    return FP_OK;
+}
+
 fp_status fp_plot_pareto(const fp_agg_result *agg, const fp_rec_list *recs, const fp_plot_opts *o,
                          fp_figure *out, fp_error *err)
 {
@@ -226,8 +268,21 @@ fp_status fp_plot_pareto(const fp_agg_result *agg, const fp_rec_list *recs, cons
         fx[i] = t[idx[i]];
         fy[i] = e[idx[i]];
     }
-    int ok = fp_panel_add_series(p, "Clocks", FP_SERIES_POINTS, FP_C_SKYBLUE, n, t, e, NULL,
-                                 NULL) != NULL;
+    fp_series *cs =
+        fp_panel_add_series(p, "Clocks", FP_SERIES_POINTS, FP_C_SKYBLUE, n, t, e, NULL, NULL);
+    int ok = cs != NULL;
+    /* Direct labels: the clock of every frontier point (the others are dominated). */
+    char **lab = ok ? calloc(n, sizeof *lab) : NULL;
+    ok = ok && lab;
+    for (size_t i = 0; ok && i < nf; i++)
+        if (asprintf(&lab[idx[i]], "%.0f", v[idx[i]]->freq_mhz) < 0) {
+            lab[idx[i]] = NULL;
+            ok = 0;
+        }
+    ok = ok && fp_series_set_labels(cs, lab) == 0;
+    for (size_t i = 0; lab && i < n; i++)
+        free(lab[i]);
+    free(lab);
     fp_series *fs =
         ok ? fp_panel_add_series(p, "Frontier", FP_SERIES_LINE, FP_C_ORANGE, nf, fx, fy, NULL, NULL)
            : NULL;
@@ -255,8 +310,8 @@ fp_status fp_plot_pareto(const fp_agg_result *agg, const fp_rec_list *recs, cons
     }
     /* Constrained choice. */
     double cx = NAN, cy = NAN;
-    const fp_rec *r =
-        fp_recs_find(recs, gpu, app, o->objective ? o->objective : "energy", o->max_slowdown);
+    double budget = fp_plot_budget(o, app, NULL);
+    const fp_rec *r = fp_recs_find(recs, gpu, app, o->objective ? o->objective : "energy", budget);
     if (r) {
         for (size_t i = 0; i < n; i++)
             if (fabs(v[i]->freq_mhz - r->freq_mhz) < 0.5) {
@@ -266,29 +321,38 @@ fp_status fp_plot_pareto(const fp_agg_result *agg, const fp_rec_list *recs, cons
     } else {
         double be = INFINITY;
         for (size_t i = 0; i < n; i++)
-            if ((!isfinite(o->max_slowdown) || t[i] - 1 <= o->max_slowdown + 1e-12) && e[i] < be) {
+            if ((!isfinite(budget) || t[i] - 1 <= budget + 1e-12) && e[i] < be) {
                 be = e[i];
                 cx = t[i];
                 cy = e[i];
             }
     }
     if (ok && isfinite(cx)) {
-        char lab[96];
-        if (isfinite(o->max_slowdown))
-            snprintf(lab, sizeof lab, "Choice (\xe2\x89\xa4%g%% slower)", o->max_slowdown * 100);
+        char name[96], clk[32];
+        char *cl[1] = {clk};
+        if (isfinite(budget))
+            snprintf(name, sizeof name, "Choice (\xe2\x89\xa4%g%% slower)", budget * 100);
         else
-            snprintf(lab, sizeof lab, "Choice");
-        fp_series *s =
-            fp_panel_add_series(p, lab, FP_SERIES_POINTS, FP_C_VERMILLION, 1, &cx, &cy, NULL, NULL);
-        ok = s != NULL;
+            snprintf(name, sizeof name, "Choice");
+        snprintf(clk, sizeof clk, "%.0f MHz", r ? r->freq_mhz : NAN);
+        if (!r)
+            for (size_t i = 0; i < n; i++)
+                if (t[i] == cx && e[i] == cy)
+                    snprintf(clk, sizeof clk, "%.0f MHz", v[i]->freq_mhz);
+        fp_series *s = fp_panel_add_series(p, name, FP_SERIES_POINTS, FP_C_VERMILLION, 1, &cx, &cy,
+                                           NULL, NULL);
+        ok = s != NULL && fp_series_set_labels(s, cl) == 0;
         if (s)
             s->marker = FP_MK_STAR;
     }
     double one = 1.0;
     if (ok) {
+        char clk[32];
+        char *cl[1] = {clk};
+        snprintf(clk, sizeof clk, "%.0f MHz", b->freq_mhz);
         fp_series *s = fp_panel_add_series(p, "Baseline", FP_SERIES_POINTS, FP_C_BLACK, 1, &one,
                                            &one, NULL, NULL);
-        ok = s != NULL;
+        ok = s != NULL && fp_series_set_labels(s, cl) == 0;
         if (s)
             s->marker = FP_MK_SQUARE;
     }
@@ -360,15 +424,19 @@ fp_status fp_plot_savings(const fp_rec_list *recs, const fp_plot_opts *o, fp_fig
     int ok = p0 && p1 && buf;
     if (ok) {
         char con[96];
-        snprintf(con, sizeof con, "Constrained (\xe2\x89\xa4%g%% slower)",
-                 isfinite(o->max_slowdown) ? o->max_slowdown * 100 : 0);
+        if (o->constraints)
+            snprintf(con, sizeof con, "Constrained (each app's budget, %.40s)",
+                     o->constraints->name[0] ? o->constraints->name : "--constraints");
+        else
+            snprintf(con, sizeof con, "Constrained (\xe2\x89\xa4%g%% slower)",
+                     isfinite(o->max_slowdown) ? o->max_slowdown * 100 : 0);
         for (int c = 0; c < 2 && ok; c++) {
             double *x = buf, *s = buf + n, *sl = buf + 2 * n, *sh = buf + 3 * n;
             double *d = buf + 4 * n, *dl = buf + 5 * n, *dh = buf + 6 * n;
             for (size_t i = 0; i < n; i++) {
                 const fp_rec *pr = &recs->items[first[i]];
-                const fp_rec *r =
-                    fp_recs_find(recs, pr->gpu, pr->app, obj, c ? o->max_slowdown : NAN);
+                const fp_rec *r = fp_recs_find(recs, pr->gpu, pr->app, obj,
+                                               c ? fp_plot_budget(o, pr->app, NULL) : NAN);
                 x[i] = (double)i;
                 s[i] = r ? r->energy_saving : NAN;
                 sl[i] = r ? r->energy_saving_lo : NAN;
@@ -377,6 +445,13 @@ fp_status fp_plot_savings(const fp_rec_list *recs, const fp_plot_opts *o, fp_fig
                 dl[i] = r ? r->slowdown_lo : NAN;
                 dh[i] = r ? r->slowdown_hi : NAN;
             }
+            /* With --constraints there is no unconstrained result ('none' is each app's own
+             * budget): a series with nothing to draw is left out of the figure and its legend. */
+            int any = 0;
+            for (size_t i = 0; i < n; i++)
+                any |= isfinite(s[i]);
+            if (!any && !c)
+                continue;
             const char *name = c ? con : "Unconstrained";
             int color = c ? FP_C_BLUE : FP_C_ORANGE;
             fp_series *a = fp_panel_add_series(p0, name, FP_SERIES_BARS, color, n, x, s, sl, sh);
@@ -397,6 +472,17 @@ fp_status fp_plot_savings(const fp_rec_list *recs, const fp_plot_opts *o, fp_fig
     return ok ? FP_OK : oom(out, err);
 }
 
+/* The legend name of a recommendation's budget in the optima figure. */
+static void budget_series(char *buf, size_t n, const fp_rec *r)
+{
+    if (r->category[0])
+        snprintf(buf, n, "each app's budget");
+    else if (isfinite(r->max_slowdown))
+        snprintf(buf, n, "\xe2\x89\xa4%g%% slower", r->max_slowdown * 100);
+    else
+        snprintf(buf, n, "no budget");
+}
+
 fp_status fp_plot_optima(const fp_agg_result *agg, const fp_rec_list *recs, const fp_plot_opts *o,
                          fp_figure *out, fp_error *err)
 {
@@ -410,10 +496,38 @@ fp_status fp_plot_optima(const fp_agg_result *agg, const fp_rec_list *recs, cons
     }
     fp_figure_init(out, "optima", "Chosen SM clock within each GPU's clock range");
     out->simulated = o->simulated;
-    fp_panel *p = fp_figure_add_panel(out, NULL, NULL, "SM clock (MHz)");
+    /* One panel per objective (first-seen order), one marker per budget: the same budget has
+     * the same marker and colour in every panel, so the legend holds a handful of entries. */
+    char objs[8][32], buds[6][48];
+    size_t nobj = 0, nbud = 0;
+    for (size_t i = 0; i < recs->len; i++) {
+        int dup = 0;
+        for (size_t k = 0; k < nobj; k++)
+            dup |= strcmp(objs[k], recs->items[i].objective) == 0;
+        if (!dup && nobj < 8)
+            snprintf(objs[nobj++], sizeof objs[0], "%s", recs->items[i].objective);
+        char lab[48];
+        budget_series(lab, sizeof lab, &recs->items[i]);
+        dup = 0;
+        for (size_t k = 0; k < nbud; k++)
+            dup |= strcmp(buds[k], lab) == 0;
+        if (!dup && nbud < 6)
+            snprintf(buds[nbud++], sizeof buds[0], "%s", lab);
+    }
+    static const int colors[] = {FP_C_BLUE,   FP_C_VERMILLION, FP_C_GREEN,
+                                 FP_C_ORANGE, FP_C_PURPLE,     FP_C_BLACK};
+    static const int markers[] = {FP_MK_CIRCLE,  FP_MK_SQUARE, FP_MK_TRIANGLE,
+                                  FP_MK_DIAMOND, FP_MK_STAR,   FP_MK_CIRCLE};
     double *buf = calloc(4 * n, sizeof *buf);
-    int ok = p && buf;
-    if (ok) {
+    int ok = buf != NULL;
+    for (size_t oi = 0; ok && oi < nobj; oi++) {
+        char pt[64];
+        snprintf(pt, sizeof pt, "objective %s", objs[oi]);
+        fp_panel *p = fp_figure_add_panel(out, pt, NULL, "SM clock (MHz)");
+        if (!p) {
+            ok = 0;
+            break;
+        }
         double *x = buf, *lo = buf + n, *hi = buf + 2 * n, *y = buf + 3 * n;
         for (size_t i = 0; i < n; i++) {
             const char *g = recs->items[first[i]].gpu;
@@ -430,36 +544,32 @@ fp_status fp_plot_optima(const fp_agg_result *agg, const fp_rec_list *recs, cons
         }
         ok = fp_panel_add_series(p, "Measured clock range", FP_SERIES_RANGE, FP_C_GREY, n, x, y, lo,
                                  hi) != NULL;
-        /* One point series per (objective, budget), in first-seen order. */
-        static const int colors[] = {FP_C_BLUE,   FP_C_VERMILLION, FP_C_GREEN, FP_C_ORANGE,
-                                     FP_C_PURPLE, FP_C_SKYBLUE,    FP_C_BLACK, FP_C_YELLOW};
-        static const int markers[] = {FP_MK_CIRCLE, FP_MK_SQUARE, FP_MK_TRIANGLE, FP_MK_DIAMOND,
-                                      FP_MK_STAR};
-        char seen[16][64];
-        size_t nseen = 0;
-        for (size_t i = 0; i < recs->len && ok && nseen < 16; i++) {
-            char lab[64];
-            budget_label(lab, sizeof lab, recs->items[i].objective, recs->items[i].max_slowdown);
-            int dup = 0;
-            for (size_t k = 0; k < nseen; k++)
-                dup |= strcmp(seen[k], lab) == 0;
-            if (dup)
-                continue;
-            snprintf(seen[nseen], sizeof seen[nseen], "%s", lab);
-            double off = ((double)nseen - 1.5) * 0.1;
+        for (size_t bi = 0; ok && bi < nbud; bi++) {
+            int any = 0;
+            double off = ((double)bi - (double)(nbud - 1) / 2) * 0.16;
             for (size_t k = 0; k < n; k++) {
                 const fp_rec *pr = &recs->items[first[k]];
-                const fp_rec *r = fp_recs_find(recs, pr->gpu, pr->app, recs->items[i].objective,
-                                               recs->items[i].max_slowdown);
                 x[k] = (double)k + off;
-                y[k] = r ? r->freq_mhz : NAN;
+                y[k] = NAN;
+                for (size_t i = 0; i < recs->len; i++) {
+                    const fp_rec *r = &recs->items[i];
+                    char lab[48];
+                    budget_series(lab, sizeof lab, r);
+                    if (!strcmp(r->gpu, pr->gpu) && !strcmp(r->app, pr->app) &&
+                        !strcmp(r->objective, objs[oi]) && !strcmp(lab, buds[bi])) {
+                        y[k] = r->freq_mhz;
+                        any = 1;
+                        break;
+                    }
+                }
             }
-            fp_series *s = fp_panel_add_series(p, lab, FP_SERIES_POINTS, colors[nseen % 8], n, x, y,
-                                               NULL, NULL);
-            ok = s != NULL;
-            if (s)
-                s->marker = markers[nseen % 5];
-            nseen++;
+            if (!any)
+                continue;
+            fp_series *se =
+                fp_panel_add_series(p, buds[bi], FP_SERIES_POINTS, colors[bi], n, x, y, NULL, NULL);
+            ok = se != NULL;
+            if (se)
+                se->marker = markers[bi];
         }
         ok = ok && set_pair_cats(p, recs, first, n) == 0;
     }
@@ -674,6 +784,7 @@ fp_status fp_plot_timeseries(const fp_ts_plot_input *in, size_t n, const char *c
                      rec.telemetry[0] ? rec.telemetry : "telemetry.csv");
             w0 = rec.window_start_s;
             w1 = rec.window_end_s;
+            out->simulated |= fp_gpu_name_simulated(rec.gpu_name); /* the label follows the data */
         }
         if (in[i].label) {
             snprintf(label, sizeof label, "%s", in[i].label);

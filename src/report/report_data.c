@@ -16,6 +16,7 @@
 #include "freqpilot/plot.h"
 #include "util/input.h"
 #include "util/output.h"
+#include "util/utf8.h"
 
 void fp_rec_init(fp_rec *r)
 {
@@ -57,7 +58,7 @@ static void jstr(json_t *o, const char *k, char *dst, size_t n)
 {
     json_t *v = json_object_get(o, k);
     if (json_is_string(v)) {
-        snprintf(dst, n, "%s", json_string_value(v));
+        fp_utf8_copy(dst, n, json_string_value(v), json_string_length(v));
     } else if (json_is_array(v)) {
         /* flags may come as a list */
         size_t i, off = 0;
@@ -84,6 +85,7 @@ fp_status fp_recs_read_json(const char *path, fp_rec_list *out, fp_error *err)
                            "expected an object with a \"results\" array (freqpilot optimize)");
     }
     jstr(root, "baseline", out->baseline, sizeof out->baseline);
+    out->simulated |= json_is_true(json_object_get(root, "simulated"));
     size_t i;
     json_t *o;
     fp_status st = FP_OK;
@@ -111,6 +113,7 @@ fp_status fp_recs_read_json(const char *path, fp_rec_list *out, fp_error *err)
         jstr(o, "flags", r.flags, sizeof r.flags);
         jstr(o, "verdict", r.verdict, sizeof r.verdict);
         jstr(o, "verdict_reason", r.verdict_reason, sizeof r.verdict_reason);
+        jstr(o, "category", r.category, sizeof r.category);
         if (!r.gpu[0] || !r.app[0]) {
             st = fp_error_at(err, FP_ERR_FORMAT, path, 0, "results[%zu]: expected gpu and app", i);
             break;
@@ -165,6 +168,7 @@ fp_status fp_vals_read_json(const char *path, fp_val_list *out, fp_error *err)
                            "expected an object with a \"validations\" array (freqpilot "
                            "validate)");
     }
+    out->simulated |= json_is_true(json_object_get(root, "simulated"));
     size_t n = json_array_size(arr);
     fp_val *p = realloc(out->items, (out->len + n + 1) * sizeof *p);
     if (!p) {
@@ -195,6 +199,12 @@ fp_status fp_vals_read_json(const char *path, fp_val_list *out, fp_error *err)
         {
             const char *st = json_string_value(json_object_get(c, "status"));
             const char *det = json_string_value(json_object_get(c, "detail"));
+            if (st && v->nchecks < FP_VAL_MAX_CHECKS) {
+                fp_val_check *vc = &v->checks[v->nchecks++];
+                fp_utf8_copy(vc->name, sizeof vc->name, name, strlen(name));
+                fp_utf8_copy(vc->status, sizeof vc->status, st, strlen(st));
+                fp_utf8_copy(vc->detail, sizeof vc->detail, det ? det : "", det ? strlen(det) : 0);
+            }
             if (!st || (strcmp(st, "fail") && strcmp(st, "warn")) || off >= sizeof v->notes)
                 continue;
             int w = snprintf(v->notes + off, sizeof v->notes - off, "%s%s (%s): %s",
@@ -225,6 +235,7 @@ static double as_json(double v)
 fp_status fp_recs_from_opt(const fp_opt_results *res, fp_rec_list *out, fp_error *err)
 {
     snprintf(out->baseline, sizeof out->baseline, "%s", res->baseline);
+    out->simulated |= res->simulated;
     for (size_t i = 0; i < res->len; i++) {
         const fp_opt_result *x = &res->items[i];
         fp_rec r;
@@ -247,6 +258,7 @@ fp_status fp_recs_from_opt(const fp_opt_results *res, fp_rec_list *out, fp_error
         r.feasible = x->feasible;
         snprintf(r.verdict, sizeof r.verdict, "%s", fp_verdict_name(x->verdict));
         snprintf(r.verdict_reason, sizeof r.verdict_reason, "%s", x->verdict_reason);
+        snprintf(r.category, sizeof r.category, "%s", x->category);
         char flags[1024]; /* as opt_io.c writes them, then cut like fp_recs_read_json */
         fp_opt_flags_format(x->data_flags, x->opt_flags, flags, (int)sizeof flags);
         size_t fl = strnlen(flags, sizeof r.flags - 1);
@@ -260,8 +272,8 @@ fp_status fp_recs_from_opt(const fp_opt_results *res, fp_rec_list *out, fp_error
 }
 
 fp_status fp_recs_optimize(const char *const *paths, size_t n, const char *objective,
-                           double max_slowdown, const fp_diag *diag, fp_rec_list *out,
-                           fp_error *err)
+                           double max_slowdown, const fp_constraints *constraints,
+                           const fp_diag *diag, fp_rec_list *out, fp_error *err)
 {
     const char **data = malloc((n ? n : 1) * sizeof *data);
     if (!data)
@@ -286,7 +298,8 @@ fp_status fp_recs_optimize(const char *const *paths, size_t n, const char *objec
     o.diag = diag;
     double budgets[2] = {NAN, max_slowdown};
     fp_opt_results res = {0};
-    st = fp_optimize(&od, &obj, 1, budgets, isfinite(max_slowdown) ? 2 : 1, NULL, &o, &res, err);
+    st = fp_optimize(&od, &obj, 1, budgets, isfinite(max_slowdown) ? 2 : 1, constraints, &o, &res,
+                     err);
     if (!st)
         st = fp_recs_from_opt(&res, out, err);
     fp_opt_results_free(&res);
@@ -639,7 +652,7 @@ fp_status fp_report_data_load(fp_report_data *d, const char *const *paths, size_
         for (size_t k = 0; k < i && !seen; k++)
             seen = strcmp(d->original.items[k].objective, obj) == 0;
         if (!seen && d->have_agg && runs_given(paths, n))
-            st = fp_recs_optimize(paths, n, obj, NAN, diag, &d->original_ours, err);
+            st = fp_recs_optimize(paths, n, obj, NAN, NULL, diag, &d->original_ours, err);
     }
     if (st)
         fp_report_data_free(d);

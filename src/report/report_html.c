@@ -11,11 +11,19 @@
 #include <string.h>
 
 #include "freqpilot/atomic.h"
+#include "freqpilot/glossary.h"
 #include "report/canvas.h"
 #include "report/report_int.h"
+#include "util/utf8.h"
 
-static void esc(fp_sbuf *b, const char *s)
+void fp_html_esc(fp_sbuf *b, const char *s)
 {
+    char *clean = NULL;
+    if (!fp_utf8_valid(s)) {
+        size_t n = strlen(s) + 1;
+        clean = malloc(n);
+        s = clean ? fp_utf8_sanitize(clean, n, s) : "?";
+    }
     for (; *s; s++) {
         switch (*s) {
         case '<':
@@ -34,32 +42,46 @@ static void esc(fp_sbuf *b, const char *s)
             fp_sbuf_add(b, s, 1);
         }
     }
+    free(clean);
 }
 
-void fp_report_html_esc(fp_sbuf *b, const char *s)
-{
-    esc(b, s);
-}
+#define esc fp_html_esc
 
 static const char css[] =
-    "body{font-family:'DejaVu Sans',Verdana,sans-serif;max-width:1100px;margin:1.5em auto;"
-    "padding:0 1em;color:#222;line-height:1.4}"
-    "h1{font-size:1.6em;margin-bottom:.2em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;"
-    "margin-top:1.8em}h3{margin-bottom:.3em}"
+    "body{font-family:'DejaVu Sans',Verdana,sans-serif;max-width:1240px;margin:.8em auto;"
+    "padding:0 1em;color:#222;line-height:1.35}"
+    "h1{font-size:1.5em;margin:.2em 0 .1em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;"
+    "margin-top:1.6em}h3{margin-bottom:.3em}#decision h2{margin:.3em 0 .2em;font-size:1.25em}"
+    "p.meta{margin:.1em 0}"
     "table{border-collapse:collapse;font-size:.85em;margin:.5em 0}"
-    "th,td{border:1px solid #ddd;padding:.25em .5em;text-align:left}"
+    "th,td{border:1px solid #ddd;padding:.25em .5em;text-align:left;vertical-align:top}"
     "th{background:#f2f2f2}td.n{text-align:right;font-variant-numeric:tabular-nums}"
-    ".sim{background:#D55E00;color:#fff;font-weight:bold;padding:.5em 1em;margin:.5em 0;"
+    "table.deploy{font-size:.9em;line-height:1.25}table.deploy td,table.deploy th{padding:.15em "
+    ".5em}table.deploy td.set{font-weight:bold}"
+    "table.deploy tr.why td{border-top:none;color:#555;font-size:.8em;line-height:1.2;"
+    "padding:0 .5em .2em 2em}"
+    "table.deploy tr.row.nodep td{border-bottom:none}table.deploy td{white-space:nowrap}"
+    "table.deploy tr.why td{white-space:normal}table.deploy td.keep{color:#666}"
+    "tr.total td{font-weight:bold;background:#fafafa}tr.sub td{background:#fafafa}"
+    "td.flags{max-width:22em;word-wrap:break-word;font-size:.9em}"
+    "td.ck{text-align:center}td.ck.pass{color:#009E73}td.ck.warn{color:#E69F00;font-weight:bold}"
+    "td.ck.fail{color:#D55E00;font-weight:bold}"
+    ".sim{background:#D55E00;color:#fff;font-weight:bold;padding:.3em 1em;margin:.3em 0;"
     "letter-spacing:.05em}"
-    ".warn{color:#D55E00;font-weight:bold}.ok{color:#009E73}"
+    ".warn{color:#D55E00}.ok{color:#009E73;font-weight:bold}.verdict.warn{font-weight:bold}"
+    ".rule{font-size:.85em;margin:.2em 0 .3em}.nothing{font-size:1.2em;font-weight:bold}"
+    ".cards{display:flex;flex-wrap:wrap;gap:.8em}.card{border:1px solid #ddd;padding:.4em .6em;"
+    "width:360px;font-size:.85em}.card h3{margin:.1em 0 .3em;font-size:1.05em}"
+    ".card svg{max-width:100%;height:auto}.limit{color:#444}"
     ".figs{display:flex;flex-wrap:wrap;gap:1em}.figs svg{max-width:100%;height:auto}"
     "figure{margin:0}figure svg{border:1px solid #eee}"
+    "dl.glossary dt{font-weight:bold;margin-top:.4em}dl.glossary dd{margin-left:1.5em}"
     "pre{background:#f6f6f6;padding:.6em;overflow-x:auto;font-size:.85em}"
     ".muted{color:#666;font-size:.9em}";
 
 static int nfig;
 
-static void figure(fp_sbuf *b, fp_figure *f, fp_status st, double w_in)
+void fp_html_figure(fp_sbuf *b, fp_figure *f, fp_status st, double w_in)
 {
     if (st) {
         fp_figure_free(f);
@@ -79,108 +101,13 @@ static void figure(fp_sbuf *b, fp_figure *f, fp_status st, double w_in)
     fp_figure_free(f);
 }
 
-static void simulated_banner(fp_sbuf *b, const fp_report_input *in)
+#define figure fp_html_figure
+
+static void simulated_banner(fp_sbuf *b, const fp_report_ctx *c)
 {
-    if (in->simulated)
+    if (c->simulated)
         fp_sbuf_printf(b, "<div class=\"sim\">SIMULATED DATA: every number on this page comes "
                           "from freqpilot's simulated GPU, not from hardware.</div>\n");
-}
-
-static void summary(fp_sbuf *b, const fp_report_input *in)
-{
-    fp_sbuf_printf(b, "<h2 id=\"summary\">Recommendations</h2>\n");
-    if (!in->recs || in->recs->len == 0) {
-        fp_sbuf_printf(b, "<p>No recommendations were given (run <code>freqpilot optimize"
-                          "</code>).</p>\n");
-        return;
-    }
-    fp_sbuf_printf(b,
-                   "<p>Energy saving and slowdown relative to the baseline (%s clock), with "
-                   "95 %% intervals, and the verdict of each recommendation as <code>freqpilot "
-                   "optimize</code> and <code>freqpilot validate</code> give it: deployable, "
-                   "no significant saving, suspect: not a DVFS effect, insufficient data or "
-                   "infeasible.</p>\n",
-                   in->recs->baseline[0] ? in->recs->baseline : "max");
-    const fp_agg_result *a = in->agg;
-    if (a->nfindings) {
-        fp_sbuf_printf(b, "<p class=\"warn\">Data-quality findings that limit these "
-                          "recommendations (details under <a href=\"#quality\">Data "
-                          "quality</a>):</p>\n<ul class=\"findings\">\n");
-        for (size_t i = 0; i < a->nfindings; i++) {
-            const fp_agg_finding *f = &a->findings[i];
-            fp_sbuf_printf(b, "<li><b>");
-            esc(b, f->gpu);
-            fp_sbuf_printf(b, " ");
-            esc(b, f->app);
-            fp_sbuf_printf(b, "</b>: %s</li>\n", fp_flag_name(f->flag));
-        }
-        fp_sbuf_printf(b, "</ul>\n");
-    }
-    fp_sbuf_printf(b, "<table><tr><th>GPU</th><th>App</th><th>Objective</th><th>Max "
-                      "slowdown</th><th>Clock (MHz)</th><th>Baseline (MHz)</th><th>Energy "
-                      "saving [95 %% CI]</th><th>Slowdown [95 %% CI]</th><th>Verdict</th>"
-                      "<th>Flags</th></tr>\n");
-    for (size_t i = 0; i < in->recs->len; i++) {
-        const fp_rec *r = &in->recs->items[i];
-        char s[64], d[64], bud[32];
-        fp_report_pct_ci(s, sizeof s, r->energy_saving, r->energy_saving_lo, r->energy_saving_hi);
-        fp_report_pct_ci(d, sizeof d, r->slowdown, r->slowdown_lo, r->slowdown_hi);
-        fp_report_budget(bud, sizeof bud, r->max_slowdown);
-        const char *v = fp_report_verdict(r);
-        fp_sbuf_printf(b, "<tr><td>");
-        esc(b, r->gpu);
-        fp_sbuf_printf(b, "</td><td>");
-        esc(b, r->app);
-        fp_sbuf_printf(b, "</td><td>");
-        esc(b, r->objective);
-        fp_sbuf_printf(b,
-                       "</td><td class=\"n\">%s</td><td class=\"n\">%.0f</td><td class=\"n\">"
-                       "%.0f</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td "
-                       "class=\"%s\">%s",
-                       bud, r->freq_mhz, r->baseline_mhz, s, d,
-                       strcmp(v, "deployable") ? "warn" : "ok", v);
-        if (r->verdict_reason[0]) {
-            fp_sbuf_printf(b, "<br><small>");
-            esc(b, r->verdict_reason);
-            fp_sbuf_printf(b, "</small>");
-        }
-        fp_sbuf_printf(b, "</td><td>");
-        esc(b, r->flags);
-        fp_sbuf_printf(b, "</td></tr>\n");
-    }
-    fp_sbuf_printf(b, "</table>\n");
-}
-
-/* What `freqpilot validate` found (validation.json, which `freqpilot run` writes). */
-static void validation(fp_sbuf *b, const fp_report_input *in)
-{
-    if (!in->vals || in->vals->len == 0)
-        return;
-    fp_sbuf_printf(b,
-                   "<h2 id=\"validation\">Validation</h2>\n<p>Each recommendation recomputed "
-                   "from the data and checked by <code>freqpilot validate</code> (docs/method.md "
-                   "C.5); the checks that fail or warn are listed.</p>\n");
-    fp_sbuf_printf(b, "<table><tr><th>GPU</th><th>App</th><th>Objective</th><th>Max "
-                      "slowdown</th><th>Clock (MHz)</th><th>Verdict</th><th>Checks that fail "
-                      "or warn</th></tr>\n");
-    for (size_t i = 0; i < in->vals->len; i++) {
-        const fp_val *v = &in->vals->items[i];
-        char bud[32];
-        fp_report_budget(bud, sizeof bud, v->max_slowdown);
-        fp_sbuf_printf(b, "<tr><td>");
-        esc(b, v->gpu);
-        fp_sbuf_printf(b, "</td><td>");
-        esc(b, v->app);
-        fp_sbuf_printf(b, "</td><td>");
-        esc(b, v->objective);
-        fp_sbuf_printf(b, "</td><td class=\"n\">%s</td><td class=\"n\">%.0f</td><td class=\"%s\">",
-                       bud, v->freq_mhz, strcmp(v->verdict, "deployable") ? "warn" : "ok");
-        esc(b, v->verdict);
-        fp_sbuf_printf(b, "</td><td>");
-        esc(b, v->notes[0] ? v->notes : "none");
-        fp_sbuf_printf(b, "</td></tr>\n");
-    }
-    fp_sbuf_printf(b, "</table>\n");
 }
 
 static void quality(fp_sbuf *b, const fp_report_input *in)
@@ -205,7 +132,7 @@ static void quality(fp_sbuf *b, const fp_report_input *in)
             esc(b, f->app);
             fp_sbuf_printf(b, "</td><td class=\"warn\">%s</td><td>", fp_flag_name(1u << bit));
             esc(b, f->detail);
-            fp_sbuf_printf(b, "</td><td>%s</td></tr>\n", fp_report_flag_text(bit));
+            fp_sbuf_printf(b, "</td><td>%s</td></tr>\n", fp_glossary_text(fp_flag_name(1u << bit)));
         }
         fp_sbuf_printf(b, "</table>\n");
     }
@@ -265,11 +192,8 @@ static void quality(fp_sbuf *b, const fp_report_input *in)
         }
         fp_sbuf_printf(b, "</table>\n");
     }
-    fp_sbuf_printf(b, "<h3>What the flags mean</h3>\n<ul>\n");
-    for (unsigned bit = 0; bit < FP_FLAG_COUNT_; bit++)
-        fp_sbuf_printf(b, "<li><b>%s</b>: %s.</li>\n", fp_flag_name(1u << bit),
-                       fp_report_flag_text(bit));
-    fp_sbuf_printf(b, "</ul>\n");
+    fp_sbuf_printf(b, "<p>What each flag means is in the <a href=\"#glossary\">Glossary</a>.</p>"
+                      "\n");
 }
 
 /* Which curves the model could predict, and why not where it could not. */
@@ -332,6 +256,10 @@ fp_status fp_report_write_html(const fp_report_input *in, const char *path, fp_e
 {
     if (!in || !in->agg)
         return fp_error_set(err, FP_ERR_INVALID, "report: no aggregated data");
+    fp_report_ctx ctx;
+    fp_status st = fp_report_ctx_init(&ctx, in, err);
+    if (st)
+        return st;
     fp_sbuf b = {0};
     nfig = 0;
     const char *title = in->title ? in->title : "freqpilot report";
@@ -339,13 +267,13 @@ fp_status fp_report_write_html(const fp_report_input *in, const char *path, fp_e
                        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
                        "\n<title>");
     esc(&b, title);
-    if (in->simulated)
+    if (ctx.simulated)
         fp_sbuf_printf(&b, " (SIMULATED DATA)");
     fp_sbuf_printf(&b, "</title>\n<style>%s</style>\n</head>\n<body>\n", css);
-    simulated_banner(&b, in);
+    simulated_banner(&b, &ctx);
     fp_sbuf_printf(&b, "<h1>");
     esc(&b, title);
-    fp_sbuf_printf(&b, "</h1>\n<p class=\"muted\">");
+    fp_sbuf_printf(&b, "</h1>\n<p class=\"muted meta\">");
     size_t first[1024];
     size_t np = fp_report_pairs(in->agg, first, 1024);
     const char *gpus[64];
@@ -355,26 +283,28 @@ fp_status fp_report_write_html(const fp_report_input *in, const char *path, fp_e
     if (in->generated_utc)
         fp_sbuf_printf(&b, " Generated %s.", in->generated_utc);
     fp_sbuf_printf(&b,
-                   "</p>\n<p><a href=\"#summary\">Recommendations</a> &middot; <a "
-                   "href=\"#figures\">Figures</a>%s &middot; <a href=\"#quality\">Data "
-                   "quality</a> &middot; <a href=\"#method\">Method</a> &middot; <a "
-                   "href=\"#reproduce\">Reproduce</a></p>\n",
-                   in->model && in->model->len ? " &middot; <a href=\"#model\">Model</a>" : "");
-    if (in->serving)
-        fp_sbuf_printf(&b, "<p><a href=\"#serving\">LLM serving</a></p>\n");
-    summary(&b, in);
-    validation(&b, in);
+                   " <a href=\"#workloads\">Workloads</a> &middot; <a href=\"#validation\">"
+                   "Validation</a> &middot; <a href=\"#figures\">Figures</a>%s &middot; <a "
+                   "href=\"#quality\">Data quality</a> &middot; <a href=\"#glossary\">Glossary"
+                   "</a> &middot; <a href=\"#method\">Method</a> &middot; <a href=\"#appendix\">"
+                   "Appendix</a> &middot; <a href=\"#reproduce\">Reproduce</a>%s</p>\n",
+                   in->model && in->model->len ? " &middot; <a href=\"#model\">Model</a>" : "",
+                   in->serving ? " &middot; <a href=\"#serving\">LLM serving</a>" : "");
+    fp_html_decision(&b, &ctx);
+    fp_html_cards(&b, &ctx);
+    fp_html_validation(&b, &ctx);
     fp_report_original_html(&b, in);
 
     fp_plot_opts po;
     fp_plot_opts_init(&po);
-    po.simulated = in->simulated;
+    po.simulated = ctx.simulated;
     if (in->objective)
         po.objective = in->objective;
     po.max_slowdown = in->max_slowdown;
+    po.constraints = in->constraints;
     fp_figure f;
     fp_sbuf_printf(&b, "<h2 id=\"figures\">Figures</h2>\n<div class=\"figs\">\n");
-    if (in->recs && in->recs->len) {
+    if (in->recs && in->recs->len && !ctx.nothing) {
         figure(&b, &f, fp_plot_savings(in->recs, &po, &f, NULL), 0);
         figure(&b, &f, fp_plot_optima(in->agg, in->recs, &po, &f, NULL), 0);
     }
@@ -401,7 +331,9 @@ fp_status fp_report_write_html(const fp_report_input *in, const char *path, fp_e
     fp_report_serving_html(&b, in->serving, in->simulated);
     model_section(&b, in);
     quality(&b, in);
+    fp_html_glossary(&b);
     method(&b, in);
+    fp_html_appendix(&b, &ctx);
     fp_sbuf_printf(&b, "<h2 id=\"reproduce\">Reproduce</h2>\n");
     if (in->ncommands) {
         fp_sbuf_printf(&b, "<p>These commands, run in order, produce this report:</p><pre>");
@@ -413,14 +345,15 @@ fp_status fp_report_write_html(const fp_report_input *in, const char *path, fp_e
     } else {
         fp_sbuf_printf(&b, "<p>No command lines were recorded.</p>\n");
     }
-    simulated_banner(&b, in);
+    simulated_banner(&b, &ctx);
     fp_sbuf_printf(&b, "<p class=\"muted\">Written by freqpilot.</p>\n</body>\n</html>\n");
+    fp_report_ctx_free(&ctx);
     if (b.oom) {
         fp_sbuf_free(&b);
         return fp_error_set(err, FP_ERR_NOMEM, "out of memory");
     }
     fp_atomic_file af;
-    fp_status st = fp_atomic_open(&af, path, err);
+    st = fp_atomic_open(&af, path, err);
     if (!st) {
         if (fwrite(b.s, 1, b.len, af.fp) != b.len) {
             fp_atomic_abort(&af);

@@ -313,7 +313,7 @@ static void svg(fp_sbuf *b, fp_figure *f, fp_status st, const char *prefix)
     fp_render_opts_init(&ro);
     if (st == FP_OK && fp_figure_svg(f, &ro, prefix, &text, NULL) == FP_OK) {
         fp_sbuf_printf(b, "<figure aria-label=\"");
-        fp_report_html_esc(b, f->title);
+        fp_html_esc(b, f->title);
         fp_sbuf_printf(b, "\">%s</figure>\n", text);
     }
     free(text);
@@ -328,7 +328,7 @@ void fp_report_serving_html(fp_sbuf *b, const fp_serving_report *s, int simulate
     fp_sbuf_printf(b, "<h2 id=\"serving\">LLM serving</h2>\n<p>");
     char lines[1][FP_SERVING_LINE];
     fp_report_serving_lines(s, lines, 1);
-    fp_report_html_esc(b, lines[0]);
+    fp_html_esc(b, lines[0]);
     fp_sbuf_printf(b, " Energy per token is all energy (idle included) over output tokens; a "
                       "policy meets the SLO when its attainment reaches the target and its p99 "
                       "TTFT and TBT are within the SLO (docs/govern.md, \"Serving\").</p>\n");
@@ -338,7 +338,7 @@ void fp_report_serving_html(fp_sbuf *b, const fp_serving_report *s, int simulate
     for (size_t i = 0; i < s->nrows; i++) {
         const serving_row *r = &s->rows[i];
         fp_sbuf_printf(b, "<tr><td>");
-        fp_report_html_esc(b, r->policy);
+        fp_html_esc(b, r->policy);
         fp_sbuf_printf(b,
                        "</td><td class=\"n\">%s%.0f</td><td class=\"n\">%.4f</td><td "
                        "class=\"n\">%.1f %%</td><td class=\"n\">%+.1f</td><td "

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "report/report_int.h"
+#include "freqpilot/optimize.h"
 
 size_t fp_report_pairs(const fp_agg_result *agg, size_t *first_row, size_t cap)
 {
@@ -34,62 +35,6 @@ size_t fp_report_gpus(const fp_agg_result *agg, const char **gpus, size_t cap)
     return n;
 }
 
-const char *fp_report_flag_text(unsigned bit)
-{
-    switch (1u << bit) {
-    case FP_FLAG_CLOCK_NOT_HELD:
-        return "the SM clock reached differs from the clock requested: the row is not a "
-               "measurement at that clock";
-    case FP_FLAG_THROTTLED:
-        return "power or thermal throttling during the window: the clock was capped";
-    case FP_FLAG_COUNTER_MISMATCH:
-        return "the energy counter and the integral of power disagree beyond tolerance";
-    case FP_FLAG_TIME_RECONSTRUCTED:
-        return "the data has no timestamps (dcgmi): time rebuilt from the sampling interval";
-    case FP_FLAG_WINDOW_DETECTED:
-        return "inference window found by the active-window detector (none was marked)";
-    case FP_FLAG_WINDOW_FROM_TIMING:
-        return "window length taken from the run's own timing";
-    case FP_FLAG_WINDOW_MISMATCH:
-        return "time and energy cover different windows in the source data";
-    case FP_FLAG_NO_ACTIVITY:
-        return "no active stretch found: the GPU was idle for the whole run";
-    case FP_FLAG_COLD_START_DROPPED:
-        return "cold-start runs (model download, first load) at the start of the sweep were "
-               "dropped";
-    case FP_FLAG_OUTLIER_DROPPED:
-        return "outlier runs were dropped by the robust rule of docs/method.md";
-    case FP_FLAG_HIGH_CV:
-        return "run-to-run variation of time above 10 %: more repetitions are needed";
-    case FP_FLAG_DRIFT:
-        return "time drifts with sweep position: the order of the sweep is confounded with the "
-               "clock";
-    case FP_FLAG_NOT_CLOCK_BOUND:
-        return "time is not explained by the clock (host- or I/O-bound workload, drift or "
-               "noise): savings are suspect";
-    case FP_FLAG_FAILED:
-        return "failed runs (the workload exited with an error, or its marked window was "
-               "unusable: see window_error in run.json) were dropped";
-    case FP_FLAG_EMPTY_WINDOW:
-        return "runs whose window had no time or no energy (they measured nothing) were "
-               "dropped";
-    case FP_FLAG_ENERGY_FROM_POWER:
-        return "energy = mean power x time (no counter, no samples)";
-    case FP_FLAG_GPU_MISMATCH:
-        return "the telemetry names a different GPU than the run claims";
-    case FP_FLAG_TIMEOUT:
-        return "the workload was killed at its time limit (exit status 124): the run was dropped";
-    case FP_FLAG_COARSE_TIMING:
-        return "the run's own timing is in whole seconds, more than 5 % of its length: time "
-               "and energy carry that much rounding (plausible, but check short runs)";
-    case FP_FLAG_TIME_GAP:
-        return "samples are missing inside the window (a gap longer than 10 sampling intervals): "
-               "power was bridged across it (a sampler stall, a crash or a full disk?)";
-    default:
-        return "data-quality finding";
-    }
-}
-
 void fp_report_pct_ci(char *buf, size_t n, double v, double lo, double hi)
 {
     if (!isfinite(v))
@@ -98,6 +43,16 @@ void fp_report_pct_ci(char *buf, size_t n, double v, double lo, double hi)
         snprintf(buf, n, "%.1f %% [%.1f, %.1f]", v * 100, lo * 100, hi * 100);
     else
         snprintf(buf, n, "%.1f %%", v * 100);
+}
+
+void fp_report_money(char *buf, size_t n, double v, const char *currency)
+{
+    if (!isfinite(v))
+        snprintf(buf, n, "-");
+    else if (fabs(v) >= 100)
+        snprintf(buf, n, "%.0f %s", v, currency);
+    else
+        snprintf(buf, n, "%.2f %s", v, currency);
 }
 
 void fp_report_budget(char *buf, size_t n, double max_slowdown)
@@ -156,4 +111,123 @@ void fp_report_method_headings(const char *path, char *buf, size_t n)
         off += (size_t)w;
     }
     fclose(f);
+}
+
+/* ---- the decision ---- */
+
+fp_status fp_report_ctx_init(fp_report_ctx *c, const fp_report_input *in, fp_error *err)
+{
+    memset(c, 0, sizeof *c);
+    c->in = in;
+    c->simulated = in->simulated || fp_agg_simulated(in->agg) ||
+                   (in->recs && in->recs->simulated) || (in->vals && in->vals->simulated);
+    fp_deploy_rule_init(&c->rule);
+    if (in->objective)
+        c->rule.objective = in->objective;
+    c->rule.default_budget = in->max_slowdown;
+    c->rule.constraints = in->constraints;
+    if (in->impact)
+        c->impact = *in->impact;
+    else
+        fp_impact_opts_init(&c->impact);
+    fp_status st = fp_deploy_build(in->agg, in->recs, &c->rule, &c->deploy, err);
+    if (st)
+        return st;
+    c->nstats = fp_deploy_summary(&c->deploy, c->stats, FP_REPORT_MAX_STATS);
+    c->nothing = fp_deploy_nothing_to_optimise(&c->deploy, c->nothing_text, sizeof c->nothing_text);
+    fp_deploy_rule_text(&c->rule, c->rule_text, sizeof c->rule_text);
+    const char *apps[256];
+    size_t na = 0;
+    for (size_t i = 0; i < c->deploy.n && na < 256; i++) {
+        int seen = 0;
+        for (size_t k = 0; k < na && !seen; k++)
+            seen = strcmp(apps[k], c->deploy.rows[i].app) == 0;
+        if (!seen)
+            apps[na++] = c->deploy.rows[i].app;
+    }
+    fp_deploy_budgets_text(&c->rule, apps, na, c->budgets_text, sizeof c->budgets_text);
+    return FP_OK;
+}
+
+void fp_report_ctx_free(fp_report_ctx *c)
+{
+    fp_deploy_free(&c->deploy);
+}
+
+void fp_report_clock_range(const fp_agg_result *agg, const char *gpu, const char *app, double *lo,
+                           double *hi)
+{
+    *lo = INFINITY;
+    *hi = -INFINITY;
+    for (size_t i = 0; agg && i < agg->nrows; i++) {
+        const fp_agg_row *r = &agg->rows[i];
+        if (r->runs > 0 && isfinite(r->energy_j) && !strcmp(r->gpu, gpu) && !strcmp(r->app, app)) {
+            *lo = fmin(*lo, r->freq_mhz);
+            *hi = fmax(*hi, r->freq_mhz);
+        }
+    }
+    if (!isfinite(*lo))
+        *lo = *hi = NAN;
+}
+
+void fp_report_limit_text(const fp_report_ctx *c, const fp_deploy_row *d, char *buf, size_t n)
+{
+    const fp_rec *r = d->rec;
+    if (d->state != FP_DEPLOY_REC) {
+        snprintf(buf, n, "%s", d->why);
+        return;
+    }
+    if (!d->deployable) {
+        snprintf(buf, n, "Not deployable (%s): %s", r->verdict, r->verdict_reason);
+        return;
+    }
+    const fp_rec *u = isfinite(d->budget)
+                          ? fp_recs_find(c->in->recs, d->gpu, d->app, c->rule.objective, NAN)
+                          : NULL;
+    double lo, hi;
+    fp_report_clock_range(c->in->agg, d->gpu, d->app, &lo, &hi);
+    char b[32];
+    fp_report_budget(b, sizeof b, d->budget);
+    if (u && isfinite(u->freq_mhz) && u->freq_mhz < r->freq_mhz - 0.5)
+        snprintf(buf, n,
+                 "The %s slowdown budget: without a budget %.0f MHz would save %.1f %% at %.1f %% "
+                 "slowdown (%s).",
+                 b, u->freq_mhz, 100 * u->energy_saving, 100 * u->slowdown,
+                 u->verdict[0] ? u->verdict : "no verdict");
+    else if (isfinite(lo) && fabs(r->freq_mhz - lo) < 0.5)
+        snprintf(buf, n,
+                 "The clocks measured: %.0f MHz is the lowest one; a lower clock might save more.",
+                 lo);
+    else
+        snprintf(buf, n,
+                 "The energy curve: below %.0f MHz the estimated %s no longer improves by more "
+                 "than the 0.5 %% margin%s.",
+                 r->freq_mhz, c->rule.objective,
+                 isfinite(d->budget) ? " (the budget does not bind)" : "");
+}
+
+const fp_val *fp_report_val_of(const fp_report_input *in, const fp_rec *r)
+{
+    if (!in->vals || !r)
+        return NULL;
+    for (size_t i = 0; i < in->vals->len; i++) {
+        const fp_val *v = &in->vals->items[i];
+        if (strcmp(v->gpu, r->gpu) || strcmp(v->app, r->app) || strcmp(v->objective, r->objective))
+            continue;
+        int a = isfinite(v->max_slowdown), b = isfinite(r->max_slowdown);
+        if (a != b || (a && fabs(v->max_slowdown - r->max_slowdown) > 1e-9))
+            continue;
+        if (isfinite(v->freq_mhz) && fabs(v->freq_mhz - r->freq_mhz) > 0.5)
+            continue;
+        return v;
+    }
+    return NULL;
+}
+
+const fp_val_check *fp_report_val_check(const fp_val *v, const char *name)
+{
+    for (size_t k = 0; v && k < v->nchecks; k++)
+        if (strcmp(v->checks[k].name, name) == 0)
+            return &v->checks[k];
+    return NULL;
 }

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "freqpilot/aggregate.h"
 #include "freqpilot/atomic.h"
 #include "freqpilot/dataset.h"
 #include "telemetry/format.h"
@@ -160,6 +161,8 @@ static json_t *manifest_json(const fp_dataset_manifest *m)
     json_object_set_new(root, "gpu", gpu);
     json_object_set_new(root, "app", json_string(m->app));
     json_object_set_new(root, "command", json_string(m->command));
+    if (m->simulated)
+        json_object_set_new(root, "simulated", json_true());
     json_object_set_new(root, "clocks_mhz", clocks);
     json_object_set_new(root, "runs_per_clock",
                         m->runs_per_clock >= 0 ? json_integer(m->runs_per_clock) : json_null());
@@ -376,6 +379,7 @@ fp_status fp_dataset_read_manifest(const char *path, fp_dataset_manifest *m, fp_
         goto out;
     }
     m->created_utc = created[0] ? parse_iso(created) : NAN;
+    m->simulated = json_is_true(json_object_get(root, "simulated"));
     clocks = json_object_get(root, "clocks_mhz");
     if (clocks) {
         size_t i;
@@ -583,6 +587,11 @@ static fp_status load_run_dir(const char *dir, const fp_dataset_manifest *man,
     fp_run_init(&run);
     snprintf(run.gpu, sizeof run.gpu, "%s", rec.gpu[0] ? rec.gpu : man->gpu_short);
     snprintf(run.gpu_name, sizeof run.gpu_name, "%.63s", man->gpu_name);
+    /* The label follows the data: a simulated dataset's runs say so in their device name. */
+    if (man->simulated && !fp_gpu_name_simulated(run.gpu_name)) {
+        size_t l = strnlen(run.gpu_name, sizeof run.gpu_name - 13);
+        snprintf(run.gpu_name + l, sizeof run.gpu_name - l, " (simulated)");
+    }
     snprintf(run.app, sizeof run.app, "%s", rec.app[0] ? rec.app : man->app);
     run.freq_mhz = rec.requested_clock_mhz;
     run.run_index = rec.sweep_position;

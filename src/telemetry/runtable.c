@@ -19,6 +19,7 @@
 #include "telemetry/format.h"
 #include "telemetry/layouts.h"
 #include "util/linebuf.h"
+#include "util/utf8.h"
 
 #define RT_MAX_FIELDS 128
 /* |energy_j / (avg_power_w * time_s) - 1| beyond this: energy and time cover different windows. */
@@ -115,12 +116,11 @@ static int parse_time(const char *s, size_t len, double *out)
     return 0;
 }
 
+/* A name longer than its field is cut at a character boundary (a cut inside a multi-byte
+ * character made every later drawing of it fail: cairo refuses invalid UTF-8). */
 static void copy_field(char *dst, size_t size, const char *s, size_t len)
 {
-    if (len >= size)
-        len = size - 1;
-    memcpy(dst, s, len);
-    dst[len] = '\0';
+    fp_utf8_copy(dst, size, s, len);
 }
 
 typedef struct rt_state {

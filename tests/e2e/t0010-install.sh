@@ -3,7 +3,8 @@
 # `make install` contract: the binary; libfreqpilot.a and libfreqpilot.so (SONAME
 # libfreqpilot.so.0); the headers; relocatable freqpilot.pc (shared) and freqpilot-static.pc
 # with which a program calling fp_version() builds and runs; the man pages; the Python
-# package (importable from the prefix); the Grafana dashboard and the examples.
+# package (importable from the prefix); the Grafana dashboard, the constraint presets and the
+# examples.
 . "$(dirname "$0")/lib.sh"
 P=$tmp/prefix
 if ! cmake --install "$BUILD" --prefix "$P" >"$tmp/install.log" 2>&1; then
@@ -88,6 +89,15 @@ if [ -n "$init" ] && [ -x "${FREQPILOT_PYTHON:-/usr/bin/python3}" ]; then
         test "$(cd "$tmp" && PYTHONPATH=$site "$py" -c 'import freqpilot; print(freqpilot.__version__, freqpilot.__file__)')" = "$version $init"
 fi
 check "Grafana dashboard installed" test -f "$P/share/freqpilot/grafana/freqpilot-dashboard.json"
+check "the constraint presets installed (ai-inference-energy)" \
+    cmp -s "$P/share/freqpilot/constraints/ai-inference-energy.ini" \
+    "$SRC/contrib/constraints/ai-inference-energy.ini"
+# The installed program finds its presets beside it; an edited copy there overrides the
+# built-in one of the same name.
+sed -i 's/^LLAMA = latency-sensitive$/LLAMA = 2%/' "$P/share/freqpilot/constraints/ai-inference-energy.ini"
+printf 'gpu,workload,freq_mhz,time_s,energy_j\nA100,llama,1410,10,2000\nA100,llama,1410,10.1,2010\nA100,llama,1005,11,1500\nA100,llama,1005,11.1,1510\nA100,llama,810,13,1560\nA100,llama,810,13.2,1570\n' >"$tmp/l.csv"
+check "--constraints ai-inference-energy reads the installed preset" \
+    bash -c "'$P/bin/freqpilot' -q optimize '$tmp/l.csv' --constraints ai-inference-energy -o - | grep -q '\"max_slowdown\": 0.02'"
 check "examples installed" test -f "$P/share/doc/freqpilot/examples/pytorch_inference.py" -a \
     -f "$P/share/doc/freqpilot/examples/plot_savings.py"
 done_testing

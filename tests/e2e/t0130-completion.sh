@@ -43,7 +43,7 @@ expect "freqpilot ag<TAB> -> aggregate" "aggregate"
 complete_words freqpilot -v ag
 expect "freqpilot -v ag<TAB> -> aggregate" "aggregate"
 complete_words freqpilot s
-expect "freqpilot s<TAB> -> sample sim status" "sample sim status"
+expect "freqpilot s<TAB> -> sample service sim status" "sample service sim status"
 complete_words freqpilot aggregate --for
 expect "freqpilot aggregate --for<TAB> -> --format" "--format"
 complete_words freqpilot profile --no-c

@@ -11,19 +11,22 @@ R=$TD/report
 check "exit 0" test $? -eq 0
 pdf=$tmp/out/report.pdf
 html=$tmp/out/report.html
-# 1 GPU, 2 (gpu, app) pairs: summary, overview, heatmaps, 2 pair pages, quality, method, reproduce.
+# 1 GPU, 2 (gpu, app) pairs: the decision, the workload cards, overview, heatmaps, 2 pair
+# pages, quality, glossary (2 pages), method, appendix, reproduce.
 pages=$(pdfinfo "$pdf" | awk '/^Pages:/ { print $2 }')
-check "PDF has 8 pages (got $pages)" test "$pages" = 8
+check "PDF has 12 pages (got $pages)" test "$pages" = 12
 pdftoppm -png -r 20 "$pdf" "$tmp/pg"
-check "pdftoppm renders every page" test "$(ls "$tmp"/pg*.png | wc -l)" = 8
+check "pdftoppm renders every page" test "$(ls "$tmp"/pg*.png | wc -l)" = "$pages"
 missing=0
 for i in $(seq 1 "$pages"); do
     pdftotext -f "$i" -l "$i" "$pdf" - | grep -q "SIMULATED DATA" || missing=$((missing + 1))
 done
 check "SIMULATED DATA on every page" test "$missing" = 0
 check "the reproduce command is in the PDF" bash -c "pdftotext '$pdf' - | grep -q 'freqpilot report aggregated.csv optimal.json -o out'"
-check "the summary shows the recommended clock and its interval" \
-    bash -c "pdftotext -f 1 -l 1 '$pdf' - | grep -q '25.0 % \[20.0, 29.0\]'"
+check "page one shows the deploy choice (energy within 5 %: 1200 MHz) and its interval" \
+    bash -c "pdftotext -f 1 -l 1 '$pdf' - | grep -q '15.0 % \[10.0, 19.0\]' && pdftotext -f 1 -l 1 '$pdf' - | grep -qx '1200'"
+check "the appendix has every recommendation (the unconstrained one too)" \
+    bash -c "pdftotext '$pdf' - | grep -q '25.0 % \[20.0, 29.0\]'"
 check "the verdict optimize gave: a saving whose interval reaches 0 is no significant saving" grep -q "no significant saving" "$html"
 check "the flagged clocks are listed" bash -c "grep -q 'clock_not_held' '$html' && grep -q 'high_cv' '$html'"
 
@@ -68,7 +71,7 @@ if command -v chromium >/dev/null 2>&1; then
     rm -rf "$prof"
     check "chromium: exit 0" test $rc -eq 0
     check "chromium: the DOM has the title, the summary table and the SVGs" \
-        bash -c "grep -q '<h1>freqpilot report</h1>' '$tmp/dom.html' && grep -q 'id=\"summary\"' '$tmp/dom.html' && test \$(grep -c '<svg' '$tmp/dom.html') -ge 5"
+        bash -c "grep -q '<h1>freqpilot report</h1>' '$tmp/dom.html' && grep -q 'id=\"deploy-table\"' '$tmp/dom.html' && test \$(grep -c '<svg' '$tmp/dom.html') -ge 5"
     check "chromium: no load errors" bash -c "! grep -Eiq 'ERR_FILE_NOT_FOUND|net::ERR|Uncaught' '$tmp/chromium.err'"
 else
     echo "# skip: chromium not installed (scripts/install-deps.sh installs it)"

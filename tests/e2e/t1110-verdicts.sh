@@ -55,14 +55,22 @@ for input in "${inputs[@]}"; do
         cmp -s <(jq -r '.results[] | .verdict_reason' "$json") \
         <(jq -r '.validations[] | .verdict_reason' "$out/validation.json")
 
-    # the report: the summary table, then the validation section
+    # the report: the appendix of every recommendation, and of every validation
     html=$out/report.html
-    sed -n '/id="summary"/,/id="validation"/p' "$html" |
+    sed -n '/id="all-recommendations"/,/<\/table>/p' "$html" |
         grep -o '<td class="\(ok\|warn\)">[^<]*' | sed 's/.*">//' >"$tmp/v_report"
-    check "$name: report summary: the same verdicts" cmp -s "$tmp/v_json" "$tmp/v_report"
-    sed -n '/id="validation"/,/<\/table>/p' "$html" |
+    check "$name: report appendix: the same verdicts" cmp -s "$tmp/v_json" "$tmp/v_report"
+    sed -n '/id="all-validations"/,/<\/table>/p' "$html" |
         grep -o '<td class="\(ok\|warn\)">[^<]*' | sed 's/.*">//' >"$tmp/v_rval"
-    check "$name: report validation section: the same verdicts" cmp -s "$tmp/v_json" "$tmp/v_rval"
+    check "$name: report validation appendix: the same verdicts" cmp -s "$tmp/v_json" "$tmp/v_rval"
+    # page one: the deploy table's verdicts are optimize's for energy within 5 %
+    jq -r '.results[] | select(.objective == "energy" and .max_slowdown == 0.05) |
+        "\(.gpu) \(.app) \(.verdict)"' "$json" >"$tmp/v_deploy_json"
+    grep -o 'data-gpu="[^"]*" data-app="[^"]*" data-clock="[^"]*" data-verdict="[^"]*"' "$html" |
+        sed 's/data-gpu="\([^"]*\)" data-app="\([^"]*\)" data-clock="[^"]*" data-verdict="\([^"]*\)"/\1 \2 \3/' \
+            >"$tmp/v_deploy"
+    check "$name: report page one: the deploy rows carry optimize's verdicts" \
+        cmp -s "$tmp/v_deploy_json" "$tmp/v_deploy"
     check "$name: report PDF has the validation section" \
         bash -c "pdftotext '$out/report.pdf' - | grep -q '^Validation'"
 done

@@ -24,7 +24,10 @@
  *   FAKE_NVML_NO_FIELDS=1  every field of nvmlDeviceGetFieldValues -> NOT_SUPPORTED
  *   FAKE_NVML_GPM=1        the GPU supports GPM metrics (Hopper style)
  *   FAKE_NVML_STATE=path   persist locked/application clocks and the power
- *                          limit across processes
+ *                          limit across processes (written atomically; a process sees
+ *                          another's changes at its next call, as on one real GPU)
+ *   FAKE_NVML_ROOT_ONLY=1  clock and power-limit changes need euid 0 (else "Insufficient
+ *                          Permissions"), as with the real driver
  *
  * Built three ways: the full library; FAKE_MINIMAL (only the required symbols,
  * unversioned init/count/handle, to test optional-absent paths and the
@@ -39,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -227,6 +231,28 @@ static nvmlReturn_t dev_limit(struct nvmlDevice_st *d, unsigned mw)
     return rc;
 }
 
+/* The state file as this process last wrote or read it: another process's change differs. */
+static struct {
+    int known;
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+} state_seen;
+
+static void state_remember(const char *path)
+{
+    struct stat st;
+    state_seen.known = stat(path, &st) == 0;
+    if (state_seen.known) {
+        state_seen.dev = st.st_dev;
+        state_seen.ino = st.st_ino;
+        state_seen.size = st.st_size;
+        state_seen.mtime = st.st_mtim;
+    }
+}
+
+/* Applies the file: every GPU takes the controls it records (unlocked when it says so). */
 static void state_load(void)
 {
     const char *path = getenv("FAKE_NVML_STATE");
@@ -238,26 +264,61 @@ static void state_load(void)
     while (fscanf(f, "%d %d %u %u %d %u %u %u", &i, &locked, &lo, &hi, &app, &am, &ag, &lim) == 8) {
         if (i < 0 || i >= ngpus)
             continue;
-        if (locked)
-            dev_lock(&devs[i], 1, lo, hi);
-        if (app)
-            dev_app(&devs[i], 1, am, ag);
-        dev_limit(&devs[i], lim);
+        struct nvmlDevice_st *d = &devs[i];
+        if (locked != d->locked || (locked && (lo != d->locked_min || hi != d->locked_max)))
+            dev_lock(d, locked, lo, hi);
+        if (app != d->app_set || (app && (am != d->app_mem || ag != d->app_gr)))
+            dev_app(d, app, am, ag);
+        if (lim != d->limit_mw)
+            dev_limit(d, lim);
     }
     fclose(f);
+    state_remember(path);
+}
+
+/* Another process changed the GPU (freqpilotd, restore): take its state before answering. */
+static void state_refresh(void)
+{
+    const char *path = getenv("FAKE_NVML_STATE");
+    struct stat st;
+    if (!path || !*path || stat(path, &st) != 0)
+        return;
+    if (state_seen.known && st.st_dev == state_seen.dev && st.st_ino == state_seen.ino &&
+        st.st_size == state_seen.size && st.st_mtim.tv_sec == state_seen.mtime.tv_sec &&
+        st.st_mtim.tv_nsec == state_seen.mtime.tv_nsec)
+        return;
+    pthread_mutex_lock(&mu);
+    state_load();
+    pthread_mutex_unlock(&mu);
 }
 
 __attribute__((unused)) static void state_save(void)
 {
     const char *path = getenv("FAKE_NVML_STATE");
-    FILE *f = path && *path ? fopen(path, "w") : NULL;
+    if (!path || !*path)
+        return;
+    /* Written beside and renamed: a reader in another process never sees half a file. */
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "w");
     if (!f)
         return;
     for (int i = 0; i < ngpus; i++)
         fprintf(f, "%d %d %u %u %d %u %u %u\n", i, devs[i].locked, devs[i].locked_min,
                 devs[i].locked_max, devs[i].app_set, devs[i].app_mem, devs[i].app_gr,
                 devs[i].limit_mw);
-    fclose(f);
+    if (fclose(f) == 0 && rename(tmp, path) == 0)
+        state_remember(path);
+    else
+        unlink(tmp);
+}
+
+/* FAKE_NVML_ROOT_ONLY=1: the driver's rule that only root changes clocks and limits. */
+__attribute__((unused)) static nvmlReturn_t control_allowed(nvmlReturn_t rc)
+{
+    if (rc == NVML_SUCCESS && env_on("FAKE_NVML_ROOT_ONLY") && geteuid() != 0)
+        return NVML_ERROR_NO_PERMISSION;
+    return rc;
 }
 
 /* Item i of a comma-separated list (the last one repeats) into buf. */
@@ -380,6 +441,7 @@ static nvmlReturn_t begin(const char *fn, nvmlDevice_t dev, int needs_dev)
         return NVML_ERROR_UNINITIALIZED;
     if (needs_dev && (dev < devs || dev >= devs + ngpus))
         return NVML_ERROR_INVALID_ARGUMENT;
+    state_refresh();
     return NVML_SUCCESS;
 }
 
@@ -716,6 +778,7 @@ nvmlReturn_t nvmlDeviceSetGpuLockedClocks(nvmlDevice_t device, unsigned int min_
                                           unsigned int max_mhz)
 {
     nvmlReturn_t rc = begin(__func__, device, 1);
+    rc = control_allowed(rc);
     if (rc == NVML_SUCCESS)
         rc = dev_lock(device, 1, min_mhz, max_mhz);
     if (rc == NVML_SUCCESS)
@@ -726,6 +789,7 @@ nvmlReturn_t nvmlDeviceSetGpuLockedClocks(nvmlDevice_t device, unsigned int min_
 nvmlReturn_t nvmlDeviceResetGpuLockedClocks(nvmlDevice_t device)
 {
     nvmlReturn_t rc = begin(__func__, device, 1);
+    rc = control_allowed(rc);
     if (rc == NVML_SUCCESS)
         rc = dev_lock(device, 0, 0, 0);
     if (rc == NVML_SUCCESS)
@@ -737,6 +801,7 @@ nvmlReturn_t nvmlDeviceSetApplicationsClocks(nvmlDevice_t device, unsigned int m
                                              unsigned int graphics_mhz)
 {
     nvmlReturn_t rc = begin(__func__, device, 1);
+    rc = control_allowed(rc);
     if (rc == NVML_SUCCESS)
         rc = dev_app(device, 1, mem_mhz, graphics_mhz);
     if (rc == NVML_SUCCESS)
@@ -747,6 +812,7 @@ nvmlReturn_t nvmlDeviceSetApplicationsClocks(nvmlDevice_t device, unsigned int m
 nvmlReturn_t nvmlDeviceResetApplicationsClocks(nvmlDevice_t device)
 {
     nvmlReturn_t rc = begin(__func__, device, 1);
+    rc = control_allowed(rc);
     if (rc == NVML_SUCCESS)
         rc = dev_app(device, 0, 0, 0);
     if (rc == NVML_SUCCESS)
@@ -784,6 +850,7 @@ nvmlReturn_t nvmlDeviceGetPowerManagementDefaultLimit(nvmlDevice_t device, unsig
 nvmlReturn_t nvmlDeviceSetPowerManagementLimit(nvmlDevice_t device, unsigned int limit_mw)
 {
     nvmlReturn_t rc = begin(__func__, device, 1);
+    rc = control_allowed(rc);
     if (rc == NVML_SUCCESS)
         rc = dev_limit(device, limit_mw);
     if (rc == NVML_SUCCESS)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -107,6 +108,75 @@ static void test_errors(void **state)
     assert_int_equal(fp_constraints_load("/nonexistent/c.ini", &c, &err), FP_ERR_IO);
 }
 
+/* The original project's budgets (its plan, shared/docs/seed): selectable by name. */
+static void check_original_budgets(const fp_constraints *c)
+{
+    static const struct {
+        const char *app, *cat;
+        double budget;
+    } want[] = {
+        {"LLAMA", "latency-sensitive", 0.15},  {"llama", "latency-sensitive", 0.15},
+        {"STABLEDIFFUSION", "balanced", 0.30}, {"stable-diffusion", "balanced", 0.30},
+        {"vit", "throughput-oriented", 0.50},  {"Whisper", "batch-processing", 0.40},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        double b;
+        const char *cat;
+        assert_int_equal(fp_constraints_lookup(c, want[i].app, &b, &cat), 0);
+        assert_float_equal(b, want[i].budget, 1e-12);
+        assert_string_equal(cat, want[i].cat);
+    }
+    /* LSTM had no budget in the plan: none here (the caller's default applies) */
+    double b;
+    assert_int_equal(fp_constraints_lookup(c, "lstm", &b, NULL), -1);
+}
+
+static void test_preset_by_name(void **state)
+{
+    (void)state;
+    assert_string_equal(fp_constraints_preset_at(0), "ai-inference-energy");
+    assert_null(fp_constraints_preset_at(1));
+    unsetenv("FREQPILOT_CONSTRAINTS_DIR");
+    fp_constraints c;
+    fp_error err;
+    if (fp_constraints_open("ai-inference-energy", &c, &err))
+        fail_msg("%s", err.msg);
+    assert_string_equal(c.name, "ai-inference-energy");
+    check_original_budgets(&c);
+    /* the built-in copy is the file of contrib/constraints/, by path too */
+    char path[4096];
+    const char *src = getenv("FREQPILOT_SRC");
+    snprintf(path, sizeof path, "%s/contrib/constraints/ai-inference-energy.ini", src ? src : ".");
+    if (fp_constraints_open(path, &c, &err))
+        fail_msg("%s", err.msg);
+    assert_string_equal(c.name, "ai-inference-energy");
+    assert_string_equal(c.source, path);
+    check_original_budgets(&c);
+    /* a file in $FREQPILOT_CONSTRAINTS_DIR overrides the built-in preset of its name */
+    const char *p = tu_write_temp("[apps]\nllama = 3%\n", 18);
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", p);
+    *strrchr(dir, '/') = '\0';
+    char link[4200];
+    snprintf(link, sizeof link, "%s/mine.ini", dir);
+    unlink(link);
+    assert_int_equal(symlink(p, link), 0);
+    setenv("FREQPILOT_CONSTRAINTS_DIR", dir, 1);
+    if (fp_constraints_open("mine", &c, &err))
+        fail_msg("%s", err.msg);
+    double b;
+    assert_int_equal(fp_constraints_lookup(&c, "llama", &b, NULL), 0);
+    assert_float_equal(b, 0.03, 1e-12);
+    assert_string_equal(c.source, link);
+    unsetenv("FREQPILOT_CONSTRAINTS_DIR");
+    unlink(link);
+    /* neither a file nor a preset: the message lists the presets */
+    assert_int_not_equal(fp_constraints_open("no-such-preset", &c, &err), FP_OK);
+    assert_non_null(strstr(err.msg, "no-such-preset"));
+    assert_non_null(strstr(err.msg, "ai-inference-energy"));
+    assert_int_not_equal(fp_constraints_open("/nonexistent/c.ini", &c, &err), FP_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -114,6 +184,7 @@ int main(void)
         cmocka_unit_test(test_contrib_file),
         cmocka_unit_test(test_overrides_numbers_percent),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_preset_by_name),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -365,6 +365,11 @@ static void test_run_config(void **state)
         {"[run]\ntitle = a\n[run]\ntitle = b\n", "c.ini:4: key 'title' given twice"},
         {"[other]\nx = 1\n", "unknown key 'x' in [other]"},
         {"[run]\nthis line has no equals sign\n", "c.ini:2: expected"},
+        {"[run]\nconstraints = no-such-preset\n", "c.ini:2: constraints = 'no-such-preset'"},
+        {"[impact]\nutilisation = 2\n", "c.ini:2: utilisation = '2': expected a fraction"},
+        {"[impact]\nprice_per_kwh = -0.1\n", "price_per_kwh = '-0.1'"},
+        {"[impact]\ngpus = 0\n", "gpus = '0': expected a number > 0"},
+        {"[impact]\nwatts = 3\n", "unknown key 'watts' in [impact]"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         fp_run_config_init(&c);
@@ -373,6 +378,19 @@ static void test_run_config(void **state)
         if (!strstr(err.msg, bad[i].what))
             fail_msg("'%s': expected '%s' in '%s'", bad[i].text, bad[i].what, err.msg);
     }
+    /* the budgets and the impact's assumptions */
+    static const char good[] = "[run]\nconstraints = ai-inference-energy\n[impact]\n"
+                               "utilisation = 80%\nprice_per_kwh = 0.3\ncurrency = EUR\n"
+                               "grid_gco2_per_kwh = 120\ngpus = 8\n";
+    fp_run_config_init(&c);
+    assert_float_equal(c.impact.utilisation, 0.5, 0);
+    assert_int_equal(fp_run_config_parse(good, sizeof good - 1, "c.ini", &c, &err), FP_OK);
+    assert_string_equal(c.constraints, "ai-inference-energy");
+    assert_float_equal(c.impact.utilisation, 0.8, 1e-12);
+    assert_float_equal(c.impact.price_per_kwh, 0.3, 0);
+    assert_string_equal(c.impact.currency, "EUR");
+    assert_float_equal(c.impact.grid_g_per_kwh, 120, 0);
+    assert_float_equal(c.impact.gpus, 8, 0);
     /* inih skips a byte-order mark. */
     const char bom[] = FP_BOM "[simulate]\nruns = 7\n";
     fp_run_config_init(&c);

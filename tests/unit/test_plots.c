@@ -197,14 +197,31 @@ static void test_savings_and_optima(void **state)
     fp_figure_free(&f);
 
     assert_int_equal(fp_plot_optima(&agg, &recs, &o, &f, &err), FP_OK);
+    /* One panel per objective (energy, edp), one series per budget: a legend of a few
+     * entries, not one marker kind per (objective, budget). */
+    assert_int_equal(f.npanels, 2);
+    assert_string_equal(f.panels[0].title, "objective energy");
+    assert_string_equal(f.panels[1].title, "objective edp");
     const fp_series *range = fp_figure_series(&f, 0, "Measured clock range");
     assert_non_null(range);
     assert_float_equal(range->lo[0], 810, 0);
     assert_float_equal(range->hi[0], 1410, 0);
-    const fp_series *en = fp_figure_series(&f, 0, "energy");
+    const fp_series *en = fp_figure_series(&f, 0, "no budget");
     assert_non_null(en);
     assert_float_equal(en->y[0], 1005, 0);
     assert_float_equal(en->y[1], 1005, 0);
+    const fp_series *e5 = fp_figure_series(&f, 0,
+                                           "\xe2\x89\xa4"
+                                           "5% slower");
+    assert_non_null(e5);
+    assert_float_equal(e5->y[0], 1200, 0);
+    const fp_series *edp = fp_figure_series(&f, 1, "no budget");
+    assert_non_null(edp);
+    assert_float_equal(edp->y[0], 1005, 0);
+    assert_true(isnan(edp->y[1])); /* no edp result for whisper */
+    assert_null(fp_figure_series(&f, 1,
+                                 "\xe2\x89\xa4"
+                                 "5% slower")); /* none within 5 % */
     fp_figure_free(&f);
     fp_rec_list_free(&recs);
     fp_agg_result_free(&agg);
@@ -400,7 +417,7 @@ static void test_recs_optimize(void **state)
                            tu_fixture("report/model-curves.json")};
     fp_rec_list l = {0};
     fp_error err;
-    assert_int_equal(fp_recs_optimize(paths, 2, "energy", 0.05, NULL, &l, &err), FP_OK);
+    assert_int_equal(fp_recs_optimize(paths, 2, "energy", 0.05, NULL, NULL, &l, &err), FP_OK);
     assert_int_equal(l.fallback, 0);
 
     fp_opt_data od;
