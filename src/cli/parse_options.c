@@ -65,6 +65,7 @@ static int takes_value(const cli_option *o)
     case CLI_OPT_VERBOSE:
     case CLI_OPT_QUIET:
     case CLI_OPT_HELP:
+    case CLI_OPT_GROUP:
     case CLI_OPT_END:
         return 0;
     case CLI_OPT_CALLBACK:
@@ -356,6 +357,18 @@ static const cli_option *find_short(const cli_option *opts, int c)
     return NULL;
 }
 
+const cli_option *cli_find_long_option(const cli_option *opts, const char *arg)
+{
+    char amb[256];
+    const char *name = strncmp(arg, "--", 2) == 0 ? arg + 2 : arg, *eq = strchr(name, '=');
+    return find_long(opts, name, eq ? (size_t)(eq - name) : strlen(name), amb, sizeof amb);
+}
+
+int cli_option_takes_value(const cli_option *o)
+{
+    return takes_value(o);
+}
+
 /* ---- parsing -------------------------------------------------------------------------- */
 
 int cli_options_check(const cli_option *opts, char *why, size_t n)
@@ -363,13 +376,22 @@ int cli_options_check(const cli_option *opts, char *why, size_t n)
     for (const cli_option *o = opts; o->type != CLI_OPT_END; o++) {
         range r;
         const char *name = o->long_name ? o->long_name : "?";
+        if (o->type == CLI_OPT_GROUP) {
+            if (!o->help || !o->help[0] || o->long_name || o->short_name) {
+                snprintf(why, n, "a group without a title, or with an option's name");
+                return -1;
+            }
+            continue;
+        }
         if (!o->long_name || !o->long_name[0] || o->long_name[0] == '-') {
             snprintf(why, n, "an option without a long name (or one spelt with '-')");
             return -1;
         }
         for (const cli_option *p = opts; p < o; p++)
-            if (strcmp(p->long_name, o->long_name) == 0 ||
-                (o->short_name && p->short_name == o->short_name)) {
+            if (p->type == CLI_OPT_GROUP)
+                continue;
+            else if (strcmp(p->long_name, o->long_name) == 0 ||
+                     (o->short_name && p->short_name == o->short_name)) {
                 snprintf(why, n, "--%s: given twice in the table", name);
                 return -1;
             }
@@ -613,13 +635,34 @@ static void put_wrapped(FILE *fp, const char *text, int col, int at)
     fputc('\n', fp);
 }
 
+static void put_option(FILE *fp, const cli_option *o, int col)
+{
+    char spec[256];
+    if (o->flags & CLI_OPTF_HIDDEN)
+        return;
+    if (o->type == CLI_OPT_GROUP) {
+        fprintf(fp, "\n%*s%s\n", INDENT / 2, "", o->help);
+        return;
+    }
+    spec_of(o, spec, sizeof spec);
+    fprintf(fp, "%*s%s", INDENT, "", spec);
+    int at = INDENT + (int)strlen(spec);
+    if (at + 2 > col) {
+        fputc('\n', fp);
+        at = 0;
+    }
+    put_wrapped(fp, o->help ? o->help : "", col, at);
+}
+
+/* The table's entries; the built-ins it does not replace close the options before its first
+ * group (or the list, when it has none). */
 static void put_options(FILE *fp, const cli_option *opts)
 {
     char spec[256];
     int width = 0;
     const cli_option *o;
     for (size_t k_ = 0; (o = option_at(opts, &k_)) != NULL; k_++) {
-        if (o->flags & CLI_OPTF_HIDDEN)
+        if ((o->flags & CLI_OPTF_HIDDEN) || o->type == CLI_OPT_GROUP)
             continue;
         spec_of(o, spec, sizeof spec);
         int len = (int)strlen(spec);
@@ -627,18 +670,18 @@ static void put_options(FILE *fp, const cli_option *opts)
             width = len;
     }
     int col = INDENT + width + 2;
-    for (size_t k_ = 0; (o = option_at(opts, &k_)) != NULL; k_++) {
-        if (o->flags & CLI_OPTF_HIDDEN)
-            continue;
-        spec_of(o, spec, sizeof spec);
-        fprintf(fp, "%*s%s", INDENT, "", spec);
-        int at = INDENT + (int)strlen(spec);
-        if (at + 2 > col) {
-            fputc('\n', fp);
-            at = 0;
-        }
-        put_wrapped(fp, o->help ? o->help : "", col, at);
-    }
+    size_t n = 0;
+    while (opts[n].type != CLI_OPT_END)
+        n++;
+    size_t first_group = 0;
+    while (first_group < n && opts[first_group].type != CLI_OPT_GROUP)
+        first_group++;
+    for (size_t k = 0; k < first_group; k++)
+        put_option(fp, &opts[k], col);
+    for (size_t k = n; (o = option_at(opts, &k)) != NULL; k++)
+        put_option(fp, o, col);
+    for (size_t k = first_group; k < n; k++)
+        put_option(fp, &opts[k], col);
 }
 
 void cli_render_help(FILE *fp, const cli_command *cmd, const cli_option *opts)
@@ -668,7 +711,7 @@ static const char *type_name(cli_opt_type t)
         [CLI_OPT_INT] = "int",           [CLI_OPT_LONG] = "long",       [CLI_OPT_DOUBLE] = "double",
         [CLI_OPT_FRACTION] = "fraction", [CLI_OPT_CHOICE] = "choice",   [CLI_OPT_LIST] = "list",
         [CLI_OPT_CALLBACK] = "callback", [CLI_OPT_VERBOSE] = "verbose", [CLI_OPT_QUIET] = "quiet",
-        [CLI_OPT_HELP] = "help",
+        [CLI_OPT_HELP] = "help",         [CLI_OPT_GROUP] = "group",
     };
     return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "?";
 }
@@ -689,6 +732,8 @@ int cli_options_json(FILE *fp, const cli_command *cmd, const cli_option *opts)
     json_object_set_new(root, "stop_at_operand",
                         json_boolean(cmd->flags & CLI_PARSE_STOP_AT_OPERAND));
     for (size_t k_ = 0; (o = option_at(opts, &k_)) != NULL; k_++) {
+        if (o->type == CLI_OPT_GROUP)
+            continue;
         json_t *j = json_object();
         char sh[2] = {(char)o->short_name, 0};
         json_object_set_new(j, "long", json_string(o->long_name));

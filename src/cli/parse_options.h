@@ -34,6 +34,9 @@
  * 'x'", "--format: expected csv or json, got 'xml'", "--bootstrap: needs a value",
  * "unknown option '--bogus'", each followed by "Try 'freqpilot CMD --help'".
  *
+ * CLI_GROUP("Cluster (docs/cluster.md)") starts a group of options under a heading of its own
+ * (git's OPT_GROUP); the built-in -v, -q and -h close the options before the first group.
+ *
  * Ranges are text, shown as they are in the error: "(0, 1)", "[0.5, 1)", "(0, 1]", "[0, 1]",
  * "> 0", ">= 0", "< 10", "<= 10", and for whole numbers also "1..1000" (both ends included).
  */
@@ -55,6 +58,7 @@ typedef enum cli_opt_type {
     CLI_OPT_VERBOSE,  /* -v: one more level of messages */
     CLI_OPT_QUIET,    /* -q: errors only */
     CLI_OPT_HELP,     /* -h: print the help and stop */
+    CLI_OPT_GROUP,    /* not an option: a heading in OPTIONS (help = its title) */
 } cli_opt_type;
 
 enum {
@@ -136,6 +140,15 @@ int cli_options_json(FILE *fp, const cli_command *cmd, const cli_option *opts);
  */
 int cli_options_check(const cli_option *opts, char *why, size_t why_size);
 
+/*
+ * The entry that "--name" or "--name=VALUE" (arg, the leading "--" included) names as the
+ * parser reads it: exactly, else by a unique abbreviation; built-ins included. NULL when
+ * unknown or ambiguous. For commands that pass their options on (profile --slurm).
+ */
+const cli_option *cli_find_long_option(const cli_option *opts, const char *arg);
+/* Whether o takes a value ("--name VALUE"). */
+int cli_option_takes_value(const cli_option *o);
+
 /* Entries. */
 #define CLI_END                                                                                    \
     {                                                                                              \
@@ -209,6 +222,11 @@ int cli_options_check(const cli_option *opts, char *why, size_t why_size);
 #define CLI_QUIET(h)                                                                               \
     {                                                                                              \
         .type = CLI_OPT_QUIET, .short_name = 'q', .long_name = "quiet", .help = (h)                \
+    }
+/* A heading in the OPTIONS section before the entries that follow (git's OPT_GROUP). */
+#define CLI_GROUP(title)                                                                           \
+    {                                                                                              \
+        .type = CLI_OPT_GROUP, .help = (title)                                                     \
     }
 #define CLI_HELP(h)                                                                                \
     {                                                                                              \

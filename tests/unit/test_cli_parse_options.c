@@ -225,6 +225,28 @@ static void test_stop_at_operand(void **state)
     assert_int_equal(flag, 0);
 }
 
+/* *buf = the help page of opts (to free). */
+static void help_of(const cli_option *opts, char **buf)
+{
+    size_t len = 0;
+    *buf = NULL;
+    FILE *fp = open_memstream(buf, &len);
+    cli_render_help(fp, &cmd, opts);
+    fclose(fp);
+}
+
+/* Each of want[0..n) found in text, in this order. */
+static void assert_in_order(const char *text, const char *const *want, size_t n)
+{
+    const char *at = text;
+    for (size_t i = 0; i < n; i++) {
+        const char *hit = strstr(at, want[i]);
+        if (!hit)
+            fail_msg("not found (in order): '%s' in\n%s", want[i], text);
+        at = hit;
+    }
+}
+
 /* The page: every option named, OPTIONS from the table, lines within the page width. */
 static void test_help(void **state)
 {
@@ -241,11 +263,8 @@ static void test_help(void **state)
         CLI_QUIET("no table, errors only"),
         CLI_END,
     };
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *fp = open_memstream(&buf, &len);
-    cli_render_help(fp, &cmd, opts);
-    fclose(fp);
+    char *buf;
+    help_of(opts, &buf);
     const char *expect_in_order[] = {
         "NAME\n    freqpilot demo - a command for tests\n",
         "\nSYNOPSIS\n    freqpilot demo [OPTIONS] INPUT...\n",
@@ -259,13 +278,7 @@ static void test_help(void **state)
         "\nEXIT STATUS\n    0 success; 2 usage error.\n",
         "\nEXAMPLES\n    freqpilot demo x.csv\n",
     };
-    const char *at = buf;
-    for (size_t i = 0; i < sizeof expect_in_order / sizeof *expect_in_order; i++) {
-        const char *hit = strstr(at, expect_in_order[i]);
-        if (!hit)
-            fail_msg("not found (in order): '%s' in\n%s", expect_in_order[i], buf);
-        at = hit;
-    }
+    assert_in_order(buf, expect_in_order, sizeof expect_in_order / sizeof *expect_in_order);
     assert_null(strstr(buf, "secret"));
     assert_null(strstr(buf, "options-json"));
     /* the quiet entry of the table replaces the built-in one */
@@ -279,6 +292,62 @@ static void test_help(void **state)
         line += w + (line[w] == '\n');
     }
     free(buf);
+}
+
+/* Groups: a heading before their entries; the built-ins close the options before the first. */
+static void test_group(void **state)
+{
+    (void)state;
+    int a = 0, b = 0;
+    const char *s = NULL;
+    const cli_option opts[] = {
+        CLI_FLAG("alpha", &a, "first"),
+        CLI_GROUP("Cluster (docs/cluster.md)"),
+        CLI_FLAG("beta", &b, "in the group"),
+        CLI_STRING("bet-on", &s, "X", "also in the group"),
+        CLI_END,
+    };
+    char why[256];
+    assert_int_equal(cli_options_check(opts, why, sizeof why), 0);
+    char *buf;
+    help_of(opts, &buf);
+    const char *expect_in_order[] = {
+        "\nOPTIONS\n    --alpha  ",
+        "    -h, --help ",
+        "\n\n  Cluster (docs/cluster.md)\n    --beta ",
+        "    --bet-on X ",
+        "\nEXIT STATUS\n",
+    };
+    assert_in_order(buf, expect_in_order, sizeof expect_in_order / sizeof *expect_in_order);
+    free(buf);
+    buf = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+    cli_options_json(fp, &cmd, opts);
+    fclose(fp);
+    assert_null(strstr(buf, "Cluster"));
+    assert_non_null(strstr(buf, "\"beta\""));
+    free(buf);
+    /* the lookup the parser uses: exact, else a unique abbreviation; built-ins included */
+    assert_ptr_equal(cli_find_long_option(opts, "--bet-on=x"), &opts[3]);
+    assert_ptr_equal(cli_find_long_option(opts, "--beta"), &opts[2]);
+    assert_ptr_equal(cli_find_long_option(opts, "--al"), &opts[0]);
+    assert_null(cli_find_long_option(opts, "--be"));
+    assert_null(cli_find_long_option(opts, "--gamma"));
+    const cli_option *v = cli_find_long_option(opts, "--verb");
+    assert_non_null(v);
+    assert_int_equal(v->type, CLI_OPT_VERBOSE);
+    assert_int_equal(cli_option_takes_value(v), 0);
+    assert_int_equal(cli_option_takes_value(&opts[3]), 1);
+    assert_int_equal(cli_option_takes_value(&opts[1]), 0);
+    /* and parses around the heading */
+    static char *argv[] = {"demo", "--beta", "--bet-o", "y", "op", NULL};
+    int rc;
+    assert_int_equal(cli_parse_options(&cmd, opts, 5, argv, &rc), 1);
+    assert_int_equal(b, 1);
+    assert_string_equal(s, "y");
+    const cli_option untitled[] = {CLI_GROUP(NULL), CLI_END};
+    assert_int_equal(cli_options_check(untitled, why, sizeof why), -1);
 }
 
 static void test_check(void **state)
@@ -310,7 +379,7 @@ int main(void)
         cmocka_unit_test(test_values),          cmocka_unit_test(test_operands),
         cmocka_unit_test(test_errors),          cmocka_unit_test(test_builtins),
         cmocka_unit_test(test_stop_at_operand), cmocka_unit_test(test_help),
-        cmocka_unit_test(test_check),
+        cmocka_unit_test(test_check),           cmocka_unit_test(test_group),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
