@@ -154,9 +154,23 @@ const char *cli_backend_help(const char *prefix, char *buf, size_t n);
 const char *cli_input_format_help(char *buf, size_t n);
 
 /*
- * What the deployable savings are worth (report, run; freqpilot/deploy.h): the long options
- * below, parsed by cli_impact_option; CLI_IMPACT_HELP is their part of the help text.
+ * What the deployable savings are worth (report, run; freqpilot/deploy.h): --utilisation,
+ * --price, --currency, --grid-intensity and --gpus. In an option table CLI_IMPACT_OPTIONS(&o)
+ * (o an fp_impact_opts), parsed by cli_opt_impact; for getopt_long (run, until it takes an
+ * option table) CLI_IMPACT_LONGOPTS, parsed by cli_impact_option, with CLI_IMPACT_HELP its
+ * part of the help text.
  */
+int cli_opt_impact(const cli_option *o, const char *arg, char *why, size_t n);
+#define CLI_IMPACT_OPTIONS(p)                                                                      \
+    CLI_CALLBACK("utilisation", (p), "X", NULL, cli_opt_impact,                                    \
+                 "fraction of the year each workload runs at the baseline clock, for what the "    \
+                 "savings are worth (0.5; also 50%)"),                                             \
+        CLI_CALLBACK("price", (p), "X", NULL, cli_opt_impact, "electricity price per kWh (0.15)"), \
+        CLI_CALLBACK("currency", (p), "C", NULL, cli_opt_impact, "its unit (USD)"),                \
+        CLI_CALLBACK("grid-intensity", (p), "G", NULL, cli_opt_impact,                             \
+                     "grid carbon intensity, g CO2e per kWh (400)"),                               \
+        CLI_CALLBACK("gpus", (p), "N", NULL, cli_opt_impact,                                       \
+                     "GPUs running each (gpu, app) workload (1)")
 enum {
     CLI_OPT_UTILISATION = 0x4000,
     CLI_OPT_PRICE,
@@ -187,7 +201,12 @@ int cli_impact_option(const char *cmd, int c, const char *arg, struct fp_impact_
 struct fp_constraints;
 int cli_open_constraints(const char *spec, struct fp_constraints *c,
                          const struct fp_constraints **out);
-/* --constraints of report, run, pareto and plot: documented with the same words. */
+/* --constraints of report, run and plot: documented with the same words (CLI_CONSTRAINTS_TEXT
+ * in an option table, CLI_CONSTRAINTS_HELP in run's help text). */
+#define CLI_CONSTRAINTS_TEXT                                                                       \
+    "per-app slowdown budgets (INI, see contrib/constraints.ini), or a preset by name: "           \
+    "ai-inference-energy (the original project's budgets: LLaMA 15 %, Stable Diffusion 30 %, "     \
+    "ViT 50 %, Whisper 40 %)"
 #define CLI_CONSTRAINTS_HELP                                                                       \
     "    --constraints FILE|PRESET\n"                                                              \
     "                          per-app slowdown budgets (INI, see contrib/constraints.ini), or\n"  \

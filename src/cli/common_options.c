@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Option values several commands take, as parse_options callbacks (cli.h): objectives,
- * slowdown budgets, the baseline, input formats and GPU backends. Each names what it expects
- * from the registry that defines it, so a format or backend added there shows up here.
+ * slowdown budgets, the baseline, input formats, GPU backends and what savings are worth. Each
+ * names what it expects from the registry that defines it, so a format or backend added there shows
+ * up here.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include <strings.h>
 
 #include "cli/cli.h"
+#include "freqpilot/deploy.h"
 #include "freqpilot/gpu.h"
 #include "freqpilot/optimize.h"
 #include "freqpilot/reader.h"
@@ -243,5 +245,30 @@ int cli_opt_backend(const cli_option *o, const char *arg, char *why, size_t n)
         return 0;
     }
     snprintf(why, n, "expected %s", fp_gpu_backend_names());
+    return -1;
+}
+
+/* The impact options: option name, [impact] key, what is expected. */
+static const struct impact_key {
+    const char *option, *key, *expect;
+} impact_keys[] = {
+    {"utilisation", "utilisation", "a fraction in (0, 1] or a %"},
+    {"price", "price_per_kwh", "a price >= 0"},
+    {"currency", "currency", "a unit of at most 15 bytes"},
+    {"grid-intensity", "grid_gco2_per_kwh", "g CO2e per kWh >= 0"},
+    {"gpus", "gpus", "a number > 0"},
+};
+
+int cli_opt_impact(const cli_option *o, const char *arg, char *why, size_t n)
+{
+    for (size_t i = 0; i < sizeof impact_keys / sizeof impact_keys[0]; i++) {
+        if (strcmp(o->long_name, impact_keys[i].option) != 0)
+            continue;
+        if (fp_impact_set(o->value, impact_keys[i].key, arg) == 0)
+            return 0;
+        snprintf(why, n, "expected %s", impact_keys[i].expect);
+        return -1;
+    }
+    snprintf(why, n, "not an impact option");
     return -1;
 }
