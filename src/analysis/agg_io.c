@@ -16,8 +16,8 @@
 
 #include "freqpilot/aggregate.h"
 #include "freqpilot/atomic.h"
-#include "telemetry/csvcore.h"
-#include "telemetry/linebuf.h"
+#include "util/csvcore.h"
+#include "util/linebuf.h"
 #include "util/output.h"
 
 enum col_kind { COL_STR, COL_NUM, COL_INT, COL_FLAGS };

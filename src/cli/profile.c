@@ -19,9 +19,9 @@
 #include "freqpilot/clockguard.h"
 #include "freqpilot/dataset.h"
 #include "freqpilot/sim.h"
-#include "profile/adaptive_sweep.h"
-#include "profile/slurm.h"
-#include "profile/sweep.h"
+#include "freqpilot/adaptive_sweep.h"
+#include "freqpilot/slurm.h"
+#include "freqpilot/sweep.h"
 #include "cli/profile_cluster.h"
 
 static const char *const help_text =
@@ -290,7 +290,7 @@ int cmd_profile(int argc, char **argv)
         int at = -1;
         const char *gs = find_arg(argc, argv, "gpu", &at);
         if (gs && (strchr(gs, ',') || strcasecmp(gs, "all") == 0))
-            return cluster_gpus(argc, argv, gs, at);
+            return cli_sim_configure_from_env() ? EXIT_FAIL : cluster_gpus(argc, argv, gs, at);
         const char *task = find_arg(argc, argv, "slurm-task", NULL);
         if (task)
             return cluster_task(argc, argv, task);
@@ -585,16 +585,19 @@ int cmd_profile(int argc, char **argv)
                                                    "COMMAND [ARGS...]"
                                                  : "no workload: give -- COMMAND [ARGS...]");
     }
-    if (is_sim && seed_s && !getenv("FREQPILOT_SIM_SEED"))
-        setenv("FREQPILOT_SIM_SEED", seed_s, 1);
     if (noise && !is_sim)
         return cli_usage_error("profile", "--sim-noise needs --backend sim");
-    if (noise) /* the sim backend reads it when the GPU is opened */
-        setenv("FREQPILOT_SIM_NOISE", noise, 1);
+    fp_sim_backend_options sim_opts;
+    int rc_env = cli_sim_options_from_env(&sim_opts, noise);
+    if (rc_env)
+        return rc_env;
+    if (is_sim && seed_s && !getenv("FREQPILOT_SIM_SEED"))
+        sim_opts.seed = o.seed;
     /* A real command runs in real time: the simulated GPU (its energy counter) follows the
      * host's clock instead of standing still in simulated time. */
     if (is_sim && o.argv && !getenv("FREQPILOT_SIM_REALTIME"))
-        setenv("FREQPILOT_SIM_REALTIME", "1", 1);
+        sim_opts.realtime = 1;
+    fp_sim_backend_configure(&sim_opts);
     if (o.no_clock_control && is_sim)
         cli_info("--no-clock-control on the simulated GPU: runs at its default clocks");
 

@@ -19,9 +19,9 @@
 #include "freqpilot/clockguard.h"
 #include "freqpilot/dataset.h"
 #include "freqpilot/sim.h"
-#include "profile/adaptive_sweep.h"
-#include "profile/slurm.h"
-#include "profile/sweep.h"
+#include "freqpilot/adaptive_sweep.h"
+#include "freqpilot/slurm.h"
+#include "freqpilot/sweep.h"
 #include "cli/profile_cluster.h"
 #include "util/asuser.h"
 

@@ -8,7 +8,7 @@
  * options and hands over here.
  */
 
-#include "profile/sweep.h"
+#include "freqpilot/sweep.h"
 
 struct option;
 

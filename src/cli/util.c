@@ -342,28 +342,6 @@ int cli_parse_baseline(const char *arg, fp_opt_options *o)
     return 0;
 }
 
-int cli_impact_option(const char *cmd, int c, const char *arg, fp_impact_opts *o)
-{
-    static const struct {
-        int opt;
-        const char *key, *name, *expect;
-    } keys[] = {
-        {CLI_OPT_UTILISATION, "utilisation", "--utilisation", "a fraction in (0, 1] or a %"},
-        {CLI_OPT_PRICE, "price_per_kwh", "--price", "a price >= 0"},
-        {CLI_OPT_CURRENCY, "currency", "--currency", "a unit of at most 15 bytes"},
-        {CLI_OPT_GRID, "grid_gco2_per_kwh", "--grid-intensity", "g CO2e per kWh >= 0"},
-        {CLI_OPT_GPUS, "gpus", "--gpus", "a number > 0"},
-    };
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-        if (keys[i].opt == c) {
-            if (fp_impact_set(o, keys[i].key, arg) == 0)
-                return 0;
-            return cli_usage_error(cmd, "%s: expected %s, got '%s'", keys[i].name, keys[i].expect,
-                                   arg);
-        }
-    return cli_usage_error(cmd, "unknown option");
-}
-
 int cli_open_constraints(const char *spec, fp_constraints *c, const fp_constraints **out)
 {
     *out = NULL;

@@ -301,7 +301,8 @@ fp_status fp_replay_compare(const fp_sim_workload *wl, const fp_replay_opts *o,
     if ((st = fp_policy_new("activity", &info, &pol, err)) != FP_OK)
         return st;
     if ((st = fp_policy_set_num(pol, "bias", o->bias, err)) == FP_OK &&
-        (st = fp_policy_set_num(pol, "f_e", best.static_mhz, err)) == FP_OK)
+        (st = fp_policy_set_num(pol, "f_e", o->f_e_mhz ? o->f_e_mhz : best.static_mhz, err)) ==
+            FP_OK)
         st = fp_replay_run(wl, pol, &ro, &res[2], err);
     fp_policy_free(pol);
     if (st != FP_OK)

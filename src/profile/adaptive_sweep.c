@@ -20,7 +20,7 @@
 #include "freqpilot/dataset.h"
 #include "freqpilot/metrics.h"
 #include "freqpilot/reader.h"
-#include "profile/adaptive_sweep.h"
+#include "freqpilot/adaptive_sweep.h"
 #include "util/asuser.h"
 
 /* Failed runs in a row after which the sweep stops (the strategy would ask again). */

@@ -16,7 +16,6 @@
 
 #include "freqpilot/reader.h"
 #include "profile/dcgmi_sampler.h"
-#include "telemetry/ts_internal.h"
 #include "util/asuser.h"
 #include "util/thread.h"
 

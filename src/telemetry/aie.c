@@ -30,10 +30,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "telemetry/csvcore.h"
+#include "util/csvcore.h"
 #include "telemetry/format.h"
 #include "telemetry/layouts.h"
-#include "telemetry/linebuf.h"
+#include "util/linebuf.h"
 #include "util/input.h"
 
 #define PERF_MAX_ITERS 1024

@@ -16,8 +16,8 @@
 
 #include "freqpilot/atomic.h"
 #include "freqpilot/serving.h"
-#include "telemetry/csvcore.h"
-#include "telemetry/linebuf.h"
+#include "util/csvcore.h"
+#include "util/linebuf.h"
 #include "telemetry/ts_internal.h"
 
 #define TR_MAX_FIELDS 64

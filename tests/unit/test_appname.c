@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "freqpilot/sim.h"
-#include "profile/sweep.h"
+#include "freqpilot/sweep.h"
 
 static const char *name_of(char *const *argv)
 {

@@ -122,8 +122,10 @@ static int setup(void **state)
     watch_path = NULL;
     snprintf(tmpdir, sizeof tmpdir, "/tmp/fp_clockguard_XXXXXX");
     assert_non_null(mkdtemp(tmpdir));
-    setenv("FREQPILOT_SIM_NOISE", "off", 1);
-    unsetenv("FREQPILOT_SIM_WORKLOAD");
+    fp_sim_backend_options so;
+    fp_sim_backend_options_init(&so);
+    so.noise_scale = 0.0; /* no noise, no workload */
+    fp_sim_backend_configure(&so);
     char locks[300];
     snprintf(locks, sizeof locks, "%s/locks", tmpdir);
     setenv("FREQPILOT_LOCK_DIR", locks, 1);

@@ -10,8 +10,8 @@
 
 #include <cmocka.h>
 
-#include "telemetry/csvcore.h"
-#include "telemetry/linebuf.h"
+#include "util/csvcore.h"
+#include "util/linebuf.h"
 #include "testutil.h"
 
 /* Reads every line of lb into one '|'-joined string. */

@@ -21,7 +21,7 @@
 #include "freqpilot/model.h"
 #include "freqpilot/optimize.h"
 #include "freqpilot/sim.h"
-#include "profile/sweep.h"
+#include "freqpilot/sweep.h"
 #include "testutil.h"
 
 #define NCLK 9
