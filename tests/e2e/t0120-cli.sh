@@ -53,8 +53,9 @@ for c in $cmds main; do
         args=()
     else
         status "$FP" help --options-json "$c" >/dev/null
-        # a command with subcommands parses its options after one of them
-        sub=$(awk '/"subcommands": \[/ { on = 1; next } on { gsub(/[",[:space:]]/, ""); print; exit }' "$tmp/out")
+        # a command with subcommands parses its options after one of them ("[]": none)
+        sub=$(awk '/"subcommands": \[\]/ { exit } /"subcommands": \[/ { on = 1; next }
+                   on { gsub(/[",[:space:]]/, ""); print; exit }' "$tmp/out")
         case $sub in "]" | "") args=("$c") ;; *) args=("$c" "$sub") ;; esac
     fi
     cp "$tmp/out" "$tmp/json-$c"
