@@ -35,9 +35,6 @@ fp_diag cli_diag(cli_diag_state *state);
  * otherwise said when the process exits normally (not after _exit: a forked stage calls it). */
 void cli_diag_summary(void);
 
-/* Prints a command's help text (a man-page style block) to stdout. */
-void cli_print_help(const char *text);
-
 /*
  * Checks an output path before any work is done: a folder is a usage error
  * (returns EXIT_USAGE after printing it), anything else is fine — regular files
@@ -67,47 +64,6 @@ int cli_parse_double(const char *s, double *out);
 int cli_parse_long(const char *s, long *out);
 /* A fraction ("0.05") or a percentage ("5%") >= 0 into *out as a fraction; 0 on success. */
 int cli_parse_fraction(const char *s, double *out);
-
-/*
- * getopt_long over a command's arguments with the options every command takes handled
- * here: -o/--output FILE into *output (only when output is not NULL), -v, -q, -h (prints
- * help), a missing value and an unknown option (usage errors naming cmd). The long options
- * must map these to 'o', 'v', 'q' and 'h'. Returns the command's next option (optarg set),
- * -1 after the last option (optind: the first operand), or CLI_OPT_EXIT: then return
- * co->exit_code (after --help or a usage error).
- */
-enum { CLI_OPT_EXIT = -2 };
-struct option;
-typedef struct cli_opts {
-    const char *cmd;
-    const char *help;
-    const char **output;
-    int exit_code;
-    int started;
-} cli_opts;
-int cli_getopt(cli_opts *co, int argc, char **argv, const struct option *longopts);
-
-/* arg equal to a: *out = 0, to b: *out = 1; otherwise -1 and *out unchanged. */
-int cli_parse_choice(const char *arg, const char *a, const char *b, int *out);
-
-/*
- * Appends the comma-separated objectives of an --objective value to objs[*n] (at most max
- * in all). Returns 0, or the exit code after printing the error (usage error naming cmd).
- */
-struct fp_objective;
-int cli_parse_objectives(const char *cmd, const char *arg, struct fp_objective *objs, size_t *n,
-                         size_t max);
-
-/*
- * Appends the comma-separated slowdown budgets of a --max-slowdown value to budgets[*n] (at
- * most max in all): fractions (0.05, at most 10), percentages (5%) or 'none' (NAN). Returns
- * 0, or the exit code after printing the error (usage error naming cmd).
- */
-int cli_parse_budgets(const char *cmd, const char *arg, double *budgets, size_t *n, size_t max);
-
-/* --baseline max|default|MHZ into o->baseline (and o->baseline_mhz); -1 when malformed. */
-struct fp_opt_options;
-int cli_parse_baseline(const char *arg, struct fp_opt_options *o);
 
 /*
  * Option values several commands share, as parse_options callbacks (common_options.c). Each
