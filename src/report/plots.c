@@ -364,31 +364,6 @@ fp_status fp_plot_pareto(const fp_agg_result *agg, const fp_rec_list *recs, cons
     return ok ? FP_OK : oom(out, err);
 }
 
-/* The recommendations of recs by (gpu, app) (clock NAN), in list order; NULL on no memory. */
-static fp_keyidx *index_recs(const fp_rec_list *recs)
-{
-    fp_keyidx *idx = fp_keyidx_new(recs->len);
-    for (size_t i = 0; idx && i < recs->len; i++)
-        if (fp_keyidx_add(idx, recs->items[i].gpu, recs->items[i].app, NAN, i) < 0) {
-            fp_keyidx_free(idx);
-            idx = NULL;
-        }
-    return idx;
-}
-
-/* fp_recs_find through the index of recs (the same first match). */
-static const fp_rec *find_rec(const fp_rec_list *recs, const fp_keyidx *idx, const char *gpu,
-                              const char *app, const char *objective, double max_slowdown)
-{
-    fp_keyidx_iter it;
-    size_t i;
-    fp_keyidx_find(idx, gpu, app, NAN, &it);
-    while (fp_keyidx_next(&it, &i))
-        if (fp_rec_is(&recs->items[i], gpu, app, objective, max_slowdown))
-            return &recs->items[i];
-    return NULL;
-}
-
 /* Distinct (gpu, app) pairs of recs in first-seen order (first[k]: a rec of pair k). */
 static size_t rec_pairs(const fp_rec_list *recs, const fp_keyidx *idx, const fp_plot_opts *o,
                         size_t *first)
@@ -430,7 +405,7 @@ fp_status fp_plot_savings(const fp_rec_list *recs, const fp_plot_opts *o, fp_fig
 {
     const char *obj = o->objective ? o->objective : "energy";
     size_t *first = calloc(recs->len ? recs->len : 1, sizeof *first);
-    fp_keyidx *ridx = index_recs(recs);
+    fp_keyidx *ridx = fp_recs_index(recs);
     if (!first || !ridx) {
         free(first);
         fp_keyidx_free(ridx);
@@ -464,8 +439,8 @@ fp_status fp_plot_savings(const fp_rec_list *recs, const fp_plot_opts *o, fp_fig
             double *d = buf + 4 * n, *dl = buf + 5 * n, *dh = buf + 6 * n;
             for (size_t i = 0; i < n; i++) {
                 const fp_rec *pr = &recs->items[first[i]];
-                const fp_rec *r = find_rec(recs, ridx, pr->gpu, pr->app, obj,
-                                           c ? fp_plot_budget(o, pr->app, NULL) : NAN);
+                const fp_rec *r = fp_recs_find_in(recs, ridx, pr->gpu, pr->app, obj,
+                                                  c ? fp_plot_budget(o, pr->app, NULL) : NAN);
                 x[i] = (double)i;
                 s[i] = r ? r->energy_saving : NAN;
                 sl[i] = r ? r->energy_saving_lo : NAN;
@@ -529,7 +504,7 @@ fp_status fp_plot_optima(const fp_agg_result *agg, const fp_rec_list *recs, cons
                          fp_figure *out, fp_error *err)
 {
     size_t *first = calloc(recs->len ? recs->len : 1, sizeof *first);
-    fp_keyidx *ridx = index_recs(recs), *gidx = NULL;
+    fp_keyidx *ridx = fp_recs_index(recs), *gidx = NULL;
     fp_agg_groups gpus = {0};
     if (!first || !ridx ||
         (agg && (fp_agg_groups_build(agg->rows, agg->nrows, 0, &gpus, NULL) ||

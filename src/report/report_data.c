@@ -15,6 +15,7 @@
 #include "freqpilot/optimize.h"
 #include "freqpilot/plot.h"
 #include "report/report_int.h"
+#include "util/keyidx.h"
 #include "util/input.h"
 #include "util/json_stream.h"
 #include "util/output.h"
@@ -150,6 +151,31 @@ const fp_rec *fp_recs_find(const fp_rec_list *l, const char *gpu, const char *ap
     for (size_t i = 0; i < l->len; i++)
         if (fp_rec_is(&l->items[i], gpu, app, objective, max_slowdown))
             return &l->items[i];
+    return NULL;
+}
+
+fp_keyidx *fp_recs_index(const fp_rec_list *recs)
+{
+    fp_keyidx *idx = fp_keyidx_new(recs ? recs->len : 0);
+    for (size_t i = 0; idx && recs && i < recs->len; i++)
+        if (fp_keyidx_add(idx, recs->items[i].gpu, recs->items[i].app, NAN, i) < 0) {
+            fp_keyidx_free(idx);
+            idx = NULL;
+        }
+    return idx;
+}
+
+const fp_rec *fp_recs_find_in(const fp_rec_list *recs, const fp_keyidx *idx, const char *gpu,
+                              const char *app, const char *objective, double max_slowdown)
+{
+    if (!idx)
+        return fp_recs_find(recs, gpu, app, objective, max_slowdown);
+    fp_keyidx_iter it;
+    size_t i;
+    fp_keyidx_find(idx, gpu, app, NAN, &it);
+    while (fp_keyidx_next(&it, &i))
+        if (fp_rec_is(&recs->items[i], gpu, app, objective, max_slowdown))
+            return &recs->items[i];
     return NULL;
 }
 
