@@ -345,12 +345,6 @@ static void test_results_folder(void **state)
     rmdir(dir);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_profile_names),  cmocka_unit_test(test_timing_summary),
-        cmocka_unit_test(test_perf_csv),       cmocka_unit_test(test_job_fixture),
-        cmocka_unit_test(test_results_folder),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(cmocka_unit_test(test_profile_names), cmocka_unit_test(test_timing_summary),
+        cmocka_unit_test(test_perf_csv), cmocka_unit_test(test_job_fixture),
+        cmocka_unit_test(test_results_folder))

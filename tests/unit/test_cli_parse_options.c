@@ -14,6 +14,7 @@
 
 #include "cli/cli.h"
 #include "cli/parse_options.h"
+#include "testutil.h"
 
 static const cli_command cmd = {
     .name = "demo",
@@ -373,13 +374,7 @@ static void test_check(void **state)
     }
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_values),          cmocka_unit_test(test_operands),
-        cmocka_unit_test(test_errors),          cmocka_unit_test(test_builtins),
+TU_MAIN(cmocka_unit_test(test_values), cmocka_unit_test(test_operands),
+        cmocka_unit_test(test_errors), cmocka_unit_test(test_builtins),
         cmocka_unit_test(test_stop_at_operand), cmocka_unit_test(test_help),
-        cmocka_unit_test(test_check),           cmocka_unit_test(test_group),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test(test_check), cmocka_unit_test(test_group))

@@ -715,10 +715,7 @@ static void test_detach_survives_exit(void **state)
     unlink(path);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_state_path_rules, setup, teardown),
+TU_MAIN(cmocka_unit_test_setup_teardown(test_state_path_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_ahead_contents_restore, setup, teardown),
         cmocka_unit_test_setup_teardown(test_end_restores, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuse_same_process, setup, teardown),
@@ -728,7 +725,4 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refused_change_leaves_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_detach, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_detach_survives_exit, setup, teardown),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test_setup_teardown(test_detach_survives_exit, setup, teardown))

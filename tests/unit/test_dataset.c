@@ -167,13 +167,5 @@ static void test_bad_json(void **state)
     unlink(p);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fixture),
-        cmocka_unit_test(test_manifest_roundtrip),
-        cmocka_unit_test(test_dataset_roundtrip),
-        cmocka_unit_test(test_bad_json),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(cmocka_unit_test(test_fixture), cmocka_unit_test(test_manifest_roundtrip),
+        cmocka_unit_test(test_dataset_roundtrip), cmocka_unit_test(test_bad_json))

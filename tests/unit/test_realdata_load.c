@@ -310,13 +310,5 @@ static void test_measured_runs(void **state)
     fp_run_list_free(&l);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_baseline_runs),
-        cmocka_unit_test(test_each_commit_folder),
-        cmocka_unit_test(test_corrupt_file_alone),
-        cmocka_unit_test(test_measured_runs),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(cmocka_unit_test(test_baseline_runs), cmocka_unit_test(test_each_commit_folder),
+        cmocka_unit_test(test_corrupt_file_alone), cmocka_unit_test(test_measured_runs))

@@ -20,4 +20,16 @@ const char *tu_write_temp(const char *content, size_t len);
             skip();                                                                                \
         }                                                                                          \
     } while (0)
+/*
+ * The main() of a test file, which runs its cmocka tests as the group "tests":
+ * TU_MAIN(cmocka_unit_test(test_a), cmocka_unit_test(test_b)); TU_MAIN_GROUP(setup, teardown,
+ * ...) with group fixtures.
+ */
+#define TU_MAIN_GROUP(SETUP, TEARDOWN, ...)                                                        \
+    int main(void)                                                                                 \
+    {                                                                                              \
+        const struct CMUnitTest tests[] = {__VA_ARGS__};                                           \
+        return cmocka_run_group_tests(tests, SETUP, TEARDOWN);                                     \
+    }
+#define TU_MAIN(...) TU_MAIN_GROUP(NULL, NULL, __VA_ARGS__)
 #endif
