@@ -69,19 +69,25 @@ static size_t select_rows(const fp_agg_result *agg, const char *gpu, const char 
     return n;
 }
 
+/* The first (gpu, app) that o's filters match, and its rows as select_rows (*v: caller frees). */
 static fp_status pick_pair(const fp_agg_result *agg, const fp_plot_opts *o, const char **gpu,
-                           const char **app, fp_error *err)
+                           const char **app, const fp_agg_row ***v, size_t *n, fp_error *err)
 {
-    for (size_t i = 0; i < agg->nrows; i++) {
-        const fp_agg_row *r = &agg->rows[i];
-        if ((!o->gpu || strcmp(r->gpu, o->gpu) == 0) && (!o->app || strcmp(r->app, o->app) == 0)) {
-            *gpu = r->gpu;
-            *app = r->app;
-            return FP_OK;
-        }
+    size_t i = 0;
+    while (i < agg->nrows && !((!o->gpu || strcmp(agg->rows[i].gpu, o->gpu) == 0) &&
+                               (!o->app || strcmp(agg->rows[i].app, o->app) == 0)))
+        i++;
+    if (i == agg->nrows)
+        return fp_error_set(err, FP_ERR_INVALID, "no aggregated rows for gpu %s, app %s",
+                            o->gpu ? o->gpu : "(any)", o->app ? o->app : "(any)");
+    *gpu = agg->rows[i].gpu;
+    *app = agg->rows[i].app;
+    *n = select_rows(agg, *gpu, *app, v);
+    if (*n == 0) {
+        free(*v);
+        return fp_error_set(err, FP_ERR_INVALID, "%s/%s: no clock with runs", *gpu, *app);
     }
-    return fp_error_set(err, FP_ERR_INVALID, "no aggregated rows for gpu %s, app %s",
-                        o->gpu ? o->gpu : "(any)", o->app ? o->app : "(any)");
+    return FP_OK;
 }
 
 static fp_status oom(fp_figure *f, fp_error *err)
@@ -102,15 +108,11 @@ fp_status fp_plot_sweep(const fp_agg_result *agg, const fp_rec_list *recs, const
                         fp_figure *out, fp_error *err)
 {
     const char *gpu, *app;
-    fp_status st = pick_pair(agg, o, &gpu, &app, err);
+    const fp_agg_row **v;
+    size_t n;
+    fp_status st = pick_pair(agg, o, &gpu, &app, &v, &n, err);
     if (st)
         return st;
-    const fp_agg_row **v;
-    size_t n = select_rows(agg, gpu, app, &v);
-    if (n == 0) {
-        free(v);
-        return fp_error_set(err, FP_ERR_INVALID, "%s/%s: no clock with runs", gpu, app);
-    }
     const fp_agg_row *b = v[n - 1];
     char title[160], xl[96];
     snprintf(title, sizeof title, "%s %s: metrics vs SM clock", gpu, app);
@@ -221,15 +223,11 @@ fp_status fp_plot_pareto(const fp_agg_result *agg, const fp_rec_list *recs, cons
                          fp_figure *out, fp_error *err)
 {
     const char *gpu, *app;
-    fp_status st = pick_pair(agg, o, &gpu, &app, err);
+    const fp_agg_row **v;
+    size_t n;
+    fp_status st = pick_pair(agg, o, &gpu, &app, &v, &n, err);
     if (st)
         return st;
-    const fp_agg_row **v;
-    size_t n = select_rows(agg, gpu, app, &v);
-    if (n == 0) {
-        free(v);
-        return fp_error_set(err, FP_ERR_INVALID, "%s/%s: no clock with runs", gpu, app);
-    }
     const fp_agg_row *b = v[n - 1];
     char title[160], xl[96], yl[96];
     snprintf(title, sizeof title, "%s %s: time-energy trade-off", gpu, app);
