@@ -69,9 +69,13 @@ static size_t select_rows(const fp_agg_result *agg, const char *gpu, const char 
     return n;
 }
 
-/* The first (gpu, app) that o's filters match, and its rows as select_rows (*v: caller frees). */
-static fp_status pick_pair(const fp_agg_result *agg, const fp_plot_opts *o, const char **gpu,
-                           const char **app, const fp_agg_row ***v, size_t *n, fp_error *err)
+/*
+ * The first (gpu, app) that o's filters match and its rows as select_rows (*v: caller frees);
+ * out starts as the figure KIND titled "GPU APP: WHAT".
+ */
+static fp_status pick_pair(const fp_agg_result *agg, const fp_plot_opts *o, const char *kind,
+                           const char *what, fp_figure *out, const char **gpu, const char **app,
+                           const fp_agg_row ***v, size_t *n, fp_error *err)
 {
     size_t i = 0;
     while (i < agg->nrows && !((!o->gpu || strcmp(agg->rows[i].gpu, o->gpu) == 0) &&
@@ -87,6 +91,10 @@ static fp_status pick_pair(const fp_agg_result *agg, const fp_plot_opts *o, cons
         free(*v);
         return fp_error_set(err, FP_ERR_INVALID, "%s/%s: no clock with runs", *gpu, *app);
     }
+    char title[160];
+    snprintf(title, sizeof title, "%s %s: %s", *gpu, *app, what);
+    fp_figure_init(out, kind, title);
+    out->simulated = o->simulated;
     return FP_OK;
 }
 
@@ -110,14 +118,11 @@ fp_status fp_plot_sweep(const fp_agg_result *agg, const fp_rec_list *recs, const
     const char *gpu, *app;
     const fp_agg_row **v;
     size_t n;
-    fp_status st = pick_pair(agg, o, &gpu, &app, &v, &n, err);
+    fp_status st = pick_pair(agg, o, "sweep", "metrics vs SM clock", out, &gpu, &app, &v, &n, err);
     if (st)
         return st;
     const fp_agg_row *b = v[n - 1];
-    char title[160], xl[96];
-    snprintf(title, sizeof title, "%s %s: metrics vs SM clock", gpu, app);
-    fp_figure_init(out, "sweep", title);
-    out->simulated = o->simulated;
+    char xl[96];
     snprintf(xl, sizeof xl, "SM clock (MHz)");
     char yl[96];
     snprintf(yl, sizeof yl, "Relative to %.0f MHz", b->freq_mhz);
@@ -225,14 +230,12 @@ fp_status fp_plot_pareto(const fp_agg_result *agg, const fp_rec_list *recs, cons
     const char *gpu, *app;
     const fp_agg_row **v;
     size_t n;
-    fp_status st = pick_pair(agg, o, &gpu, &app, &v, &n, err);
+    fp_status st =
+        pick_pair(agg, o, "pareto", "time-energy trade-off", out, &gpu, &app, &v, &n, err);
     if (st)
         return st;
     const fp_agg_row *b = v[n - 1];
-    char title[160], xl[96], yl[96];
-    snprintf(title, sizeof title, "%s %s: time-energy trade-off", gpu, app);
-    fp_figure_init(out, "pareto", title);
-    out->simulated = o->simulated;
+    char xl[96], yl[96];
     snprintf(xl, sizeof xl, "Time relative to %.0f MHz", b->freq_mhz);
     snprintf(yl, sizeof yl, "Energy relative to %.0f MHz", b->freq_mhz);
     fp_panel *p = fp_figure_add_panel(out, NULL, xl, yl);

@@ -81,6 +81,20 @@ typedef struct read_ctx {
     fp_error *err;
 } read_ctx;
 
+/* Streams the array KEY of path's object through elem, its other members through member (with
+ * a read_ctx over out); an object without KEY is an error naming the command that writes it. */
+static fp_status read_array(const char *path, const char *key, fp_json_member_fn member,
+                            fp_json_elem_fn elem, void *out, const char *writer, fp_error *err)
+{
+    read_ctx x = {path, out, err};
+    int have = 0;
+    fp_status st = fp_json_read_stream(path, key, member, elem, &x, &have, err);
+    if (!st && !have)
+        st = fp_error_at(err, FP_ERR_FORMAT, path, 0,
+                         "expected an object with a \"%s\" array (freqpilot %s)", key, writer);
+    return st;
+}
+
 static fp_status recs_member(void *ctx, const char *key, json_t *v)
 {
     read_ctx *x = ctx;
@@ -133,13 +147,7 @@ static fp_status recs_elem(void *ctx, size_t i, json_t *o)
  * thousands. */
 fp_status fp_recs_read_json(const char *path, fp_rec_list *out, fp_error *err)
 {
-    read_ctx x = {path, out, err};
-    int have = 0;
-    fp_status st = fp_json_read_stream(path, "results", recs_member, recs_elem, &x, &have, err);
-    if (!st && !have)
-        st = fp_error_at(err, FP_ERR_FORMAT, path, 0,
-                         "expected an object with a \"results\" array (freqpilot optimize)");
-    return st;
+    return read_array(path, "results", recs_member, recs_elem, out, "optimize", err);
 }
 
 const fp_rec *fp_recs_find(const fp_rec_list *l, const char *gpu, const char *app,
@@ -233,14 +241,7 @@ static fp_status vals_elem(void *ctx, size_t i, json_t *o)
 /* One validation at a time (util/json_stream.h). */
 fp_status fp_vals_read_json(const char *path, fp_val_list *out, fp_error *err)
 {
-    read_ctx x = {path, out, err};
-    int have = 0;
-    fp_status st = fp_json_read_stream(path, "validations", vals_member, vals_elem, &x, &have, err);
-    if (!st && !have)
-        st = fp_error_at(err, FP_ERR_FORMAT, path, 0,
-                         "expected an object with a \"validations\" array (freqpilot "
-                         "validate)");
-    return st;
+    return read_array(path, "validations", vals_member, vals_elem, out, "validate", err);
 }
 
 /* ---- recommendations from the optimize library ---- */
