@@ -19,6 +19,7 @@
 #include "freqpilot/govern.h"
 #include "freqpilot/sim.h"
 #include "govern_int.h"
+#include "util/grow.h"
 #include "util/input.h"
 #include "util/output.h"
 
@@ -114,14 +115,8 @@ typedef struct collect {
 static int collect_fn(void *user, const fp_sample *s)
 {
     collect *c = user;
-    if (c->n == c->cap) {
-        size_t nc = c->cap ? c->cap * 2 : 1024;
-        fp_sample *t = realloc(c->s, nc * sizeof *t);
-        if (!t)
-            return 1;
-        c->s = t;
-        c->cap = nc;
-    }
+    if (FP_GROW(c->s, c->n, c->cap, 1024))
+        return 1;
     c->s[c->n++] = *s;
     return 0;
 }
@@ -164,9 +159,8 @@ unsigned fp_pred_f_e_mhz(const fp_predictor *p, const double feat[FP_PRED_NFEAT]
     return (unsigned)lround(frac * f_max_mhz);
 }
 
-fp_status fp_pred_observe(const fp_gpu_backend *be, fp_gpu *gpu, double window_s,
-                          double interval_s, double max_wait_s, double feat[FP_PRED_NFEAT],
-                          fp_error *err)
+fp_status fp_pred_observe(const fp_gpu_backend *be, fp_gpu *gpu, double window_s, double interval_s,
+                          double max_wait_s, double feat[FP_PRED_NFEAT], fp_error *err)
 {
     if (!(window_s > 0) || !(interval_s > 0) || !(max_wait_s >= 0) ||
         (window_s + max_wait_s) / interval_s > 1e7)

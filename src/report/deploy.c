@@ -12,6 +12,7 @@
 
 #include "freqpilot/deploy.h"
 #include "report/report_int.h"
+#include "util/grow.h"
 #include "util/utf8.h"
 
 void fp_deploy_rule_init(fp_deploy_rule *r)
@@ -136,14 +137,8 @@ static int push_pair(fp_deploy_table *t, size_t *cap, const char *gpu, const cha
     for (size_t i = 0; i < t->n; i++)
         if (strcmp(t->rows[i].gpu, gpu) == 0 && strcmp(t->rows[i].app, app) == 0)
             return 0;
-    if (t->n == *cap) {
-        size_t nc = *cap ? *cap * 2 : 16;
-        fp_deploy_row *p = realloc(t->rows, nc * sizeof *p);
-        if (!p)
-            return -1;
-        t->rows = p;
-        *cap = nc;
-    }
+    if (FP_GROW(t->rows, t->n, *cap, 16))
+        return -1;
     fp_deploy_row *r = &t->rows[t->n++];
     memset(r, 0, sizeof *r);
     fp_utf8_copy(r->gpu, sizeof r->gpu, gpu, strlen(gpu));

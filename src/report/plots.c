@@ -15,6 +15,7 @@
 #include "freqpilot/plot.h"
 #include "freqpilot/reader.h"
 #include "report/report_int.h"
+#include "util/grow.h"
 #include "util/keyidx.h"
 
 void fp_plot_opts_init(fp_plot_opts *o)
@@ -812,14 +813,8 @@ typedef struct dvec {
 
 static int dvec_push(dvec *d, double x)
 {
-    if (d->n == d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 1024;
-        double *p = realloc(d->v, cap * sizeof *p);
-        if (!p)
-            return -1;
-        d->v = p;
-        d->cap = cap;
-    }
+    if (FP_GROW(d->v, d->n, d->cap, 1024))
+        return -1;
     d->v[d->n++] = x;
     return 0;
 }

@@ -15,6 +15,7 @@
 #include "freqpilot/optimize.h"
 #include "freqpilot/plot.h"
 #include "report/report_int.h"
+#include "util/grow.h"
 #include "util/input.h"
 #include "util/json_stream.h"
 #include "util/output.h"
@@ -32,14 +33,8 @@ void fp_rec_init(fp_rec *r)
 
 fp_status fp_rec_list_push(fp_rec_list *l, const fp_rec *r, fp_error *err)
 {
-    if (l->len == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 32;
-        fp_rec *p = realloc(l->items, cap * sizeof *p);
-        if (!p)
-            return fp_error_set(err, FP_ERR_NOMEM, "out of memory");
-        l->items = p;
-        l->cap = cap;
-    }
+    if (FP_GROW(l->items, l->len, l->cap, 32))
+        return fp_error_set(err, FP_ERR_NOMEM, "out of memory");
     l->items[l->len++] = *r;
     return FP_OK;
 }
@@ -526,14 +521,8 @@ static fp_status model_curve(void *ctx, size_t i, json_t *o)
         x->skipped = 1;
         return FP_OK;
     }
-    if (out->len == x->cap) {
-        size_t cap = x->cap ? 2 * x->cap : 16;
-        fp_model_curve *p = realloc(out->items, cap * sizeof *p);
-        if (!p)
-            return fp_error_set(x->err, FP_ERR_NOMEM, "out of memory");
-        out->items = p;
-        x->cap = cap;
-    }
+    if (FP_GROW(out->items, out->len, x->cap, 16))
+        return fp_error_set(x->err, FP_ERR_NOMEM, "out of memory");
     fp_model_curve *c = &out->items[out->len++];
     memset(c, 0, sizeof *c);
     return read_curve(x->path, i, o, c, x->err);
