@@ -82,24 +82,16 @@ fp_status fp_pred_features(const fp_sample *s, size_t n, double window_s, double
     return FP_OK;
 }
 
+static void time_in_class(void *user, const fp_sample *s, fp_phase cls, double dt)
+{
+    (void)s;
+    ((double *)user)[cls] += dt;
+}
+
 fp_phase fp_pred_dominant_phase(const fp_sample *s, size_t n, double win_start_s, double win_end_s)
 {
-    fp_phase_detector det;
-    fp_phase_init(&det, NULL);
     double t[FP_PHASE_COUNT] = {0};
-    for (size_t i = 0; i < n; i++) {
-        double a = s[i].v[FP_COL_T_S];
-        if (isnan(a))
-            continue;
-        fp_phase_update(&det, a, &s[i]);
-        double b = i + 1 < n ? s[i + 1].v[FP_COL_T_S] : a;
-        if (!isnan(win_start_s) && a < win_start_s)
-            a = win_start_s;
-        if (!isnan(win_end_s) && b > win_end_s)
-            b = win_end_s;
-        if (b > a)
-            t[det.current] += b - a;
-    }
+    gv_walk_intervals(s, n, win_start_s, win_end_s, NULL, time_in_class, t);
     fp_phase best = FP_PHASE_COMPUTE;
     for (int c = FP_PHASE_COMPUTE; c < FP_PHASE_COUNT; c++)
         if (t[c] > t[best])

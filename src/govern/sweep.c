@@ -181,15 +181,8 @@ fp_status gv_run_samples(const gv_run *r, fp_sample **s, size_t *n, const fp_dia
     return FP_OK;
 }
 
-/*
- * Walks the samples of one run: the detector sees every sample (so its smoothing and dwell
- * are warmed up as online), and fn gets each sample interval [t_i, t_{i+1}) clipped to the
- * window (sample and hold), with the class detected at t_i.
- */
-typedef void (*interval_fn)(void *user, const fp_sample *s, fp_phase cls, double dt);
-
-static void walk(const fp_sample *s, size_t n, double ws, double we, const fp_phase_opts *po,
-                 interval_fn fn, void *user)
+void gv_walk_intervals(const fp_sample *s, size_t n, double ws, double we, const fp_phase_opts *po,
+                       gv_interval_fn fn, void *user)
 {
     fp_phase_detector det;
     fp_phase_init(&det, po);
@@ -289,7 +282,7 @@ fp_status fp_phase_sweep_load(const char *dataset, const char *gpu, const char *
         }
         acc_ctx a;
         memset(&a, 0, sizeof a);
-        walk(s, n, r->rec.window_start_s, r->rec.window_end_s, popts, acc_fn, &a);
+        gv_walk_intervals(s, n, r->rec.window_start_s, r->rec.window_end_s, popts, acc_fn, &a);
         free(s);
         for (int c = 0; c < FP_PHASE_COUNT; c++) {
             out->t_s[c][k] += a.t[c];
