@@ -240,19 +240,6 @@ static void test_job_fixture(void **state)
     fp_run_list_free(&l);
 }
 
-typedef struct warnings {
-    int n;
-    char text[8][512];
-} warnings;
-
-static void collect(void *user, const char *msg)
-{
-    warnings *w = user;
-    if (w->n < 8)
-        snprintf(w->text[w->n], sizeof w->text[0], "%s", msg);
-    w->n++;
-}
-
 static void copy_file(const char *from, const char *to)
 {
     char buf[8192];
@@ -273,8 +260,8 @@ static void test_results_folder(void **state)
     fp_error err;
     fp_format f;
     fp_load_options o;
-    warnings w = {0};
-    fp_diag diag = {collect, &w, NULL};
+    tu_msgs w = {0};
+    fp_diag diag = {tu_msgs_add, &w, NULL};
     (void)state;
     assert_non_null(mkdtemp(dir));
     const char *src =
@@ -308,7 +295,7 @@ static void test_results_folder(void **state)
     assert_true(l.items[1].flags & FP_FLAG_WINDOW_DETECTED);
     assert_float_equal(l.items[1].time_s, 2.0, 1e-9);
     int found = 0;
-    for (int i = 0; i < w.n && i < 8; i++)
+    for (int i = 0; i < w.n && i < TU_MSGS_MAX; i++)
         if (strstr(w.text[i], "GH100-baseline-StableDiffusion-1785-1") &&
             strstr(w.text[i], "no timing"))
             found = 1;

@@ -68,3 +68,11 @@ const char *tu_write_temp(const char *content, size_t len)
     close(fd);
     return s;
 }
+
+void tu_msgs_add(void *user, const char *msg)
+{
+    tu_msgs *m = user;
+    if (m->n < TU_MSGS_MAX)
+        snprintf(m->text[m->n], sizeof m->text[0], "%s", msg);
+    m->n++;
+}

@@ -12,6 +12,15 @@ const char *tu_data_path(const char *rel);
 const char *tu_fixture(const char *rel);
 /* Writes content (len bytes) to a new temporary file and returns its path (static buffer ring). */
 const char *tu_write_temp(const char *content, size_t len);
+/* Messages a callback collects (an fp_diag's warnings, the paths a lister hands out): all
+ * counted in n, the first TU_MSGS_MAX kept. */
+#define TU_MSGS_MAX 64
+typedef struct tu_msgs {
+    int n;
+    char text[TU_MSGS_MAX][600];
+} tu_msgs;
+/* Adds msg to the tu_msgs at user (an fp_diag's warn callback). */
+void tu_msgs_add(void *user, const char *msg);
 /* Skips the current cmocka test with a message when the real data is absent. */
 #define TU_REQUIRE_DATA()                                                                          \
     do {                                                                                           \
