@@ -240,19 +240,6 @@ static void test_job_fixture(void **state)
     fp_run_list_free(&l);
 }
 
-static void copy_file(const char *from, const char *to)
-{
-    char buf[8192];
-    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
-    size_t k;
-    assert_non_null(in);
-    assert_non_null(out);
-    while ((k = fread(buf, 1, sizeof buf, in)) > 0)
-        assert_int_equal(fwrite(buf, 1, k, out), k);
-    fclose(in);
-    assert_int_equal(fclose(out), 0);
-}
-
 static void test_results_folder(void **state)
 {
     char dir[] = "/tmp/fp-aie-XXXXXX", path[4096];
@@ -267,11 +254,11 @@ static void test_results_folder(void **state)
     const char *src =
         tu_fixture("aie_job/results_h100_llama_job_4444/run_1_01_freq_1785_profile.csv");
     snprintf(path, sizeof path, "%s/GH100-baseline-StableDiffusion-1785-0", dir);
-    copy_file(src, path);
+    assert_int_equal(tu_copy_file(src, path), 0);
     snprintf(path, sizeof path, "%s/GH100-baseline-StableDiffusion-1785-1", dir);
-    copy_file(src, path);
+    assert_int_equal(tu_copy_file(src, path), 0);
     snprintf(path, sizeof path, "%s/GH100-baseline-StableDiffusion-RUN-OUT", dir);
-    copy_file(src, path);
+    assert_int_equal(tu_copy_file(src, path), 0);
     snprintf(path, sizeof path, "%s/GH100-baseline-stable-diffusion-perf.csv", dir);
     FILE *fp = fopen(path, "w");
     fputs("1785,0.3\n", fp); /* one line: iteration 1 has no timing */
@@ -304,7 +291,7 @@ static void test_results_folder(void **state)
 
     /* Requested 1380 while the data says 1785: clock_not_held. */
     snprintf(path, sizeof path, "%s/GH100-baseline-StableDiffusion-1380-2", dir);
-    copy_file(src, path);
+    assert_int_equal(tu_copy_file(src, path), 0);
     assert_int_equal(fp_runs_load(dir, &o, &l, &err), FP_OK);
     assert_int_equal(l.len, 3);
     assert_true(l.items[0].flags & FP_FLAG_CLOCK_NOT_HELD);

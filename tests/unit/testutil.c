@@ -76,3 +76,19 @@ void tu_msgs_add(void *user, const char *msg)
         snprintf(m->text[m->n], sizeof m->text[0], "%s", msg);
     m->n++;
 }
+
+int tu_copy_file(const char *from, const char *to)
+{
+    char buf[8192];
+    FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wb") : NULL;
+    size_t k;
+    int bad = !in || !out;
+    while (!bad && (k = fread(buf, 1, sizeof buf, in)) > 0)
+        bad = fwrite(buf, 1, k, out) != k;
+    bad = bad || (in && ferror(in));
+    if (in)
+        fclose(in);
+    if (out && fclose(out) != 0)
+        bad = 1;
+    return bad ? -1 : 0;
+}

@@ -12,6 +12,8 @@ const char *tu_data_path(const char *rel);
 const char *tu_fixture(const char *rel);
 /* Writes content (len bytes) to a new temporary file and returns its path (static buffer ring). */
 const char *tu_write_temp(const char *content, size_t len);
+/* Copies the file from to the file to (created or truncated): 0, or -1 on any error. */
+int tu_copy_file(const char *from, const char *to);
 /* Messages a callback collects (an fp_diag's warnings, the paths a lister hands out): all
  * counted in n, the first TU_MSGS_MAX kept. */
 #define TU_MSGS_MAX 64
