@@ -507,9 +507,8 @@ fp_status fp_pred_save(const fp_predictor *p, const char *path, fp_error *err)
                                              "best_clock_frac", e->best_clock_frac));
     }
     json_object_set_new(root, "examples", arr);
-    fp_status st = fp_json_write_atomic(path, root, JSON_INDENT(1) | JSON_REAL_PRECISION(6), err);
-    json_decref(root);
-    return st;
+    /* fp_json_write_atomic consumes root */
+    return fp_json_write_atomic(path, root, JSON_INDENT(1) | JSON_REAL_PRECISION(6), err);
 }
 
 fp_status fp_pred_load(fp_predictor *p, const char *path, fp_error *err)
