@@ -22,11 +22,11 @@
 
 static const cli_command apply_cmd = {
     .name = "apply",
+    .flags = CLI_PARSE_NO_OPERANDS,
     .summary = "lock a GPU's SM clock (until 'freqpilot restore')",
-    .synopsis =
-        "freqpilot apply [--backend nvml|sim] [--gpu ID] --clock MHZ\n"
-        "freqpilot apply [--backend nvml|sim] [--gpu ID] --from OPTIMAL.json --app APP\n"
-        "                [--objective OBJ] [--state-dir DIR] [--force]\n",
+    .synopsis = "freqpilot apply [--backend nvml|sim] [--gpu ID] --clock MHZ\n"
+                "freqpilot apply [--backend nvml|sim] [--gpu ID] --from OPTIMAL.json --app APP\n"
+                "                [--objective OBJ] [--state-dir DIR] [--force]\n",
     .description =
         "Locks the SM clock of GPU ID (index, UUID, or for sim a model such as sim:A100;\n"
         "default 0) to MHZ, snapped to the nearest supported clock, or to the clock that\n"
@@ -47,12 +47,10 @@ static const cli_command apply_cmd = {
         "0 locked; 1 failure (no backend, permissions, a clock outside the GPU's supported\n"
         "range, whether from --clock or from FILE, the GPU leased by a running freqpilot:\n"
         "then nothing stays changed); 2 usage error.\n",
-    .examples =
-        "freqpilot apply --backend sim --gpu A100 --clock 1005\n"
-        "sudo freqpilot apply --gpu 0 --from optimal.json --app llama --objective energy\n"
-        "sudo freqpilot restore            # put the GPU back\n",
+    .examples = "freqpilot apply --backend sim --gpu A100 --clock 1005\n"
+                "sudo freqpilot apply --gpu 0 --from optimal.json --app llama --objective energy\n"
+                "sudo freqpilot restore            # put the GPU back\n",
 };
-
 
 /*
  * The clock optimize chose for app on a GPU named short_name; NAN with a message if none.
@@ -152,8 +150,6 @@ int cmd_apply(int argc, char **argv)
     int prc, nargs = cli_parse_options(&apply_cmd, opts, argc, argv, &prc);
     if (nargs < 0)
         return prc;
-    if (nargs > 0)
-        return cli_usage_error("apply", "unexpected argument '%s'", argv[0]);
     if (state_dir && cli_check_state_dir_option("apply", state_dir))
         return EXIT_USAGE;
     if (isnan(clock) == !from)

@@ -15,6 +15,7 @@
 
 static const cli_command gpus_cmd = {
     .name = "gpus",
+    .flags = CLI_PARSE_NO_OPERANDS,
     .summary = "list GPUs: clocks, power limits, MIG mode (read-only)",
     .synopsis = "freqpilot gpus [--backend nvml|sim] [--json]\n",
     .description =
@@ -23,7 +24,8 @@ static const cli_command gpus_cmd = {
         "clocks, the default applications clock, the power limit with its allowed range,\n"
         "and the MIG mode. Values the driver does not report are shown as '-' (null in\n"
         "JSON). Never changes anything on the GPU: safe beside a running job, no root needed.\n",
-    .options_note = "FREQPILOT_SIM_GPU=V100|A100|H100 picks the simulated model (docs/simulated-gpu.md).\n",
+    .options_note =
+        "FREQPILOT_SIM_GPU=V100|A100|H100 picks the simulated model (docs/simulated-gpu.md).\n",
     .exit_status =
         "0 success (also when no GPU is found); 1 no NVML or a driver error; 2 usage error.\n",
     .examples = "freqpilot gpus\n"
@@ -129,8 +131,6 @@ int cmd_gpus(int argc, char **argv)
     int rc, nargs = cli_parse_options(&gpus_cmd, opts, argc, argv, &rc);
     if (nargs < 0)
         return rc;
-    if (nargs > 0)
-        return cli_usage_error("gpus", "unexpected argument '%s'", argv[0]);
     if (cli_sim_configure_from_env())
         return EXIT_FAIL;
     const fp_gpu_backend *b = fp_gpu_backend_by_name(backend_name);

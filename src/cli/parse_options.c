@@ -548,6 +548,10 @@ int cli_parse_options(const cli_command *cmd, const cli_option *opts, int argc, 
     argv[nops] = NULL;
     if (check_outputs(cmd, opts, exit_code))
         return -1;
+    if (nops > 0 && (cmd->flags & CLI_PARSE_NO_OPERANDS)) {
+        *exit_code = cli_usage_error(cmd->name, "unexpected argument '%s'", argv[0]);
+        return -1;
+    }
     return nops;
 }
 

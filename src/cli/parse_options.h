@@ -117,6 +117,8 @@ typedef struct cli_command {
 enum {
     /* The first operand ends the options (what follows is a command line of its own). */
     CLI_PARSE_STOP_AT_OPERAND = 1u << 0,
+    /* The command takes no operands: one is a usage error ("unexpected argument 'X'"). */
+    CLI_PARSE_NO_OPERANDS = 1u << 1,
 };
 
 /*

@@ -20,6 +20,7 @@
 
 static const cli_command sample_cmd = {
     .name = "sample",
+    .flags = CLI_PARSE_NO_OPERANDS,
     .summary = "print telemetry.csv rows from a GPU (read-only)",
     .synopsis = "freqpilot sample [--backend nvml|sim] [--gpu N|UUID] [--interval-ms MS]\n"
                 "                 [--count N | --duration S] [-o FILE]\n",
@@ -119,8 +120,6 @@ int cmd_sample(int argc, char **argv)
     int rc, n = cli_parse_options(&sample_cmd, opts, argc, argv, &rc);
     if (n < 0)
         return rc;
-    if (n > 0)
-        return cli_usage_error("sample", "unexpected argument '%s'", argv[0]);
     if (o.count > 0 && o.duration_s >= 0)
         return cli_usage_error("sample", "--count and --duration exclude each other");
     if (cli_sim_configure_from_env())

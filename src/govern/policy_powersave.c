@@ -17,11 +17,6 @@ static void defaults(fp_policy *p)
     ((powersave_policy *)p)->floor_mhz = p->n_clocks ? p->clocks_mhz[p->n_clocks - 1] : 0;
 }
 
-static fp_status start(fp_policy *p, fp_error *err)
-{
-    return gv_need_clocks(p, err);
-}
-
 static unsigned decide(fp_policy *p, const fp_policy_input *in)
 {
     (void)in;
@@ -35,12 +30,5 @@ static const fp_policy_tunable tunables[] = {
     {0},
 };
 
-const fp_policy_ops fp_policy_powersave_ops = {
-    .name = "powersave",
-    .summary = "the lowest clock, locked (floor=MHZ raises it)",
-    .size = sizeof(powersave_policy),
-    .tunables = tunables,
-    .defaults = defaults,
-    .start = start,
-    .decide = decide,
-};
+GV_POLICY(powersave, "the lowest clock, locked (floor=MHZ raises it)", powersave_policy,
+          .defaults = defaults, .start = gv_need_clocks, .decide = decide);

@@ -19,6 +19,7 @@
 #include "freqpilot/govern.h"
 #include "freqpilot/sim.h"
 #include "govern_int.h"
+#include "util/grow.h"
 #include "util/input.h"
 #include "util/output.h"
 
@@ -81,24 +82,16 @@ fp_status fp_pred_features(const fp_sample *s, size_t n, double window_s, double
     return FP_OK;
 }
 
+static void time_in_class(void *user, const fp_sample *s, fp_phase cls, double dt)
+{
+    (void)s;
+    ((double *)user)[cls] += dt;
+}
+
 fp_phase fp_pred_dominant_phase(const fp_sample *s, size_t n, double win_start_s, double win_end_s)
 {
-    fp_phase_detector det;
-    fp_phase_init(&det, NULL);
     double t[FP_PHASE_COUNT] = {0};
-    for (size_t i = 0; i < n; i++) {
-        double a = s[i].v[FP_COL_T_S];
-        if (isnan(a))
-            continue;
-        fp_phase_update(&det, a, &s[i]);
-        double b = i + 1 < n ? s[i + 1].v[FP_COL_T_S] : a;
-        if (!isnan(win_start_s) && a < win_start_s)
-            a = win_start_s;
-        if (!isnan(win_end_s) && b > win_end_s)
-            b = win_end_s;
-        if (b > a)
-            t[det.current] += b - a;
-    }
+    gv_walk_intervals(s, n, win_start_s, win_end_s, NULL, time_in_class, t);
     fp_phase best = FP_PHASE_COMPUTE;
     for (int c = FP_PHASE_COMPUTE; c < FP_PHASE_COUNT; c++)
         if (t[c] > t[best])
@@ -114,14 +107,8 @@ typedef struct collect {
 static int collect_fn(void *user, const fp_sample *s)
 {
     collect *c = user;
-    if (c->n == c->cap) {
-        size_t nc = c->cap ? c->cap * 2 : 1024;
-        fp_sample *t = realloc(c->s, nc * sizeof *t);
-        if (!t)
-            return 1;
-        c->s = t;
-        c->cap = nc;
-    }
+    if (FP_GROW(c->s, c->n, c->cap, 1024))
+        return 1;
     c->s[c->n++] = *s;
     return 0;
 }
@@ -164,9 +151,8 @@ unsigned fp_pred_f_e_mhz(const fp_predictor *p, const double feat[FP_PRED_NFEAT]
     return (unsigned)lround(frac * f_max_mhz);
 }
 
-fp_status fp_pred_observe(const fp_gpu_backend *be, fp_gpu *gpu, double window_s,
-                          double interval_s, double max_wait_s, double feat[FP_PRED_NFEAT],
-                          fp_error *err)
+fp_status fp_pred_observe(const fp_gpu_backend *be, fp_gpu *gpu, double window_s, double interval_s,
+                          double max_wait_s, double feat[FP_PRED_NFEAT], fp_error *err)
 {
     if (!(window_s > 0) || !(interval_s > 0) || !(max_wait_s >= 0) ||
         (window_s + max_wait_s) / interval_s > 1e7)
@@ -521,7 +507,7 @@ fp_status fp_pred_save(const fp_predictor *p, const char *path, fp_error *err)
                                              "best_clock_frac", e->best_clock_frac));
     }
     json_object_set_new(root, "examples", arr);
-    /* fp_json_write_atomic takes root (and frees it) */
+    /* fp_json_write_atomic consumes root */
     return fp_json_write_atomic(path, root, JSON_INDENT(1) | JSON_REAL_PRECISION(6), err);
 }
 

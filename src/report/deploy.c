@@ -12,6 +12,7 @@
 
 #include "freqpilot/deploy.h"
 #include "report/report_int.h"
+#include "util/grow.h"
 #include "util/keyidx.h"
 #include "util/utf8.h"
 
@@ -124,15 +125,7 @@ static long push_pair(fp_deploy_table *t, size_t *cap, fp_keyidx *pairs, const c
     long k = fp_keyidx_get(pairs, gpu, app, NAN);
     if (k >= 0)
         return k;
-    if (t->n == *cap) {
-        size_t nc = *cap ? *cap * 2 : 16;
-        fp_deploy_row *p = realloc(t->rows, nc * sizeof *p);
-        if (!p)
-            return -1;
-        t->rows = p;
-        *cap = nc;
-    }
-    if (fp_keyidx_add(pairs, gpu, app, NAN, t->n))
+    if (FP_GROW(t->rows, t->n, *cap, 16) || fp_keyidx_add(pairs, gpu, app, NAN, t->n))
         return -1;
     fp_deploy_row *r = &t->rows[t->n];
     memset(r, 0, sizeof *r);

@@ -139,14 +139,6 @@ static void test_replay_measured(void **state)
     fp_run_list_free(&runs);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_api),
-        cmocka_unit_test(test_replay_sim_energy),
-        cmocka_unit_test(test_replay_sim_budget),
-        cmocka_unit_test(test_replay_sim_edp),
-        cmocka_unit_test(test_replay_measured),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(cmocka_unit_test(test_api), cmocka_unit_test(test_replay_sim_energy),
+        cmocka_unit_test(test_replay_sim_budget), cmocka_unit_test(test_replay_sim_edp),
+        cmocka_unit_test(test_replay_measured))

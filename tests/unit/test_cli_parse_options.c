@@ -14,6 +14,7 @@
 
 #include "cli/cli.h"
 #include "cli/parse_options.h"
+#include "testutil.h"
 
 static const cli_command cmd = {
     .name = "demo",
@@ -225,6 +226,21 @@ static void test_stop_at_operand(void **state)
     assert_int_equal(flag, 0);
 }
 
+static void test_no_operands(void **state)
+{
+    (void)state;
+    cli_command c = cmd;
+    c.flags = CLI_PARSE_NO_OPERANDS;
+    int flag = 0, rc;
+    const cli_option opts[] = {CLI_FLAG("strict", &flag, "x"), CLI_END};
+    static char *none[] = {"p", "--strict", NULL};
+    assert_int_equal(cli_parse_options(&c, opts, 2, none, &rc), 0);
+    assert_int_equal(flag, 1);
+    static char *one[] = {"p", "--strict", "extra", NULL};
+    assert_int_equal(cli_parse_options(&c, opts, 3, one, &rc), -1);
+    assert_int_equal(rc, EXIT_USAGE);
+}
+
 /* *buf = the help page of opts (to free). */
 static void help_of(const cli_option *opts, char **buf)
 {
@@ -373,13 +389,7 @@ static void test_check(void **state)
     }
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_values),          cmocka_unit_test(test_operands),
-        cmocka_unit_test(test_errors),          cmocka_unit_test(test_builtins),
-        cmocka_unit_test(test_stop_at_operand), cmocka_unit_test(test_help),
-        cmocka_unit_test(test_check),           cmocka_unit_test(test_group),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(cmocka_unit_test(test_values), cmocka_unit_test(test_operands),
+        cmocka_unit_test(test_errors), cmocka_unit_test(test_builtins),
+        cmocka_unit_test(test_stop_at_operand), cmocka_unit_test(test_no_operands),
+        cmocka_unit_test(test_help), cmocka_unit_test(test_check), cmocka_unit_test(test_group))

@@ -215,12 +215,6 @@ static void test_plan_exact(void **state)
     }
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_activity_law), cmocka_unit_test(test_phase_and_static),
-        cmocka_unit_test(test_registry),     cmocka_unit_test(test_learn),
-        cmocka_unit_test(test_plan_exact),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(cmocka_unit_test(test_activity_law), cmocka_unit_test(test_phase_and_static),
+        cmocka_unit_test(test_registry), cmocka_unit_test(test_learn),
+        cmocka_unit_test(test_plan_exact))

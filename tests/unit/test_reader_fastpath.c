@@ -535,13 +535,7 @@ static void test_dcgmi_all_levels(void **state)
     each_level(test_dcgmi_fixed_width, state);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_smi_all_levels),           cmocka_unit_test(test_dcgmi_all_levels),
-        cmocka_unit_test(test_parse_short_random),       cmocka_unit_test(test_parse_dec8_random),
-        cmocka_unit_test(test_batch_matches_next),       cmocka_unit_test(test_smi_huge_index),
-        cmocka_unit_test(test_dcgmi_blank_after_header),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(cmocka_unit_test(test_smi_all_levels), cmocka_unit_test(test_dcgmi_all_levels),
+        cmocka_unit_test(test_parse_short_random), cmocka_unit_test(test_parse_dec8_random),
+        cmocka_unit_test(test_batch_matches_next), cmocka_unit_test(test_smi_huge_index),
+        cmocka_unit_test(test_dcgmi_blank_after_header))

@@ -246,15 +246,7 @@ static void test_run_power_cap(void **state)
                      FP_ERR_INVALID);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_backend_open_info),
-        cmocka_unit_test(test_backend_clocks_and_sample),
+TU_MAIN(cmocka_unit_test(test_backend_open_info), cmocka_unit_test(test_backend_clocks_and_sample),
         cmocka_unit_test(test_same_seed_same_series),
         cmocka_unit_test(test_energy_counter_vs_integral),
-        cmocka_unit_test(test_noise_free_run_matches_truth),
-        cmocka_unit_test(test_run_power_cap),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test(test_noise_free_run_matches_truth), cmocka_unit_test(test_run_power_cap))
