@@ -35,7 +35,7 @@
 #include "freqpilot/aggregate.h"
 #include "freqpilot/optimize.h"
 #include "freqpilot/sim.h"
-#include "profile/sweep.h"
+#include "freqpilot/sweep.h"
 
 static const char *const gpus[] = {"V100", "A100", "H100"};
 static const char *const workloads[] = {"llama", "stablediffusion", "vit", "whisper"};

@@ -37,7 +37,7 @@
 #define BENCH_NAME "bench_ingest"
 #include "bench_gen.h"
 #include "freqpilot/reader.h"
-#include "telemetry/csvcore.h"
+#include "util/csvcore.h"
 
 static const char dcgm_header[] =
     "# Entity  GRACT  SMACT  SMOCC  TENSO  DRAMA  FP64A  FP32A  FP16A                 PCITX      "

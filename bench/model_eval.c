@@ -41,7 +41,7 @@ static int table(const char *title, const fp_run_list *runs)
         return 1;
     }
     fp_eval_results ev;
-    fp_replay_results r1, r5;
+    fp_model_replay_results r1, r5;
     fp_adaptive_options o1, o5;
     fp_adaptive_options_init(&o1);
     fp_adaptive_options_init(&o5);
@@ -60,7 +60,7 @@ static int table(const char *title, const fp_run_list *runs)
     printf("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
     for (size_t i = 0; i < ev.len; i++) {
         const fp_eval_result *e = &ev.items[i];
-        const fp_replay_result *a = NULL, *b = NULL;
+        const fp_model_replay_result *a = NULL, *b = NULL;
         for (size_t k = 0; k < r1.len; k++)
             if (!strcmp(r1.items[k].gpu, e->gpu) && !strcmp(r1.items[k].app, e->app))
                 a = &r1.items[k];
@@ -85,8 +85,8 @@ static int table(const char *title, const fp_run_list *runs)
                b && !b->feasible ? "E<=5% choice over budget on the measured centres" : "");
     }
     fp_eval_results_free(&ev);
-    fp_replay_results_free(&r1);
-    fp_replay_results_free(&r5);
+    fp_model_replay_results_free(&r1);
+    fp_model_replay_results_free(&r5);
     fp_agg_result_free(&agg);
     return 0;
 }

@@ -2,8 +2,8 @@
 /*
  * Sampler overhead: CPU time per sample and jitter of sample times of the profile sampler
  * thread (src/profile/sampler.c) at 10 ms and 50 ms, against the sim backend following host
- * time (FREQPILOT_SIM_REALTIME=1), or NVML (--nvml; e.g. the fake one via LD_LIBRARY_PATH).
- * Targets: < 1 % of one core at 50 ms, jitter < 1 ms.
+ * time (realtime in fp_sim_backend_options), or NVML (--nvml; e.g. the fake one via
+ * LD_LIBRARY_PATH). Targets: < 1 % of one core at 50 ms, jitter < 1 ms.
  */
 #define _GNU_SOURCE
 #include <math.h>
@@ -13,13 +13,17 @@
 #include <unistd.h>
 
 #include "freqpilot/gpu.h"
+#include "freqpilot/sim.h"
 #include "profile/sampler.h"
 
 int main(int argc, char **argv)
 {
     int nvml = argc > 1 && strcmp(argv[1], "--nvml") == 0;
     double secs = argc > 2 ? atof(argv[2]) : 3.0;
-    setenv("FREQPILOT_SIM_REALTIME", "1", 0);
+    fp_sim_backend_options so;
+    fp_sim_backend_options_init(&so);
+    so.realtime = 1; /* the sampler thread runs in real time */
+    fp_sim_backend_configure(&so);
     const fp_gpu_backend *be = fp_gpu_backend_by_name(nvml ? "nvml" : "sim");
     fp_error err;
     fp_gpu *gpu;

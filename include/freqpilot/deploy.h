@@ -52,8 +52,9 @@ typedef struct fp_deploy_row {
     char budget_from[96];  /* "ai-inference-energy: latency-sensitive", "default", ... */
     size_t nclocks;        /* clocks with data in the aggregated rows (0: unknown) */
     double only_clock_mhz; /* FP_DEPLOY_SINGLE_CLOCK: the clock measured */
-    int deployable;        /* rec's verdict is "deployable" */
-    char why[420];         /* not deployable: why, in words (the engine's reason) */
+    double clock_lo_mhz, clock_hi_mhz; /* lowest and highest clock with energy data (NAN) */
+    int deployable;                    /* rec's verdict is "deployable" */
+    char why[420];                     /* not deployable: why, in words (the engine's reason) */
 } fp_deploy_row;
 
 typedef struct fp_deploy_table {

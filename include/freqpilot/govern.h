@@ -334,6 +334,9 @@ typedef struct fp_replay_opts {
     double bias;             /* activity policy bias (0) */
     double margin;           /* least fraction of the budget the phase plan keeps back (0.05) */
     uint64_t seed;
+    /* activity policy in fp_replay_compare: its energy-efficient clock f_e; 0 = the best static
+     * clock within the budget (a predictor's clock: fp_pred_f_e_mhz) */
+    unsigned f_e_mhz;
     int keep_trace; /* fill fp_replay_result.trace */
     /* phase policy: learn its clocks from this recorded sweep (fp_phase_sweep_load) instead
      * of the simulator's model curves; NULL = the model */
@@ -466,6 +469,7 @@ typedef struct fp_pred_example {
 } fp_pred_example;
 
 typedef struct fp_predictor {
+    double window_s; /* the features describe this first part of a run (seconds; 5) */
     size_t n;
     fp_pred_example ex[FP_PRED_MAX_EXAMPLES];
     double mean[FP_PRED_NFEAT], sd[FP_PRED_NFEAT];
@@ -513,8 +517,31 @@ typedef struct fp_pred_eval {
 } fp_pred_eval;
 /* Leave-one-application-out evaluation. */
 void fp_pred_evaluate(const fp_predictor *p, fp_pred_eval *out);
+/* The predictor as JSON (docs/formats.md, "Predictor"), written atomically. */
 fp_status fp_pred_save(const fp_predictor *p, const char *path, fp_error *err);
+/* Reads what fp_pred_save wrote (or a `govern train -o` model, which holds it) and fits it. */
 fp_status fp_pred_load(fp_predictor *p, const char *path, fp_error *err);
+/*
+ * Features of the first window_s seconds of wl on the simulated gpu at its default (maximum)
+ * clock, as a GPU under the default clocks shows them to a governor that starts watching.
+ */
+fp_status fp_pred_features_sim(const fp_sim_gpu *gpu, const fp_sim_workload *wl, double window_s,
+                               uint64_t seed, double feat[FP_PRED_NFEAT], fp_error *err);
+/*
+ * The activity policy's energy-efficient clock f_e for a workload with these features: the
+ * predicted best clock (a share of f_max, k-NN) times f_max, in MHz (not snapped).
+ */
+unsigned fp_pred_f_e_mhz(const fp_predictor *p, const double feat[FP_PRED_NFEAT],
+                         unsigned f_max_mhz);
+/*
+ * Watches an opened GPU at whatever clocks it runs (a sample every interval_s; simulated time
+ * advances instead of sleeping on a simulated device) until it has been busy for window_s
+ * seconds, and returns the features of what it saw (fp_pred_features). Waits at most
+ * max_wait_s for it to become busy. Changes nothing on the GPU.
+ */
+fp_status fp_pred_observe(const fp_gpu_backend *be, fp_gpu *gpu, double window_s,
+                          double interval_s, double max_wait_s, double feat[FP_PRED_NFEAT],
+                          fp_error *err);
 
 /* ---- Daemon (src/govern/daemon.c) and exporter (src/govern/metrics_http.c) ---- */
 

@@ -78,8 +78,8 @@ typedef struct fp_gpu_backend {
 } fp_gpu_backend;
 
 /*
- * The backend registry (src/gpu/backends.c): one line per backend. Adding a backend is one new
- * file defining its fp_gpu_backend and one line there.
+ * The backend registry (src/gpu/backends.def, tabled by backends.c): one line per backend.
+ * Adding a backend is one new file defining its fp_gpu_backend and one line there.
  */
 #define FP_GPU_BACKEND_DEFAULT "nvml"
 const fp_gpu_backend *fp_gpu_backend_nvml(void);

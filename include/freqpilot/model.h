@@ -261,7 +261,7 @@ fp_status fp_adaptive_result_get(const fp_adaptive *a, fp_adaptive_result *out,
 
 /* ---- Replay: score the adaptive sweep on a complete dataset ---- */
 
-typedef struct fp_replay_result {
+typedef struct fp_model_replay_result {
     char gpu[64];
     char app[64];
     fp_adaptive_result ad;
@@ -270,13 +270,13 @@ typedef struct fp_replay_result {
     double energy_regret;     /* E(chosen)/E(best) - 1 */
     double gpu_time_fraction; /* Σ replayed run times / Σ every kept run's time */
     int feasible;             /* chosen clock meets the budget on the measured centres */
-} fp_replay_result;
+} fp_model_replay_result;
 
-typedef struct fp_replay_results {
-    fp_replay_result *items;
+typedef struct fp_model_replay_results {
+    fp_model_replay_result *items;
     size_t len;
-} fp_replay_results;
-void fp_replay_results_free(fp_replay_results *r);
+} fp_model_replay_results;
+void fp_model_replay_results_free(fp_model_replay_results *r);
 
 /*
  * For every (gpu, app) of runs: aggregate (default options), then run the adaptive
@@ -284,7 +284,7 @@ void fp_replay_results_free(fp_replay_results *r);
  * kept run at f (cycling when they run out).
  */
 fp_status fp_model_replay(const fp_run_list *runs, const fp_adaptive_options *o,
-                          fp_replay_results *out, fp_error *err);
+                          fp_model_replay_results *out, fp_error *err);
 
 /* Noise-free runs of the simulated GPU (fp_sim_expected), runs_per_clock per clock of the
  * table down to min_mhz, with relative noise sigma (0 = none) from seed. */

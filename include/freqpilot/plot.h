@@ -298,6 +298,14 @@ fp_status fp_figure_svg(const fp_figure *f, const fp_render_opts *o, const char 
  */
 #define FP_REPORT_PAIRS_MAX 100
 #define FP_REPORT_GPUS_MAX 64
+/*
+ * The report's tables (the deploy table, what the savings are worth, the validation, the
+ * appendix of every recommendation) and its workload cards list the first
+ * FP_REPORT_LIST_PAIRS_MAX and FP_REPORT_PAIRS_MAX (gpu, app) pairs of the deploy table and
+ * say how many they left out; every total and summary counts them all, and optimal.json and
+ * validation.json (`freqpilot optimize --format csv`) hold every row.
+ */
+#define FP_REPORT_LIST_PAIRS_MAX 500
 
 typedef struct fp_plot_opts {
     const char *gpu, *app; /* selection; NULL = first (or all for savings/optima) */

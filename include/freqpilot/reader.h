@@ -13,8 +13,9 @@
  * Run-level formats (a file or folder = many runs; see run.h):
  *   FP_FMT_DATASET    DATASET/ written by `freqpilot profile`
  *   FP_FMT_AIE_RESULTS  ai-inference-energy results/<ARCH>-<mode>-<APP>-<freq>-<iter> + *-perf.csv
- *   FP_FMT_AIE_JOB    ai-inference-energy results_<gpu>_<app>_job_<id>/run_*_profile.csv + timing_summary.log
- *   FP_FMT_RUN_TABLE  one row per run (gpu, app|workload, freq_mhz, time_s, energy_j|avg_power_w, ...)
+ *   FP_FMT_AIE_JOB    ai-inference-energy results_<gpu>_<app>_job_<id>/run_*_profile.csv +
+ * timing_summary.log FP_FMT_RUN_TABLE  one row per run (gpu, app|workload, freq_mhz, time_s,
+ * energy_j|avg_power_w, ...)
  *
  * Each format is one fp_format_ops in the registry of src/telemetry/formats.c (format.h); a
  * value is a position in it. The constants name the formats built in; a format added later
@@ -45,6 +46,8 @@ typedef enum fp_format {
 
 /* "smi-csv", "dcgmi", "telemetry", "dataset", "aie-results", "aie-job", "run-table". */
 const char *fp_format_name(fp_format f);
+/* Registered formats: values 1 .. fp_format_count() - 1 (0 is FP_FMT_AUTO). */
+int fp_format_count(void);
 /* Returns FP_FMT_AUTO for "auto", the format of a name or an alias ("nvidia-smi"), and -1
  * for an unknown name. */
 int fp_format_from_name(const char *name);
@@ -69,14 +72,14 @@ typedef struct fp_ts_options {
 
 typedef struct fp_ts_info {
     fp_format format;
-    char gpu_name[128];        /* from the data when present ("NVIDIA A100-PCIE-40GB"), else "" */
-    int time_reconstructed;    /* 1 when t_s was rebuilt from an interval (dcgmi) */
-    double interval_s;         /* interval used for reconstruction, or the median spacing */
-    double start_utc;          /* epoch seconds of the first sample, NAN when unknown */
-    long rows;                 /* samples returned so far */
-    long rows_skipped;         /* repeated headers, units lines, blank and trailing message lines */
-    long rows_other_entity;    /* rows of other GPUs/entities that were filtered out */
-    uint64_t columns_present;  /* bit i set when fp_col i appeared in the header */
+    char gpu_name[128];       /* from the data when present ("NVIDIA A100-PCIE-40GB"), else "" */
+    int time_reconstructed;   /* 1 when t_s was rebuilt from an interval (dcgmi) */
+    double interval_s;        /* interval used for reconstruction, or the median spacing */
+    double start_utc;         /* epoch seconds of the first sample, NAN when unknown */
+    long rows;                /* samples returned so far */
+    long rows_skipped;        /* repeated headers, units lines, blank and trailing message lines */
+    long rows_other_entity;   /* rows of other GPUs/entities that were filtered out */
+    uint64_t columns_present; /* bit i set when fp_col i appeared in the header */
 } fp_ts_info;
 
 typedef struct fp_ts_reader fp_ts_reader;
@@ -84,6 +87,9 @@ typedef struct fp_ts_reader fp_ts_reader;
 /* Opens a time-series file. fmt may be FP_FMT_AUTO. */
 fp_status fp_ts_open(const char *path, fp_format fmt, const fp_ts_options *opt, fp_ts_reader **out,
                      fp_error *err);
+/* Like fp_ts_open on a memory buffer (fuzzers, tests); name is used in messages. */
+fp_status fp_ts_open_mem(const void *data, size_t len, const char *name, fp_format fmt,
+                         const fp_ts_options *opt, fp_ts_reader **out, fp_error *err);
 /* Returns 1 with *s filled, 0 at the end, or a negative fp_status with err set. */
 int fp_ts_next(fp_ts_reader *r, fp_sample *s, fp_error *err);
 /*

@@ -31,9 +31,9 @@ extern "C" {
 struct fp_gpu_spec;
 typedef struct fp_sim_gpu {
     const struct fp_gpu_spec *spec; /* the board simulated (gpu_specs.h) */
-    const char *short_name; /* "A100" */
-    const char *name;       /* "NVIDIA A100-PCIE-40GB" */
-    int slot;               /* index of the per-GPU calibration of built-in workloads */
+    const char *short_name;         /* "A100" */
+    const char *name;               /* "NVIDIA A100-PCIE-40GB" */
+    int slot;                       /* index of the per-GPU calibration of built-in workloads */
     unsigned mem_clock_mhz;
     const unsigned *clocks_mhz; /* supported graphics clocks, high to low */
     unsigned n_clocks;
@@ -258,6 +258,25 @@ fp_status fp_sim_run(const fp_sim_gpu *gpu, const fp_sim_workload *wl, const fp_
                      fp_sim_sample_fn cb, void *user, fp_sim_run_result *res, fp_error *err);
 
 /* ---- Backend helpers (gpu must come from fp_gpu_backend_sim()) ---- */
+
+/*
+ * What the sim backend opens: set by the program (the command line fills it from its options
+ * and the documented FREQPILOT_SIM_* variables) before it opens a device; later opens use it.
+ */
+typedef struct fp_sim_backend_options {
+    const char *gpu;         /* the model opened as "0": V100, A100 (default), H100 */
+    unsigned long long seed; /* noise seed (FP_SIM_DEFAULT_SEED) */
+    /* a built-in name or an INI file, run in a loop from the moment the device is opened;
+     * NULL: idle */
+    const char *workload;
+    double noise_scale; /* factor on every noise sigma: 1 (default), 0 = no noise, no thermal lag */
+    int realtime;       /* 1: the device's clock follows the host's instead of simulated time */
+} fp_sim_backend_options;
+void fp_sim_backend_options_init(fp_sim_backend_options *o);
+/* Copies o (its strings must outlive the opens); NULL restores the defaults. */
+void fp_sim_backend_configure(const fp_sim_backend_options *o);
+/* The settings in force. */
+const fp_sim_backend_options *fp_sim_backend_config(void);
 fp_sim_device *fp_gpu_sim_device(fp_gpu *gpu);
 /* Advance the simulated GPU's clock by dt_s. */
 fp_status fp_gpu_sim_advance(fp_gpu *gpu, double dt_s);

@@ -14,7 +14,7 @@ def test_usage_error_carries_message_and_code(fp_binary, tmp_path):
     with pytest.raises(freqpilot.FreqpilotError) as e:
         freqpilot.profile(backend="sim", workload="vit", runs=0, out=tmp_path / "ds")
     assert e.value.returncode == 2
-    assert "--runs 0: expected an integer 1..1000" in e.value.message
+    assert "--runs: expected a whole number in 1..1000, got '0'" in e.value.message
     assert e.value.command[0] == fp_binary and "--runs" in e.value.command
     assert "exit status 2" in str(e.value)
 

@@ -16,8 +16,9 @@
 
 #include "freqpilot/aggregate.h"
 #include "freqpilot/atomic.h"
-#include "telemetry/csvcore.h"
-#include "telemetry/linebuf.h"
+#include "util/csvcore.h"
+#include "util/grow.h"
+#include "util/linebuf.h"
 #include "util/output.h"
 
 enum col_kind { COL_STR, COL_NUM, COL_INT, COL_FLAGS };
@@ -427,14 +428,8 @@ static fp_status read_rows(fp_linebuf *lb, const char *path, fp_agg_result *out,
         if (nf != nhdr)
             return fp_error_at(err, FP_ERR_PARSE, path, lno, "expected %d columns, found %d", nhdr,
                                nf);
-        if (out->nrows == *cap) {
-            size_t ncap = *cap ? 2 * *cap : 64;
-            fp_agg_row *p = realloc(out->rows, ncap * sizeof *p);
-            if (!p)
-                return fp_error_set(err, FP_ERR_NOMEM, "%s: out of memory", path);
-            out->rows = p;
-            *cap = ncap;
-        }
+        if (FP_GROW(out->rows, out->nrows, *cap, 64))
+            return fp_error_set(err, FP_ERR_NOMEM, "%s: out of memory", path);
         fp_agg_row *row = &out->rows[out->nrows];
         memset(row, 0, sizeof *row);
         row->time_cv = row->energy_cv = NAN;

@@ -15,6 +15,7 @@
 
 #include "freqpilot/aggregate.h"
 #include "freqpilot/stats.h"
+#include "util/grow.h"
 
 /* Cold-start horizon: the first max(COLD_MIN_POSITIONS, COLD_FRAC · runs) sweep positions. */
 #define COLD_MIN_POSITIONS 6
@@ -128,14 +129,8 @@ static uint32_t drop_flag(int drop)
 static fp_status push_row(ctx *c, const fp_agg_row *row)
 {
     fp_agg_result *r = c->res;
-    if (r->nrows == c->rows_cap) {
-        size_t cap = c->rows_cap ? 2 * c->rows_cap : 16;
-        fp_agg_row *p = realloc(r->rows, cap * sizeof *p);
-        if (!p)
-            return fp_error_set(c->err, FP_ERR_NOMEM, "aggregate: out of memory");
-        r->rows = p;
-        c->rows_cap = cap;
-    }
+    if (FP_GROW(r->rows, r->nrows, c->rows_cap, 16))
+        return fp_error_set(c->err, FP_ERR_NOMEM, "aggregate: out of memory");
     r->rows[r->nrows++] = *row;
     return FP_OK;
 }
@@ -145,14 +140,8 @@ static fp_status add_finding(ctx *c, const fp_run *combo, uint32_t flag, const c
 static fp_status add_finding(ctx *c, const fp_run *combo, uint32_t flag, const char *fmt, ...)
 {
     fp_agg_result *r = c->res;
-    if (r->nfindings == c->findings_cap) {
-        size_t cap = c->findings_cap ? 2 * c->findings_cap : 8;
-        fp_agg_finding *p = realloc(r->findings, cap * sizeof *p);
-        if (!p)
-            return fp_error_set(c->err, FP_ERR_NOMEM, "aggregate: out of memory");
-        r->findings = p;
-        c->findings_cap = cap;
-    }
+    if (FP_GROW(r->findings, r->nfindings, c->findings_cap, 8))
+        return fp_error_set(c->err, FP_ERR_NOMEM, "aggregate: out of memory");
     fp_agg_finding *f = &r->findings[r->nfindings++];
     memset(f, 0, sizeof *f);
     snprintf(f->gpu, sizeof f->gpu, "%s", combo->gpu);

@@ -16,6 +16,7 @@
 #include <gsl/gsl_statistics_double.h>
 
 #include "freqpilot/stats.h"
+#include "util/grow.h"
 
 size_t fp_stats_count(const double *x, size_t n)
 {
@@ -414,14 +415,8 @@ static const boot_pairs *pairs_for(fp_stats_boot *b, uint32_t m)
     for (size_t i = 0; i < b->npairs; i++)
         if (b->pairs[i].m == m)
             return &b->pairs[i];
-    if (b->npairs == b->cap_pairs) {
-        size_t cap = b->cap_pairs ? 2 * b->cap_pairs : 8;
-        boot_pairs *p = realloc(b->pairs, cap * sizeof *p);
-        if (!p)
-            return NULL;
-        b->pairs = p;
-        b->cap_pairs = cap;
-    }
+    if (FP_GROW(b->pairs, b->npairs, b->cap_pairs, 8))
+        return NULL;
     mt_seed(&b->g, b->seed);
     uint32_t scale = 0xffffffffu / m;
     for (int k = 0; k < b->B; k++) {

@@ -6,7 +6,6 @@
  * help text below states them with the same numbers.
  */
 #define _GNU_SOURCE
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,175 +19,86 @@
 #include "freqpilot/run.h"
 #include "util/output.h"
 
-static const char help_text[] =
-    "NAME\n"
-    "    freqpilot aggregate - reduce runs to per (gpu, app, clock) statistics\n"
-    "\n"
-    "SYNOPSIS\n"
-    "    freqpilot aggregate INPUT... [-o FILE] [--format csv|json|ai-inference-energy]\n"
-    "                        [--center median|mean]\n"
-    "                        [--ci bootstrap|t] [--confidence P] [--bootstrap N] [--seed N]\n"
-    "                        [--no-drop-cold] [--no-drop-outliers] [--outlier-k K]\n"
-    "                        [--cv-threshold X] [--strict] [--dropped FILE] [--runs FILE]\n"
-    "                        [--input-format FMT] [--interval-ms MS] [--gpu-index N]\n"
-    "                        [--gpu NAME --app NAME --freq MHZ] [--counter-tolerance X]\n"
-    "                        [--clock-tolerance MHZ]\n"
-    "\n"
-    "DESCRIPTION\n"
-    "    Loads every run found in the INPUT files and folders (a freqpilot DATASET/, the\n"
-    "    ai-inference-energy layouts, a per-run table such as measured_runs.csv, or one raw\n"
-    "    nvidia-smi / dcgmi / telemetry.csv file, which is one run) and writes one row per\n"
-    "    (gpu, app, clock): the centre of time and energy with a confidence interval, power,\n"
-    "    EDP, ED2P, mean activities and data-quality flags (the aggregated.csv columns of\n"
-    "    docs/formats.md, then time_cv and energy_cv). Empty cells (null in JSON) mean 'not\n"
-    "    available'; no number is ever made up. Rows are sorted by gpu, app, clock descending.\n"
-    "    Inputs are refused with FILE:LINE and what was expected when they hold a value no GPU\n"
-    "    can have (docs/formats.md lists the limits), and a FIFO, device or socket is never\n"
-    "    opened.\n"
-    "    Every finding is printed on stderr, with a count of dropped runs; -v explains\n"
-    "    each dropped run and --dropped FILE lists them.\n"
-    "\n"
-    "RULES (docs/method.md has the reasoning)\n"
-    "    Failed runs      Runs whose workload failed, or whose marked window is unusable\n"
-    "                     (window_error in run.json), are dropped (flag failed; a run killed\n"
-    "                     at its time limit, exit status 124: reason timeout); so are runs\n"
-    "                     with time or energy 0, which measured nothing (flag empty_window).\n"
-    "    Cold starts      Per (gpu, app), when sweep positions are known (run_index, else\n"
-    "                     start time): walking the sweep from its first run, a run is a cold\n"
-    "                     start while it lies within the first max(6, floor(5 % of the runs))\n"
-    "                     positions, every earlier run was one too, and its time exceeds the\n"
-    "                     reference by more than max(10 %, 3 robust SD). The reference is the\n"
-    "                     median time of the warm runs (outside that horizon) at the same\n"
-    "                     clock, else of the warm runs at the 3 nearest clocks that have any;\n"
-    "                     robust SD = 1.4826 x MAD of those runs. Cold starts are dropped\n"
-    "                     (flag cold_start_dropped). A clock left without runs keeps its row\n"
-    "                     with runs=0 and empty values.\n"
-    "    Outliers         In a clock group of n >= 3 runs (after cold starts), a run with\n"
-    "                     |time - median| > max(K x 1.4826 x MAD, 0.25 x median) is dropped,\n"
-    "                     largest deviation first, keeping at least 2 runs (K = --outlier-k,\n"
-    "                     3.5; flag outlier_dropped).\n"
-    "    Centre           Median (default) or mean of time_s and energy_j of the kept runs;\n"
-    "                     power_w is the centre of the per-run mean powers; edp = E x T and\n"
-    "                     ed2p = E x T^2 of the centres. Activities, SM clock and temperature\n"
-    "                     are means over the kept runs.\n"
-    "    Intervals        P (0.95) percentile bootstrap interval of the centre, N (2000)\n"
-    "                     resamples, mt19937 with a fixed seed (reproducible); or with --ci t\n"
-    "                     the Student t interval of the mean. One run: empty bounds.\n"
-    "    Flags            The OR of the kept runs' flags (clock_not_held, throttled,\n"
-    "                     counter_mismatch, window_mismatch, time_reconstructed, ...), plus\n"
-    "                     cold_start_dropped / outlier_dropped / failed / empty_window when a\n"
-    "                     run was dropped, and high_cv when the coefficient of variation of\n"
-    "                     time or energy > X (0.10).\n"
-    "    Drift            Per (gpu, app) with sweep positions: OLS of each kept run's\n"
-    "                     time / (its clock's median) - 1 on sweep position; flag drift when\n"
-    "                     p < 0.01 and the fitted change over the sweep exceeds 3 %. The same\n"
-    "                     test on the maximum clock's runs when that clock is revisited.\n"
-    "    Clock dependence Per (gpu, app), when the clock medians vary (CV > 5 %, >= 3 clocks):\n"
-    "                     OLS time = a + b x fmax/f over the kept runs; flag not_clock_bound\n"
-    "                     when b is not significantly > 0 (one-sided p >= 0.01) or R^2 < 0.5.\n"
-    "                     The time differences are then not explained by the clock (drift, a\n"
-    "                     host or I/O bound workload, or noise) and savings are suspect.\n"
-    "    --strict         Every dropped run, flagged row and finding becomes an error, and so\n"
-    "                     does every input warning (a file skipped inside a folder).\n"
-    "\n"
-    "OPTIONS\n"
-    "    -o, --output FILE        write here (atomically) instead of stdout ('-' = stdout)\n"
-    "    --format csv|json|ai-inference-energy\n"
-    "                             output format (csv); JSON has rows, findings and dropped;\n"
-    "                             ai-inference-energy: the original project's\n"
-    "                             complete_aggregation.csv columns (gpu, application, frequency,\n"
-    "                             avg_power, execution_time, energy, avg_gputl, avg_drama,\n"
-    "                             avg_temp; rows without runs left out)\n"
-    "    --center median|mean     centre of each clock group (median)\n"
-    "    --ci bootstrap|t         interval method (bootstrap)\n"
-    "    --confidence P           interval coverage, 0 < P < 1 (0.95)\n"
-    "    --bootstrap N            bootstrap resamples, 100..10000000 (2000)\n"
-    "    --seed N                 bootstrap seed (fixed default)\n"
-    "    --no-drop-cold           keep cold starts\n"
-    "    --no-drop-outliers       keep outliers\n"
-    "    --outlier-k K            robust z beyond which a run is an outlier (3.5)\n"
-    "    --cv-threshold X         high_cv above this CV of time or energy (0.10)\n"
-    "    --strict                 data-quality findings are errors (exit 1)\n"
-    "    --dropped FILE           also write the dropped runs as CSV (gpu, app, freq_mhz,\n"
-    "                             run_index, repetition, time_s, energy_j, power_w, reason,\n"
-    "                             source)\n"
-    "    --runs FILE              also write every run loaded, one row per run in input\n"
-    "                             order: the --dropped columns (reason empty for a kept run),\n"
-    "                             then sm_clock_mhz and flags (the run's own data-quality\n"
-    "                             flags)\n"
-    "    --input-format FMT       auto (default), smi-csv, dcgmi, telemetry, dataset,\n"
-    "                             aie-results, aie-job, run-table (docs/formats.md)\n"
-    "    --interval-ms MS         dcgmi sample interval (default: inferred, flagged)\n"
-    "    --gpu-index N            which GPU of a multi-GPU telemetry file (first seen)\n"
-    "    --gpu NAME, --app NAME, --freq MHZ\n"
-    "                             names a raw telemetry file given alone\n"
-    "    --counter-tolerance X    energy counter vs power integral tolerance (0.05)\n"
-    "    --clock-tolerance MHZ    reached vs requested clock tolerance (30)\n"
-    "    -v, --verbose            print a summary (runs loaded, dropped, findings)\n"
-    "    -q, --quiet              errors only\n"
-    "    -h, --help               show this help\n"
-    "\n"
-    "EXIT STATUS\n"
-    "    0 success; 1 failure (unreadable or malformed input, named as FILE:LINE, a write\n"
-    "    error, or a finding under --strict); 2 usage error. On failure no output file is\n"
-    "    left behind.\n"
-    "\n"
-    "EXAMPLES\n"
-    "    freqpilot aggregate DATASET/ -o aggregated.csv\n"
-    "    freqpilot aggregate measured_runs.csv --format json --dropped dropped.csv\n"
-    "    freqpilot aggregate --gpu A100 --app lstm --freq 1410 GA100-baseline-LSTM-1410-0\n";
-
-enum {
-    OPT_FORMAT = 256,
-    OPT_CENTER,
-    OPT_CI,
-    OPT_CONFIDENCE,
-    OPT_BOOTSTRAP,
-    OPT_SEED,
-    OPT_NO_COLD,
-    OPT_NO_OUTLIERS,
-    OPT_OUTLIER_K,
-    OPT_CV,
-    OPT_STRICT,
-    OPT_DROPPED,
-    OPT_RUNS,
-    OPT_INPUT_FORMAT,
-    OPT_INTERVAL,
-    OPT_GPU_INDEX,
-    OPT_GPU,
-    OPT_APP,
-    OPT_FREQ,
-    OPT_COUNTER_TOL,
-    OPT_CLOCK_TOL,
+static const cli_section aggregate_sections[] = {
+    {"RULES (docs/method.md has the reasoning)",
+     "Failed runs      Runs whose workload failed, or whose marked window is unusable\n"
+     "                 (window_error in run.json), are dropped (flag failed; a run killed\n"
+     "                 at its time limit, exit status 124: reason timeout); so are runs\n"
+     "                 with time or energy 0, which measured nothing (flag empty_window).\n"
+     "Cold starts      Per (gpu, app), when sweep positions are known (run_index, else\n"
+     "                 start time): walking the sweep from its first run, a run is a cold\n"
+     "                 start while it lies within the first max(6, floor(5 % of the runs))\n"
+     "                 positions, every earlier run was one too, and its time exceeds the\n"
+     "                 reference by more than max(10 %, 3 robust SD). The reference is the\n"
+     "                 median time of the warm runs (outside that horizon) at the same\n"
+     "                 clock, else of the warm runs at the 3 nearest clocks that have any;\n"
+     "                 robust SD = 1.4826 x MAD of those runs. Cold starts are dropped\n"
+     "                 (flag cold_start_dropped). A clock left without runs keeps its row\n"
+     "                 with runs=0 and empty values.\n"
+     "Outliers         In a clock group of n >= 3 runs (after cold starts), a run with\n"
+     "                 |time - median| > max(K x 1.4826 x MAD, 0.25 x median) is dropped,\n"
+     "                 largest deviation first, keeping at least 2 runs (K = --outlier-k,\n"
+     "                 3.5; flag outlier_dropped).\n"
+     "Centre           Median (default) or mean of time_s and energy_j of the kept runs;\n"
+     "                 power_w is the centre of the per-run mean powers; edp = E x T and\n"
+     "                 ed2p = E x T^2 of the centres. Activities, SM clock and temperature\n"
+     "                 are means over the kept runs.\n"
+     "Intervals        P (0.95) percentile bootstrap interval of the centre, N (2000)\n"
+     "                 resamples, mt19937 with a fixed seed (reproducible); or with --ci t\n"
+     "                 the Student t interval of the mean. One run: empty bounds.\n"
+     "Flags            The OR of the kept runs' flags (clock_not_held, throttled,\n"
+     "                 counter_mismatch, window_mismatch, time_reconstructed, ...), plus\n"
+     "                 cold_start_dropped / outlier_dropped / failed / empty_window when a\n"
+     "                 run was dropped, and high_cv when the coefficient of variation of\n"
+     "                 time or energy > X (0.10).\n"
+     "Drift            Per (gpu, app) with sweep positions: OLS of each kept run's\n"
+     "                 time / (its clock's median) - 1 on sweep position; flag drift when\n"
+     "                 p < 0.01 and the fitted change over the sweep exceeds 3 %. The same\n"
+     "                 test on the maximum clock's runs when that clock is revisited.\n"
+     "Clock dependence Per (gpu, app), when the clock medians vary (CV > 5 %, >= 3 clocks):\n"
+     "                 OLS time = a + b x fmax/f over the kept runs; flag not_clock_bound\n"
+     "                 when b is not significantly > 0 (one-sided p >= 0.01) or R^2 < 0.5.\n"
+     "                 The time differences are then not explained by the clock (drift, a\n"
+     "                 host or I/O bound workload, or noise) and savings are suspect.\n"
+     "--strict         Every dropped run, flagged row and finding becomes an error, and so\n"
+     "                 does every input warning (a file skipped inside a folder).\n"},
+    {NULL, NULL},
 };
 
-static const struct option long_opts[] = {
-    {"output", required_argument, NULL, 'o'},
-    {"format", required_argument, NULL, OPT_FORMAT},
-    {"center", required_argument, NULL, OPT_CENTER},
-    {"ci", required_argument, NULL, OPT_CI},
-    {"confidence", required_argument, NULL, OPT_CONFIDENCE},
-    {"bootstrap", required_argument, NULL, OPT_BOOTSTRAP},
-    {"seed", required_argument, NULL, OPT_SEED},
-    {"no-drop-cold", no_argument, NULL, OPT_NO_COLD},
-    {"no-drop-outliers", no_argument, NULL, OPT_NO_OUTLIERS},
-    {"outlier-k", required_argument, NULL, OPT_OUTLIER_K},
-    {"cv-threshold", required_argument, NULL, OPT_CV},
-    {"strict", no_argument, NULL, OPT_STRICT},
-    {"dropped", required_argument, NULL, OPT_DROPPED},
-    {"runs", required_argument, NULL, OPT_RUNS},
-    {"input-format", required_argument, NULL, OPT_INPUT_FORMAT},
-    {"interval-ms", required_argument, NULL, OPT_INTERVAL},
-    {"gpu-index", required_argument, NULL, OPT_GPU_INDEX},
-    {"gpu", required_argument, NULL, OPT_GPU},
-    {"app", required_argument, NULL, OPT_APP},
-    {"freq", required_argument, NULL, OPT_FREQ},
-    {"counter-tolerance", required_argument, NULL, OPT_COUNTER_TOL},
-    {"clock-tolerance", required_argument, NULL, OPT_CLOCK_TOL},
-    {"verbose", no_argument, NULL, 'v'},
-    {"quiet", no_argument, NULL, 'q'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
+static const cli_command aggregate_cmd = {
+    .name = "aggregate",
+    .summary = "reduce runs to per (gpu, app, clock) statistics",
+    .synopsis =
+        "freqpilot aggregate INPUT... [-o FILE] [--format csv|json|ai-inference-energy]\n"
+        "                    [--center median|mean]\n"
+        "                    [--ci bootstrap|t] [--confidence P] [--bootstrap N] [--seed N]\n"
+        "                    [--no-drop-cold] [--no-drop-outliers] [--outlier-k K]\n"
+        "                    [--cv-threshold X] [--strict] [--dropped FILE] [--runs FILE]\n"
+        "                    [--input-format FMT] [--interval-ms MS] [--gpu-index N]\n"
+        "                    [--gpu NAME --app NAME --freq MHZ] [--counter-tolerance X]\n"
+        "                    [--clock-tolerance MHZ]\n",
+    .description =
+        "Loads every run found in the INPUT files and folders (a freqpilot DATASET/, the\n"
+        "ai-inference-energy layouts, a per-run table such as measured_runs.csv, or one raw\n"
+        "nvidia-smi / dcgmi / telemetry.csv file, which is one run) and writes one row per\n"
+        "(gpu, app, clock): the centre of time and energy with a confidence interval, power,\n"
+        "EDP, ED2P, mean activities and data-quality flags (the aggregated.csv columns of\n"
+        "docs/formats.md, then time_cv and energy_cv). Empty cells (null in JSON) mean 'not\n"
+        "available'; no number is ever made up. Rows are sorted by gpu, app, clock descending.\n"
+        "Inputs are refused with FILE:LINE and what was expected when they hold a value no GPU\n"
+        "can have (docs/formats.md lists the limits), and a FIFO, device or socket is never\n"
+        "opened.\n"
+        "Every finding is printed on stderr, with a count of dropped runs; -v explains\n"
+        "each dropped run and --dropped FILE lists them.\n",
+    .sections = aggregate_sections,
+    .exit_status =
+        "0 success; 1 failure (unreadable or malformed input, named as FILE:LINE, a write\n"
+        "error, or a finding under --strict); 2 usage error. On failure no output file is\n"
+        "left behind.\n",
+    .examples =
+        "freqpilot aggregate DATASET/ -o aggregated.csv\n"
+        "freqpilot aggregate measured_runs.csv --format json --dropped dropped.csv\n"
+        "freqpilot aggregate --gpu A100 --app lstm --freq 1410 GA100-baseline-LSTM-1410-0\n",
 };
 
 static const char *drop_reason(uint32_t flags)
@@ -333,9 +243,10 @@ int cmd_aggregate(int argc, char **argv)
     fp_agg_options_init(&aopt);
     fp_load_options_init(&lopt);
     const char *output = "-", *dropped_path = NULL, *runs_path = NULL;
-    int json = 0, choice;
-    double v;
-    long l;
+    int format = 0, center = 0, ci = 0;
+    long seed = -1;
+    double interval_ms = NAN;
+    char formats[512];
     cli_diag_state diag_state = {0};
     fp_diag diag = cli_diag(&diag_state);
     cli_diag_state drop_state = {0};
@@ -343,135 +254,67 @@ int cmd_aggregate(int argc, char **argv)
     aopt.diag = &drop_diag;
     lopt.diag = &diag;
     lopt.ts.diag = &diag;
-    cli_opts co = {.cmd = "aggregate", .help = help_text, .output = &output};
-
-    int c;
-    while ((c = cli_getopt(&co, argc, argv, long_opts)) != -1) {
-        switch (c) {
-        case CLI_OPT_EXIT:
-            return co.exit_code;
-        case OPT_FORMAT:
-            if (strcmp(optarg, "ai-inference-energy") == 0)
-                json = 2;
-            else if (cli_parse_choice(optarg, "csv", "json", &json))
-                return cli_usage_error(
-                    "aggregate", "--format: expected csv, json or ai-inference-energy, got '%s'",
-                    optarg);
-            break;
-        case OPT_CENTER:
-            if (cli_parse_choice(optarg, "median", "mean", &choice))
-                return cli_usage_error("aggregate", "--center: expected median or mean, got '%s'",
-                                       optarg);
-            aopt.center = choice ? FP_CENTER_MEAN : FP_CENTER_MEDIAN;
-            break;
-        case OPT_CI:
-            if (cli_parse_choice(optarg, "bootstrap", "t", &choice))
-                return cli_usage_error("aggregate", "--ci: expected bootstrap or t, got '%s'",
-                                       optarg);
-            aopt.ci = choice ? FP_CI_T : FP_CI_BOOTSTRAP;
-            break;
-        case OPT_CONFIDENCE:
-            if (cli_parse_double(optarg, &v) || !(v > 0.0 && v < 1.0))
-                return cli_usage_error(
-                    "aggregate", "--confidence: expected a number in (0, 1), got '%s'", optarg);
-            aopt.confidence = v;
-            break;
-        case OPT_BOOTSTRAP:
-            if (cli_parse_long(optarg, &l) || l < 100 || l > 10000000)
-                return cli_usage_error(
-                    "aggregate", "--bootstrap: expected 100..10000000 resamples, got '%s'", optarg);
-            aopt.bootstrap_samples = (int)l;
-            break;
-        case OPT_SEED:
-            if (cli_parse_long(optarg, &l) || l < 0)
-                return cli_usage_error("aggregate",
-                                       "--seed: expected a whole number >= 0, got '%s'", optarg);
-            aopt.seed = (unsigned long)l;
-            break;
-        case OPT_NO_COLD:
-            aopt.drop_cold_starts = 0;
-            break;
-        case OPT_NO_OUTLIERS:
-            aopt.drop_outliers = 0;
-            break;
-        case OPT_OUTLIER_K:
-            if (cli_parse_double(optarg, &v) || !(v > 0.0))
-                return cli_usage_error("aggregate", "--outlier-k: expected a number > 0, got '%s'",
-                                       optarg);
-            aopt.outlier_mad_k = v;
-            break;
-        case OPT_CV:
-            if (cli_parse_double(optarg, &v) || !(v >= 0.0))
-                return cli_usage_error("aggregate",
-                                       "--cv-threshold: expected a number >= 0, got '%s'", optarg);
-            aopt.cv_threshold = v;
-            break;
-        case OPT_STRICT:
-            aopt.strict = 1;
-            break;
-        case OPT_DROPPED:
-            dropped_path = optarg;
-            break;
-        case OPT_RUNS:
-            runs_path = optarg;
-            break;
-        case OPT_INPUT_FORMAT: {
-            int f = fp_format_from_name(optarg);
-            if (f < 0)
-                return cli_usage_error("aggregate",
-                                       "--input-format: unknown format '%s' (auto, smi-csv, "
-                                       "dcgmi, telemetry, dataset, aie-results, aie-job, "
-                                       "run-table)",
-                                       optarg);
-            lopt.format = (fp_format)f;
-            break;
-        }
-        case OPT_INTERVAL:
-            if (cli_parse_double(optarg, &v) || !(v > 0.0))
-                return cli_usage_error(
-                    "aggregate", "--interval-ms: expected milliseconds > 0, got '%s'", optarg);
-            lopt.ts.interval_s = v / 1000.0;
-            break;
-        case OPT_GPU_INDEX:
-            if (cli_parse_long(optarg, &l) || l < 0 || l > 1024)
-                return cli_usage_error("aggregate", "--gpu-index: expected 0..1024, got '%s'",
-                                       optarg);
-            lopt.ts.gpu_index = (int)l;
-            break;
-        case OPT_GPU:
-            lopt.gpu_override = optarg;
-            break;
-        case OPT_APP:
-            lopt.app_override = optarg;
-            break;
-        case OPT_FREQ:
-            if (cli_parse_double(optarg, &v) || !(v > 0.0))
-                return cli_usage_error("aggregate", "--freq: expected MHz > 0, got '%s'", optarg);
-            lopt.freq_override_mhz = v;
-            break;
-        case OPT_COUNTER_TOL:
-            if (cli_parse_double(optarg, &v) || !(v >= 0.0))
-                return cli_usage_error(
-                    "aggregate", "--counter-tolerance: expected a number >= 0, got '%s'", optarg);
-            lopt.counter_tolerance = v;
-            break;
-        case OPT_CLOCK_TOL:
-            if (cli_parse_double(optarg, &v) || !(v >= 0.0))
-                return cli_usage_error("aggregate",
-                                       "--clock-tolerance: expected MHz >= 0, got '%s'", optarg);
-            lopt.clock_tolerance_mhz = v;
-            break;
-        }
-    }
-    int ninputs = argc - optind;
+    const cli_option opts[] = {
+        CLI_OUTPUT(&output, "write here (atomically) instead of stdout ('-' = stdout)"),
+        CLI_CHOICE("format", &format, CLI_CHOICES("csv", "json", "ai-inference-energy"),
+                   "output format (csv); JSON has rows, findings and dropped; "
+                   "ai-inference-energy: the original project's complete_aggregation.csv "
+                   "columns (gpu, application, frequency, avg_power, execution_time, energy, "
+                   "avg_gputl, avg_drama, avg_temp; rows without runs left out)"),
+        CLI_CHOICE("center", &center, CLI_CHOICES("median", "mean"),
+                   "centre of each clock group (median)"),
+        CLI_CHOICE("ci", &ci, CLI_CHOICES("bootstrap", "t"), "interval method (bootstrap)"),
+        CLI_DOUBLE("confidence", &aopt.confidence, "P", NULL, "(0, 1)",
+                   "interval coverage, 0 < P < 1 (0.95)"),
+        CLI_INT("bootstrap", &aopt.bootstrap_samples, "N", "100..10000000",
+                "bootstrap resamples, 100..10000000 (2000)"),
+        CLI_LONG("seed", &seed, "N", ">= 0", "bootstrap seed (fixed default)"),
+        CLI_SET_INT("no-drop-cold", &aopt.drop_cold_starts, 0, "keep cold starts"),
+        CLI_SET_INT("no-drop-outliers", &aopt.drop_outliers, 0, "keep outliers"),
+        CLI_DOUBLE("outlier-k", &aopt.outlier_mad_k, "K", NULL, "> 0",
+                   "robust z beyond which a run is an outlier (3.5)"),
+        CLI_DOUBLE("cv-threshold", &aopt.cv_threshold, "X", NULL, ">= 0",
+                   "high_cv above this CV of time or energy (0.10)"),
+        CLI_FLAG("strict", &aopt.strict, "data-quality findings are errors (exit 1)"),
+        CLI_OUTFILE("dropped", &dropped_path, "FILE",
+                    "also write the dropped runs as CSV (gpu, app, freq_mhz, run_index, "
+                    "repetition, time_s, energy_j, power_w, reason, source)"),
+        CLI_OUTFILE("runs", &runs_path, "FILE",
+                    "also write every run loaded, one row per run in input order: the --dropped "
+                    "columns (reason empty for a kept run), then sm_clock_mhz and flags (the "
+                    "run's own data-quality flags)"),
+        CLI_CALLBACK("input-format", &lopt.format, "FMT", NULL, cli_opt_input_format,
+                     cli_input_format_help(formats, sizeof formats)),
+        CLI_DOUBLE("interval-ms", &interval_ms, "MS", "milliseconds", "> 0",
+                   "dcgmi sample interval (default: inferred, flagged)"),
+        CLI_INT("gpu-index", &lopt.ts.gpu_index, "N", "0..1024",
+                "which GPU of a multi-GPU telemetry file (first seen)"),
+        CLI_STRING("gpu", &lopt.gpu_override, "NAME",
+                   "the GPU of a raw telemetry file given alone"),
+        CLI_STRING("app", &lopt.app_override, "NAME",
+                   "the application of a raw telemetry file given alone"),
+        CLI_DOUBLE("freq", &lopt.freq_override_mhz, "MHZ", "MHz", "> 0",
+                   "the clock of a raw telemetry file given alone"),
+        CLI_DOUBLE("counter-tolerance", &lopt.counter_tolerance, "X", NULL, ">= 0",
+                   "energy counter vs power integral tolerance (0.05)"),
+        CLI_DOUBLE("clock-tolerance", &lopt.clock_tolerance_mhz, "MHZ", "MHz", ">= 0",
+                   "reached vs requested clock tolerance (30)"),
+        CLI_VERBOSE("print a summary (runs loaded, dropped, findings)"),
+        CLI_END,
+    };
+    int rc = EXIT_FAIL, ninputs = cli_parse_options(&aggregate_cmd, opts, argc, argv, &rc);
+    if (ninputs < 0)
+        return rc;
+    aopt.center = center ? FP_CENTER_MEAN : FP_CENTER_MEDIAN;
+    aopt.ci = ci ? FP_CI_T : FP_CI_BOOTSTRAP;
+    if (seed >= 0)
+        aopt.seed = (unsigned long)seed;
+    if (!isnan(interval_ms))
+        lopt.ts.interval_s = interval_ms / 1000.0;
     if (ninputs < 1)
         return cli_usage_error("aggregate", "no INPUT given");
     if ((lopt.gpu_override || lopt.app_override || !isnan(lopt.freq_override_mhz)) && ninputs > 1)
         return cli_usage_error("aggregate", "--gpu/--app/--freq name a single raw telemetry file");
-    if (cli_check_output("aggregate", "-o", output) ||
-        cli_check_output("aggregate", "--dropped", dropped_path) ||
-        cli_check_output("aggregate", "--runs", runs_path))
-        return EXIT_USAGE;
     {
         int to_stdout = !strcmp(output, "-") + (dropped_path && !strcmp(dropped_path, "-")) +
                         (runs_path && !strcmp(runs_path, "-"));
@@ -484,9 +327,9 @@ int cmd_aggregate(int argc, char **argv)
     fp_agg_result res;
     fp_error err;
     fp_error_clear(&err);
-    int rc = EXIT_FAIL;
+    rc = EXIT_FAIL;
     /* Inputs `run` has loaded and aggregated already (with these default options). */
-    const cli_preload *pre = cli_preload_for((const char *const *)argv + optind, (size_t)ninputs);
+    const cli_preload *pre = cli_preload_for((const char *const *)argv, (size_t)ninputs);
     if (pre && (!cli_preload_defaults(&lopt, &aopt) || (runs_path && !pre->runs)))
         pre = NULL;
     if (pre) {
@@ -494,15 +337,14 @@ int cmd_aggregate(int argc, char **argv)
         res = *pre->agg;
         if (pre->runs)
             runs = *pre->runs;
-    } else if (load_and_aggregate(argv + optind, ninputs, &lopt, &aopt, &diag_state, &runs, &res,
-                                  &err)) {
+    } else if (load_and_aggregate(argv, ninputs, &lopt, &aopt, &diag_state, &runs, &res, &err)) {
         cli_error("%s", err.msg);
         return EXIT_FAIL;
     }
     report(pre ? pre->nruns : runs.len, &res);
-    if ((json == 2   ? fp_agg_write_aie_csv(&res, output, &err)
-         : json == 1 ? fp_agg_write_json(&res, output, &err)
-                     : fp_agg_write_csv(&res, output, &err))) {
+    if ((format == 2   ? fp_agg_write_aie_csv(&res, output, &err)
+         : format == 1 ? fp_agg_write_json(&res, output, &err)
+                       : fp_agg_write_csv(&res, output, &err))) {
         cli_error("%s", err.msg);
         goto out;
     }

@@ -5,7 +5,6 @@
  * outlives this process on purpose; `freqpilot restore` (src/cli/restore.c) undoes it.
  */
 #define _GNU_SOURCE
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,80 +20,36 @@
 #include "freqpilot/optimize.h"
 #include "util/asuser.h"
 
-static const char help_text[] =
-    "NAME\n"
-    "    freqpilot apply - lock a GPU's SM clock (until 'freqpilot restore')\n"
-    "\n"
-    "SYNOPSIS\n"
-    "    freqpilot apply [--backend nvml|sim] [--gpu ID] --clock MHZ\n"
-    "    freqpilot apply [--backend nvml|sim] [--gpu ID] --from OPTIMAL.json --app APP\n"
-    "                    [--objective OBJ] [--state-dir DIR] [--force]\n"
-    "\n"
-    "DESCRIPTION\n"
-    "    Locks the SM clock of GPU ID (index, UUID, or for sim a model such as sim:A100;\n"
-    "    default 0) to MHZ, snapped to the nearest supported clock, or to the clock that\n"
-    "    freqpilot optimize chose for APP on this GPU model (the first result for APP, or\n"
-    "    the one of --objective), which is applied only when its verdict is deployable (or\n"
-    "    it keeps the baseline clock): otherwise apply says why and exits 1, unless\n"
-    "    --force. Before anything changes, a state file records what to\n"
-    "    restore (see 'freqpilot restore --help'); the lock is then read back and the clock\n"
-    "    reached is reported. The GPU stays locked after this command exits;\n"
-    "    'freqpilot restore' puts it back. Applying again to a GPU whose state file exists\n"
-    "    needs --force (the earlier restore is inherited).\n"
-    "    With --backend sim the simulated GPU lives only in this process: the state file is\n"
-    "    the only thing that persists (useful for tests and rehearsals).\n"
-    "    Run by a user who is not root where freqpilotd listens, the lock goes through the\n"
-    "    service, which keeps it for that user until 'freqpilot restore' (no state file);\n"
-    "    the first line on stderr says which way (docs/freqpilotd.md).\n"
-    "\n"
-    "OPTIONS\n"
-    "    --backend nvml|sim     GPU backend (nvml)\n"
-    "    --gpu ID               GPU index, UUID or sim model (0)\n"
-    "    --clock MHZ            clock to lock\n"
-    "    --from FILE --app APP  optimize's JSON and the application (case-insensitive)\n"
-    "    --objective OBJ        which objective's choice (first result for APP)\n"
-    "    --state-dir DIR        state file folder (see freqpilot restore); refused under\n"
-    "                           sudo\n"
-    "    --force                take over an existing state file; with --from, also apply a\n"
-    "                           recommendation that is not deployable\n"
-    "    -v, --verbose          more messages on stderr\n"
-    "    -q, --quiet            errors only\n"
-    "    -h, --help             show this help\n"
-    "\n"
-    "EXIT STATUS\n"
-    "    0 locked; 1 failure (no backend, permissions, a clock outside the GPU's supported\n"
-    "    range, whether from --clock or from FILE, the GPU leased by a running freqpilot:\n"
-    "    then nothing stays changed); 2 usage error.\n"
-    "\n"
-    "EXAMPLES\n"
-    "    freqpilot apply --backend sim --gpu A100 --clock 1005\n"
-    "    sudo freqpilot apply --gpu 0 --from optimal.json --app llama --objective energy\n"
-    "    sudo freqpilot restore            # put the GPU back\n";
-
-enum {
-    OPT_BACKEND = 256,
-    OPT_GPU,
-    OPT_CLOCK,
-    OPT_FROM,
-    OPT_APP,
-    OPT_OBJECTIVE,
-    OPT_STATE_DIR,
-    OPT_FORCE
-};
-
-static const struct option long_opts[] = {
-    {"backend", required_argument, NULL, OPT_BACKEND},
-    {"gpu", required_argument, NULL, OPT_GPU},
-    {"clock", required_argument, NULL, OPT_CLOCK},
-    {"from", required_argument, NULL, OPT_FROM},
-    {"app", required_argument, NULL, OPT_APP},
-    {"objective", required_argument, NULL, OPT_OBJECTIVE},
-    {"state-dir", required_argument, NULL, OPT_STATE_DIR},
-    {"force", no_argument, NULL, OPT_FORCE},
-    {"verbose", no_argument, NULL, 'v'},
-    {"quiet", no_argument, NULL, 'q'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
+static const cli_command apply_cmd = {
+    .name = "apply",
+    .flags = CLI_PARSE_NO_OPERANDS,
+    .summary = "lock a GPU's SM clock (until 'freqpilot restore')",
+    .synopsis = "freqpilot apply [--backend nvml|sim] [--gpu ID] --clock MHZ\n"
+                "freqpilot apply [--backend nvml|sim] [--gpu ID] --from OPTIMAL.json --app APP\n"
+                "                [--objective OBJ] [--state-dir DIR] [--force]\n",
+    .description =
+        "Locks the SM clock of GPU ID (index, UUID, or for sim a model such as sim:A100;\n"
+        "default 0) to MHZ, snapped to the nearest supported clock, or to the clock that\n"
+        "freqpilot optimize chose for APP on this GPU model (the first result for APP, or\n"
+        "the one of --objective), which is applied only when its verdict is deployable (or\n"
+        "it keeps the baseline clock): otherwise apply says why and exits 1, unless\n"
+        "--force. Before anything changes, a state file records what to\n"
+        "restore (see 'freqpilot restore --help'); the lock is then read back and the clock\n"
+        "reached is reported. The GPU stays locked after this command exits;\n"
+        "'freqpilot restore' puts it back. Applying again to a GPU whose state file exists\n"
+        "needs --force (the earlier restore is inherited).\n"
+        "With --backend sim the simulated GPU lives only in this process: the state file is\n"
+        "the only thing that persists (useful for tests and rehearsals).\n"
+        "Run by a user who is not root where freqpilotd listens, the lock goes through the\n"
+        "service, which keeps it for that user until 'freqpilot restore' (no state file);\n"
+        "the first line on stderr says which way (docs/freqpilotd.md).\n",
+    .exit_status =
+        "0 locked; 1 failure (no backend, permissions, a clock outside the GPU's supported\n"
+        "range, whether from --clock or from FILE, the GPU leased by a running freqpilot:\n"
+        "then nothing stays changed); 2 usage error.\n",
+    .examples = "freqpilot apply --backend sim --gpu A100 --clock 1005\n"
+                "sudo freqpilot apply --gpu 0 --from optimal.json --app llama --objective energy\n"
+                "sudo freqpilot restore            # put the GPU back\n",
 };
 
 /*
@@ -173,55 +128,37 @@ int cmd_apply(int argc, char **argv)
 {
     const char *backend_name = FP_GPU_BACKEND_DEFAULT, *gpu_id = "0", *from = NULL, *app = NULL,
                *objective = NULL, *state_dir = NULL;
-    double clock = NAN, v;
+    double clock = NAN;
     int force = 0;
-    cli_opts co = {.cmd = "apply", .help = help_text};
-
-    int c;
-    while ((c = cli_getopt(&co, argc, argv, long_opts)) != -1) {
-        switch (c) {
-        case CLI_OPT_EXIT:
-            return co.exit_code;
-        case OPT_BACKEND:
-            backend_name = optarg;
-            break;
-        case OPT_GPU:
-            gpu_id = optarg;
-            break;
-        case OPT_CLOCK:
-            if (cli_parse_double(optarg, &v) || !(v > 0.0))
-                return cli_usage_error("apply", "--clock: expected MHz > 0, got '%s'", optarg);
-            clock = v;
-            break;
-        case OPT_FROM:
-            from = optarg;
-            break;
-        case OPT_APP:
-            app = optarg;
-            break;
-        case OPT_OBJECTIVE:
-            objective = optarg;
-            break;
-        case OPT_STATE_DIR:
-            if (cli_check_state_dir_option("apply", optarg))
-                return EXIT_USAGE;
-            state_dir = optarg;
-            break;
-        case OPT_FORCE:
-            force = 1;
-            break;
-        }
-    }
-    if (optind < argc)
-        return cli_usage_error("apply", "unexpected argument '%s'", argv[optind]);
+    char backends[512];
+    const cli_option opts[] = {
+        CLI_CALLBACK("backend", &backend_name, "NAME", NULL, cli_opt_backend,
+                     cli_backend_help("", backends, sizeof backends)),
+        CLI_STRING("gpu", &gpu_id, "ID", "GPU index, UUID or sim model (0)"),
+        CLI_DOUBLE("clock", &clock, "MHZ", "MHz", "> 0", "clock to lock"),
+        CLI_STRING("from", &from, "FILE", "optimize's JSON (with --app)"),
+        CLI_STRING("app", &app, "APP", "the application in --from (case-insensitive)"),
+        CLI_STRING("objective", &objective, "OBJ",
+                   "which objective's choice (first result for APP)"),
+        CLI_STRING("state-dir", &state_dir, "DIR",
+                   "state file folder (see freqpilot restore); refused under sudo"),
+        CLI_FLAG("force", &force,
+                 "take over an existing state file; with --from, also apply a recommendation "
+                 "that is not deployable"),
+        CLI_END,
+    };
+    int prc, nargs = cli_parse_options(&apply_cmd, opts, argc, argv, &prc);
+    if (nargs < 0)
+        return prc;
+    if (state_dir && cli_check_state_dir_option("apply", state_dir))
+        return EXIT_USAGE;
     if (isnan(clock) == !from)
         return cli_usage_error("apply", "give either --clock MHZ or --from FILE --app APP");
     if (from && !app)
         return cli_usage_error("apply", "--from needs --app APP");
+    if (cli_sim_configure_from_env())
+        return EXIT_FAIL;
     const fp_gpu_backend *be = fp_gpu_backend_by_name(backend_name);
-    if (!be)
-        return cli_usage_error("apply", "--backend: expected %s, got '%s'", fp_gpu_backend_names(),
-                               backend_name);
 
     fp_error err;
     fp_error_clear(&err);

@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 
+#include "cli/parse_options.h"
 #include "freqpilot/error.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
@@ -33,9 +34,6 @@ fp_diag cli_diag(cli_diag_state *state);
 /* Says now what cli_diag's info callback counted (the "run(s) dropped" summary), once; it is
  * otherwise said when the process exits normally (not after _exit: a forked stage calls it). */
 void cli_diag_summary(void);
-
-/* Prints a command's help text (a man-page style block) to stdout. */
-void cli_print_help(const char *text);
 
 /*
  * Checks an output path before any work is done: a folder is a usage error
@@ -68,87 +66,79 @@ int cli_parse_long(const char *s, long *out);
 int cli_parse_fraction(const char *s, double *out);
 
 /*
- * getopt_long over a command's arguments with the options every command takes handled
- * here: -o/--output FILE into *output (only when output is not NULL), -v, -q, -h (prints
- * help), a missing value and an unknown option (usage errors naming cmd). The long options
- * must map these to 'o', 'v', 'q' and 'h'. Returns the command's next option (optarg set),
- * -1 after the last option (optind: the first operand), or CLI_OPT_EXIT: then return
- * co->exit_code (after --help or a usage error).
- */
-enum { CLI_OPT_EXIT = -2 };
-struct option;
-typedef struct cli_opts {
-    const char *cmd;
-    const char *help;
-    const char **output;
-    int exit_code;
-    int started;
-} cli_opts;
-int cli_getopt(cli_opts *co, int argc, char **argv, const struct option *longopts);
-
-/* arg equal to a: *out = 0, to b: *out = 1; otherwise -1 and *out unchanged. */
-int cli_parse_choice(const char *arg, const char *a, const char *b, int *out);
-
-/*
- * Appends the comma-separated objectives of an --objective value to objs[*n] (at most max
- * in all). Returns 0, or the exit code after printing the error (usage error naming cmd).
+ * Option values several commands share, as parse_options callbacks (common_options.c). Each
+ * stores into opt->value:
+ *   cli_opt_objectives   cli_objectives: comma-separated objectives, appended (repeatable)
+ *   cli_opt_objective    fp_objective: one objective
+ *   cli_opt_budgets      cli_budgets: comma-separated fractions, percentages or 'none' (NAN)
+ *   cli_opt_budget       double: one budget (NAN for 'none')
+ *   cli_opt_baseline     fp_opt_options: max, default or a clock in MHz
+ *   cli_opt_input_format fp_format: a name of the format registry or "auto"
+ *   cli_opt_backend      const char *: a name of the GPU backend registry
  */
 struct fp_objective;
-int cli_parse_objectives(const char *cmd, const char *arg, struct fp_objective *objs, size_t *n,
-                         size_t max);
+typedef struct cli_objectives {
+    struct fp_objective *objs;
+    size_t n, max;
+} cli_objectives;
+typedef struct cli_budgets {
+    double *v;
+    size_t n, max;
+} cli_budgets;
+int cli_opt_objectives(const cli_option *o, const char *arg, char *why, size_t n);
+int cli_opt_objective(const cli_option *o, const char *arg, char *why, size_t n);
+int cli_opt_budgets(const cli_option *o, const char *arg, char *why, size_t n);
+int cli_opt_budget(const cli_option *o, const char *arg, char *why, size_t n);
+int cli_opt_baseline(const cli_option *o, const char *arg, char *why, size_t n);
+int cli_opt_input_format(const cli_option *o, const char *arg, char *why, size_t n);
+int cli_opt_backend(const cli_option *o, const char *arg, char *why, size_t n);
+/* --sim-noise off|on|FACTOR (0..100) into a double noise scale. */
+int cli_opt_sim_noise(const cli_option *o, const char *arg, char *why, size_t n);
+int cli_parse_sim_noise(const char *s, double *scale);
+/*
+ * The simulated GPU's settings: the documented FREQPILOT_SIM_* variables (GPU, SEED, WORKLOAD,
+ * NOISE, REALTIME; docs/simulated-gpu.md) are the user's interface to them, read here, in the
+ * command line, and handed to the library as fp_sim_backend_options. 0, or EXIT_FAIL after
+ * naming the malformed variable; noise, when not NULL, replaces FREQPILOT_SIM_NOISE (profile's
+ * --sim-noise). _configure_from_env also installs them
+ * (fp_sim_backend_configure) for the commands that open GPUs through a backend.
+ */
+struct fp_sim_backend_options;
+int cli_sim_options_from_env(struct fp_sim_backend_options *o, const char *noise);
+int cli_sim_configure_from_env(void);
+/* The help of a --backend option: prefix, then each registered backend with its description
+ * (the default marked); returns buf. */
+const char *cli_backend_help(const char *prefix, char *buf, size_t n);
+/* The help of an --input-format option, listing the registered formats; returns buf. */
+const char *cli_input_format_help(char *buf, size_t n);
 
 /*
- * Appends the comma-separated slowdown budgets of a --max-slowdown value to budgets[*n] (at
- * most max in all): fractions (0.05, at most 10), percentages (5%) or 'none' (NAN). Returns
- * 0, or the exit code after printing the error (usage error naming cmd).
+ * What the deployable savings are worth (report, run; freqpilot/deploy.h): --utilisation,
+ * --price, --currency, --grid-intensity and --gpus. In an option table CLI_IMPACT_OPTIONS(&o)
+ * (o an fp_impact_opts), parsed by cli_opt_impact; CLI_IMPACT_OPTIONS_CB(p, cb) gives them
+ * another callback (run's, which applies them over its config).
  */
-int cli_parse_budgets(const char *cmd, const char *arg, double *budgets, size_t *n, size_t max);
-
-/* --baseline max|default|MHZ into o->baseline (and o->baseline_mhz); -1 when malformed. */
-struct fp_opt_options;
-int cli_parse_baseline(const char *arg, struct fp_opt_options *o);
-
-/*
- * What the deployable savings are worth (report, run; freqpilot/deploy.h): the long options
- * below, parsed by cli_impact_option; CLI_IMPACT_HELP is their part of the help text.
- */
-enum {
-    CLI_OPT_UTILISATION = 0x4000,
-    CLI_OPT_PRICE,
-    CLI_OPT_CURRENCY,
-    CLI_OPT_GRID,
-    CLI_OPT_GPUS,
-};
-/* clang-format off */
-#define CLI_IMPACT_LONGOPTS                                                                        \
-    {"utilisation", required_argument, NULL, CLI_OPT_UTILISATION},                                 \
-    {"price", required_argument, NULL, CLI_OPT_PRICE},                                             \
-    {"currency", required_argument, NULL, CLI_OPT_CURRENCY},                                       \
-    {"grid-intensity", required_argument, NULL, CLI_OPT_GRID},                                     \
-    {"gpus", required_argument, NULL, CLI_OPT_GPUS}
-/* clang-format on */
-#define CLI_IMPACT_HELP                                                                            \
-    "    --utilisation X       fraction of the year each workload runs at the baseline clock,\n"   \
-    "                          for what the savings are worth (0.5; also 50%)\n"                   \
-    "    --price X             electricity price per kWh (0.15)\n"                                 \
-    "    --currency C          its unit (USD)\n"                                                   \
-    "    --grid-intensity G    grid carbon intensity, g CO2e per kWh (400)\n"                      \
-    "    --gpus N              GPUs running each (gpu, app) workload (1)\n"
-struct fp_impact_opts;
-/* c one of CLI_OPT_UTILISATION..CLI_OPT_GPUS: arg into o; 0, or EXIT_USAGE after the message. */
-int cli_impact_option(const char *cmd, int c, const char *arg, struct fp_impact_opts *o);
+int cli_opt_impact(const cli_option *o, const char *arg, char *why, size_t n);
+#define CLI_IMPACT_OPTIONS_CB(p, cb)                                                               \
+    CLI_CALLBACK("utilisation", (p), "X", NULL, (cb),                                              \
+                 "fraction of the year each workload runs at the baseline clock, for what the "    \
+                 "savings are worth (0.5; also 50%)"),                                             \
+        CLI_CALLBACK("price", (p), "X", NULL, (cb), "electricity price per kWh (0.15)"),           \
+        CLI_CALLBACK("currency", (p), "C", NULL, (cb), "its unit (USD)"),                          \
+        CLI_CALLBACK("grid-intensity", (p), "G", NULL, (cb),                                       \
+                     "grid carbon intensity, g CO2e per kWh (400)"),                               \
+        CLI_CALLBACK("gpus", (p), "N", NULL, (cb), "GPUs running each (gpu, app) workload (1)")
+#define CLI_IMPACT_OPTIONS(p) CLI_IMPACT_OPTIONS_CB(p, cli_opt_impact)
 /* --constraints SPEC (a file or a preset): *out = c read from it (NULL when spec is NULL or
  * ""). Returns 0, or EXIT_FAIL after printing why it cannot be read. */
 struct fp_constraints;
 int cli_open_constraints(const char *spec, struct fp_constraints *c,
                          const struct fp_constraints **out);
-/* --constraints of report, run, pareto and plot: documented with the same words. */
-#define CLI_CONSTRAINTS_HELP                                                                       \
-    "    --constraints FILE|PRESET\n"                                                              \
-    "                          per-app slowdown budgets (INI, see contrib/constraints.ini), or\n"  \
-    "                          a preset by name: ai-inference-energy (the original project's\n"    \
-    "                          budgets: LLaMA 15 %, Stable Diffusion 30 %, ViT 50 %, Whisper\n"    \
-    "                          40 %)\n"
+/* --constraints of report, run and plot: documented with the same words. */
+#define CLI_CONSTRAINTS_TEXT                                                                       \
+    "per-app slowdown budgets (INI, see contrib/constraints.ini), or a preset by name: "           \
+    "ai-inference-energy (the original project's budgets: LLaMA 15 %, Stable Diffusion 30 %, "     \
+    "ViT 50 %, Whisper 40 %)"
 
 /*
  * Progress bar with ETA on stderr, only when stderr is a terminal and not -q;
@@ -221,6 +211,7 @@ int cmd_sim(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+
 /* The binary called as freqpilotd: `freqpilot service run` (src/cli/service.c). */
 int cmd_freqpilotd(int argc, char **argv);
 

@@ -21,286 +21,101 @@
 #include "util/asuser.h"
 #include "util/input.h"
 
-static const char govern_help[] =
-    "NAME\n"
-    "    freqpilot govern - adapt the SM clock online: replay, daemon, predictor training\n"
-    "\n"
-    "SYNOPSIS\n"
-    "    freqpilot govern replay [--policy P] [--gpu GPU] [--budget X] [--interval-ms N]\n"
-    "                            [--switch-latency-ms N] [--bias B] [--seed N]\n"
-    "                            [--format table|json] [--trace FILE]\n"
-    "                            [--phase-clocks-from DATASET|MODEL [--app APP]\n"
-    "                            [--sweep-gpu NAME]] [--phase-clocks SPEC] [--static-clock MHZ]\n"
-    "                            [--f-e MHZ] WORKLOAD|all|TELEMETRY|DATASET\n"
-    "    freqpilot govern replay --serving TRACE [--slo ttft=2s,tbt=100ms[,attainment=0.99]]\n"
-    "                            [--gpu GPU] [--policy P] [--set KEY=VALUE,...]\n"
-    "                            [--interval-ms N] [--switch-latency-ms N] [--budget X]\n"
-    "                            [--max-batch N] [--chunk-tokens N] [--latency-model FILE]\n"
-    "                            [--save-latency-model FILE] [--format table|json] [-o FILE]\n"
-    "                            [--trace FILE] [--requests FILE]\n"
-    "    freqpilot govern daemon [--backend nvml|sim] [--gpu N|UUID] [--policy P]\n"
-    "                            [--interval-ms N] [--listen HOST:PORT] [--budget X]\n"
-    "                            [--static-clock MHZ | --optimize FILE [--app APP]]\n"
-    "                            [--phase-clocks idle=M,compute=M,memory=M,host=M]\n"
-    "                            [--phase-clocks-from DATASET|MODEL [--app APP]\n"
-    "                            [--sweep-gpu NAME]] [--f-e MHZ] [--bias B]\n"
-    "                            [--rate-file FIFO] [--engine-metrics URL]\n"
-    "                            [--engine-map KEY=METRIC,...] [--set KEY=VALUE,...]\n"
-    "                            [--duration S] [--state-dir DIR] [--force]\n"
-    "    freqpilot govern train [--sim] [--dataset DIR]... [--window S] [--budget X]\n"
-    "                           [-o model.json]\n"
-    "    freqpilot govern policies [--gpu GPU]\n"
-    "\n"
-    "DESCRIPTION\n"
-    "    Adapts the SM clock online (docs/govern.md). A phase detector classifies the GPU's\n"
-    "    state as idle, compute-, memory- or host-bound from SM, DRAM and tensor activity,\n"
-    "    utilisation and power (utilisation alone when activities are absent), with\n"
-    "    hysteresis and a minimum dwell; a policy turns it into a clock.\n"
-    "\n"
-    "    Policies (--policy; default, the driver's own clocks, is the reference):\n"
-    "    static     one clock (--static-clock, or freq_mhz from an optimize JSON)\n"
-    "    performance the highest clock, locked\n"
-    "    activity   GEOPM's law f = f_e + (f_max - f_e) * activity, activity' = a * (1 - bias)\n"
-    "    phase      one clock per phase (learned from the model in replay; --phase-clocks)\n"
-    "    feedback   the lowest clock keeping the slowdown measured on the workload's rate\n"
-    "               (--rate-file: numbers, one per line) within --budget\n"
-    "    slo        LLM serving: the lowest clock (of least predicted power) whose predicted\n"
-    "               p99 time to first token and time between tokens meet an SLO, from the\n"
-    "               serving engine's queue, batch and rates (--engine-metrics) and a per-clock\n"
-    "               latency model; default clocks when the engine's signals are missing\n"
-    "\n"
-    "    --phase-clocks-from: per phase class, the clocks minimising the sweep's total energy\n"
-    "    with total time within --budget (exact knapsack over classes), from a DATASET, or\n"
-    "    the phase_clocks[] a 'govern train -o' model stored for the GPU and --app.\n"
-    "\n"
-    "    Safety: only the daemon changes clocks. It writes a clockguard state file first and\n"
-    "    restores the clocks on exit and on SIGINT, SIGTERM and SIGHUP; after a SIGKILL or a\n"
-    "    crash run 'freqpilot restore'. replay and train never touch a GPU. Run by a user\n"
-    "    who is not root where freqpilotd listens, its clock changes go through the service,\n"
-    "    which restores them when the daemon ends however it ends (docs/freqpilotd.md).\n"
-    "\n"
-    "COMMANDS\n"
-    "    replay   runs WORKLOAD (llama, stablediffusion, vit, whisper, lstm, an INI file, or\n"
-    "             all) on the simulated GPU under default clocks, every static clock,\n"
-    "             activity, phase and feedback, with the clock-switching latency; prints\n"
-    "             energy, time, saving and slowdown against the default clocks and the best\n"
-    "             static clock within the budget (--policy P: only P beside those two).\n"
-    "             --format json: {\"results\": [{workload, gpu, policy, energy_j, time_s,\n"
-    "             energy_saving, slowdown, budget, ...}]}. A telemetry file or DATASET\n"
-    "             replays its recorded samples through detector and policy (phase shares,\n"
-    "             clock decisions). Energy and time are only ESTIMATED, and only with a sweep\n"
-    "             (the DATASET itself, or --phase-clocks-from DATASET): each sample's class\n"
-    "             takes the sweep's time and power ratios between the decided and recorded\n"
-    "             clock. A single-clock recording alone gives no energy (\"estimate\": null):\n"
-    "             it cannot show how the workload would react to another clock.\n"
-    "             --serving TRACE (t_s,prompt_tokens,output_tokens or the Azure LLM\n"
-    "             inference trace's TIMESTAMP,ContextTokens,GeneratedTokens; 'freqpilot sim\n"
-    "             trace' makes one) serves the requests on a simulated LLaMA-7B server under\n"
-    "             every policy and every static clock: energy per token and per request,\n"
-    "             p50/p99 TTFT and TBT, SLO attainment and whether each meets the SLO, against\n"
-    "             the best static clock meeting the same SLO and the default clocks.\n"
-    "    daemon   the control loop (20..1000 ms) through NVML; Prometheus text on\n"
-    "             http://HOST:PORT/metrics with --listen (127.0.0.1 only unless another\n"
-    "             address is given); clock changes logged at info level (-v). With\n"
-    "             --engine-metrics the serving engine's Prometheus endpoint on this host is\n"
-    "             scraped every interval for the slo policy.\n"
-    "    policies the registered policies, each with its settings (--set KEY=VALUE) and\n"
-    "             their defaults on the simulated --gpu (A100)\n"
-    "    train    the workload predictor: features of the first --window seconds ->\n"
-    "             category (the dominant phase class of the window) and starting clock,\n"
-    "             k-NN on simulated runs (--sim) and/or DATASETs (runs at the highest swept\n"
-    "             clock; target = least-energy swept clock within --budget); prints the\n"
-    "             leave-one-application-out evaluation; -o also stores each dataset's phase\n"
-    "             clocks (phase_clocks[]) for --phase-clocks-from.\n"
-    "\n"
-    "OPTIONS\n"
-    "    --policy P              a registered policy: default, static, activity, phase,\n"
-    "                            feedback, slo, performance ('govern policies'; daemon:\n"
-    "                            phase; replay: all of them)\n"
-    "    --budget X              allowed slowdown vs default clocks, a fraction (0.05)\n"
-    "    --gpu GPU               replay: V100, A100 (default) or H100; daemon: index (0) or\n"
-    "                            UUID\n"
-    "    --interval-ms N         control period in ms (50; replay --serving: 500)\n"
-    "    --switch-latency-ms N   replay: delay before a requested clock holds (30)\n"
-    "    --bias B                activity policy: bias of the activity law (0)\n"
-    "    --f-e MHZ               activity policy: the energy-efficient clock f_e (replay:\n"
-    "                            the best static clock; daemon: 0.64 x f_max)\n"
-    "    --static-clock MHZ      static policy: the clock\n"
-    "    --optimize FILE         daemon, static policy: freq_mhz from optimize's JSON, a\n"
-    "                            deployable recommendation or one keeping the baseline (for\n"
-    "                            --app)\n"
-    "    --app APP               the application in --optimize or --phase-clocks-from\n"
-    "    --phase-clocks SPEC     phase policy: idle=M,compute=M,memory=M,host=M (MHz)\n"
-    "    --set KEY=VALUE[,...]   settings of the policy (its tunables: 'freqpilot govern\n"
-    "                            policies'); after the options above, so they win\n"
-    "    --phase-clocks-from SRC phase policy: clocks from a DATASET sweep or a train MODEL\n"
-    "    --sweep-gpu NAME        the GPU of the sweep or model entry to use\n"
-    "    --seed N                replay: simulation seed (the simulator's default)\n"
-    "    --format table|json     replay: output format (table)\n"
-    "    --trace FILE            replay of one workload: write the per-sample trace as CSV;\n"
-    "                            --serving: the slo (or --policy) clock every interval\n"
-    "    --serving TRACE         replay: serve this request trace (see replay above)\n"
-    "    --slo SPEC              --serving: ttft=DURATION,tbt=DURATION[,attainment=SHARE]\n"
-    "                            (ttft=2s,tbt=100ms,attainment=0.99)\n"
-    "    --requests FILE         --serving: per-request CSV of the slo (or --policy) run\n"
-    "    --max-batch N           --serving: requests in a batch at most (256)\n"
-    "    --chunk-tokens N        --serving: tokens per step at most (512)\n"
-    "    --latency-model FILE    --serving: the slo policy's latency model (the simulator's)\n"
-    "    --save-latency-model FILE --serving: write the simulator's latency model of --gpu\n"
-    "                            (for the daemon's --set model=FILE)\n"
-    "    --backend nvml|sim      daemon: GPU backend (nvml)\n"
-    "    --listen HOST:PORT      daemon: serve Prometheus metrics (off)\n"
-    "    --rate-file FIFO        daemon, feedback policy: the workload's rate, one number a\n"
-    "                            line\n"
-    "    --engine-metrics URL    daemon, slo policy: the serving engine's Prometheus\n"
-    "                            endpoint, http://127.0.0.1:PORT/metrics (this host only)\n"
-    "    --engine-map SPEC       daemon: metric names, KEY=NAME,... (vLLM's by default; keys\n"
-    "                            in docs/govern.md, 'Daemon: serving signals')\n"
-    "    --duration S            daemon: stop after S seconds (0: until a signal)\n"
-    "    --state-dir DIR         daemon: clock state files ($FREQPILOT_STATE_DIR or the\n"
-    "                            default, see 'freqpilot restore --help'); refused\n"
-    "                            under sudo\n"
-    "    --force                 daemon: start over an unrestored state file\n"
-    "    --sim                   train: learn from simulated runs\n"
-    "    --dataset DIR           train: learn from a profile DATASET (repeatable, up to 16)\n"
-    "    --window S              train: seconds of the run the features use (5)\n"
-    "    -o, --output FILE       train: write the model JSON here; replay --serving: the\n"
-    "                            table or JSON (stdout)\n"
-    "    -h, --help              show this help\n"
-    "\n"
-    "EXIT STATUS\n"
-    "    0 success (the daemon: --duration reached); 1 failure (NVML or driver error,\n"
-    "    unreadable input, a write error); 2 usage error. On SIGINT, SIGTERM or SIGHUP the\n"
-    "    daemon restores the clocks, then ends by that signal (a shell shows 128 + its\n"
-    "    number).\n"
-    "\n"
-    "EXAMPLES\n"
-    "    freqpilot govern replay all\n"
-    "    freqpilot govern replay --gpu H100 --budget 0.02 --format json llama\n"
-    "    freqpilot govern train --sim -o model.json\n"
-    "    freqpilot sim trace --duration 3600 --peak 3.8 -o day.csv\n"
-    "    freqpilot govern replay --serving day.csv --slo ttft=2s,tbt=100ms\n"
-    "    sudo freqpilot -v govern daemon --gpu 0 --policy phase --listen 127.0.0.1:9464\n";
+static cli_section govern_sections[] = {
+    {"POLICIES (--policy; default, the driver's own clocks, is the reference)", NULL},
+    {"COMMANDS",
+     "replay   runs WORKLOAD (llama, stablediffusion, vit, whisper, lstm, an INI file, or\n"
+     "         all) on the simulated GPU under default clocks, every static clock,\n"
+     "         activity, phase and feedback, with the clock-switching latency; prints\n"
+     "         energy, time, saving and slowdown against the default clocks and the best\n"
+     "         static clock within the budget (--policy P: only P beside those two).\n"
+     "         --format json: {\"results\": [{workload, gpu, policy, energy_j, time_s,\n"
+     "         energy_saving, slowdown, budget, ...}]}. A telemetry file or DATASET\n"
+     "         replays its recorded samples through detector and policy (phase shares,\n"
+     "         clock decisions). Energy and time are only ESTIMATED, and only with a sweep\n"
+     "         (the DATASET itself, or --phase-clocks-from DATASET): each sample's class\n"
+     "         takes the sweep's time and power ratios between the decided and recorded\n"
+     "         clock. A single-clock recording alone gives no energy (\"estimate\": null):\n"
+     "         it cannot show how the workload would react to another clock.\n"
+     "         --serving TRACE (t_s,prompt_tokens,output_tokens or the Azure LLM\n"
+     "         inference trace's TIMESTAMP,ContextTokens,GeneratedTokens; 'freqpilot sim\n"
+     "         trace' makes one) serves the requests on a simulated LLaMA-7B server under\n"
+     "         every policy and every static clock: energy per token and per request,\n"
+     "         p50/p99 TTFT and TBT, SLO attainment and whether each meets the SLO, against\n"
+     "         the best static clock meeting the same SLO and the default clocks.\n"
+     "daemon   the control loop (20..1000 ms) through NVML; Prometheus text on\n"
+     "         http://HOST:PORT/metrics with --listen (127.0.0.1 only unless another\n"
+     "         address is given); clock changes logged at info level (-v). With\n"
+     "         --engine-metrics the serving engine's Prometheus endpoint on this host is\n"
+     "         scraped every interval for the slo policy.\n"
+     "policies the registered policies, each with its settings (--set KEY=VALUE) and\n"
+     "         their defaults on the simulated --gpu (A100)\n"
+     "train    the workload predictor: features of the first --window seconds ->\n"
+     "         category (the dominant phase class of the window) and starting clock,\n"
+     "         k-NN on simulated runs (--sim) and/or DATASETs (runs at the highest swept\n"
+     "         clock; target = least-energy swept clock within --budget); prints the\n"
+     "         leave-one-application-out evaluation; -o also stores each dataset's phase\n"
+     "         clocks (phase_clocks[]) for --phase-clocks-from.\n"},
+    {NULL, NULL},
+};
 
-static int parse(int argc, char **argv, gov_opts *o)
-{
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i];
-        const char **sv = NULL;
-        double *dv = NULL;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            cli_print_help(govern_help);
-            return -1;
-        }
-        if (strcmp(a, "--force") == 0) {
-            o->force = 1;
-            continue;
-        }
-        if (strcmp(a, "--sim") == 0) {
-            o->sim = 1;
-            continue;
-        }
-        if (a[0] != '-') {
-            if (o->npos >= 8)
-                return cli_usage_error("govern", "too many arguments");
-            o->positional[o->npos++] = a;
-            continue;
-        }
-        if (strcmp(a, "--policy") == 0)
-            sv = &o->policy;
-        else if (strcmp(a, "--gpu") == 0)
-            sv = &o->gpu;
-        else if (strcmp(a, "--format") == 0)
-            sv = &o->format;
-        else if (strcmp(a, "--trace") == 0)
-            sv = &o->trace;
-        else if (strcmp(a, "--backend") == 0)
-            sv = &o->backend;
-        else if (strcmp(a, "--listen") == 0)
-            sv = &o->listen;
-        else if (strcmp(a, "--optimize") == 0)
-            sv = &o->optimize;
-        else if (strcmp(a, "--app") == 0)
-            sv = &o->app;
-        else if (strcmp(a, "--phase-clocks") == 0)
-            sv = &o->phase_clocks;
-        else if (strcmp(a, "--set") == 0)
-            sv = &o->set;
-        else if (strcmp(a, "--serving") == 0)
-            sv = &o->serving;
-        else if (strcmp(a, "--engine-metrics") == 0)
-            sv = &o->engine_metrics;
-        else if (strcmp(a, "--engine-map") == 0)
-            sv = &o->engine_map;
-        else if (strcmp(a, "--slo") == 0)
-            sv = &o->slo;
-        else if (strcmp(a, "--requests") == 0)
-            sv = &o->requests;
-        else if (strcmp(a, "--latency-model") == 0)
-            sv = &o->latency_model;
-        else if (strcmp(a, "--save-latency-model") == 0)
-            sv = &o->save_latency_model;
-        else if (strcmp(a, "--max-batch") == 0)
-            dv = &o->max_batch;
-        else if (strcmp(a, "--chunk-tokens") == 0)
-            dv = &o->chunk_tokens;
-        else if (strcmp(a, "--phase-clocks-from") == 0)
-            sv = &o->phase_from;
-        else if (strcmp(a, "--sweep-gpu") == 0)
-            sv = &o->sweep_gpu;
-        else if (strcmp(a, "--rate-file") == 0)
-            sv = &o->rate_file;
-        else if (strcmp(a, "--state-dir") == 0)
-            sv = &o->state_dir;
-        else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0)
-            sv = &o->out;
-        else if (strcmp(a, "--dataset") == 0) {
-            if (o->n_datasets >= 16)
-                return cli_usage_error("govern", "at most 16 --dataset");
-            sv = &o->datasets[o->n_datasets++];
-        } else if (strcmp(a, "--budget") == 0)
-            dv = &o->budget;
-        else if (strcmp(a, "--interval-ms") == 0) {
-            dv = &o->interval_ms;
-            o->has_interval = 1;
-        } else if (strcmp(a, "--switch-latency-ms") == 0)
-            dv = &o->latency_ms;
-        else if (strcmp(a, "--bias") == 0)
-            dv = &o->bias;
-        else if (strcmp(a, "--static-clock") == 0) {
-            dv = &o->static_mhz;
-            o->has_static = 1;
-        } else if (strcmp(a, "--f-e") == 0) {
-            dv = &o->f_e;
-            o->has_fe = 1;
-        } else if (strcmp(a, "--duration") == 0)
-            dv = &o->duration;
-        else if (strcmp(a, "--window") == 0)
-            dv = &o->window;
-        else if (strcmp(a, "--seed") == 0) {
-            if (i + 1 >= argc || cli_parse_long(argv[i + 1], &o->seed) || o->seed < 0)
-                return cli_usage_error("govern", "--seed: expected a non-negative integer");
-            i++;
-            continue;
-        } else
-            return cli_usage_error("govern", "unknown option '%s'", a);
-        if (i + 1 >= argc)
-            return cli_usage_error("govern", "option '%s' needs a value", a);
-        const char *v = argv[++i];
-        if (sv)
-            *sv = v;
-        else if (cli_parse_double(v, dv))
-            return cli_usage_error("govern", "%s '%s': expected a number", a, v);
-    }
-    if ((o->has_static && !(o->static_mhz > 0 && o->static_mhz < 1e5)) ||
-        (o->has_fe && !(o->f_e > 0 && o->f_e < 1e5)))
-        return cli_usage_error("govern", "--static-clock / --f-e: expected a clock in MHz "
-                                         "(0 < MHZ < 100000)");
-    if (!(o->budget >= 0 && o->budget < 10))
-        return cli_usage_error("govern", "--budget %g: expected a fraction >= 0 (0.05 = 5 %%)",
-                               o->budget);
-    return 0;
-}
+static const cli_command govern_cmd = {
+    .name = "govern",
+    .summary = "adapt the SM clock online: replay, daemon, predictor training",
+    .synopsis =
+        "freqpilot govern replay [--policy P] [--gpu GPU] [--budget X] [--interval-ms N]\n"
+        "                        [--switch-latency-ms N] [--bias B] [--seed N]\n"
+        "                        [--format table|json] [--trace FILE]\n"
+        "                        [--phase-clocks-from DATASET|MODEL [--app APP]\n"
+        "                        [--sweep-gpu NAME]] [--phase-clocks SPEC] [--static-clock MHZ]\n"
+        "                        [--f-e MHZ | --predictor FILE] WORKLOAD|all|TELEMETRY|DATASET\n"
+        "freqpilot govern replay --serving TRACE [--slo ttft=2s,tbt=100ms[,attainment=0.99]]\n"
+        "                        [--gpu GPU] [--policy P] [--set KEY=VALUE,...]\n"
+        "                        [--interval-ms N] [--switch-latency-ms N] [--budget X]\n"
+        "                        [--max-batch N] [--chunk-tokens N] [--latency-model FILE]\n"
+        "                        [--save-latency-model FILE] [--format table|json] [-o FILE]\n"
+        "                        [--trace FILE] [--requests FILE]\n"
+        "freqpilot govern daemon [--backend nvml|sim] [--gpu N|UUID] [--policy P]\n"
+        "                        [--interval-ms N] [--listen HOST:PORT] [--budget X]\n"
+        "                        [--static-clock MHZ | --optimize FILE [--app APP]]\n"
+        "                        [--phase-clocks idle=M,compute=M,memory=M,host=M]\n"
+        "                        [--phase-clocks-from DATASET|MODEL [--app APP]\n"
+        "                        [--sweep-gpu NAME]] [--f-e MHZ | --predictor FILE] [--bias B]\n"
+        "                        [--rate-file FIFO] [--engine-metrics URL]\n"
+        "                        [--engine-map KEY=METRIC,...] [--set KEY=VALUE,...]\n"
+        "                        [--duration S] [--state-dir DIR] [--force]\n"
+        "freqpilot govern train [--sim] [--dataset DIR]... [--window S] [--budget X]\n"
+        "                       [-o model.json]\n"
+        "freqpilot govern policies [--gpu GPU]\n",
+    .description =
+        "Adapts the SM clock online (docs/govern.md). A phase detector classifies the GPU's\n"
+        "state as idle, compute-, memory- or host-bound from SM, DRAM and tensor activity,\n"
+        "utilisation and power (utilisation alone when activities are absent), with\n"
+        "hysteresis and a minimum dwell; a policy turns it into a clock.\n"
+        "\n"
+        "--phase-clocks-from: per phase class, the clocks minimising the sweep's total energy\n"
+        "with total time within --budget (exact knapsack over classes), from a DATASET, or\n"
+        "the phase_clocks[] a 'govern train -o' model stored for the GPU and --app.\n"
+        "\n"
+        "Safety: only the daemon changes clocks. It writes a clockguard state file first and\n"
+        "restores the clocks on exit and on SIGINT, SIGTERM and SIGHUP; after a SIGKILL or a\n"
+        "crash run 'freqpilot restore'. replay and train never touch a GPU. Run by a user\n"
+        "who is not root where freqpilotd listens, its clock changes go through the service,\n"
+        "which restores them when the daemon ends however it ends (docs/freqpilotd.md).\n",
+    .sections = govern_sections,
+    .exit_status =
+        "0 success (the daemon: --duration reached); 1 failure (NVML or driver error,\n"
+        "unreadable input, a write error); 2 usage error. On SIGINT, SIGTERM or SIGHUP the\n"
+        "daemon restores the clocks, then ends by that signal (a shell shows 128 + its\n"
+        "number).\n",
+    .subcommands = (const char *const[]){"replay", "daemon", "train", "policies", NULL},
+    .examples = "freqpilot govern replay all\n"
+                "freqpilot govern replay --gpu H100 --budget 0.02 --format json llama\n"
+                "freqpilot govern train --sim -o model.json\n"
+                "freqpilot sim trace --duration 3600 --peak 3.8 -o day.csv\n"
+                "freqpilot govern replay --serving day.csv --slo ttft=2s,tbt=100ms\n"
+                "sudo freqpilot -v govern daemon --gpu 0 --policy phase --listen 127.0.0.1:9464\n",
+};
 
 /*
  * The settings the options give policy p: --f-e, --budget, --bias and --static-clock where
@@ -699,6 +514,46 @@ static int replay_recorded(const gov_opts *o, const char *path)
     return EXIT_OK;
 }
 
+/*
+ * --predictor FILE: the predictor `govern train -o` saved (fp_pred_load), for the activity
+ * policy's f_e. 0 when it can be used, else the exit code (printed).
+ */
+static int predictor_check(const gov_opts *o)
+{
+    if (!o->predictor)
+        return 0;
+    if (o->has_fe)
+        return cli_usage_error("govern", "give --f-e or --predictor, not both");
+    if (!o->policy || strcasecmp(o->policy, "activity") != 0)
+        return cli_usage_error("govern", "--predictor sets the activity policy's f_e: it needs "
+                                         "--policy activity");
+    return 0;
+}
+
+static fp_status read_predictor(void *arg, void *ret, fp_error *err)
+{
+    return fp_pred_load(ret, arg, err);
+}
+
+/* Loads --predictor as the user behind sudo (the daemon's inputs are the user's). */
+static fp_predictor *load_predictor(const gov_opts *o)
+{
+    fp_predictor *p = calloc(1, sizeof *p);
+    const fp_invoker *who;
+    fp_error err;
+    if (!p) {
+        cli_error("out of memory");
+        return NULL;
+    }
+    if (fp_invoker_get(&who, &err) ||
+        fp_invoker_call(who, read_predictor, (void *)o->predictor, p, sizeof *p, &err)) {
+        cli_error("%s", err.msg);
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
 static int cmd_replay(gov_opts *o)
 {
     if (o->policy && !fp_policy_find(o->policy))
@@ -707,6 +562,11 @@ static int cmd_replay(gov_opts *o)
     int json = o->format && strcmp(o->format, "json") == 0;
     if (o->format && !json && strcmp(o->format, "table") != 0)
         return cli_usage_error("govern", "--format '%s': expected table or json", o->format);
+    int prc = predictor_check(o);
+    if (prc)
+        return prc;
+    if (o->serving && o->predictor)
+        return cli_usage_error("govern", "--predictor is for workload replays, not --serving");
     if (o->serving)
         return govern_replay_serving(o, json);
     if (o->npos != 1)
@@ -723,6 +583,8 @@ static int cmd_replay(gov_opts *o)
         ro.switch_latency_s = o->latency_ms / 1000;
     if (o->seed >= 0)
         ro.seed = (uint64_t)o->seed;
+    if (o->has_fe)
+        ro.f_e_mhz = (unsigned)lround(o->f_e);
     const fp_sim_gpu *g = fp_sim_gpu_find(ro.gpu);
     if (!g)
         return cli_usage_error("govern", "--gpu '%s': expected V100, A100 or H100", ro.gpu);
@@ -749,6 +611,11 @@ static int cmd_replay(gov_opts *o)
         ro.sweep = sweep;
     }
     unsigned nwl = strcmp(what, "all") == 0 ? fp_sim_workload_count() : 1;
+    fp_predictor *pred = NULL;
+    if (o->predictor && !(pred = load_predictor(o))) {
+        free(sweep);
+        return EXIT_FAIL;
+    }
     json_t *arr = json_array();
     int rc = EXIT_OK;
     for (unsigned w = 0; w < nwl && rc == EXIT_OK; w++) {
@@ -760,6 +627,18 @@ static int cmd_replay(gov_opts *o)
             cli_error("%s", err.msg);
             rc = EXIT_FAIL;
             break;
+        }
+        if (pred) {
+            /* What a governor that starts watching sees: the first seconds at default clocks. */
+            double feat[FP_PRED_NFEAT];
+            if (fp_pred_features_sim(g, &wl, pred->window_s, ro.seed, feat, &err) != FP_OK) {
+                cli_error("%s", err.msg);
+                rc = EXIT_FAIL;
+                break;
+            }
+            ro.f_e_mhz = fp_pred_f_e_mhz(pred, feat, fp_sim_gpu_fmax(g));
+            cli_info("%s: activity f_e = %u MHz from the predictor %s (first %.1f s)", wl.name,
+                     ro.f_e_mhz, o->predictor, pred->window_s);
         }
         fp_replay_result res[5];
         size_t n;
@@ -814,6 +693,7 @@ static int cmd_replay(gov_opts *o)
     } else {
         json_decref(arr);
     }
+    free(pred);
     free(sweep);
     return rc;
 }
@@ -879,12 +759,59 @@ static void daemon_log(void *user, int level, const char *msg)
         cli_info("%s", msg);
 }
 
+/*
+ * --predictor on the daemon: the GPU is watched, at the clocks it runs, until it has been busy
+ * for the predictor's window, before the loop starts; the predicted clock becomes the activity
+ * policy's f_e ("f_e=MHZ" in its settings).
+ */
+#define PREDICT_MAX_WAIT_S 600.0
+static int predict_f_e(const gov_opts *o, char *extra, size_t size)
+{
+    fp_predictor *p = load_predictor(o);
+    if (!p)
+        return EXIT_FAIL;
+    fp_daemon_opts d;
+    fp_daemon_opts_default(&d);
+    const fp_gpu_backend *be = fp_gpu_backend_by_name(o->backend ? o->backend : d.backend);
+    fp_gpu *gpu = NULL;
+    fp_gpu_info info;
+    double feat[FP_PRED_NFEAT];
+    double interval_s = o->interval_ms > 0 ? o->interval_ms / 1000 : d.interval_s;
+    fp_error err;
+    int rc = EXIT_FAIL;
+    if (be && be->init(&err) == FP_OK) {
+        if (be->open(o->gpu ? o->gpu : d.gpu, &gpu, &err) == FP_OK &&
+            be->info(gpu, &info, &err) == FP_OK &&
+            fp_pred_observe(be, gpu, p->window_s, interval_s, PREDICT_MAX_WAIT_S, feat, &err) ==
+                FP_OK) {
+            unsigned fmax = info.max_clock_mhz ? info.max_clock_mhz : info.graphics_clocks_mhz[0];
+            unsigned f_e = fp_pred_f_e_mhz(p, feat, fmax);
+            size_t n = strlen(extra);
+            snprintf(extra + n, size - n, "%sf_e=%u", n ? "," : "", f_e);
+            cli_info("activity f_e = %u MHz from the predictor %s (GPU busy for %.1f s)", f_e,
+                     o->predictor, p->window_s);
+            rc = EXIT_OK;
+        }
+        be->close(gpu);
+        be->shutdown();
+    }
+    if (rc != EXIT_OK)
+        cli_error("%s", be ? err.msg : "no such backend");
+    free(p);
+    return rc;
+}
+
 static int cmd_daemon(gov_opts *o)
 {
     if (o->npos)
         return cli_usage_error("govern", "daemon takes no arguments");
     if (o->state_dir && cli_check_state_dir_option("govern", o->state_dir))
         return EXIT_USAGE;
+    int prc = predictor_check(o);
+    if (prc)
+        return prc;
+    if (cli_sim_configure_from_env())
+        return EXIT_FAIL;
     if (o->engine_map && !o->engine_metrics)
         return cli_usage_error("govern", "--engine-map needs --engine-metrics");
     fp_error err;
@@ -919,6 +846,8 @@ static int cmd_daemon(gov_opts *o)
                 n += (size_t)snprintf(extra + n, sizeof extra - n, "%s%s=%u", n ? "," : "",
                                       fp_phase_name((fp_phase)k), dc.phase_mhz[k]);
     }
+    if (rc == EXIT_OK && o->predictor)
+        rc = predict_f_e(o, extra, sizeof extra);
     static char settings[2048];
     if (rc == EXIT_OK) {
         cli_settings(o, probe, extra, settings, sizeof settings);
@@ -950,9 +879,9 @@ static int cmd_daemon(gov_opts *o)
     d.log = daemon_log;
     const fp_gpu_backend *be =
         fp_gpu_backend_by_name(d.backend ? d.backend : FP_GPU_BACKEND_DEFAULT);
-    int prc = be ? cli_clock_path("govern daemon", be) : 0;
-    if (prc)
-        return prc;
+    int path_rc = be ? cli_clock_path("govern daemon", be) : 0;
+    if (path_rc)
+        return path_rc;
     int sig = 0;
     fp_clockguard_exec_on_second_signal("/proc/self/exe");
     fp_status st = fp_daemon_run(&d, &sig, &err);
@@ -1108,35 +1037,165 @@ static int cmd_policies(const gov_opts *o)
     return EXIT_OK;
 }
 
+/* The POLICIES section and --policy's help, from the policy registry (policies.def). */
+static void describe_policies(char *help, size_t help_size)
+{
+    static char text[4096];
+    size_t n = 0;
+    for (size_t i = 0; i < fp_policy_count() && n < sizeof text; i++) {
+        const fp_policy_ops *ops = fp_policy_at(i);
+        n += (size_t)snprintf(text + n, sizeof text - n, "%-12s %s\n", ops->name, ops->summary);
+    }
+    if (n < sizeof text)
+        snprintf(text + n, sizeof text - n,
+                 "'freqpilot govern policies' lists the settings of each (--set KEY=VALUE).\n");
+    govern_sections[0].body = text;
+    snprintf(help, help_size,
+             "a registered policy: %s ('govern policies'; daemon: phase; replay: all of them)",
+             fp_policy_names());
+}
+
 int cmd_govern(int argc, char **argv)
 {
+    char policy_help[512], backends[512];
+    describe_policies(policy_help, sizeof policy_help);
     gov_opts o;
     memset(&o, 0, sizeof o);
     o.budget = 0.05;
     o.latency_ms = -1;
     o.seed = -1;
-    if (argc < 2)
-        return cli_usage_error("govern", "expected replay, daemon, train or policies");
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        cli_print_help(govern_help);
-        return EXIT_OK;
+    size_t ndatasets = 0;
+    const cli_option opts[] = {
+        CLI_STRING("policy", &o.policy, "P", policy_help),
+        CLI_DOUBLE("budget", &o.budget, "X", "a fraction (0.05 = 5 %)", "[0, 10)",
+                   "allowed slowdown vs default clocks, a fraction (0.05)"),
+        CLI_STRING("gpu", &o.gpu, "GPU",
+                   "replay: V100, A100 (default) or H100; daemon: index (0) or UUID"),
+        {.type = CLI_OPT_DOUBLE,
+         .long_name = "interval-ms",
+         .value = &o.interval_ms,
+         .argh = "N",
+         .seen = &o.has_interval,
+         .help = "control period in ms (50; replay --serving: 500)"},
+        CLI_DOUBLE("switch-latency-ms", &o.latency_ms, "N", NULL, NULL,
+                   "replay: delay before a requested clock holds (30)"),
+        CLI_DOUBLE("bias", &o.bias, "B", NULL, NULL,
+                   "activity policy: bias of the activity law (0)"),
+        {.type = CLI_OPT_DOUBLE,
+         .long_name = "f-e",
+         .value = &o.f_e,
+         .argh = "MHZ",
+         .what = "a clock in MHz",
+         .range = "(0, 100000)",
+         .seen = &o.has_fe,
+         .help = "activity policy: the energy-efficient clock f_e (replay: the best static "
+                 "clock; daemon: 0.64 x f_max)"},
+        CLI_STRING("predictor", &o.predictor, "FILE",
+                   "activity policy: f_e from a 'govern train -o' model, for the features of "
+                   "the workload's first window (replay: each workload's first seconds at the "
+                   "default clocks; daemon: the GPU watched until busy and for that window, at "
+                   "most 10 min idle, before governing)"),
+        {.type = CLI_OPT_DOUBLE,
+         .long_name = "static-clock",
+         .value = &o.static_mhz,
+         .argh = "MHZ",
+         .what = "a clock in MHz",
+         .range = "(0, 100000)",
+         .seen = &o.has_static,
+         .help = "static policy: the clock"},
+        CLI_STRING("optimize", &o.optimize, "FILE",
+                   "daemon, static policy: freq_mhz from optimize's JSON, a deployable "
+                   "recommendation or one keeping the baseline (for --app)"),
+        CLI_STRING("app", &o.app, "APP", "the application in --optimize or --phase-clocks-from"),
+        CLI_STRING("phase-clocks", &o.phase_clocks, "SPEC",
+                   "phase policy: idle=M,compute=M,memory=M,host=M (MHz)"),
+        CLI_STRING("set", &o.set, "KEY=VALUE[,...]",
+                   "settings of the policy (its tunables: 'freqpilot govern policies'); after "
+                   "the options above, so they win"),
+        CLI_STRING("phase-clocks-from", &o.phase_from, "SRC",
+                   "phase policy: clocks from a DATASET sweep or a train MODEL"),
+        CLI_STRING("sweep-gpu", &o.sweep_gpu, "NAME", "the GPU of the sweep or model entry to use"),
+        CLI_LONG("seed", &o.seed, "N", ">= 0", "replay: simulation seed (the simulator's default)"),
+        CLI_STRING("format", &o.format, "table|json", "replay: output format (table)"),
+        CLI_OUTFILE("trace", &o.trace, "FILE",
+                    "replay of one workload: write the per-sample trace as CSV; --serving: the "
+                    "slo (or --policy) clock every interval"),
+        CLI_STRING("serving", &o.serving, "TRACE",
+                   "replay: serve this request trace (see replay above)"),
+        CLI_STRING("slo", &o.slo, "SPEC",
+                   "--serving: ttft=DURATION,tbt=DURATION[,attainment=SHARE] "
+                   "(ttft=2s,tbt=100ms,attainment=0.99)"),
+        CLI_OUTFILE("requests", &o.requests, "FILE",
+                    "--serving: per-request CSV of the slo (or --policy) run"),
+        CLI_DOUBLE("max-batch", &o.max_batch, "N", NULL, NULL,
+                   "--serving: requests in a batch at most (256)"),
+        CLI_DOUBLE("chunk-tokens", &o.chunk_tokens, "N", NULL, NULL,
+                   "--serving: tokens per step at most (512)"),
+        CLI_STRING("latency-model", &o.latency_model, "FILE",
+                   "--serving: the slo policy's latency model (the simulator's)"),
+        CLI_OUTFILE("save-latency-model", &o.save_latency_model, "FILE",
+                    "--serving: write the simulator's latency model of --gpu (for the daemon's "
+                    "--set model=FILE)"),
+        CLI_CALLBACK("backend", &o.backend, "NAME", NULL, cli_opt_backend,
+                     cli_backend_help("daemon: the GPU backend; ", backends, sizeof backends)),
+        CLI_STRING("listen", &o.listen, "HOST:PORT", "daemon: serve Prometheus metrics (off)"),
+        CLI_STRING("rate-file", &o.rate_file, "FIFO",
+                   "daemon, feedback policy: the workload's rate, one number a line"),
+        CLI_STRING("engine-metrics", &o.engine_metrics, "URL",
+                   "daemon, slo policy: the serving engine's Prometheus endpoint, "
+                   "http://127.0.0.1:PORT/metrics (this host only)"),
+        CLI_STRING("engine-map", &o.engine_map, "SPEC",
+                   "daemon: metric names, KEY=NAME,... (vLLM's by default; keys in "
+                   "docs/govern.md, 'Daemon: serving signals')"),
+        CLI_DOUBLE("duration", &o.duration, "S", "seconds", ">= 0",
+                   "daemon: stop after S seconds (0: until a signal)"),
+        CLI_STRING("state-dir", &o.state_dir, "DIR",
+                   "daemon: clock state files ($FREQPILOT_STATE_DIR or the default, see "
+                   "'freqpilot restore --help'); refused under sudo"),
+        CLI_FLAG("force", &o.force, "daemon: start over an unrestored state file"),
+        CLI_FLAG("sim", &o.sim, "train: learn from simulated runs"),
+        CLI_LIST("dataset", o.datasets, &ndatasets, 16, "DIR",
+                 "train: learn from a profile DATASET (repeatable, up to 16)"),
+        CLI_DOUBLE("window", &o.window, "S", "seconds", ">= 0",
+                   "train: seconds of the run the features use (5)"),
+        CLI_OUTPUT(&o.out, "train: write the model JSON here; replay --serving: the table or "
+                           "JSON (stdout)"),
+        CLI_END,
+    };
+    static const char *const subs[] = {"replay", "daemon", "train", "policies"};
+    const char *sub = argc > 1 ? argv[1] : "";
+    int known = 0;
+    for (size_t i = 0; i < sizeof subs / sizeof *subs; i++)
+        known |= strcmp(sub, subs[i]) == 0;
+    if (known) {
+        argc--;
+        argv++;
+    } else if (sub[0] != '-') {
+        return argc < 2 ? cli_usage_error("govern", "expected replay, daemon, train or policies")
+                        : cli_usage_error("govern",
+                                          "unknown subcommand '%s' (expected replay, daemon, "
+                                          "train or policies)",
+                                          sub);
     }
-    int r = parse(argc, argv, &o);
-    if (r < 0)
-        return EXIT_OK;
-    if (r)
-        return r;
-    if (strcmp(argv[1], "replay") == 0)
+    int rc, npos = cli_parse_options(&govern_cmd, opts, argc, argv, &rc);
+    if (npos < 0)
+        return rc;
+    if (!known)
+        return cli_usage_error("govern", "expected replay, daemon, train or policies");
+    if (npos > 8)
+        return cli_usage_error("govern", "too many arguments");
+    o.n_datasets = (int)ndatasets;
+    o.npos = npos;
+    for (int i = 0; i < npos; i++)
+        o.positional[i] = argv[i];
+    if (strcmp(sub, "replay") == 0)
         return cmd_replay(&o);
-    if (strcmp(argv[1], "daemon") == 0)
+    if (strcmp(sub, "daemon") == 0)
         return cmd_daemon(&o);
     /* replay and train never touch a GPU: under sudo they run as the user. */
     if (cli_drop_root())
         return EXIT_FAIL;
-    if (strcmp(argv[1], "train") == 0)
+    if (strcmp(sub, "train") == 0)
         return cmd_train(&o);
-    if (strcmp(argv[1], "policies") == 0)
-        return cmd_policies(&o);
-    return cli_usage_error(
-        "govern", "unknown subcommand '%s' (expected replay, daemon, train or policies)", argv[1]);
+    return cmd_policies(&o);
 }

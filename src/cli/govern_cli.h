@@ -7,7 +7,7 @@ typedef struct gov_opts {
     const char *policy, *gpu, *format, *trace, *backend, *listen, *optimize, *app;
     const char *phase_clocks, *rate_file, *state_dir, *out, *phase_from, *sweep_gpu, *set;
     const char *serving, *slo, *requests, *latency_model, *save_latency_model;
-    const char *engine_metrics, *engine_map;
+    const char *engine_metrics, *engine_map, *predictor;
     const char *datasets[16];
     int n_datasets, force, sim, has_static, has_fe, has_interval;
     double budget, interval_ms, latency_ms, bias, static_mhz, duration, window, f_e;

@@ -13,35 +13,25 @@
 #include "cli/cli.h"
 #include "freqpilot/gpu.h"
 
-static const char gpus_help[] =
-    "NAME\n"
-    "    freqpilot gpus - list GPUs: clocks, power limits, MIG mode (read-only)\n"
-    "\n"
-    "SYNOPSIS\n"
-    "    freqpilot gpus [--backend nvml|sim] [--json]\n"
-    "\n"
-    "DESCRIPTION\n"
-    "    Lists the GPUs the backend sees, one block per device: name, UUID, driver, the\n"
-    "    memory clock the SM clock table belongs to, the number and range of supported SM\n"
-    "    clocks, the default applications clock, the power limit with its allowed range,\n"
-    "    and the MIG mode. Values the driver does not report are shown as '-' (null in\n"
-    "    JSON). Never changes anything on the GPU: safe beside a running job, no root needed.\n"
-    "\n"
-    "OPTIONS\n"
-    "    --backend NAME   nvml (default): the NVIDIA driver's libnvidia-ml.so.1, loaded at\n"
-    "                     run time; sim: the simulated GPU (FREQPILOT_SIM_GPU=V100|A100|H100\n"
-    "                     picks the model)\n"
-    "    --json           one JSON object {\"backend\", \"gpus\": [...]} on stdout, with the\n"
-    "                     full SM clock table of each GPU\n"
-    "    -h, --help       show this help\n"
-    "\n"
-    "EXIT STATUS\n"
-    "    0 success (also when no GPU is found); 1 no NVML or a driver error; 2 usage error.\n"
-    "\n"
-    "EXAMPLES\n"
-    "    freqpilot gpus\n"
-    "    freqpilot gpus --backend sim --json\n"
-    "    FREQPILOT_SIM_GPU=H100 freqpilot gpus --backend sim\n";
+static const cli_command gpus_cmd = {
+    .name = "gpus",
+    .flags = CLI_PARSE_NO_OPERANDS,
+    .summary = "list GPUs: clocks, power limits, MIG mode (read-only)",
+    .synopsis = "freqpilot gpus [--backend nvml|sim] [--json]\n",
+    .description =
+        "Lists the GPUs the backend sees, one block per device: name, UUID, driver, the\n"
+        "memory clock the SM clock table belongs to, the number and range of supported SM\n"
+        "clocks, the default applications clock, the power limit with its allowed range,\n"
+        "and the MIG mode. Values the driver does not report are shown as '-' (null in\n"
+        "JSON). Never changes anything on the GPU: safe beside a running job, no root needed.\n",
+    .options_note =
+        "FREQPILOT_SIM_GPU=V100|A100|H100 picks the simulated model (docs/simulated-gpu.md).\n",
+    .exit_status =
+        "0 success (also when no GPU is found); 1 no NVML or a driver error; 2 usage error.\n",
+    .examples = "freqpilot gpus\n"
+                "freqpilot gpus --backend sim --json\n"
+                "FREQPILOT_SIM_GPU=H100 freqpilot gpus --backend sim\n",
+};
 
 static void fmt_w(char *buf, size_t n, double w)
 {
@@ -129,35 +119,27 @@ int cmd_gpus(int argc, char **argv)
 {
     const char *backend_name = FP_GPU_BACKEND_DEFAULT;
     int as_json = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            cli_print_help(gpus_help);
-            return EXIT_OK;
-        } else if (strcmp(a, "--json") == 0) {
-            as_json = 1;
-        } else if (strcmp(a, "--backend") == 0 || strncmp(a, "--backend=", 10) == 0) {
-            if (a[9] == '=')
-                backend_name = a + 10;
-            else if (i + 1 < argc)
-                backend_name = argv[++i];
-            else
-                return cli_usage_error("gpus", "--backend needs a value (%s)",
-                                       fp_gpu_backend_names());
-        } else {
-            return cli_usage_error("gpus", "unexpected argument '%s'", a);
-        }
-    }
+    char backends[512];
+    const cli_option opts[] = {
+        CLI_CALLBACK("backend", &backend_name, "NAME", NULL, cli_opt_backend,
+                     cli_backend_help("", backends, sizeof backends)),
+        CLI_FLAG("json", &as_json,
+                 "one JSON object {\"backend\", \"gpus\": [...]} on stdout, with the full SM "
+                 "clock table of each GPU"),
+        CLI_END,
+    };
+    int rc, nargs = cli_parse_options(&gpus_cmd, opts, argc, argv, &rc);
+    if (nargs < 0)
+        return rc;
+    if (cli_sim_configure_from_env())
+        return EXIT_FAIL;
     const fp_gpu_backend *b = fp_gpu_backend_by_name(backend_name);
-    if (!b)
-        return cli_usage_error("gpus", "unknown backend '%s' (expected %s)", backend_name,
-                               fp_gpu_backend_names());
     fp_error err = {0};
     if (b->init(&err) != FP_OK) {
         cli_error("%s", err.msg);
         return EXIT_FAIL;
     }
-    int rc = EXIT_OK;
+    rc = EXIT_OK;
     unsigned n = 0;
     json_t *list = json_array();
     if (b->count(&n, &err) != FP_OK) {

@@ -70,95 +70,100 @@ static size_t edit_distance(const char *a, const char *b)
     return prev[lb];
 }
 
-static void print_usage(FILE *out)
+/* The COMMANDS section of `freqpilot --help`, from the table above. */
+static const char *commands_text(void)
 {
-    fprintf(out,
-            "NAME\n"
-            "    freqpilot - energy-efficient SM clocks for AI inference on NVIDIA GPUs\n"
-            "\n"
-            "SYNOPSIS\n"
-            "    freqpilot [-v | -q] COMMAND [ARGS]\n"
-            "    freqpilot --version | --help\n"
-            "\n"
-            "DESCRIPTION\n"
-            "    Picks energy-efficient SM clocks for AI inference on NVIDIA GPUs from\n"
-            "    measurements: profile sweeps clocks while a workload runs, aggregate and\n"
-            "    optimize turn the runs into a choice, apply or govern put it to use, and run\n"
-            "    does the whole pipeline in one command (on simulated GPUs without input).\n"
-            "    Commands that change clocks restore them on exit and leave a state file for\n"
-            "    'freqpilot restore' if killed.\n"
-            "\n"
-            "COMMANDS\n");
-    for (size_t i = 0; i < ncommands; i++)
-        fprintf(out, "    %-12s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out,
-            "\n"
-            "OPTIONS\n"
-            "    -v, --verbose  more messages on stderr (-vv or -v -v: debug)\n"
-            "    -q, --quiet    errors only, no progress bar\n"
-            "    --version      print the version and exit\n"
-            "    -h, --help     show this help\n"
-            "\n"
-            "    'freqpilot help COMMAND' or 'freqpilot COMMAND --help' describes a command.\n"
-            "\n"
-            "EXIT STATUS\n"
-            "    0 success; 1 failure; 2 usage error (unknown command or option, no command).\n"
-            "\n"
-            "EXAMPLES\n"
-            "    freqpilot run\n"
-            "    freqpilot -v aggregate DATASET/ -o aggregated.csv\n"
-            "    freqpilot help profile\n");
+    static char buf[4096];
+    size_t len = 0;
+    for (size_t i = 0; i < ncommands && len < sizeof buf; i++)
+        len += (size_t)snprintf(buf + len, sizeof buf - len, "%-12s %s\n", commands[i].name,
+                                commands[i].summary);
+    return buf;
 }
 
-static const char version_help[] =
-    "NAME\n"
-    "    freqpilot version - print the version\n"
-    "\n"
-    "SYNOPSIS\n"
-    "    freqpilot version\n"
-    "    freqpilot --version\n"
-    "\n"
-    "DESCRIPTION\n"
-    "    Prints 'freqpilot X.Y.Z' on stdout, the version of the tool and of the libfreqpilot\n"
-    "    it is built with (fp_version()).\n"
-    "\n"
-    "OPTIONS\n"
-    "    -h, --help   show this help\n"
-    "\n"
-    "EXIT STATUS\n"
-    "    0 always.\n"
-    "\n"
-    "EXAMPLES\n"
-    "    freqpilot version\n"
-    "    freqpilot --version\n";
+static cli_section main_sections[] = {
+    {"COMMANDS", NULL}, /* commands_text() */
+    {NULL, NULL},
+};
 
-static const char help_help[] =
-    "NAME\n"
-    "    freqpilot help - show help for freqpilot or one of its commands\n"
-    "\n"
-    "SYNOPSIS\n"
-    "    freqpilot help [COMMAND]\n"
-    "\n"
-    "DESCRIPTION\n"
-    "    Without COMMAND, prints the list of commands ('freqpilot --help'). With COMMAND,\n"
-    "    prints the help of COMMAND, the same text as 'freqpilot COMMAND --help'.\n"
-    "\n"
-    "OPTIONS\n"
-    "    -h, --help   show this help\n"
-    "\n"
-    "EXIT STATUS\n"
-    "    0 success; 2 unknown COMMAND (the most similar commands are suggested).\n"
-    "\n"
-    "EXAMPLES\n"
-    "    freqpilot help\n"
-    "    freqpilot help aggregate\n";
+static const cli_command main_cmd = {
+    .summary = "energy-efficient SM clocks for AI inference on NVIDIA GPUs",
+    .synopsis = "freqpilot [-v | -q] COMMAND [ARGS]\n"
+                "freqpilot --version | --help\n",
+    .description = "Picks energy-efficient SM clocks for AI inference on NVIDIA GPUs from\n"
+                   "measurements: profile sweeps clocks while a workload runs, aggregate and\n"
+                   "optimize turn the runs into a choice, apply or govern put it to use, and run\n"
+                   "does the whole pipeline in one command (on simulated GPUs without input).\n"
+                   "Commands that change clocks restore them on exit and leave a state file for\n"
+                   "'freqpilot restore' if killed.\n",
+    .sections = main_sections,
+    .options_note = "'freqpilot help COMMAND' or 'freqpilot COMMAND --help' describes a command.\n",
+    .exit_status = "0 success; 1 failure; 2 usage error (unknown command or option, no command).\n",
+    .examples = "freqpilot run\n"
+                "freqpilot -v aggregate DATASET/ -o aggregated.csv\n"
+                "freqpilot help profile\n",
+    .flags = CLI_PARSE_STOP_AT_OPERAND,
+};
+
+static const cli_command version_cmd = {
+    .name = "version",
+    .summary = "print the version",
+    .synopsis = "freqpilot version\n"
+                "freqpilot --version\n",
+    .description = "Prints 'freqpilot X.Y.Z' on stdout, the version of the tool and of the "
+                   "libfreqpilot\n"
+                   "it is built with (fp_version()).\n",
+    .exit_status = "0 always (2 for an unknown option).\n",
+    .examples = "freqpilot version\n"
+                "freqpilot --version\n",
+};
+
+static const cli_command help_cmd = {
+    .name = "help",
+    .summary = "show help for freqpilot or one of its commands",
+    .synopsis = "freqpilot help [COMMAND]\n",
+    .description = "Without COMMAND, prints the list of commands ('freqpilot --help'). With "
+                   "COMMAND,\n"
+                   "prints the help of COMMAND, the same text as 'freqpilot COMMAND --help'.\n"
+                   "'freqpilot help --options-json COMMAND' prints COMMAND's option table as "
+                   "JSON\n"
+                   "(for tools and tests).\n",
+    .exit_status = "0 success; 2 unknown COMMAND (the most similar commands are suggested).\n",
+    .examples = "freqpilot help\n"
+                "freqpilot help aggregate\n",
+};
+
+static const cli_option no_options[] = {CLI_END};
+
+static int show_version;
+
+static int version_option(const cli_option *o, const char *arg, char *why, size_t n)
+{
+    (void)o, (void)arg, (void)why, (void)n;
+    show_version = 1;
+    return 0;
+}
+
+static const cli_option main_options[] = {
+    {.type = CLI_OPT_CALLBACK,
+     .long_name = "version",
+     .cb = version_option,
+     .flags = CLI_OPTF_NOARG,
+     .help = "print the version and exit"},
+    CLI_END,
+};
+
+static void print_usage(FILE *out)
+{
+    main_sections[0].body = commands_text();
+    cli_render_help(out, &main_cmd, main_options);
+}
 
 int cmd_version(int argc, char **argv)
 {
-    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        cli_print_help(version_help);
-        return EXIT_OK;
-    }
+    int rc;
+    if (cli_parse_options(&version_cmd, no_options, argc, argv, &rc) < 0)
+        return rc;
     printf("freqpilot %s\n", fp_version());
     return EXIT_OK;
 }
@@ -183,17 +188,23 @@ static int unknown_command(const char *name)
 
 int cmd_help(int argc, char **argv)
 {
-    if (argc < 2) {
+    if (argc == 3 && strcmp(argv[1], "--options-json") == 0) {
+        const struct command *c = find_command(argv[2]);
+        if (!c)
+            return unknown_command(argv[2]);
+        char *args[] = {(char *)c->name, "--options-json", NULL};
+        return c->fn(2, args);
+    }
+    int rc, n = cli_parse_options(&help_cmd, no_options, argc, argv, &rc);
+    if (n < 0)
+        return rc;
+    if (n == 0) {
         print_usage(stdout);
         return EXIT_OK;
     }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        cli_print_help(help_help);
-        return EXIT_OK;
-    }
-    const struct command *c = find_command(argv[1]);
+    const struct command *c = find_command(argv[0]);
     if (!c)
-        return unknown_command(argv[1]);
+        return unknown_command(argv[0]);
     char *args[] = {(char *)c->name, "--help", NULL};
     return c->fn(2, args);
 }
@@ -205,33 +216,19 @@ int main(int argc, char **argv)
     base = base ? base + 1 : argc > 0 ? argv[0] : "";
     if (strcmp(base, "freqpilotd") == 0)
         return cmd_freqpilotd(argc, argv);
-    int i = 1;
-    for (; i < argc && argv[i][0] == '-'; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0)
-            cli_verbosity++;
-        else if (strcmp(a, "-vv") == 0)
-            cli_verbosity += 2;
-        else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0)
-            cli_verbosity = 0;
-        else if (strcmp(a, "--version") == 0)
-            return cmd_version(1, argv);
-        else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            print_usage(stdout);
-            return EXIT_OK;
-        } else {
-            fprintf(stderr, "freqpilot: unknown option '%s'\n", a);
-            print_usage(stderr);
-            return EXIT_USAGE;
-        }
-    }
-    if (i >= argc) {
+    main_sections[0].body = commands_text();
+    int rc, n = cli_parse_options(&main_cmd, main_options, argc, argv, &rc);
+    if (n < 0)
+        return rc;
+    if (show_version)
+        return cmd_version(1, argv);
+    if (n == 0) {
         print_usage(stderr);
         return EXIT_USAGE;
     }
-    const struct command *c = find_command(argv[i]);
+    const struct command *c = find_command(argv[0]);
     if (!c)
-        return unknown_command(argv[i]);
+        return unknown_command(argv[0]);
     /* Under sudo, only the commands that change a GPU keep root (each keeps only what it
      * needs of it: docs/profile.md, security model); every other one runs as the user. */
     static const char *const privileged[] = {"apply", "govern", "profile", "restore"};
@@ -240,5 +237,5 @@ int main(int argc, char **argv)
         keep_root |= strcmp(c->name, privileged[k]) == 0;
     if (!keep_root && cli_drop_root())
         return EXIT_FAIL;
-    return c->fn(argc - i, argv + i);
+    return c->fn(n, argv);
 }

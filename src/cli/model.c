@@ -5,7 +5,6 @@
  * The models live in src/model/ (docs/model.md).
  */
 #define _GNU_SOURCE
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,105 +18,50 @@
 #include "freqpilot/run.h"
 #include "freqpilot/sim.h"
 
-static const char help_text[] =
-    "NAME\n"
-    "    freqpilot model - predict power and time at unmeasured clocks; adaptive sweeps\n"
-    "\n"
-    "SYNOPSIS\n"
-    "    freqpilot model fit DATA... -o model.json [--curves FILE]\n"
-    "    freqpilot model predict model.json [--gpu G] [--app A] [--clocks F1,F2,...]\n"
-    "                            [--features fp=X,dram=X,sm=X,power=W,time=S [--form F]]\n"
-    "                            [--curves FILE] [--format table|json]\n"
-    "    freqpilot model evaluate DATA... [--objective O] [--max-slowdown X] [--sparse N]\n"
-    "                            [--format table|json]\n"
-    "    freqpilot model replay DATA... --strategy adaptive [--objective O] [--max-slowdown X]\n"
-    "                            [--tolerance X] [--max-runs N] [--format table|json]\n"
-    "\n"
-    "DESCRIPTION\n"
-    "    DATA is anything 'freqpilot aggregate' reads (a DATASET/, measured_runs.csv, ...) or\n"
-    "    'sim', 'sim:GPU' or 'sim:GPU:WORKLOAD': the simulated GPU's noise-free curves over\n"
-    "    every supported clock, 3 runs per clock with 1 % run-to-run noise (seed 7).\n"
-    "\n"
-    "    Per-curve model (per gpu, app), fitted by non-negative weighted least squares:\n"
-    "        time  = t_fixed + t_compute * fmax/f\n"
-    "        power = p_static + p_dyn*g(f) + p_act*g(f)*u(f) + p_mem*T(fmax)/T(f)\n"
-    "    g(f) = f/fmax * (V(f)/Vmax)^2 with V flat up to the GPU's voltage knee, u(f) the\n"
-    "    compute share of the time. Intervals: Student t, 95 %. When the fit leaves more than\n"
-    "    5 % RMS of the time unexplained, the time is not explained by the clock: predict\n"
-    "    prints no time or energy for it and says so.\n"
-    "    Activity models (per GPU, needs activity telemetry): the FGCS 2023 form refitted,\n"
-    "    and a physical form (ratios to the top clock); see docs/model.md.\n"
-    "\n"
-    "    evaluate: leave-one-clock-out errors; errors of a fit on N (5) clocks spread over\n"
-    "    the range; leave-one-app-out of the activity models; regret = objective at the\n"
-    "    clock chosen from the N-clock fit / objective at the best measured clock - 1.\n"
-    "    JSON: a list of objects with gpu, app, power_mape, time_mape, power_max_err,\n"
-    "    time_max_err (leave-one-clock-out) and regret, all fractions, plus details.\n"
-    "\n"
-    "    replay: runs the adaptive sweep (top clock twice, the voltage knee, then the clock\n"
-    "    that best narrows the optimum; stop when the choice is within --tolerance of the\n"
-    "    optimum at 95 % confidence, or after --max-runs runs), answering each 'measure\n"
-    "    clock f' with the next recorded run at f. JSON: per (gpu, app) regret and\n"
-    "    gpu_time_fraction (replayed run time / the whole sweep's run time).\n"
-    "\n"
-    "OPTIONS\n"
-    "    -o, --output FILE     model.json (fit), or where to print (default stdout)\n"
-    "    --curves FILE         also write the predicted curves with intervals (the report's\n"
-    "                          model plot reads it)\n"
-    "    --objective O         energy (default), time, edp, ed2p, ednp:N, cost:ETA\n"
-    "    --max-slowdown X      slowdown budget against the top clock, a fraction\n"
-    "    --tolerance X         adaptive stop tolerance on the objective (0.01)\n"
-    "    --max-runs N          adaptive run cap (30)\n"
-    "    --sparse N            clocks of evaluate's sparse design (5)\n"
-    "    --format table|json   output format (table)\n"
-    "    -v, --verbose         more messages on stderr\n"
-    "    -q, --quiet           no warnings\n"
-    "    -h, --help            this help\n"
-    "\n"
-    "EXIT STATUS\n"
-    "    0 success; 1 failure; 2 usage error.\n"
-    "\n"
-    "EXAMPLES\n"
-    "    freqpilot model fit measured_runs.csv -o model.json\n"
-    "    freqpilot model predict model.json --gpu A100 --app llama --clocks 1410,1200,900\n"
-    "    freqpilot model evaluate measured_runs.csv --format json\n"
-    "    freqpilot model replay sim --strategy adaptive --max-slowdown 0.05\n";
-
-enum {
-    OPT_CURVES = 256,
-    OPT_GPU,
-    OPT_APP,
-    OPT_CLOCKS,
-    OPT_FEATURES,
-    OPT_FORM,
-    OPT_FORMAT,
-    OPT_OBJECTIVE,
-    OPT_MAX_SLOWDOWN,
-    OPT_TOLERANCE,
-    OPT_MAX_RUNS,
-    OPT_SPARSE,
-    OPT_STRATEGY,
-};
-
-static const struct option long_opts[] = {
-    {"output", required_argument, NULL, 'o'},
-    {"curves", required_argument, NULL, OPT_CURVES},
-    {"gpu", required_argument, NULL, OPT_GPU},
-    {"app", required_argument, NULL, OPT_APP},
-    {"clocks", required_argument, NULL, OPT_CLOCKS},
-    {"features", required_argument, NULL, OPT_FEATURES},
-    {"form", required_argument, NULL, OPT_FORM},
-    {"format", required_argument, NULL, OPT_FORMAT},
-    {"objective", required_argument, NULL, OPT_OBJECTIVE},
-    {"max-slowdown", required_argument, NULL, OPT_MAX_SLOWDOWN},
-    {"tolerance", required_argument, NULL, OPT_TOLERANCE},
-    {"max-runs", required_argument, NULL, OPT_MAX_RUNS},
-    {"sparse", required_argument, NULL, OPT_SPARSE},
-    {"strategy", required_argument, NULL, OPT_STRATEGY},
-    {"quiet", no_argument, NULL, 'q'},
-    {"verbose", no_argument, NULL, 'v'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
+static const cli_command model_cmd = {
+    .name = "model",
+    .summary = "predict power and time at unmeasured clocks; adaptive sweeps",
+    .synopsis =
+        "freqpilot model fit DATA... -o model.json [--curves FILE]\n"
+        "freqpilot model predict model.json [--gpu G] [--app A] [--clocks F1,F2,...]\n"
+        "                        [--features fp=X,dram=X,sm=X,power=W,time=S [--form F]]\n"
+        "                        [--curves FILE] [--format table|json]\n"
+        "freqpilot model evaluate DATA... [--objective O] [--max-slowdown X] [--sparse N]\n"
+        "                        [--format table|json]\n"
+        "freqpilot model replay DATA... --strategy adaptive [--objective O] [--max-slowdown X]\n"
+        "                        [--tolerance X] [--max-runs N] [--format table|json]\n",
+    .description =
+        "DATA is anything 'freqpilot aggregate' reads (a DATASET/, measured_runs.csv, ...) or\n"
+        "'sim', 'sim:GPU' or 'sim:GPU:WORKLOAD': the simulated GPU's noise-free curves over\n"
+        "every supported clock, 3 runs per clock with 1 % run-to-run noise (seed 7).\n"
+        "\n"
+        "Per-curve model (per gpu, app), fitted by non-negative weighted least squares:\n"
+        "    time  = t_fixed + t_compute * fmax/f\n"
+        "    power = p_static + p_dyn*g(f) + p_act*g(f)*u(f) + p_mem*T(fmax)/T(f)\n"
+        "g(f) = f/fmax * (V(f)/Vmax)^2 with V flat up to the GPU's voltage knee, u(f) the\n"
+        "compute share of the time. Intervals: Student t, 95 %. When the fit leaves more than\n"
+        "5 % RMS of the time unexplained, the time is not explained by the clock: predict\n"
+        "prints no time or energy for it and says so.\n"
+        "Activity models (per GPU, needs activity telemetry): the FGCS 2023 form refitted,\n"
+        "and a physical form (ratios to the top clock); see docs/model.md.\n"
+        "\n"
+        "evaluate: leave-one-clock-out errors; errors of a fit on N (5) clocks spread over\n"
+        "the range; leave-one-app-out of the activity models; regret = objective at the\n"
+        "clock chosen from the N-clock fit / objective at the best measured clock - 1.\n"
+        "JSON: a list of objects with gpu, app, power_mape, time_mape, power_max_err,\n"
+        "time_max_err (leave-one-clock-out) and regret, all fractions, plus details.\n"
+        "\n"
+        "replay: runs the adaptive sweep (top clock twice, the voltage knee, then the clock\n"
+        "that best narrows the optimum; stop when the choice is within --tolerance of the\n"
+        "optimum at 95 % confidence, or after --max-runs runs), answering each 'measure\n"
+        "clock f' with the next recorded run at f. JSON: per (gpu, app) regret and\n"
+        "gpu_time_fraction (replayed run time / the whole sweep's run time).\n",
+    .exit_status = "0 success; 1 failure; 2 usage error.\n",
+    .subcommands = (const char *const[]){"fit", "predict", "evaluate", "replay", NULL},
+    .examples = "freqpilot model fit measured_runs.csv -o model.json\n"
+                "freqpilot model predict model.json --gpu A100 --app llama --clocks 1410,1200,900\n"
+                "freqpilot model evaluate measured_runs.csv --format json\n"
+                "freqpilot model replay sim --strategy adaptive --max-slowdown 0.05\n",
 };
 
 typedef struct model_args {
@@ -131,8 +75,11 @@ typedef struct model_args {
     int have_strategy;
 } model_args;
 
-static int parse_clocks(const char *s, model_args *a)
+/* --clocks F1,F2,...: into model_args.clocks. */
+static int parse_clocks(const cli_option *o, const char *s, char *why, size_t n)
 {
+    model_args *a = o->value;
+    (void)why, (void)n;
     char *dup = strdup(s), *save = NULL;
     if (!dup)
         return -1;
@@ -559,7 +506,7 @@ static int do_replay(int n, char **in, const model_args *a)
 {
     fp_error err;
     fp_run_list runs = {0};
-    fp_replay_results res = {0};
+    fp_model_replay_results res = {0};
     fp_adaptive_options ao;
     fp_adaptive_options_init(&ao);
     ao.objective = a->objective;
@@ -576,7 +523,7 @@ static int do_replay(int n, char **in, const model_args *a)
     if (a->json) {
         json_t *arr = json_array();
         for (size_t i = 0; i < res.len; i++) {
-            const fp_replay_result *r = &res.items[i];
+            const fp_model_replay_result *r = &res.items[i];
             json_t *o = json_object();
             json_object_set_new(o, "gpu", json_string(r->gpu));
             json_object_set_new(o, "app", json_string(r->app));
@@ -604,7 +551,7 @@ static int do_replay(int n, char **in, const model_args *a)
     printf("%-5s %-16s %8s %8s %8s %8s %5s %6s %s\n", "gpu", "app", "chosen", "best", "regret%",
            "gpu_time", "runs", "clocks", "stop");
     for (size_t i = 0; i < res.len; i++) {
-        const fp_replay_result *r = &res.items[i];
+        const fp_model_replay_result *r = &res.items[i];
         char rg[16], gt[16];
         pct(rg, sizeof rg, r->regret);
         pct(gt, sizeof gt, r->gpu_time_fraction);
@@ -613,7 +560,7 @@ static int do_replay(int n, char **in, const model_args *a)
     }
     rc = EXIT_OK;
 out:
-    fp_replay_results_free(&res);
+    fp_model_replay_results_free(&res);
     fp_run_list_free(&runs);
     return rc;
 }
@@ -625,94 +572,57 @@ int cmd_model(int argc, char **argv)
     fp_objective_parse("energy", &a.objective, NULL);
     a.max_slowdown = NAN;
     a.tolerance = NAN;
-    if (argc < 2) {
-        cli_usage_error("model", "expected a subcommand: fit, predict, evaluate or replay");
-        return EXIT_USAGE;
-    }
-    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
-        cli_print_help(help_text);
-        return EXIT_OK;
-    }
+    int form = -1, strategy = -1;
+    static const char *const forms[] = {"physical", "fgcs-refit", "fgcs-paper", NULL};
+    const cli_option opts[] = {
+        CLI_OUTPUT(&a.output, "model.json (fit), or where to print (default stdout)"),
+        CLI_OUTFILE("curves", &a.curves, "FILE",
+                    "also write the predicted curves with intervals (the report's model plot "
+                    "reads it)"),
+        CLI_STRING("gpu", &a.gpu, "G", "predict: the GPU"),
+        CLI_STRING("app", &a.app, "A", "predict: the application"),
+        CLI_CALLBACK("clocks", &a, "F1,F2,...", "MHz,MHz,...", parse_clocks,
+                     "predict: the clocks (default: 10 over the measured range)"),
+        CLI_STRING("features", &a.features, "SPEC",
+                   "predict with an activity model: fp=X,dram=X,sm=X,power=W,time=S (power "
+                   "and time at the top clock)"),
+        CLI_CHOICE("form", &form, forms, "the activity model's form (physical)"),
+        CLI_CHOICE("format", &a.json, CLI_CHOICES("table", "json"), "output format (table)"),
+        CLI_CALLBACK("objective", &a.objective, "O", NULL, cli_opt_objective,
+                     "energy (default), time, edp, ed2p, ednp:N, cost:ETA"),
+        CLI_DOUBLE("max-slowdown", &a.max_slowdown, "X", "a fraction", ">= 0",
+                   "slowdown budget against the top clock, a fraction"),
+        CLI_DOUBLE("tolerance", &a.tolerance, "X", "a fraction", "(0, 1)",
+                   "adaptive stop tolerance on the objective (0.01)"),
+        CLI_LONG("max-runs", &a.max_runs, "N", "4..100000", "adaptive run cap (30)"),
+        CLI_LONG("sparse", &a.sparse, "N", "3..50", "clocks of evaluate's sparse design (5)"),
+        CLI_CHOICE("strategy", &strategy, CLI_CHOICES("adaptive"),
+                   "replay: the sweep strategy to replay (only adaptive)"),
+        CLI_QUIET("no warnings"),
+        CLI_END,
+    };
+    if (argc < 2)
+        return cli_usage_error("model", "expected a subcommand: fit, predict, evaluate or replay");
     const char *sub = argv[1];
-    if (strcmp(sub, "fit") && strcmp(sub, "predict") && strcmp(sub, "evaluate") &&
-        strcmp(sub, "replay"))
-        return cli_usage_error("model", "unknown subcommand '%s' (fit, predict, evaluate, replay)",
-                               sub);
-    argc--;
-    argv++;
-    int c;
-    double v;
-    long l;
-    fp_error err;
-    cli_opts co = {.cmd = "model", .help = help_text, .output = &a.output};
-    while ((c = cli_getopt(&co, argc, argv, long_opts)) != -1) {
-        switch (c) {
-        case CLI_OPT_EXIT:
-            return co.exit_code;
-        case OPT_CURVES:
-            a.curves = optarg;
-            break;
-        case OPT_GPU:
-            a.gpu = optarg;
-            break;
-        case OPT_APP:
-            a.app = optarg;
-            break;
-        case OPT_CLOCKS:
-            if (parse_clocks(optarg, &a))
-                return cli_usage_error("model", "--clocks: expected MHz,MHz,... got '%s'", optarg);
-            break;
-        case OPT_FEATURES:
-            a.features = optarg;
-            break;
-        case OPT_FORM:
-            if (strcmp(optarg, "physical") && strcmp(optarg, "fgcs-refit") &&
-                strcmp(optarg, "fgcs-paper"))
-                return cli_usage_error("model",
-                                       "--form: expected physical, fgcs-refit or fgcs-paper");
-            a.form = optarg;
-            break;
-        case OPT_FORMAT:
-            if (cli_parse_choice(optarg, "table", "json", &a.json))
-                return cli_usage_error("model", "--format: expected table or json, got '%s'",
-                                       optarg);
-            break;
-        case OPT_OBJECTIVE:
-            if (fp_objective_parse(optarg, &a.objective, &err))
-                return cli_usage_error("model", "--objective: %s", err.msg);
-            break;
-        case OPT_MAX_SLOWDOWN:
-            if (cli_parse_double(optarg, &v) || !(v >= 0))
-                return cli_usage_error(
-                    "model", "--max-slowdown: expected a fraction >= 0, got '%s'", optarg);
-            a.max_slowdown = v;
-            break;
-        case OPT_TOLERANCE:
-            if (cli_parse_double(optarg, &v) || !(v > 0 && v < 1))
-                return cli_usage_error(
-                    "model", "--tolerance: expected a fraction in (0, 1), got '%s'", optarg);
-            a.tolerance = v;
-            break;
-        case OPT_MAX_RUNS:
-            if (cli_parse_long(optarg, &l) || l < 4 || l > 100000)
-                return cli_usage_error("model", "--max-runs: expected 4..100000, got '%s'", optarg);
-            a.max_runs = l;
-            break;
-        case OPT_SPARSE:
-            if (cli_parse_long(optarg, &l) || l < 3 || l > 50)
-                return cli_usage_error("model", "--sparse: expected 3..50 clocks, got '%s'",
-                                       optarg);
-            a.sparse = l;
-            break;
-        case OPT_STRATEGY:
-            if (strcmp(optarg, "adaptive"))
-                return cli_usage_error("model", "--strategy: only 'adaptive' can be replayed");
-            a.have_strategy = 1;
-            break;
-        }
+    if (!strcmp(sub, "help"))
+        argv[1] = "--help";
+    else if (sub[0] != '-') {
+        if (strcmp(sub, "fit") && strcmp(sub, "predict") && strcmp(sub, "evaluate") &&
+            strcmp(sub, "replay"))
+            return cli_usage_error("model",
+                                   "unknown subcommand '%s' (fit, predict, evaluate, replay)", sub);
+        argc--;
+        argv++;
     }
-    int nin = argc - optind;
-    char **in = argv + optind;
+    int rc, nin = cli_parse_options(&model_cmd, opts, argc, argv, &rc);
+    if (nin < 0)
+        return rc;
+    if (sub[0] == '-')
+        return cli_usage_error("model", "expected a subcommand: fit, predict, evaluate or replay");
+    if (form >= 0)
+        a.form = forms[form];
+    a.have_strategy = strategy >= 0;
+    char **in = argv;
     if (!strcmp(sub, "fit")) {
         if (nin < 1)
             return cli_usage_error("model", "fit: expected DATA");

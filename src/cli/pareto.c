@@ -4,7 +4,6 @@
  * where each objective's choice (freqpilot optimize's rule) lies.
  */
 #define _GNU_SOURCE
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,85 +12,31 @@
 
 #include <jansson.h>
 
-#include "cli/cli.h"
+#include "cli/engine_setup.h"
 #include "freqpilot/atomic.h"
 #include "freqpilot/optimize.h"
 #include "util/json_stream.h"
 #include "util/keyidx.h"
 
-static const char help_text[] =
-    "NAME\n"
-    "    freqpilot pareto - time-energy Pareto frontier, knee and objective choices\n"
-    "\n"
-    "SYNOPSIS\n"
-    "    freqpilot pareto INPUT... [--objective OBJ]... [--max-slowdown X]\n"
-    "                     [--constraints FILE|PRESET] [--frontier-only]\n"
-    "                     [--format csv|json] [-o FILE] [optimize's statistics options]\n"
-    "\n"
-    "DESCRIPTION\n"
-    "    INPUT as for freqpilot optimize (aggregated.csv or runs). For every (gpu, app) and\n"
-    "    clock with data: time and energy with their intervals, on_frontier (no other clock\n"
-    "    is at least as fast and as frugal and better in one), dominated_by_mhz, the knee,\n"
-    "    and in `choices` the objectives whose choice (optimize's rule, budget\n"
-    "    --max-slowdown, none by default) is this clock.\n"
-    "    Knee: time and energy are scaled to [0, 1] over the frontier; the knee is the\n"
-    "    frontier point farthest below the chord joining the fastest and the most frugal\n"
-    "    frontier points (knee_distance). Fewer than 3 frontier points: no knee.\n"
-    "\n"
-    "OPTIONS\n"
-    "    --objective OBJ        objectives to place (energy,time,edp,ed2p)\n"
-    "    --max-slowdown X       budget for the choices (none)\n"
-    "    --constraints FILE|PRESET\n"
-    "                           each app's own budget for the choices, as for freqpilot\n"
-    "                           optimize (e.g. ai-inference-energy); not with --max-slowdown\n"
-    "    --baseline B, --confidence P, --point-estimate, --pmax W, --max-power W\n"
-    "                           as for freqpilot optimize\n"
-    "    --frontier-only        only frontier points\n"
-    "    --format csv|json      (csv)\n"
-    "    -o, --output FILE      write here ('-' = stdout, default)\n"
-    "    -v, --verbose          more messages on stderr\n"
-    "    -q, --quiet            errors only\n"
-    "    -h, --help             show this help\n"
-    "\n"
-    "EXIT STATUS\n"
-    "    0 success; 1 failure; 2 usage error.\n"
-    "\n"
-    "EXAMPLES\n"
-    "    freqpilot pareto aggregated.csv\n"
-    "    freqpilot pareto measured_runs.csv --format json -o pareto.json\n";
-
-enum {
-    OPT_OBJECTIVE = 256,
-    OPT_MAX_SLOWDOWN,
-    OPT_CONSTRAINTS,
-    OPT_BASELINE,
-    OPT_CONFIDENCE,
-    OPT_POINT,
-    OPT_PMAX,
-    OPT_MAX_POWER,
-    OPT_FRONTIER,
-    OPT_FORMAT,
+static const cli_command pareto_cmd = {
+    .name = "pareto",
+    .summary = "time-energy Pareto frontier, knee and objective choices",
+    .synopsis = "freqpilot pareto INPUT... [--objective OBJ]... [--max-slowdown X]\n"
+                "                 [--constraints FILE|PRESET] [--frontier-only]\n"
+                "                 [--format csv|json] [-o FILE] [optimize's statistics options]\n",
+    .description =
+        "INPUT as for freqpilot optimize (aggregated.csv or runs). For every (gpu, app) and\n"
+        "clock with data: time and energy with their intervals, on_frontier (no other clock\n"
+        "is at least as fast and as frugal and better in one), dominated_by_mhz, the knee,\n"
+        "and in `choices` the objectives whose choice (optimize's rule, budget\n"
+        "--max-slowdown, none by default) is this clock.\n"
+        "Knee: time and energy are scaled to [0, 1] over the frontier; the knee is the\n"
+        "frontier point farthest below the chord joining the fastest and the most frugal\n"
+        "frontier points (knee_distance). Fewer than 3 frontier points: no knee.\n",
+    .exit_status = "0 success; 1 failure; 2 usage error.\n",
+    .examples = "freqpilot pareto aggregated.csv\n"
+                "freqpilot pareto measured_runs.csv --format json -o pareto.json\n",
 };
-
-static const struct option long_opts[] = {
-    {"objective", required_argument, NULL, OPT_OBJECTIVE},
-    {"max-slowdown", required_argument, NULL, OPT_MAX_SLOWDOWN},
-    {"constraints", required_argument, NULL, OPT_CONSTRAINTS},
-    {"baseline", required_argument, NULL, OPT_BASELINE},
-    {"confidence", required_argument, NULL, OPT_CONFIDENCE},
-    {"point-estimate", no_argument, NULL, OPT_POINT},
-    {"pmax", required_argument, NULL, OPT_PMAX},
-    {"max-power", required_argument, NULL, OPT_MAX_POWER},
-    {"frontier-only", no_argument, NULL, OPT_FRONTIER},
-    {"format", required_argument, NULL, OPT_FORMAT},
-    {"output", required_argument, NULL, 'o'},
-    {"verbose", no_argument, NULL, 'v'},
-    {"quiet", no_argument, NULL, 'q'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-};
-
-#define MAX_OBJ 16
 
 static void num(FILE *fp, double v)
 {
@@ -242,103 +187,51 @@ static int curve_csv(FILE *fp, const pareto_out *px, size_t ci)
 
 int cmd_pareto(int argc, char **argv)
 {
-    fp_opt_options o;
-    fp_opt_options_init(&o);
-    fp_objective objs[MAX_OBJ];
-    size_t nobjs = 0;
-    double budget = NAN, v;
+    cli_engine e;
+    cli_engine_init(&e);
+    double budget = NAN;
     int json = 0, frontier_only = 0, have_budget = 0;
     const char *output = "-", *constraints_spec = NULL;
     fp_error err;
     fp_error_clear(&err);
-    cli_diag_state diag_state = {0};
-    fp_diag diag = cli_diag(&diag_state);
-    o.diag = &diag;
-    cli_opts co = {.cmd = "pareto", .help = help_text, .output = &output};
-
-    int c;
-    while ((c = cli_getopt(&co, argc, argv, long_opts)) != -1) {
-        switch (c) {
-        case CLI_OPT_EXIT:
-            return co.exit_code;
-        case OPT_OBJECTIVE: {
-            int rc = cli_parse_objectives("pareto", optarg, objs, &nobjs, MAX_OBJ);
-            if (rc)
-                return rc;
-            break;
-        }
-        case OPT_CONSTRAINTS:
-            constraints_spec = optarg;
-            break;
-        case OPT_MAX_SLOWDOWN:
-            have_budget = 1;
-            if (strcmp(optarg, "none") == 0)
-                budget = NAN;
-            else if (cli_parse_double(optarg, &v) || !(v >= 0.0))
-                return cli_usage_error("pareto", "--max-slowdown: expected a fraction, got '%s'",
-                                       optarg);
-            else
-                budget = v;
-            break;
-        case OPT_BASELINE:
-            if (cli_parse_baseline(optarg, &o))
-                return cli_usage_error("pareto", "--baseline: expected max, default or MHz");
-            break;
-        case OPT_CONFIDENCE:
-            if (cli_parse_double(optarg, &v) || !(v > 0.0 && v < 1.0))
-                return cli_usage_error("pareto", "--confidence: expected (0, 1), got '%s'", optarg);
-            o.confidence = v;
-            break;
-        case OPT_POINT:
-            o.point_estimate = 1;
-            break;
-        case OPT_PMAX:
-        case OPT_MAX_POWER:
-            if (cli_parse_double(optarg, &v) || !(v > 0.0))
-                return cli_usage_error("pareto", "%s: expected watts > 0, got '%s'",
-                                       argv[optind - 1], optarg);
-            *(c == OPT_PMAX ? &o.pmax_w : &o.max_power_w) = v;
-            break;
-        case OPT_FRONTIER:
-            frontier_only = 1;
-            break;
-        case OPT_FORMAT:
-            if (cli_parse_choice(optarg, "csv", "json", &json))
-                return cli_usage_error("pareto", "--format: expected csv or json, got '%s'",
-                                       optarg);
-            break;
-        }
-    }
-    if (argc - optind < 1)
-        return cli_usage_error("pareto", "no INPUT given (an aggregated.csv or runs)");
-    if (cli_check_output("pareto", "-o", output))
-        return EXIT_USAGE;
+    const cli_option opts[] = {
+        CLI_ENGINE_OBJECTIVES(&e, "objectives to place (energy,time,edp,ed2p)"),
+        {.type = CLI_OPT_CALLBACK,
+         .long_name = "max-slowdown",
+         .value = &budget,
+         .argh = "X",
+         .cb = cli_opt_budget,
+         .seen = &have_budget,
+         .help = "budget for the choices (none)"},
+        CLI_STRING("constraints", &constraints_spec, "FILE|PRESET",
+                   "each app's own budget for the choices, as for freqpilot optimize (e.g. "
+                   "ai-inference-energy); not with --max-slowdown"),
+        CLI_ENGINE_OPTIONS(&e),
+        CLI_FLAG("frontier-only", &frontier_only, "only frontier points"),
+        CLI_CHOICE("format", &json, CLI_CHOICES("csv", "json"), "(csv)"),
+        CLI_OUTPUT(&output, "write here ('-' = stdout, default)"),
+        CLI_END,
+    };
+    int rc, ninputs = cli_parse_options(&pareto_cmd, opts, argc, argv, &rc);
+    if (ninputs < 0)
+        return rc;
     if (constraints_spec && have_budget)
         return cli_usage_error("pareto", "give either --max-slowdown or --constraints");
     fp_constraints cons;
     const fp_constraints *consp;
     if (cli_open_constraints(constraints_spec, &cons, &consp))
         return EXIT_FAIL;
-    if (nobjs == 0) {
-        static const char *const defaults[] = {"energy", "time", "edp", "ed2p"};
-        for (size_t i = 0; i < 4; i++)
-            fp_objective_parse(defaults[i], &objs[nobjs++], NULL);
-    }
-    fp_opt_data data;
-    int borrowed;
-    if (cli_opt_data((const char *const *)(argv + optind), (size_t)(argc - optind), &diag, &data,
-                     &borrowed, &err)) {
-        cli_error("%s", err.msg);
-        return EXIT_FAIL;
-    }
+    static const char *const default_objectives[] = {"energy", "time", "edp", "ed2p", NULL};
+    if ((rc = cli_engine_load(&e, "pareto", argv, ninputs, default_objectives)))
+        return rc;
+    const fp_opt_data data = e.data;
     fp_opt_results res = {0};
     fp_atomic_file f;
-    int rc = EXIT_FAIL, opened = 0;
+    int opened = 0;
+    rc = EXIT_FAIL;
     fp_keyidx *by_clock = NULL, *by_curve = NULL;
-    if (fp_optimize(&data, objs, nobjs, &budget, 1, consp, &o, &res, &err)) {
-        cli_error("%s", err.msg);
+    if (cli_engine_run(&e, &budget, 1, consp, &res))
         goto out;
-    }
     if (index_results(&res, &by_clock, &by_curve)) {
         cli_error("out of memory");
         goto out;
@@ -382,7 +275,6 @@ out:
     fp_keyidx_free(by_clock);
     fp_keyidx_free(by_curve);
     fp_opt_results_free(&res);
-    if (!borrowed)
-        fp_opt_data_free(&data);
+    cli_engine_free(&e);
     return rc;
 }

@@ -4,7 +4,6 @@
  * src/report/plots.c compute the numbers; --data prints them as CSV (what tests compare).
  */
 #define _GNU_SOURCE
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,102 +13,55 @@
 #include "freqpilot/optimize.h"
 #include "freqpilot/plot.h"
 
-static const char help_text[] =
-    "NAME\n"
-    "    freqpilot plot - draw one figure as PNG, SVG or PDF\n"
-    "\n"
-    "SYNOPSIS\n"
-    "    freqpilot plot KIND INPUT... -o FILE.png|FILE.svg|FILE.pdf [--gpu NAME] [--app NAME]\n"
-    "                   [--objective OBJ] [--max-slowdown X] [--constraints FILE|PRESET]\n"
-    "                   [--column COL] [--width IN]\n"
-    "                   [--height IN] [--dpi N] [--simulated] [--data]\n"
-    "\n"
-    "DESCRIPTION\n"
-    "    Draws one figure a person would put in a paper: axis labels with units, a "
-    "colour-blind-safe\n"
-    "    palette (Okabe-Ito), DejaVu fonts, 95 % interval bands, legends off the data. The format\n"
-    "    follows the extension of -o. --data prints the numbers behind the figure instead.\n"
-    "\n"
-    "KINDS\n"
-    "    sweep       energy, time, power, EDP and ED2P of one (gpu, app) vs SM clock, divided by\n"
-    "                their value at the highest clock; 95% bands on energy and time; the clocks\n"
-    "                chosen by every recommendation given (optimize JSON) are marked on top.\n"
-    "    pareto      time vs energy of every clock (both relative to the highest clock), the\n"
-    "                non-dominated frontier with each point's clock, its knee and optimize's\n"
-    "                choice under --max-slowdown (or each app's --constraints budget).\n"
-    "    savings     energy saving and slowdown per (gpu, app) with 95% intervals, unconstrained\n"
-    "                vs constrained (--max-slowdown), for --objective.\n"
-    "    optima      clock chosen per (gpu, app) and objective within the GPU's clock range.\n"
-    "    heatmap     app x clock of one GPU: energy / energy at that app's highest clock.\n"
-    "    model       predicted power and time with prediction bands vs measured points (the\n"
-    "                curves JSON of `freqpilot model fit DATA -o model.json --curves FILE`;\n"
-    "                no time prediction where the time is not explained by the clock).\n"
-    "    timeseries  telemetry column --column (power_w) vs time, one line per INPUT (raw\n"
-    "                telemetry files or dataset run folders; a run's marked inference window is\n"
-    "                shaded).\n"
-    "\n"
-    "INPUTS\n"
-    "    Classified by content: optimize JSON (\"results\"), model curves JSON\n"
-    "    (\"freqpilot-model-curves\"), an aggregated.csv, or anything `freqpilot aggregate`\n"
-    "    reads (aggregated on the fly). pareto, savings and optima without an optimize JSON\n"
-    "    run the optimize library on the data: the same results as `freqpilot optimize DATA\n"
-    "    --objective OBJ --max-slowdown none,X` (with --constraints C: also that option).\n"
-    "\n"
-    "OPTIONS\n"
-    "    -o, --output FILE     output; the format comes from the extension\n"
-    "    --gpu NAME, --app NAME  which (gpu, app) (default: the first in the data)\n"
-    "    --objective OBJ       energy (default), time, edp, ed2p\n"
-    "    --max-slowdown X      budget of the constrained choice, a fraction "
-    "(0.05)\n" CLI_CONSTRAINTS_HELP
-    "                          (the constrained choice then takes each app's own budget)\n"
-    "    --column COL          timeseries column (power_w)\n"
-    "    --width IN, --height IN  size in inches (3.5 wide: one paper column; 7 for many\n"
-    "                          categories; height from the panels)\n"
-    "    --dpi N               PNG resolution (300)\n"
-    "    --simulated           label the figure SIMULATED DATA (data from the simulated GPU\n"
-    "                          is labelled without it)\n"
-    "    --data                print the numbers behind the figure as CSV on stdout\n"
-    "                          (panel,series,x,y,lo,hi)\n"
-    "    -h, --help            show this help\n"
-    "\n"
-    "EXIT STATUS\n"
-    "    0 the figure was written; 1 bad or missing input, or the file could not be written (no\n"
-    "    partial file is left); 2 usage error.\n"
-    "\n"
-    "EXAMPLES\n"
-    "    freqpilot plot sweep aggregated.csv optimal.json --gpu A100 --app vit -o sweep.pdf\n"
-    "    freqpilot plot heatmap aggregated.csv --gpu H100 -o heatmap.png\n"
-    "    freqpilot plot timeseries DATASET/A100/vit/1410/1 DATASET/A100/vit/510/1 -o ts.svg\n";
-
-enum {
-    OPT_GPU = 256,
-    OPT_APP,
-    OPT_OBJ,
-    OPT_SLOW,
-    OPT_COL,
-    OPT_W,
-    OPT_H,
-    OPT_DPI,
-    OPT_SIM,
-    OPT_DATA,
-    OPT_CONSTRAINTS
+static const cli_section plot_sections[] = {
+    {"KINDS",
+     "sweep       energy, time, power, EDP and ED2P of one (gpu, app) vs SM clock, divided by\n"
+     "            their value at the highest clock; 95% bands on energy and time; the clocks\n"
+     "            chosen by every recommendation given (optimize JSON) are marked on top.\n"
+     "pareto      time vs energy of every clock (both relative to the highest clock), the\n"
+     "            non-dominated frontier with each point's clock, its knee and optimize's\n"
+     "            choice under --max-slowdown (or each app's --constraints budget).\n"
+     "savings     energy saving and slowdown per (gpu, app) with 95% intervals, unconstrained\n"
+     "            vs constrained (--max-slowdown), for --objective.\n"
+     "optima      clock chosen per (gpu, app) and objective within the GPU's clock range.\n"
+     "heatmap     app x clock of one GPU: energy / energy at that app's highest clock.\n"
+     "model       predicted power and time with prediction bands vs measured points (the\n"
+     "            curves JSON of `freqpilot model fit DATA -o model.json --curves FILE`;\n"
+     "            no time prediction where the time is not explained by the clock).\n"
+     "timeseries  telemetry column --column (power_w) vs time, one line per INPUT (raw\n"
+     "            telemetry files or dataset run folders; a run's marked inference window is\n"
+     "            shaded).\n"},
+    {"INPUTS",
+     "Classified by content: optimize JSON (\"results\"), model curves JSON\n"
+     "(\"freqpilot-model-curves\"), an aggregated.csv, or anything `freqpilot aggregate`\n"
+     "reads (aggregated on the fly). pareto, savings and optima without an optimize JSON\n"
+     "run the optimize library on the data: the same results as `freqpilot optimize DATA\n"
+     "--objective OBJ --max-slowdown none,X` (with --constraints C: also that option).\n"},
+    {NULL, NULL},
 };
 
-static const struct option long_opts[] = {
-    {"output", required_argument, NULL, 'o'},
-    {"gpu", required_argument, NULL, OPT_GPU},
-    {"app", required_argument, NULL, OPT_APP},
-    {"objective", required_argument, NULL, OPT_OBJ},
-    {"max-slowdown", required_argument, NULL, OPT_SLOW},
-    {"column", required_argument, NULL, OPT_COL},
-    {"width", required_argument, NULL, OPT_W},
-    {"height", required_argument, NULL, OPT_H},
-    {"dpi", required_argument, NULL, OPT_DPI},
-    {"simulated", no_argument, NULL, OPT_SIM},
-    {"data", no_argument, NULL, OPT_DATA},
-    {"constraints", required_argument, NULL, OPT_CONSTRAINTS},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
+static const cli_command plot_cmd = {
+    .name = "plot",
+    .summary = "draw one figure as PNG, SVG or PDF",
+    .synopsis =
+        "freqpilot plot KIND INPUT... -o FILE.png|FILE.svg|FILE.pdf [--gpu NAME] [--app NAME]\n"
+        "               [--objective OBJ] [--max-slowdown X] [--constraints FILE|PRESET]\n"
+        "               [--column COL] [--width IN]\n"
+        "               [--height IN] [--dpi N] [--simulated] [--data]\n",
+    .description =
+        "Draws one figure a person would put in a paper: axis labels with units, a\n"
+        "colour-blind-safe palette (Okabe-Ito), DejaVu fonts, 95 % interval bands, legends off\n"
+        "the data. The format follows the extension of -o. --data prints the numbers behind\n"
+        "the figure instead.\n",
+    .sections = plot_sections,
+    .exit_status =
+        "0 the figure was written; 1 bad or missing input, or the file could not be written (no\n"
+        "partial file is left); 2 usage error.\n",
+    .examples =
+        "freqpilot plot sweep aggregated.csv optimal.json --gpu A100 --app vit -o sweep.pdf\n"
+        "freqpilot plot heatmap aggregated.csv --gpu H100 -o heatmap.png\n"
+        "freqpilot plot timeseries DATASET/A100/vit/1410/1 DATASET/A100/vit/510/1 -o "
+        "ts.svg\n",
 };
 
 static void print_num(double v)
@@ -155,69 +107,39 @@ int cmd_plot(int argc, char **argv)
     fp_plot_opts_init(&po);
     fp_render_opts ro;
     fp_render_opts_init(&ro);
-    int want_data = 0, c;
-    double v;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "o:h", long_opts, NULL)) != -1) {
-        switch (c) {
-        case 'o':
-            out = optarg;
-            break;
-        case OPT_GPU:
-            po.gpu = optarg;
-            break;
-        case OPT_APP:
-            po.app = optarg;
-            break;
-        case OPT_OBJ:
-            po.objective = optarg;
-            break;
-        case OPT_SLOW:
-            if (cli_parse_double(optarg, &v) || v < 0 || v > 10)
-                return cli_usage_error("plot", "--max-slowdown: expected a fraction, got '%s'",
-                                       optarg);
-            po.max_slowdown = v;
-            break;
-        case OPT_COL:
-            column = optarg;
-            break;
-        case OPT_W:
-        case OPT_H:
-            if (cli_parse_double(optarg, &v) || v < 1 || v > 40)
-                return cli_usage_error("plot",
-                                       "--width/--height: expected inches in 1..40, got "
-                                       "'%s'",
-                                       optarg);
-            if (c == OPT_W)
-                ro.width_in = v;
-            else
-                ro.height_in = v;
-            break;
-        case OPT_DPI:
-            if (cli_parse_double(optarg, &v) || v < 30 || v > 1200)
-                return cli_usage_error("plot", "--dpi: expected 30..1200, got '%s'", optarg);
-            ro.dpi = v;
-            break;
-        case OPT_SIM:
-            po.simulated = 1;
-            break;
-        case OPT_DATA:
-            want_data = 1;
-            break;
-        case OPT_CONSTRAINTS:
-            constraints = optarg;
-            break;
-        case 'h':
-            cli_print_help(help_text);
-            return EXIT_OK;
-        default:
-            return cli_usage_error("plot", "unknown option");
-        }
-    }
-    if (optind >= argc)
+    int want_data = 0;
+    const cli_option opts[] = {
+        CLI_OUTPUT(&out, "output; the format comes from the extension"),
+        CLI_STRING("gpu", &po.gpu, "NAME", "which GPU (default: the first in the data)"),
+        CLI_STRING("app", &po.app, "NAME", "which app (default: the first in the data)"),
+        CLI_STRING("objective", &po.objective, "OBJ", "energy (default), time, edp, ed2p"),
+        CLI_DOUBLE("max-slowdown", &po.max_slowdown, "X", "a fraction", "[0, 10]",
+                   "budget of the constrained choice, a fraction (0.05)"),
+        CLI_STRING("constraints", &constraints, "FILE|PRESET",
+                   CLI_CONSTRAINTS_TEXT
+                   "; the constrained choice then takes each app's own budget"),
+        CLI_STRING("column", &column, "COL", "timeseries column (power_w)"),
+        CLI_DOUBLE("width", &ro.width_in, "IN", "inches", "[1, 40]",
+                   "width in inches (3.5: one paper column; 7 for many categories)"),
+        CLI_DOUBLE("height", &ro.height_in, "IN", "inches", "[1, 40]",
+                   "height in inches (from the panels)"),
+        CLI_DOUBLE("dpi", &ro.dpi, "N", NULL, "[30, 1200]", "PNG resolution (300)"),
+        CLI_FLAG("simulated", &po.simulated,
+                 "label the figure SIMULATED DATA (data from the simulated GPU is labelled "
+                 "without it)"),
+        CLI_FLAG("data", &want_data,
+                 "print the numbers behind the figure as CSV on stdout (panel,series,x,y,lo,hi)"),
+        CLI_END,
+    };
+    int rc, nargs = cli_parse_options(&plot_cmd, opts, argc, argv, &rc);
+    if (nargs < 0)
+        return rc;
+    if (nargs < 1)
         return cli_usage_error("plot", "expected KIND (sweep, pareto, savings, optima, heatmap, "
                                        "model, timeseries)");
-    const char *kind = argv[optind++];
+    const char *kind = argv[0];
+    char **inputs = argv + 1;
+    size_t ninputs = (size_t)nargs - 1;
     static const char *const kinds[] = {"sweep",   "pareto", "savings",   "optima",
                                         "heatmap", "model",  "timeseries"};
     int k = -1;
@@ -226,7 +148,7 @@ int cmd_plot(int argc, char **argv)
             k = i;
     if (k < 0)
         return cli_usage_error("plot", "unknown KIND '%s'", kind);
-    if (optind >= argc)
+    if (ninputs < 1)
         return cli_usage_error("plot", "expected at least one INPUT");
     if (!out && !want_data)
         return cli_usage_error("plot", "expected -o FILE.png|svg|pdf (or --data)");
@@ -247,19 +169,18 @@ int cmd_plot(int argc, char **argv)
     cli_diag_state ds = {0};
     fp_diag diag = cli_diag(&ds);
     if (k == 6) {
-        size_t n = (size_t)(argc - optind);
+        size_t n = ninputs;
         fp_ts_plot_input *in = calloc(n, sizeof *in);
         if (!in) {
             cli_error("out of memory");
             return EXIT_FAIL;
         }
         for (size_t i = 0; i < n; i++)
-            in[i].path = argv[optind + (int)i];
+            in[i].path = inputs[i];
         st = fp_plot_timeseries(in, n, column, &po, &fig, &err);
         free(in);
     } else {
-        st = fp_report_data_load(&d, (const char *const *)argv + optind, (size_t)(argc - optind),
-                                 &diag, &err);
+        st = fp_report_data_load(&d, (const char *const *)inputs, ninputs, &diag, &err);
         if (!st && k != 5 && !d.have_agg && k != 2)
             st = fp_error_set(&err, FP_ERR_INVALID,
                               "%s needs aggregated data (aggregated.csv or runs)", kind);
@@ -270,9 +191,8 @@ int cmd_plot(int argc, char **argv)
                 cli_info("no optimize JSON given: %s uses freqpilot optimize's rules on the "
                          "data",
                          kind);
-                st = fp_recs_optimize((const char *const *)argv + optind, (size_t)(argc - optind),
-                                      po.objective, po.max_slowdown, po.constraints, &diag, &d.recs,
-                                      &err);
+                st = fp_recs_optimize((const char *const *)inputs, ninputs, po.objective,
+                                      po.max_slowdown, po.constraints, &diag, &d.recs, &err);
             }
         }
         if (!st && k == 5 && !d.have_model)

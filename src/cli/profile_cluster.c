@@ -2,7 +2,6 @@
 /* freqpilot profile, cluster half: Slurm job arrays and several GPUs at once (docs/cluster.md). */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <getopt.h>
 #include <stdarg.h>
 #include <math.h>
 #include <signal.h>
@@ -19,9 +18,9 @@
 #include "freqpilot/clockguard.h"
 #include "freqpilot/dataset.h"
 #include "freqpilot/sim.h"
-#include "profile/adaptive_sweep.h"
-#include "profile/slurm.h"
-#include "profile/sweep.h"
+#include "freqpilot/adaptive_sweep.h"
+#include "freqpilot/slurm.h"
+#include "freqpilot/sweep.h"
 #include "cli/profile_cluster.h"
 #include "util/asuser.h"
 
@@ -31,18 +30,6 @@
 static const char *const submit_only[] = {
     "slurm",  "partition", "account",    "time",   "gres", "array-parallel", "dry-run",
     "resume", "sbatch",    "sbatch-arg", "squeue", "out",  "slurm-task",     NULL};
-
-static const struct option *find_longopt(const struct option *lo, const char *name, size_t len)
-{
-    const struct option *hit = NULL;
-    for (; lo->name; lo++) {
-        if (strlen(lo->name) == len && strncmp(lo->name, name, len) == 0)
-            return lo;
-        if (strncmp(lo->name, name, len) == 0)
-            hit = hit ? hit : lo; /* an abbreviation, as getopt_long accepts */
-    }
-    return hit;
-}
 
 static int cmp_desc_u(const void *a, const void *b)
 {
@@ -153,7 +140,7 @@ static int write_text(const char *path, const char *text, mode_t mode)
 
 /* freqpilot profile --slurm: the job array script, then sbatch (docs/cluster.md). */
 int cluster_submit(fp_sweep_opts *o, const cluster_opts *co, int argc, char **argv, int opt_end,
-                   const struct option *longopts)
+                   const cli_option *opts)
 {
     if (o->no_clock_control)
         return cli_usage_error("profile", "--slurm needs clock control (not --no-clock-control)");
@@ -206,14 +193,13 @@ int cluster_submit(fp_sweep_opts *o, const cluster_opts *co, int argc, char **ar
             break;
         if (strncmp(a, "--", 2) == 0) {
             const char *eq = strchr(a, '=');
-            size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
-            const struct option *lo = find_longopt(longopts, a + 2, len);
+            const cli_option *lo = cli_find_long_option(opts, a);
             int drop = 0;
             for (int s = 0; lo && submit_only[s]; s++)
-                drop |= strcmp(lo->name, submit_only[s]) == 0;
-            if (lo && strcmp(lo->name, "clocks-per-task") == 0)
+                drop |= strcmp(lo->long_name, submit_only[s]) == 0;
+            if (lo && strcmp(lo->long_name, "clocks-per-task") == 0)
                 drop = 1; /* added below */
-            int takes = lo && lo->has_arg == required_argument && !eq;
+            int takes = lo && cli_option_takes_value(lo) && !eq;
             if (!drop)
                 targv[t++] = argv[i];
             if (takes && i + 1 < opt_end) {
@@ -310,8 +296,8 @@ int cluster_submit(fp_sweep_opts *o, const cluster_opts *co, int argc, char **ar
     fp_slurm_array_spec(ids, n_ids, spec, 1024);
     if (co->array_parallel > 0)
         snprintf(spec + strlen(spec), sizeof spec - strlen(spec), "%%%d", co->array_parallel);
-    if (fp_slurm_submit(co->sbatch, script_path, spec, co->sbatch_args, job_id, sizeof job_id,
-                        &err)) {
+    if (fp_slurm_submit(co->sbatch, script_path, spec, (char *const *)co->sbatch_args, job_id,
+                        sizeof job_id, &err)) {
         cli_error("%s", err.msg);
         goto out2;
     }

@@ -6,7 +6,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,133 +16,77 @@
 #include "freqpilot/deploy.h"
 #include "freqpilot/plot.h"
 
-static const char help_text[] =
-    "NAME\n"
-    "    freqpilot report - write report.html and report.pdf\n"
-    "\n"
-    "SYNOPSIS\n"
-    "    freqpilot report INPUT... -o DIR [--title TEXT] [--simulated] [--command LINE]...\n"
-    "                     [--objective OBJ] [--max-slowdown X] [--constraints FILE|PRESET]\n"
-    "                     [--utilisation X] [--price X] [--currency C] [--grid-intensity G]\n"
-    "                     [--gpus N] [--method FILE]\n"
-    "\n"
-    "DESCRIPTION\n"
-    "    Reads every INPUT, classified by content: optimize JSON (recommendations, shown with\n"
-    "    optimize's verdict), validate JSON (a Validation section), model JSON\n"
-    "    (docs/report.md), aggregated.csv, or anything `freqpilot aggregate` reads (runs are\n"
-    "    aggregated here, which also lists every dropped run and finding). Writes\n"
-    "    DIR/report.html, one file with inline CSS and SVG and no external reference, and\n"
-    "    DIR/report.pdf. Page one is the decision: per (gpu, app) the clock to set (the\n"
-    "    lowest estimated OBJ within the app's budget from --constraints, else within\n"
-    "    --max-slowdown), its energy saving and slowdown with 95% intervals, the budget and\n"
-    "    optimize's verdict, with the reason in words where it is not deployable; then the\n"
-    "    deployable choices across configurations (mean +- sd, range, best, worst) and what\n"
-    "    they are worth a year (kWh, cost, CO2e at the stated assumptions). Then a card per\n"
-    "    workload, the validation of each choice, overview figures, energy heatmaps per GPU,\n"
-    "    sweep and Pareto figures per (gpu, app), data quality (every finding, flagged clock\n"
-    "    and dropped run), a glossary of every flag and verdict, the method, an appendix of\n"
-    "    every objective and budget, and the command lines that reproduce it. Data from the\n"
-    "    simulated GPU is labelled SIMULATED DATA whether or not --simulated is given.\n"
-    "    Without an optimize JSON the recommendations are computed here by the optimize\n"
-    "    library, exactly as `freqpilot optimize DATA --objective OBJ --max-slowdown\n"
-    "    none,X` would (X = --max-slowdown; with --constraints also that option, 'none'\n"
-    "    then being each app's budget).\n"
-    "\n"
-    "OPTIONS\n"
-    "    -o, --output DIR      output folder (created)\n"
-    "    --title TEXT          report title (freqpilot report)\n"
-    "    --simulated           label every page SIMULATED DATA\n"
-    "    --command LINE        a command line to list under Reproduce (repeatable)\n"
-    "    --objective OBJ       objective of the deploy choice and the figures (energy)\n"
-    "    --max-slowdown X      budget of the deploy choice for apps without one of their\n"
-    "                          own, and of the figures' constrained choice "
-    "(0.05)\n" CLI_CONSTRAINTS_HELP CLI_IMPACT_HELP
-    "    --method FILE         method text to outline (docs/method.md when found)\n"
-    "    -h, --help            show this help\n"
-    "\n"
-    "EXIT STATUS\n"
-    "    0 report.html and report.pdf were written; 1 bad input or a write error (no partial\n"
-    "    report is left); 2 usage error.\n"
-    "\n"
-    "EXAMPLE\n"
-    "    freqpilot report aggregated.csv optimal.json validation.json -o out/report\n";
-
-enum { OPT_TITLE = 256, OPT_SIM, OPT_CMD, OPT_OBJ, OPT_SLOW, OPT_METHOD, OPT_CONSTRAINTS };
-
-static const struct option long_opts[] = {
-    {"output", required_argument, NULL, 'o'},
-    {"title", required_argument, NULL, OPT_TITLE},
-    {"simulated", no_argument, NULL, OPT_SIM},
-    {"command", required_argument, NULL, OPT_CMD},
-    {"objective", required_argument, NULL, OPT_OBJ},
-    {"max-slowdown", required_argument, NULL, OPT_SLOW},
-    {"method", required_argument, NULL, OPT_METHOD},
-    {"constraints", required_argument, NULL, OPT_CONSTRAINTS},
-    CLI_IMPACT_LONGOPTS,
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
+static const cli_command report_cmd = {
+    .name = "report",
+    .summary = "write report.html and report.pdf",
+    .synopsis =
+        "freqpilot report INPUT... -o DIR [--title TEXT] [--simulated] [--command LINE]...\n"
+        "                 [--objective OBJ] [--max-slowdown X] [--constraints FILE|PRESET]\n"
+        "                 [--utilisation X] [--price X] [--currency C] [--grid-intensity G]\n"
+        "                 [--gpus N] [--method FILE]\n",
+    .description =
+        "Reads every INPUT, classified by content: optimize JSON (recommendations, shown with\n"
+        "optimize's verdict), validate JSON (a Validation section), model JSON\n"
+        "(docs/report.md), aggregated.csv, or anything `freqpilot aggregate` reads (runs are\n"
+        "aggregated here, which also lists every dropped run and finding). Writes\n"
+        "DIR/report.html, one file with inline CSS and SVG and no external reference, and\n"
+        "DIR/report.pdf. Page one is the decision: per (gpu, app) the clock to set (the\n"
+        "lowest estimated OBJ within the app's budget from --constraints, else within\n"
+        "--max-slowdown), its energy saving and slowdown with 95% intervals, the budget and\n"
+        "optimize's verdict, with the reason in words where it is not deployable; then the\n"
+        "deployable choices across configurations (mean +- sd, range, best, worst) and what\n"
+        "they are worth a year (kWh, cost, CO2e at the stated assumptions). Then a card per\n"
+        "workload, the validation of each choice, overview figures, energy heatmaps per GPU,\n"
+        "sweep and Pareto figures per (gpu, app), data quality (every finding, flagged clock\n"
+        "and dropped run), a glossary of every flag and verdict, the method, an appendix of\n"
+        "every objective and budget, and the command lines that reproduce it. Data from the\n"
+        "simulated GPU is labelled SIMULATED DATA whether or not --simulated is given.\n"
+        "Without an optimize JSON the recommendations are computed here by the optimize\n"
+        "library, exactly as `freqpilot optimize DATA --objective OBJ --max-slowdown\n"
+        "none,X` would (X = --max-slowdown; with --constraints also that option, 'none'\n"
+        "then being each app's budget).\n",
+    .exit_status = "0 report.html and report.pdf were written; 1 bad input or a write error (no\n"
+                   "partial report is left); 2 usage error.\n",
+    .examples = "freqpilot report aggregated.csv optimal.json validation.json -o out/report\n",
 };
+
+enum { MAX_COMMANDS = 64 };
 
 int cmd_report(int argc, char **argv)
 {
     const char *out = NULL, *method = NULL, *constraints = NULL;
     fp_impact_opts impact;
     fp_impact_opts_init(&impact);
-    const char *cmds[64];
+    const char *cmds[MAX_COMMANDS];
     size_t ncmds = 0;
     fp_report_input in;
     fp_report_input_init(&in);
-    int c;
-    double v;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "o:h", long_opts, NULL)) != -1) {
-        switch (c) {
-        case 'o':
-            out = optarg;
-            break;
-        case OPT_TITLE:
-            in.title = optarg;
-            break;
-        case OPT_SIM:
-            in.simulated = 1;
-            break;
-        case OPT_CMD:
-            if (ncmds < 64)
-                cmds[ncmds++] = optarg;
-            break;
-        case OPT_OBJ:
-            in.objective = optarg;
-            break;
-        case OPT_SLOW:
-            if (cli_parse_double(optarg, &v) || v < 0 || v > 10)
-                return cli_usage_error("report", "--max-slowdown: expected a fraction, got '%s'",
-                                       optarg);
-            in.max_slowdown = v;
-            break;
-        case OPT_METHOD:
-            method = optarg;
-            break;
-        case OPT_CONSTRAINTS:
-            constraints = optarg;
-            break;
-        case CLI_OPT_UTILISATION:
-        case CLI_OPT_PRICE:
-        case CLI_OPT_CURRENCY:
-        case CLI_OPT_GRID:
-        case CLI_OPT_GPUS: {
-            int rc = cli_impact_option("report", c, optarg, &impact);
-            if (rc)
-                return rc;
-            break;
-        }
-        case 'h':
-            cli_print_help(help_text);
-            return EXIT_OK;
-        default:
-            return cli_usage_error("report", "unknown option");
-        }
-    }
-    if (optind >= argc)
+    const cli_option opts[] = {
+        /* a folder, so not CLI_OUTPUT (which refuses one) */
+        {.type = CLI_OPT_STRING,
+         .short_name = 'o',
+         .long_name = "output",
+         .value = &out,
+         .argh = "DIR",
+         .help = "output folder (created)"},
+        CLI_STRING("title", &in.title, "TEXT", "report title (freqpilot report)"),
+        CLI_FLAG("simulated", &in.simulated, "label every page SIMULATED DATA"),
+        CLI_LIST("command", cmds, &ncmds, MAX_COMMANDS, "LINE",
+                 "a command line to list under Reproduce (repeatable, up to 64)"),
+        CLI_STRING("objective", &in.objective, "OBJ",
+                   "objective of the deploy choice and the figures (energy)"),
+        CLI_DOUBLE("max-slowdown", &in.max_slowdown, "X", "a fraction", "[0, 10]",
+                   "budget of the deploy choice for apps without one of their own, and of the "
+                   "figures' constrained choice (0.05)"),
+        CLI_STRING("constraints", &constraints, "FILE|PRESET", CLI_CONSTRAINTS_TEXT),
+        CLI_IMPACT_OPTIONS(&impact),
+        CLI_STRING("method", &method, "FILE", "method text to outline (docs/method.md when found)"),
+        CLI_END,
+    };
+    int rc, ninputs = cli_parse_options(&report_cmd, opts, argc, argv, &rc);
+    if (ninputs < 0)
+        return rc;
+    if (ninputs < 1)
         return cli_usage_error("report", "expected at least one INPUT");
     if (!out)
         return cli_usage_error("report", "expected -o DIR");
@@ -166,8 +109,7 @@ int cmd_report(int argc, char **argv)
     cli_diag_state ds = {0};
     fp_diag diag = cli_diag(&ds);
     fp_report_data d;
-    fp_status st = fp_report_data_load(&d, (const char *const *)argv + optind,
-                                       (size_t)(argc - optind), &diag, &err);
+    fp_status st = fp_report_data_load(&d, (const char *const *)argv, (size_t)ninputs, &diag, &err);
     if (!st && !d.have_agg) {
         fp_report_data_free(&d);
         st = fp_error_set(&err, FP_ERR_INVALID,
@@ -181,8 +123,8 @@ int cmd_report(int argc, char **argv)
         /* The same recommendations as `freqpilot optimize DATA --objective OBJ
          * --max-slowdown none,X`: the optimize library itself, on the data inputs. */
         cli_info("no optimize JSON given: running freqpilot optimize's rules on the data");
-        st = fp_recs_optimize((const char *const *)argv + optind, (size_t)(argc - optind),
-                              in.objective, in.max_slowdown, in.constraints, &diag, &d.recs, &err);
+        st = fp_recs_optimize((const char *const *)argv, (size_t)ninputs, in.objective,
+                              in.max_slowdown, in.constraints, &diag, &d.recs, &err);
         if (st) {
             fp_report_data_free(&d);
             cli_error("%s", err.msg);

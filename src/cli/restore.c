@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* freqpilot restore: put back clocks left changed by a killed freqpilot (state files). */
 #define _GNU_SOURCE
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,62 +9,46 @@
 #include "freqpilot/clockctl.h"
 #include "freqpilot/clockguard.h"
 
-static const char *const help_text =
-    "NAME\n"
-    "    freqpilot restore - reset clocks left changed by a killed freqpilot (state files)\n"
-    "\n"
-    "SYNOPSIS\n"
-    "    freqpilot restore [--state-dir DIR] [--force] [--list] [UUID|STATE_FILE...]\n"
-    "    freqpilot restore --all [--state-dir DIR] [--force] [--list]\n"
-    "\n"
-    "DESCRIPTION\n"
-    "    freqpilot (profile, apply, run, govern daemon) writes a state file, one per GPU,\n"
-    "    before it changes clocks or the power limit, and removes it once they are restored.\n"
-    "    A freqpilot killed with SIGKILL (or a crash) leaves it behind; this command resets\n"
-    "    what it records (locked clocks, application clocks, power limit) through the same\n"
-    "    backend and then removes the file. With --all (or no argument) every state file in\n"
-    "    the state directory is restored, as the systemd unit contrib/freqpilot-govern.service\n"
-    "    does in ExecStopPost. A UUID names the state file of that GPU in the state\n"
-    "    directory; an argument with a '/' is a state file path.\n"
-    "\n"
-    "    Only trusted state files are acted on: the state folder must be owned by the user\n"
-    "    freqpilot runs as (root under sudo) and not writable by group or others, and a\n"
-    "    state file must be a regular file (not a symbolic link) of that user, parse\n"
-    "    strictly, and name the GPU its file name is made of; the GPU is opened by that UUID\n"
-    "    only, and a power limit outside the GPU's range is refused before anything changes.\n"
-    "    If the state file records the workload that ran under the lock, what is left of its\n"
-    "    process group (processes of that user, started with it) is ended first.\n"
-    "\n"
-    "    restore takes the GPU's lease (see 'freqpilot profile --help'): a GPU leased by a\n"
-    "    running freqpilot is left alone (an error), since that freqpilot restores it when\n"
-    "    it ends; --force sends it SIGTERM and waits up to 10 s for it to do so.\n"
-    "\n"
-    "    A user who is not root, where freqpilotd's socket exists, also gets back through it\n"
-    "    what the service keeps for them after 'freqpilot apply' (a UUID: that GPU; --force:\n"
-    "    also GPUs another connection of theirs holds); --list shows its leases too\n"
-    "    ('freqpilot service --help', docs/freqpilotd.md).\n"
-    "\n"
-    "OPTIONS\n"
-    "    --state-dir DIR   where state files live ($FREQPILOT_STATE_DIR, else\n"
-    "                      /var/lib/freqpilot as root, else $XDG_STATE_HOME/freqpilot or\n"
-    "                      ~/.local/state/freqpilot); refused under sudo (the folder\n"
-    "                      root trusts is the administrator's choice)\n"
-    "    --all             every state file in the state directory (no UUID or file given)\n"
-    "    --force           stop a running freqpilot that holds the GPU (SIGTERM), then\n"
-    "                      restore what it left\n"
-    "    --list            only list the state files and what they record; change nothing\n"
-    "    --exit-signal SIG after restoring, end by signal SIG (freqpilot runs this itself\n"
-    "                      when a second signal arrives before it could restore)\n"
-    "    -h, --help        show this help\n"
-    "\n"
-    "EXIT STATUS\n"
-    "    0 restored (or nothing to restore; with --list, every file was read); 1 a restore\n"
-    "    failed or a state file could not be read; 2 usage error.\n"
-    "\n"
-    "EXAMPLES\n"
-    "    freqpilot restore --list\n"
-    "    sudo freqpilot restore --all\n"
-    "    freqpilot restore --state-dir /tmp/fp-state --force\n";
+static const cli_command restore_cmd = {
+    .name = "restore",
+    .summary = "reset clocks left changed by a killed freqpilot (state files)",
+    .synopsis =
+        "freqpilot restore [--state-dir DIR] [--force] [--list] [UUID|STATE_FILE...]\n"
+        "freqpilot restore --all [--state-dir DIR] [--force] [--list]\n",
+    .description =
+        "freqpilot (profile, apply, run, govern daemon) writes a state file, one per GPU,\n"
+        "before it changes clocks or the power limit, and removes it once they are restored.\n"
+        "A freqpilot killed with SIGKILL (or a crash) leaves it behind; this command resets\n"
+        "what it records (locked clocks, application clocks, power limit) through the same\n"
+        "backend and then removes the file. With --all (or no argument) every state file in\n"
+        "the state directory is restored, as the systemd unit contrib/freqpilot-govern.service\n"
+        "does in ExecStopPost. A UUID names the state file of that GPU in the state\n"
+        "directory; an argument with a '/' is a state file path.\n"
+        "\n"
+        "Only trusted state files are acted on: the state folder must be owned by the user\n"
+        "freqpilot runs as (root under sudo) and not writable by group or others, and a\n"
+        "state file must be a regular file (not a symbolic link) of that user, parse\n"
+        "strictly, and name the GPU its file name is made of; the GPU is opened by that UUID\n"
+        "only, and a power limit outside the GPU's range is refused before anything changes.\n"
+        "If the state file records the workload that ran under the lock, what is left of its\n"
+        "process group (processes of that user, started with it) is ended first.\n"
+        "\n"
+        "restore takes the GPU's lease (see 'freqpilot profile --help'): a GPU leased by a\n"
+        "running freqpilot is left alone (an error), since that freqpilot restores it when\n"
+        "it ends; --force sends it SIGTERM and waits up to 10 s for it to do so.\n"
+        "\n"
+        "A user who is not root, where freqpilotd's socket exists, also gets back through it\n"
+        "what the service keeps for them after 'freqpilot apply' (a UUID: that GPU; --force:\n"
+        "also GPUs another connection of theirs holds); --list shows its leases too\n"
+        "('freqpilot service --help', docs/freqpilotd.md).\n",
+    .exit_status =
+        "0 restored (or nothing to restore; with --list, every file was read); 1 a restore\n"
+        "failed or a state file could not be read; 2 usage error.\n",
+    .examples =
+        "freqpilot restore --list\n"
+        "sudo freqpilot restore --all\n"
+        "freqpilot restore --state-dir /tmp/fp-state --force\n",
+};
 
 typedef struct ctx {
     const char *state_dir;
@@ -133,60 +116,43 @@ static int one(void *user, const char *what)
 
 int cmd_restore(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"state-dir", required_argument, NULL, 's'},
-        {"force", no_argument, NULL, 'f'},
-        {"list", no_argument, NULL, 'l'},
-        {"all", no_argument, NULL, 'a'},
-        {"exit-signal", required_argument, NULL, 'x'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     ctx c = {0};
-    int all = 0, exit_signal = 0;
-    optind = 1;
-    opterr = 0;
-    int opt;
-    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (opt) {
-        case 'h':
-            cli_print_help(help_text);
-            return EXIT_OK;
-        case 's':
-            if (cli_check_state_dir_option("restore", optarg))
-                return EXIT_USAGE;
-            c.state_dir = optarg;
-            break;
-        case 'f':
-            c.flags |= FP_RESTORE_STOP_HOLDER;
-            break;
-        case 'x': {
-            long v;
-            if (cli_parse_long(optarg, &v) || v < 1 || v > 64)
-                return cli_usage_error("restore", "--exit-signal %s: expected a signal number",
-                                       optarg);
-            exit_signal = (int)v;
-            /* What a second signal interrupted: state files that do not exist any more were
-             * restored before it came; the lease may still be held by our children. */
-            c.flags |= FP_RESTORE_WAIT;
-            c.quiet_missing = 1;
-            break;
-        }
-        case 'l':
-            c.list = 1;
-            break;
-        case 'a':
-            all = 1;
-            break;
-        default:
-            return cli_usage_error("restore", "unknown option '%s'", argv[optind - 1]);
-        }
+    int all = 0, exit_signal = 0, force_flag = 0;
+    const cli_option opts[] = {
+        CLI_STRING("state-dir", &c.state_dir, "DIR",
+                   "where state files live ($FREQPILOT_STATE_DIR, else /var/lib/freqpilot as "
+                   "root, else $XDG_STATE_HOME/freqpilot or ~/.local/state/freqpilot); refused "
+                   "under sudo (the folder root trusts is the administrator's choice)"),
+        CLI_FLAG("all", &all, "every state file in the state directory (no UUID or file given)"),
+        CLI_FLAG("force", &force_flag,
+                 "stop a running freqpilot that holds the GPU (SIGTERM), then restore what it "
+                 "left"),
+        CLI_FLAG("list", &c.list, "only list the state files and what they record; change nothing"),
+        CLI_INT("exit-signal", &exit_signal, "SIG", "1..64",
+                "after restoring, end by signal SIG (freqpilot runs this itself when a second "
+                "signal arrives before it could restore)"),
+        CLI_END,
+    };
+    int prc, nargs = cli_parse_options(&restore_cmd, opts, argc, argv, &prc);
+    if (nargs < 0)
+        return prc;
+    if (c.state_dir && cli_check_state_dir_option("restore", c.state_dir))
+        return EXIT_USAGE;
+    if (force_flag)
+        c.flags |= FP_RESTORE_STOP_HOLDER;
+    if (exit_signal) {
+        /* What a second signal interrupted: state files that do not exist any more were
+         * restored before it came; the lease may still be held by our children. */
+        c.flags |= FP_RESTORE_WAIT;
+        c.quiet_missing = 1;
     }
-    if (all && optind < argc)
+    if (cli_sim_configure_from_env())
+        return EXIT_FAIL;
+    if (all && nargs > 0)
         return cli_usage_error("restore",
                                "--all restores every state file; give no UUID or "
                                "file with it (got '%s')",
-                               argv[optind]);
+                               argv[0]);
     /* A user who is not root gets back what freqpilotd keeps for them (clockctl.h). */
     fp_clockctl_via via = FP_CLOCKCTL_DIRECT;
     const fp_gpu_backend *nvml = fp_gpu_backend_by_name(FP_GPU_BACKEND_DEFAULT);
@@ -195,8 +161,8 @@ int cmd_restore(int argc, char **argv)
         return EXIT_USAGE;
     int svc = via == FP_CLOCKCTL_SERVICE && !exit_signal;
     int force = (c.flags & FP_RESTORE_STOP_HOLDER) != 0;
-    if (optind < argc) {
-        for (int i = optind; i < argc; i++) {
+    if (nargs > 0) {
+        for (int i = 0; i < nargs; i++) {
             if (svc && !strchr(argv[i], '/') && !c.list) {
                 if (cli_service_restore(NULL, argv[i], -1, 0, force))
                     c.failed++;

@@ -16,7 +16,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -39,74 +38,55 @@
 #include "freqpilot/run_config.h"
 #include "freqpilot/sim.h"
 
-static const char help_text[] =
-    "NAME\n"
-    "    freqpilot run - the whole pipeline in one command\n"
-    "\n"
-    "SYNOPSIS\n"
-    "    freqpilot run [INPUT...] [-o DIR] [--config FILE] [--title TEXT] [--runs N]\n"
-    "                  [--constraints FILE|PRESET] [--utilisation X] [--price X]\n"
-    "                  [--currency C] [--grid-intensity G] [--gpus N] [-j N]\n"
-    "                  [--timings FILE]\n"
-    "\n"
-    "DESCRIPTION\n"
-    "    aggregate -> optimize (every objective and budget of the config) -> pareto ->\n"
-    "    validate -> model (when it fits) -> figures -> report.html and report.pdf, with a\n"
-    "    progress bar. INPUT is anything `freqpilot aggregate` reads (a DATASET/,\n"
-    "    measured_runs.csv, ...). Without INPUT: a simulated sweep of V100, A100 and H100 over\n"
-    "    the built-in workloads (every supported clock, 3 runs each, seeded), written to\n"
-    "    DIR/runs.csv, then the same pipeline; everything is labelled SIMULATED DATA.\n"
-    "    The inputs are read and aggregated once; each stage then runs as its own freqpilot\n"
-    "    command (independent ones side by side, see --jobs) on that data in memory, so its\n"
-    "    outputs are those of the command lines the report lists (commands.txt), and its\n"
-    "    recommendations are those of `freqpilot optimize` on the same data. The model\n"
-    "    section and figures appear when `freqpilot model fit` succeeds (its --curves output).\n"
-    "    On stdout: the deploy table of the report's page one (per (gpu, app) the clock to\n"
-    "    set: the lowest estimated headline_objective within the app's budget from\n"
-    "    --constraints, else within headline_slowdown; optimize's verdict and, where it is\n"
-    "    not deployable, why), then what the deployable choices add up to. On stderr: the\n"
-    "    warnings `freqpilot optimize` gives on the same data.\n"
-    "\n"
-    "OUTPUT (in DIR)\n"
-    "    runs.csv (simulated only), aggregated.csv, dropped.csv, optimal.json,\n"
-    "    pareto.json, validation.json, model.json and model-curves.json (when fitted),\n"
-    "    figures/*.png and *.svg,\n"
-    "    report.html, report.pdf, commands.txt\n"
-    "\n"
-    "CONFIG (INI, see contrib/freqpilot-run.ini)\n"
-    "    [run]       objectives = energy,edp,ed2p,time   max_slowdown = none,0.05,0.10\n"
-    "                title = TEXT   headline_objective = energy   headline_slowdown = 0.05\n"
-    "                constraints = FILE|PRESET (as --constraints)\n"
-    "    [impact]    utilisation = 0.5   price_per_kwh = 0.15   currency = USD\n"
-    "                grid_gco2_per_kwh = 400   gpus = 1 (as the options below)\n"
-    "    [simulate]  gpus = V100,A100,H100   workloads = llama,stablediffusion,vit,whisper,lstm\n"
-    "                runs = 3   clock_step = 1 (every Nth supported clock)   seed = N\n"
-    "\n"
-    "OPTIONS\n"
-    "    -o, --output DIR      output folder (out/run)\n"
-    "    --config FILE         settings (defaults above)\n"
-    "    --title TEXT          report title\n"
-    "    --runs N              runs per clock of the simulated sweep (overrides the "
-    "config)\n" CLI_CONSTRAINTS_HELP
-    "                          for optimize, pareto and the deploy choice; 'none' in\n"
-    "                          max_slowdown is then each app's budget\n" CLI_IMPACT_HELP
-    "    -j, --jobs N          stages run side by side (number of CPUs, at most 4)\n"
-    "    --timings FILE        write each stage's wall and CPU seconds and peak memory\n"
-    "                          (CSV: stage, wall_s, cpu_s, peak_rss_mib; load = reading and\n"
-    "                          aggregating the inputs, report = the figures, report.html\n"
-    "                          and report.pdf, deploy = the table on stdout)\n"
-    "    -q, --quiet           errors only\n"
-    "    -v, --verbose         more messages\n"
-    "    -h, --help            show this help\n"
-    "\n"
-    "EXIT STATUS\n"
-    "    0 the report was written (validation findings are warnings here, listed in the report\n"
-    "    and in validation.json); 1 a stage failed (its error is printed); 2 usage error.\n"
-    "\n"
-    "EXAMPLES\n"
-    "    freqpilot run -o out/demo\n"
-    "    freqpilot run shared/data/ai-inference-energy/measured_runs.csv -o out/real\n"
-    "    freqpilot run --constraints ai-inference-energy -o out/demo\n";
+static const cli_section run_sections[] = {
+    {"OUTPUT (in DIR)",
+     "runs.csv (simulated only), aggregated.csv, dropped.csv, optimal.json,\n"
+     "pareto.json, validation.json, model.json and model-curves.json (when fitted),\n"
+     "figures/*.png and *.svg,\n"
+     "report.html, report.pdf, commands.txt\n"},
+    {"CONFIG (INI, see contrib/freqpilot-run.ini)",
+     "[run]       objectives = energy,edp,ed2p,time   max_slowdown = none,0.05,0.10\n"
+     "            title = TEXT   headline_objective = energy   headline_slowdown = 0.05\n"
+     "            constraints = FILE|PRESET (as --constraints)\n"
+     "[impact]    utilisation = 0.5   price_per_kwh = 0.15   currency = USD\n"
+     "            grid_gco2_per_kwh = 400   gpus = 1 (as the options below)\n"
+     "[simulate]  gpus = V100,A100,H100   workloads = llama,stablediffusion,vit,whisper,lstm\n"
+     "            runs = 3   clock_step = 1 (every Nth supported clock)   seed = N\n"},
+    {NULL, NULL},
+};
+
+static const cli_command run_cmd = {
+    .name = "run",
+    .summary = "the whole pipeline in one command",
+    .synopsis = "freqpilot run [INPUT...] [-o DIR] [--config FILE] [--title TEXT] [--runs N]\n"
+                "              [--constraints FILE|PRESET] [--utilisation X] [--price X]\n"
+                "              [--currency C] [--grid-intensity G] [--gpus N] [-j N]\n"
+                "              [--timings FILE]\n",
+    .description =
+        "aggregate -> optimize (every objective and budget of the config) -> pareto ->\n"
+        "validate -> model (when it fits) -> figures -> report.html and report.pdf, with a\n"
+        "progress bar. INPUT is anything `freqpilot aggregate` reads (a DATASET/,\n"
+        "measured_runs.csv, ...). Without INPUT: a simulated sweep of V100, A100 and H100 over\n"
+        "the built-in workloads (every supported clock, 3 runs each, seeded), written to\n"
+        "DIR/runs.csv, then the same pipeline; everything is labelled SIMULATED DATA.\n"
+        "The inputs are read and aggregated once; each stage then runs as its own freqpilot\n"
+        "command (independent ones side by side, see --jobs) on that data in memory, so its\n"
+        "outputs are those of the command lines the report lists (commands.txt), and its\n"
+        "recommendations are those of `freqpilot optimize` on the same data. The model\n"
+        "section and figures appear when `freqpilot model fit` succeeds (its --curves output).\n"
+        "On stdout: the deploy table of the report's page one (per (gpu, app) the clock to\n"
+        "set: the lowest estimated headline_objective within the app's budget from\n"
+        "--constraints, else within headline_slowdown; optimize's verdict and, where it is\n"
+        "not deployable, why), then what the deployable choices add up to. On stderr: the\n"
+        "warnings `freqpilot optimize` gives on the same data.\n",
+    .sections = run_sections,
+    .exit_status =
+        "0 the report was written (validation findings are warnings here, listed in the report\n"
+        "and in validation.json); 1 a stage failed (its error is printed); 2 usage error.\n",
+    .examples = "freqpilot run -o out/demo\n"
+                "freqpilot run shared/data/ai-inference-energy/measured_runs.csv -o out/real\n"
+                "freqpilot run --constraints ai-inference-energy -o out/demo\n",
+};
 
 /* The config (INI): freqpilot/run_config.h reads and checks it. */
 typedef fp_run_config run_cfg;
@@ -837,278 +817,310 @@ static double self_rss_mib(void)
     return (double)ru.ru_maxrss / 1024.0;
 }
 
-int cmd_run(int argc, char **argv)
-{
-    static const struct option long_opts[] = {
-        {"output", required_argument, NULL, 'o'},
-        {"config", required_argument, NULL, 'c'},
-        {"title", required_argument, NULL, 't'},
-        {"runs", required_argument, NULL, 'r'},
-        {"jobs", required_argument, NULL, 'j'},
-        {"timings", required_argument, NULL, 'T'},
-        {"constraints", required_argument, NULL, 'C'},
-        CLI_IMPACT_LONGOPTS,
-        {"quiet", no_argument, NULL, 'q'},
-        {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *out = "out/run", *config = NULL, *title = NULL, *constraints_opt = NULL,
-               *timings_path = NULL;
-    long runs_opt = 0, jobs = 0;
-    /* impact options, applied over the config's [impact] once it is read */
-    struct {
-        int c;
-        const char *arg;
-    } impact_opts[16];
-    size_t nimpact = 0;
+/* ---- the command, in named steps ---- */
+
+/* --utilisation, --price, ...: checked as given, applied over the config's [impact] once it
+ * is read (the options win). */
+typedef struct impact_later {
     fp_impact_opts probe;
-    fp_impact_opts_init(&probe);
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "o:j:qvh", long_opts, NULL)) != -1) {
-        switch (c) {
-        case 'q':
-            cli_verbosity = 0;
-            break;
-        case 'v':
-            cli_verbosity++;
-            break;
-        case 'r':
-            if (cli_parse_long(optarg, &runs_opt) || runs_opt < 1 || runs_opt > 1000)
-                return cli_usage_error("run", "--runs: expected 1..1000, got '%s'", optarg);
-            break;
-        case 'j':
-            if (cli_parse_long(optarg, &jobs) || jobs < 1 || jobs > 64)
-                return cli_usage_error("run", "--jobs: expected 1..64, got '%s'", optarg);
-            break;
-        case 'o':
-            out = optarg;
-            break;
-        case 'c':
-            config = optarg;
-            break;
-        case 't':
-            title = optarg;
-            break;
-        case 'C':
-            constraints_opt = optarg;
-            break;
-        case 'T':
-            timings_path = optarg;
-            break;
-        case CLI_OPT_UTILISATION:
-        case CLI_OPT_PRICE:
-        case CLI_OPT_CURRENCY:
-        case CLI_OPT_GRID:
-        case CLI_OPT_GPUS: {
-            int rc = cli_impact_option("run", c, optarg, &probe); /* checked now */
-            if (rc)
-                return rc;
-            if (nimpact < 16)
-                impact_opts[nimpact++] = (typeof(impact_opts[0])){c, optarg};
-            break;
-        }
-        case 'h':
-            cli_print_help(help_text);
-            return EXIT_OK;
-        default:
-            return cli_usage_error("run", "unknown option");
-        }
+    struct {
+        const cli_option *opt;
+        const char *arg;
+    } given[16];
+    size_t n;
+} impact_later;
+
+static int opt_impact_later(const cli_option *o, const char *arg, char *why, size_t n)
+{
+    impact_later *l = o->value;
+    cli_option on_probe = *o;
+    on_probe.value = &l->probe;
+    int rc = cli_opt_impact(&on_probe, arg, why, n);
+    if (rc == 0 && l->n < sizeof l->given / sizeof l->given[0]) {
+        l->given[l->n].opt = o;
+        l->given[l->n++].arg = arg;
     }
+    return rc;
+}
+
+/* What the steps share. */
+typedef struct run_ctx {
+    /* options and settings */
+    const char *out, *title, *timings_path;
+    int jobs;
     run_cfg cfg;
-    fp_run_config_init(&cfg);
+    fp_constraints cons;
+    const fp_constraints *consp;
+    char figdir[4200];
+    /* inputs */
+    int simulated;
+    char runs_csv[4200];
+    const char *inputs[256];
+    size_t ninputs;
+    /* outputs of the stages */
+    char agg_csv[4200], dropped[4200], optimal[4200], pareto[4200], valid[4200], model[4200],
+        curves[4200];
+    int have_model_file, have_valid, have_model;
+    /* the record: commands.txt and --timings */
+    cmdlog log;
+    timing tm[8];
+    size_t ntm;
+    cli_progress *pr;
+    int step;
+    double t0;
+    fp_error err;
+} run_ctx;
+
+static void run_ctx_free(run_ctx *x)
+{
+    for (size_t k = 0; k < x->log.n; k++)
+        free(x->log.lines[k]);
+    x->log.n = 0;
+    cli_progress_stop(x->pr);
+    x->pr = NULL;
+}
+
+/*
+ * Step 1: the options, then the config they override, the constraints and the number of
+ * jobs. Returns -1 to go on with *nin operands in argv[0..*nin), else the exit code.
+ */
+static int run_options(run_ctx *x, int argc, char **argv, int *nin)
+{
+    const char *config = NULL, *constraints_opt = NULL;
+    int runs_opt = 0, jobs = 0;
+    impact_later impact = {0};
+    fp_impact_opts_init(&impact.probe);
+    x->out = "out/run";
+    const cli_option opts[] = {
+        /* a folder, so not CLI_OUTPUT (which refuses one) */
+        {.type = CLI_OPT_STRING,
+         .short_name = 'o',
+         .long_name = "output",
+         .value = &x->out,
+         .argh = "DIR",
+         .help = "output folder (out/run)"},
+        CLI_STRING("config", &config, "FILE", "settings (defaults above)"),
+        CLI_STRING("title", &x->title, "TEXT", "report title"),
+        CLI_INT("runs", &runs_opt, "N", "1..1000",
+                "runs per clock of the simulated sweep (overrides the config)"),
+        CLI_STRING("constraints", &constraints_opt, "FILE|PRESET",
+                   CLI_CONSTRAINTS_TEXT "; for optimize, pareto and the deploy choice; 'none' in "
+                                        "max_slowdown is then each app's budget"),
+        CLI_IMPACT_OPTIONS_CB(&impact, opt_impact_later),
+        {.type = CLI_OPT_INT,
+         .short_name = 'j',
+         .long_name = "jobs",
+         .value = &jobs,
+         .argh = "N",
+         .range = "1..64",
+         .help = "stages run side by side (number of CPUs, at most 4)"},
+        CLI_OUTFILE("timings", &x->timings_path, "FILE",
+                    "write each stage's wall and CPU seconds and peak memory (CSV: stage, "
+                    "wall_s, cpu_s, peak_rss_mib; load = reading and aggregating the inputs, "
+                    "report = the figures, report.html and report.pdf, deploy = the table on "
+                    "stdout)"),
+        CLI_END,
+    };
+    int rc = EXIT_FAIL;
+    if ((*nin = cli_parse_options(&run_cmd, opts, argc, argv, &rc)) < 0)
+        return rc;
+    fp_run_config_init(&x->cfg);
     if (config) {
         /* Every value checked before anything is written (no runs.csv of a bad config). */
-        fp_error cerr;
-        if (fp_run_config_load(config, &cfg, &cerr) != FP_OK) {
-            cli_error("%s", cerr.msg);
+        if (fp_run_config_load(config, &x->cfg, &x->err) != FP_OK) {
+            cli_error("%s", x->err.msg);
             return EXIT_FAIL;
         }
     }
     if (runs_opt)
-        cfg.runs = (int)runs_opt;
-    for (size_t i = 0; i < nimpact; i++)
-        cli_impact_option("run", impact_opts[i].c, impact_opts[i].arg, &cfg.impact);
+        x->cfg.runs = runs_opt;
+    for (size_t i = 0; i < impact.n; i++) { /* checked when given: cannot fail here */
+        cli_option on_cfg = *impact.given[i].opt;
+        on_cfg.value = &x->cfg.impact;
+        char why[256];
+        cli_opt_impact(&on_cfg, impact.given[i].arg, why, sizeof why);
+    }
     if (constraints_opt)
-        snprintf(cfg.constraints, sizeof cfg.constraints, "%s", constraints_opt);
-    fp_constraints cons;
-    const fp_constraints *consp;
-    if (cli_open_constraints(cfg.constraints, &cons, &consp))
+        snprintf(x->cfg.constraints, sizeof x->cfg.constraints, "%s", constraints_opt);
+    if (cli_open_constraints(x->cfg.constraints, &x->cons, &x->consp))
         return EXIT_FAIL;
     /* The deploy choice of an app without a budget of its own is the headline budget's: make
      * sure optimize computes it. */
-    if (isfinite(cfg.headline_slowdown) &&
-        !budget_listed(cfg.max_slowdown, cfg.headline_slowdown)) {
-        size_t l = strlen(cfg.max_slowdown);
-        snprintf(cfg.max_slowdown + l, sizeof cfg.max_slowdown - l, ",%g", cfg.headline_slowdown);
+    run_cfg *cfg = &x->cfg;
+    if (isfinite(cfg->headline_slowdown) &&
+        !budget_listed(cfg->max_slowdown, cfg->headline_slowdown)) {
+        size_t l = strlen(cfg->max_slowdown);
+        snprintf(cfg->max_slowdown + l, sizeof cfg->max_slowdown - l, ",%g",
+                 cfg->headline_slowdown);
     }
     if (!jobs) {
         long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-        jobs = ncpu < 1 ? 1 : ncpu > 4 ? 4 : ncpu;
+        jobs = ncpu < 1 ? 1 : ncpu > 4 ? 4 : (int)ncpu;
     }
-    if (cli_mkdirs(out) != 0) {
-        cli_error("%s: cannot create the folder: %s", out, strerror(errno));
-        return EXIT_FAIL;
-    }
-    char figdir[4200];
-    snprintf(figdir, sizeof figdir, "%s/figures", out);
-    if (cli_mkdirs(figdir) != 0) {
-        cli_error("%s: cannot create the folder: %s", figdir, strerror(errno));
-        return EXIT_FAIL;
-    }
+    x->jobs = jobs;
+    return -1;
+}
 
-    fp_error err;
-    fp_error_clear(&err);
-    double t0 = now_s();
-    int simulated = optind >= argc;
-    char runs_csv[4200];
-    snprintf(runs_csv, sizeof runs_csv, "%s/runs.csv", out);
-    const char *inputs[256];
-    size_t ninputs = 0;
-    cmdlog log = {{0}, 0};
-    const int nsteps = 8;
-    cli_progress *pr = cli_progress_start("freqpilot run", nsteps);
-    int step = 0;
-    if (simulated) {
-        cli_info("no input: sweeping the simulated GPUs (%s)", cfg.gpus);
-        fp_status st = simulate(&cfg, runs_csv, (int)jobs, &err);
-        if (st) {
-            cli_error("%s", err.msg);
+/* Step 2: DIR and DIR/figures, and the stages' output paths. 0, or the exit code. */
+static int run_prepare_outputs(run_ctx *x)
+{
+    const char *out = x->out;
+    snprintf(x->figdir, sizeof x->figdir, "%s/figures", out);
+    const char *dirs[] = {out, x->figdir};
+    for (size_t i = 0; i < 2; i++)
+        if (cli_mkdirs(dirs[i]) != 0) {
+            cli_error("%s: cannot create the folder: %s", dirs[i], strerror(errno));
+            return EXIT_FAIL;
+        }
+    snprintf(x->runs_csv, sizeof x->runs_csv, "%s/runs.csv", out);
+    snprintf(x->agg_csv, sizeof x->agg_csv, "%s/aggregated.csv", out);
+    snprintf(x->dropped, sizeof x->dropped, "%s/dropped.csv", out);
+    snprintf(x->optimal, sizeof x->optimal, "%s/optimal.json", out);
+    snprintf(x->pareto, sizeof x->pareto, "%s/pareto.json", out);
+    snprintf(x->valid, sizeof x->valid, "%s/validation.json", out);
+    snprintf(x->model, sizeof x->model, "%s/model.json", out);
+    snprintf(x->curves, sizeof x->curves, "%s/model-curves.json", out);
+    return 0;
+}
+
+/* Step 3: the inputs: the operands, or (none) a simulated sweep written to DIR/runs.csv. */
+static int run_gather_inputs(run_ctx *x, char **operands, int n)
+{
+    x->simulated = n == 0;
+    if (x->simulated) {
+        const run_cfg *cfg = &x->cfg;
+        cli_info("no input: sweeping the simulated GPUs (%s)", cfg->gpus);
+        if (simulate(cfg, x->runs_csv, x->jobs, &x->err)) {
+            cli_error("%s", x->err.msg);
             return EXIT_FAIL;
         }
         char line[512];
         snprintf(line, sizeof line,
                  "# simulated sweep: gpus %s, workloads %s, runs %d, clock_step %d, seed %llu "
                  "(freqpilot run with no input)",
-                 cfg.gpus, cfg.workloads[0] ? cfg.workloads : "all built-ins", cfg.runs,
-                 cfg.clock_step, cfg.seed);
-        log.lines[log.n++] = strdup(line);
-        inputs[ninputs++] = runs_csv;
+                 cfg->gpus, cfg->workloads[0] ? cfg->workloads : "all built-ins", cfg->runs,
+                 cfg->clock_step, cfg->seed);
+        x->log.lines[x->log.n++] = strdup(line);
+        x->inputs[x->ninputs++] = x->runs_csv;
     } else {
-        for (int i = optind; i < argc && ninputs < 200; i++)
-            inputs[ninputs++] = argv[i];
+        for (int i = 0; i < n && x->ninputs < 200; i++)
+            x->inputs[x->ninputs++] = operands[i];
     }
-    cli_progress_update(pr, ++step);
-    cli_debug("%.2f s: inputs ready", now_s() - t0);
+    cli_progress_update(x->pr, ++x->step);
+    cli_debug("%.2f s: inputs ready", now_s() - x->t0);
+    return 0;
+}
 
-    char agg_csv[4200], dropped[4200], optimal[4200], pareto[4200], valid[4200], model[4200],
-        curves[4200];
-    snprintf(agg_csv, sizeof agg_csv, "%s/aggregated.csv", out);
-    snprintf(dropped, sizeof dropped, "%s/dropped.csv", out);
-    snprintf(optimal, sizeof optimal, "%s/optimal.json", out);
-    snprintf(pareto, sizeof pareto, "%s/pareto.json", out);
-    snprintf(valid, sizeof valid, "%s/validation.json", out);
-    snprintf(model, sizeof model, "%s/model.json", out);
-    snprintf(curves, sizeof curves, "%s/model-curves.json", out);
-
-    /* The inputs, loaded and aggregated once; every stage inherits them. */
-    timing tm[8];
-    size_t ntm = 0;
+/* Step 4: the inputs loaded and aggregated once (ld), handed to the stages (cli_preload). */
+static int run_load(run_ctx *x, loaded *ld, cli_preload *pre)
+{
     double t_load = now_s(), c_load = self_cpu();
-    loaded ld;
-    if (load_once(inputs, ninputs, &ld, &err)) {
-        cli_progress_stop(pr);
-        for (size_t k = 0; k < ld.nmsgs; k++) /* what the load said before it failed */
-            if (!ld.msgs[k].info)
-                cli_warn("%s", ld.msgs[k].text);
-        cli_error("%s", err.msg);
-        loaded_free(&ld);
-        for (size_t k = 0; k < log.n; k++)
-            free(log.lines[k]);
+    if (load_once(x->inputs, x->ninputs, ld, &x->err)) {
+        cli_progress_stop(x->pr);
+        x->pr = NULL;
+        for (size_t k = 0; k < ld->nmsgs; k++) /* what the load said before it failed */
+            if (!ld->msgs[k].info)
+                cli_warn("%s", ld->msgs[k].text);
+        cli_error("%s", x->err.msg);
+        loaded_free(ld);
         return EXIT_FAIL;
     }
-    cli_preload pre = {inputs, ninputs, NULL, ld.nruns, &ld.agg, &ld.opt, ld.msgs, ld.nmsgs};
-    cli_preload_set(&pre);
-    tm[ntm++] = (timing){"load", now_s() - t_load, self_cpu() - c_load, self_rss_mib()};
-    cli_debug("%.2f s: %zu runs loaded and aggregated", now_s() - t0, ld.nruns);
+    *pre = (cli_preload){x->inputs, x->ninputs, NULL,     ld->nruns,
+                         &ld->agg,  &ld->opt,   ld->msgs, ld->nmsgs};
+    cli_preload_set(pre);
+    x->tm[x->ntm++] = (timing){"load", now_s() - t_load, self_cpu() - c_load, self_rss_mib()};
+    cli_debug("%.2f s: %zu runs loaded and aggregated", now_s() - x->t0, ld->nruns);
+    return 0;
+}
 
-    /*
-     * The stages, each its own command in a child process; the independent ones run side by
-     * side (--jobs), validate once optimize has written optimal.json.
-     */
-    /* In the order they start: the longest first. */
-    enum { S_OPT = 0, S_PARETO, S_AGG, S_MODEL, S_VALID, S_N };
+/* In the order they start: the longest first. */
+enum { S_OPT = 0, S_PARETO, S_AGG, S_MODEL, S_VALID, S_N };
+
+/*
+ * Step 5: the stages, each its own command in a child process; the independent ones side by
+ * side (--jobs), validate once optimize has written optimal.json. ld's runs and optimize data
+ * are freed after; its aggregation goes on to the report (d). 0, or the exit code.
+ */
+static int run_stage_commands(run_ctx *x, loaded *ld, fp_report_data *d)
+{
+    const size_t ni = x->ninputs;
+    const run_cfg *cfg = &x->cfg;
     stage stg[S_N];
-    stage_init(&stg[S_AGG], cmd_aggregate, "aggregate", NULL, inputs, ninputs, -1, 1);
+    stage_init(&stg[S_AGG], cmd_aggregate, "aggregate", NULL, x->inputs, ni, -1, 1);
     stage_arg(&stg[S_AGG], "-o");
-    stage_arg(&stg[S_AGG], agg_csv);
+    stage_arg(&stg[S_AGG], x->agg_csv);
     stage_arg(&stg[S_AGG], "--dropped");
-    stage_arg(&stg[S_AGG], dropped);
+    stage_arg(&stg[S_AGG], x->dropped);
     /* optimize: every objective and budget (JSON; `--format csv` gives the same rows) */
-    stage_init(&stg[S_OPT], cmd_optimize, "optimize", NULL, inputs, ninputs, -1, 0);
+    stage_init(&stg[S_OPT], cmd_optimize, "optimize", NULL, x->inputs, ni, -1, 0);
     stage_arg(&stg[S_OPT], "--objective");
-    stage_arg(&stg[S_OPT], cfg.objectives);
+    stage_arg(&stg[S_OPT], cfg->objectives);
     stage_arg(&stg[S_OPT], "--max-slowdown");
-    stage_arg(&stg[S_OPT], cfg.max_slowdown);
+    stage_arg(&stg[S_OPT], cfg->max_slowdown);
     stage_arg(&stg[S_OPT], "-o");
-    stage_arg(&stg[S_OPT], optimal);
+    stage_arg(&stg[S_OPT], x->optimal);
     stage_arg(&stg[S_OPT], "--format");
     stage_arg(&stg[S_OPT], "json");
-    if (cfg.constraints[0]) {
+    if (cfg->constraints[0]) {
         stage_arg(&stg[S_OPT], "--constraints");
-        stage_arg(&stg[S_OPT], cfg.constraints);
+        stage_arg(&stg[S_OPT], cfg->constraints);
     }
     /* optimize's warnings (what `freqpilot optimize` says about the data) are shown after the
      * stages, once, whatever runs beside it */
     FILE *opt_warnings = tmpfile();
     stg[S_OPT].err_to = opt_warnings;
-    stage_init(&stg[S_PARETO], cmd_pareto, "pareto", NULL, inputs, ninputs, -1, 1);
+    stage_init(&stg[S_PARETO], cmd_pareto, "pareto", NULL, x->inputs, ni, -1, 1);
     stage_arg(&stg[S_PARETO], "--format");
     stage_arg(&stg[S_PARETO], "json");
     stage_arg(&stg[S_PARETO], "-o");
-    stage_arg(&stg[S_PARETO], pareto);
-    if (cfg.constraints[0]) {
+    stage_arg(&stg[S_PARETO], x->pareto);
+    if (cfg->constraints[0]) {
         stage_arg(&stg[S_PARETO], "--constraints");
-        stage_arg(&stg[S_PARETO], cfg.constraints);
+        stage_arg(&stg[S_PARETO], cfg->constraints);
     }
     /* validate: findings are expected on real data, so warnings only */
-    stage_init(&stg[S_VALID], cmd_validate, "validate", NULL, inputs, ninputs, S_OPT, 1);
-    stage_arg(&stg[S_VALID], optimal);
+    stage_init(&stg[S_VALID], cmd_validate, "validate", NULL, x->inputs, ni, S_OPT, 1);
+    stage_arg(&stg[S_VALID], x->optimal);
     stage_arg(&stg[S_VALID], "--warn-only");
     stage_arg(&stg[S_VALID], "--format");
     stage_arg(&stg[S_VALID], "json");
     stage_arg(&stg[S_VALID], "-o");
-    stage_arg(&stg[S_VALID], valid);
+    stage_arg(&stg[S_VALID], x->valid);
     /* model: best effort (too few clocks is not an error of the pipeline) */
-    stage_init(&stg[S_MODEL], cmd_model, "model", "fit", inputs, ninputs, -1, 1);
+    stage_init(&stg[S_MODEL], cmd_model, "model", "fit", x->inputs, ni, -1, 1);
     stage_arg(&stg[S_MODEL], "-o");
-    stage_arg(&stg[S_MODEL], model);
+    stage_arg(&stg[S_MODEL], x->model);
     stage_arg(&stg[S_MODEL], "--curves");
-    stage_arg(&stg[S_MODEL], curves);
-    if (run_stages(stg, S_N, jobs, pr, &step) != 0) {
+    stage_arg(&stg[S_MODEL], x->curves);
+    int ran = run_stages(stg, S_N, x->jobs, x->pr, &x->step);
+    cli_preload_set(NULL);
+    if (ran != 0) {
         cli_error("cannot run the pipeline's stages: %s", strerror(errno));
-        cli_preload_set(NULL);
-        loaded_free(&ld);
-        for (size_t k = 0; k < log.n; k++)
-            free(log.lines[k]);
+        loaded_free(ld);
+        if (opt_warnings)
+            fclose(opt_warnings);
         return EXIT_FAIL;
     }
-    cli_preload_set(NULL);
-    fp_opt_data_free(&ld.opt);
-    for (size_t k = 0; k < ld.nmsgs; k++) /* the aggregation goes on, to the report */
-        free(ld.msgs[k].text);
-    free(ld.msgs);
-    cli_debug("%.2f s: stages done", now_s() - t0);
+    /* the aggregation goes on, to the report; the rest is done with */
+    memset(d, 0, sizeof *d);
+    d->agg = ld->agg;
+    d->have_agg = 1;
+    memset(&ld->agg, 0, sizeof ld->agg);
+    loaded_free(ld);
+    cli_debug("%.2f s: stages done", now_s() - x->t0);
     if (opt_warnings) {
         print_stage_messages(opt_warnings);
         fclose(opt_warnings);
     }
     static const int log_order[S_N] = {S_AGG, S_OPT, S_PARETO, S_VALID, S_MODEL};
     for (int k = 0; k < S_N; k++)
-        tm[ntm++] = (timing){stg[log_order[k]].name, stg[log_order[k]].wall_s,
-                             stg[log_order[k]].cpu_s, stg[log_order[k]].rss_mib};
-    int have_model_file = stg[S_MODEL].rc == 0;
+        x->tm[x->ntm++] = (timing){stg[log_order[k]].name, stg[log_order[k]].wall_s,
+                                   stg[log_order[k]].cpu_s, stg[log_order[k]].rss_mib};
+    x->have_model_file = stg[S_MODEL].rc == 0;
     /* Listed in the order a user would type them. */
     for (int k = 0; k < S_N; k++)
-        if ((log_order[k] != S_MODEL || have_model_file) && log.n < 32)
-            log.lines[log.n++] = format_cmd(stg[log_order[k]].argv);
-    /* The report's data: the aggregation in memory (rows, findings, dropped runs). */
-    fp_report_data d;
-    memset(&d, 0, sizeof d);
-    d.agg = ld.agg;
-    d.have_agg = 1;
-    fp_status st;
+        if ((log_order[k] != S_MODEL || x->have_model_file) && x->log.n < 32)
+            x->log.lines[x->log.n++] = format_cmd(stg[log_order[k]].argv);
     for (int i = 0; i < S_N; i++) {
         if (stg[i].rc == 0)
             continue;
@@ -1116,131 +1128,168 @@ int cmd_run(int argc, char **argv)
             char *line = format_cmd(stg[i].argv);
             cli_error("%s failed (exit %d): %s", stg[i].name, stg[i].rc, line ? line : "");
             free(line);
-            fp_report_data_free(&d);
-            for (size_t k = 0; k < log.n; k++)
-                free(log.lines[k]);
             return EXIT_FAIL;
         }
         if (i == S_VALID)
-            cli_warn("validate reported failures (exit %d); see %s", stg[i].rc, valid);
+            cli_warn("validate reported failures (exit %d); see %s", stg[i].rc, x->valid);
         else if (i == S_PARETO)
             cli_warn("pareto failed (exit %d); continuing", stg[i].rc);
         else
             cli_info("model fit failed (exit %d): the report has no model section", stg[i].rc);
     }
-    /* The report shows optimize's recommendations, read from its own output. */
-    st = fp_recs_read_json(optimal, &d.recs, &err);
-    if (st) {
-        cli_error("%s", err.msg);
-        fp_report_data_free(&d);
-        for (size_t k = 0; k < log.n; k++)
-            free(log.lines[k]);
+    return 0;
+}
+
+/*
+ * Step 6: what the report shows, read from the stages' own outputs: optimize's
+ * recommendations, validate's checks of them (the same verdicts), the model's curves; and the
+ * report command equivalent to step 7 (figures aside) for commands.txt. 0, or the exit code.
+ */
+static int run_read_outputs(run_ctx *x, fp_report_data *d, fp_model_set *mset)
+{
+    if (fp_recs_read_json(x->optimal, &d->recs, &x->err)) {
+        cli_error("%s", x->err.msg);
         return EXIT_FAIL;
     }
-    /* ... and validate's checks of them, with the same verdicts. */
-    int have_valid = 0;
-    if (access(valid, R_OK) == 0) {
+    if (access(x->valid, R_OK) == 0) {
         fp_error verr;
-        have_valid = fp_vals_read_json(valid, &d.vals, &verr) == FP_OK;
-        if (!have_valid)
+        x->have_valid = fp_vals_read_json(x->valid, &d->vals, &verr) == FP_OK;
+        if (!x->have_valid)
             cli_warn("%s; the report has no validation section", verr.msg);
     }
-    fp_model_set mset = {0};
-    int have_model = 0;
-    if (have_model_file) {
+    if (x->have_model_file) {
         fp_error merr;
-        have_model = fp_model_read_json(curves, &mset, &merr) == FP_OK;
-        if (!have_model)
+        x->have_model = fp_model_read_json(x->curves, mset, &merr) == FP_OK;
+        if (!x->have_model)
             cli_warn("%s; the report has no model section", merr.msg);
     }
-
-    {
-        /* The report command equivalent to what follows (figures aside). */
-        char *buf = NULL;
-        size_t sz = 0;
-        FILE *m = open_memstream(&buf, &sz);
-        if (m) {
-            fprintf(m, "freqpilot report%s", simulated ? " --simulated" : "");
-            for (size_t i = 0; i < ninputs; i++)
-                fprintf(m, " %s", inputs[i]);
-            fprintf(m, " %s%s%s%s%s -o %s", optimal, have_valid ? " " : "", have_valid ? valid : "",
-                    have_model ? " " : "", have_model ? curves : "", out);
-            report_options(m, &cfg);
-            fclose(m);
-        }
-        if (buf && log.n < 32)
-            log.lines[log.n++] = buf;
-        else
-            free(buf);
+    char *buf = NULL;
+    size_t sz = 0;
+    FILE *m = open_memstream(&buf, &sz);
+    if (m) {
+        fprintf(m, "freqpilot report%s", x->simulated ? " --simulated" : "");
+        for (size_t i = 0; i < x->ninputs; i++)
+            fprintf(m, " %s", x->inputs[i]);
+        fprintf(m, " %s%s%s%s%s -o %s", x->optimal, x->have_valid ? " " : "",
+                x->have_valid ? x->valid : "", x->have_model ? " " : "",
+                x->have_model ? x->curves : "", x->out);
+        report_options(m, &x->cfg);
+        fclose(m);
     }
+    if (buf && x->log.n < 32)
+        x->log.lines[x->log.n++] = buf;
+    else
+        free(buf);
+    return 0;
+}
 
+/*
+ * Step 7: figures, report.html and report.pdf, commands.txt, the deploy table on stdout and
+ * --timings. 0, or the exit code.
+ */
+static int run_write_report(run_ctx *x, fp_report_data *d, fp_model_set *mset)
+{
     fp_report_input in;
     fp_report_input_init(&in);
     char ttl[200];
-    if (title)
-        snprintf(ttl, sizeof ttl, "%s", title);
-    else if (cfg.title[0])
-        snprintf(ttl, sizeof ttl, "%s", cfg.title);
+    if (x->title)
+        snprintf(ttl, sizeof ttl, "%s", x->title);
+    else if (x->cfg.title[0])
+        snprintf(ttl, sizeof ttl, "%s", x->cfg.title);
     else
         snprintf(ttl, sizeof ttl, "%s",
-                 simulated ? "freqpilot report (simulated GPUs)" : "freqpilot report");
+                 x->simulated ? "freqpilot report (simulated GPUs)" : "freqpilot report");
     in.title = ttl;
     /* The label follows the data: a dataset recorded on the simulated GPU is labelled too. */
-    simulated |= fp_agg_simulated(&d.agg) || d.recs.simulated;
-    in.simulated = simulated;
-    in.constraints = consp;
-    in.impact = &cfg.impact;
-    in.agg = &d.agg;
-    in.recs = &d.recs;
-    in.vals = &d.vals;
-    in.model = have_model ? &mset : NULL;
-    in.objective = cfg.headline_objective;
-    in.max_slowdown = cfg.headline_slowdown;
-    in.commands = (const char *const *)log.lines;
-    in.ncommands = log.n;
+    x->simulated |= fp_agg_simulated(&d->agg) || d->recs.simulated;
+    in.simulated = x->simulated;
+    in.constraints = x->consp;
+    in.impact = &x->cfg.impact;
+    in.agg = &d->agg;
+    in.recs = &d->recs;
+    in.vals = &d->vals;
+    in.model = x->have_model ? mset : NULL;
+    in.objective = x->cfg.headline_objective;
+    in.max_slowdown = x->cfg.headline_slowdown;
+    in.commands = (const char *const *)x->log.lines;
+    in.ncommands = x->log.n;
     const char *src = getenv("FREQPILOT_SRC");
     char mp[4096];
     snprintf(mp, sizeof mp, "%s/docs/method.md", src ? src : ".");
     in.method_path = mp;
 
     char html[4300], pdf[4300];
-    snprintf(html, sizeof html, "%s/report.html", out);
-    snprintf(pdf, sizeof pdf, "%s/report.pdf", out);
+    snprintf(html, sizeof html, "%s/report.html", x->out);
+    snprintf(pdf, sizeof pdf, "%s/report.pdf", x->out);
     size_t cap = 2 + FP_REPORT_GPUS_MAX + 3 * FP_REPORT_PAIRS_MAX;
     fig_task *figs = malloc(cap * sizeof *figs);
-    draw_job dj = {&in, figdir, html, pdf, figs, figs ? list_figures(&in, figs, cap) : 0, 0, 0, 0};
+    draw_job dj = {&in, x->figdir, html, pdf, figs, figs ? list_figures(&in, figs, cap) : 0,
+                   0,   0,         0};
     double t_draw = now_s(), c_draw = self_cpu();
-    int rc = figs ? draw_all(&dj, (int)jobs) : -1;
-    tm[ntm++] = (timing){"report", now_s() - t_draw, self_cpu() - c_draw + dj.kids_cpu_s,
-                         fmax(self_rss_mib(), dj.kids_rss_mib)};
+    int rc = figs ? draw_all(&dj, x->jobs) : -1;
+    x->tm[x->ntm++] = (timing){"report", now_s() - t_draw, self_cpu() - c_draw + dj.kids_cpu_s,
+                               fmax(self_rss_mib(), dj.kids_rss_mib)};
     free(figs);
-    int pages = dj.pages;
-    cli_progress_update(pr, ++step);
-    cli_debug("%.2f s: report.html, report.pdf and %zu figures written", now_s() - t0, dj.nfigs);
-    cli_info("wrote the figures (PNG and SVG) to %s", figdir);
-    st = write_commands(out, &log, &err);
-    cli_progress_update(pr, ++step);
-    cli_progress_stop(pr);
+    cli_progress_update(x->pr, ++x->step);
+    cli_debug("%.2f s: report.html, report.pdf and %zu figures written", now_s() - x->t0, dj.nfigs);
+    cli_info("wrote the figures (PNG and SVG) to %s", x->figdir);
+    fp_status st = write_commands(x->out, &x->log, &x->err);
+    cli_progress_update(x->pr, ++x->step);
+    cli_progress_stop(x->pr);
+    x->pr = NULL;
     if (cli_verbosity >= 1 && !st && !rc) {
         double t_dec = now_s(), c_dec = self_cpu();
         print_decision(&in);
-        tm[ntm++] = (timing){"deploy", now_s() - t_dec, self_cpu() - c_dec, self_rss_mib()};
+        x->tm[x->ntm++] = (timing){"deploy", now_s() - t_dec, self_cpu() - c_dec, self_rss_mib()};
     }
-    if (!st && timings_path)
-        st = write_timings(timings_path, tm, ntm, &err);
-    fp_report_data_free(&d);
-    if (have_model)
-        fp_model_set_free(&mset);
-    for (size_t i = 0; i < log.n; i++)
-        free(log.lines[i]);
+    if (!st && x->timings_path)
+        st = write_timings(x->timings_path, x->tm, x->ntm, &x->err);
     if (st) {
-        cli_error("%s", err.msg);
+        cli_error("%s", x->err.msg);
         return EXIT_FAIL;
     }
     if (rc)
         return EXIT_FAIL;
     if (cli_verbosity >= 1)
-        fprintf(stderr, "freqpilot run: report in %s (%d pages PDF)%s\n", html, pages,
-                simulated ? " [SIMULATED DATA]" : "");
-    return EXIT_OK;
+        fprintf(stderr, "freqpilot run: report in %s (%d pages PDF)%s\n", html, dj.pages,
+                x->simulated ? " [SIMULATED DATA]" : "");
+    return 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    run_ctx *x = calloc(1, sizeof *x);
+    if (!x) {
+        cli_error("out of memory");
+        return EXIT_FAIL;
+    }
+    fp_error_clear(&x->err);
+    int n, rc = run_options(x, argc, argv, &n);
+    if (rc >= 0) { /* --help, or a usage or config error */
+        free(x);
+        return rc;
+    }
+    if ((rc = run_prepare_outputs(x)) == 0) {
+        x->t0 = now_s();
+        x->pr = cli_progress_start("freqpilot run", 8);
+        rc = run_gather_inputs(x, argv, n);
+    }
+    loaded ld;
+    cli_preload pre;
+    fp_report_data d;
+    memset(&d, 0, sizeof d);
+    fp_model_set mset = {0};
+    int loaded_ok = rc == 0 && (rc = run_load(x, &ld, &pre)) == 0;
+    if (loaded_ok)
+        rc = run_stage_commands(x, &ld, &d);
+    if (loaded_ok && rc == 0)
+        rc = run_read_outputs(x, &d, &mset);
+    if (loaded_ok && rc == 0)
+        rc = run_write_report(x, &d, &mset);
+    fp_report_data_free(&d);
+    if (x->have_model)
+        fp_model_set_free(&mset);
+    run_ctx_free(x);
+    free(x);
+    return rc;
 }

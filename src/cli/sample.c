@@ -18,45 +18,30 @@
 #include "freqpilot/sample.h"
 #include "freqpilot/sim.h"
 
-static const char sample_help[] =
-    "NAME\n"
-    "    freqpilot sample - print telemetry.csv rows from a GPU (read-only)\n"
-    "\n"
-    "SYNOPSIS\n"
-    "    freqpilot sample [--backend nvml|sim] [--gpu N|UUID] [--interval-ms MS]\n"
-    "                     [--count N | --duration S] [-o FILE]\n"
-    "\n"
-    "DESCRIPTION\n"
-    "    Reads the telemetry of one GPU every MS milliseconds and writes telemetry.csv rows:\n"
-    "    a header of the column names (t_s, power_w, power_avg_w, energy_mj, sm_clock_mhz,\n"
-    "    ...; see docs/nvml.md), then one row per sample. An empty cell is a value the GPU\n"
-    "    or driver does not report. t_s is seconds on the host's monotonic clock since the\n"
-    "    first sample. Never changes clocks or limits, so it is safe beside a running job.\n"
-    "    With neither --count nor --duration it samples until interrupted (Ctrl-C or\n"
-    "    SIGTERM end it cleanly, keeping the rows taken).\n"
-    "\n"
-    "OPTIONS\n"
-    "    --backend NAME      nvml (default) or sim (the simulated GPU; it runs in simulated\n"
-    "                        time, so no real waiting, unless FREQPILOT_SIM_REALTIME=1)\n"
-    "    --gpu ID            index (default 0) or UUID as listed by 'freqpilot gpus'\n"
-    "    --interval-ms MS    time between samples, 1..3600000 (default 100); NVML energy\n"
-    "                        updates every ~10-100 ms and utilization over 1/6..1 s, so\n"
-    "                        shorter intervals repeat values\n"
-    "    --count N           take N samples, then stop\n"
-    "    --duration S        sample for S seconds (samples at t = 0, MS, ... <= S)\n"
-    "    -o, --output FILE   write to FILE (atomically, on exit) instead of stdout ('-')\n"
-    "    -h, --help          show this help\n"
-    "\n"
-    "    Options taking a value also accept --name=VALUE.\n"
-    "\n"
-    "EXIT STATUS\n"
-    "    0 success; 1 no NVML, a driver error or a write error (rows sampled before the\n"
-    "    error are kept); 2 usage error.\n"
-    "\n"
-    "EXAMPLES\n"
-    "    freqpilot sample --count 10\n"
-    "    freqpilot sample --gpu 0 --interval-ms 50 --duration 2 -o telemetry.csv\n"
-    "    freqpilot sample --backend sim --count 5\n";
+static const cli_command sample_cmd = {
+    .name = "sample",
+    .flags = CLI_PARSE_NO_OPERANDS,
+    .summary = "print telemetry.csv rows from a GPU (read-only)",
+    .synopsis = "freqpilot sample [--backend nvml|sim] [--gpu N|UUID] [--interval-ms MS]\n"
+                "                 [--count N | --duration S] [-o FILE]\n",
+    .description =
+        "Reads the telemetry of one GPU every MS milliseconds and writes telemetry.csv rows:\n"
+        "a header of the column names (t_s, power_w, power_avg_w, energy_mj, sm_clock_mhz,\n"
+        "...; see docs/nvml.md), then one row per sample. An empty cell is a value the GPU\n"
+        "or driver does not report. t_s is seconds on the host's monotonic clock since the\n"
+        "first sample. Never changes clocks or limits, so it is safe beside a running job.\n"
+        "With neither --count nor --duration it samples until interrupted (Ctrl-C or\n"
+        "SIGTERM end it cleanly, keeping the rows taken).\n",
+    .options_note = "The sim backend runs in simulated time (no real waiting) unless\n"
+                    "FREQPILOT_SIM_REALTIME=1; FREQPILOT_SIM_GPU, _WORKLOAD, _SEED and _NOISE set\n"
+                    "what it simulates (docs/simulated-gpu.md).\n",
+    .exit_status =
+        "0 success; 1 no NVML, a driver error or a write error (rows sampled before the\n"
+        "error are kept); 2 usage error.\n",
+    .examples = "freqpilot sample --count 10\n"
+                "freqpilot sample --gpu 0 --interval-ms 50 --duration 2 -o telemetry.csv\n"
+                "freqpilot sample --backend sim --count 5\n",
+};
 
 static volatile sig_atomic_t stop_requested;
 
@@ -115,67 +100,31 @@ struct sample_opts {
     double duration_s;
 };
 
-/* Returns -1 on success, else the exit code. */
-static int parse_args(int argc, char **argv, struct sample_opts *o)
-{
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *val = NULL;
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            cli_print_help(sample_help);
-            return EXIT_OK;
-        }
-        static const char *const with_value[] = {"--backend",  "--gpu", "--interval-ms", "--count",
-                                                 "--duration", "-o",    "--output"};
-        const char *name = NULL;
-        for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; k++) {
-            size_t n = strlen(with_value[k]);
-            if (strncmp(a, with_value[k], n) == 0 && (a[n] == '\0' || (a[n] == '=' && n > 2))) {
-                name = with_value[k];
-                if (a[n] == '=')
-                    val = a + n + 1;
-                else if (i + 1 < argc)
-                    val = argv[++i];
-                else
-                    return cli_usage_error("sample", "%s needs a value", a);
-                break;
-            }
-        }
-        if (!name)
-            return cli_usage_error("sample", "unexpected argument '%s'", a);
-        if (strcmp(name, "--backend") == 0) {
-            o->backend = val;
-        } else if (strcmp(name, "--gpu") == 0) {
-            o->gpu = val;
-        } else if (strcmp(name, "-o") == 0 || strcmp(name, "--output") == 0) {
-            o->output = val;
-        } else if (strcmp(name, "--interval-ms") == 0) {
-            if (cli_parse_long(val, &o->interval_ms) || o->interval_ms < 1 ||
-                o->interval_ms > 3600000)
-                return cli_usage_error("sample", "--interval-ms %s: expected 1..3600000", val);
-        } else if (strcmp(name, "--count") == 0) {
-            if (cli_parse_long(val, &o->count) || o->count < 1)
-                return cli_usage_error("sample", "--count %s: expected a positive integer", val);
-        } else {
-            if (cli_parse_double(val, &o->duration_s) || o->duration_s < 0)
-                return cli_usage_error("sample", "--duration %s: expected seconds >= 0", val);
-        }
-    }
-    if (o->count > 0 && o->duration_s >= 0)
-        return cli_usage_error("sample", "--count and --duration exclude each other");
-    return -1;
-}
-
 int cmd_sample(int argc, char **argv)
 {
     struct sample_opts o = {FP_GPU_BACKEND_DEFAULT, "0", "-", 100, 0, -1.0};
-    int rc = parse_args(argc, argv, &o);
-    if (rc >= 0)
+    char backends[512];
+    const cli_option opts[] = {
+        CLI_CALLBACK("backend", &o.backend, "NAME", NULL, cli_opt_backend,
+                     cli_backend_help("", backends, sizeof backends)),
+        CLI_STRING("gpu", &o.gpu, "ID", "index (default 0) or UUID as listed by 'freqpilot gpus'"),
+        CLI_LONG("interval-ms", &o.interval_ms, "MS", "1..3600000",
+                 "time between samples, 1..3600000 (default 100); NVML energy updates every "
+                 "~10-100 ms and utilization over 1/6..1 s, so shorter intervals repeat values"),
+        CLI_LONG("count", &o.count, "N", ">= 1", "take N samples, then stop"),
+        CLI_DOUBLE("duration", &o.duration_s, "S", "seconds", ">= 0",
+                   "sample for S seconds (samples at t = 0, MS, ... <= S)"),
+        CLI_OUTPUT(&o.output, "write to FILE (atomically, on exit) instead of stdout ('-')"),
+        CLI_END,
+    };
+    int rc, n = cli_parse_options(&sample_cmd, opts, argc, argv, &rc);
+    if (n < 0)
         return rc;
+    if (o.count > 0 && o.duration_s >= 0)
+        return cli_usage_error("sample", "--count and --duration exclude each other");
+    if (cli_sim_configure_from_env())
+        return EXIT_FAIL;
     const fp_gpu_backend *b = fp_gpu_backend_by_name(o.backend);
-    if (!b)
-        return cli_usage_error("sample", "unknown backend '%s' (expected %s)", o.backend,
-                               fp_gpu_backend_names());
     fp_error err = {0};
     if (b->init(&err) != FP_OK) {
         cli_error("%s", err.msg);
@@ -187,8 +136,7 @@ int cmd_sample(int argc, char **argv)
         b->shutdown();
         return EXIT_FAIL;
     }
-    const char *rt = getenv("FREQPILOT_SIM_REALTIME");
-    int simulated_time = b->simulated && !(rt && strcmp(rt, "1") == 0);
+    int simulated_time = b->simulated && !fp_sim_backend_config()->realtime;
     fp_atomic_file out;
     if (fp_atomic_open(&out, o.output, &err) != FP_OK) {
         cli_error("%s", err.msg);

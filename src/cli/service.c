@@ -5,7 +5,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <math.h>
 #include <signal.h>
@@ -23,94 +22,65 @@
 #include "service/policy.h"
 #include "service/server.h"
 
-static const char help_text[] =
-    "NAME\n"
-    "    freqpilot service - freqpilotd: clock control for users who are not root\n"
-    "\n"
-    "SYNOPSIS\n"
-    "    freqpilot service run [--config FILE] [--socket PATH] [--state-dir DIR]\n"
-    "    freqpilotd [--config FILE] [--socket PATH] [--state-dir DIR]\n"
-    "    freqpilot service check [--config FILE]\n"
-    "    freqpilot service status [--socket PATH] [--format table|json]\n"
-    "    freqpilot service info [--socket PATH] [--gpu ID] [--format table|json]\n"
-    "    freqpilot service restore [--socket PATH] [--gpu ID | --uid UID | --all] [--force]\n"
-    "    freqpilot service call [--socket PATH] 'JSON REQUEST'\n"
-    "\n"
-    "DESCRIPTION\n"
-    "    freqpilotd is a small root service that changes GPU clocks and power limits for\n"
-    "    users who are not root, within what its policy allows them, and puts everything\n"
-    "    back when their connection ends: normal exit, crash or SIGKILL (docs/freqpilotd.md).\n"
-    "    profile, apply, restore and govern daemon use it without being asked when they run\n"
-    "    as a user who is not root and its socket exists; they say which way they change\n"
-    "    clocks. One client at a time holds a GPU (its lease); a second one is refused with\n"
-    "    the name of the holder. The policy file names users and groups, their GPUs and\n"
-    "    clock and power ranges, and can require a running Slurm job holding the GPU.\n"
-    "    Nobody but root may change anything without it. The service's own state survives\n"
-    "    its restart: what an instance left changed is restored when the next one starts.\n"
-    "\n"
-    "COMMANDS\n"
-    "    run      the service (also: the binary called as freqpilotd); stops on SIGTERM or\n"
-    "             SIGINT after restoring every lease, reads the policy again on SIGHUP\n"
-    "    check    reads the policy file and prints what it allows (exit 1 when it is bad)\n"
-    "    status   the leases: GPU, user, process, since when, what is changed\n"
-    "    info     the GPUs (or one): clocks, power limits, what you may set, the holder\n"
-    "    restore  gives back leases: yours kept after 'freqpilot apply' (--force: also those\n"
-    "             held by another of your connections); root: anyone's (--gpu, --uid, --all),\n"
-    "             as a Slurm epilog does (contrib/slurm/)\n"
-    "    call     sends one request line of the protocol (docs/freqpilotd.md) on one\n"
-    "             connection and prints the reply; exit 0 when it says ok. The connection\n"
-    "             ends with the command, and with it whatever the request changed.\n"
-    "\n"
-    "OPTIONS\n"
-    "    --config FILE     policy file (/etc/freqpilot/freqpilotd.conf; without it only root\n"
-    "                      may change clocks)\n"
-    "    --socket PATH     the socket (run: overrides the file; others: $FREQPILOT_SOCKET,\n"
-    "                      else /run/freqpilot/freqpilotd.sock)\n"
-    "    --state-dir DIR   run: where the service keeps its state files (the file's\n"
-    "                      state_dir, default /var/lib/freqpilot/freqpilotd)\n"
-    "    --gpu ID          a GPU index or UUID\n"
-    "    --uid UID         restore: the leases of this user (root only for other users)\n"
-    "    --all             restore: every lease you may give back\n"
-    "    --force           restore: also leases held by a live connection\n"
-    "    --format F        table (default) or json (the service's reply)\n"
-    "    -v, --verbose     run: debug messages (each connection)\n"
-    "    -q, --quiet       run: warnings and errors only\n"
-    "    -h, --help        show this help\n"
-    "\n"
-    "ENVIRONMENT\n"
-    "    FREQPILOT_SOCKET          where clients look for the service\n"
-    "    FREQPILOT_CLOCK_CONTROL   auto (default), direct or service: how profile, apply and\n"
-    "                              govern daemon change clocks (auto: the service for users\n"
-    "                              who are not root when its socket exists)\n"
-    "\n"
-    "EXIT STATUS\n"
-    "    0 success (run: stopped by a signal after restoring); 1 failure (the policy file is\n"
-    "    bad, the socket is in use, a request was refused); 2 usage error.\n"
-    "\n"
-    "EXAMPLES\n"
-    "    sudo freqpilotd --config /etc/freqpilot/freqpilotd.conf\n"
-    "    freqpilot service check --config contrib/freqpilotd.conf\n"
-    "    freqpilot service status\n"
-    "    freqpilot service info --gpu 0\n"
-    "    sudo freqpilot service restore --gpu 0 --force\n"
-    "    freqpilot service call '{\"op\": \"info\", \"gpu\": \"0\"}'\n";
-
-enum { OPT_CONFIG = 256, OPT_SOCKET, OPT_STATE_DIR, OPT_GPU, OPT_UID, OPT_ALL, OPT_FORCE, OPT_FMT };
-
-static const struct option long_opts[] = {
-    {"config", required_argument, NULL, OPT_CONFIG},
-    {"socket", required_argument, NULL, OPT_SOCKET},
-    {"state-dir", required_argument, NULL, OPT_STATE_DIR},
-    {"gpu", required_argument, NULL, OPT_GPU},
-    {"uid", required_argument, NULL, OPT_UID},
-    {"all", no_argument, NULL, OPT_ALL},
-    {"force", no_argument, NULL, OPT_FORCE},
-    {"format", required_argument, NULL, OPT_FMT},
-    {"verbose", no_argument, NULL, 'v'},
-    {"quiet", no_argument, NULL, 'q'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
+static const cli_section service_sections[] = {
+    {"COMMANDS",
+     "run      the service (also: the binary called as freqpilotd); stops on SIGTERM or\n"
+     "         SIGINT after restoring every lease, reads the policy again on SIGHUP\n"
+     "check    reads the policy file and prints what it allows (exit 1 when it is bad)\n"
+     "status   the leases: GPU, user, process, since when, what is changed\n"
+     "info     the GPUs (or one): clocks, power limits, what you may set, the holder\n"
+     "restore  gives back leases: yours kept after 'freqpilot apply' (--force: also those\n"
+     "         held by another of your connections); root: anyone's (--gpu, --uid, --all),\n"
+     "         as a Slurm epilog does (contrib/slurm/)\n"
+     "call     sends one request line of the protocol (docs/freqpilotd.md) on one\n"
+     "         connection and prints the reply; exit 0 when it says ok. The connection\n"
+     "         ends with the command, and with it whatever the request changed.\n"
+    },
+    {"ENVIRONMENT",
+     "FREQPILOT_SOCKET          where clients look for the service\n"
+     "FREQPILOT_CLOCK_CONTROL   auto (default), direct or service: how profile, apply and\n"
+     "                          govern daemon change clocks (auto: the service for users\n"
+     "                          who are not root when its socket exists)\n"
+    },
+    {NULL, NULL},
 };
+
+static const cli_command service_cmd = {
+    .name = "service",
+    .summary = "freqpilotd: clock control for users who are not root",
+    .synopsis =
+        "freqpilot service run [--config FILE] [--socket PATH] [--state-dir DIR]\n"
+        "freqpilotd [--config FILE] [--socket PATH] [--state-dir DIR]\n"
+        "freqpilot service check [--config FILE]\n"
+        "freqpilot service status [--socket PATH] [--format table|json]\n"
+        "freqpilot service info [--socket PATH] [--gpu ID] [--format table|json]\n"
+        "freqpilot service restore [--socket PATH] [--gpu ID | --uid UID | --all] [--force]\n"
+        "freqpilot service call [--socket PATH] 'JSON REQUEST'\n",
+    .description =
+        "freqpilotd is a small root service that changes GPU clocks and power limits for\n"
+        "users who are not root, within what its policy allows them, and puts everything\n"
+        "back when their connection ends: normal exit, crash or SIGKILL (docs/freqpilotd.md).\n"
+        "profile, apply, restore and govern daemon use it without being asked when they run\n"
+        "as a user who is not root and its socket exists; they say which way they change\n"
+        "clocks. One client at a time holds a GPU (its lease); a second one is refused with\n"
+        "the name of the holder. The policy file names users and groups, their GPUs and\n"
+        "clock and power ranges, and can require a running Slurm job holding the GPU.\n"
+        "Nobody but root may change anything without it. The service's own state survives\n"
+        "its restart: what an instance left changed is restored when the next one starts.\n",
+    .sections = service_sections,
+    .exit_status =
+        "0 success (run: stopped by a signal after restoring); 1 failure (the policy file is\n"
+        "bad, the socket is in use, a request was refused); 2 usage error.\n",
+    .subcommands = (const char *const[]){"status", "run", "check", "info", "restore", "call", NULL},
+    .examples =
+        "sudo freqpilotd --config /etc/freqpilot/freqpilotd.conf\n"
+        "freqpilot service check --config contrib/freqpilotd.conf\n"
+        "freqpilot service status\n"
+        "freqpilot service info --gpu 0\n"
+        "sudo freqpilot service restore --gpu 0 --force\n"
+        "freqpilot service call '{\"op\": \"info\", \"gpu\": \"0\"}'\n",
+};
+
 
 typedef struct svc_opts {
     const char *config, *socket, *state_dir, *gpu;
@@ -433,45 +403,36 @@ int cli_clock_path(const char *cmd, const fp_gpu_backend *be)
     return 0;
 }
 
-static int parse(int argc, char **argv, svc_opts *o)
+/* The options into o: the operands (argv[0..n)), or -1 with *rc the exit code. */
+static int parse(int argc, char **argv, svc_opts *o, int *rc)
 {
-    cli_opts co = {.cmd = "service", .help = help_text};
-    int c;
-    long v;
-    while ((c = cli_getopt(&co, argc, argv, long_opts)) != -1) {
-        switch (c) {
-        case CLI_OPT_EXIT:
-            return co.exit_code ? co.exit_code : -1;
-        case OPT_CONFIG:
-            o->config = optarg;
-            break;
-        case OPT_SOCKET:
-            o->socket = optarg;
-            break;
-        case OPT_STATE_DIR:
-            o->state_dir = optarg;
-            break;
-        case OPT_GPU:
-            o->gpu = optarg;
-            break;
-        case OPT_UID:
-            if (cli_parse_long(optarg, &v) || v < 0 || v > 2147483647L)
-                return cli_usage_error("service", "--uid %s: expected a user id", optarg);
-            o->uid = v;
-            break;
-        case OPT_ALL:
-            o->all = 1;
-            break;
-        case OPT_FORCE:
-            o->force = 1;
-            break;
-        case OPT_FMT:
-            if (cli_parse_choice(optarg, "table", "json", &o->json))
-                return cli_usage_error("service", "--format %s: expected table or json", optarg);
-            break;
-        }
-    }
-    return 0;
+    const cli_option opts[] = {
+        CLI_STRING("config", &o->config, "FILE",
+                   "policy file (/etc/freqpilot/freqpilotd.conf; without it only root may "
+                   "change clocks)"),
+        CLI_STRING("socket", &o->socket, "PATH",
+                   "the socket (run: overrides the file; others: $FREQPILOT_SOCKET, else "
+                   "/run/freqpilot/freqpilotd.sock)"),
+        CLI_STRING("state-dir", &o->state_dir, "DIR",
+                   "run: where the service keeps its state files (the file's state_dir, "
+                   "default /var/lib/freqpilot/freqpilotd)"),
+        CLI_STRING("gpu", &o->gpu, "ID", "a GPU index or UUID"),
+        {.type = CLI_OPT_LONG,
+         .long_name = "uid",
+         .value = &o->uid,
+         .argh = "UID",
+         .what = "a user id",
+         .range = "0..2147483647",
+         .help = "restore: the leases of this user (root only for other users)"},
+        CLI_FLAG("all", &o->all, "restore: every lease you may give back"),
+        CLI_FLAG("force", &o->force, "restore: also leases held by a live connection"),
+        CLI_CHOICE("format", &o->json, CLI_CHOICES("table", "json"),
+                   "table (default) or json (the service's reply)"),
+        CLI_VERBOSE("run: debug messages (each connection)"),
+        CLI_QUIET("run: warnings and errors only"),
+        CLI_END,
+    };
+    return cli_parse_options(&service_cmd, opts, argc, argv, rc);
 }
 
 /* call: one raw request, its reply printed as the service sent it. */
@@ -502,11 +463,11 @@ int cmd_freqpilotd(int argc, char **argv)
 {
     cli_progname = "freqpilotd";
     svc_opts o = {.uid = -1};
-    int r = parse(argc, argv, &o);
-    if (r)
-        return r < 0 ? EXIT_OK : r;
-    if (optind < argc)
-        return cli_usage_error("service", "unexpected argument '%s'", argv[optind]);
+    int rc, n = parse(argc, argv, &o, &rc);
+    if (n < 0)
+        return rc;
+    if (n > 0)
+        return cli_usage_error("service", "unexpected argument '%s'", argv[0]);
     return do_run(&o);
 }
 
@@ -514,22 +475,20 @@ int cmd_service(int argc, char **argv)
 {
     if (argc < 2)
         return cli_usage_error("service", "expected run, check, status, info, restore or call");
-    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        cli_print_help(help_text);
-        return EXIT_OK;
-    }
     const char *sub = argv[1];
     svc_opts o = {.uid = -1};
-    int r = parse(argc - 1, argv + 1, &o);
-    if (r)
-        return r < 0 ? EXIT_OK : r;
+    /* The subcommand first, then its options; `service --help` is the page. */
+    char **args = sub[0] == '-' ? argv : argv + 1; /* the operands, after parse */
+    int rc, operands = parse(sub[0] == '-' ? argc : argc - 1, args, &o, &rc);
+    if (operands < 0)
+        return rc;
+    if (sub[0] == '-')
+        return cli_usage_error("service", "expected run, check, status, info, restore or call");
     int restore = !strcmp(sub, "restore"), call = !strcmp(sub, "call");
-    /* Operands of the subcommand: argv[1 + optind .. argc - 1]. */
-    int operands = argc - 1 - optind;
     if (call && operands != 1)
         return cli_usage_error("service", "call takes one request: 'JSON'");
     if (!call && operands > 0)
-        return cli_usage_error("service", "unexpected argument '%s'", argv[1 + optind]);
+        return cli_usage_error("service", "unexpected argument '%s'", args[0]);
     if ((o.config || o.state_dir) && strcmp(sub, "run") && strcmp(sub, "check"))
         return cli_usage_error("service", "--config and --state-dir go with run or check");
     if ((o.uid >= 0 || o.all || o.force) && !restore)
@@ -547,7 +506,7 @@ int cmd_service(int argc, char **argv)
     if (restore)
         return cli_service_restore(o.socket, o.gpu, o.uid, o.all, o.force);
     if (call)
-        return do_call(&o, argv[1 + optind]);
+        return do_call(&o, args[0]);
     return cli_usage_error("service",
                            "unknown subcommand '%s' (expected run, check, status, info, "
                            "restore or call)",

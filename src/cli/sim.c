@@ -12,84 +12,57 @@
 #include "freqpilot/serving.h"
 #include "freqpilot/sim.h"
 
-static const char sim_help[] =
-    "NAME\n"
-    "    freqpilot sim - simulated GPU: true optimum, curves, simulated runs, request traces\n"
-    "\n"
-    "SYNOPSIS\n"
-    "    freqpilot sim list\n"
-    "    freqpilot sim optimum --gpu GPU --workload W --objective OBJ [--max-slowdown X]\n"
-    "                          [--json]\n"
-    "    freqpilot sim curve --gpu GPU --workload W [-o FILE]\n"
-    "    freqpilot sim run --gpu GPU --workload W --clock MHZ [--seed N] [--run-position N]\n"
-    "                      [--interval S] [--drift X] [--cold-start X] [--no-noise]\n"
-    "                      [--power-limit W] [-o telemetry.csv]\n"
-    "    freqpilot sim trace [--duration S] [--peak R] [--trough R] [--period S]\n"
-    "                        [--prompt-mean N] [--output-mean N] [--sigma X] [--seed N]\n"
-    "                        [-o trace.csv]\n"
-    "\n"
-    "DESCRIPTION\n"
-    "    The simulated GPU (docs/simulated-gpu.md): clock tables and limits of real V100,\n"
-    "    A100 and H100 NVL parts, a voltage/frequency power model and workloads made of\n"
-    "    phases. Its ground truth is known, which is what tests and comparisons use. No real\n"
-    "    GPU is touched.\n"
-    "\n"
-    "COMMANDS\n"
-    "    list      the simulated GPUs (clocks, memory clock, limit, idle power) and the\n"
-    "              built-in workloads with their phases\n"
-    "    optimum   the true optimal supported SM clock for an objective: prints the clock\n"
-    "              in MHz, or with --json: freq_mhz, baseline_mhz, time_s, energy_j,\n"
-    "              power_w, slowdown and energy_saving (fractions against the maximum clock)\n"
-    "    curve     the noise-free CSV freq_mhz,time_s,energy_j,power_w,edp,ed2p over every\n"
-    "              supported clock (inference window, steady temperature)\n"
-    "    run       one simulated run with the clock locked: telemetry.csv on stdout (or\n"
-    "              -o), columns as docs/formats.md (an empty cell = not available); the\n"
-    "              inference window and the true energy go to stderr with -v\n"
-    "    trace     a synthetic LLM request trace (docs/simulated-gpu.md, 'LLM serving'):\n"
-    "              Poisson arrivals whose rate follows a day, trough at the start and peak\n"
-    "              at half the period, lognormal prompt and output lengths; CSV\n"
-    "              t_s,prompt_tokens,output_tokens for 'govern replay --serving'\n"
-    "\n"
-    "OPTIONS\n"
-    "    --gpu GPU           V100, A100 or H100 (also sim:A100, NVIDIA A100-PCIE-40GB)\n"
-    "    --workload W        llama, stablediffusion (sd), vit, whisper, lstm or an INI file\n"
-    "    --objective OBJ     energy, time, edp (energy x time), ed2p (energy x time^2),\n"
-    "                        ednp:N or cost:ETA (P_max = the GPU's power limit), as for\n"
-    "                        freqpilot optimize\n"
-    "    --max-slowdown X    optimum: allowed slowdown against the maximum clock, a fraction\n"
-    "                        (0.05 = 5 %); default none\n"
-    "    --json              optimum: print a JSON object\n"
-    "    --clock MHZ         run: requested clock (locked; the reached clock is the highest\n"
-    "                        supported clock <= MHZ, lower when the power cap bites)\n"
-    "    --seed N            run: noise seed (default 20250709; same seed, same series)\n"
-    "    --run-position N    run: position in a sweep (0 = first: cold start when enabled;\n"
-    "                        default 0)\n"
-    "    --interval S        run: sampling interval in seconds, 0 < S <= 60 (default 0.05)\n"
-    "    --drift X           run: relative slowdown per sweep position (default 0)\n"
-    "    --cold-start X      run: extra time fraction of run position 0 (default 0)\n"
-    "    --no-noise          run: no run-to-run or sample noise\n"
-    "    --power-limit W     run: power limit in watts (default the GPU's)\n"
-    "    --duration S        trace: seconds of arrivals (3600)\n"
-    "    --peak R            trace: requests per second at the peak (8)\n"
-    "    --trough R          trace: requests per second at the trough (the peak / 4)\n"
-    "    --period S          trace: period of the daily curve in seconds (the duration)\n"
-    "    --prompt-mean N     trace: mean prompt tokens (1000; at most 4096)\n"
-    "    --output-mean N     trace: mean output tokens (200; at most 2048)\n"
-    "    --sigma X           trace: sigma of the lognormal lengths' logarithm (0.8)\n"
-    "    -o, --output FILE   write to FILE instead of stdout\n"
-    "    -h, --help          show this help\n"
-    "\n"
-    "EXIT STATUS\n"
-    "    0 success; 1 failure (a workload that cannot be loaded, a write error); 2 usage\n"
-    "    error (also no subcommand, an unknown GPU or objective).\n"
-    "\n"
-    "EXAMPLES\n"
-    "    freqpilot sim list\n"
-    "    freqpilot sim optimum --gpu H100 --workload llama --objective edp\n"
-    "    freqpilot sim optimum --gpu A100 --workload sd --objective energy --max-slowdown 0.05 \\\n"
-    "        --json\n"
-    "    freqpilot sim run --gpu A100 --workload whisper --clock 1005 --seed 7 -o t.csv\n"
-    "    freqpilot sim trace --duration 3600 --peak 3.8 --trough 0.95 -o day.csv\n";
+static const cli_section sim_sections[] = {
+    {"COMMANDS",
+     "list      the simulated GPUs (clocks, memory clock, limit, idle power) and the\n"
+     "          built-in workloads with their phases\n"
+     "optimum   the true optimal supported SM clock for an objective: prints the clock\n"
+     "          in MHz, or with --json: freq_mhz, baseline_mhz, time_s, energy_j,\n"
+     "          power_w, slowdown and energy_saving (fractions against the maximum clock)\n"
+     "curve     the noise-free CSV freq_mhz,time_s,energy_j,power_w,edp,ed2p over every\n"
+     "          supported clock (inference window, steady temperature)\n"
+     "run       one simulated run with the clock locked: telemetry.csv on stdout (or\n"
+     "          -o), columns as docs/formats.md (an empty cell = not available); the\n"
+     "          inference window and the true energy go to stderr with -v\n"
+     "trace     a synthetic LLM request trace (docs/simulated-gpu.md, 'LLM serving'):\n"
+     "          Poisson arrivals whose rate follows a day, trough at the start and peak\n"
+     "          at half the period, lognormal prompt and output lengths; CSV\n"
+     "          t_s,prompt_tokens,output_tokens for 'govern replay --serving'\n"},
+    {NULL, NULL},
+};
+
+static const cli_command sim_cmd = {
+    .name = "sim",
+    .summary = "simulated GPU: true optimum, curves, simulated runs, request traces",
+    .synopsis =
+        "freqpilot sim list\n"
+        "freqpilot sim optimum --gpu GPU --workload W --objective OBJ [--max-slowdown X]\n"
+        "                      [--json]\n"
+        "freqpilot sim curve --gpu GPU --workload W [-o FILE]\n"
+        "freqpilot sim run --gpu GPU --workload W --clock MHZ [--seed N] [--run-position N]\n"
+        "                  [--interval S] [--drift X] [--cold-start X] [--no-noise]\n"
+        "                  [--power-limit W] [-o telemetry.csv]\n"
+        "freqpilot sim trace [--duration S] [--peak R] [--trough R] [--period S]\n"
+        "                    [--prompt-mean N] [--output-mean N] [--sigma X] [--seed N]\n"
+        "                    [-o trace.csv]\n",
+    .description =
+        "The simulated GPU (docs/simulated-gpu.md): clock tables and limits of real V100,\n"
+        "A100 and H100 NVL parts, a voltage/frequency power model and workloads made of\n"
+        "phases. Its ground truth is known, which is what tests and comparisons use. No real\n"
+        "GPU is touched.\n",
+    .sections = sim_sections,
+    .exit_status =
+        "0 success; 1 failure (a workload that cannot be loaded, a write error); 2 usage\n"
+        "error (also no subcommand, an unknown GPU or objective).\n",
+    .subcommands = (const char *const[]){"optimum", "curve", "run", "trace", "list", NULL},
+    .examples =
+        "freqpilot sim list\n"
+        "freqpilot sim optimum --gpu H100 --workload llama --objective edp\n"
+        "freqpilot sim optimum --gpu A100 --workload sd --objective energy --max-slowdown 0.05 \\\n"
+        "    --json\n"
+        "freqpilot sim run --gpu A100 --workload whisper --clock 1005 --seed 7 -o t.csv\n"
+        "freqpilot sim trace --duration 3600 --peak 3.8 --trough 0.95 -o day.csv\n",
+};
 
 typedef struct sim_opts {
     const char *gpu, *workload, *objective, *out;
@@ -99,86 +72,6 @@ typedef struct sim_opts {
     long seed, run_position;
     int json, no_noise, has_seed;
 } sim_opts;
-
-static int need_arg(int argc, char **argv, int i)
-{
-    if (i + 1 >= argc)
-        return cli_usage_error("sim", "option '%s' needs a value", argv[i]);
-    return 0;
-}
-
-static int parse_opts(int argc, char **argv, sim_opts *o)
-{
-    o->max_slowdown = NAN;
-    o->interval = 0.05;
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i];
-        double *dv = NULL;
-        long *lv = NULL;
-        const char **sv = NULL;
-        if (strcmp(a, "--json") == 0) {
-            o->json = 1;
-            continue;
-        }
-        if (strcmp(a, "--no-noise") == 0) {
-            o->no_noise = 1;
-            continue;
-        }
-        if (strcmp(a, "--gpu") == 0)
-            sv = &o->gpu;
-        else if (strcmp(a, "--workload") == 0)
-            sv = &o->workload;
-        else if (strcmp(a, "--objective") == 0)
-            sv = &o->objective;
-        else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0)
-            sv = &o->out;
-        else if (strcmp(a, "--max-slowdown") == 0)
-            dv = &o->max_slowdown;
-        else if (strcmp(a, "--clock") == 0)
-            dv = &o->clock;
-        else if (strcmp(a, "--interval") == 0)
-            dv = &o->interval;
-        else if (strcmp(a, "--drift") == 0)
-            dv = &o->drift;
-        else if (strcmp(a, "--cold-start") == 0)
-            dv = &o->cold_start;
-        else if (strcmp(a, "--power-limit") == 0)
-            dv = &o->power_limit;
-        else if (strcmp(a, "--duration") == 0)
-            dv = &o->duration;
-        else if (strcmp(a, "--peak") == 0) {
-            dv = &o->peak;
-            o->has_peak = 1;
-        } else if (strcmp(a, "--trough") == 0) {
-            dv = &o->trough;
-            o->has_trough = 1;
-        } else if (strcmp(a, "--period") == 0)
-            dv = &o->period;
-        else if (strcmp(a, "--prompt-mean") == 0)
-            dv = &o->prompt_mean;
-        else if (strcmp(a, "--output-mean") == 0)
-            dv = &o->output_mean;
-        else if (strcmp(a, "--sigma") == 0)
-            dv = &o->sigma;
-        else if (strcmp(a, "--seed") == 0) {
-            lv = &o->seed;
-            o->has_seed = 1;
-        } else if (strcmp(a, "--run-position") == 0)
-            lv = &o->run_position;
-        else
-            return cli_usage_error("sim", "unknown option '%s'", a);
-        if (need_arg(argc, argv, i))
-            return EXIT_USAGE;
-        const char *v = argv[++i];
-        if (sv)
-            *sv = v;
-        else if (dv && cli_parse_double(v, dv))
-            return cli_usage_error("sim", "%s '%s': expected a number", a, v);
-        else if (lv && (cli_parse_long(v, lv) || *lv < 0))
-            return cli_usage_error("sim", "%s '%s': expected a non-negative integer", a, v);
-    }
-    return 0;
-}
 
 static int need_gpu_wl(const sim_opts *o, const fp_sim_gpu **g, fp_sim_workload *wl)
 {
@@ -396,25 +289,92 @@ static int sim_trace(const sim_opts *o)
 
 int cmd_sim(int argc, char **argv)
 {
-    if (argc < 2) {
-        fputs(sim_help, stderr);
-        return EXIT_USAGE;
-    }
-    const char *sub = argv[1];
-    if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
-        cli_print_help(sim_help);
-        return EXIT_OK;
-    }
-    for (int i = 2; i < argc; i++)
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            cli_print_help(sim_help);
-            return EXIT_OK;
-        }
     sim_opts o;
     memset(&o, 0, sizeof o);
-    int rc = parse_opts(argc, argv, &o);
-    if (rc)
+    o.max_slowdown = NAN;
+    o.interval = 0.05;
+    const cli_option opts[] = {
+        CLI_STRING("gpu", &o.gpu, "GPU",
+                   "V100, A100 or H100 (also sim:A100, NVIDIA A100-PCIE-40GB)"),
+        CLI_STRING("workload", &o.workload, "W",
+                   "llama, stablediffusion (sd), vit, whisper, lstm or an INI file"),
+        CLI_STRING("objective", &o.objective, "OBJ",
+                   "energy, time, edp (energy x time), ed2p (energy x time^2), ednp:N or "
+                   "cost:ETA (P_max = the GPU's power limit), as for freqpilot optimize"),
+        CLI_DOUBLE("max-slowdown", &o.max_slowdown, "X", NULL, NULL,
+                   "optimum: allowed slowdown against the maximum clock, a fraction (0.05 = "
+                   "5 %); default none"),
+        CLI_FLAG("json", &o.json, "optimum: print a JSON object"),
+        CLI_DOUBLE("clock", &o.clock, "MHZ", NULL, NULL,
+                   "run: requested clock (locked; the reached clock is the highest supported "
+                   "clock <= MHZ, lower when the power cap bites)"),
+        {.type = CLI_OPT_LONG,
+         .long_name = "seed",
+         .value = &o.seed,
+         .argh = "N",
+         .range = ">= 0",
+         .seen = &o.has_seed,
+         .help = "run: noise seed (default 20250709; same seed, same series)"},
+        CLI_LONG("run-position", &o.run_position, "N", ">= 0",
+                 "run: position in a sweep (0 = first: cold start when enabled; default 0)"),
+        CLI_DOUBLE("interval", &o.interval, "S", "seconds", "(0, 60]",
+                   "run: sampling interval in seconds, 0 < S <= 60 (default 0.05)"),
+        CLI_DOUBLE("drift", &o.drift, "X", NULL, NULL,
+                   "run: relative slowdown per sweep position (default 0)"),
+        CLI_DOUBLE("cold-start", &o.cold_start, "X", NULL, NULL,
+                   "run: extra time fraction of run position 0 (default 0)"),
+        CLI_FLAG("no-noise", &o.no_noise, "run: no run-to-run or sample noise"),
+        CLI_DOUBLE("power-limit", &o.power_limit, "W", NULL, NULL,
+                   "run: power limit in watts (default the GPU's)"),
+        CLI_DOUBLE("duration", &o.duration, "S", NULL, NULL, "trace: seconds of arrivals (3600)"),
+        {.type = CLI_OPT_DOUBLE,
+         .long_name = "peak",
+         .value = &o.peak,
+         .argh = "R",
+         .seen = &o.has_peak,
+         .help = "trace: requests per second at the peak (8)"},
+        {.type = CLI_OPT_DOUBLE,
+         .long_name = "trough",
+         .value = &o.trough,
+         .argh = "R",
+         .seen = &o.has_trough,
+         .help = "trace: requests per second at the trough (the peak / 4)"},
+        CLI_DOUBLE("period", &o.period, "S", NULL, NULL,
+                   "trace: period of the daily curve in seconds (the duration)"),
+        CLI_DOUBLE("prompt-mean", &o.prompt_mean, "N", NULL, NULL,
+                   "trace: mean prompt tokens (1000; at most 4096)"),
+        CLI_DOUBLE("output-mean", &o.output_mean, "N", NULL, NULL,
+                   "trace: mean output tokens (200; at most 2048)"),
+        CLI_DOUBLE("sigma", &o.sigma, "X", NULL, NULL,
+                   "trace: sigma of the lognormal lengths' logarithm (0.8)"),
+        CLI_OUTPUT(&o.out, "write to FILE instead of stdout"),
+        CLI_END,
+    };
+    static const char *const subs[] = {"list", "optimum", "curve", "run", "trace"};
+    const char *sub = argc > 1 ? argv[1] : "";
+    int known = 0;
+    for (size_t i = 0; i < sizeof subs / sizeof *subs; i++)
+        known |= strcmp(sub, subs[i]) == 0;
+    if (known) {
+        argc--;
+        argv++;
+    } else if (sub[0] != '-') {
+        if (argc < 2) {
+            cli_render_help(stderr, &sim_cmd, opts);
+            return EXIT_USAGE;
+        }
+        return cli_usage_error("sim",
+                               "unknown subcommand '%s' (expected list, optimum, curve, run, "
+                               "trace)",
+                               sub);
+    }
+    int rc, nargs = cli_parse_options(&sim_cmd, opts, argc, argv, &rc);
+    if (nargs < 0)
         return rc;
+    if (!known)
+        return cli_usage_error("sim", "expected a subcommand: list, optimum, curve, run, trace");
+    if (nargs > 0)
+        return cli_usage_error("sim", "unexpected argument '%s'", argv[0]);
     if (strcmp(sub, "list") == 0)
         return sim_list();
     if (strcmp(sub, "optimum") == 0)
@@ -423,9 +383,5 @@ int cmd_sim(int argc, char **argv)
         return sim_curve(&o);
     if (strcmp(sub, "run") == 0)
         return sim_run(&o);
-    if (strcmp(sub, "trace") == 0)
-        return sim_trace(&o);
-    return cli_usage_error("sim",
-                           "unknown subcommand '%s' (expected list, optimum, curve, run, trace)",
-                           sub);
+    return sim_trace(&o);
 }

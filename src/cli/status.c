@@ -3,7 +3,6 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <math.h>
 #include <signal.h>
@@ -15,50 +14,38 @@
 
 #include "cli/cli.h"
 #include "freqpilot/dataset.h"
-#include "profile/slurm.h"
-#include "profile/sweep.h"
+#include "freqpilot/slurm.h"
+#include "freqpilot/sweep.h"
 
-static const char *const help_text =
-    "NAME\n"
-    "    freqpilot status - what a sweep (local, several GPUs, Slurm array) has done and lacks\n"
-    "\n"
-    "SYNOPSIS\n"
-    "    freqpilot status [--format text|json] [--squeue PATH] DATASET\n"
-    "\n"
-    "DESCRIPTION\n"
-    "    Reports, per (gpu, app, clock) of a sweep written by 'freqpilot profile' (locally,\n"
-    "    on several GPUs or as a Slurm job array), whether its runs are done, running,\n"
-    "    failed or missing, with the Slurm job and array task behind each\n"
-    "    (DATASET/slurm/jobs.json). Read-only: it changes neither the dataset nor a GPU.\n"
-    "\n"
-    "    done      every run (measured and warm-up) has its run.json, none failed\n"
-    "    running   its Slurm array task is queued or running (squeue), or a live local sweep\n"
-    "              holds it (DATASET/.locks, pid checked on this host)\n"
-    "    failed    a run failed (the workload's exit status != 0, or an unusable marked\n"
-    "              window: window_error in run.json), or its Slurm task failed or left the\n"
-    "              queue without finishing; 'profile --slurm --resume' resubmits it\n"
-    "    missing   not started\n"
-    "\n"
-    "    A folder of per-GPU datasets (profile --gpu 0,1 writes DATASET/gpu<index>) is\n"
-    "    reported dataset by dataset. Without squeue (no Slurm here) task states come from\n"
-    "    the tasks' own files (DATASET/slurm/tasks/<id>.json).\n"
-    "\n"
-    "OPTIONS\n"
-    "    --format text|json   output format (text); json: {\"datasets\": [{\"dataset\",\n"
-    "                         \"gpu\", \"app\", \"clocks\": [{\"clock_mhz\", \"state\",\n"
-    "                         \"runs_done\", \"runs_failed\", \"runs_expected\", \"task\",\n"
-    "                         \"job\"}], \"summary\"}], \"complete\"}\n"
-    "    --squeue PATH        squeue executable (squeue in PATH)\n"
-    "    -h, --help           show this help\n"
-    "\n"
-    "EXIT STATUS\n"
-    "    0 every clock is done; 1 a clock is running, failed or missing, or an error (no\n"
-    "    dataset, unreadable files); 2 usage error.\n"
-    "\n"
-    "EXAMPLES\n"
-    "    freqpilot profile --backend sim --workload vit --clocks 1410,1005 --runs 1 --out ds\n"
-    "    freqpilot status ds\n"
-    "    freqpilot status --format json ds\n";
+static const cli_command status_cmd = {
+    .name = "status",
+    .summary = "what a sweep (local, several GPUs, Slurm array) has done and lacks",
+    .synopsis = "freqpilot status [--format text|json] [--squeue PATH] DATASET\n",
+    .description =
+        "Reports, per (gpu, app, clock) of a sweep written by 'freqpilot profile' (locally,\n"
+        "on several GPUs or as a Slurm job array), whether its runs are done, running,\n"
+        "failed or missing, with the Slurm job and array task behind each\n"
+        "(DATASET/slurm/jobs.json). Read-only: it changes neither the dataset nor a GPU.\n"
+        "\n"
+        "done      every run (measured and warm-up) has its run.json, none failed\n"
+        "running   its Slurm array task is queued or running (squeue), or a live local sweep\n"
+        "          holds it (DATASET/.locks, pid checked on this host)\n"
+        "failed    a run failed (the workload's exit status != 0, or an unusable marked\n"
+        "          window: window_error in run.json), or its Slurm task failed or left the\n"
+        "          queue without finishing; 'profile --slurm --resume' resubmits it\n"
+        "missing   not started\n"
+        "\n"
+        "A folder of per-GPU datasets (profile --gpu 0,1 writes DATASET/gpu<index>) is\n"
+        "reported dataset by dataset. Without squeue (no Slurm here) task states come from\n"
+        "the tasks' own files (DATASET/slurm/tasks/<id>.json).\n",
+    .exit_status =
+        "0 every clock is done; 1 a clock is running, failed or missing, or an error (no\n"
+        "dataset, unreadable files); 2 usage error.\n",
+    .examples =
+        "freqpilot profile --backend sim --workload vit --clocks 1410,1005 --runs 1 --out ds\n"
+        "freqpilot status ds\n"
+        "freqpilot status --format json ds\n",
+};
 
 enum { ST_DONE, ST_RUNNING, ST_FAILED, ST_MISSING };
 static const char *const state_names[] = {"done", "running", "failed", "missing"};
@@ -328,38 +315,22 @@ static int cmp_str(const void *a, const void *b)
 
 int cmd_status(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"format", required_argument, NULL, 'f'},
-        {"squeue", required_argument, NULL, 's'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     int json = 0;
     const char *squeue = NULL;
-    optind = 1;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'h':
-            cli_print_help(help_text);
-            return EXIT_OK;
-        case 'f':
-            if (strcmp(optarg, "json") == 0)
-                json = 1;
-            else if (strcmp(optarg, "text") != 0)
-                return cli_usage_error("status", "--format %s: expected text or json", optarg);
-            break;
-        case 's':
-            squeue = optarg;
-            break;
-        default:
-            return cli_usage_error("status", "unknown option '%s'", argv[optind - 1]);
-        }
-    }
-    if (optind + 1 != argc)
+    const cli_option opts[] = {
+        CLI_CHOICE("format", &json, CLI_CHOICES("text", "json"),
+                   "output format (text); json: {\"datasets\": [{\"dataset\", \"gpu\", \"app\", "
+                   "\"clocks\": [{\"clock_mhz\", \"state\", \"runs_done\", \"runs_failed\", "
+                   "\"runs_expected\", \"task\", \"job\"}], \"summary\"}], \"complete\"}"),
+        CLI_STRING("squeue", &squeue, "PATH", "squeue executable (squeue in PATH)"),
+        CLI_END,
+    };
+    int rc, nargs = cli_parse_options(&status_cmd, opts, argc, argv, &rc);
+    if (nargs < 0)
+        return rc;
+    if (nargs != 1)
         return cli_usage_error("status", "expected one DATASET");
-    const char *dir = argv[optind];
+    const char *dir = argv[0];
     struct stat sb;
     if (stat(dir, &sb) || !S_ISDIR(sb.st_mode)) {
         cli_error("%s: not a folder", dir);
@@ -398,7 +369,8 @@ int cmd_status(int argc, char **argv)
         free(names);
         return EXIT_FAIL;
     }
-    int complete = 1, rc = EXIT_OK;
+    int complete = 1;
+    rc = EXIT_OK;
     json_t *all = json_array();
     for (size_t i = 0; i < n; i++) {
         json_t *one = status_one(names[i], squeue, &complete);

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -118,11 +117,6 @@ fp_diag cli_diag(cli_diag_state *state)
     return d;
 }
 
-void cli_print_help(const char *text)
-{
-    fputs(text, stdout);
-}
-
 int cli_check_output(const char *cmd, const char *option, const char *path)
 {
     struct stat st;
@@ -173,105 +167,6 @@ int cli_mkdirs(const char *dir)
     return 0;
 }
 
-/* One of the options every command takes: CLI_OPT_NEXT, or the exit code. */
-enum { CLI_OPT_NEXT = -1 };
-static int common_option(const cli_opts *co, int c, char **argv)
-{
-    switch (c) {
-    case 'o':
-        *co->output = optarg;
-        return CLI_OPT_NEXT;
-    case 'v':
-        cli_verbosity++;
-        return CLI_OPT_NEXT;
-    case 'q':
-        cli_verbosity = 0;
-        return CLI_OPT_NEXT;
-    case 'h':
-        cli_print_help(co->help);
-        return EXIT_OK;
-    case ':':
-        return cli_usage_error(co->cmd, "option '%s' needs a value", argv[optind - 1]);
-    default:
-        return cli_usage_error(co->cmd, "unknown option '%s'", argv[optind - 1]);
-    }
-}
-
-int cli_getopt(cli_opts *co, int argc, char **argv, const struct option *longopts)
-{
-    if (!co->started) {
-        optind = 0;
-        opterr = 0;
-        co->started = 1;
-    }
-    for (;;) {
-        int c = getopt_long(argc, argv, co->output ? ":o:vqh" : ":vqh", longopts, NULL);
-        if (c != 'o' && c != 'v' && c != 'q' && c != 'h' && c != ':' && c != '?')
-            return c;
-        int rc = common_option(co, c, argv);
-        if (rc != CLI_OPT_NEXT) {
-            co->exit_code = rc;
-            return CLI_OPT_EXIT;
-        }
-    }
-}
-
-int cli_parse_choice(const char *arg, const char *a, const char *b, int *out)
-{
-    if (strcmp(arg, a) == 0)
-        *out = 0;
-    else if (strcmp(arg, b) == 0)
-        *out = 1;
-    else
-        return -1;
-    return 0;
-}
-
-/*
- * Calls item() on each comma-separated item of list (empty items skipped) until it
- * returns non-zero; returns that value, 0, or -1 out of memory after printing it.
- */
-static int each_item(const char *list, int (*item)(const char *s, void *ctx), void *ctx)
-{
-    char *copy = strdup(list), *save = NULL;
-    if (!copy) {
-        cli_error("out of memory");
-        return -1;
-    }
-    int rc = 0;
-    for (char *t = strtok_r(copy, ",", &save); t && !rc; t = strtok_r(NULL, ",", &save))
-        rc = item(t, ctx);
-    free(copy);
-    return rc;
-}
-
-typedef struct objective_list {
-    const char *cmd;
-    fp_objective *objs;
-    size_t *n, max;
-} objective_list;
-
-static int add_objective(const char *s, void *ctx)
-{
-    objective_list *l = ctx;
-    fp_error err;
-    fp_error_clear(&err);
-    if (*l->n == l->max)
-        return cli_usage_error(l->cmd, "--objective: at most %zu", l->max);
-    if (fp_objective_parse(s, &l->objs[*l->n], &err))
-        return cli_usage_error(l->cmd, "--objective: %s", err.msg);
-    (*l->n)++;
-    return 0;
-}
-
-int cli_parse_objectives(const char *cmd, const char *arg, fp_objective *objs, size_t *n,
-                         size_t max)
-{
-    objective_list l = {cmd, objs, n, max};
-    int rc = each_item(arg, add_objective, &l);
-    return rc < 0 ? EXIT_FAIL : rc;
-}
-
 int cli_parse_fraction(const char *s, double *out)
 {
     char buf[64];
@@ -287,81 +182,6 @@ int cli_parse_fraction(const char *s, double *out)
         return -1;
     *out = percent ? v / 100.0 : v;
     return 0;
-}
-
-/* "0.05", "5%" or "none" (NAN). */
-static int parse_budget(const char *s, double *out)
-{
-    if (strcmp(s, "none") == 0) {
-        *out = NAN;
-        return 0;
-    }
-    return cli_parse_fraction(s, out) == 0 && *out <= 10.0 ? 0 : -1;
-}
-
-typedef struct budget_list {
-    double *budgets;
-    size_t *n, max;
-} budget_list;
-
-static int add_budget(const char *s, void *ctx)
-{
-    budget_list *l = ctx;
-    if (*l->n == l->max || parse_budget(s, &l->budgets[*l->n]))
-        return 1;
-    (*l->n)++;
-    return 0;
-}
-
-int cli_parse_budgets(const char *cmd, const char *arg, double *budgets, size_t *n, size_t max)
-{
-    budget_list l = {budgets, n, max};
-    int rc = each_item(arg, add_budget, &l);
-    if (rc < 0)
-        return EXIT_FAIL;
-    if (rc > 0)
-        return cli_usage_error(cmd,
-                               "--max-slowdown: expected fractions (0.05), percentages (5%%) or "
-                               "'none', at most %zu, got '%s'",
-                               max, arg);
-    return 0;
-}
-
-int cli_parse_baseline(const char *arg, fp_opt_options *o)
-{
-    double v;
-    if (strcmp(arg, "max") == 0)
-        o->baseline = FP_BASELINE_MAX;
-    else if (strcmp(arg, "default") == 0)
-        o->baseline = FP_BASELINE_DEFAULT;
-    else if (cli_parse_double(arg, &v) == 0 && v > 0.0) {
-        o->baseline = FP_BASELINE_MHZ;
-        o->baseline_mhz = v;
-    } else
-        return -1;
-    return 0;
-}
-
-int cli_impact_option(const char *cmd, int c, const char *arg, fp_impact_opts *o)
-{
-    static const struct {
-        int opt;
-        const char *key, *name, *expect;
-    } keys[] = {
-        {CLI_OPT_UTILISATION, "utilisation", "--utilisation", "a fraction in (0, 1] or a %"},
-        {CLI_OPT_PRICE, "price_per_kwh", "--price", "a price >= 0"},
-        {CLI_OPT_CURRENCY, "currency", "--currency", "a unit of at most 15 bytes"},
-        {CLI_OPT_GRID, "grid_gco2_per_kwh", "--grid-intensity", "g CO2e per kWh >= 0"},
-        {CLI_OPT_GPUS, "gpus", "--gpus", "a number > 0"},
-    };
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-        if (keys[i].opt == c) {
-            if (fp_impact_set(o, keys[i].key, arg) == 0)
-                return 0;
-            return cli_usage_error(cmd, "%s: expected %s, got '%s'", keys[i].name, keys[i].expect,
-                                   arg);
-        }
-    return cli_usage_error(cmd, "unknown option");
 }
 
 int cli_open_constraints(const char *spec, fp_constraints *c, const fp_constraints **out)

@@ -4,7 +4,6 @@
  * put it through the checks of docs/optimize.md; exit 1 when one fails.
  */
 #define _GNU_SOURCE
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,86 +19,44 @@
 #include "util/json_stream.h"
 #include "util/output.h"
 
-static const char help_text[] =
-    "NAME\n"
-    "    freqpilot validate - check optimize's recommendations against the data\n"
-    "\n"
-    "SYNOPSIS\n"
-    "    freqpilot validate INPUT... OPTIMAL.json [--warn-only] [-o FILE] [--format json]\n"
-    "                       [--confidence P] [--budget-confidence P] [--margin X]\n"
-    "                       [--min-runs N] [--cv-threshold X]\n"
-    "\n"
-    "DESCRIPTION\n"
-    "    INPUT is the data optimize used (aggregated.csv or runs: the same answers either\n"
-    "    way). Each recommendation is recomputed from the engine's estimates (the JSON's\n"
-    "    numbers are not trusted) and checked (docs/method.md C.5):\n"
-    "      data              enough to test: a noise estimate, at least 3 clocks, a clock\n"
-    "                        whose estimate does not rest on fewer than --min-runs runs\n"
-    "      budget            the slowdown's one-sided bound (--budget-confidence) is within\n"
-    "                        the budget\n"
-    "                        (p: one-sided, that the slowdown exceeds the budget)\n"
-    "      saving            a clock change brings an energy saving (time saving for the\n"
-    "                        time objective) whose interval excludes 0 (p: one-sided)\n"
-    "      frontier          no other clock's estimates are as fast and as frugal (warns)\n"
-    "      cv                run-to-run CV of time at the clock and the baseline (warn > X)\n"
-    "      drift             aggregate's drift test against sweep position (fail)\n"
-    "      counter           energy counter vs integrated power (counter_mismatch fails;\n"
-    "                        window_mismatch, energy_from_power warn)\n"
-    "      clock_dependence  OLS time = a + b fmax/f over the clock medians, or aggregate's\n"
-    "                        not_clock_bound: time varying but not with the clock fails (the\n"
-    "                        saving is not a DVFS effect); time not varying warns\n"
-    "      plausibility      savings above 40 % fail\n"
-    "    A recommendation that keeps the baseline clock claims nothing: its failures other\n"
-    "    than data become warnings.\n"
-    "    The verdict, the same optimize prints: infeasible; insufficient data (data or\n"
-    "    budget fails); no significant saving (no change, or saving fails); suspect: not a\n"
-    "    DVFS effect (clock_dependence, drift, counter or plausibility fails); deployable.\n"
-    "\n"
-    "OPTIONS\n"
-    "    --warn-only            report only: exit 0 even when a check fails\n"
-    "    -o, --output FILE      also write the checks as JSON (or CSV with --format csv)\n"
-    "    --format json|csv      format of -o (json)\n"
-    "    --confidence P         interval level (the JSON's, else 0.95)\n"
-    "    --budget-confidence P  one-sided level of the budget's test (the JSON's, else 0.90)\n"
-    "    --margin X             practical-equivalence margin (the JSON's, else 0.5%)\n"
-    "    --min-runs N           runs a clock needs to win on its own data (2)\n"
-    "    --cv-threshold X       (0.10)\n"
-    "    -v, --verbose          more messages on stderr\n"
-    "    -q, --quiet            no table\n"
-    "    -h, --help             show this help\n"
-    "\n"
-    "EXIT STATUS\n"
-    "    0 every recommendation that changes the clock is deployable (warnings allowed);\n"
-    "    1 one that changes the clock is not (not with --warn-only), or an error; 2 usage\n"
-    "    error.\n"
-    "\n"
-    "EXAMPLES\n"
-    "    freqpilot optimize DATASET -o optimal.json && freqpilot validate DATASET optimal.json\n"
-    "    freqpilot validate measured_runs.csv optimal.json --warn-only -o validation.json\n";
-
-enum {
-    OPT_WARN_ONLY = 256,
-    OPT_FORMAT,
-    OPT_CONFIDENCE,
-    OPT_CV,
-    OPT_MARGIN,
-    OPT_MIN_RUNS,
-    OPT_BUDGET_CONF
-};
-
-static const struct option long_opts[] = {
-    {"warn-only", no_argument, NULL, OPT_WARN_ONLY},
-    {"format", required_argument, NULL, OPT_FORMAT},
-    {"confidence", required_argument, NULL, OPT_CONFIDENCE},
-    {"margin", required_argument, NULL, OPT_MARGIN},
-    {"budget-confidence", required_argument, NULL, OPT_BUDGET_CONF},
-    {"min-runs", required_argument, NULL, OPT_MIN_RUNS},
-    {"cv-threshold", required_argument, NULL, OPT_CV},
-    {"output", required_argument, NULL, 'o'},
-    {"verbose", no_argument, NULL, 'v'},
-    {"quiet", no_argument, NULL, 'q'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
+static const cli_command validate_cmd = {
+    .name = "validate",
+    .summary = "check optimize's recommendations against the data",
+    .synopsis = "freqpilot validate INPUT... OPTIMAL.json [--warn-only] [-o FILE] [--format json]\n"
+                "                   [--confidence P] [--budget-confidence P] [--margin X]\n"
+                "                   [--min-runs N] [--cv-threshold X]\n",
+    .description =
+        "INPUT is the data optimize used (aggregated.csv or runs: the same answers either\n"
+        "way). Each recommendation is recomputed from the engine's estimates (the JSON's\n"
+        "numbers are not trusted) and checked (docs/method.md C.5):\n"
+        "  data              enough to test: a noise estimate, at least 3 clocks, a clock\n"
+        "                    whose estimate does not rest on fewer than --min-runs runs\n"
+        "  budget            the slowdown's one-sided bound (--budget-confidence) is within\n"
+        "                    the budget\n"
+        "                    (p: one-sided, that the slowdown exceeds the budget)\n"
+        "  saving            a clock change brings an energy saving (time saving for the\n"
+        "                    time objective) whose interval excludes 0 (p: one-sided)\n"
+        "  frontier          no other clock's estimates are as fast and as frugal (warns)\n"
+        "  cv                run-to-run CV of time at the clock and the baseline (warn > X)\n"
+        "  drift             aggregate's drift test against sweep position (fail)\n"
+        "  counter           energy counter vs integrated power (counter_mismatch fails;\n"
+        "                    window_mismatch, energy_from_power warn)\n"
+        "  clock_dependence  OLS time = a + b fmax/f over the clock medians, or aggregate's\n"
+        "                    not_clock_bound: time varying but not with the clock fails (the\n"
+        "                    saving is not a DVFS effect); time not varying warns\n"
+        "  plausibility      savings above 40 % fail\n"
+        "A recommendation that keeps the baseline clock claims nothing: its failures other\n"
+        "than data become warnings.\n"
+        "The verdict, the same optimize prints: infeasible; insufficient data (data or\n"
+        "budget fails); no significant saving (no change, or saving fails); suspect: not a\n"
+        "DVFS effect (clock_dependence, drift, counter or plausibility fails); deployable.\n",
+    .exit_status =
+        "0 every recommendation that changes the clock is deployable (warnings allowed);\n"
+        "1 one that changes the clock is not (not with --warn-only), or an error; 2 usage\n"
+        "error.\n",
+    .examples =
+        "freqpilot optimize DATASET -o optimal.json && freqpilot validate DATASET optimal.json\n"
+        "freqpilot validate measured_runs.csv optimal.json --warn-only -o validation.json\n",
 };
 
 static json_t *jnum(double v)
@@ -192,69 +149,50 @@ int cmd_validate(int argc, char **argv)
     fp_opt_options_init(&vo);
     int warn_only = 0, csv = 0;
     const char *output = NULL;
-    double v;
-    long l;
     fp_error err;
     fp_error_clear(&err);
     cli_diag_state diag_state = {0};
     fp_diag diag = cli_diag(&diag_state);
     vo.diag = &diag;
-    cli_opts co = {.cmd = "validate", .help = help_text, .output = &output};
     int set_margin = 0, set_conf = 0, set_bconf = 0;
-
-    int c;
-    while ((c = cli_getopt(&co, argc, argv, long_opts)) != -1) {
-        switch (c) {
-        case CLI_OPT_EXIT:
-            return co.exit_code;
-        case OPT_WARN_ONLY:
-            warn_only = 1;
-            break;
-        case OPT_FORMAT:
-            if (cli_parse_choice(optarg, "json", "csv", &csv))
-                return cli_usage_error("validate", "--format: expected json or csv, got '%s'",
-                                       optarg);
-            break;
-        case OPT_CONFIDENCE:
-            if (cli_parse_double(optarg, &v) || !(v > 0.0 && v < 1.0))
-                return cli_usage_error("validate", "--confidence: expected (0, 1), got '%s'",
-                                       optarg);
-            vo.confidence = v;
-            set_conf = 1;
-            break;
-        case OPT_MARGIN:
-            if (cli_parse_fraction(optarg, &v) || !(v >= 0.0 && v < 0.5))
-                return cli_usage_error(
-                    "validate", "--margin: expected a fraction in [0, 0.5), got '%s'", optarg);
-            vo.margin = v;
-            set_margin = 1;
-            break;
-        case OPT_BUDGET_CONF:
-            if (cli_parse_double(optarg, &v) || !(v >= 0.5 && v < 1.0))
-                return cli_usage_error("validate",
-                                       "--budget-confidence: expected [0.5, 1), got '%s'", optarg);
-            vo.budget_confidence = v;
-            set_bconf = 1;
-            break;
-        case OPT_MIN_RUNS:
-            if (cli_parse_long(optarg, &l) || l < 1 || l > 1000)
-                return cli_usage_error("validate", "--min-runs: expected 1..1000, got '%s'",
-                                       optarg);
-            vo.min_runs = (int)l;
-            break;
-        case OPT_CV:
-            if (cli_parse_double(optarg, &v) || !(v >= 0.0))
-                return cli_usage_error("validate", "--cv-threshold: expected >= 0, got '%s'",
-                                       optarg);
-            vo.cv_threshold = v;
-            break;
-        }
-    }
-    if (argc - optind < 2)
+    const cli_option opts[] = {
+        CLI_FLAG("warn-only", &warn_only, "report only: exit 0 even when a check fails"),
+        CLI_OUTPUT(&output, "also write the checks as JSON (or CSV with --format csv)"),
+        CLI_CHOICE("format", &csv, CLI_CHOICES("json", "csv"), "format of -o (json)"),
+        {.type = CLI_OPT_DOUBLE,
+         .long_name = "confidence",
+         .value = &vo.confidence,
+         .argh = "P",
+         .range = "(0, 1)",
+         .seen = &set_conf,
+         .help = "interval level (the JSON's, else 0.95)"},
+        {.type = CLI_OPT_DOUBLE,
+         .long_name = "budget-confidence",
+         .value = &vo.budget_confidence,
+         .argh = "P",
+         .range = "[0.5, 1)",
+         .seen = &set_bconf,
+         .help = "one-sided level of the budget's test (the JSON's, else 0.90)"},
+        {.type = CLI_OPT_FRACTION,
+         .long_name = "margin",
+         .value = &vo.margin,
+         .argh = "X",
+         .range = "[0, 0.5)",
+         .seen = &set_margin,
+         .help = "practical-equivalence margin (the JSON's, else 0.5%)"},
+        CLI_INT("min-runs", &vo.min_runs, "N", "1..1000",
+                "runs a clock needs to win on its own data (2)"),
+        CLI_DOUBLE("cv-threshold", &vo.cv_threshold, "X", NULL, ">= 0",
+                   "the cv check warns above this coefficient of variation (0.10)"),
+        CLI_QUIET("no table"),
+        CLI_END,
+    };
+    int rc = EXIT_FAIL, nargs = cli_parse_options(&validate_cmd, opts, argc, argv, &rc);
+    if (nargs < 0)
+        return rc;
+    if (nargs < 2)
         return cli_usage_error("validate", "expected INPUT... OPTIMAL.json");
-    if (cli_check_output("validate", "-o", output))
-        return EXIT_USAGE;
-    const char *json_path = argv[argc - 1];
+    const char *json_path = argv[nargs - 1];
     fp_opt_results recs;
     if (fp_opt_read_json(json_path, &recs, &err)) {
         cli_error("%s", err.msg);
@@ -284,14 +222,14 @@ int cmd_validate(int argc, char **argv)
     }
     fp_opt_data data;
     int borrowed;
-    if (cli_opt_data((const char *const *)(argv + optind), (size_t)(argc - optind - 1), &diag,
-                     &data, &borrowed, &err)) {
+    if (cli_opt_data((const char *const *)argv, (size_t)(nargs - 1), &diag, &data, &borrowed,
+                     &err)) {
         cli_error("%s", err.msg);
         fp_opt_results_free(&recs);
         return EXIT_FAIL;
     }
     fp_validation *vs = NULL;
-    int rc = EXIT_FAIL;
+    rc = EXIT_FAIL;
     if (fp_validate(&data, &recs, &vo, &vs, &err)) {
         cli_error("%s", err.msg);
         goto out;

@@ -21,6 +21,7 @@
 #include "freqpilot/clockctl.h"
 #include "freqpilot/clockguard.h"
 #include "freqpilot/govern.h"
+#include "freqpilot/sim.h"
 #include "util/asuser.h"
 #include "govern/govern_int.h"
 
@@ -126,8 +127,7 @@ fp_status fp_daemon_run(const fp_daemon_opts *o, int *caught_signal, fp_error *e
     fp_engine_scraper *scr = NULL;
     int engine_ok = -1;
     int sim = be->simulated;
-    int realtime = !sim || (getenv("FREQPILOT_SIM_REALTIME") &&
-                            strcmp(getenv("FREQPILOT_SIM_REALTIME"), "1") == 0);
+    int realtime = !sim || fp_sim_backend_config()->realtime;
     fp_gpu_info info;
     if ((st = be->open(o->gpu ? o->gpu : "0", &gpu, err)) != FP_OK)
         goto out;

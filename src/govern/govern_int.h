@@ -7,6 +7,7 @@
 
 #include "freqpilot/dataset.h"
 #include "freqpilot/error.h"
+#include "freqpilot/govern.h"
 #include "freqpilot/sample.h"
 
 /* One measured run of a DATASET tree. */
@@ -30,6 +31,14 @@ void gv_run_list_free(gv_run_list *l);
 /* The samples of a run's telemetry file (malloc'ed into *s). */
 fp_status gv_run_samples(const gv_run *r, fp_sample **s, size_t *n, const fp_diag *diag,
                          fp_error *err);
+/*
+ * Walks the samples of one run: the phase detector (options po, NULL: defaults) sees every
+ * sample (so its smoothing and dwell are warmed up as online), and fn gets each sample interval
+ * [t_i, t_{i+1}) clipped to the window [ws, we] (NaN: open), with the class detected at t_i.
+ */
+typedef void (*gv_interval_fn)(void *user, const fp_sample *s, fp_phase cls, double dt);
+void gv_walk_intervals(const fp_sample *s, size_t n, double ws, double we, const fp_phase_opts *po,
+                       gv_interval_fn fn, void *user);
 
 /* The daemon's rate file (rate.c): bytes in, the last valid number out. */
 typedef struct gv_rate_reader {

@@ -12,9 +12,9 @@
 
 #include <jansson.h>
 
-#include "freqpilot/atomic.h"
 #include "freqpilot/serving.h"
 #include "util/input.h"
+#include "util/output.h"
 
 static double grid_tokens(int j)
 {
@@ -137,19 +137,7 @@ fp_status fp_latency_model_save(const fp_latency_model *lm, const char *path, fp
     json_object_set_new(root, "tokens", tok);
     json_object_set_new(root, "ctx_fraction", ctx);
     json_object_set_new(root, "clocks", clocks);
-    fp_atomic_file f;
-    fp_status st = fp_atomic_open(&f, path, err);
-    if (st == FP_OK) {
-        if (json_dumpf(root, f.fp, JSON_INDENT(1) | JSON_REAL_PRECISION(8)) != 0 ||
-            fputc('\n', f.fp) == EOF) {
-            fp_atomic_abort(&f);
-            st = fp_error_set(err, FP_ERR_IO, "%s: write failed", path);
-        } else {
-            st = fp_atomic_commit(&f, err);
-        }
-    }
-    json_decref(root);
-    return st;
+    return fp_json_write_atomic(path, root, JSON_INDENT(1) | JSON_REAL_PRECISION(8), err);
 }
 
 static double num(json_t *v)

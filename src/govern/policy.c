@@ -97,7 +97,7 @@ unsigned gv_index_of(const fp_policy *p, unsigned mhz)
     return p->n_clocks ? p->n_clocks - 1 : 0;
 }
 
-fp_status gv_need_clocks(const fp_policy *p, fp_error *err)
+fp_status gv_need_clocks(fp_policy *p, fp_error *err)
 {
     if (p->n_clocks == 0 || p->f_max_mhz == 0)
         return fp_error_set(err, FP_ERR_INVALID, "policy %s: expected the GPU's clock table",

@@ -9,11 +9,6 @@ typedef struct activity_policy {
     double bias; /* activity' = clamp(activity * (1 - bias)) */
 } activity_policy;
 
-static fp_status start(fp_policy *p, fp_error *err)
-{
-    return gv_need_clocks(p, err);
-}
-
 static double clamp01(double x)
 {
     return x < 0 ? 0 : (x > 1 ? 1 : x);
@@ -39,11 +34,5 @@ static const fp_policy_tunable tunables[] = {
     {0},
 };
 
-const fp_policy_ops fp_policy_activity_ops = {
-    .name = "activity",
-    .summary = "GEOPM's law f = f_e + (f_max - f_e) x activity",
-    .size = sizeof(activity_policy),
-    .tunables = tunables,
-    .start = start,
-    .decide = decide,
-};
+GV_POLICY(activity, "GEOPM's law f = f_e + (f_max - f_e) x activity", activity_policy,
+          .start = gv_need_clocks, .decide = decide);

@@ -11,10 +11,5 @@ static unsigned decide(fp_policy *p, const fp_policy_input *in)
 
 static const fp_policy_tunable tunables[] = {{0}};
 
-const fp_policy_ops fp_policy_default_ops = {
-    .name = "default",
-    .summary = "leave the clocks alone (the driver's default clocks)",
-    .size = sizeof(fp_policy),
-    .tunables = tunables,
-    .decide = decide,
-};
+GV_POLICY(default, "leave the clocks alone (the driver's default clocks)", fp_policy,
+          .decide = decide);

@@ -136,12 +136,5 @@ static const fp_policy_tunable tunables[] = {
     {0},
 };
 
-const fp_policy_ops fp_policy_feedback_ops = {
-    .name = "feedback",
-    .summary = "lowest clock keeping the slowdown measured on the workload's rate in budget",
-    .size = sizeof(feedback_policy),
-    .tunables = tunables,
-    .defaults = defaults,
-    .start = start,
-    .decide = decide,
-};
+GV_POLICY(feedback, "lowest clock keeping the slowdown measured on the workload's rate in budget",
+          feedback_policy, .defaults = defaults, .start = start, .decide = decide);

@@ -13,13 +13,24 @@ unsigned gv_snap(const fp_policy *p, double mhz);
 unsigned gv_snap_up(const fp_policy *p, double mhz);
 /* Index of the highest supported clock <= mhz (the last one when mhz is below the table). */
 unsigned gv_index_of(const fp_policy *p, unsigned mhz);
-/* FP_ERR_INVALID unless p has a clock table (what every policy but default needs). */
-fp_status gv_need_clocks(const fp_policy *p, fp_error *err);
+/*
+ * FP_ERR_INVALID unless p has a clock table (what every policy but default needs); a policy
+ * with nothing else to check at start takes it as its hook: `.start = gv_need_clocks`.
+ */
+fp_status gv_need_clocks(fp_policy *p, fp_error *err);
 
 /* The tunable NAME of type T at field F of the policy's struct S. */
 #define GV_TUNE(NAME, S, F, T, LO, HI, HELP)                                                       \
     {                                                                                              \
         NAME, T, offsetof(S, F), LO, HI, HELP                                                      \
     }
+
+/*
+ * The registry entry fp_policy_ID_ops of the policy named ID: its SUMMARY, its struct S, the
+ * file's `tunables` table, then its hooks (.defaults = defaults, .start = ..., .decide = ...).
+ */
+#define GV_POLICY(ID, SUMMARY, S, ...)                                                             \
+    const fp_policy_ops fp_policy_##ID##_ops = {                                                   \
+        .name = #ID, .summary = SUMMARY, .size = sizeof(S), .tunables = tunables, __VA_ARGS__}
 
 #endif

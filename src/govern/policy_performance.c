@@ -6,11 +6,6 @@
  */
 #include "govern/policy_int.h"
 
-static fp_status start(fp_policy *p, fp_error *err)
-{
-    return gv_need_clocks(p, err);
-}
-
 static unsigned decide(fp_policy *p, const fp_policy_input *in)
 {
     (void)in;
@@ -19,11 +14,5 @@ static unsigned decide(fp_policy *p, const fp_policy_input *in)
 
 static const fp_policy_tunable tunables[] = {{0}};
 
-const fp_policy_ops fp_policy_performance_ops = {
-    .name = "performance",
-    .summary = "the highest clock, locked",
-    .size = sizeof(fp_policy),
-    .tunables = tunables,
-    .start = start,
-    .decide = decide,
-};
+GV_POLICY(performance, "the highest clock, locked", fp_policy, .start = gv_need_clocks,
+          .decide = decide);

@@ -18,11 +18,6 @@ static void defaults(fp_policy *p)
         ph->mhz[c] = c == FP_PHASE_COMPUTE ? p->f_max_mhz : p->f_e_mhz;
 }
 
-static fp_status start(fp_policy *p, fp_error *err)
-{
-    return gv_need_clocks(p, err);
-}
-
 static unsigned decide(fp_policy *p, const fp_policy_input *in)
 {
     unsigned f = in->phase < FP_PHASE_COUNT ? ((phase_policy *)p)->mhz[in->phase] : 0;
@@ -42,12 +37,5 @@ static const fp_policy_tunable tunables[] = {
     {0},
 };
 
-const fp_policy_ops fp_policy_phase_ops = {
-    .name = "phase",
-    .summary = "one clock per detected phase (idle, compute, memory, host)",
-    .size = sizeof(phase_policy),
-    .tunables = tunables,
-    .defaults = defaults,
-    .start = start,
-    .decide = decide,
-};
+GV_POLICY(phase, "one clock per detected phase (idle, compute, memory, host)", phase_policy,
+          .defaults = defaults, .start = gv_need_clocks, .decide = decide);

@@ -341,13 +341,5 @@ static const fp_policy_tunable tunables[] = {
     {0},
 };
 
-const fp_policy_ops fp_policy_slo_ops = {
-    .name = "slo",
-    .summary = "lowest clock whose predicted p99 TTFT and TBT meet a serving latency SLO",
-    .size = sizeof(slo_policy),
-    .tunables = tunables,
-    .defaults = defaults,
-    .start = start,
-    .decide = decide,
-    .release = release,
-};
+GV_POLICY(slo, "lowest clock whose predicted p99 TTFT and TBT meet a serving latency SLO",
+          slo_policy, .defaults = defaults, .start = start, .decide = decide, .release = release);

@@ -12,11 +12,6 @@ static void defaults(fp_policy *p)
     ((static_policy *)p)->clock_mhz = p->f_max_mhz;
 }
 
-static fp_status start(fp_policy *p, fp_error *err)
-{
-    return gv_need_clocks(p, err);
-}
-
 static unsigned decide(fp_policy *p, const fp_policy_input *in)
 {
     (void)in;
@@ -28,12 +23,5 @@ static const fp_policy_tunable tunables[] = {
     {0},
 };
 
-const fp_policy_ops fp_policy_static_ops = {
-    .name = "static",
-    .summary = "one clock all the time",
-    .size = sizeof(static_policy),
-    .tunables = tunables,
-    .defaults = defaults,
-    .start = start,
-    .decide = decide,
-};
+GV_POLICY(static, "one clock all the time", static_policy, .defaults = defaults,
+          .start = gv_need_clocks, .decide = decide);

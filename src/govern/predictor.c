@@ -6,17 +6,22 @@
  * inference workloads well, and the neighbours can be shown to the user.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <jansson.h>
 
 #include "freqpilot/govern.h"
+#include "freqpilot/sim.h"
 #include "govern_int.h"
+#include "util/grow.h"
 #include "util/input.h"
+#include "util/output.h"
 
 const char *fp_pred_category_of(const char *app)
 {
@@ -34,6 +39,12 @@ static double nz(double v)
     return isnan(v) ? 0 : v;
 }
 
+/* The GPU is busy: utilisation above 5 % or SM activity above 0.03. */
+static int busy(const fp_sample *s)
+{
+    return nz(s->v[FP_COL_GPU_UTIL_PCT]) > 5 || nz(s->v[FP_COL_SM_ACTIVE]) > 0.03;
+}
+
 fp_status fp_pred_features(const fp_sample *s, size_t n, double window_s, double power_limit_w,
                            double feat[FP_PRED_NFEAT], fp_error *err)
 {
@@ -41,8 +52,7 @@ fp_status fp_pred_features(const fp_sample *s, size_t n, double window_s, double
     fp_phase_init(&det, NULL);
     size_t start = n;
     for (size_t i = 0; i < n; i++) {
-        double u = s[i].v[FP_COL_GPU_UTIL_PCT], a = s[i].v[FP_COL_SM_ACTIVE];
-        if (nz(u) > 5 || nz(a) > 0.03) {
+        if (busy(&s[i])) {
             start = i;
             break;
         }
@@ -72,24 +82,16 @@ fp_status fp_pred_features(const fp_sample *s, size_t n, double window_s, double
     return FP_OK;
 }
 
+static void time_in_class(void *user, const fp_sample *s, fp_phase cls, double dt)
+{
+    (void)s;
+    ((double *)user)[cls] += dt;
+}
+
 fp_phase fp_pred_dominant_phase(const fp_sample *s, size_t n, double win_start_s, double win_end_s)
 {
-    fp_phase_detector det;
-    fp_phase_init(&det, NULL);
     double t[FP_PHASE_COUNT] = {0};
-    for (size_t i = 0; i < n; i++) {
-        double a = s[i].v[FP_COL_T_S];
-        if (isnan(a))
-            continue;
-        fp_phase_update(&det, a, &s[i]);
-        double b = i + 1 < n ? s[i + 1].v[FP_COL_T_S] : a;
-        if (!isnan(win_start_s) && a < win_start_s)
-            a = win_start_s;
-        if (!isnan(win_end_s) && b > win_end_s)
-            b = win_end_s;
-        if (b > a)
-            t[det.current] += b - a;
-    }
+    gv_walk_intervals(s, n, win_start_s, win_end_s, NULL, time_in_class, t);
     fp_phase best = FP_PHASE_COMPUTE;
     for (int c = FP_PHASE_COMPUTE; c < FP_PHASE_COUNT; c++)
         if (t[c] > t[best])
@@ -105,21 +107,102 @@ typedef struct collect {
 static int collect_fn(void *user, const fp_sample *s)
 {
     collect *c = user;
-    if (c->n == c->cap) {
-        size_t nc = c->cap ? c->cap * 2 : 1024;
-        fp_sample *t = realloc(c->s, nc * sizeof *t);
-        if (!t)
-            return 1;
-        c->s = t;
-        c->cap = nc;
-    }
+    if (FP_GROW(c->s, c->n, c->cap, 1024))
+        return 1;
     c->s[c->n++] = *s;
     return 0;
+}
+
+/* A simulated run of wl at f_max: the features of its first window_s seconds and, when dom is
+ * not NULL, the dominant phase class of its inference window. */
+static fp_status sim_window(const fp_sim_gpu *gpu, const fp_sim_workload *wl, double window_s,
+                            uint64_t seed, double feat[FP_PRED_NFEAT], fp_phase *dom, fp_error *err)
+{
+    fp_sim_run_opts ro;
+    fp_sim_run_opts_default(&ro);
+    ro.clock_mhz = fp_sim_gpu_fmax(gpu);
+    ro.interval_s = 0.1;
+    ro.knobs.seed = seed;
+    collect c = {0};
+    fp_sim_run_result rr;
+    fp_status st = fp_sim_run(gpu, wl, &ro, collect_fn, &c, &rr, err);
+    if (st == FP_OK)
+        st = fp_pred_features(c.s, c.n, window_s, gpu->power_limit_w, feat, err);
+    if (st == FP_OK && dom)
+        *dom = fp_pred_dominant_phase(c.s, c.n, rr.infer_start_s, rr.infer_end_s);
+    free(c.s);
+    return st;
+}
+
+fp_status fp_pred_features_sim(const fp_sim_gpu *gpu, const fp_sim_workload *wl, double window_s,
+                               uint64_t seed, double feat[FP_PRED_NFEAT], fp_error *err)
+{
+    return sim_window(gpu, wl, window_s, seed, feat, NULL, err);
+}
+
+unsigned fp_pred_f_e_mhz(const fp_predictor *p, const double feat[FP_PRED_NFEAT],
+                         unsigned f_max_mhz)
+{
+    char category[32];
+    double frac = 1.0;
+    fp_pred_predict(p, feat, NULL, category, sizeof category, &frac);
+    if (!(frac > 0 && frac <= 1))
+        frac = 1.0;
+    return (unsigned)lround(frac * f_max_mhz);
+}
+
+fp_status fp_pred_observe(const fp_gpu_backend *be, fp_gpu *gpu, double window_s, double interval_s,
+                          double max_wait_s, double feat[FP_PRED_NFEAT], fp_error *err)
+{
+    if (!(window_s > 0) || !(interval_s > 0) || !(max_wait_s >= 0) ||
+        (window_s + max_wait_s) / interval_s > 1e7)
+        return fp_error_set(err, FP_ERR_INVALID,
+                            "predictor: a window of %g s sampled every %g s cannot be watched",
+                            window_s, interval_s);
+    fp_gpu_info info;
+    fp_status st = be->info(gpu, &info, err);
+    if (st != FP_OK)
+        return st;
+    int simulated = be->simulated && !fp_sim_backend_config()->realtime;
+    collect c = {0};
+    /* Until the GPU has been busy for window_s, or max_wait_s passed without it. */
+    double busy_since = NAN;
+    size_t n = (size_t)ceil((window_s + max_wait_s) / interval_s) + 1;
+    for (size_t i = 0; i < n && st == FP_OK; i++) {
+        double t = (double)i * interval_s;
+        if (isnan(busy_since) && t > max_wait_s)
+            break;
+        if (!isnan(busy_since) && t - busy_since > window_s)
+            break;
+        if (i > 0 && simulated)
+            st = fp_gpu_sim_advance(gpu, interval_s);
+        else if (i > 0) {
+            struct timespec ts = {(time_t)interval_s,
+                                  (long)((interval_s - floor(interval_s)) * 1e9)};
+            while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+                ;
+        }
+        fp_sample s;
+        if (st == FP_OK)
+            st = be->sample(gpu, &s, err);
+        if (st == FP_OK) {
+            s.v[FP_COL_T_S] = t;
+            if (isnan(busy_since) && busy(&s))
+                busy_since = t;
+            if (collect_fn(&c, &s))
+                st = fp_error_set(err, FP_ERR_NOMEM, "predictor: out of memory");
+        }
+    }
+    if (st == FP_OK)
+        st = fp_pred_features(c.s, c.n, window_s, info.power_limit_w, feat, err);
+    free(c.s);
+    return st;
 }
 
 fp_status fp_pred_examples_sim(fp_predictor *p, unsigned seeds, double window_s, double budget,
                                fp_error *err)
 {
+    p->window_s = window_s;
     for (unsigned g = 0; g < fp_sim_gpu_count(); g++) {
         const fp_sim_gpu *gpu = fp_sim_gpu_at(g);
         for (unsigned w = 0; w < fp_sim_workload_count(); w++) {
@@ -134,21 +217,10 @@ fp_status fp_pred_examples_sim(fp_predictor *p, unsigned seeds, double window_s,
             for (unsigned k = 0; k < seeds; k++) {
                 if (p->n >= FP_PRED_MAX_EXAMPLES)
                     return fp_error_set(err, FP_ERR_INVALID, "predictor: too many examples");
-                fp_sim_run_opts ro;
-                fp_sim_run_opts_default(&ro);
-                ro.clock_mhz = fp_sim_gpu_fmax(gpu);
-                ro.interval_s = 0.1;
-                ro.knobs.seed = FP_SIM_DEFAULT_SEED + 7919u * k + 104729u * g;
-                collect c = {0};
-                fp_sim_run_result rr;
-                st = fp_sim_run(gpu, wl, &ro, collect_fn, &c, &rr, err);
                 fp_pred_example *e = &p->ex[p->n];
-                if (st == FP_OK)
-                    st = fp_pred_features(c.s, c.n, window_s, gpu->power_limit_w, e->feat, err);
-                fp_phase dom =
-                    st == FP_OK ? fp_pred_dominant_phase(c.s, c.n, rr.infer_start_s, rr.infer_end_s)
-                                : FP_PHASE_COMPUTE;
-                free(c.s);
+                fp_phase dom;
+                st = sim_window(gpu, wl, window_s, FP_SIM_DEFAULT_SEED + 7919u * k + 104729u * g,
+                                e->feat, &dom, err);
                 if (st != FP_OK)
                     return st;
                 snprintf(e->app, sizeof e->app, "%s", wl->name);
@@ -184,6 +256,7 @@ static void window_te(const fp_sample *s, size_t n, double ws, double we, double
 fp_status fp_pred_examples_dataset(fp_predictor *p, const char *dataset, double window_s,
                                    double budget, const fp_diag *diag, fp_error *err)
 {
+    p->window_s = window_s;
     gv_run_list l;
     fp_status st = gv_dataset_runs(dataset, &l, diag, err);
     if (st != FP_OK)
@@ -422,6 +495,7 @@ fp_status fp_pred_save(const fp_predictor *p, const char *path, fp_error *err)
 {
     json_t *root = json_object();
     json_object_set_new(root, "format", json_string("freqpilot-predictor"));
+    json_object_set_new(root, "window_s", json_real(p->window_s > 0 ? p->window_s : 5.0));
     json_t *arr = json_array();
     for (size_t i = 0; i < p->n; i++) {
         const fp_pred_example *e = &p->ex[i];
@@ -433,9 +507,8 @@ fp_status fp_pred_save(const fp_predictor *p, const char *path, fp_error *err)
                                              "best_clock_frac", e->best_clock_frac));
     }
     json_object_set_new(root, "examples", arr);
-    int rc = json_dump_file(root, path, JSON_INDENT(1) | JSON_REAL_PRECISION(6));
-    json_decref(root);
-    return rc == 0 ? FP_OK : fp_error_set(err, FP_ERR_IO, "%s: cannot write the model", path);
+    /* fp_json_write_atomic consumes root */
+    return fp_json_write_atomic(path, root, JSON_INDENT(1) | JSON_REAL_PRECISION(6), err);
 }
 
 fp_status fp_pred_load(fp_predictor *p, const char *path, fp_error *err)
@@ -444,12 +517,17 @@ fp_status fp_pred_load(fp_predictor *p, const char *path, fp_error *err)
     if (!root)
         return err ? err->code : FP_ERR_PARSE;
     json_t *arr = json_object_get(root, "examples");
+    json_t *win = json_object_get(root, "window_s");
     fp_status st = FP_OK;
     p->n = 0;
+    /* Models written before the window was stored used train's default, 5 s. */
+    p->window_s = win ? json_number_value(win) : 5.0;
+    if (win && !(json_is_number(win) && p->window_s > 0 && p->window_s <= 3600))
+        st = fp_error_at(err, FP_ERR_PARSE, path, 0, "\"window_s\": expected seconds in (0, 3600]");
+    else if (!json_is_array(arr))
+        st = fp_error_at(err, FP_ERR_FORMAT, path, 0, "expected an \"examples\" array");
     size_t i;
     json_t *e;
-    if (!json_is_array(arr))
-        st = fp_error_at(err, FP_ERR_FORMAT, path, 0, "expected an \"examples\" array");
     json_array_foreach(arr, i, e)
     {
         if (st != FP_OK || p->n >= FP_PRED_MAX_EXAMPLES)

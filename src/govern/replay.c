@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "freqpilot/govern.h"
+#include "util/grow.h"
 
 void fp_replay_opts_default(fp_replay_opts *o)
 {
@@ -102,14 +103,8 @@ static void apply(fp_sim_device *dev, unsigned mhz)
 
 static int push_trace(fp_replay_result *r, size_t *cap, const fp_replay_point *pt)
 {
-    if (r->n_trace == *cap) {
-        size_t nc = *cap ? *cap * 2 : 1024;
-        fp_replay_point *t = realloc(r->trace, nc * sizeof *t);
-        if (!t)
-            return -1;
-        r->trace = t;
-        *cap = nc;
-    }
+    if (FP_GROW(r->trace, r->n_trace, *cap, 1024))
+        return -1;
     r->trace[r->n_trace++] = *pt;
     return 0;
 }
@@ -301,7 +296,8 @@ fp_status fp_replay_compare(const fp_sim_workload *wl, const fp_replay_opts *o,
     if ((st = fp_policy_new("activity", &info, &pol, err)) != FP_OK)
         return st;
     if ((st = fp_policy_set_num(pol, "bias", o->bias, err)) == FP_OK &&
-        (st = fp_policy_set_num(pol, "f_e", best.static_mhz, err)) == FP_OK)
+        (st = fp_policy_set_num(pol, "f_e", o->f_e_mhz ? o->f_e_mhz : best.static_mhz, err)) ==
+            FP_OK)
         st = fp_replay_run(wl, pol, &ro, &res[2], err);
     fp_policy_free(pol);
     if (st != FP_OK)

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "freqpilot/govern.h"
+#include "util/grow.h"
 
 void fp_serving_opts_default(fp_serving_opts *o)
 {
@@ -136,14 +137,8 @@ static fp_status summarize(const fp_server_sim *sim, size_t n, const fp_serving_
 
 static int push_point(fp_serving_result *r, size_t *cap, const fp_serving_point *p)
 {
-    if (r->n_trace == *cap) {
-        size_t nc = *cap ? 2 * *cap : 1024;
-        fp_serving_point *t = realloc(r->trace, nc * sizeof *t);
-        if (!t)
-            return -1;
-        r->trace = t;
-        *cap = nc;
-    }
+    if (FP_GROW(r->trace, r->n_trace, *cap, 1024))
+        return -1;
     r->trace[r->n_trace++] = *p;
     return 0;
 }

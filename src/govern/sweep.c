@@ -18,6 +18,7 @@
 #include "freqpilot/govern.h"
 #include "freqpilot/reader.h"
 #include "govern_int.h"
+#include "util/grow.h"
 
 void gv_run_list_free(gv_run_list *l)
 {
@@ -122,19 +123,13 @@ fp_status gv_dataset_runs(const char *dataset, gv_run_list *out, const fp_diag *
                     }
                     if (r.rec.warmup || r.rec.exit_status != 0)
                         continue;
-                    if (out->n == out->cap) {
-                        size_t ncap = out->cap ? out->cap * 2 : 64;
-                        gv_run *t = realloc(out->items, ncap * sizeof *t);
-                        if (!t) {
-                            free_names(runs, nr);
-                            free_names(fr, nf);
-                            free_names(apps, na);
-                            free_names(g, ng);
-                            gv_run_list_free(out);
-                            return fp_error_set(err, FP_ERR_NOMEM, "%s: out of memory", dataset);
-                        }
-                        out->items = t;
-                        out->cap = ncap;
+                    if (FP_GROW(out->items, out->n, out->cap, 64)) {
+                        free_names(runs, nr);
+                        free_names(fr, nf);
+                        free_names(apps, na);
+                        free_names(g, ng);
+                        gv_run_list_free(out);
+                        return fp_error_set(err, FP_ERR_NOMEM, "%s: out of memory", dataset);
                     }
                     out->items[out->n++] = r;
                 }
@@ -170,15 +165,9 @@ fp_status gv_run_samples(const gv_run *r, fp_sample **s, size_t *n, const fp_dia
     fp_sample x;
     int rc;
     while ((rc = fp_ts_next(rd, &x, err)) > 0) {
-        if (*n == cap) {
-            size_t nc = cap ? cap * 2 : 1024;
-            fp_sample *t = realloc(*s, nc * sizeof *t);
-            if (!t) {
-                rc = fp_error_set(err, FP_ERR_NOMEM, "%s: out of memory", p);
-                break;
-            }
-            *s = t;
-            cap = nc;
+        if (FP_GROW(*s, *n, cap, 1024)) {
+            rc = fp_error_set(err, FP_ERR_NOMEM, "%s: out of memory", p);
+            break;
         }
         (*s)[(*n)++] = x;
     }
@@ -192,15 +181,8 @@ fp_status gv_run_samples(const gv_run *r, fp_sample **s, size_t *n, const fp_dia
     return FP_OK;
 }
 
-/*
- * Walks the samples of one run: the detector sees every sample (so its smoothing and dwell
- * are warmed up as online), and fn gets each sample interval [t_i, t_{i+1}) clipped to the
- * window (sample and hold), with the class detected at t_i.
- */
-typedef void (*interval_fn)(void *user, const fp_sample *s, fp_phase cls, double dt);
-
-static void walk(const fp_sample *s, size_t n, double ws, double we, const fp_phase_opts *po,
-                 interval_fn fn, void *user)
+void gv_walk_intervals(const fp_sample *s, size_t n, double ws, double we, const fp_phase_opts *po,
+                       gv_interval_fn fn, void *user)
 {
     fp_phase_detector det;
     fp_phase_init(&det, po);
@@ -300,7 +282,7 @@ fp_status fp_phase_sweep_load(const char *dataset, const char *gpu, const char *
         }
         acc_ctx a;
         memset(&a, 0, sizeof a);
-        walk(s, n, r->rec.window_start_s, r->rec.window_end_s, popts, acc_fn, &a);
+        gv_walk_intervals(s, n, r->rec.window_start_s, r->rec.window_end_s, popts, acc_fn, &a);
         free(s);
         for (int c = 0; c < FP_PHASE_COUNT; c++) {
             out->t_s[c][k] += a.t[c];

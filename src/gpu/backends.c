@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The GPU backend registry of gpu.h: every backend freqpilot can drive, in the order --help
- * lists them. A new backend is a file defining its fp_gpu_backend and one line below.
+ * lists them. A new backend is a file defining its fp_gpu_backend and one line in backends.def.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -11,9 +11,14 @@
 
 #include "freqpilot/gpu.h"
 
+#define FP_BACKEND(n) const fp_gpu_backend *fp_gpu_backend_##n(void);
+#include "gpu/backends.def"
+#undef FP_BACKEND
+
 static const fp_gpu_backend *(*const registry[])(void) = {
-    fp_gpu_backend_nvml,
-    fp_gpu_backend_sim,
+#define FP_BACKEND(n) fp_gpu_backend_##n,
+#include "gpu/backends.def"
+#undef FP_BACKEND
 };
 #define NBACKENDS (sizeof registry / sizeof registry[0])
 

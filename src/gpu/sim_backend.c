@@ -2,13 +2,11 @@
 /*
  * The "sim" backend of gpu.h over the simulated device (sim_device.c). Time is simulated:
  * it moves only through fp_gpu_sim_advance() (the profiler and the governor's replay drive
- * it), unless FREQPILOT_SIM_REALTIME=1 lets it follow the host's monotonic clock.
+ * it), unless the options say realtime: then it follows the host's monotonic clock.
  *
- * Environment: FREQPILOT_SIM_GPU (default A100), FREQPILOT_SIM_SEED (default
- * FP_SIM_DEFAULT_SEED), FREQPILOT_SIM_WORKLOAD (a built-in name or an INI file, run in a loop
- * from the moment the device is opened; default: idle), FREQPILOT_SIM_NOISE (off/0: no time,
- * power or reading noise and no thermal lag, so runs follow the truth functions; on/1: the
- * default noise; a number X > 0 scales every noise sigma by X).
+ * What it opens comes from fp_sim_backend_configure() (sim.h): the model, seed, looping
+ * workload, noise scale and realtime. The library reads no environment for it; the command
+ * line maps its options and the documented FREQPILOT_SIM_* variables onto these settings.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -53,40 +51,44 @@ static fp_status sim_count(unsigned *n, fp_error *err)
     return FP_OK;
 }
 
-/* FREQPILOT_SIM_NOISE: the factor applied to the default noise sigmas. */
-static fp_status noise_scale(double *scale, fp_error *err)
+static fp_sim_backend_options config;
+static int configured;
+
+void fp_sim_backend_options_init(fp_sim_backend_options *o)
 {
-    const char *s = getenv("FREQPILOT_SIM_NOISE");
-    *scale = 1.0;
-    if (!s || !*s || strcasecmp(s, "on") == 0)
-        return FP_OK;
-    if (strcasecmp(s, "off") == 0) {
-        *scale = 0.0;
-        return FP_OK;
-    }
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (*end || errno || !(v >= 0.0 && v <= 100.0))
-        return fp_error_set(err, FP_ERR_INVALID,
-                            "FREQPILOT_SIM_NOISE=%s: expected off, on or a factor 0..100", s);
-    *scale = v;
-    return FP_OK;
+    memset(o, 0, sizeof *o);
+    o->gpu = "A100";
+    o->seed = FP_SIM_DEFAULT_SEED;
+    o->noise_scale = 1.0;
+}
+
+void fp_sim_backend_configure(const fp_sim_backend_options *o)
+{
+    if (o)
+        config = *o;
+    else
+        fp_sim_backend_options_init(&config);
+    configured = 1;
+}
+
+const fp_sim_backend_options *fp_sim_backend_config(void)
+{
+    if (!configured)
+        fp_sim_backend_configure(NULL);
+    return &config;
 }
 
 static fp_status sim_open(const char *id, fp_gpu **out, fp_error *err)
 {
-    const char *model = getenv("FREQPILOT_SIM_GPU");
-    if (!model || !*model)
-        model = "A100";
+    const fp_sim_backend_options *cfg = fp_sim_backend_config();
+    const char *model = cfg->gpu && *cfg->gpu ? cfg->gpu : "A100";
     const fp_sim_gpu *g = NULL;
     unsigned index = 0;
     if (!id || !*id || strcmp(id, "0") == 0) {
         g = fp_sim_gpu_find(model);
         if (!g)
             return fp_error_set(err, FP_ERR_INVALID,
-                                "FREQPILOT_SIM_GPU=%s: unknown simulated GPU (expected V100, "
-                                "A100 or H100)",
+                                "simulated GPU '%s': unknown model (expected V100, A100 or H100)",
                                 model);
     } else if (strncasecmp(id, "GPU-SIM-", 8) == 0) {
         char shortn[8] = {0};
@@ -102,25 +104,13 @@ static fp_status sim_open(const char *id, fp_gpu **out, fp_error *err)
                             id);
     fp_sim_knobs k;
     fp_sim_knobs_default(&k);
-    const char *seed = getenv("FREQPILOT_SIM_SEED");
-    if (seed && *seed) {
-        char *end;
-        errno = 0;
-        unsigned long long v = strtoull(seed, &end, 0);
-        if (*end || errno)
-            return fp_error_set(err, FP_ERR_INVALID,
-                                "FREQPILOT_SIM_SEED=%s: expected an unsigned integer", seed);
-        k.seed = v;
-    }
-    double scale;
-    fp_status nst = noise_scale(&scale, err);
-    if (nst)
-        return nst;
+    k.seed = cfg->seed;
+    double scale = cfg->noise_scale >= 0 ? cfg->noise_scale : 1.0;
     k.time_noise *= scale;
     k.power_noise *= scale;
     k.sample_noise *= scale;
     fp_sim_workload wl;
-    const char *wname = getenv("FREQPILOT_SIM_WORKLOAD");
+    const char *wname = cfg->workload;
     int have_wl = 0;
     if (wname && *wname) {
         fp_status st = fp_sim_workload_resolve(wname, &wl, err);
@@ -137,8 +127,7 @@ static fp_status sim_open(const char *id, fp_gpu **out, fp_error *err)
     if (scale == 0.0)
         fp_sim_device_set_thermal_lag(gpu->dev, 0);
     fp_sim_gpu_info(g, index, &gpu->info);
-    const char *rt = getenv("FREQPILOT_SIM_REALTIME");
-    gpu->realtime = rt && strcmp(rt, "1") == 0;
+    gpu->realtime = cfg->realtime;
     gpu->last_host_s = host_now();
     if (have_wl)
         fp_sim_device_start(gpu->dev, &wl, 0, 1);

@@ -20,6 +20,7 @@
 
 #include "freqpilot/gpu_specs.h"
 #include "freqpilot/serving.h"
+#include "util/grow.h"
 
 /* LLaMA-7B in FP16: 6.74e9 parameters, 32 layers of width 4096. */
 #define LLAMA7B_PARAMS 6.74e9
@@ -175,14 +176,8 @@ typedef struct fvec {
 
 static void fvec_push(fvec *a, double x)
 {
-    if (a->n == a->cap) {
-        size_t nc = a->cap ? 2 * a->cap : 256;
-        float *t = realloc(a->v, nc * sizeof *t);
-        if (!t)
-            return; /* dropped: a percentile of fewer values (out of memory only) */
-        a->v = t;
-        a->cap = nc;
-    }
+    if (FP_GROW(a->v, a->n, a->cap, 256))
+        return; /* dropped: a percentile of fewer values (out of memory only) */
     a->v[a->n++] = (float)x;
 }
 

@@ -444,7 +444,7 @@ fp_status fp_adaptive_result_get(const fp_adaptive *a, fp_adaptive_result *r, fp
 
 /* ---- replay ---- */
 
-void fp_replay_results_free(fp_replay_results *r)
+void fp_model_replay_results_free(fp_model_replay_results *r)
 {
     free(r->items);
     r->items = NULL;
@@ -452,7 +452,7 @@ void fp_replay_results_free(fp_replay_results *r)
 }
 
 static fp_status replay_one(const fp_run_list *runs, const char *keep, const fp_agg_result *agg,
-                            size_t first, const fp_adaptive_options *o, fp_replay_result *res,
+                            size_t first, const fp_adaptive_options *o, fp_model_replay_result *res,
                             fp_error *err)
 {
     const char *gpu = agg->rows[first].gpu, *app = agg->rows[first].app;
@@ -558,7 +558,7 @@ static fp_status replay_one(const fp_run_list *runs, const char *keep, const fp_
 }
 
 fp_status fp_model_replay(const fp_run_list *runs, const fp_adaptive_options *o,
-                          fp_replay_results *out, fp_error *err)
+                          fp_model_replay_results *out, fp_error *err)
 {
     fp_adaptive_options def;
     if (!o) {
@@ -602,6 +602,6 @@ fp_status fp_model_replay(const fp_run_list *runs, const fp_adaptive_options *o,
     free(first);
     fp_agg_result_free(&agg);
     if (st)
-        fp_replay_results_free(out);
+        fp_model_replay_results_free(out);
     return st;
 }

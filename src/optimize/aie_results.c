@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "freqpilot/aie_results.h"
+#include "util/grow.h"
 #include "util/input.h"
 
 #define MHZ_MAX 10000.0
@@ -99,14 +100,8 @@ static fp_status num(ctx *c, const char *where, json_t *o, const char *key, int 
 static fp_status push(ctx *c, const fp_opt_result *r)
 {
     fp_opt_results *out = c->out;
-    if (out->len == out->cap) {
-        size_t cap = out->cap ? 2 * out->cap : 16;
-        fp_opt_result *p = realloc(out->items, cap * sizeof *p);
-        if (!p)
-            return fp_error_set(c->err, FP_ERR_NOMEM, "%s: out of memory", c->name);
-        out->items = p;
-        out->cap = cap;
-    }
+    if (FP_GROW(out->items, out->len, out->cap, 16))
+        return fp_error_set(c->err, FP_ERR_NOMEM, "%s: out of memory", c->name);
     out->items[out->len++] = *r;
     return FP_OK;
 }

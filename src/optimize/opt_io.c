@@ -15,6 +15,7 @@
 #include "freqpilot/aie_results.h"
 #include "freqpilot/atomic.h"
 #include "freqpilot/optimize.h"
+#include "util/grow.h"
 #include "util/json_stream.h"
 #include "util/output.h"
 
@@ -397,14 +398,8 @@ static fp_status opt_result(void *ctx, size_t i, json_t *o)
                            "results[%zu]: impossible values (expected freq_mhz and baseline_mhz of "
                            "1..10000 MHz, time_s and energy_j >= 0, power_w of 0..5000 W)",
                            i);
-    if (out->len == out->cap) {
-        size_t cap = out->cap ? 2 * out->cap : 16;
-        fp_opt_result *p = realloc(out->items, cap * sizeof *p);
-        if (!p)
-            return fp_error_set(x->err, FP_ERR_NOMEM, "out of memory");
-        out->items = p;
-        out->cap = cap;
-    }
+    if (FP_GROW(out->items, out->len, out->cap, 16))
+        return fp_error_set(x->err, FP_ERR_NOMEM, "out of memory");
     out->items[out->len++] = r;
     return FP_OK;
 }

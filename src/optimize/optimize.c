@@ -14,6 +14,7 @@
 
 #include "freqpilot/optimize.h"
 #include "freqpilot/gpu_specs.h"
+#include "util/grow.h"
 #include "util/keyidx.h"
 #include "util/output.h"
 #include "util/input.h"
@@ -294,14 +295,8 @@ int fp_opt_baseline(const fp_opt_curve *c, const fp_opt_options *o, int *fallbac
 
 static fp_status push_result(fp_opt_results *out, const fp_opt_result *r, fp_error *err)
 {
-    if (out->len == out->cap) {
-        size_t cap = out->cap ? 2 * out->cap : 16;
-        fp_opt_result *p = realloc(out->items, cap * sizeof *p);
-        if (!p)
-            return fp_error_set(err, FP_ERR_NOMEM, "optimize: out of memory");
-        out->items = p;
-        out->cap = cap;
-    }
+    if (FP_GROW(out->items, out->len, out->cap, 16))
+        return fp_error_set(err, FP_ERR_NOMEM, "optimize: out of memory");
     out->items[out->len++] = *r;
     return FP_OK;
 }

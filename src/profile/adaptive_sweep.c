@@ -20,8 +20,9 @@
 #include "freqpilot/dataset.h"
 #include "freqpilot/metrics.h"
 #include "freqpilot/reader.h"
-#include "profile/adaptive_sweep.h"
+#include "freqpilot/adaptive_sweep.h"
 #include "util/asuser.h"
+#include "util/grow.h"
 
 /* Failed runs in a row after which the sweep stops (the strategy would ask again). */
 #define MAX_FAILED_IN_A_ROW 3
@@ -58,14 +59,8 @@ typedef struct ad_state {
 
 static fp_status push_seq(ad_state *s, const seq_entry *e, fp_error *err)
 {
-    if (s->nseq == s->capseq) {
-        size_t cap = s->capseq ? 2 * s->capseq : 32;
-        seq_entry *n = realloc(s->seq, cap * sizeof *n);
-        if (!n)
-            return fp_error_set(err, FP_ERR_NOMEM, "out of memory");
-        s->seq = n;
-        s->capseq = cap;
-    }
+    if (FP_GROW(s->seq, s->nseq, s->capseq, 32))
+        return fp_error_set(err, FP_ERR_NOMEM, "out of memory");
     s->seq[s->nseq++] = *e;
     return FP_OK;
 }

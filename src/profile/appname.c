@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "profile/sweep.h"
+#include "freqpilot/sweep.h"
 
 static const char *base_name(const char *path)
 {

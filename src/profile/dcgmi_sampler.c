@@ -16,8 +16,8 @@
 
 #include "freqpilot/reader.h"
 #include "profile/dcgmi_sampler.h"
-#include "telemetry/ts_internal.h"
 #include "util/asuser.h"
+#include "util/grow.h"
 #include "util/thread.h"
 
 struct fp_dcgmi_sampler {
@@ -93,15 +93,9 @@ static void *reader_main(void *arg)
             while (*l == ' ' || *l == '\t')
                 l++;
             if (strncmp(l, "GPU ", 4) == 0) {
-                if (d->n_rows == d->cap_rows) {
-                    size_t cap = d->cap_rows ? d->cap_rows * 2 : 1024;
-                    double *p = realloc(d->row_t, cap * sizeof *p);
-                    if (!p) {
-                        d->nomem = 1;
-                        return NULL;
-                    }
-                    d->row_t = p;
-                    d->cap_rows = cap;
+                if (FP_GROW(d->row_t, d->n_rows, d->cap_rows, 1024)) {
+                    d->nomem = 1;
+                    return NULL;
                 }
                 d->row_t[d->n_rows++] = t - d->t0;
             }

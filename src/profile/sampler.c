@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "profile/sampler.h"
+#include "util/grow.h"
 #include "util/thread.h"
 
 double fp_mono_now(void)
@@ -21,14 +22,8 @@ double fp_mono_now(void)
 
 fp_status fp_sample_buf_push(fp_sample_buf *b, const fp_sample *s)
 {
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 256;
-        fp_sample *v = realloc(b->v, cap * sizeof *v);
-        if (!v)
-            return FP_ERR_NOMEM;
-        b->v = v;
-        b->cap = cap;
-    }
+    if (FP_GROW(b->v, b->n, b->cap, 256))
+        return FP_ERR_NOMEM;
     b->v[b->n++] = *s;
     return FP_OK;
 }

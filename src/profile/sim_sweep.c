@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "profile/sweep.h"
+#include "freqpilot/sweep.h"
 
 #define SWEEP_IDLE_S 0.5
 #define SWEEP_INTERVAL_S 0.05

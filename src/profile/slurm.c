@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "profile/slurm.h"
+#include "freqpilot/slurm.h"
 #include "util/input.h"
 
 /* ---- script ---- */

@@ -20,7 +20,7 @@
 #include "freqpilot/version.h"
 #include "profile/dcgmi_sampler.h"
 #include "profile/sampler.h"
-#include "profile/sweep.h"
+#include "freqpilot/sweep.h"
 #include "profile/workload.h"
 #include "util/asuser.h"
 #include "util/output.h"

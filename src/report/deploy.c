@@ -12,6 +12,8 @@
 
 #include "freqpilot/deploy.h"
 #include "report/report_int.h"
+#include "util/grow.h"
+#include "util/keyidx.h"
 #include "util/utf8.h"
 
 void fp_deploy_rule_init(fp_deploy_rule *r)
@@ -115,40 +117,22 @@ void fp_deploy_budgets_text(const fp_deploy_rule *r, const char *const *apps, si
 #undef ADD
 }
 
-/* Clocks with data of (gpu, app) in agg; *only = the clock when there is one. */
-static size_t count_clocks(const fp_agg_result *agg, const char *gpu, const char *app, double *only)
+/* The row of (gpu, app), added when new (pairs: the rows by the caller's strings, which
+ * outlive the build). Its index, or -1 on no memory. */
+static long push_pair(fp_deploy_table *t, size_t *cap, fp_keyidx *pairs, const char *gpu,
+                      const char *app)
 {
-    size_t n = 0;
-    *only = NAN;
-    for (size_t i = 0; agg && i < agg->nrows; i++) {
-        const fp_agg_row *r = &agg->rows[i];
-        if (r->runs > 0 && isfinite(r->time_s) && isfinite(r->energy_j) &&
-            strcmp(r->gpu, gpu) == 0 && strcmp(r->app, app) == 0) {
-            n++;
-            *only = r->freq_mhz;
-        }
-    }
-    return n;
-}
-
-static int push_pair(fp_deploy_table *t, size_t *cap, const char *gpu, const char *app)
-{
-    for (size_t i = 0; i < t->n; i++)
-        if (strcmp(t->rows[i].gpu, gpu) == 0 && strcmp(t->rows[i].app, app) == 0)
-            return 0;
-    if (t->n == *cap) {
-        size_t nc = *cap ? *cap * 2 : 16;
-        fp_deploy_row *p = realloc(t->rows, nc * sizeof *p);
-        if (!p)
-            return -1;
-        t->rows = p;
-        *cap = nc;
-    }
-    fp_deploy_row *r = &t->rows[t->n++];
+    long k = fp_keyidx_get(pairs, gpu, app, NAN);
+    if (k >= 0)
+        return k;
+    if (FP_GROW(t->rows, t->n, *cap, 16) || fp_keyidx_add(pairs, gpu, app, NAN, t->n))
+        return -1;
+    fp_deploy_row *r = &t->rows[t->n];
     memset(r, 0, sizeof *r);
     fp_utf8_copy(r->gpu, sizeof r->gpu, gpu, strlen(gpu));
     fp_utf8_copy(r->app, sizeof r->app, app, strlen(app));
-    return 0;
+    r->only_clock_mhz = r->clock_lo_mhz = r->clock_hi_mhz = NAN;
+    return (long)t->n++;
 }
 
 fp_status fp_deploy_build(const fp_agg_result *agg, const fp_rec_list *recs,
@@ -156,18 +140,36 @@ fp_status fp_deploy_build(const fp_agg_result *agg, const fp_rec_list *recs,
 {
     memset(out, 0, sizeof *out);
     size_t cap = 0;
-    for (size_t i = 0; agg && i < agg->nrows; i++)
-        if (push_pair(out, &cap, agg->rows[i].gpu, agg->rows[i].app))
+    fp_keyidx *pairs = fp_keyidx_new(64), *ridx = recs && recs->len ? fp_recs_index(recs) : NULL;
+    if (!pairs || (recs && recs->len && !ridx))
+        goto oom;
+    /* One pass: the pairs, and each one's clocks with data (time and energy: counted; energy:
+     * the range the report states). */
+    for (size_t i = 0; agg && i < agg->nrows; i++) {
+        const fp_agg_row *r = &agg->rows[i];
+        long k = push_pair(out, &cap, pairs, r->gpu, r->app);
+        if (k < 0)
             goto oom;
+        fp_deploy_row *d = &out->rows[k];
+        if (r->runs > 0 && isfinite(r->energy_j)) {
+            d->clock_lo_mhz =
+                isnan(d->clock_lo_mhz) ? r->freq_mhz : fmin(d->clock_lo_mhz, r->freq_mhz);
+            d->clock_hi_mhz =
+                isnan(d->clock_hi_mhz) ? r->freq_mhz : fmax(d->clock_hi_mhz, r->freq_mhz);
+            if (isfinite(r->time_s)) {
+                d->nclocks++;
+                d->only_clock_mhz = r->freq_mhz;
+            }
+        }
+    }
     for (size_t i = 0; recs && i < recs->len; i++)
-        if (push_pair(out, &cap, recs->items[i].gpu, recs->items[i].app))
+        if (push_pair(out, &cap, pairs, recs->items[i].gpu, recs->items[i].app) < 0)
             goto oom;
     const char *obj = rule->objective ? rule->objective : "energy";
     for (size_t i = 0; i < out->n; i++) {
         fp_deploy_row *d = &out->rows[i];
         d->budget = budget_of(rule, d->app, d->budget_from, sizeof d->budget_from);
-        d->nclocks = agg ? count_clocks(agg, d->gpu, d->app, &d->only_clock_mhz) : 0;
-        d->rec = fp_recs_find(recs, d->gpu, d->app, obj, d->budget);
+        d->rec = fp_recs_find_in(recs, ridx, d->gpu, d->app, obj, d->budget);
         if (d->nclocks == 1) {
             d->state = FP_DEPLOY_SINGLE_CLOCK;
             snprintf(d->why, sizeof d->why, "nothing to optimise: one clock measured (%.0f MHz)",
@@ -190,8 +192,12 @@ fp_status fp_deploy_build(const fp_agg_result *agg, const fp_rec_list *recs,
             out->ndeployable += d->deployable != 0;
         }
     }
+    fp_keyidx_free(pairs);
+    fp_keyidx_free(ridx);
     return FP_OK;
 oom:
+    fp_keyidx_free(pairs);
+    fp_keyidx_free(ridx);
     fp_deploy_free(out);
     return fp_error_set(err, FP_ERR_NOMEM, "out of memory");
 }

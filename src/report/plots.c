@@ -15,6 +15,7 @@
 #include "freqpilot/plot.h"
 #include "freqpilot/reader.h"
 #include "report/report_int.h"
+#include "util/grow.h"
 #include "util/keyidx.h"
 
 void fp_plot_opts_init(fp_plot_opts *o)
@@ -69,19 +70,33 @@ static size_t select_rows(const fp_agg_result *agg, const char *gpu, const char 
     return n;
 }
 
-static fp_status pick_pair(const fp_agg_result *agg, const fp_plot_opts *o, const char **gpu,
-                           const char **app, fp_error *err)
+/*
+ * The first (gpu, app) that o's filters match and its rows as select_rows (*v: caller frees);
+ * out starts as the figure KIND titled "GPU APP: WHAT".
+ */
+static fp_status pick_pair(const fp_agg_result *agg, const fp_plot_opts *o, const char *kind,
+                           const char *what, fp_figure *out, const char **gpu, const char **app,
+                           const fp_agg_row ***v, size_t *n, fp_error *err)
 {
-    for (size_t i = 0; i < agg->nrows; i++) {
-        const fp_agg_row *r = &agg->rows[i];
-        if ((!o->gpu || strcmp(r->gpu, o->gpu) == 0) && (!o->app || strcmp(r->app, o->app) == 0)) {
-            *gpu = r->gpu;
-            *app = r->app;
-            return FP_OK;
-        }
+    size_t i = 0;
+    while (i < agg->nrows && !((!o->gpu || strcmp(agg->rows[i].gpu, o->gpu) == 0) &&
+                               (!o->app || strcmp(agg->rows[i].app, o->app) == 0)))
+        i++;
+    if (i == agg->nrows)
+        return fp_error_set(err, FP_ERR_INVALID, "no aggregated rows for gpu %s, app %s",
+                            o->gpu ? o->gpu : "(any)", o->app ? o->app : "(any)");
+    *gpu = agg->rows[i].gpu;
+    *app = agg->rows[i].app;
+    *n = select_rows(agg, *gpu, *app, v);
+    if (*n == 0) {
+        free(*v);
+        return fp_error_set(err, FP_ERR_INVALID, "%s/%s: no clock with runs", *gpu, *app);
     }
-    return fp_error_set(err, FP_ERR_INVALID, "no aggregated rows for gpu %s, app %s",
-                        o->gpu ? o->gpu : "(any)", o->app ? o->app : "(any)");
+    char title[160];
+    snprintf(title, sizeof title, "%s %s: %s", *gpu, *app, what);
+    fp_figure_init(out, kind, title);
+    out->simulated = o->simulated;
+    return FP_OK;
 }
 
 static fp_status oom(fp_figure *f, fp_error *err)
@@ -102,20 +117,13 @@ fp_status fp_plot_sweep(const fp_agg_result *agg, const fp_rec_list *recs, const
                         fp_figure *out, fp_error *err)
 {
     const char *gpu, *app;
-    fp_status st = pick_pair(agg, o, &gpu, &app, err);
+    const fp_agg_row **v;
+    size_t n;
+    fp_status st = pick_pair(agg, o, "sweep", "metrics vs SM clock", out, &gpu, &app, &v, &n, err);
     if (st)
         return st;
-    const fp_agg_row **v;
-    size_t n = select_rows(agg, gpu, app, &v);
-    if (n == 0) {
-        free(v);
-        return fp_error_set(err, FP_ERR_INVALID, "%s/%s: no clock with runs", gpu, app);
-    }
     const fp_agg_row *b = v[n - 1];
-    char title[160], xl[96];
-    snprintf(title, sizeof title, "%s %s: metrics vs SM clock", gpu, app);
-    fp_figure_init(out, "sweep", title);
-    out->simulated = o->simulated;
+    char xl[96];
     snprintf(xl, sizeof xl, "SM clock (MHz)");
     char yl[96];
     snprintf(yl, sizeof yl, "Relative to %.0f MHz", b->freq_mhz);
@@ -221,20 +229,14 @@ fp_status fp_plot_pareto(const fp_agg_result *agg, const fp_rec_list *recs, cons
                          fp_figure *out, fp_error *err)
 {
     const char *gpu, *app;
-    fp_status st = pick_pair(agg, o, &gpu, &app, err);
+    const fp_agg_row **v;
+    size_t n;
+    fp_status st =
+        pick_pair(agg, o, "pareto", "time-energy trade-off", out, &gpu, &app, &v, &n, err);
     if (st)
         return st;
-    const fp_agg_row **v;
-    size_t n = select_rows(agg, gpu, app, &v);
-    if (n == 0) {
-        free(v);
-        return fp_error_set(err, FP_ERR_INVALID, "%s/%s: no clock with runs", gpu, app);
-    }
     const fp_agg_row *b = v[n - 1];
-    char title[160], xl[96], yl[96];
-    snprintf(title, sizeof title, "%s %s: time-energy trade-off", gpu, app);
-    fp_figure_init(out, "pareto", title);
-    out->simulated = o->simulated;
+    char xl[96], yl[96];
     snprintf(xl, sizeof xl, "Time relative to %.0f MHz", b->freq_mhz);
     snprintf(yl, sizeof yl, "Energy relative to %.0f MHz", b->freq_mhz);
     fp_panel *p = fp_figure_add_panel(out, NULL, xl, yl);
@@ -364,31 +366,6 @@ fp_status fp_plot_pareto(const fp_agg_result *agg, const fp_rec_list *recs, cons
     return ok ? FP_OK : oom(out, err);
 }
 
-/* The recommendations of recs by (gpu, app) (clock NAN), in list order; NULL on no memory. */
-static fp_keyidx *index_recs(const fp_rec_list *recs)
-{
-    fp_keyidx *idx = fp_keyidx_new(recs->len);
-    for (size_t i = 0; idx && i < recs->len; i++)
-        if (fp_keyidx_add(idx, recs->items[i].gpu, recs->items[i].app, NAN, i) < 0) {
-            fp_keyidx_free(idx);
-            idx = NULL;
-        }
-    return idx;
-}
-
-/* fp_recs_find through the index of recs (the same first match). */
-static const fp_rec *find_rec(const fp_rec_list *recs, const fp_keyidx *idx, const char *gpu,
-                              const char *app, const char *objective, double max_slowdown)
-{
-    fp_keyidx_iter it;
-    size_t i;
-    fp_keyidx_find(idx, gpu, app, NAN, &it);
-    while (fp_keyidx_next(&it, &i))
-        if (fp_rec_is(&recs->items[i], gpu, app, objective, max_slowdown))
-            return &recs->items[i];
-    return NULL;
-}
-
 /* Distinct (gpu, app) pairs of recs in first-seen order (first[k]: a rec of pair k). */
 static size_t rec_pairs(const fp_rec_list *recs, const fp_keyidx *idx, const fp_plot_opts *o,
                         size_t *first)
@@ -430,7 +407,7 @@ fp_status fp_plot_savings(const fp_rec_list *recs, const fp_plot_opts *o, fp_fig
 {
     const char *obj = o->objective ? o->objective : "energy";
     size_t *first = calloc(recs->len ? recs->len : 1, sizeof *first);
-    fp_keyidx *ridx = index_recs(recs);
+    fp_keyidx *ridx = fp_recs_index(recs);
     if (!first || !ridx) {
         free(first);
         fp_keyidx_free(ridx);
@@ -464,8 +441,8 @@ fp_status fp_plot_savings(const fp_rec_list *recs, const fp_plot_opts *o, fp_fig
             double *d = buf + 4 * n, *dl = buf + 5 * n, *dh = buf + 6 * n;
             for (size_t i = 0; i < n; i++) {
                 const fp_rec *pr = &recs->items[first[i]];
-                const fp_rec *r = find_rec(recs, ridx, pr->gpu, pr->app, obj,
-                                           c ? fp_plot_budget(o, pr->app, NULL) : NAN);
+                const fp_rec *r = fp_recs_find_in(recs, ridx, pr->gpu, pr->app, obj,
+                                                  c ? fp_plot_budget(o, pr->app, NULL) : NAN);
                 x[i] = (double)i;
                 s[i] = r ? r->energy_saving : NAN;
                 sl[i] = r ? r->energy_saving_lo : NAN;
@@ -529,7 +506,7 @@ fp_status fp_plot_optima(const fp_agg_result *agg, const fp_rec_list *recs, cons
                          fp_figure *out, fp_error *err)
 {
     size_t *first = calloc(recs->len ? recs->len : 1, sizeof *first);
-    fp_keyidx *ridx = index_recs(recs), *gidx = NULL;
+    fp_keyidx *ridx = fp_recs_index(recs), *gidx = NULL;
     fp_agg_groups gpus = {0};
     if (!first || !ridx ||
         (agg && (fp_agg_groups_build(agg->rows, agg->nrows, 0, &gpus, NULL) ||
@@ -811,14 +788,8 @@ typedef struct dvec {
 
 static int dvec_push(dvec *d, double x)
 {
-    if (d->n == d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 1024;
-        double *p = realloc(d->v, cap * sizeof *p);
-        if (!p)
-            return -1;
-        d->v = p;
-        d->cap = cap;
-    }
+    if (FP_GROW(d->v, d->n, d->cap, 1024))
+        return -1;
     d->v[d->n++] = x;
     return 0;
 }

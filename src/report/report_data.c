@@ -15,6 +15,8 @@
 #include "freqpilot/optimize.h"
 #include "freqpilot/plot.h"
 #include "report/report_int.h"
+#include "util/grow.h"
+#include "util/keyidx.h"
 #include "util/input.h"
 #include "util/json_stream.h"
 #include "util/output.h"
@@ -32,14 +34,8 @@ void fp_rec_init(fp_rec *r)
 
 fp_status fp_rec_list_push(fp_rec_list *l, const fp_rec *r, fp_error *err)
 {
-    if (l->len == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 32;
-        fp_rec *p = realloc(l->items, cap * sizeof *p);
-        if (!p)
-            return fp_error_set(err, FP_ERR_NOMEM, "out of memory");
-        l->items = p;
-        l->cap = cap;
-    }
+    if (FP_GROW(l->items, l->len, l->cap, 32))
+        return fp_error_set(err, FP_ERR_NOMEM, "out of memory");
     l->items[l->len++] = *r;
     return FP_OK;
 }
@@ -80,6 +76,20 @@ typedef struct read_ctx {
     void *out;
     fp_error *err;
 } read_ctx;
+
+/* Streams the array KEY of path's object through elem, its other members through member (with
+ * a read_ctx over out); an object without KEY is an error naming the command that writes it. */
+static fp_status read_array(const char *path, const char *key, fp_json_member_fn member,
+                            fp_json_elem_fn elem, void *out, const char *writer, fp_error *err)
+{
+    read_ctx x = {path, out, err};
+    int have = 0;
+    fp_status st = fp_json_read_stream(path, key, member, elem, &x, &have, err);
+    if (!st && !have)
+        st = fp_error_at(err, FP_ERR_FORMAT, path, 0,
+                         "expected an object with a \"%s\" array (freqpilot %s)", key, writer);
+    return st;
+}
 
 static fp_status recs_member(void *ctx, const char *key, json_t *v)
 {
@@ -133,13 +143,7 @@ static fp_status recs_elem(void *ctx, size_t i, json_t *o)
  * thousands. */
 fp_status fp_recs_read_json(const char *path, fp_rec_list *out, fp_error *err)
 {
-    read_ctx x = {path, out, err};
-    int have = 0;
-    fp_status st = fp_json_read_stream(path, "results", recs_member, recs_elem, &x, &have, err);
-    if (!st && !have)
-        st = fp_error_at(err, FP_ERR_FORMAT, path, 0,
-                         "expected an object with a \"results\" array (freqpilot optimize)");
-    return st;
+    return read_array(path, "results", recs_member, recs_elem, out, "optimize", err);
 }
 
 const fp_rec *fp_recs_find(const fp_rec_list *l, const char *gpu, const char *app,
@@ -150,6 +154,31 @@ const fp_rec *fp_recs_find(const fp_rec_list *l, const char *gpu, const char *ap
     for (size_t i = 0; i < l->len; i++)
         if (fp_rec_is(&l->items[i], gpu, app, objective, max_slowdown))
             return &l->items[i];
+    return NULL;
+}
+
+fp_keyidx *fp_recs_index(const fp_rec_list *recs)
+{
+    fp_keyidx *idx = fp_keyidx_new(recs ? recs->len : 0);
+    for (size_t i = 0; idx && recs && i < recs->len; i++)
+        if (fp_keyidx_add(idx, recs->items[i].gpu, recs->items[i].app, NAN, i) < 0) {
+            fp_keyidx_free(idx);
+            idx = NULL;
+        }
+    return idx;
+}
+
+const fp_rec *fp_recs_find_in(const fp_rec_list *recs, const fp_keyidx *idx, const char *gpu,
+                              const char *app, const char *objective, double max_slowdown)
+{
+    if (!idx)
+        return fp_recs_find(recs, gpu, app, objective, max_slowdown);
+    fp_keyidx_iter it;
+    size_t i;
+    fp_keyidx_find(idx, gpu, app, NAN, &it);
+    while (fp_keyidx_next(&it, &i))
+        if (fp_rec_is(&recs->items[i], gpu, app, objective, max_slowdown))
+            return &recs->items[i];
     return NULL;
 }
 
@@ -233,14 +262,7 @@ static fp_status vals_elem(void *ctx, size_t i, json_t *o)
 /* One validation at a time (util/json_stream.h). */
 fp_status fp_vals_read_json(const char *path, fp_val_list *out, fp_error *err)
 {
-    read_ctx x = {path, out, err};
-    int have = 0;
-    fp_status st = fp_json_read_stream(path, "validations", vals_member, vals_elem, &x, &have, err);
-    if (!st && !have)
-        st = fp_error_at(err, FP_ERR_FORMAT, path, 0,
-                         "expected an object with a \"validations\" array (freqpilot "
-                         "validate)");
-    return st;
+    return read_array(path, "validations", vals_member, vals_elem, out, "validate", err);
 }
 
 /* ---- recommendations from the optimize library ---- */
@@ -525,14 +547,8 @@ static fp_status model_curve(void *ctx, size_t i, json_t *o)
         x->skipped = 1;
         return FP_OK;
     }
-    if (out->len == x->cap) {
-        size_t cap = x->cap ? 2 * x->cap : 16;
-        fp_model_curve *p = realloc(out->items, cap * sizeof *p);
-        if (!p)
-            return fp_error_set(x->err, FP_ERR_NOMEM, "out of memory");
-        out->items = p;
-        x->cap = cap;
-    }
+    if (FP_GROW(out->items, out->len, x->cap, 16))
+        return fp_error_set(x->err, FP_ERR_NOMEM, "out of memory");
     fp_model_curve *c = &out->items[out->len++];
     memset(c, 0, sizeof *c);
     return read_curve(x->path, i, o, c, x->err);

@@ -34,6 +34,21 @@ static void td(fp_sbuf *b, const char *cls, const char *s)
 
 /* ---- page one ---- */
 
+/* What a table or the cards left out (fp_report_left_out), as a muted paragraph. */
+static void left_out(fp_sbuf *b, const fp_report_ctx *c, size_t shown, const char *where)
+{
+    char buf[512];
+    fp_report_left_out(c, shown, where, buf, sizeof buf);
+    if (!buf[0])
+        return;
+    fp_sbuf_printf(b, "<p class=\"muted\">");
+    esc(b, buf);
+    fp_sbuf_printf(b, "</p>\n");
+}
+
+#define ALL_RECS "optimal.json holds every one (freqpilot optimize --format csv)"
+#define ALL_VALS "validation.json holds every one"
+
 static void deploy_table(fp_sbuf *b, const fp_report_ctx *c)
 {
     const fp_deploy_table *t = &c->deploy;
@@ -41,7 +56,7 @@ static void deploy_table(fp_sbuf *b, const fp_report_ctx *c)
                       "<th>App</th><th>Set SM clock (MHz)</th><th>Baseline (MHz)</th>"
                       "<th>Energy saving [95&nbsp;%% CI]</th><th>Slowdown [95&nbsp;%% CI]</th>"
                       "<th>Budget</th><th>Verdict</th></tr></thead>\n<tbody>\n");
-    for (size_t i = 0; i < t->n; i++) {
+    for (size_t i = 0; i < c->nlisted; i++) {
         const fp_deploy_row *d = &t->rows[i];
         const fp_rec *r = d->rec;
         const char *verdict = r && r->verdict[0] ? r->verdict : "-";
@@ -95,6 +110,7 @@ static void deploy_table(fp_sbuf *b, const fp_report_ctx *c)
         }
     }
     fp_sbuf_printf(b, "</tbody></table>\n");
+    left_out(b, c, c->nlisted, ALL_RECS);
 }
 
 static void across(fp_sbuf *b, const fp_report_ctx *c)
@@ -162,7 +178,7 @@ static void impact(fp_sbuf *b, const fp_report_ctx *c)
     const char *cur_gpu = NULL;
     for (size_t i = 0; i <= c->deploy.n; i++) {
         const fp_deploy_row *d = i < c->deploy.n ? &c->deploy.rows[i] : NULL;
-        if (cur_gpu && (!d || strcmp(d->gpu, cur_gpu))) {
+        if (cur_gpu && (!d || strcmp(d->gpu, cur_gpu)) && i <= c->nlisted) {
             char m[64];
             fp_report_money(m, sizeof m, gpu_cost, o->currency);
             fp_sbuf_printf(b, "<tr class=\"sub\"><td>");
@@ -180,6 +196,11 @@ static void impact(fp_sbuf *b, const fp_report_ctx *c)
         if (fp_impact_of(d->rec, o, &im))
             continue;
         cur_gpu = d->gpu;
+        tot_kwh += im.kwh_year;
+        tot_cost += im.cost_year;
+        tot_co2 += im.co2_kg_year;
+        if (i >= c->nlisted)
+            continue; /* counted, not listed */
         char m[64], range[64] = "";
         fp_report_money(m, sizeof m, im.cost_year, o->currency);
         if (isfinite(im.kwh_lo) && isfinite(im.kwh_hi))
@@ -196,9 +217,6 @@ static void impact(fp_sbuf *b, const fp_report_ctx *c)
         gpu_kwh += im.kwh_year;
         gpu_cost += im.cost_year;
         gpu_co2 += im.co2_kg_year;
-        tot_kwh += im.kwh_year;
-        tot_cost += im.cost_year;
-        tot_co2 += im.co2_kg_year;
     }
     char m[64];
     fp_report_money(m, sizeof m, tot_cost, o->currency);
@@ -207,6 +225,7 @@ static void impact(fp_sbuf *b, const fp_report_ctx *c)
                    "class=\"n\">%.0f</td><td class=\"n\">%s</td><td class=\"n\">%.0f</td></tr>\n"
                    "</table>\n",
                    tot_kwh, m, tot_co2);
+    left_out(b, c, c->nlisted, ALL_RECS);
     if (busy_over)
         fp_sbuf_printf(b, "<p class=\"warn\">At this utilisation a slower clock needs more than "
                           "the whole year for the same work: lower --utilisation.</p>\n");
@@ -277,7 +296,7 @@ void fp_html_cards(fp_sbuf *b, const fp_report_ctx *c)
     fp_plot_opts po;
     fp_plot_opts_init(&po);
     po.simulated = c->simulated;
-    for (size_t i = 0; i < c->deploy.n; i++) {
+    for (size_t i = 0; i < c->ncards; i++) {
         const fp_deploy_row *d = &c->deploy.rows[i];
         const fp_rec *r = d->rec;
         fp_sbuf_printf(b, "<div class=\"card\"><h3>");
@@ -310,6 +329,7 @@ void fp_html_cards(fp_sbuf *b, const fp_report_ctx *c)
         fp_sbuf_printf(b, "</p></div>\n");
     }
     fp_sbuf_printf(b, "</div>\n");
+    left_out(b, c, c->ncards, "freqpilot plot card DATA --gpu G --app A draws any card; " ALL_RECS);
 }
 
 /* ---- validation ---- */
@@ -357,9 +377,9 @@ void fp_html_validation(fp_sbuf *b, const fp_report_ctx *c)
         fp_sbuf_printf(b, "<th>%s</th>", fp_check_name(k));
     fp_sbuf_printf(b, "</tr>\n");
     fp_sbuf details = {0};
-    for (size_t i = 0; i < c->deploy.n; i++) {
+    for (size_t i = 0; i < c->nlisted; i++) {
         const fp_deploy_row *d = &c->deploy.rows[i];
-        const fp_val *v = fp_report_val_of(in, d->rec);
+        const fp_val *v = fp_report_ctx_val_of(c, d->rec);
         fp_sbuf_printf(b, "<tr><td>");
         esc(b, d->gpu);
         fp_sbuf_printf(b, "</td><td>");
@@ -392,6 +412,7 @@ void fp_html_validation(fp_sbuf *b, const fp_report_ctx *c)
         fp_sbuf_printf(b, "</tr>\n");
     }
     fp_sbuf_printf(b, "</table>\n");
+    left_out(b, c, c->nlisted, ALL_VALS);
     if (details.len) {
         fp_sbuf_printf(b, "<p>The checks that fail or warn, in words:</p>\n<ul class=\"checks\">"
                           "\n");
@@ -462,6 +483,8 @@ void fp_html_appendix(fp_sbuf *b, const fp_report_ctx *c)
                       "</th><th>Verdict</th><th>Flags</th></tr>\n");
     for (size_t i = 0; i < in->recs->len; i++) {
         const fp_rec *r = &in->recs->items[i];
+        if (!fp_report_listed(c, r->gpu, r->app))
+            continue;
         char s[64], d[64], bud[32];
         fp_report_pct_ci(s, sizeof s, r->energy_saving, r->energy_saving_lo, r->energy_saving_hi);
         fp_report_pct_ci(d, sizeof d, r->slowdown, r->slowdown_lo, r->slowdown_hi);
@@ -486,6 +509,7 @@ void fp_html_appendix(fp_sbuf *b, const fp_report_ctx *c)
         fp_sbuf_printf(b, "</tr>\n");
     }
     fp_sbuf_printf(b, "</table>\n");
+    left_out(b, c, c->nlisted, ALL_RECS);
     if (!in->vals || in->vals->len == 0)
         return;
     fp_sbuf_printf(b,
@@ -500,6 +524,8 @@ void fp_html_appendix(fp_sbuf *b, const fp_report_ctx *c)
     fp_sbuf_printf(b, "<th>Checks that fail or warn</th></tr>\n");
     for (size_t i = 0; i < in->vals->len; i++) {
         const fp_val *v = &in->vals->items[i];
+        if (!fp_report_listed(c, v->gpu, v->app))
+            continue;
         char bud[32];
         fp_report_budget(bud, sizeof bud, v->max_slowdown);
         fp_sbuf_printf(b, "<tr>");
@@ -513,4 +539,5 @@ void fp_html_appendix(fp_sbuf *b, const fp_report_ctx *c)
         fp_sbuf_printf(b, "</tr>\n");
     }
     fp_sbuf_printf(b, "</table>\n");
+    left_out(b, c, c->nlisted, ALL_VALS);
 }

@@ -46,7 +46,12 @@ typedef struct fp_report_ctx {
     char nothing_text[1024]; /* what to say then */
     char rule_text[512];
     char budgets_text[1536];
-    fp_impact_opts impact; /* in->impact or the defaults */
+    fp_impact_opts impact;    /* in->impact or the defaults */
+    size_t nlisted;           /* deploy rows the tables list: FP_REPORT_LIST_PAIRS_MAX at most */
+    size_t ncards;            /* deploy rows with a workload card: FP_REPORT_PAIRS_MAX at most */
+    struct fp_keyidx *listed; /* the (gpu, app) pairs of the rows listed */
+    struct fp_keyidx *vals;   /* in->vals by (gpu, app) */
+    struct fp_keyidx *recs;   /* in->recs by (gpu, app) */
 } fp_report_ctx;
 
 fp_status fp_report_ctx_init(fp_report_ctx *c, const fp_report_input *in, fp_error *err);
@@ -59,9 +64,22 @@ void fp_report_limit_text(const fp_report_ctx *c, const fp_deploy_row *d, char *
 const fp_val *fp_report_val_of(const fp_report_input *in, const fp_rec *r);
 /* The check of v named name; NULL when absent. */
 const fp_val_check *fp_report_val_check(const fp_val *v, const char *name);
-/* Lowest and highest clock with data of (gpu, app). */
-void fp_report_clock_range(const fp_agg_result *agg, const char *gpu, const char *app, double *lo,
-                           double *hi);
+/* The recommendations of recs by (gpu, app) (util/keyidx.h, clock NAN), in list order; NULL on
+ * no memory. */
+struct fp_keyidx *fp_recs_index(const fp_rec_list *recs);
+/* fp_recs_find through that index (the same first match); idx NULL: fp_recs_find. */
+const fp_rec *fp_recs_find_in(const fp_rec_list *recs, const struct fp_keyidx *idx, const char *gpu,
+                              const char *app, const char *objective, double max_slowdown);
+/* Whether the tables list (gpu, app): one of the first c->nlisted deploy rows. */
+int fp_report_listed(const fp_report_ctx *c, const char *gpu, const char *app);
+/*
+ * What a table or the cards left out, in words ("" when nothing): shown of the deploy table's
+ * pairs are listed; where names the files that hold them all.
+ */
+void fp_report_left_out(const fp_report_ctx *c, size_t shown, const char *where, char *buf,
+                        size_t n);
+/* validate's result for recommendation r through the context's index; NULL when none. */
+const fp_val *fp_report_ctx_val_of(const fp_report_ctx *c, const fp_rec *r);
 
 /* ---- report.html pieces (report_html.c, report_html_decide.c) ---- */
 

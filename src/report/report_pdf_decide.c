@@ -89,9 +89,22 @@ static int vcolor(const char *verdict)
 
 /* ---- page one ---- */
 
+/* What a table or the cards left out (fp_report_left_out), as a paragraph. */
+static void left_out(fp_pdf_doc *d, const fp_report_ctx *c, size_t shown, const char *where)
+{
+    char buf[512];
+    fp_report_left_out(c, shown, where, buf, sizeof buf);
+    if (buf[0])
+        fp_pdf_para(d, buf, 7.5, 0);
+}
+
+#define ALL_RECS "optimal.json holds every one (freqpilot optimize --format csv)"
+#define ALL_VALS "validation.json holds every one"
+
 static void deploy_table(fp_pdf_doc *d)
 {
-    const fp_deploy_table *t = &d->ctx->deploy;
+    const fp_report_ctx *c = d->ctx;
+    const fp_deploy_table *t = &c->deploy;
     static const char *const head[] = {"GPU",
                                        "App",
                                        "Set SM clock (MHz)",
@@ -104,7 +117,7 @@ static void deploy_table(fp_pdf_doc *d)
     grid g = {.ncol = 8};
     const char **notes = calloc(t->n ? t->n : 1, sizeof *notes);
     char **notebuf = calloc(t->n ? t->n : 1, sizeof *notebuf);
-    for (size_t i = 0; notes && notebuf && i < t->n; i++) {
+    for (size_t i = 0; notes && notebuf && i < c->nlisted; i++) {
         const fp_deploy_row *r = &t->rows[i];
         const fp_rec *rec = r->rec;
         if (!grid_row(&g))
@@ -148,6 +161,7 @@ static void deploy_table(fp_pdf_doc *d)
     free(notebuf);
     free(notes);
     grid_free(&g);
+    left_out(d, c, c->nlisted, ALL_RECS);
 }
 
 static void across(fp_pdf_doc *d)
@@ -222,8 +236,14 @@ static void impact(fp_pdf_doc *d)
     for (size_t i = 0; i < c->deploy.n; i++) {
         const fp_deploy_row *r = &c->deploy.rows[i];
         fp_impact im;
-        if (!r->deployable || fp_impact_of(r->rec, o, &im) || !grid_row(&g))
+        if (!r->deployable || fp_impact_of(r->rec, o, &im))
             continue;
+        tk += im.kwh_year;
+        tc += im.cost_year;
+        tco += im.co2_kg_year;
+        busy_over |= im.busy_after > 1;
+        if (i >= c->nlisted || !grid_row(&g))
+            continue; /* counted, not listed */
         char m[64];
         fp_report_money(m, sizeof m, im.cost_year, o->currency);
         grid_set(&g, 0, "%s", r->gpu);
@@ -236,10 +256,6 @@ static void impact(fp_pdf_doc *d)
             grid_set(&g, 4, "%.0f", im.kwh_year);
         grid_set(&g, 5, "%s", m);
         grid_set(&g, 6, "%.0f", im.co2_kg_year);
-        tk += im.kwh_year;
-        tc += im.cost_year;
-        tco += im.co2_kg_year;
-        busy_over |= im.busy_after > 1;
     }
     if (grid_row(&g)) {
         char m[64];
@@ -255,6 +271,7 @@ static void impact(fp_pdf_doc *d)
         fp_pdf_table_draw(d, &tb, g.c, g.nrows, NULL, NULL);
     }
     grid_free(&g);
+    left_out(d, c, c->nlisted, ALL_RECS);
     if (busy_over)
         fp_pdf_para(d,
                     "At this utilisation a slower clock needs more than the whole year for the "
@@ -318,7 +335,7 @@ void fp_pdf_cards(fp_pdf_doc *d)
     fp_plot_opts_init(&po);
     po.simulated = c->simulated;
     const double fig_w = 2.5, fig_h = 1.75, text_x = fig_w * 72 + 12;
-    for (size_t i = 0; i < c->deploy.n; i++) {
+    for (size_t i = 0; i < c->ncards; i++) {
         const fp_deploy_row *r = &c->deploy.rows[i];
         const fp_rec *rec = r->rec;
         fp_pdf_need(d, fig_h * 72 + 8);
@@ -355,6 +372,7 @@ void fp_pdf_cards(fp_pdf_doc *d)
         if (d->y < top + h + 8)
             d->y = top + h + 8;
     }
+    left_out(d, c, c->ncards, "freqpilot plot card DATA --gpu G --app A draws any card; " ALL_RECS);
 }
 
 /* ---- validation ---- */
@@ -434,9 +452,9 @@ void fp_pdf_validation(fp_pdf_doc *d)
         head[4 + nck] = check_head(nck, 0);
     grid g = {.ncol = 4 + nck};
     fp_sbuf details = {0};
-    for (size_t i = 0; i < c->deploy.n; i++) {
+    for (size_t i = 0; i < c->nlisted; i++) {
         const fp_deploy_row *r = &c->deploy.rows[i];
-        const fp_val *v = fp_report_val_of(in, r->rec);
+        const fp_val *v = fp_report_ctx_val_of(c, r->rec);
         if (!grid_row(&g))
             break;
         grid_set(&g, 0, "%s", r->gpu);
@@ -462,6 +480,7 @@ void fp_pdf_validation(fp_pdf_doc *d)
         fp_pdf_table_draw(d, &tb, g.c, g.nrows, NULL, g.color);
     }
     grid_free(&g);
+    left_out(d, c, c->nlisted, ALL_VALS);
     if (details.len && !details.oom) {
         fp_pdf_para(d, "The checks that fail or warn, in words:", PDF_BODY_FS, 1);
         char *save = NULL;
@@ -523,6 +542,8 @@ void fp_pdf_appendix(fp_pdf_doc *d)
     const char **notes = calloc(in->recs->len, sizeof *notes);
     for (size_t i = 0; notes && i < in->recs->len; i++) {
         const fp_rec *r = &in->recs->items[i];
+        if (!fp_report_listed(d->ctx, r->gpu, r->app))
+            continue;
         if (!grid_row(&g))
             break;
         char s[64], sl[64], bud[32];
@@ -540,7 +561,7 @@ void fp_pdf_appendix(fp_pdf_doc *d)
         grid_set(&g, 8, "%s", fp_report_verdict(r));
         grid_set(&g, 9, "%s", r->flags);
         g.color[(g.nrows - 1) * 10 + 8] = vcolor(r->verdict);
-        notes[i] = strcmp(r->verdict, "deployable") ? r->verdict_reason : NULL;
+        notes[g.nrows - 1] = strcmp(r->verdict, "deployable") ? r->verdict_reason : NULL;
     }
     if (notes && grid_ok(&g)) {
         fp_pdf_table tb = {10, head, wrap, right, 7};
@@ -548,6 +569,7 @@ void fp_pdf_appendix(fp_pdf_doc *d)
     }
     free(notes);
     grid_free(&g);
+    left_out(d, d->ctx, d->ctx->nlisted, ALL_RECS);
     if (!in->vals || in->vals->len == 0)
         return;
     fp_pdf_heading(d, "Validation of every recommendation", 11);
@@ -566,6 +588,8 @@ void fp_pdf_appendix(fp_pdf_doc *d)
     const char **vnotes = calloc(in->vals->len ? in->vals->len : 1, sizeof *vnotes);
     for (size_t i = 0; i < in->vals->len; i++) {
         const fp_val *x = &in->vals->items[i];
+        if (!fp_report_listed(d->ctx, x->gpu, x->app))
+            continue;
         if (!grid_row(&v))
             break;
         char bud[32];
@@ -587,4 +611,5 @@ void fp_pdf_appendix(fp_pdf_doc *d)
     }
     free(vnotes);
     grid_free(&v);
+    left_out(d, d->ctx, d->ctx->nlisted, ALL_VALS);
 }

@@ -176,28 +176,55 @@ fp_status fp_report_ctx_init(fp_report_ctx *c, const fp_report_input *in, fp_err
             apps[na++] = c->deploy.rows[i].app;
     }
     fp_deploy_budgets_text(&c->rule, apps, na, c->budgets_text, sizeof c->budgets_text);
+    c->nlisted = c->deploy.n < FP_REPORT_LIST_PAIRS_MAX ? c->deploy.n : FP_REPORT_LIST_PAIRS_MAX;
+    c->ncards = c->deploy.n < FP_REPORT_PAIRS_MAX ? c->deploy.n : FP_REPORT_PAIRS_MAX;
+    c->listed = fp_keyidx_new(c->nlisted);
+    for (size_t i = 0; c->listed && i < c->nlisted; i++)
+        if (fp_keyidx_add(c->listed, c->deploy.rows[i].gpu, c->deploy.rows[i].app, NAN, i)) {
+            fp_keyidx_free(c->listed);
+            c->listed = NULL;
+        }
+    size_t nv = in->vals ? in->vals->len : 0;
+    c->vals = nv ? fp_keyidx_new(nv) : NULL;
+    for (size_t i = 0; c->vals && i < nv; i++)
+        if (fp_keyidx_add(c->vals, in->vals->items[i].gpu, in->vals->items[i].app, NAN, i)) {
+            fp_keyidx_free(c->vals);
+            c->vals = NULL;
+        }
+    c->recs = in->recs && in->recs->len ? fp_recs_index(in->recs) : NULL;
+    if (!c->listed || (nv && !c->vals) || (in->recs && in->recs->len && !c->recs)) {
+        fp_report_ctx_free(c);
+        return fp_error_set(err, FP_ERR_NOMEM, "out of memory");
+    }
     return FP_OK;
 }
 
 void fp_report_ctx_free(fp_report_ctx *c)
 {
     fp_deploy_free(&c->deploy);
+    fp_keyidx_free(c->listed);
+    fp_keyidx_free(c->vals);
+    fp_keyidx_free(c->recs);
+    c->listed = c->vals = c->recs = NULL;
 }
 
-void fp_report_clock_range(const fp_agg_result *agg, const char *gpu, const char *app, double *lo,
-                           double *hi)
+int fp_report_listed(const fp_report_ctx *c, const char *gpu, const char *app)
 {
-    *lo = INFINITY;
-    *hi = -INFINITY;
-    for (size_t i = 0; agg && i < agg->nrows; i++) {
-        const fp_agg_row *r = &agg->rows[i];
-        if (r->runs > 0 && isfinite(r->energy_j) && !strcmp(r->gpu, gpu) && !strcmp(r->app, app)) {
-            *lo = fmin(*lo, r->freq_mhz);
-            *hi = fmax(*hi, r->freq_mhz);
-        }
+    return c->listed && fp_keyidx_get(c->listed, gpu, app, NAN) >= 0;
+}
+
+void fp_report_left_out(const fp_report_ctx *c, size_t shown, const char *where, char *buf,
+                        size_t n)
+{
+    if (shown >= c->deploy.n) {
+        if (n)
+            buf[0] = '\0';
+        return;
     }
-    if (!isfinite(*lo))
-        *lo = *hi = NAN;
+    snprintf(buf, n,
+             "Listed: the first %zu of %zu (GPU, app) pairs (%zu left out); every total above "
+             "counts them all, and %s.",
+             shown, c->deploy.n, c->deploy.n - shown, where);
 }
 
 void fp_report_limit_text(const fp_report_ctx *c, const fp_deploy_row *d, char *buf, size_t n)
@@ -211,11 +238,10 @@ void fp_report_limit_text(const fp_report_ctx *c, const fp_deploy_row *d, char *
         snprintf(buf, n, "Not deployable (%s): %s", r->verdict, r->verdict_reason);
         return;
     }
-    const fp_rec *u = isfinite(d->budget)
-                          ? fp_recs_find(c->in->recs, d->gpu, d->app, c->rule.objective, NAN)
-                          : NULL;
-    double lo, hi;
-    fp_report_clock_range(c->in->agg, d->gpu, d->app, &lo, &hi);
+    const fp_rec *u = isfinite(d->budget) ? fp_recs_find_in(c->in->recs, c->recs, d->gpu, d->app,
+                                                            c->rule.objective, NAN)
+                                          : NULL;
+    double lo = d->clock_lo_mhz;
     char b[32];
     fp_report_budget(b, sizeof b, d->budget);
     if (u && isfinite(u->freq_mhz) && u->freq_mhz < r->freq_mhz - 0.5)
@@ -236,21 +262,36 @@ void fp_report_limit_text(const fp_report_ctx *c, const fp_deploy_row *d, char *
                  isfinite(d->budget) ? " (the budget does not bind)" : "");
 }
 
+/* Whether v is validate's check of recommendation r (same gpu, app, objective, budget,
+ * clock). */
+static int val_is(const fp_val *v, const fp_rec *r)
+{
+    if (strcmp(v->gpu, r->gpu) || strcmp(v->app, r->app) || strcmp(v->objective, r->objective))
+        return 0;
+    int a = isfinite(v->max_slowdown), b = isfinite(r->max_slowdown);
+    if (a != b || (a && fabs(v->max_slowdown - r->max_slowdown) > 1e-9))
+        return 0;
+    return !(isfinite(v->freq_mhz) && fabs(v->freq_mhz - r->freq_mhz) > 0.5);
+}
+
 const fp_val *fp_report_val_of(const fp_report_input *in, const fp_rec *r)
 {
-    if (!in->vals || !r)
-        return NULL;
-    for (size_t i = 0; i < in->vals->len; i++) {
-        const fp_val *v = &in->vals->items[i];
-        if (strcmp(v->gpu, r->gpu) || strcmp(v->app, r->app) || strcmp(v->objective, r->objective))
-            continue;
-        int a = isfinite(v->max_slowdown), b = isfinite(r->max_slowdown);
-        if (a != b || (a && fabs(v->max_slowdown - r->max_slowdown) > 1e-9))
-            continue;
-        if (isfinite(v->freq_mhz) && fabs(v->freq_mhz - r->freq_mhz) > 0.5)
-            continue;
-        return v;
-    }
+    for (size_t i = 0; in->vals && r && i < in->vals->len; i++)
+        if (val_is(&in->vals->items[i], r))
+            return &in->vals->items[i];
+    return NULL;
+}
+
+const fp_val *fp_report_ctx_val_of(const fp_report_ctx *c, const fp_rec *r)
+{
+    if (!c->vals || !r)
+        return fp_report_val_of(c->in, r);
+    fp_keyidx_iter it;
+    size_t i;
+    fp_keyidx_find(c->vals, r->gpu, r->app, NAN, &it);
+    while (fp_keyidx_next(&it, &i))
+        if (val_is(&c->in->vals->items[i], r))
+            return &c->in->vals->items[i];
     return NULL;
 }
 

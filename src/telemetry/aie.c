@@ -30,10 +30,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "telemetry/csvcore.h"
+#include "util/csvcore.h"
 #include "telemetry/format.h"
 #include "telemetry/layouts.h"
-#include "telemetry/linebuf.h"
+#include "util/grow.h"
+#include "util/linebuf.h"
 #include "util/input.h"
 
 #define PERF_MAX_ITERS 1024
@@ -467,15 +468,9 @@ static fp_status timing_parse(fp_linebuf *lb, const char *name, fp_timing_row **
                                 row.run_id, rows[j].line, ln);
         if (s != FP_OK)
             break;
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 64;
-            fp_timing_row *nr = realloc(rows, ncap * sizeof *nr);
-            if (!nr) {
-                s = fp_error_set(err, FP_ERR_NOMEM, "%s: out of memory", name);
-                break;
-            }
-            rows = nr;
-            cap = ncap;
+        if (FP_GROW(rows, n, cap, 64)) {
+            s = fp_error_set(err, FP_ERR_NOMEM, "%s: out of memory", name);
+            break;
         }
         whole &= is_whole(row.duration_s);
         rows[n++] = row;

@@ -19,11 +19,11 @@
 #include <unistd.h>
 
 #include "freqpilot/aggregate.h"
-#include "freqpilot/atomic.h"
 #include "freqpilot/dataset.h"
 #include "telemetry/format.h"
 #include "telemetry/layouts.h"
 #include "util/input.h"
+#include "util/output.h"
 
 void fp_dataset_manifest_init(fp_dataset_manifest *m)
 {
@@ -94,29 +94,11 @@ static double parse_iso(const char *s)
     return (double)timegm(&tm) + sec;
 }
 
+/* Manifests and run records: every member in its order, doubles to the last digit. */
 static fp_status write_json(const char *path, json_t *root, fp_error *err)
 {
-    fp_atomic_file f;
-    fp_status st;
-    if (!root)
-        return fp_error_set(err, FP_ERR_NOMEM, "%s: out of memory", path);
-    if ((st = fp_atomic_open(&f, path, err)) != FP_OK) {
-        json_decref(root);
-        return st;
-    }
-    if (json_dumpf(root, f.fp, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17)) !=
-            0 ||
-        fputc('\n', f.fp) == EOF) {
-        fp_atomic_abort(&f);
-        json_decref(root);
-        return fp_error_set(err, FP_ERR_IO, "%s: write failed", path);
-    }
-    json_decref(root);
-    if ((st = fp_atomic_commit(&f, err)) != FP_OK) {
-        fp_atomic_abort(&f);
-        return st;
-    }
-    return FP_OK;
+    return fp_json_write_atomic(
+        path, root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17), err);
 }
 
 static fp_status mkdir_p(const char *path, fp_error *err)

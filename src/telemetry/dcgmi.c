@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "telemetry/csvcore.h"
+#include "util/csvcore.h"
 #include "telemetry/format.h"
 #include "telemetry/ts_internal.h"
 

@@ -4,8 +4,8 @@
 
 /*
  * The input format registry (docs/formats.md has every format, docs/extending.md how to add
- * one). Each format is one file that defines one fp_format_ops; formats.c lists them in one
- * table whose position is the fp_format value. Detection asks every format how well a file's
+ * one). Each format is one file that defines one fp_format_ops and one line of formats.def,
+ * whose position is the fp_format value (formats.c tables them). Detection asks every format how well a file's
  * first lines (or a folder's entries) fit it and takes the best; an unknown format is an
  * error, never handed to some default parser.
  *
@@ -75,8 +75,6 @@ typedef struct fp_format_ops {
 
 /* The ops of a format value; NULL for FP_FMT_AUTO and values outside the table. */
 const fp_format_ops *fp_format_get(fp_format f);
-/* Registered formats: values 1 .. fp_format_count() - 1 (0 is FP_FMT_AUTO). */
-int fp_format_count(void);
 
 /* Files: every format's sniff_file over the first lines (detect_file.h, fp_detect_file_format).
  * Folders: every format's sniff_dir over the entries; FP_FMT_AUTO when none claims it. */
@@ -95,13 +93,6 @@ int fp_sniff_has_ci(const fp_sniff *s, const char *const *names);
 fp_status fp_load_raw(const char *path, fp_format fmt, const fp_load_options *opt, fp_run_list *out,
                       fp_error *err);
 
-/* The formats (one file each). */
-extern const fp_format_ops fp_format_smi_csv;     /* smi_csv.c */
-extern const fp_format_ops fp_format_dcgmi;       /* dcgmi.c */
-extern const fp_format_ops fp_format_telemetry;   /* telemetry_csv.c */
-extern const fp_format_ops fp_format_dataset;     /* dataset.c */
-extern const fp_format_ops fp_format_aie_results; /* aie.c */
-extern const fp_format_ops fp_format_aie_job;     /* aie.c */
-extern const fp_format_ops fp_format_run_table;   /* runtable.c */
+/* The formats: one file each, listed in formats.def (formats.c declares and tables them). */
 
 #endif

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The input format registry and detection by content (format.h). A format is added by one
- * file that defines its fp_format_ops and one line in the table below (docs/extending.md).
+ * file that defines its fp_format_ops and one line in formats.def (docs/extending.md).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -13,22 +13,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "telemetry/csvcore.h"
+#include "util/csvcore.h"
 #include "telemetry/detect_file.h"
 #include "telemetry/format.h"
-#include "telemetry/linebuf.h"
+#include "util/linebuf.h"
 #include "util/input.h"
+
+#define FP_FORMAT(n) extern const fp_format_ops fp_format_##n;
+#include "telemetry/formats.def"
+#undef FP_FORMAT
 
 /* The registry: a format's position is its fp_format value (0 is FP_FMT_AUTO). */
 static const fp_format_ops *const registry[] = {
     NULL, /* FP_FMT_AUTO */
-    &fp_format_smi_csv,
-    &fp_format_dcgmi,
-    &fp_format_telemetry,
-    &fp_format_dataset,
-    &fp_format_aie_results,
-    &fp_format_aie_job,
-    &fp_format_run_table,
+#define FP_FORMAT(n) &fp_format_##n,
+#include "telemetry/formats.def"
+#undef FP_FORMAT
 };
 #define NFORMATS ((int)(sizeof registry / sizeof *registry))
 _Static_assert(NFORMATS >= FP_FMT_COUNT, "every fp_format constant has a registry entry");

@@ -18,6 +18,7 @@
 #include "telemetry/detect_file.h"
 #include "telemetry/format.h"
 #include "telemetry/layouts.h"
+#include "util/grow.h"
 #include "util/strtab.h"
 #include "util/input.h"
 
@@ -94,14 +95,8 @@ void fp_run_buf_init(fp_run_buf *b)
 
 fp_status fp_run_list_push(fp_run_list *list, const fp_run *run, fp_error *err)
 {
-    if (list->len == list->cap) {
-        size_t cap = list->cap ? list->cap * 2 : 64;
-        fp_run *items = realloc(list->items, cap * sizeof *items);
-        if (!items)
-            return fp_error_set(err, FP_ERR_NOMEM, "out of memory (%zu runs)", cap);
-        list->items = items;
-        list->cap = cap;
-    }
+    if (FP_GROW(list->items, list->len, list->cap, 64))
+        return fp_error_set(err, FP_ERR_NOMEM, "out of memory (%zu runs)", list->len + 1);
     if (!list->strings && !(list->strings = fp_strtab_new()))
         return fp_error_set(err, FP_ERR_NOMEM, "out of memory");
     fp_run r = *run;

@@ -15,10 +15,10 @@
 #include <strings.h>
 #include <time.h>
 
-#include "telemetry/csvcore.h"
+#include "util/csvcore.h"
 #include "telemetry/format.h"
 #include "telemetry/layouts.h"
-#include "telemetry/linebuf.h"
+#include "util/linebuf.h"
 #include "util/utf8.h"
 
 #define RT_MAX_FIELDS 128

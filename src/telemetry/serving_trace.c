@@ -16,8 +16,9 @@
 
 #include "freqpilot/atomic.h"
 #include "freqpilot/serving.h"
-#include "telemetry/csvcore.h"
-#include "telemetry/linebuf.h"
+#include "util/csvcore.h"
+#include "util/grow.h"
+#include "util/linebuf.h"
 #include "telemetry/ts_internal.h"
 
 #define TR_MAX_FIELDS 64
@@ -32,14 +33,8 @@ void fp_request_list_free(fp_request_list *l)
 
 fp_status fp_request_list_push(fp_request_list *l, const fp_request *r, fp_error *err)
 {
-    if (l->n == l->cap) {
-        size_t nc = l->cap ? l->cap * 2 : 1024;
-        fp_request *t = realloc(l->items, nc * sizeof *t);
-        if (!t)
-            return fp_error_set(err, FP_ERR_NOMEM, "requests: out of memory");
-        l->items = t;
-        l->cap = nc;
-    }
+    if (FP_GROW(l->items, l->n, l->cap, 1024))
+        return fp_error_set(err, FP_ERR_NOMEM, "requests: out of memory");
     l->items[l->n++] = *r;
     return FP_OK;
 }

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "telemetry/csvcore.h"
+#include "util/csvcore.h"
 #include "telemetry/format.h"
 #include "telemetry/ts_internal.h"
 
@@ -92,6 +92,17 @@ static int digits(const char *s, int n, unsigned *out)
     return 0;
 }
 
+/* The "YYYY/MM/DD " (or "YYYY-MM-DD ") part of a timestamp: *day_sec = its midnight (Unix s). */
+static inline int parse_date(const char *s, int64_t *day_sec)
+{
+    unsigned y, mo, d;
+    if ((s[4] != '/' && s[4] != '-') || s[7] != s[4] || s[10] != ' ' || digits(s, 4, &y) ||
+        digits(s + 5, 2, &mo) || digits(s + 8, 2, &d) || mo < 1 || mo > 12 || d < 1 || d > 31)
+        return -1;
+    *day_sec = days_from_civil(y, mo, d) * 86400;
+    return 0;
+}
+
 /* The "HH:MM:SS[.fff]" part of a timestamp (s is the whole cell); adds day_sec. */
 static inline int parse_clock(const char *s, size_t len, int64_t day_sec, int64_t *sec,
                               double *frac)
@@ -159,14 +170,11 @@ static int parse_time_cached(fp_ts_reader *r, const char *s, size_t len, int64_t
         }
     }
     if (!r->have_date || memcmp(s, r->date_key, 11) != 0) {
-        unsigned y, mo, d;
-        if ((s[4] != '/' && s[4] != '-') || s[7] != s[4] || s[10] != ' ' || digits(s, 4, &y) ||
-            digits(s + 5, 2, &mo) || digits(s + 8, 2, &d) || mo < 1 || mo > 12 || d < 1 || d > 31)
+        if (parse_date(s, &r->date_sec))
             return -1;
         memcpy(r->date_key, s, 11);
         memcpy(&r->date_k8, s, 8);
         memcpy(&r->date_k4, s + 7, 4);
-        r->date_sec = days_from_civil(y, mo, d) * 86400;
         r->have_date = 1;
     }
     return parse_clock(s, len, r->date_sec, sec, frac);
@@ -174,29 +182,10 @@ static int parse_time_cached(fp_ts_reader *r, const char *s, size_t len, int64_t
 
 int fp_smi_parse_time(const char *s, size_t len, int64_t *sec, double *frac)
 {
-    unsigned y, mo, d, h, mi, se;
-    if (len < 19 || (s[4] != '/' && s[4] != '-') || s[7] != s[4] || s[10] != ' ' || s[13] != ':' ||
-        s[16] != ':')
+    int64_t day_sec;
+    if (len < 19 || parse_date(s, &day_sec))
         return -1;
-    if (digits(s, 4, &y) || digits(s + 5, 2, &mo) || digits(s + 8, 2, &d) ||
-        digits(s + 11, 2, &h) || digits(s + 14, 2, &mi) || digits(s + 17, 2, &se))
-        return -1;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
-        return -1;
-    double f = 0;
-    if (len > 19) {
-        if (s[19] != '.' || len == 20 || len > 29)
-            return -1;
-        unsigned v;
-        int n = (int)len - 20;
-        if (digits(s + 20, n, &v))
-            return -1;
-        static const double p10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
-        f = v / p10[n];
-    }
-    *sec = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
-    *frac = f;
-    return 0;
+    return parse_clock(s, len, day_sec, sec, frac);
 }
 
 /* "power.draw [W]" -> "power.draw". */

@@ -7,7 +7,7 @@
 
 #include "freqpilot/atomic.h"
 #include "freqpilot/telemetry_io.h"
-#include "telemetry/csvcore.h"
+#include "util/csvcore.h"
 #include "telemetry/format.h"
 #include "telemetry/ts_internal.h"
 

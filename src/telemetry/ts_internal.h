@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "freqpilot/reader.h"
-#include "telemetry/linebuf.h"
+#include "util/linebuf.h"
 
 #define TS_MAX_FIELDS 256
 /* Longest dcgmi row of the bitmap fast path, and its 64-bit words (+1 for the end bit). */
@@ -102,9 +102,6 @@ struct fp_ts_reader {
     int unchecked; /* FP_TS_UNCHECKED: values returned as parsed (parser tests) */
 };
 
-/* Like fp_ts_open on a memory buffer (fuzzers, tests); name is used in messages. */
-fp_status fp_ts_open_mem(const void *data, size_t len, const char *name, fp_format fmt,
-                         const fp_ts_options *opt, fp_ts_reader **out, fp_error *err);
 /* fp_ts_open with flags: FP_TS_UNCHECKED skips the range and time-order checks, for tests of
  * the parsers alone (random values in random order). Never used on user input. */
 #define FP_TS_UNCHECKED 1

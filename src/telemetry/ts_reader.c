@@ -6,7 +6,7 @@
 #include <emmintrin.h>
 #endif
 
-#include "telemetry/csvcore.h"
+#include "util/csvcore.h"
 #include "telemetry/detect_file.h"
 #include "telemetry/format.h"
 #include "telemetry/ts_internal.h"

@@ -6,6 +6,8 @@
 #   check_eval "what it shows" 'shell text'   # the same for a shell expression
 #   ok "text" / nok "text"                    # record a result by hand
 #   skip_all "why"                            # exit 77: CTest reports the test as skipped
+#   skip_rest "why"                           # the rest cannot run: skipped (77) when every
+#                                             # check so far passed, else failed (1)
 #   need_real_data [SUBDIR]                   # skip unless $REAL (../shared/data) has it
 #   need_fake_nvml                            # skip unless the fake libnvidia-ml.so.1 is built
 #   use_fake_gpu                              # need_fake_nvml; its call log and persistent
@@ -16,7 +18,9 @@
 #   fp_nvml ARGS...                           # the same, loading the fake NVML
 #   status CMD...                             # run CMD, stdout/stderr to $tmp/out, $tmp/err; echo rc
 #   csvcol FILE NAME                          # 1-based index of column NAME in FILE's header
-#   within A B TOL                            # |A - B| <= TOL (numbers, awk)
+#   clock_states FILE                         # "1410=done 1200=missing " from a
+#                                             # `freqpilot status --format json` output
+#   within A B TOL                            # |A - B| <= TOL (numbers, awk; empty: false)
 #   done_testing                              # last line: summary, exit 0 or 1
 #   need_throwaway_user                       # root + useradd: a user for this test ($TU,
 #                                             # $TU_UID, $TU_GID, $TU_HOME, folder $tmp/u of
@@ -24,6 +28,7 @@
 #   as_user CMD...                            # CMD as $TU
 #   as_sudo CMD...                            # CMD as root, as `sudo` would run it for $TU
 #
+# TMP_ON_TMPFS=1 before sourcing puts $tmp on /dev/shm (many small fsynced writes).
 # Set for the script: FP (binary), SRC (source tree), DATA (tests/data), REAL (shared data,
 # may be absent), BUILD (build tree), FAKE (fake NVML folder), tmp (a private folder removed
 # on exit; more clean-up through at_exit 'command').
@@ -46,7 +51,9 @@ fi
 test_count=0
 test_failures=0
 _at_exit=()
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/fp-e2e.XXXXXX")
+_tmp_base=${TMPDIR:-/tmp}
+[ "${TMP_ON_TMPFS:-0}" = 1 ] && [ -d /dev/shm ] && [ -w /dev/shm ] && _tmp_base=/dev/shm
+tmp=$(mktemp -d "$_tmp_base/fp-e2e.XXXXXX")
 _lib_cleanup() {
     local c
     for c in "${_at_exit[@]}"; do eval "$c" || true; done
@@ -80,6 +87,11 @@ skip_all() {
     echo "skipped: $1"
     exit 77
 }
+skip_rest() {
+    echo "skipped: $1"
+    [ "$test_failures" -eq 0 ] && exit 77
+    done_testing
+}
 need_real_data() {
     local what=${1:-}
     [ -e "$REAL/$what" ] || skip_all "real data $REAL/$what not found (set FREQPILOT_DATA_DIR)"
@@ -111,7 +123,14 @@ status() {
     echo $?
 }
 csvcol() { head -1 "$1" | tr -d '\r' | tr ',' '\n' | grep -nx "$2" | cut -d: -f1; }
-within() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t) }'; }
+within() {
+    [ -n "$1" ] && [ -n "$2" ] &&
+        awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t) }'
+}
+clock_states() {
+    awk '/"clock_mhz"/ { gsub(/[^0-9]/, "", $2); c = $2 }
+         /"state"/ { gsub(/[",]/, "", $2); printf "%s=%s ", c, $2 }' "$1"
+}
 need_throwaway_user() {
     [ "$(id -u)" -eq 0 ] || skip_all "needs root: it runs freqpilot as root for a throwaway user"
     command -v useradd >/dev/null && command -v userdel >/dev/null ||

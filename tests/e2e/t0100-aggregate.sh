@@ -2,15 +2,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # freqpilot aggregate end to end: a small fixture with known answers, then the real
 # measured_runs.csv, whose medians are recomputed here with awk/sort from the file.
-set -u
-FP=${FREQPILOT:?set FREQPILOT to the freqpilot binary}
-TD=${FREQPILOT_TEST_DATA:?set FREQPILOT_TEST_DATA to tests/data}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failed=0
-ok() { echo "ok - $1"; }
-nok() { echo "not ok - $1"; failed=1; }
-check() { local d=$1; shift; if "$@"; then ok "$d"; else nok "$d"; fi; }
+. "$(dirname "$0")/lib.sh"
+TD=$DATA
 
 contract='gpu,app,freq_mhz,runs,runs_dropped,time_s,time_s_lo,time_s_hi,energy_j,energy_j_lo,energy_j_hi,power_w,edp,ed2p,sm_clock_mhz,gpu_util_pct,sm_active,dram_active,tensor_active,fp_active,temp_c,flags'
 
@@ -20,6 +13,17 @@ cell() { # file gpu app freq column
         NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
         $1 == g && $2 == a && $3 == f { print $(col[c]) }' "$1"
 }
+
+# --- a raw telemetry file given alone: named by its stem, its device and the clock reached ---
+"$FP" aggregate "$TD/dcgmi/dvnam.dmon" -o "$tmp/raw.csv" 2>"$tmp/raw.err"
+check "raw file alone: exit 0" test $? -eq 0
+check "raw file alone: app is the file's stem, gpu the device dcgmi names, clock the SM clock reached" \
+    test "$(tail -n +2 "$tmp/raw.csv" | cut -d, -f1-3)" = "H100,dvnam,1755"
+check "raw file alone: the naming is said on stderr with the options that override it" \
+    grep -q "given alone is named gpu 'H100', app 'dvnam', clock 1755 MHz.*--gpu, --app and --freq" "$tmp/raw.err"
+"$FP" aggregate --gpu A100 --app lstm --freq 1410 "$TD/dcgmi/dvnam.dmon" -o "$tmp/raw2.csv" 2>"$tmp/raw2.err"
+check "raw file alone: --gpu/--app/--freq override the names, with no warning about them" \
+    bash -c "test \"\$(tail -n +2 '$tmp/raw2.csv' | cut -d, -f1-3)\" = A100,lstm,1410 && ! grep -q 'given alone' '$tmp/raw2.err'"
 
 # --- fixture: 12 clocks x 3 runs, run 1 cold (55 s), one outlier at 1110 MHz (30 s) ---
 small=$TD/agg/runs_small.csv
@@ -72,12 +76,8 @@ check "fixture: --strict message lists the findings" grep -q "cold_start_dropped
 check "fixture: stdout when -o is absent" cmp -s "$tmp/small.csv" "$tmp/stdout.csv"
 
 # --- real data ---
-data=${FREQPILOT_DATA_DIR:-}/ai-inference-energy/measured_runs.csv
-if [ ! -f "$data" ]; then
-    echo "skipped: real data not found (set FREQPILOT_DATA_DIR); fixture checks done"
-    [ $failed -eq 0 ] && exit 77
-    exit 1
-fi
+data=$REAL/ai-inference-energy/measured_runs.csv
+[ -f "$data" ] || skip_rest "real data not found (set FREQPILOT_DATA_DIR); fixture checks done"
 "$FP" aggregate "$data" -o "$tmp/agg.csv" --dropped "$tmp/dropped.csv" 2>"$tmp/err"
 check "measured_runs: exit 0" test $? -eq 0
 check "measured_runs: 824 rows (4 apps x (59 + 61 + 86) clocks)" \
@@ -144,4 +144,4 @@ check "measured_runs: findings printed on stderr" grep -q "A100 vit: not_clock_b
 check "measured_runs: H100 LLaMA 1095 MHz median energy 3636.7 J (PROVENANCE: 3.63-3.71 kJ)" \
     test "$(cell "$tmp/agg.csv" H100 llama 1095 energy_j)" = "3636.7"
 
-exit $failed
+done_testing

@@ -2,14 +2,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # freqpilot aggregate on bad input: exit 1, the message names FILE:LINE, and no output
 # file is left behind (a file already there stays as it was).
-set -u
-FP=${FREQPILOT:?set FREQPILOT to the freqpilot binary}
-TD=${FREQPILOT_TEST_DATA:?set FREQPILOT_TEST_DATA to tests/data}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failed=0
-ok() { echo "ok - $1"; }
-nok() { echo "not ok - $1"; failed=1; }
+. "$(dirname "$0")/lib.sh"
+TD=$DATA
 
 # bad_case NAME FILE LINE WHAT: exit 1, "FILE:LINE:" and WHAT on stderr, nothing written.
 bad_case() {
@@ -69,4 +63,4 @@ rc=$?
 if [ $rc -eq 1 ] && grep -qF "$tmp/no/such/dir/out.csv" "$tmp/err"; then ok "unwritable output: exit 1 and named"
 else nok "unwritable output: exit 1 and named (rc $rc): $(cat "$tmp/err")"; fi
 
-exit $failed
+done_testing

@@ -2,16 +2,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Bash completion (contrib/freqpilot.bash): commands from `freqpilot --help`, options from
 # `freqpilot CMD --help`, cached; file names otherwise.
-set -u
-FP=${FREQPILOT:?set FREQPILOT to the freqpilot binary}
-SRC=${FREQPILOT_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$(dirname "$0")/lib.sh"
 script=$SRC/contrib/freqpilot.bash
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failed=0
-ok() { echo "ok - $1"; }
-nok() { echo "not ok - $1"; failed=1; }
-[ -r "$script" ] || { echo "not ok - $script is missing"; exit 1; }
+[ -r "$script" ] || { nok "$script is missing"; done_testing; }
 
 # A freqpilot on PATH that counts its calls, so the cache can be checked.
 mkdir "$tmp/bin"
@@ -90,4 +83,4 @@ after=$(wc -l <"$tmp/calls")
 if [ "$before" -eq "$after" ]; then ok "options and commands are cached"; else
     nok "freqpilot ran $((after - before)) more time(s) for cached words"; fi
 
-exit $failed
+done_testing

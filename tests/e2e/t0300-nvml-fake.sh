@@ -1,33 +1,14 @@
-#!/usr/bin/env bash
+#!/bin/bash
 # SPDX-License-Identifier: GPL-3.0-or-later
 # `freqpilot gpus` and `freqpilot sample` through the real dlopen path against
 # the fake libnvidia-ml.so.1 built in the test tree (tests/fake_nvml: the simulated GPU in real
 # time), and the clean failures without NVML. Both commands must never change clocks.
-set -u
+. "$(dirname "$0")/lib.sh"
 
-: "${FREQPILOT:?FREQPILOT (the binary) must be set}"
-BUILD=$(cd "$(dirname "$FREQPILOT")/.." && pwd)
-FAKE="$BUILD/fake_nvml"
-if [ ! -e "$FAKE/libnvidia-ml.so.1" ]; then
-    echo "skipped: $FAKE/libnvidia-ml.so.1 not built (tests/fake_nvml)"
-    exit 77
-fi
+need_fake_nvml
 
-fails=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 export FAKE_NVML_LOG="$tmp/nvml.log"
 
-ok() { echo "ok - $1"; }
-not_ok() {
-    echo "not ok - $1"
-    fails=$((fails + 1))
-}
-check() { # check DESCRIPTION COMMAND...
-    local what=$1
-    shift
-    if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
 
 # ---- gpus -------------------------------------------------------------------
 out=$(LD_LIBRARY_PATH=$FAKE "$FREQPILOT" gpus 2>"$tmp/err")
@@ -69,7 +50,7 @@ check "sm_clock_mhz = 1410 (unlocked fake)" test "$(col sm_clock_mhz 2)" = 1410
 check "mem_clock_mhz = 1215" test "$(col mem_clock_mhz 2)" = 1215
 # The fake's default load (tests/fake_nvml/steady.ini) is one inference phase, so its steady
 # power at 1410 MHz is the simulator's noise-free truth for that workload (`sim curve`).
-STEADY="${FREQPILOT_SRC:-$(dirname "$0")/../..}/tests/fake_nvml/steady.ini"
+STEADY="$SRC/tests/fake_nvml/steady.ini"
 truth=$("$FREQPILOT" sim curve --gpu A100 --workload "$STEADY" | awk -F, '$1 == 1410 { print $4 }')
 check "power_w = the simulator's truth at 1410 MHz ($truth W)" \
     awk -v a="$(col power_w 3)" -v b="$truth" 'BEGIN { exit !(b > 100 && a - b < 0.002 && b - a < 0.002) }'
@@ -146,8 +127,8 @@ if ! { ldconfig -p || /sbin/ldconfig -p; } 2>/dev/null | grep -q 'libnvidia-ml.s
         grep -qx 'error: libnvidia-ml.so.1 not found: is the NVIDIA driver installed?' "$tmp/err"
 fi
 
-if [ $fails -ne 0 ]; then
-    echo "$fails check(s) failed"
+if [ $test_failures -ne 0 ]; then
+    echo "$test_failures check(s) failed"
     exit 1
 fi
 echo "all checks passed"

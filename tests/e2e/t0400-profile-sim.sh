@@ -1,4 +1,4 @@
-#!/usr/bin/env bash
+#!/bin/bash
 # SPDX-License-Identifier: GPL-3.0-or-later
 # `freqpilot profile --backend sim --workload W`: sweeps of every built-in workload on every
 # simulated GPU in simulated time, loaded by `freqpilot aggregate`, recover the simulator's
@@ -17,29 +17,19 @@
 #    sweep cannot always resolve neighbours: a result passes when it lies within one list
 #    step of the true optimum, or when its TRUE energy (`sim curve`) is within 2 % of the true
 #    minimum, a saving no 3-run sweep with 1 % noise can tell apart. Both figures are printed.
-set -u
-: "${FREQPILOT:?FREQPILOT (the binary) must be set}"
-fails=0
-# Thousands of small atomic writes: on tmpfs their fsyncs cost nothing.
-shm=/dev/shm; [ -d $shm ] && [ -w $shm ] || shm=${TMPDIR:-/tmp}
-tmp=$(mktemp -d -p "$shm")
-trap 'rm -rf "$tmp"' EXIT
-export FREQPILOT_NO_PROGRESS=1 FREQPILOT_STATE_DIR="$tmp/state"
-ok() { echo "ok - $1"; }
-not_ok() { echo "not ok - $1"; fails=$((fails + 1)); }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what"; fi; }
+TMP_ON_TMPFS=1 # thousands of small atomic writes: on tmpfs their fsyncs cost nothing
+. "$(dirname "$0")/lib.sh"
+export FREQPILOT_STATE_DIR="$tmp/state"
 F=$FREQPILOT
 # Clock of the minimum-energy row of an aggregated.csv.
 min_energy_clock() {
     awk -F, 'NR==1{for(i=1;i<=NF;i++) if($i=="energy_j") e=i; next}
              min=="" || $e<min {min=$e; f=$3} END{print f}' "$1"
 }
-# |a - b| <= step
-within() { awk -v a="$1" -v b="$2" -v s="$3" 'BEGIN{d=a-b; if(d<0)d=-d; exit !(a>0 && d<=s)}'; }
 
 for g in V100 A100 H100; do
     for w in llama sd vit whisper lstm; do
-        "$F" sim curve --gpu $g --workload $w >"$tmp/curve.csv" || { not_ok "sim curve $g $w"; continue; }
+        "$F" sim curve --gpu $g --workload $w >"$tmp/curve.csv" || { nok "sim curve $g $w"; continue; }
         clocks=$(awk -F, 'NR>1{print $1}' "$tmp/curve.csv" | awk 'NR%4==1' | paste -sd,)
         step=$(awk -F, '{print $1-$2}' <<<"$clocks")
         opt=$("$F" sim optimum --gpu $g --workload $w --objective energy)
@@ -114,5 +104,4 @@ check "unknown workload: usage error" test $? -eq 2
 "$F" profile --backend sim --workload vit --clocks 12:x --out "$tmp/x" 2>"$tmp/err"
 check "bad --clocks: clear message" grep -q 'expected all, a list' "$tmp/err"
 
-[ $fails -eq 0 ] || { echo "$fails check(s) failed"; exit 1; }
-echo "all passed"
+done_testing

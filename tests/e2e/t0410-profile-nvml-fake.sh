@@ -1,32 +1,16 @@
-#!/usr/bin/env bash
+#!/bin/bash
 # SPDX-License-Identifier: GPL-3.0-or-later
 # `freqpilot profile --backend nvml` through the real dlopen path against the fake
 # libnvidia-ml.so.1 (tests/fake_nvml): every clock locked and read back, a dataset that
 # `freqpilot aggregate` loads, markers (stdout and FIFO), a workload crash, clear errors for
 # NVML_ERROR_NO_PERMISSION and a missing library, a missing optional symbol.
-set -u
-: "${FREQPILOT:?FREQPILOT (the binary) must be set}"
-BUILD=$(cd "$(dirname "$FREQPILOT")/.." && pwd)
-FAKE="$BUILD/fake_nvml"
-DATA=${FREQPILOT_TEST_DATA:-$(dirname "$0")/../data}/profile
-if [ ! -e "$FAKE/libnvidia-ml.so.1" ]; then
-    echo "skipped: $FAKE/libnvidia-ml.so.1 not built (tests/fake_nvml)"
-    exit 77
-fi
-fails=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-export FAKE_NVML_LOG="$tmp/nvml.log" FAKE_NVML_STATE="$tmp/fake.state"
-export FREQPILOT_STATE_DIR="$tmp/state" FREQPILOT_NO_PROGRESS=1
-ok() { echo "ok - $1"; }
-not_ok() { echo "not ok - $1"; fails=$((fails + 1)); }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what"; fi; }
-fp() { LD_LIBRARY_PATH=$FAKE "$FREQPILOT" "$@"; }
+. "$(dirname "$0")/lib.sh"
+DATA=$DATA/profile
+use_fake_gpu
 # fake state line: "0 locked lo hi app am ag limit_mw"
-locked_now() { awk '$1==0{print $2}' "$FAKE_NVML_STATE"; }
 
 # ---- a normal sweep ------------------------------------------------------------
-fp profile --clocks 1410,1200,1000 --runs 2 --warmup 1 --out "$tmp/ds" \
+fp_nvml profile --clocks 1410,1200,1000 --runs 2 --warmup 1 --out "$tmp/ds" \
     -- "$DATA/marked.sh" >"$tmp/out" 2>"$tmp/err"
 rc=$?
 check "profile exits 0" test $rc -eq 0
@@ -53,36 +37,36 @@ check "marker window ~0.3 s long (got $ws..$we)" awk -v a="$ws" -v b="$we" 'BEGI
 check "stdout captured" grep -q 'FREQPILOT_MARK begin' "$tmp/ds/A100/marked.sh/1200/1/stdout.txt"
 check "stderr captured" grep -q 'some error text' "$tmp/ds/A100/marked.sh/1200/1/stderr.txt"
 check "telemetry has rows" test "$(wc -l <"$tmp/ds/A100/marked.sh/1200/1/telemetry.csv")" -ge 5
-fp aggregate "$tmp/ds" >"$tmp/agg.csv" 2>"$tmp/agg.err"
+fp_nvml aggregate "$tmp/ds" >"$tmp/agg.csv" 2>"$tmp/agg.err"
 check "aggregate loads the dataset" test $? -eq 0
 check "aggregate: 3 clocks" test "$(tail -n +2 "$tmp/agg.csv" | wc -l)" -eq 3
 check "aggregate: 2 runs per clock (warm-ups excluded)" test "$(tail -n +2 "$tmp/agg.csv" | cut -d, -f4 | sort -u)" = 2
 
 # ---- the FIFO marker ---------------------------------------------------------------
-MARK_VIA=pipe fp profile --clocks 1410 --runs 1 --warmup 0 --out "$tmp/dsp" -- "$DATA/marked.sh" 2>"$tmp/err"
+MARK_VIA=pipe fp_nvml profile --clocks 1410 --runs 1 --warmup 0 --out "$tmp/dsp" -- "$DATA/marked.sh" 2>"$tmp/err"
 check "FIFO sweep exits 0" test $? -eq 0
 check "run.json: pipe window" grep -q '"window_source": "pipe"' "$tmp/dsp/A100/marked.sh/1410/1/run.json"
 
 # ---- a workload crash ----------------------------------------------------------------
 : >"$FAKE_NVML_LOG"
-fp profile --clocks 1410,1200 --runs 1 --warmup 0 --out "$tmp/dsc" -- "$DATA/crash.sh" >"$tmp/out" 2>"$tmp/err"
+fp_nvml profile --clocks 1410,1200 --runs 1 --warmup 0 --out "$tmp/dsc" -- "$DATA/crash.sh" >"$tmp/out" 2>"$tmp/err"
 rc=$?
 check "crashing workload: sweep goes on and exits 0" test $rc -eq 0
 check "crash reported" grep -q 'workload failed: killed by signal 6' "$tmp/err"
 check "crash recorded in run.json" grep -q '"exit_status": 134' "$tmp/dsc/A100/crash.sh/1200/1/run.json"
 check "clocks reset after the crashes" test "$(locked_now)" = 0
-fp profile --clocks 1410,1200 --runs 1 --warmup 0 --on-failure stop --out "$tmp/dsc2" -- "$DATA/crash.sh" >"$tmp/out" 2>"$tmp/err"
+fp_nvml profile --clocks 1410,1200 --runs 1 --warmup 0 --on-failure stop --out "$tmp/dsc2" -- "$DATA/crash.sh" >"$tmp/out" 2>"$tmp/err"
 check "--on-failure stop: exit 1" test $? -eq 1
 check "--on-failure stop: one run only" test "$(find "$tmp/dsc2" -name run.json | wc -l)" -eq 1
 check "--on-failure stop: clocks reset" test "$(locked_now)" = 0
-EXIT_CODE=3 fp profile --clocks 1410 --runs 1 --warmup 0 --run-timeout 0.2 --out "$tmp/dst" -- "$DATA/marked.sh" 2>"$tmp/err"
+EXIT_CODE=3 fp_nvml profile --clocks 1410 --runs 1 --warmup 0 --run-timeout 0.2 --out "$tmp/dst" -- "$DATA/marked.sh" 2>"$tmp/err"
 check "--run-timeout: recorded" grep -q '"timed_out": true' "$tmp/dst/A100/marked.sh/1410/1/run.json"
 check "--run-timeout: reported" grep -q 'timed out after 0.2 s' "$tmp/err"
-fp profile --clocks 1410 --runs 1 --warmup 0 --out "$tmp/dsn" -- /nonexistent/cmd 2>"$tmp/err"
+fp_nvml profile --clocks 1410 --runs 1 --warmup 0 --out "$tmp/dsn" -- /nonexistent/cmd 2>"$tmp/err"
 check "missing command reported" grep -q 'cannot run /nonexistent/cmd: No such file' "$tmp/err"
 
 # ---- NVML errors -----------------------------------------------------------------------
-FAKE_NVML_FAIL=nvmlDeviceSetGpuLockedClocks:4 fp profile --clocks 1410 --runs 1 --out "$tmp/dse" -- true 2>"$tmp/err"
+FAKE_NVML_FAIL=nvmlDeviceSetGpuLockedClocks:4 fp_nvml profile --clocks 1410 --runs 1 --out "$tmp/dse" -- true 2>"$tmp/err"
 rc=$?
 check "NO_PERMISSION: exit 1" test $rc -eq 1
 check "NO_PERMISSION: clear message" grep -q 'nvmlDeviceSetGpuLockedClocks: Insufficient Permissions (run as root)' "$tmp/err"
@@ -98,13 +82,13 @@ check "missing optional symbols: no energy column" awk -F, 'NR==2{exit !($4=="")
 
 # ---- --no-clock-control never touches clocks ---------------------------------------------
 : >"$FAKE_NVML_LOG"
-fp profile --no-clock-control --runs 2 --warmup 0 --out "$tmp/dsnc" -- true 2>"$tmp/err"
+fp_nvml profile --no-clock-control --runs 2 --warmup 0 --out "$tmp/dsnc" -- true 2>"$tmp/err"
 check "--no-clock-control: exit 0" test $? -eq 0
 check "--no-clock-control: no clock or limit call" test "$(grep -cE 'Set|Reset' "$FAKE_NVML_LOG")" -eq 0
 check "--no-clock-control: filed under the running clock" test -d "$tmp/dsnc/A100/true/1410"
 
 # ---- dcgmi absent -------------------------------------------------------------------------
-fp profile --sampler dcgmi --dcgmi "$tmp/no-dcgmi" --clocks 1410 --runs 1 --out "$tmp/dsd" -- true 2>"$tmp/err"
+fp_nvml profile --sampler dcgmi --dcgmi "$tmp/no-dcgmi" --clocks 1410 --runs 1 --out "$tmp/dsd" -- true 2>"$tmp/err"
 check "dcgmi absent: exit 1" test $? -eq 1
 check "dcgmi absent: clear message" grep -q -- "--sampler dcgmi: '$tmp/no-dcgmi' not found" "$tmp/err"
 # a stand-in dcgmi that prints a dmon table: its columns are merged into telemetry.csv
@@ -116,10 +100,9 @@ trap 'exit 0' INT TERM
 while :; do echo "GPU 0     0.750  0.250  0.500"; sleep 0.05; done
 EOS
 chmod +x "$tmp/dcgmi"
-fp profile --sampler dcgmi --dcgmi "$tmp/dcgmi" --clocks 1410 --runs 1 --warmup 0 --out "$tmp/dsd2" -- sleep 0.4 2>"$tmp/err"
+fp_nvml profile --sampler dcgmi --dcgmi "$tmp/dcgmi" --clocks 1410 --runs 1 --warmup 0 --out "$tmp/dsd2" -- sleep 0.4 2>"$tmp/err"
 check "dcgmi stand-in: exit 0" test $? -eq 0
 tf="$tmp/dsd2/A100/sleep/1410/1/telemetry.csv"
 check "dcgmi columns merged (sm_active 0.75)" test "$(awk -F, 'NR==1{for(i=1;i<=NF;i++) if($i=="sm_active") c=i} NR>2 && $c==0.75{n++} END{print n+0}' "$tf")" -ge 3
 
-[ $fails -eq 0 ] || { echo "$fails check(s) failed"; exit 1; }
-echo "all passed"
+done_testing

@@ -1,31 +1,16 @@
-#!/usr/bin/env bash
+#!/bin/bash
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Clock safety of `freqpilot profile` against the fake libnvidia-ml.so.1 (whose locked clocks
 # persist across processes through FAKE_NVML_STATE, like a real GPU): clocks reset after
 # SIGTERM and SIGHUP mid-run; after SIGKILL the state file remains, a new sweep refuses to
 # start over it unless --force, and `freqpilot restore` resets the GPU and removes it;
 # resume after an interruption loses and duplicates no run.
-set -u
-: "${FREQPILOT:?FREQPILOT (the binary) must be set}"
-BUILD=$(cd "$(dirname "$FREQPILOT")/.." && pwd)
-FAKE="$BUILD/fake_nvml"
-DATA=${FREQPILOT_TEST_DATA:-$(dirname "$0")/../data}/profile
-if [ ! -e "$FAKE/libnvidia-ml.so.1" ]; then
-    echo "skipped: $FAKE/libnvidia-ml.so.1 not built (tests/fake_nvml)"
-    exit 77
-fi
-fails=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh"
+DATA=$DATA/profile
+use_fake_gpu
 # A private copy of the workload: "no orphan" must not see other tests' copies.
 mkdir -p "$tmp/wl" && cp "$DATA/marked.sh" "$tmp/wl/marked.sh"
 WL=$tmp/wl/marked.sh
-export FAKE_NVML_LOG="$tmp/nvml.log" FAKE_NVML_STATE="$tmp/fake.state"
-export FREQPILOT_STATE_DIR="$tmp/state" FREQPILOT_NO_PROGRESS=1
-ok() { echo "ok - $1"; }
-not_ok() { echo "not ok - $1"; fails=$((fails + 1)); }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what"; fi; }
-locked_now() { awk '$1==0{print $2}' "$FAKE_NVML_STATE"; }
 n_runs() { find "$1" -name run.json 2>/dev/null | wc -l; }
 # Waits (up to 10 s) until N run.json exist under $1 and the next run has started.
 wait_runs() {
@@ -139,5 +124,4 @@ check "restore --all with a UUID: usage error" test $? -eq 2
 "$FREQPILOT" restore --help | grep -q -- '--all'
 check "restore --help documents --all" test $? -eq 0
 
-[ $fails -eq 0 ] || { echo "$fails check(s) failed"; exit 1; }
-echo "all passed"
+done_testing

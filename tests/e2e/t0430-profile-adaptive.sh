@@ -1,4 +1,4 @@
-#!/usr/bin/env bash
+#!/bin/bash
 # SPDX-License-Identifier: GPL-3.0-or-later
 # `freqpilot profile --strategy adaptive` on the simulated GPU (docs/profile.md "Adaptive
 # sweep"), checked against the simulator's ground truth (`freqpilot sim optimum`, `sim curve`).
@@ -15,17 +15,10 @@
 # Noisy (default 1 % noise): the same energy criterion. Resume: a sweep cut short by
 # --max-runs and run again continues (the earlier runs fed first, none redone) and ends where
 # a one-shot sweep ends.
-set -u
-: "${FREQPILOT:?FREQPILOT (the binary) must be set}"
-command -v jq >/dev/null || { echo "skip: jq not found"; exit 77; }
-fails=0
-shm=/dev/shm; [ -d $shm ] && [ -w $shm ] || shm=${TMPDIR:-/tmp}
-tmp=$(mktemp -d -p "$shm")
-trap 'rm -rf "$tmp"' EXIT
-export FREQPILOT_NO_PROGRESS=1 FREQPILOT_STATE_DIR="$tmp/state"
-ok() { echo "ok - $1"; }
-not_ok() { echo "not ok - $1"; fails=$((fails + 1)); }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what"; fi; }
+TMP_ON_TMPFS=1
+. "$(dirname "$0")/lib.sh"
+command -v jq >/dev/null || skip_all "jq not found"
+export FREQPILOT_STATE_DIR="$tmp/state"
 F=$FREQPILOT
 TOL=0.01
 
@@ -142,7 +135,7 @@ check "summary on stderr: the chosen clock and the GPU time" \
 # locks the clock the strategy asked for, in that order, and the clocks are reset at the end.
 BUILD=$(cd "$(dirname "$F")/.." && pwd)
 if [ -e "$BUILD/fake_nvml/libnvidia-ml.so.1" ]; then
-    DATA=${FREQPILOT_TEST_DATA:-$(dirname "$0")/../data}/profile
+    DATA=$DATA/profile
     export FAKE_NVML_LOG="$tmp/nvml.log" FAKE_NVML_STATE="$tmp/fake.state"
     LD_LIBRARY_PATH="$BUILD/fake_nvml" "$F" -q profile --strategy adaptive --max-runs 6 \
         --clocks 1410:600:90 --out "$tmp/nv" -- "$DATA/marked.sh" >/dev/null
@@ -174,5 +167,4 @@ check "adaptive with --slurm: usage error" test $? -eq 2
 "$F" profile --help | grep -q -- '--strategy full|adaptive'
 check "--help documents --strategy" test $? -eq 0
 
-[ $fails -eq 0 ] || { echo "$fails check(s) failed"; exit 1; }
-echo "all passed"
+done_testing

@@ -5,20 +5,9 @@
 # (and never at a slower clock) with the default; (2) the real measured_runs.csv, each
 # --point-estimate choice recomputed here with awk over the aggregated medians; the 5 %
 # budget on the slowdown's bound; the ViT verdict.
-set -u
-FP=${FREQPILOT:?set FREQPILOT to the freqpilot binary}
-SRC=${FREQPILOT_SRC:?set FREQPILOT_SRC}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failed=0
-ok() { echo "ok - $1"; }
-nok() { echo "not ok - $1"; failed=1; }
-check() { local d=$1; shift; if "$@"; then ok "$d"; else nok "$d"; fi; }
+. "$(dirname "$0")/lib.sh"
 
 agg_header='gpu,app,freq_mhz,runs,runs_dropped,time_s,time_s_lo,time_s_hi,energy_j,energy_j_lo,energy_j_hi,power_w,edp,ed2p,sm_clock_mhz,gpu_util_pct,sm_active,dram_active,tensor_active,fp_active,temp_c,flags'
-
-# Column of a CSV by header name: csvcol FILE NAME -> index
-csvcol() { head -1 "$1" | tr ',' '\n' | grep -nx "$2" | cut -d: -f1; }
 
 # --- (1) simulated GPU: noise-free curve -> aggregated.csv (zero-width intervals) ---
 {
@@ -98,13 +87,8 @@ check "error: unknown baseline clock exits 1 and says so" \
     bash -c "test \$? -eq 0 || grep -q 'no such clock' '$tmp/b.err'"
 
 # --- (2) real data ---
-DATA=${FREQPILOT_DATA_DIR:-}
-runs=$DATA/ai-inference-energy/measured_runs.csv
-if [ -z "$DATA" ] || [ ! -f "$runs" ]; then
-    echo "# real data not found (FREQPILOT_DATA_DIR): skipping the measured_runs.csv part"
-    [ $failed -eq 0 ] && exit 77
-    exit 1
-fi
+runs=$REAL/ai-inference-energy/measured_runs.csv
+[ -f "$runs" ] || skip_rest "real data not found (FREQPILOT_DATA_DIR): the measured_runs.csv part"
 "$FP" -q aggregate "$runs" -o "$tmp/agg.csv"
 check "real: aggregate exit 0" test $? -eq 0
 
@@ -186,4 +170,4 @@ check "real: constraints: llama budget 0.05" \
     test "$(awk -F, '$1 == "H100" && $2 == "llama" {print $4}' "$tmp/cons.csv")" = "0.05"
 check "real: constraints: whisper budget 0.5, category batch" \
     test "$(awk -F, '$1 == "H100" && $2 == "whisper" {print $4 "," $19}' "$tmp/cons.csv")" = "0.5,batch"
-exit $failed
+done_testing

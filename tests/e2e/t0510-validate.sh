@@ -2,15 +2,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # freqpilot validate: a clean recommendation passes, a doctored one fails with the reason,
 # --warn-only reports without failing, -o writes the checks.
-set -u
-FP=${FREQPILOT:?set FREQPILOT to the freqpilot binary}
-TD=${FREQPILOT_TEST_DATA:?set FREQPILOT_TEST_DATA to tests/data}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failed=0
-ok() { echo "ok - $1"; }
-nok() { echo "not ok - $1"; failed=1; }
-check() { local d=$1; shift; if "$@"; then ok "$d"; else nok "$d"; fi; }
+. "$(dirname "$0")/lib.sh"
+TD=$DATA
 agg=$TD/optimize/clean_agg.csv
 
 "$FP" -q optimize "$agg" --objective energy --max-slowdown 0.05 -o "$tmp/opt.json"
@@ -44,4 +37,4 @@ echo '{"results": 3}' >"$tmp/junk.json"
 "$FP" validate "$agg" "$tmp/junk.json" >/dev/null 2>"$tmp/junk.err"
 check "junk JSON -> exit 1" test $? -eq 1
 check "junk JSON: the message names the file" grep -q junk.json "$tmp/junk.err"
-exit $failed
+done_testing

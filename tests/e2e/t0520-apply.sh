@@ -2,14 +2,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # freqpilot apply on the simulated GPU: the lock is recorded in a state file before the
 # process leaves, a second apply is refused without --force, restore removes the file.
-set -u
-FP=${FREQPILOT:?set FREQPILOT to the freqpilot binary}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failed=0
-ok() { echo "ok - $1"; }
-nok() { echo "not ok - $1"; failed=1; }
-check() { local d=$1; shift; if "$@"; then ok "$d"; else nok "$d"; fi; }
+. "$(dirname "$0")/lib.sh"
 sd=$tmp/state
 state=$sd/GPU-SIM-A100-0000-0000-0000-000000000000.json
 
@@ -71,4 +64,4 @@ else
     ok "nvml backend present on this machine (rc $rc): skipped the no-driver check"
     "$FP" restore --state-dir "$sd" >/dev/null 2>&1
 fi
-exit $failed
+done_testing

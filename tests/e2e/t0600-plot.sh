@@ -2,15 +2,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # freqpilot plot: every kind renders PNG/SVG/PDF at the expected size, and the numbers behind
 # the sweep (--data) equal energy / energy at the highest clock, recomputed here with awk.
-set -u
-FP=${FREQPILOT:?set FREQPILOT to the freqpilot binary}
-TD=${FREQPILOT_TEST_DATA:?set FREQPILOT_TEST_DATA to tests/data}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failed=0
-ok() { echo "ok - $1"; }
-nok() { echo "not ok - $1"; failed=1; }
-check() { local d=$1; shift; if "$@"; then ok "$d"; else nok "$d"; fi; }
+. "$(dirname "$0")/lib.sh"
+TD=$DATA
 # PNG width and height from the IHDR chunk (bytes 16..23, big endian).
 png_size() { od -An -tu1 -j16 -N8 "$1" | awk '{ printf "%dx%d", ($1*2^24)+($2*2^16)+($3*2^8)+$4, ($5*2^24)+($6*2^16)+($7*2^8)+$8 }'; }
 
@@ -45,4 +38,4 @@ check "unknown kind: exit 2" test $? -eq 2
 check "unknown extension: exit 2" test $? -eq 2
 "$FP" plot model "$R/aggregated.csv" -o "$tmp/x.png" 2>"$tmp/err"
 check "model without a model JSON: exit 1 with a message" bash -c "test $? -eq 1 && grep -q 'model curves JSON' '$tmp/err'"
-exit $failed
+done_testing

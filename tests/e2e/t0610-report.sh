@@ -2,15 +2,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # freqpilot report: the PDF opens with the expected page count, every page says SIMULATED DATA
 # when asked, the HTML is self-contained and loads in headless Chromium.
-set -u
-FP=${FREQPILOT:?set FREQPILOT to the freqpilot binary}
-TD=${FREQPILOT_TEST_DATA:?set FREQPILOT_TEST_DATA to tests/data}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failed=0
-ok() { echo "ok - $1"; }
-nok() { echo "not ok - $1"; failed=1; }
-check() { local d=$1; shift; if "$@"; then ok "$d"; else nok "$d"; fi; }
+. "$(dirname "$0")/lib.sh"
+TD=$DATA
 
 R=$TD/report
 "$FP" -q report "$R/aggregated.csv" "$R/optimal.json" "$R/model-curves.json" -o "$tmp/out" --simulated \
@@ -86,4 +79,4 @@ fi
 
 "$FP" report "$R/optimal.json" -o "$tmp/bad" 2>"$tmp/err"
 check "no aggregated data: exit 1 with a message" bash -c "test $? -eq 1 && grep -q 'no aggregated data' '$tmp/err'"
-exit $failed
+done_testing

@@ -3,15 +3,7 @@
 # freqpilot run: with no input, a simulated sweep through the whole pipeline, labelled
 # simulated; on measured_runs.csv, recommendations identical to `freqpilot optimize`, and the
 # A100 ViT/Whisper data-quality findings in the summary.
-set -u
-FP=${FREQPILOT:?set FREQPILOT to the freqpilot binary}
-SRC=${FREQPILOT_SRC:?set FREQPILOT_SRC}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failed=0
-ok() { echo "ok - $1"; }
-nok() { echo "not ok - $1"; failed=1; }
-check() { local d=$1; shift; if "$@"; then ok "$d"; else nok "$d"; fi; }
+. "$(dirname "$0")/lib.sh"
 
 # A smaller sweep than the default (every 4th clock, two workloads) keeps the test short.
 cat >"$tmp/run.ini" <<'INI'
@@ -61,11 +53,10 @@ check "simulated run: the listed optimize command gives optimal.json byte for by
 "$FP" run --config "$tmp/nonexistent.ini" -o "$tmp/x" 2>/dev/null
 check "missing config: exit 1" test $? -eq 1
 
-DATA=${FREQPILOT_DATA_DIR:-}
-M=$DATA/ai-inference-energy/measured_runs.csv
-if [ -z "$DATA" ] || [ ! -f "$M" ]; then
+M=$REAL/ai-inference-energy/measured_runs.csv
+if [ ! -f "$M" ]; then
     echo "# skip: real data not found (set FREQPILOT_DATA_DIR) - real-data checks skipped"
-    exit $failed
+    done_testing
 fi
 "$FP" -q run "$M" -o "$tmp/real"
 check "real run: exit 0" test $? -eq 0
@@ -90,4 +81,4 @@ check "real run: the model section says H100 vit time is not explained by the cl
 check "real run: model figures" test -s "$tmp/real/figures/model-A100-llama.png"
 "$FP" -q pareto "$M" --format json -o "$tmp/pareto.json"
 check "real run: pareto.json identical to freqpilot pareto" cmp -s "$tmp/pareto.json" "$tmp/real/pareto.json"
-exit $failed
+done_testing

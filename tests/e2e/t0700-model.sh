@@ -3,25 +3,17 @@
 # freqpilot model: fit / predict / evaluate / replay on a small simulated run table
 # (tests/data/model/a100_sd_runs.csv: A100 stablediffusion truth at 16 clocks, 3 runs with
 # 1 % noise), on the simulated GPU, and on measured_runs.csv when the real data is there.
-set -u
-FP=${FREQPILOT:?set FREQPILOT to the freqpilot binary}
-DATA=${FREQPILOT_TEST_DATA:?}
+. "$(dirname "$0")/lib.sh"
 RUNS=$DATA/model/a100_sd_runs.csv
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-ok() { echo "ok - $1"; }
-bad() { echo "not ok - $1"; fails=$((fails + 1)); }
-check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
 
-check "help" '"$FP" model --help | grep -q "freqpilot model replay"'
-check "listed in freqpilot --help" '"$FP" --help | grep -qE "^ +model +"'
+check_eval "help" '"$FP" model --help | grep -q "freqpilot model replay"'
+check_eval "listed in freqpilot --help" '"$FP" --help | grep -qE "^ +model +"'
 
 # fit: model.json with one curve; curves JSON for the report
-check "fit" '"$FP" -q model fit "$RUNS" -o "$tmp/m.json" --curves "$tmp/c.json"'
-check "model.json has 1 clock-bound curve" \
+check_eval "fit" '"$FP" -q model fit "$RUNS" -o "$tmp/m.json" --curves "$tmp/c.json"'
+check_eval "model.json has 1 clock-bound curve" \
     '[ "$(jq "[.curves[] | select(.clock_bound)] | length" "$tmp/m.json")" = 1 ]'
-check "curves JSON has points with intervals and the 16 measured clocks" \
+check_eval "curves JSON has points with intervals and the 16 measured clocks" \
     'jq -e ".curves[0].points[0] | has(\"power_w_lo\") and has(\"time_s_hi\")" "$tmp/c.json" >/dev/null &&
      [ "$(jq ".curves[0].measured | length" "$tmp/c.json")" = 16 ]'
 
@@ -31,45 +23,45 @@ check "curves JSON has points with intervals and the 16 measured clocks" \
 med() { awk -F, -v f="$1" -v c="$2" '$3==f{print $c}' "$RUNS" | sort -g | sed -n 2p; }
 t870=$(med 870 6); t930=$(med 930 6)
 pt=$(jq '.[] | select(.freq_mhz==900) | .time_s' "$tmp/p.json")
-check "predicted time at 900 MHz ($pt) within 3 % of the neighbours' mean" \
+check_eval "predicted time at 900 MHz ($pt) within 3 % of the neighbours' mean" \
     "awk -v p=$pt -v a=$t870 -v b=$t930 'BEGIN{m=(a+b)/2; d=(p-m)/m; exit !(d<0.03 && d>-0.03)}'"
-check "interval brackets the prediction" \
+check_eval "interval brackets the prediction" \
     'jq -e "all(.[]; .time_s_lo < .time_s and .time_s < .time_s_hi and .power_w_lo < .power_w)" "$tmp/p.json" >/dev/null'
-check "predict: unknown curve fails" '! "$FP" -q model predict "$tmp/m.json" --gpu H100 2>/dev/null'
+check_eval "predict: unknown curve fails" '! "$FP" -q model predict "$tmp/m.json" --gpu H100 2>/dev/null'
 
 # evaluate: the JSON contract, fractions, finite
 "$FP" -q model evaluate "$RUNS" --format json >"$tmp/e.json"
-check "evaluate JSON keys" \
+check_eval "evaluate JSON keys" \
     'jq -e ".[0] | has(\"gpu\") and has(\"app\") and has(\"power_mape\") and has(\"time_mape\") and has(\"power_max_err\") and has(\"time_max_err\") and has(\"regret\")" "$tmp/e.json" >/dev/null'
-check "evaluate errors are small fractions on clean data" \
+check_eval "evaluate errors are small fractions on clean data" \
     'jq -e ".[0] | .power_mape < 0.02 and .time_mape < 0.02 and .regret >= 0 and .regret < 0.02" "$tmp/e.json" >/dev/null'
 
 # replay: regret and GPU time
 "$FP" -q model replay "$RUNS" --strategy adaptive --format json >"$tmp/r.json"
-check "replay JSON: regret <= 1 %, gpu_time_fraction in (0, 0.5)" \
+check_eval "replay JSON: regret <= 1 %, gpu_time_fraction in (0, 0.5)" \
     'jq -e ".[0] | .regret <= 0.01 and .gpu_time_fraction > 0 and .gpu_time_fraction < 0.5" "$tmp/r.json" >/dev/null'
-check "replay on the simulated GPU: 15 results" \
+check_eval "replay on the simulated GPU: 15 results" \
     '[ "$("$FP" -q model replay sim --strategy adaptive --format json | jq length)" = 15 ]'
-check "replay needs --strategy" '"$FP" model replay "$RUNS" 2>/dev/null; [ $? = 2 ]'
-check "bad subcommand is a usage error" '"$FP" model frobnicate 2>/dev/null; [ $? = 2 ]'
-check "bad --max-slowdown" '"$FP" model evaluate "$RUNS" --max-slowdown x 2>/dev/null; [ $? = 2 ]'
-check "fit without -o" '"$FP" model fit "$RUNS" 2>/dev/null; [ $? = 2 ]'
-check "predict on a non-model file fails" '! "$FP" -q model predict "$RUNS" 2>/dev/null'
+check_eval "replay needs --strategy" '"$FP" model replay "$RUNS" 2>/dev/null; [ $? = 2 ]'
+check_eval "bad subcommand is a usage error" '"$FP" model frobnicate 2>/dev/null; [ $? = 2 ]'
+check_eval "bad --max-slowdown" '"$FP" model evaluate "$RUNS" --max-slowdown x 2>/dev/null; [ $? = 2 ]'
+check_eval "fit without -o" '"$FP" model fit "$RUNS" 2>/dev/null; [ $? = 2 ]'
+check_eval "predict on a non-model file fails" '! "$FP" -q model predict "$RUNS" 2>/dev/null'
 
 # real data
-REAL=${FREQPILOT_DATA_DIR:-}/ai-inference-energy/measured_runs.csv
-if [ -f "$REAL" ]; then
-    "$FP" -q model evaluate "$REAL" --format json >"$tmp/real.json"
-    check "measured: 12 (gpu, app) with finite errors" \
+MEASURED=$REAL/ai-inference-energy/measured_runs.csv
+if [ -f "$MEASURED" ]; then
+    "$FP" -q model evaluate "$MEASURED" --format json >"$tmp/real.json"
+    check_eval "measured: 12 (gpu, app) with finite errors" \
         '[ "$(jq "[.[] | select((.power_mape|type)==\"number\" and (.time_mape|type)==\"number\" and (.power_max_err|type)==\"number\" and (.time_max_err|type)==\"number\")] | length" "$tmp/real.json")" = 12 ]'
-    "$FP" model fit "$REAL" -o "$tmp/real_model.json" 2>"$tmp/fit.err"
-    check "measured: H100 vit said to be not clock-bound" \
+    "$FP" model fit "$MEASURED" -o "$tmp/real_model.json" 2>"$tmp/fit.err"
+    check_eval "measured: H100 vit said to be not clock-bound" \
         'grep -q "H100 vit: time not explained by the clock" "$tmp/fit.err"'
-    "$FP" -q model replay "$REAL" --strategy adaptive --format json >"$tmp/rr.json"
-    check "measured replay: 12 finite regrets and fractions" \
+    "$FP" -q model replay "$MEASURED" --strategy adaptive --format json >"$tmp/rr.json"
+    check_eval "measured replay: 12 finite regrets and fractions" \
         '[ "$(jq "[.[] | select((.regret|type)==\"number\" and .gpu_time_fraction > 0 and .gpu_time_fraction < 1)] | length" "$tmp/rr.json")" = 12 ]'
 else
     echo "# skipped the measured_runs.csv checks: real data not found (FREQPILOT_DATA_DIR)"
 fi
 
-[ "$fails" = 0 ]
+done_testing

@@ -1,17 +1,10 @@
-#!/usr/bin/env bash
+#!/bin/bash
 # SPDX-License-Identifier: GPL-3.0-or-later
 # `freqpilot govern replay` on the simulated GPU: every policy stays within its budget, the
 # default row is the reference, static-best is the best static clock within the budget, and
 # the JSON carries the documented keys. Values are checked with jq-free python.
-set -u
-: "${FREQPILOT:?FREQPILOT (the binary) must be set}"
-command -v python3 >/dev/null || { echo "skipped: python3 not installed"; exit 77; }
-fails=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-ok() { echo "ok - $1"; }
-not_ok() { echo "not ok - $1"; fails=$((fails + 1)); }
-check() { local w=$1; shift; if "$@"; then ok "$w"; else not_ok "$w"; fi; }
+. "$(dirname "$0")/lib.sh"
+command -v python3 >/dev/null || skip_all "python3 not installed"
 
 "$FREQPILOT" govern replay --format json all >"$tmp/all.json"
 check "replay all exits 0" test $? -eq 0
@@ -113,7 +106,5 @@ d = json.load(open(sys.argv[1]))
 m = [p for p in json.load(open(sys.argv[2]))["phase_clocks"] if p["app"] == "llama"][0]
 assert d["phase_clocks_mhz"]["memory"] == m["memory"] and d["phase_clocks_mhz"]["compute"] == m["compute"], (d, m)
 PY
-if [ -n "${FREQPILOT_SRC:-}" ]; then
-    check "no 'not implemented' left in src/" bash -c "! grep -rqi 'not implemented' '$FREQPILOT_SRC/src'"
-fi
-exit $((fails != 0))
+check "no 'not implemented' left in src/" bash -c "! grep -rqi 'not implemented' '$SRC/src'"
+done_testing

@@ -1,4 +1,4 @@
-#!/usr/bin/env bash
+#!/bin/bash
 # SPDX-License-Identifier: GPL-3.0-or-later
 # `freqpilot govern daemon` against the fake libnvidia-ml.so.1 (tests/fake_nvml) through the
 # real dlopen path: the clock of the detected phase is locked and logged, the Prometheus
@@ -6,42 +6,17 @@
 # Then llama running on the fake's simulated GPU (FAKE_NVML_WORKLOAD, real time x 10): the
 # daemon sees its phases change through NVML and the locks in the call log follow them.
 # Then on the simulated GPU (simulated time): clocks follow llama's phases.
-set -u
+. "$(dirname "$0")/lib.sh"
 
-: "${FREQPILOT:?FREQPILOT (the binary) must be set}"
-BUILD=$(cd "$(dirname "$FREQPILOT")/.." && pwd)
-FAKE="$BUILD/fake_nvml"
-if [ ! -e "$FAKE/libnvidia-ml.so.1" ]; then
-    echo "skipped: $FAKE/libnvidia-ml.so.1 not built (tests/fake_nvml)"
-    exit 77
-fi
-if ! command -v curl >/dev/null; then
-    echo "skipped: curl not installed"
-    exit 77
-fi
+need_fake_nvml
+command -v curl >/dev/null || skip_all "curl not installed"
 
-fails=0
-tmp=$(mktemp -d)
 pid=
-cleanup() {
-    [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+at_exit '[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null'
 export FAKE_NVML_LOG="$tmp/nvml.log"
 export FAKE_NVML_GPM=1
 export FREQPILOT_STATE_DIR="$tmp/state"
 
-ok() { echo "ok - $1"; }
-not_ok() {
-    echo "not ok - $1"
-    fails=$((fails + 1))
-}
-check() {
-    local what=$1
-    shift
-    if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
 
 # ---- fake NVML: lock, metrics, SIGTERM ------------------------------------------
 # The fake's default load (tests/fake_nvml/steady.ini: SM 80 %, DRAM 55 %) is compute-bound.
@@ -137,7 +112,7 @@ check "memory phase (decode) gets its clock" grep -q 'clock [0-9]* -> 900 MHz (p
 check "compute phase (prefill) gets its clock" grep -q 'clock [0-9]* -> 1410 MHz (phase compute' "$tmp/err4"
 check "idle (model load) gets its clock" grep -q 'clock [0-9]* -> 600 MHz (phase idle' "$tmp/err4"
 
-if [ $fails -ne 0 ]; then
+if [ $test_failures -ne 0 ]; then
     cat "$tmp/err" "$tmp/err4" "$tmp/err5" >&2
     exit 1
 fi

@@ -1,4 +1,4 @@
-#!/usr/bin/env bash
+#!/bin/bash
 # SPDX-License-Identifier: GPL-3.0-or-later
 # `freqpilot profile --slurm` against a real single-node Slurm (docs/cluster.md).
 #
@@ -17,30 +17,18 @@
 #   5. the merged dataset aggregates to the same table as the same sweep run locally with
 #      the same seed (numbers equal to 1e-6 relative or absolute: see docs/cluster.md for the digits
 #      that differ), and optimize picks the same clock from both.
-set -u
-: "${FREQPILOT:?FREQPILOT (the binary) must be set}"
-src=${FREQPILOT_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$(dirname "$0")/lib.sh"
+src=$SRC
 F=$FREQPILOT
 case "$F" in /*) ;; *) F="$PWD/$F" ;; esac
-fails=0
-ok() { echo "ok - $1"; }
-not_ok() { echo "not ok - $1"; fails=$((fails + 1)); }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what"; fi; }
 
-tmp=$(mktemp -d /tmp/fp-slurm.XXXXXX)
-chmod 0755 "$tmp"
+chmod 0755 "$tmp" # the test cluster's daemons read it
 cluster="$tmp/cluster"
-cleanup() {
-    [ -n "${SLURM_CONF:-}" ] && scancel -u root >/dev/null 2>&1
-    "$src/scripts/slurm-test-cluster.sh" stop "$cluster"
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+at_exit '[ -n "${SLURM_CONF:-}" ] && scancel -u root >/dev/null 2>&1; "$src/scripts/slurm-test-cluster.sh" stop "$cluster"'
 out=$("$src/scripts/slurm-test-cluster.sh" start "$cluster")
 rc=$?
 if [ $rc -ne 0 ]; then
-    echo "SKIP: cannot start a test Slurm here (exit $rc; see the message above)"
-    exit 77
+    skip_all "cannot start a test Slurm here (exit $rc; see the message above)"
 fi
 eval "$out"
 export SLURM_CONF PATH="$PATH:/usr/sbin"
@@ -53,9 +41,7 @@ ds="$tmp/ds"
 
 # JSON field of `status --format json` for a clock: state of clock F
 st_json() { "$F" status --format json "$ds" >"$tmp/st.json"; echo $?; }
-states() { # "1410=running 1200=running ..." from st.json
-    awk '/"clock_mhz"/ {gsub(/[^0-9]/,"",$2); c=$2} /"state"/ {gsub(/[",]/,"",$2); printf "%s=%s ", c, $2}' "$tmp/st.json"
-}
+states() { clock_states "$tmp/st.json"; }
 wait_queue() { # until job $1 has left the queue (60 s at most)
     for _ in $(seq 1 120); do
         [ -z "$(squeue -h -j "$1" 2>/dev/null)" ] && return 0
@@ -139,5 +125,4 @@ check "same aggregated values as the local sweep (1e-6)" same_csv "$tmp/slurm.cs
 check "optimize gives the same answer from both" cmp -s "$tmp/slurm-opt.txt" "$tmp/local-opt.txt"
 check "optimize found a clock" grep -q ' llama ' "$tmp/slurm-opt.txt"
 
-[ $fails -eq 0 ] || { echo "$fails check(s) failed"; exit 1; }
-echo "all slurm checks passed"
+done_testing

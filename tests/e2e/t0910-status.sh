@@ -1,25 +1,19 @@
-#!/usr/bin/env bash
+#!/bin/bash
 # SPDX-License-Identifier: GPL-3.0-or-later
 # `freqpilot status` on local datasets (done / running / failed / missing per clock, exit 0
 # only when complete, --format json), concurrent tasks writing one dataset (the manifest
 # created once), and heterogeneity refused: a task on another GPU model refuses to write, and
 # the reader skips runs whose run.json names another GPU model or driver (gpu_mismatch).
-set -u
-: "${FREQPILOT:?FREQPILOT (the binary) must be set}"
+. "$(dirname "$0")/lib.sh"
 F=$FREQPILOT
-fails=0
-tmp=$(mktemp -d)
-trap 'kill "$bg" 2>/dev/null; rm -rf "$tmp"' EXIT
 bg=""
-export FREQPILOT_NO_PROGRESS=1 FREQPILOT_STATE_DIR="$tmp/state"
-ok() { echo "ok - $1"; }
-not_ok() { echo "not ok - $1"; fails=$((fails + 1)); }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what"; fi; }
+at_exit '[ -n "$bg" ] && kill "$bg" 2>/dev/null'
+export FREQPILOT_STATE_DIR="$tmp/state"
 SIM=(--backend sim --workload llama --sim-noise off --gpu A100 --interval-ms 200 --warmup 0)
 # "1410=done 1200=missing ..." from status --format json
 states() {
     "$F" status --format json "$1" >"$tmp/st.json"
-    echo "$?:$(awk '/"clock_mhz"/ {gsub(/[^0-9]/,"",$2); c=$2} /"state"/ {gsub(/[",]/,"",$2); printf "%s=%s ", c, $2}' "$tmp/st.json")"
+    echo "$?:$(clock_states "$tmp/st.json")"
 }
 
 # ---- complete, then a run removed: missing -------------------------------------
@@ -88,5 +82,4 @@ check "1200 MHz: 2 runs before, 1 after" test "$(runs "$tmp/agg0.csv" 1200)/$(ru
 check "1005 MHz: 1 run after" test "$(runs "$tmp/agg1.csv" 1005)" = 1
 check "1410 MHz untouched" test "$(runs "$tmp/agg1.csv" 1410)" = 2
 
-[ $fails -eq 0 ] || { echo "$fails check(s) failed"; exit 1; }
-echo "all status checks passed"
+done_testing

@@ -70,10 +70,10 @@ static void replay_sim(const char *objective, double max_slowdown, int strict_st
             fp_adaptive_options_init(&o);
             fp_objective_parse(objective, &o.objective, NULL);
             o.max_slowdown = max_slowdown;
-            fp_replay_results rr;
+            fp_model_replay_results rr;
             assert_int_equal(fp_model_replay(&runs, &o, &rr, &err), FP_OK);
             assert_int_equal(rr.len, 1);
-            const fp_replay_result *r = &rr.items[0];
+            const fp_model_replay_result *r = &rr.items[0];
             unsigned truth;
             fp_sim_optimum_result tr;
             assert_int_equal(fp_sim_optimum(g, wl, &o.objective, max_slowdown, &truth, &tr, &err),
@@ -91,7 +91,7 @@ static void replay_sim(const char *objective, double max_slowdown, int strict_st
             assert_true(r->gpu_time_fraction <= 0.15);
             assert_true(r->regret <= 0.01);
             assert_true(r->feasible);
-            fp_replay_results_free(&rr);
+            fp_model_replay_results_free(&rr);
             fp_run_list_free(&runs);
         }
     }
@@ -126,27 +126,19 @@ static void test_replay_measured(void **state)
     assert_int_equal(
         fp_runs_load(tu_data_path("ai-inference-energy/measured_runs.csv"), &lo, &runs, &err),
         FP_OK);
-    fp_replay_results rr;
+    fp_model_replay_results rr;
     assert_int_equal(fp_model_replay(&runs, NULL, &rr, &err), FP_OK);
     assert_int_equal(rr.len, 12);
     for (size_t i = 0; i < rr.len; i++) {
-        const fp_replay_result *r = &rr.items[i];
+        const fp_model_replay_result *r = &rr.items[i];
         assert_true(isfinite(r->regret) && r->regret >= 0);
         assert_true(r->gpu_time_fraction > 0 && r->gpu_time_fraction < 1);
         assert_true(r->ad.runs <= 30);
     }
-    fp_replay_results_free(&rr);
+    fp_model_replay_results_free(&rr);
     fp_run_list_free(&runs);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_api),
-        cmocka_unit_test(test_replay_sim_energy),
-        cmocka_unit_test(test_replay_sim_budget),
-        cmocka_unit_test(test_replay_sim_edp),
-        cmocka_unit_test(test_replay_measured),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(cmocka_unit_test(test_api), cmocka_unit_test(test_replay_sim_energy),
+        cmocka_unit_test(test_replay_sim_budget), cmocka_unit_test(test_replay_sim_edp),
+        cmocka_unit_test(test_replay_measured))

@@ -269,12 +269,6 @@ static void test_read_fixture(void **state)
     fp_agg_result_free(&res);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_csv_round_trip), cmocka_unit_test(test_json),
-        cmocka_unit_test(test_write_error),    cmocka_unit_test(test_read_bad),
-        cmocka_unit_test(test_read_fixture),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(cmocka_unit_test(test_csv_round_trip), cmocka_unit_test(test_json),
+        cmocka_unit_test(test_write_error), cmocka_unit_test(test_read_bad),
+        cmocka_unit_test(test_read_fixture))

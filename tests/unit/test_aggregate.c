@@ -527,14 +527,8 @@ static void test_measured_runs(void **state)
     fp_run_list_free(&runs);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_basic_centres),      cmocka_unit_test(test_reproducible),
-        cmocka_unit_test(test_failed_dropped),     cmocka_unit_test(test_cold_starts),
-        cmocka_unit_test(test_outliers),           cmocka_unit_test(test_high_cv),
-        cmocka_unit_test(test_clock_bound),        cmocka_unit_test(test_drift),
-        cmocka_unit_test(test_strict_and_invalid), cmocka_unit_test(test_measured_runs),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(cmocka_unit_test(test_basic_centres), cmocka_unit_test(test_reproducible),
+        cmocka_unit_test(test_failed_dropped), cmocka_unit_test(test_cold_starts),
+        cmocka_unit_test(test_outliers), cmocka_unit_test(test_high_cv),
+        cmocka_unit_test(test_clock_bound), cmocka_unit_test(test_drift),
+        cmocka_unit_test(test_strict_and_invalid), cmocka_unit_test(test_measured_runs))

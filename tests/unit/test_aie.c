@@ -240,32 +240,6 @@ static void test_job_fixture(void **state)
     fp_run_list_free(&l);
 }
 
-typedef struct warnings {
-    int n;
-    char text[8][512];
-} warnings;
-
-static void collect(void *user, const char *msg)
-{
-    warnings *w = user;
-    if (w->n < 8)
-        snprintf(w->text[w->n], sizeof w->text[0], "%s", msg);
-    w->n++;
-}
-
-static void copy_file(const char *from, const char *to)
-{
-    char buf[8192];
-    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
-    size_t k;
-    assert_non_null(in);
-    assert_non_null(out);
-    while ((k = fread(buf, 1, sizeof buf, in)) > 0)
-        assert_int_equal(fwrite(buf, 1, k, out), k);
-    fclose(in);
-    assert_int_equal(fclose(out), 0);
-}
-
 static void test_results_folder(void **state)
 {
     char dir[] = "/tmp/fp-aie-XXXXXX", path[4096];
@@ -273,18 +247,18 @@ static void test_results_folder(void **state)
     fp_error err;
     fp_format f;
     fp_load_options o;
-    warnings w = {0};
-    fp_diag diag = {collect, &w, NULL};
+    tu_msgs w = {0};
+    fp_diag diag = {tu_msgs_add, &w, NULL};
     (void)state;
     assert_non_null(mkdtemp(dir));
     const char *src =
         tu_fixture("aie_job/results_h100_llama_job_4444/run_1_01_freq_1785_profile.csv");
     snprintf(path, sizeof path, "%s/GH100-baseline-StableDiffusion-1785-0", dir);
-    copy_file(src, path);
+    assert_int_equal(tu_copy_file(src, path), 0);
     snprintf(path, sizeof path, "%s/GH100-baseline-StableDiffusion-1785-1", dir);
-    copy_file(src, path);
+    assert_int_equal(tu_copy_file(src, path), 0);
     snprintf(path, sizeof path, "%s/GH100-baseline-StableDiffusion-RUN-OUT", dir);
-    copy_file(src, path);
+    assert_int_equal(tu_copy_file(src, path), 0);
     snprintf(path, sizeof path, "%s/GH100-baseline-stable-diffusion-perf.csv", dir);
     FILE *fp = fopen(path, "w");
     fputs("1785,0.3\n", fp); /* one line: iteration 1 has no timing */
@@ -308,7 +282,7 @@ static void test_results_folder(void **state)
     assert_true(l.items[1].flags & FP_FLAG_WINDOW_DETECTED);
     assert_float_equal(l.items[1].time_s, 2.0, 1e-9);
     int found = 0;
-    for (int i = 0; i < w.n && i < 8; i++)
+    for (int i = 0; i < w.n && i < TU_MSGS_MAX; i++)
         if (strstr(w.text[i], "GH100-baseline-StableDiffusion-1785-1") &&
             strstr(w.text[i], "no timing"))
             found = 1;
@@ -317,7 +291,7 @@ static void test_results_folder(void **state)
 
     /* Requested 1380 while the data says 1785: clock_not_held. */
     snprintf(path, sizeof path, "%s/GH100-baseline-StableDiffusion-1380-2", dir);
-    copy_file(src, path);
+    assert_int_equal(tu_copy_file(src, path), 0);
     assert_int_equal(fp_runs_load(dir, &o, &l, &err), FP_OK);
     assert_int_equal(l.len, 3);
     assert_true(l.items[0].flags & FP_FLAG_CLOCK_NOT_HELD);
@@ -345,12 +319,6 @@ static void test_results_folder(void **state)
     rmdir(dir);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_profile_names),  cmocka_unit_test(test_timing_summary),
-        cmocka_unit_test(test_perf_csv),       cmocka_unit_test(test_job_fixture),
-        cmocka_unit_test(test_results_folder),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(cmocka_unit_test(test_profile_names), cmocka_unit_test(test_timing_summary),
+        cmocka_unit_test(test_perf_csv), cmocka_unit_test(test_job_fixture),
+        cmocka_unit_test(test_results_folder))

@@ -11,7 +11,8 @@
 #include <cmocka.h>
 
 #include "freqpilot/sim.h"
-#include "profile/sweep.h"
+#include "freqpilot/sweep.h"
+#include "testutil.h"
 
 static const char *name_of(char *const *argv)
 {
@@ -72,12 +73,5 @@ static void test_given_and_sim(void **state)
     assert_string_equal(small, "infer");
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_interpreters),
-        cmocka_unit_test(test_programs),
-        cmocka_unit_test(test_given_and_sim),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(cmocka_unit_test(test_interpreters), cmocka_unit_test(test_programs),
+        cmocka_unit_test(test_given_and_sim))

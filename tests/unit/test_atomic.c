@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "freqpilot/atomic.h"
+#include "testutil.h"
 
 static char dir[256];
 
@@ -126,13 +127,6 @@ static void test_folder_refused(void **state)
     assert_non_null(strstr(err.msg, "folder"));
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_commit_and_abort),
-        cmocka_unit_test(test_symlink_followed),
-        cmocka_unit_test(test_device_written_in_place),
-        cmocka_unit_test(test_folder_refused),
-    };
-    return cmocka_run_group_tests(tests, setup, teardown);
-}
+TU_MAIN_GROUP(setup, teardown, cmocka_unit_test(test_commit_and_abort),
+              cmocka_unit_test(test_symlink_followed),
+              cmocka_unit_test(test_device_written_in_place), cmocka_unit_test(test_folder_refused))

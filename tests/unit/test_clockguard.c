@@ -122,8 +122,10 @@ static int setup(void **state)
     watch_path = NULL;
     snprintf(tmpdir, sizeof tmpdir, "/tmp/fp_clockguard_XXXXXX");
     assert_non_null(mkdtemp(tmpdir));
-    setenv("FREQPILOT_SIM_NOISE", "off", 1);
-    unsetenv("FREQPILOT_SIM_WORKLOAD");
+    fp_sim_backend_options so;
+    fp_sim_backend_options_init(&so);
+    so.noise_scale = 0.0; /* no noise, no workload */
+    fp_sim_backend_configure(&so);
     char locks[300];
     snprintf(locks, sizeof locks, "%s/locks", tmpdir);
     setenv("FREQPILOT_LOCK_DIR", locks, 1);
@@ -601,24 +603,16 @@ static void test_refused_change_leaves_nothing(void **state)
     wrap.close(gpu);
 }
 
-typedef struct listed {
-    int n;
-    char names[8][512];
-} listed;
-
 static int list_cb(void *user, const char *path)
 {
-    listed *l = user;
-    if (l->n < 8)
-        snprintf(l->names[l->n], sizeof l->names[0], "%s", path);
-    l->n++;
+    tu_msgs_add(user, path);
     return 0;
 }
 
 static void test_list(void **state)
 {
     (void)state;
-    listed l = {0};
+    tu_msgs l = {0};
     fp_error err;
     char missing[300];
     snprintf(missing, sizeof missing, "%s/none", tmpdir);
@@ -635,15 +629,15 @@ static void test_list(void **state)
     assert_int_equal(l.n, 2);
     int v = 0, a = 0;
     for (int i = 0; i < 2; i++) {
-        v += strstr(l.names[i], "GPU-SIM-V100") != NULL;
-        a += strstr(l.names[i], "GPU-SIM-A100") != NULL;
+        v += strstr(l.text[i], "GPU-SIM-V100") != NULL;
+        a += strstr(l.text[i], "GPU-SIM-A100") != NULL;
     }
     assert_int_equal(v, 1);
     assert_int_equal(a, 1);
     /* Restoring all of them empties the directory. */
     for (int i = 0; i < 2; i++) {
         fp_clockguard_report rep;
-        assert_int_equal(fp_clockguard_restore_from_state(l.names[i], NULL, 0, &rep, &err), FP_OK);
+        assert_int_equal(fp_clockguard_restore_from_state(l.text[i], NULL, 0, &rep, &err), FP_OK);
     }
     l.n = 0;
     assert_int_equal(fp_clockguard_list(tmpdir, list_cb, &l, &err), FP_OK);
@@ -713,10 +707,7 @@ static void test_detach_survives_exit(void **state)
     unlink(path);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_state_path_rules, setup, teardown),
+TU_MAIN(cmocka_unit_test_setup_teardown(test_state_path_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_ahead_contents_restore, setup, teardown),
         cmocka_unit_test_setup_teardown(test_end_restores, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuse_same_process, setup, teardown),
@@ -726,7 +717,4 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refused_change_leaves_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_detach, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_detach_survives_exit, setup, teardown),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test_setup_teardown(test_detach_survives_exit, setup, teardown))

@@ -177,14 +177,6 @@ static void test_preset_by_name(void **state)
     assert_int_not_equal(fp_constraints_open("/nonexistent/c.ini", &c, &err), FP_OK);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),
-        cmocka_unit_test(test_contrib_file),
-        cmocka_unit_test(test_overrides_numbers_percent),
-        cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_preset_by_name),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(cmocka_unit_test(test_defaults), cmocka_unit_test(test_contrib_file),
+        cmocka_unit_test(test_overrides_numbers_percent), cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_preset_by_name))

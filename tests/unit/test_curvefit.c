@@ -225,12 +225,6 @@ static void test_model_json_roundtrip(void **state)
     fp_run_list_free(&runs);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sim_five_clocks),      cmocka_unit_test(test_exact_recovery),
-        cmocka_unit_test(test_coverage_with_noise),  cmocka_unit_test(test_not_clock_bound),
-        cmocka_unit_test(test_model_json_roundtrip),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(cmocka_unit_test(test_sim_five_clocks), cmocka_unit_test(test_exact_recovery),
+        cmocka_unit_test(test_coverage_with_noise), cmocka_unit_test(test_not_clock_bound),
+        cmocka_unit_test(test_model_json_roundtrip))

@@ -94,19 +94,6 @@ static void test_manifest_roundtrip(void **state)
     rmdir(dir);
 }
 
-static void copy_file(const char *from, const char *to)
-{
-    char buf[8192];
-    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
-    size_t k;
-    assert_non_null(in);
-    assert_non_null(out);
-    while ((k = fread(buf, 1, sizeof buf, in)) > 0)
-        assert_int_equal(fwrite(buf, 1, k, out), k);
-    fclose(in);
-    assert_int_equal(fclose(out), 0);
-}
-
 /* Re-writes the whole fixture through the writer and loads it back: same runs. */
 static void test_dataset_roundtrip(void **state)
 {
@@ -132,7 +119,7 @@ static void test_dataset_roundtrip(void **state)
         snprintf(path, sizeof path, "dataset/DATASET/A100/resnet/%s/telemetry.csv", runs[i]);
         char dst[4200];
         snprintf(dst, sizeof dst, "%s/telemetry.csv", rdir);
-        copy_file(tu_fixture(path), dst);
+        assert_int_equal(tu_copy_file(tu_fixture(path), dst), 0);
     }
     /* A warm-up run is written but never loaded. */
     rec.warmup = 1;
@@ -167,13 +154,5 @@ static void test_bad_json(void **state)
     unlink(p);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fixture),
-        cmocka_unit_test(test_manifest_roundtrip),
-        cmocka_unit_test(test_dataset_roundtrip),
-        cmocka_unit_test(test_bad_json),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(cmocka_unit_test(test_fixture), cmocka_unit_test(test_manifest_roundtrip),
+        cmocka_unit_test(test_dataset_roundtrip), cmocka_unit_test(test_bad_json))

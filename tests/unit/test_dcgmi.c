@@ -341,15 +341,7 @@ static void test_real_dcgmi_all(void **state)
     assert_int_equal(files, (int)(sizeof provenance / sizeof *provenance));
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_two_gpus_repeated_header_trailing_messages),
-        cmocka_unit_test(test_device_name_spanning_tokens),
-        cmocka_unit_test(test_gpu_instances),
-        cmocka_unit_test(test_bad_inputs),
-        cmocka_unit_test(test_real_dcgmi_files),
-        cmocka_unit_test(test_real_dcgmi_all),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(cmocka_unit_test(test_two_gpus_repeated_header_trailing_messages),
+        cmocka_unit_test(test_device_name_spanning_tokens), cmocka_unit_test(test_gpu_instances),
+        cmocka_unit_test(test_bad_inputs), cmocka_unit_test(test_real_dcgmi_files),
+        cmocka_unit_test(test_real_dcgmi_all))

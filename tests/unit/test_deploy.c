@@ -230,13 +230,5 @@ static void test_utf8(void **state)
     assert_int_equal(fp_utf8_valid_prefix("ab\xe6\x97", 4), 2);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rows_are_optimize_choices),
-        cmocka_unit_test(test_impact_arithmetic),
-        cmocka_unit_test(test_single_clock),
-        cmocka_unit_test(test_utf8),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(cmocka_unit_test(test_rows_are_optimize_choices), cmocka_unit_test(test_impact_arithmetic),
+        cmocka_unit_test(test_single_clock), cmocka_unit_test(test_utf8))

@@ -151,13 +151,6 @@ static void test_run_table_aliases_and_comments(void **state)
     assert_int_equal(detect_text("# Entity  POWER\n", FP_OK), FP_FMT_DCGMI);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_by_content),
-        cmocka_unit_test(test_unknown_and_empty),
+TU_MAIN(cmocka_unit_test(test_by_content), cmocka_unit_test(test_unknown_and_empty),
         cmocka_unit_test(test_fixtures_and_real_files),
-        cmocka_unit_test(test_run_table_aliases_and_comments),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test(test_run_table_aliases_and_comments))

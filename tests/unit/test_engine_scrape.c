@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "freqpilot/govern.h"
+#include "testutil.h"
 
 static int lfd = -1, port;
 static pthread_t thr;
@@ -231,12 +232,5 @@ static void test_failures(void **state)
     fp_engine_scraper_free(s);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_urls),
-        cmocka_unit_test(test_signals),
-        cmocka_unit_test(test_failures),
-    };
-    return cmocka_run_group_tests(tests, setup, teardown);
-}
+TU_MAIN_GROUP(setup, teardown, cmocka_unit_test(test_urls), cmocka_unit_test(test_signals),
+              cmocka_unit_test(test_failures))

@@ -122,12 +122,5 @@ static void test_loao_sim(void **state)
     fp_run_list_free(&runs);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_paper_equations),
-        cmocka_unit_test(test_refit_recovers),
-        cmocka_unit_test(test_loao_sim),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(cmocka_unit_test(test_paper_equations), cmocka_unit_test(test_refit_recovers),
+        cmocka_unit_test(test_loao_sim))

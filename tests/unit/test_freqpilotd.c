@@ -398,14 +398,8 @@ static void test_run_helper(void **state)
                          FP_ERR_INVALID);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_requests),           cmocka_unit_test(test_bad_requests),
-        cmocka_unit_test(test_roundtrip),          cmocka_unit_test(test_policy_defaults_nobody),
-        cmocka_unit_test(test_policy_rules),       cmocka_unit_test(test_policy_errors),
+TU_MAIN(cmocka_unit_test(test_requests), cmocka_unit_test(test_bad_requests),
+        cmocka_unit_test(test_roundtrip), cmocka_unit_test(test_policy_defaults_nobody),
+        cmocka_unit_test(test_policy_rules), cmocka_unit_test(test_policy_errors),
         cmocka_unit_test(test_policy_file_checks), cmocka_unit_test(test_slurm_parsers),
-        cmocka_unit_test(test_run_helper),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test(test_run_helper))

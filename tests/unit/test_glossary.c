@@ -15,6 +15,7 @@
 #include "freqpilot/glossary.h"
 #include "freqpilot/optimize.h"
 #include "freqpilot/run.h"
+#include "testutil.h"
 
 static void has(const char *term, const char *kind, int *missing)
 {
@@ -98,11 +99,5 @@ static void every_entry_is_a_name_of_the_code(void **state)
     assert_string_equal(fp_glossary_text("no such flag"), "");
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(every_name_has_an_entry),
-        cmocka_unit_test(every_entry_is_a_name_of_the_code),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(cmocka_unit_test(every_name_has_an_entry),
+        cmocka_unit_test(every_entry_is_a_name_of_the_code))

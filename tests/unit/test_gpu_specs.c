@@ -294,12 +294,6 @@ static void test_sim_gpus_use_tables(void **state)
     assert_string_equal(s, "Quadro RTX 8000");
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_tables),           cmocka_unit_test(test_matcher),
-        cmocka_unit_test(test_fill_info),        cmocka_unit_test(test_real_names),
-        cmocka_unit_test(test_against_captures), cmocka_unit_test(test_sim_gpus_use_tables),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(cmocka_unit_test(test_tables), cmocka_unit_test(test_matcher),
+        cmocka_unit_test(test_fill_info), cmocka_unit_test(test_real_names),
+        cmocka_unit_test(test_against_captures), cmocka_unit_test(test_sim_gpus_use_tables))

@@ -448,14 +448,8 @@ static void test_replay_stream(void **state)
     fp_policy_free(pol);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_registry),           cmocka_unit_test(test_bom),
+TU_MAIN(cmocka_unit_test(test_registry), cmocka_unit_test(test_bom),
         cmocka_unit_test(test_regular_files_only), cmocka_unit_test(test_impossible_values),
-        cmocka_unit_test(test_run_table_values),   cmocka_unit_test(test_time_gap),
-        cmocka_unit_test(test_original_results),   cmocka_unit_test(test_run_config),
-        cmocka_unit_test(test_replay_stream),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test(test_run_table_values), cmocka_unit_test(test_time_gap),
+        cmocka_unit_test(test_original_results), cmocka_unit_test(test_run_config),
+        cmocka_unit_test(test_replay_stream))

@@ -216,11 +216,4 @@ static void test_read_errors(void **state)
     json_decref(g.arr);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_same_bytes_and_back),
-        cmocka_unit_test(test_read_errors),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(cmocka_unit_test(test_same_bytes_and_back), cmocka_unit_test(test_read_errors))

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "util/keyidx.h"
+#include "testutil.h"
 
 typedef struct key {
     const char *gpu, *app;
@@ -117,11 +118,4 @@ static void test_empty(void **state)
     fp_keyidx_free(idx);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_empty),
-        cmocka_unit_test(test_against_scan),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(cmocka_unit_test(test_empty), cmocka_unit_test(test_against_scan))

@@ -173,13 +173,7 @@ static void test_default_dir(void **state)
         assert_non_null(strstr(buf, "freqpilot"));
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_one_holder_and_record, setup, teardown),
+TU_MAIN(cmocka_unit_test_setup_teardown(test_one_holder_and_record, setup, teardown),
         cmocka_unit_test_setup_teardown(test_released_when_holder_dies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_untrusted_folder, setup, teardown),
-        cmocka_unit_test(test_default_dir),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test(test_default_dir))

@@ -10,8 +10,8 @@
 
 #include <cmocka.h>
 
-#include "telemetry/csvcore.h"
-#include "telemetry/linebuf.h"
+#include "util/csvcore.h"
+#include "util/linebuf.h"
 #include "testutil.h"
 
 /* Reads every line of lb into one '|'-joined string. */
@@ -233,18 +233,10 @@ static void test_parse_num_na_and_bad(void **state)
     }
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_lines_crlf_and_unterminated),
+TU_MAIN(cmocka_unit_test(test_lines_crlf_and_unterminated),
         cmocka_unit_test(test_terminated_last_line),
         cmocka_unit_test(test_nul_byte_reports_its_line),
         cmocka_unit_test(test_small_buffer_growth_and_cap),
-        cmocka_unit_test(test_file_open_and_missing),
-        cmocka_unit_test(test_csv_split),
-        cmocka_unit_test(test_ws_split),
-        cmocka_unit_test(test_parse_num_exact),
-        cmocka_unit_test(test_parse_num_na_and_bad),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test(test_file_open_and_missing), cmocka_unit_test(test_csv_split),
+        cmocka_unit_test(test_ws_split), cmocka_unit_test(test_parse_num_exact),
+        cmocka_unit_test(test_parse_num_na_and_bad))

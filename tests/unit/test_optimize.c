@@ -21,7 +21,7 @@
 #include "freqpilot/model.h"
 #include "freqpilot/optimize.h"
 #include "freqpilot/sim.h"
-#include "profile/sweep.h"
+#include "freqpilot/sweep.h"
 #include "testutil.h"
 
 #define NCLK 9
@@ -699,23 +699,11 @@ static void test_interval_coverage(void **state)
     assert_true((double)in / total >= 0.93);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_objective_registry),
-        cmocka_unit_test(test_decide_rule),
-        cmocka_unit_test(test_exact_recovery),
-        cmocka_unit_test(test_margin_on_exact_curve),
-        cmocka_unit_test(test_single_clock_and_verdicts),
-        cmocka_unit_test(test_no_feasible_clock),
-        cmocka_unit_test(test_nan_cells_and_empty_top),
-        cmocka_unit_test(test_noise_aware_budget),
+TU_MAIN(cmocka_unit_test(test_objective_registry), cmocka_unit_test(test_decide_rule),
+        cmocka_unit_test(test_exact_recovery), cmocka_unit_test(test_margin_on_exact_curve),
+        cmocka_unit_test(test_single_clock_and_verdicts), cmocka_unit_test(test_no_feasible_clock),
+        cmocka_unit_test(test_nan_cells_and_empty_top), cmocka_unit_test(test_noise_aware_budget),
         cmocka_unit_test(test_single_run_clock_never_wins_alone),
-        cmocka_unit_test(test_board_facts),
-        cmocka_unit_test(test_estimates_borrow_strength),
+        cmocka_unit_test(test_board_facts), cmocka_unit_test(test_estimates_borrow_strength),
         cmocka_unit_test(test_invariants_noisy_sweeps),
-        cmocka_unit_test(test_invariants_profile_sweeps),
-        cmocka_unit_test(test_interval_coverage),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test(test_invariants_profile_sweeps), cmocka_unit_test(test_interval_coverage))

@@ -74,11 +74,4 @@ static void test_too_few_points(void **state)
     fp_opt_data_free(&d);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_frontier_and_knee),
-        cmocka_unit_test(test_too_few_points),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(cmocka_unit_test(test_frontier_and_knee), cmocka_unit_test(test_too_few_points))

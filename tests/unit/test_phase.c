@@ -81,11 +81,4 @@ static void test_hysteresis_dwell(void **state)
     assert_true(t - t_start < 1.0);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_classify),
-        cmocka_unit_test(test_hysteresis_dwell),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(cmocka_unit_test(test_classify), cmocka_unit_test(test_hysteresis_dwell))

@@ -536,17 +536,7 @@ static void test_render_sizes_and_svg(void **state)
     fp_agg_result_free(&agg);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sweep_normalized),
-        cmocka_unit_test(test_pareto),
-        cmocka_unit_test(test_savings_and_optima),
-        cmocka_unit_test(test_heatmap),
-        cmocka_unit_test(test_model),
-        cmocka_unit_test(test_recs_optimize),
-        cmocka_unit_test(test_timeseries_window),
-        cmocka_unit_test(test_render_sizes_and_svg),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(cmocka_unit_test(test_sweep_normalized), cmocka_unit_test(test_pareto),
+        cmocka_unit_test(test_savings_and_optima), cmocka_unit_test(test_heatmap),
+        cmocka_unit_test(test_model), cmocka_unit_test(test_recs_optimize),
+        cmocka_unit_test(test_timeseries_window), cmocka_unit_test(test_render_sizes_and_svg))

@@ -100,10 +100,10 @@ static void test_registry(void **state)
     fp_gpu_info info;
     fp_sim_gpu_info(fp_sim_gpu_find("A100"), 0, &info);
     assert_true(fp_policy_count() >= 5);
-    assert_null(fp_policy_find("powersave"));
+    assert_null(fp_policy_find("ondemand"));
     fp_error err;
     fp_policy *p = NULL;
-    assert_int_equal(fp_policy_new("powersave", &info, &p, &err), FP_ERR_INVALID);
+    assert_int_equal(fp_policy_new("ondemand", &info, &p, &err), FP_ERR_INVALID);
     assert_non_null(strstr(err.msg, "expected default, static, activity, phase, feedback"));
     for (size_t i = 0; i < fp_policy_count(); i++) {
         const fp_policy_ops *ops = fp_policy_at(i);
@@ -215,12 +215,6 @@ static void test_plan_exact(void **state)
     }
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_activity_law), cmocka_unit_test(test_phase_and_static),
-        cmocka_unit_test(test_registry),     cmocka_unit_test(test_learn),
-        cmocka_unit_test(test_plan_exact),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(cmocka_unit_test(test_activity_law), cmocka_unit_test(test_phase_and_static),
+        cmocka_unit_test(test_registry), cmocka_unit_test(test_learn),
+        cmocka_unit_test(test_plan_exact))

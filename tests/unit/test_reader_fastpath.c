@@ -6,7 +6,7 @@
  * repeated headers) and check every value against strtod() and the time
  * against a timestamp computed here, so both paths must agree with an
  * independent parser, row for row. Each test runs with every structural-bitmap
- * implementation the CPU has (bytes, SSE2, AVX2; telemetry/csvcore.h). The readers' range and
+ * implementation the CPU has (bytes, SSE2, AVX2; util/csvcore.h). The readers' range and
  * time-order checks are off here (FP_TS_UNCHECKED): the values are random, in random order.
  */
 #define _GNU_SOURCE
@@ -22,7 +22,7 @@
 #include <cmocka.h>
 
 #include "freqpilot/reader.h"
-#include "telemetry/csvcore.h"
+#include "util/csvcore.h"
 #include "telemetry/ts_internal.h"
 #include "testutil.h"
 
@@ -535,13 +535,7 @@ static void test_dcgmi_all_levels(void **state)
     each_level(test_dcgmi_fixed_width, state);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_smi_all_levels),           cmocka_unit_test(test_dcgmi_all_levels),
-        cmocka_unit_test(test_parse_short_random),       cmocka_unit_test(test_parse_dec8_random),
-        cmocka_unit_test(test_batch_matches_next),       cmocka_unit_test(test_smi_huge_index),
-        cmocka_unit_test(test_dcgmi_blank_after_header),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(cmocka_unit_test(test_smi_all_levels), cmocka_unit_test(test_dcgmi_all_levels),
+        cmocka_unit_test(test_parse_short_random), cmocka_unit_test(test_parse_dec8_random),
+        cmocka_unit_test(test_batch_matches_next), cmocka_unit_test(test_smi_huge_index),
+        cmocka_unit_test(test_dcgmi_blank_after_header))

@@ -22,19 +22,6 @@
 
 #define BASE "ai-inference-energy/baseline_runs_2025-07"
 
-typedef struct warnings {
-    int n;
-    char text[64][600];
-} warnings;
-
-static void collect(void *user, const char *msg)
-{
-    warnings *w = user;
-    if (w->n < 64)
-        snprintf(w->text[w->n], sizeof w->text[0], "%s", msg);
-    w->n++;
-}
-
 /* Independent dcgmi parse: rows, mean POWER, first/last TOTEC, mean SACLK. */
 typedef struct dcgmi_facts {
     long rows;
@@ -109,8 +96,8 @@ static void test_baseline_runs(void **state)
     fp_run_list l = {0};
     fp_error err;
     fp_load_options o;
-    static warnings w;
-    fp_diag diag = {collect, &w, NULL};
+    static tu_msgs w;
+    fp_diag diag = {tu_msgs_add, &w, NULL};
     (void)state;
     TU_REQUIRE_DATA();
     memset(&w, 0, sizeof w);
@@ -120,7 +107,7 @@ static void test_baseline_runs(void **state)
     /* 32 profile files in 8 commit folders, one of them corrupt. */
     assert_int_equal(l.len, 31);
     int skipped = 0;
-    for (int i = 0; i < w.n && i < 64; i++) {
+    for (int i = 0; i < w.n && i < TU_MSGS_MAX; i++) {
         if (strstr(w.text[i], "skipped")) {
             skipped++;
             print_message("warning: %s\n", w.text[i]);
@@ -204,8 +191,8 @@ static void test_each_commit_folder(void **state)
         fp_format f;
         fp_error err;
         fp_run_list l = {0};
-        static warnings w;
-        fp_diag diag = {collect, &w, NULL};
+        static tu_msgs w;
+        fp_diag diag = {tu_msgs_add, &w, NULL};
         fp_load_options o;
         memset(&w, 0, sizeof w);
         fp_load_options_init(&o);
@@ -310,13 +297,5 @@ static void test_measured_runs(void **state)
     fp_run_list_free(&l);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_baseline_runs),
-        cmocka_unit_test(test_each_commit_folder),
-        cmocka_unit_test(test_corrupt_file_alone),
-        cmocka_unit_test(test_measured_runs),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(cmocka_unit_test(test_baseline_runs), cmocka_unit_test(test_each_commit_folder),
+        cmocka_unit_test(test_corrupt_file_alone), cmocka_unit_test(test_measured_runs))

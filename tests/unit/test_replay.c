@@ -82,12 +82,5 @@ static void test_bad_opts(void **state)
     fp_policy_free(c);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_static_matches_truth),
-        cmocka_unit_test(test_compare),
-        cmocka_unit_test(test_bad_opts),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(cmocka_unit_test(test_static_matches_truth), cmocka_unit_test(test_compare),
+        cmocka_unit_test(test_bad_opts))

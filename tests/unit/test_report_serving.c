@@ -122,12 +122,4 @@ static void test_bad(void **state)
     assert_null(s);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_figures),
-        cmocka_unit_test(test_report),
-        cmocka_unit_test(test_bad),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(cmocka_unit_test(test_figures), cmocka_unit_test(test_report), cmocka_unit_test(test_bad))

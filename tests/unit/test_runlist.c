@@ -18,6 +18,7 @@
 #include "freqpilot/aggregate.h"
 #include "freqpilot/run.h"
 #include "util/strtab.h"
+#include "testutil.h"
 
 static void test_strings_copied_and_shared(void **state)
 {
@@ -128,12 +129,5 @@ static void test_strtab(void **state)
     fp_strtab_free(t);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_strings_copied_and_shared),
-        cmocka_unit_test(test_dropped_outlive_runs),
-        cmocka_unit_test(test_strtab),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(cmocka_unit_test(test_strings_copied_and_shared),
+        cmocka_unit_test(test_dropped_outlive_runs), cmocka_unit_test(test_strtab))

@@ -389,15 +389,9 @@ static void test_window_edges_linear(void **state)
     assert_true(fabs(run.energy_counter_j - exact_j(p0, slope, 5.1, 8.0)) <= bound / 2 + 1e-6);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_detect_by_activity),    cmocka_unit_test(test_detect_by_power),
-        cmocka_unit_test(test_power_margin_floor),    cmocka_unit_test(test_counter_mismatch),
-        cmocka_unit_test(test_timing_window),         cmocka_unit_test(test_marked_window),
-        cmocka_unit_test(test_clock_and_throttle),    cmocka_unit_test(test_fp_active),
-        cmocka_unit_test(test_nan_activity_rows),     cmocka_unit_test(test_empty_and_flags),
-        cmocka_unit_test(test_window_edges_constant), cmocka_unit_test(test_window_edges_linear),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(cmocka_unit_test(test_detect_by_activity), cmocka_unit_test(test_detect_by_power),
+        cmocka_unit_test(test_power_margin_floor), cmocka_unit_test(test_counter_mismatch),
+        cmocka_unit_test(test_timing_window), cmocka_unit_test(test_marked_window),
+        cmocka_unit_test(test_clock_and_throttle), cmocka_unit_test(test_fp_active),
+        cmocka_unit_test(test_nan_activity_rows), cmocka_unit_test(test_empty_and_flags),
+        cmocka_unit_test(test_window_edges_constant), cmocka_unit_test(test_window_edges_linear))

@@ -148,12 +148,6 @@ static void test_na_required(void **state)
     fp_run_list_free(&l);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_good_table),        cmocka_unit_test(test_synonyms),
+TU_MAIN(cmocka_unit_test(test_good_table), cmocka_unit_test(test_synonyms),
         cmocka_unit_test(test_mem_comments_crlf), cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_missing_many),      cmocka_unit_test(test_na_required),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test(test_missing_many), cmocka_unit_test(test_na_required))

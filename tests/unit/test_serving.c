@@ -82,8 +82,7 @@ static void test_trace_errors(void **state)
     expect_error("t_s,prompt_tokens,output_tokens,TIMESTAMP\n1,2,3,4\n",
                  "t.csv:1: column 4 (TIMESTAMP) gives t_s again (column 1): expected it once");
     fp_request_list l; /* a byte-order mark (a spreadsheet's) is skipped */
-    assert_int_equal(load("\xEF\xBB\xBFt_s,prompt_tokens,output_tokens\n0,1,1\n", &l, NULL),
-                     FP_OK);
+    assert_int_equal(load("\xEF\xBB\xBFt_s,prompt_tokens,output_tokens\n0,1,1\n", &l, NULL), FP_OK);
     assert_int_equal(l.n, 1);
     fp_request_list_free(&l);
     expect_error("TIMESTAMP,ContextTokens,GeneratedTokens\n2023-13-16 18:15:46,1,1\n",
@@ -398,14 +397,8 @@ static void test_compare(void **state)
     fp_request_list_free(&l);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_trace_layouts),  cmocka_unit_test(test_trace_errors),
-        cmocka_unit_test(test_arrivals),       cmocka_unit_test(test_step_physics),
+TU_MAIN(cmocka_unit_test(test_trace_layouts), cmocka_unit_test(test_trace_errors),
+        cmocka_unit_test(test_arrivals), cmocka_unit_test(test_step_physics),
         cmocka_unit_test(test_single_request), cmocka_unit_test(test_conservation),
-        cmocka_unit_test(test_latency_model),  cmocka_unit_test(test_slo_policy),
-        cmocka_unit_test(test_compare),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test(test_latency_model), cmocka_unit_test(test_slo_policy),
+        cmocka_unit_test(test_compare))

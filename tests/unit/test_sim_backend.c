@@ -50,7 +50,7 @@ static void test_backend_open_info(void **state)
     assert_int_equal(b->count(&n, &err), FP_OK);
     assert_int_equal(n, 1);
     fp_gpu *gpu = NULL;
-    unsetenv("FREQPILOT_SIM_GPU");
+    fp_sim_backend_configure(NULL); /* the defaults: A100 */
     assert_int_equal(b->open("0", &gpu, &err), FP_OK);
     fp_gpu_info info;
     assert_int_equal(b->info(gpu, &info, &err), FP_OK);
@@ -67,12 +67,19 @@ static void test_backend_open_info(void **state)
     assert_int_equal(b->open(info.uuid, &again, &err), FP_OK);
     b->close(again);
     b->close(gpu);
-    setenv("FREQPILOT_SIM_GPU", "V100", 1);
+    fp_sim_backend_options so;
+    fp_sim_backend_options_init(&so);
+    so.gpu = "V100";
+    fp_sim_backend_configure(&so);
     assert_int_equal(b->open("0", &gpu, &err), FP_OK);
     assert_int_equal(b->info(gpu, &info, &err), FP_OK);
     assert_string_equal(info.short_name, "V100");
     b->close(gpu);
-    unsetenv("FREQPILOT_SIM_GPU");
+    so.gpu = "K80";
+    fp_sim_backend_configure(&so);
+    assert_int_equal(b->open("0", &gpu, &err), FP_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "K80"));
+    fp_sim_backend_configure(NULL);
     assert_int_equal(b->open("K80", &gpu, &err), FP_ERR_INVALID);
     assert_non_null(strstr(err.msg, "K80"));
 }
@@ -83,9 +90,12 @@ static void test_backend_clocks_and_sample(void **state)
     const fp_gpu_backend *b = fp_gpu_backend_sim();
     fp_error err = {0};
     fp_gpu *gpu = NULL;
-    setenv("FREQPILOT_SIM_WORKLOAD", "llama", 1);
+    fp_sim_backend_options so;
+    fp_sim_backend_options_init(&so);
+    so.workload = "llama";
+    fp_sim_backend_configure(&so);
     assert_int_equal(b->open("A100", &gpu, &err), FP_OK);
-    unsetenv("FREQPILOT_SIM_WORKLOAD");
+    fp_sim_backend_configure(NULL);
     assert_int_equal(b->lock_clocks(gpu, 1200, 1000, &err), FP_ERR_INVALID);
     assert_int_equal(b->lock_clocks(gpu, 1000, 1000, &err), FP_OK);
     assert_int_equal(fp_gpu_sim_advance(gpu, 15.0), FP_OK); /* past the model load */
@@ -236,15 +246,7 @@ static void test_run_power_cap(void **state)
                      FP_ERR_INVALID);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_backend_open_info),
-        cmocka_unit_test(test_backend_clocks_and_sample),
+TU_MAIN(cmocka_unit_test(test_backend_open_info), cmocka_unit_test(test_backend_clocks_and_sample),
         cmocka_unit_test(test_same_seed_same_series),
         cmocka_unit_test(test_energy_counter_vs_integral),
-        cmocka_unit_test(test_noise_free_run_matches_truth),
-        cmocka_unit_test(test_run_power_cap),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test(test_noise_free_run_matches_truth), cmocka_unit_test(test_run_power_cap))

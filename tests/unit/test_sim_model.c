@@ -223,16 +223,7 @@ static void test_ini_errors(void **state)
     assert_int_equal(fp_sim_workload_load_ini("/nonexistent/x.ini", &w, &err), FP_ERR_IO);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_monotone),
-        cmocka_unit_test(test_interior_energy_minimum),
+TU_MAIN(cmocka_unit_test(test_monotone), cmocka_unit_test(test_interior_energy_minimum),
         cmocka_unit_test(test_optimum_order_and_budget),
-        cmocka_unit_test(test_calibration_h100_llama),
-        cmocka_unit_test(test_power_cap_truth),
-        cmocka_unit_test(test_ini_workload),
-        cmocka_unit_test(test_ini_errors),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test(test_calibration_h100_llama), cmocka_unit_test(test_power_cap_truth),
+        cmocka_unit_test(test_ini_workload), cmocka_unit_test(test_ini_errors))

@@ -290,17 +290,8 @@ static void test_timestamp_parser(void **state)
     assert_int_equal(fp_smi_parse_time("timestamp", 9, &sec, &frac), -1);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_header_with_units),
+TU_MAIN(cmocka_unit_test(test_header_with_units),
         cmocka_unit_test(test_two_gpus_instant_and_average),
-        cmocka_unit_test(test_noheader_known_layout),
-        cmocka_unit_test(test_bad_inputs),
-        cmocka_unit_test(test_no_timestamp_column),
-        cmocka_unit_test(test_real_smi_files),
-        cmocka_unit_test(test_real_corrupt_file),
-        cmocka_unit_test(test_timestamp_parser),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test(test_noheader_known_layout), cmocka_unit_test(test_bad_inputs),
+        cmocka_unit_test(test_no_timestamp_column), cmocka_unit_test(test_real_smi_files),
+        cmocka_unit_test(test_real_corrupt_file), cmocka_unit_test(test_timestamp_parser))

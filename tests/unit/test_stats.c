@@ -365,18 +365,8 @@ static void test_bootstrap_ratio(void **state)
     assert_true(isnan(est) && isnan(lo));
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_median_mean_sd),
-        cmocka_unit_test(test_quantile_mad),
-        cmocka_unit_test(test_t_interval),
-        cmocka_unit_test(test_welch),
-        cmocka_unit_test(test_ols),
-        cmocka_unit_test(test_bootstrap_reproducible),
-        cmocka_unit_test(test_coverage),
+TU_MAIN(cmocka_unit_test(test_median_mean_sd), cmocka_unit_test(test_quantile_mad),
+        cmocka_unit_test(test_t_interval), cmocka_unit_test(test_welch), cmocka_unit_test(test_ols),
+        cmocka_unit_test(test_bootstrap_reproducible), cmocka_unit_test(test_coverage),
         cmocka_unit_test(test_bootstrap_ratio),
-        cmocka_unit_test(test_bootstrap_identical_to_reference),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test(test_bootstrap_identical_to_reference))

@@ -232,12 +232,6 @@ static void test_fast_path_same_values(void **state)
     free(spaced);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_subset_any_order), cmocka_unit_test(test_bad_inputs),
-        cmocka_unit_test(test_format_value),     cmocka_unit_test(test_writer_round_trip),
-        cmocka_unit_test(test_quantize),         cmocka_unit_test(test_fast_path_same_values),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(cmocka_unit_test(test_subset_any_order), cmocka_unit_test(test_bad_inputs),
+        cmocka_unit_test(test_format_value), cmocka_unit_test(test_writer_round_trip),
+        cmocka_unit_test(test_quantize), cmocka_unit_test(test_fast_path_same_values))

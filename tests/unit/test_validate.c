@@ -207,13 +207,5 @@ static void test_validate_agrees_with_optimize(void **state)
     assert_int_equal(n, 3 * 16);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_checks),
-        cmocka_unit_test(test_not_clock_bound_is_suspect),
-        cmocka_unit_test(test_unknown_clock),
-        cmocka_unit_test(test_validate_agrees_with_optimize),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(cmocka_unit_test(test_checks), cmocka_unit_test(test_not_clock_bound_is_suspect),
+        cmocka_unit_test(test_unknown_clock), cmocka_unit_test(test_validate_agrees_with_optimize))

@@ -402,10 +402,7 @@ static void test_python_print_markers(void **state)
     assert_int_equal(fp_workload_window_error(&r, 0.05, why, sizeof why), 0);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_mark),
+TU_MAIN(cmocka_unit_test(test_parse_mark),
         cmocka_unit_test_setup_teardown(test_no_shell, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exit_status_and_stderr, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exec_failure, setup, teardown),
@@ -420,7 +417,4 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_marks_together_at_exit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_marks_together_early, setup, teardown),
         cmocka_unit_test_setup_teardown(test_short_window, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_python_print_markers, setup, teardown),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test_setup_teardown(test_python_print_markers, setup, teardown))

@@ -68,3 +68,27 @@ const char *tu_write_temp(const char *content, size_t len)
     close(fd);
     return s;
 }
+
+void tu_msgs_add(void *user, const char *msg)
+{
+    tu_msgs *m = user;
+    if (m->n < TU_MSGS_MAX)
+        snprintf(m->text[m->n], sizeof m->text[0], "%s", msg);
+    m->n++;
+}
+
+int tu_copy_file(const char *from, const char *to)
+{
+    char buf[8192];
+    FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wb") : NULL;
+    size_t k;
+    int bad = !in || !out;
+    while (!bad && (k = fread(buf, 1, sizeof buf, in)) > 0)
+        bad = fwrite(buf, 1, k, out) != k;
+    bad = bad || (in && ferror(in));
+    if (in)
+        fclose(in);
+    if (out && fclose(out) != 0)
+        bad = 1;
+    return bad ? -1 : 0;
+}

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-#ifndef FP_PROFILE_ADAPTIVE_SWEEP_H
-#define FP_PROFILE_ADAPTIVE_SWEEP_H
+#ifndef FREQPILOT_ADAPTIVE_SWEEP_H
+#define FREQPILOT_ADAPTIVE_SWEEP_H
 
 /*
  * `freqpilot profile --strategy adaptive` (docs/profile.md "Adaptive sweep"): the sweep runner
@@ -15,7 +15,11 @@
 
 #include "freqpilot/error.h"
 #include "freqpilot/model.h"
-#include "profile/sweep.h"
+#include "freqpilot/sweep.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 typedef struct fp_adaptive_sweep_result {
     fp_sweep_summary sweep;    /* runs done / skipped / failed in this session */
@@ -43,4 +47,7 @@ typedef struct fp_adaptive_sweep_result {
 fp_status fp_adaptive_sweep_run(const fp_sweep_opts *so, const fp_adaptive_options *ao,
                                 fp_adaptive_sweep_result *res, fp_error *err);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

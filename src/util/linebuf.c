@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "telemetry/linebuf.h"
+#include "util/linebuf.h"
 #include "util/input.h"
 
 struct fp_linebuf {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-#ifndef FP_PROFILE_SWEEP_H
-#define FP_PROFILE_SWEEP_H
+#ifndef FREQPILOT_SWEEP_H
+#define FREQPILOT_SWEEP_H
 
 /*
  * The sweep runner behind `freqpilot profile` (docs/profile.md): the plan (clocks, order,
@@ -16,6 +16,10 @@
 #include "freqpilot/gpu.h"
 #include "freqpilot/run.h"
 #include "freqpilot/sim.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 typedef enum fp_sweep_order {
     FP_ORDER_RANDOM = 0,
@@ -71,7 +75,7 @@ typedef struct fp_sweep_ctx {
 } fp_sweep_ctx;
 
 /*
- * A dynamic plan (the adaptive sweep, profile/adaptive_sweep.h): called before each run with
+ * A dynamic plan (the adaptive sweep, freqpilot/adaptive_sweep.h): called before each run with
  * its 0-based index; fills *item and *position (the 0-based sweep position, preset to index)
  * and sets *more = 1, or *more = 0 to end the sweep. An error stops the sweep (clocks are
  * restored).
@@ -168,4 +172,7 @@ static inline int fp_sweep_n_tasks(size_t n_clocks, int k)
 fp_status fp_sim_sweep_runs(const fp_sim_gpu *gpu, const fp_sim_workload *wl, int runs,
                             uint64_t seed, int thermal_lag, fp_run_list *out, fp_error *err);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

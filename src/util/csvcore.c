@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "telemetry/csvcore.h"
+#include "util/csvcore.h"
 
 static inline int is_blank(char c)
 {

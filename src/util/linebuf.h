@@ -19,7 +19,7 @@ typedef struct fp_linebuf fp_linebuf;
 #define FP_LINEBUF_CHUNK (1u << 20)
 #define FP_LINEBUF_MAX_LINE (16u << 20)
 /* A returned line may be read (never written) up to this many bytes past its end: room for
- * the 16-byte loads of the readers' scans (telemetry/csvcore.h, fp_scan_*). */
+ * the 16-byte loads of the readers' scans (util/csvcore.h, fp_scan_*). */
 #define FP_LINEBUF_PAD 64
 
 fp_status fp_linebuf_open(fp_linebuf **out, const char *path, fp_error *err);

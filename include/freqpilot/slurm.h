@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-#ifndef FP_PROFILE_SLURM_H
-#define FP_PROFILE_SLURM_H
+#ifndef FREQPILOT_SLURM_H
+#define FREQPILOT_SLURM_H
 
 /*
  * Sweeps as Slurm job arrays (docs/cluster.md). Files kept in the dataset:
@@ -18,6 +18,10 @@
 #include <stddef.h>
 
 #include "freqpilot/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 #define FP_SLURM_MAX_TASKS 4096
 
@@ -80,4 +84,7 @@ fp_task_state fp_slurm_task_read(const char *dataset, int task, char *host, size
  */
 int fp_slurm_queue(const char *squeue, const char *job_id, char *queued, int n_tasks);
 
+#ifdef __cplusplus
+}
+#endif
 #endif
