@@ -65,9 +65,9 @@ static const cli_section aggregate_sections[] = {
     {NULL, NULL},
 };
 
-static const cli_command aggregate_cmd = {
+const cli_command aggregate_cmd = {
     .name = "aggregate",
-    .summary = "reduce runs to per (gpu, app, clock) statistics",
+    .summary = "reduce telemetry and runs to per (gpu, app, clock) statistics",
     .synopsis =
         "freqpilot aggregate INPUT... [-o FILE] [--format csv|json|ai-inference-energy]\n"
         "                    [--center median|mean]\n"

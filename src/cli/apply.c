@@ -20,10 +20,10 @@
 #include "freqpilot/optimize.h"
 #include "util/asuser.h"
 
-static const cli_command apply_cmd = {
+const cli_command apply_cmd = {
     .name = "apply",
     .flags = CLI_PARSE_NO_OPERANDS,
-    .summary = "lock a GPU's SM clock (until 'freqpilot restore')",
+    .summary = "lock a GPU's SM clock (a clock or optimize's choice) until restore",
     .synopsis = "freqpilot apply [--backend nvml|sim] [--gpu ID] --clock MHZ\n"
                 "freqpilot apply [--backend nvml|sim] [--gpu ID] --from OPTIMAL.json --app APP\n"
                 "                [--objective OBJ] [--state-dir DIR] [--force]\n",

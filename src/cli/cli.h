@@ -191,6 +191,11 @@ int cli_preload_defaults(const struct fp_load_options *lo, const struct fp_agg_o
 fp_status cli_opt_data(const char *const *paths, size_t n, const fp_diag *diag,
                        struct fp_opt_data *out, int *borrowed, fp_error *err);
 
+/* Each command's manual page (its NAME line is also its line in `freqpilot help`). */
+extern const cli_command aggregate_cmd, apply_cmd, govern_cmd, gpus_cmd, model_cmd, optimize_cmd,
+    pareto_cmd, plot_cmd, profile_cmd, report_cmd, restore_cmd, run_cmd, sample_cmd, service_cmd,
+    sim_cmd, status_cmd, validate_cmd;
+
 /* Commands. */
 int cmd_aggregate(int argc, char **argv);
 int cmd_apply(int argc, char **argv);

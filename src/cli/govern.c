@@ -59,7 +59,7 @@ static cli_section govern_sections[] = {
     {NULL, NULL},
 };
 
-static const cli_command govern_cmd = {
+const cli_command govern_cmd = {
     .name = "govern",
     .summary = "adapt the SM clock online: replay, daemon, predictor training",
     .synopsis =

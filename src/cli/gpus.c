@@ -13,7 +13,7 @@
 #include "cli/cli.h"
 #include "freqpilot/gpu.h"
 
-static const cli_command gpus_cmd = {
+const cli_command gpus_cmd = {
     .name = "gpus",
     .flags = CLI_PARSE_NO_OPERANDS,
     .summary = "list GPUs: clocks, power limits, MIG mode (read-only)",

@@ -14,31 +14,32 @@
 struct command {
     const char *name;
     int (*fn)(int argc, char **argv);
-    const char *summary;
+    const cli_command *page; /* its manual page: the summary in this list is its NAME line */
 };
+
+static const cli_command version_cmd, help_cmd;
 
 /* Sorted by name. */
 static const struct command commands[] = {
-    {"aggregate", cmd_aggregate, "reduce telemetry and runs to per (gpu, app, clock) statistics"},
-    {"apply", cmd_apply, "lock a GPU's SM clock (a clock or optimize's choice) until restore"},
-    {"govern", cmd_govern, "adapt the SM clock online: replay, daemon, predictor training"},
-    {"gpus", cmd_gpus, "list GPUs: clocks, power limits, MIG mode (read-only)"},
-    {"help", cmd_help, "show help for freqpilot or one of its commands"},
-    {"model", cmd_model, "predict power and time at unmeasured clocks; evaluate; adaptive replay"},
-    {"optimize", cmd_optimize,
-     "choose clocks per (gpu, app) for an objective within a slowdown budget"},
-    {"pareto", cmd_pareto, "time-energy Pareto frontier, knee and objective choices"},
-    {"plot", cmd_plot, "draw one figure: sweep, pareto, savings, optima, heatmap, model, ..."},
-    {"profile", cmd_profile, "sweep SM clocks while a workload runs; writes a dataset"},
-    {"report", cmd_report, "write report.html and report.pdf from results"},
-    {"restore", cmd_restore, "reset clocks left changed by a killed freqpilot (state files)"},
-    {"run", cmd_run, "the whole pipeline in one command (simulated GPUs without input)"},
-    {"sample", cmd_sample, "print telemetry.csv rows from a GPU (read-only)"},
-    {"service", cmd_service, "freqpilotd: clock control for users who are not root"},
-    {"sim", cmd_sim, "simulated GPU: true optimum, noise-free curve, simulated runs"},
-    {"status", cmd_status, "what a sweep (local, several GPUs, Slurm array) has done and lacks"},
-    {"validate", cmd_validate, "check optimize's recommendations against the data"},
-    {"version", cmd_version, "print the version"},
+    {"aggregate", cmd_aggregate, &aggregate_cmd},
+    {"apply", cmd_apply, &apply_cmd},
+    {"govern", cmd_govern, &govern_cmd},
+    {"gpus", cmd_gpus, &gpus_cmd},
+    {"help", cmd_help, &help_cmd},
+    {"model", cmd_model, &model_cmd},
+    {"optimize", cmd_optimize, &optimize_cmd},
+    {"pareto", cmd_pareto, &pareto_cmd},
+    {"plot", cmd_plot, &plot_cmd},
+    {"profile", cmd_profile, &profile_cmd},
+    {"report", cmd_report, &report_cmd},
+    {"restore", cmd_restore, &restore_cmd},
+    {"run", cmd_run, &run_cmd},
+    {"sample", cmd_sample, &sample_cmd},
+    {"service", cmd_service, &service_cmd},
+    {"sim", cmd_sim, &sim_cmd},
+    {"status", cmd_status, &status_cmd},
+    {"validate", cmd_validate, &validate_cmd},
+    {"version", cmd_version, &version_cmd},
 };
 static const size_t ncommands = sizeof commands / sizeof commands[0];
 
@@ -77,7 +78,7 @@ static const char *commands_text(void)
     size_t len = 0;
     for (size_t i = 0; i < ncommands && len < sizeof buf; i++)
         len += (size_t)snprintf(buf + len, sizeof buf - len, "%-12s %s\n", commands[i].name,
-                                commands[i].summary);
+                                commands[i].page->summary);
     return buf;
 }
 

@@ -18,9 +18,9 @@
 #include "freqpilot/run.h"
 #include "freqpilot/sim.h"
 
-static const cli_command model_cmd = {
+const cli_command model_cmd = {
     .name = "model",
-    .summary = "predict power and time at unmeasured clocks; adaptive sweeps",
+    .summary = "predict power and time at unmeasured clocks; evaluate; adaptive replay",
     .synopsis =
         "freqpilot model fit DATA... -o model.json [--curves FILE]\n"
         "freqpilot model predict model.json [--gpu G] [--app A] [--clocks F1,F2,...]\n"

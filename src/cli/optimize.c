@@ -47,9 +47,9 @@ static const cli_section optimize_sections[] = {
     {NULL, NULL},
 };
 
-static const cli_command optimize_cmd = {
+const cli_command optimize_cmd = {
     .name = "optimize",
-    .summary = "choose energy-efficient SM clocks within a slowdown budget",
+    .summary = "choose clocks per (gpu, app) for an objective within a slowdown budget",
     .synopsis = "freqpilot optimize INPUT... [--objective OBJ]... [--max-slowdown X[,X...]]\n"
                 "                   [--constraints FILE|PRESET] [--baseline max|default|MHZ]\n"
                 "                   [--confidence P] [--budget-confidence P] [--margin X]\n"

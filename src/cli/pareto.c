@@ -18,7 +18,7 @@
 #include "util/json_stream.h"
 #include "util/keyidx.h"
 
-static const cli_command pareto_cmd = {
+const cli_command pareto_cmd = {
     .name = "pareto",
     .summary = "time-energy Pareto frontier, knee and objective choices",
     .synopsis = "freqpilot pareto INPUT... [--objective OBJ]... [--max-slowdown X]\n"

@@ -40,9 +40,9 @@ static const cli_section plot_sections[] = {
     {NULL, NULL},
 };
 
-static const cli_command plot_cmd = {
+const cli_command plot_cmd = {
     .name = "plot",
-    .summary = "draw one figure as PNG, SVG or PDF",
+    .summary = "draw one figure (sweep, pareto, heatmap, ...) as PNG, SVG or PDF",
     .synopsis =
         "freqpilot plot KIND INPUT... -o FILE.png|FILE.svg|FILE.pdf [--gpu NAME] [--app NAME]\n"
         "               [--objective OBJ] [--max-slowdown X] [--constraints FILE|PRESET]\n"

@@ -23,7 +23,7 @@
 #include "freqpilot/sweep.h"
 #include "cli/profile_cluster.h"
 
-static const cli_command profile_cmd = {
+const cli_command profile_cmd = {
     .name = "profile",
     .summary = "sweep SM clocks while a workload runs; writes a dataset",
     .synopsis = "freqpilot profile [OPTIONS] -- COMMAND [ARGS...]\n"

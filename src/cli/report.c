@@ -16,9 +16,9 @@
 #include "freqpilot/deploy.h"
 #include "freqpilot/plot.h"
 
-static const cli_command report_cmd = {
+const cli_command report_cmd = {
     .name = "report",
-    .summary = "write report.html and report.pdf",
+    .summary = "write report.html and report.pdf from results",
     .synopsis =
         "freqpilot report INPUT... -o DIR [--title TEXT] [--simulated] [--command LINE]...\n"
         "                 [--objective OBJ] [--max-slowdown X] [--constraints FILE|PRESET]\n"

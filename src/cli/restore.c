@@ -9,12 +9,11 @@
 #include "freqpilot/clockctl.h"
 #include "freqpilot/clockguard.h"
 
-static const cli_command restore_cmd = {
+const cli_command restore_cmd = {
     .name = "restore",
     .summary = "reset clocks left changed by a killed freqpilot (state files)",
-    .synopsis =
-        "freqpilot restore [--state-dir DIR] [--force] [--list] [UUID|STATE_FILE...]\n"
-        "freqpilot restore --all [--state-dir DIR] [--force] [--list]\n",
+    .synopsis = "freqpilot restore [--state-dir DIR] [--force] [--list] [UUID|STATE_FILE...]\n"
+                "freqpilot restore --all [--state-dir DIR] [--force] [--list]\n",
     .description =
         "freqpilot (profile, apply, run, govern daemon) writes a state file, one per GPU,\n"
         "before it changes clocks or the power limit, and removes it once they are restored.\n"
@@ -44,10 +43,9 @@ static const cli_command restore_cmd = {
     .exit_status =
         "0 restored (or nothing to restore; with --list, every file was read); 1 a restore\n"
         "failed or a state file could not be read; 2 usage error.\n",
-    .examples =
-        "freqpilot restore --list\n"
-        "sudo freqpilot restore --all\n"
-        "freqpilot restore --state-dir /tmp/fp-state --force\n",
+    .examples = "freqpilot restore --list\n"
+                "sudo freqpilot restore --all\n"
+                "freqpilot restore --state-dir /tmp/fp-state --force\n",
 };
 
 typedef struct ctx {

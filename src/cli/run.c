@@ -55,9 +55,9 @@ static const cli_section run_sections[] = {
     {NULL, NULL},
 };
 
-static const cli_command run_cmd = {
+const cli_command run_cmd = {
     .name = "run",
-    .summary = "the whole pipeline in one command",
+    .summary = "the whole pipeline in one command (simulated GPUs without input)",
     .synopsis = "freqpilot run [INPUT...] [-o DIR] [--config FILE] [--title TEXT] [--runs N]\n"
                 "              [--constraints FILE|PRESET] [--utilisation X] [--price X]\n"
                 "              [--currency C] [--grid-intensity G] [--gpus N] [-j N]\n"

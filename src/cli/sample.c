@@ -18,7 +18,7 @@
 #include "freqpilot/sample.h"
 #include "freqpilot/sim.h"
 
-static const cli_command sample_cmd = {
+const cli_command sample_cmd = {
     .name = "sample",
     .flags = CLI_PARSE_NO_OPERANDS,
     .summary = "print telemetry.csv rows from a GPU (read-only)",

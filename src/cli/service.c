@@ -34,18 +34,16 @@ static const cli_section service_sections[] = {
      "         as a Slurm epilog does (contrib/slurm/)\n"
      "call     sends one request line of the protocol (docs/freqpilotd.md) on one\n"
      "         connection and prints the reply; exit 0 when it says ok. The connection\n"
-     "         ends with the command, and with it whatever the request changed.\n"
-    },
+     "         ends with the command, and with it whatever the request changed.\n"},
     {"ENVIRONMENT",
      "FREQPILOT_SOCKET          where clients look for the service\n"
      "FREQPILOT_CLOCK_CONTROL   auto (default), direct or service: how profile, apply and\n"
      "                          govern daemon change clocks (auto: the service for users\n"
-     "                          who are not root when its socket exists)\n"
-    },
+     "                          who are not root when its socket exists)\n"},
     {NULL, NULL},
 };
 
-static const cli_command service_cmd = {
+const cli_command service_cmd = {
     .name = "service",
     .summary = "freqpilotd: clock control for users who are not root",
     .synopsis =
@@ -72,15 +70,13 @@ static const cli_command service_cmd = {
         "0 success (run: stopped by a signal after restoring); 1 failure (the policy file is\n"
         "bad, the socket is in use, a request was refused); 2 usage error.\n",
     .subcommands = (const char *const[]){"status", "run", "check", "info", "restore", "call", NULL},
-    .examples =
-        "sudo freqpilotd --config /etc/freqpilot/freqpilotd.conf\n"
-        "freqpilot service check --config contrib/freqpilotd.conf\n"
-        "freqpilot service status\n"
-        "freqpilot service info --gpu 0\n"
-        "sudo freqpilot service restore --gpu 0 --force\n"
-        "freqpilot service call '{\"op\": \"info\", \"gpu\": \"0\"}'\n",
+    .examples = "sudo freqpilotd --config /etc/freqpilot/freqpilotd.conf\n"
+                "freqpilot service check --config contrib/freqpilotd.conf\n"
+                "freqpilot service status\n"
+                "freqpilot service info --gpu 0\n"
+                "sudo freqpilot service restore --gpu 0 --force\n"
+                "freqpilot service call '{\"op\": \"info\", \"gpu\": \"0\"}'\n",
 };
-
 
 typedef struct svc_opts {
     const char *config, *socket, *state_dir, *gpu;

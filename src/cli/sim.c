@@ -31,7 +31,7 @@ static const cli_section sim_sections[] = {
     {NULL, NULL},
 };
 
-static const cli_command sim_cmd = {
+const cli_command sim_cmd = {
     .name = "sim",
     .summary = "simulated GPU: true optimum, curves, simulated runs, request traces",
     .synopsis =

@@ -17,7 +17,7 @@
 #include "freqpilot/slurm.h"
 #include "freqpilot/sweep.h"
 
-static const cli_command status_cmd = {
+const cli_command status_cmd = {
     .name = "status",
     .summary = "what a sweep (local, several GPUs, Slurm array) has done and lacks",
     .synopsis = "freqpilot status [--format text|json] [--squeue PATH] DATASET\n",

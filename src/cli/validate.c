@@ -19,7 +19,7 @@
 #include "util/json_stream.h"
 #include "util/output.h"
 
-static const cli_command validate_cmd = {
+const cli_command validate_cmd = {
     .name = "validate",
     .summary = "check optimize's recommendations against the data",
     .synopsis = "freqpilot validate INPUT... OPTIMAL.json [--warn-only] [-o FILE] [--format json]\n"
