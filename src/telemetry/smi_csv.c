@@ -451,16 +451,8 @@ static int smi_fast(fp_ts_reader *r, const char *line, size_t len, fp_sample *s)
     if (r->name_col >= 0 && !r->info.gpu_name[0])
         return 0;
     uint64_t mc[SMI_MASK_WORDS], mq[SMI_MASK_WORDS];
-    size_t nw = len / 64 + 1;
-    fp_mask2(line, nw, ',', '"', mc, mq);
-    /* Drop the bytes past the line; a virtual comma ends the last cell. */
-    uint64_t keep = ((uint64_t)1 << (len % 64)) - 1;
-    mc[nw - 1] = (mc[nw - 1] & keep) | ((uint64_t)1 << (len % 64));
-    mq[nw - 1] &= keep;
-    uint64_t quotes = 0;
-    for (size_t w = 0; w < nw; w++)
-        quotes |= mq[w];
-    if (quotes)
+    size_t nw = fp_csv_row_commas(line, len, mc, mq);
+    if (!nw)
         return smi_walk(r, line, len, s);
     const char *end = line + len;
     if (skip_blanks(line, end) == end)

@@ -103,16 +103,8 @@ static int tcsv_fast(fp_ts_reader *r, const char *line, size_t len, fp_sample *s
     if (len >= TCSV_MASK_MAX || len == 0)
         return 0;
     uint64_t mc[TCSV_MASK_WORDS], mq[TCSV_MASK_WORDS];
-    size_t nw = len / 64 + 1;
-    fp_mask2(line, nw, ',', '"', mc, mq);
-    /* Drop the bytes past the line; a virtual comma ends the last cell. */
-    uint64_t keep = ((uint64_t)1 << (len % 64)) - 1;
-    mc[nw - 1] = (mc[nw - 1] & keep) | ((uint64_t)1 << (len % 64));
-    mq[nw - 1] &= keep;
-    uint64_t quotes = 0;
-    for (size_t w = 0; w < nw; w++)
-        quotes |= mq[w];
-    if (quotes)
+    size_t nw = fp_csv_row_commas(line, len, mc, mq);
+    if (!nw)
         return 0;
     sample_nan(s);
     fp_divq dq;

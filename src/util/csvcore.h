@@ -82,6 +82,24 @@ static inline const char *fp_parse_simple(const char *p, const char *end, double
  */
 void fp_mask2(const char *p, size_t nw, char a, char b, uint64_t *ma, uint64_t *mb);
 
+/*
+ * A CSV row's comma bitmap (fp_mask2 over the line of len bytes, nw = len / 64 + 1 words in
+ * mc): the bits past the line dropped and one virtual comma ending the last cell. Returns
+ * the number of words, or 0 when the row holds a quote (mq: scratch of nw words), which
+ * the bitmap walk does not handle.
+ */
+static inline size_t fp_csv_row_commas(const char *line, size_t len, uint64_t *mc, uint64_t *mq)
+{
+    size_t nw = len / 64 + 1;
+    fp_mask2(line, nw, ',', '"', mc, mq);
+    uint64_t keep = ((uint64_t)1 << (len % 64)) - 1, quotes = 0;
+    mc[nw - 1] = (mc[nw - 1] & keep) | ((uint64_t)1 << (len % 64));
+    mq[nw - 1] &= keep;
+    for (size_t w = 0; w < nw; w++)
+        quotes |= mq[w];
+    return quotes ? 0 : nw;
+}
+
 /* The fp_mask2 implementation in use: 2 AVX2, 1 SSE2, 0 bytes. fp_simd_level_set picks one
  * (tests; clamped to what the CPU has) and returns the level now in force. */
 int fp_simd_level(void);
@@ -105,8 +123,8 @@ static inline __attribute__((always_inline)) int fp_parse_digits8(const char *p,
     memcpy(&w, p, 8);
     /* The digits moved to the top of the word, '0's before them: "00001410". */
     w = (w << ((8 - len) * 8)) | (len == 8 ? 0 : 0x3030303030303030ull >> (len * 8));
-    if (((w & 0xF0F0F0F0F0F0F0F0ull) | (((w + 0x0606060606060606ull) & 0xF0F0F0F0F0F0F0F0ull) >>
-                                        4)) != 0x3333333333333333ull)
+    if (((w & 0xF0F0F0F0F0F0F0F0ull) |
+         (((w + 0x0606060606060606ull) & 0xF0F0F0F0F0F0F0F0ull) >> 4)) != 0x3333333333333333ull)
         return 0; /* not all digits */
     w -= 0x3030303030303030ull;
     w = w * 10 + (w >> 8); /* pairs */
