@@ -59,9 +59,6 @@ void fp_report_ctx_free(fp_report_ctx *c);
 /* What limits the choice of row d, in words (the budget, the energy curve, the clocks
  * measured, or the verdict's reason), from optimize's recommendations only. */
 void fp_report_limit_text(const fp_report_ctx *c, const fp_deploy_row *d, char *buf, size_t n);
-/* validate's result for recommendation r (same gpu, app, objective, budget, clock); NULL when
- * the inputs have none. */
-const fp_val *fp_report_val_of(const fp_report_input *in, const fp_rec *r);
 /* The check of v named name; NULL when absent. */
 const fp_val_check *fp_report_val_check(const fp_val *v, const char *name);
 /* The recommendations of recs by (gpu, app) (util/keyidx.h, clock NAN), in list order; NULL on
@@ -78,7 +75,8 @@ int fp_report_listed(const fp_report_ctx *c, const char *gpu, const char *app);
  */
 void fp_report_left_out(const fp_report_ctx *c, size_t shown, const char *where, char *buf,
                         size_t n);
-/* validate's result for recommendation r through the context's index; NULL when none. */
+/* validate's result for recommendation r (same gpu, app, objective, budget, clock), found
+ * through the context's index; NULL when the inputs have none. */
 const fp_val *fp_report_ctx_val_of(const fp_report_ctx *c, const fp_rec *r);
 
 /* ---- report.html pieces (report_html.c, report_html_decide.c) ---- */

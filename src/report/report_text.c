@@ -274,18 +274,10 @@ static int val_is(const fp_val *v, const fp_rec *r)
     return !(isfinite(v->freq_mhz) && fabs(v->freq_mhz - r->freq_mhz) > 0.5);
 }
 
-const fp_val *fp_report_val_of(const fp_report_input *in, const fp_rec *r)
-{
-    for (size_t i = 0; in->vals && r && i < in->vals->len; i++)
-        if (val_is(&in->vals->items[i], r))
-            return &in->vals->items[i];
-    return NULL;
-}
-
 const fp_val *fp_report_ctx_val_of(const fp_report_ctx *c, const fp_rec *r)
 {
-    if (!c->vals || !r)
-        return fp_report_val_of(c->in, r);
+    if (!c->vals || !r) /* no validation results */
+        return NULL;
     fp_keyidx_iter it;
     size_t i;
     fp_keyidx_find(c->vals, r->gpu, r->app, NAN, &it);
