@@ -37,6 +37,7 @@
 #include "freqpilot/plot.h"
 #include "freqpilot/run_config.h"
 #include "freqpilot/sim.h"
+#include "cli/run_int.h"
 
 static const cli_section run_sections[] = {
     {"OUTPUT (in DIR)",
@@ -176,19 +177,6 @@ static void stage_arg(stage *s, const char *a)
     s->argv[s->argc] = NULL;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static double cpu_of(const struct rusage *ru)
-{
-    return (double)ru->ru_utime.tv_sec + 1e-6 * (double)ru->ru_utime.tv_usec +
-           (double)ru->ru_stime.tv_sec + 1e-6 * (double)ru->ru_stime.tv_usec;
-}
-
 /* Starts the stage's command in a child process, stdout to /dev/null; -q: errors only. */
 static int stage_start(stage *s)
 {
@@ -263,330 +251,6 @@ static int run_stages(stage *st, int n, int jobs, cli_progress *pr, int *step)
             }
     }
     return 0;
-}
-
-/* ---- simulated sweep ---- */
-
-static int in_list(const char *list, const char *name)
-{
-    if (!list[0])
-        return 1;
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", list);
-    char *save = NULL;
-    for (char *t = strtok_r(buf, ", ", &save); t; t = strtok_r(NULL, ", ", &save))
-        if (strcasecmp(t, name) == 0)
-            return 1;
-    return 0;
-}
-
-/* One (gpu, workload) of the simulated sweep, simulated into its own buffer. */
-typedef struct sim_task {
-    unsigned g, w;
-    char *buf;
-    size_t len;
-    fp_status st;
-    fp_error err;
-} sim_task;
-
-typedef struct sim_pool {
-    const run_cfg *cfg;
-    sim_task *tasks;
-    size_t ntasks;
-    atomic_size_t next; /* next task to take */
-    atomic_size_t done; /* runs simulated, for the progress bar */
-} sim_pool;
-
-static void sim_one(sim_pool *p, sim_task *t, cli_progress *pr)
-{
-    const run_cfg *cfg = p->cfg;
-    const fp_sim_gpu *gpu = fp_sim_gpu_at(t->g);
-    const fp_sim_workload *wl = fp_sim_workload_at(t->w);
-    FILE *m = open_memstream(&t->buf, &t->len);
-    if (!m) {
-        t->st = fp_error_set(&t->err, FP_ERR_NOMEM, "out of memory");
-        return;
-    }
-    unsigned pos = 0;
-    for (int rep = 1; rep <= cfg->runs && !t->st; rep++) {
-        for (unsigned c = 0; c < gpu->n_clocks && !t->st; c += (unsigned)cfg->clock_step) {
-            fp_sim_run_opts o;
-            fp_sim_run_opts_default(&o);
-            o.clock_mhz = gpu->clocks_mhz[c];
-            o.interval_s = 1.0;
-            o.idle_before_s = o.idle_after_s = 0;
-            o.run_position = pos;
-            o.knobs.seed = cfg->seed + (uint64_t)t->g * 1000003u + (uint64_t)t->w * 10007u;
-            fp_sim_run_result r;
-            t->st = fp_sim_run(gpu, wl, &o, NULL, NULL, &r, &t->err);
-            if (t->st)
-                break;
-            fprintf(m, "%s,%s,%u,%u,%d,%.6g,%.6g,%.6g,%u,%s (simulated)\n", gpu->short_name,
-                    wl->name, gpu->clocks_mhz[c], pos + 1, rep, r.time_s, r.energy_j / r.time_s,
-                    r.energy_j, r.reached_mhz, gpu->name);
-            pos++;
-            size_t d = atomic_fetch_add(&p->done, 1) + 1;
-            if (pr)
-                cli_progress_update(pr, (double)d);
-        }
-    }
-    if (fclose(m) != 0 && !t->st)
-        t->st = fp_error_set(&t->err, FP_ERR_NOMEM, "out of memory");
-}
-
-static void *sim_worker(void *arg)
-{
-    sim_pool *p = arg;
-    for (size_t i; (i = atomic_fetch_add(&p->next, 1)) < p->ntasks;)
-        sim_one(p, &p->tasks[i], NULL);
-    return NULL;
-}
-
-/*
- * Every selected GPU x workload x clock (every clock_step-th supported one) x runs, in an
- * interleaved order (repetition-major: all clocks once, then again), noise and drift on,
- * written as a per-run table that `freqpilot aggregate` reads like measured_runs.csv.
- * The (gpu, workload) pairs are independent (each has its own seed and run positions), so
- * up to jobs threads simulate them; the file lists them in the same order either way.
- */
-static fp_status simulate(const run_cfg *cfg, const char *path, int jobs, fp_error *err)
-{
-    sim_pool pool;
-    memset(&pool, 0, sizeof pool);
-    pool.cfg = cfg;
-    size_t total = 0;
-    pool.tasks = calloc(fp_sim_gpu_count() * fp_sim_workload_count() + 1, sizeof *pool.tasks);
-    if (!pool.tasks)
-        return fp_error_set(err, FP_ERR_NOMEM, "out of memory");
-    for (unsigned g = 0; g < fp_sim_gpu_count(); g++)
-        if (in_list(cfg->gpus, fp_sim_gpu_at(g)->short_name))
-            for (unsigned w = 0; w < fp_sim_workload_count(); w++)
-                if (in_list(cfg->workloads, fp_sim_workload_at(w)->name)) {
-                    pool.tasks[pool.ntasks].g = g;
-                    pool.tasks[pool.ntasks++].w = w;
-                    total += (fp_sim_gpu_at(g)->n_clocks + (unsigned)cfg->clock_step - 1) /
-                             (unsigned)cfg->clock_step * (unsigned)cfg->runs;
-                }
-    atomic_init(&pool.next, 0);
-    atomic_init(&pool.done, 0);
-    cli_progress *pr = cli_progress_start("simulating", (double)total);
-    pthread_t th[8];
-    int nth = 0;
-    for (int i = 1; i < jobs && i <= 8 && (size_t)i < pool.ntasks; i++)
-        if (pthread_create(&th[nth], NULL, sim_worker, &pool) == 0)
-            nth++;
-    /* This thread works too, and draws the progress bar. */
-    for (size_t i; (i = atomic_fetch_add(&pool.next, 1)) < pool.ntasks;)
-        sim_one(&pool, &pool.tasks[i], pr);
-    for (int i = 0; i < nth; i++)
-        pthread_join(th[i], NULL);
-    cli_progress_stop(pr);
-    fp_status st = FP_OK;
-    for (size_t i = 0; i < pool.ntasks && !st; i++)
-        if (pool.tasks[i].st) {
-            st = pool.tasks[i].st;
-            if (err)
-                *err = pool.tasks[i].err;
-        }
-    fp_atomic_file af;
-    if (!st)
-        st = fp_atomic_open(&af, path, err);
-    if (!st) {
-        fprintf(af.fp, "gpu,workload,freq_mhz,run_index,repetition,time_s,avg_power_w,energy_j,"
-                       "sm_clock_mhz,gpu_name\n");
-        for (size_t i = 0; i < pool.ntasks; i++)
-            if (pool.tasks[i].len)
-                fwrite(pool.tasks[i].buf, 1, pool.tasks[i].len, af.fp);
-        st = fp_atomic_commit(&af, err);
-    }
-    for (size_t i = 0; i < pool.ntasks; i++)
-        free(pool.tasks[i].buf);
-    free(pool.tasks);
-    return st;
-}
-
-/* ---- figures ---- */
-
-static void safe_name(char *dst, size_t n, const char *s)
-{
-    size_t i = 0;
-    for (; *s && i + 1 < n; s++)
-        dst[i++] = (char)((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-                                  (*s >= '0' && *s <= '9') || *s == '-'
-                              ? *s
-                              : '_');
-    dst[i] = '\0';
-}
-
-/* One figure of DIR/figures (PNG and SVG). */
-typedef struct fig_task {
-    int kind; /* 0 savings, 1 optima, 2 heatmap, 3 sweep, 4 pareto, 5 model */
-    const char *gpu, *app;
-    char name[160];
-} fig_task;
-
-static int save_fig(const char *dir, const fig_task *t, const fp_report_input *in)
-{
-    fp_plot_opts po;
-    fp_plot_opts_init(&po);
-    po.simulated = in->simulated;
-    po.objective = in->objective;
-    po.max_slowdown = in->max_slowdown;
-    po.gpu = t->gpu;
-    po.app = t->app;
-    fp_figure f;
-    fp_status st;
-    switch (t->kind) {
-    case 0:
-        st = fp_plot_savings(in->recs, &po, &f, NULL);
-        break;
-    case 1:
-        st = fp_plot_optima(in->agg, in->recs, &po, &f, NULL);
-        break;
-    case 2:
-        st = fp_plot_heatmap(in->agg, &po, &f, NULL);
-        break;
-    case 3:
-        st = fp_plot_sweep(in->agg, in->recs, &po, &f, NULL);
-        break;
-    case 4:
-        st = fp_plot_pareto(in->agg, in->recs, &po, &f, NULL);
-        break;
-    default:
-        st = fp_plot_model(in->model, &po, &f, NULL);
-        break;
-    }
-    if (st) /* nothing to draw (e.g. no model for this pair) */
-        return 0;
-    fp_render_opts ro;
-    fp_render_opts_init(&ro);
-    char path[4300];
-    fp_error err;
-    int rc = 0;
-    snprintf(path, sizeof path, "%s/%s.png", dir, t->name);
-    if (fp_figure_render(&f, path, FP_PLOT_PNG, &ro, &err) != FP_OK) {
-        cli_error("%s", err.msg);
-        rc = -1;
-    }
-    snprintf(path, sizeof path, "%s/%s.svg", dir, t->name);
-    if (!rc && fp_figure_render(&f, path, FP_PLOT_SVG, &ro, &err) != FP_OK) {
-        cli_error("%s", err.msg);
-        rc = -1;
-    }
-    fp_figure_free(&f);
-    return rc;
-}
-
-/* The figures of the report's data: overview, a heatmap per GPU, per (gpu, app) sweep,
- * Pareto and model, of the GPUs and pairs the report draws (FP_REPORT_GPUS_MAX,
- * FP_REPORT_PAIRS_MAX). Returns their count (at most cap). */
-static size_t list_figures(const fp_report_input *in, fig_task *t, size_t cap)
-{
-    size_t n = 0;
-    if (in->recs->len && n + 2 <= cap) {
-        t[n++] = (fig_task){0, NULL, NULL, "savings"};
-        t[n++] = (fig_task){1, NULL, NULL, "optima"};
-    }
-    const fp_agg_result *a = in->agg;
-    fp_agg_groups gpus;
-    if (fp_agg_groups_build(a->rows, a->nrows, 0, &gpus, NULL) == FP_OK) {
-        for (size_t g = 0; g < gpus.ngroups && g < FP_REPORT_GPUS_MAX && n < cap; g++) {
-            const fp_agg_row *r = &a->rows[gpus.row[gpus.start[g]]];
-            char name[64];
-            safe_name(name, sizeof name, r->gpu);
-            t[n] = (fig_task){2, r->gpu, r->app, ""};
-            snprintf(t[n++].name, sizeof t->name, "heatmap-%s", name);
-        }
-        fp_agg_groups_free(&gpus);
-    }
-    size_t first[FP_REPORT_PAIRS_MAX];
-    size_t np = fp_agg_pairs(a->rows, a->nrows, first, FP_REPORT_PAIRS_MAX);
-    for (size_t i = 0; i < np && n + 3 <= cap; i++) {
-        const fp_agg_row *r = &a->rows[first[i]];
-        char g[64], ap[64];
-        safe_name(g, sizeof g, r->gpu);
-        safe_name(ap, sizeof ap, r->app);
-        static const char *const pre[3] = {"sweep", "pareto", "model"};
-        for (int k = 0; k < (in->model ? 3 : 2); k++) {
-            t[n] = (fig_task){3 + k, r->gpu, r->app, ""};
-            snprintf(t[n++].name, sizeof t->name, "%s-%s-%s", pre[k], g, ap);
-        }
-    }
-    return n;
-}
-
-/* Everything drawn at the end: report.pdf, report.html and every figure. */
-typedef struct draw_job {
-    const fp_report_input *in;
-    const char *figdir, *html, *pdf;
-    fig_task *figs;
-    size_t nfigs;
-    int pages;
-    double kids_cpu_s;   /* CPU seconds of the children that drew */
-    double kids_rss_mib; /* and the peak resident memory of the largest */
-} draw_job;
-
-/* Output i (0 = the PDF, 1 = the HTML, then the figures); 0 when written. */
-static int draw_one(draw_job *j, size_t i)
-{
-    fp_error err;
-    fp_status st = FP_OK;
-    if (i == 0)
-        st = fp_report_write_pdf(j->in, j->pdf, &j->pages, &err);
-    else if (i == 1)
-        st = fp_report_write_html(j->in, j->html, &err);
-    else
-        return save_fig(j->figdir, &j->figs[i - 2], j->in);
-    if (st)
-        cli_error("%s", err.msg);
-    return st ? -1 : 0;
-}
-
-/*
- * Draws every output, shared between this process and jobs - 1 forked children (each takes
- * every jobs-th output; they only write files). Returns 0 when everything was written.
- */
-static int draw_all(draw_job *j, int jobs)
-{
-    size_t n = j->nfigs + 2;
-    if (jobs > 8)
-        jobs = 8;
-    pid_t kids[8];
-    int nk = 0, rc = 0;
-    fflush(NULL);
-    for (int k = 1; k < jobs && (size_t)k < n; k++) {
-        pid_t pid = fork();
-        if (pid == 0) {
-            int crc = 0;
-            for (size_t i = (size_t)k; i < n; i += (size_t)jobs)
-                crc |= draw_one(j, i);
-            fflush(NULL);
-            _exit(crc ? 1 : 0);
-        }
-        if (pid < 0) { /* draw them here instead */
-            for (size_t i = (size_t)k; i < n; i += (size_t)jobs)
-                rc |= draw_one(j, i);
-            continue;
-        }
-        kids[nk++] = pid;
-    }
-    for (size_t i = 0; i < n; i += (size_t)jobs)
-        rc |= draw_one(j, i);
-    for (int k = 0; k < nk; k++) {
-        int status;
-        struct rusage ru;
-        memset(&ru, 0, sizeof ru);
-        while (wait4(kids[k], &status, 0, &ru) < 0)
-            if (errno != EINTR) {
-                status = 1 << 8;
-                break;
-            }
-        j->kids_cpu_s += cpu_of(&ru);
-        j->kids_rss_mib = fmax(j->kids_rss_mib, (double)ru.ru_maxrss / 1024.0);
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-            rc = -1;
-    }
-    return rc;
 }
 
 static fp_status write_commands(const char *dir, const cmdlog *log, fp_error *err)
@@ -990,7 +654,7 @@ static int run_gather_inputs(run_ctx *x, char **operands, int n)
     if (x->simulated) {
         const run_cfg *cfg = &x->cfg;
         cli_info("no input: sweeping the simulated GPUs (%s)", cfg->gpus);
-        if (simulate(cfg, x->runs_csv, x->jobs, &x->err)) {
+        if (run_simulate(cfg, x->runs_csv, x->jobs, &x->err)) {
             cli_error("%s", x->err.msg);
             return EXIT_FAIL;
         }
@@ -1223,10 +887,10 @@ static int run_write_report(run_ctx *x, fp_report_data *d, fp_model_set *mset)
     snprintf(pdf, sizeof pdf, "%s/report.pdf", x->out);
     size_t cap = 2 + FP_REPORT_GPUS_MAX + 3 * FP_REPORT_PAIRS_MAX;
     fig_task *figs = malloc(cap * sizeof *figs);
-    draw_job dj = {&in, x->figdir, html, pdf, figs, figs ? list_figures(&in, figs, cap) : 0,
+    draw_job dj = {&in, x->figdir, html, pdf, figs, figs ? run_list_figures(&in, figs, cap) : 0,
                    0,   0,         0};
     double t_draw = now_s(), c_draw = self_cpu();
-    int rc = figs ? draw_all(&dj, x->jobs) : -1;
+    int rc = figs ? run_draw_all(&dj, x->jobs) : -1;
     x->tm[x->ntm++] = (timing){"report", now_s() - t_draw, self_cpu() - c_draw + dj.kids_cpu_s,
                                fmax(self_rss_mib(), dj.kids_rss_mib)};
     free(figs);
